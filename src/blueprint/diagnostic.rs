@@ -1,0 +1,68 @@
+//! Diagnostics: a problem placed in a file, rendered like a compiler error.
+
+use std::fmt;
+
+use super::source_map::Position;
+use crate::model::FieldPath;
+
+/// One problem in a blueprint file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub file: String,
+    pub position: Position,
+    /// The field, when the problem is about one.
+    pub path: Option<FieldPath>,
+    pub message: String,
+    pub help: String,
+    /// Another place involved, e.g. the first of two duplicates.
+    pub related: Option<Position>,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "error: {}", self.message)?;
+        write!(f, "  --> {}:{}:{}", self.file, self.position.line, self.position.column)?;
+        if let Some(path) = self.path.as_ref().filter(|p| !p.is_root()) {
+            write!(f, " ({path})")?;
+        }
+        if let Some(related) = self.related {
+            write!(f, "\n   = note: see also {}:{}:{}", self.file, related.line, related.column)?;
+        }
+        write!(f, "\n   = help: {}", self.help)
+    }
+}
+
+/// Every problem found in one blueprint file, in file order. Never empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostics(Vec<Diagnostic>);
+
+impl Diagnostics {
+    pub(crate) fn new(mut items: Vec<Diagnostic>) -> Self {
+        debug_assert!(!items.is_empty());
+        items.sort_by(|a, b| (a.position, &a.message).cmp(&(b.position, &b.message)));
+        items.dedup();
+        Self(items)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.0.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for diagnostic in &self.0 {
+            writeln!(f, "{diagnostic}\n")?;
+        }
+        let file = self.0.first().map(|d| d.file.as_str()).unwrap_or("blueprint");
+        write!(f, "{} problem(s) in {file}", self.0.len())
+    }
+}

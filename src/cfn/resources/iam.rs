@@ -1,0 +1,24 @@
+//! AWS::IAM::Role.
+
+use serde::Serialize;
+
+use super::Tag;
+use crate::cfn::{Expr, PolicyDocument};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Role {
+    pub role_name: Expr,
+    pub description: String,
+    pub assume_role_policy_document: PolicyDocument,
+    pub policies: Vec<InlinePolicy>,
+    pub max_session_duration: u32,
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct InlinePolicy {
+    pub policy_name: String,
+    pub policy_document: PolicyDocument,
+}

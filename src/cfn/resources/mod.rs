@@ -1,0 +1,104 @@
+//! Typed properties of every resource type `tenancy` emits, one module per service, and the
+//! [`Properties`] enum that names each type and lists the attributes `Fn::GetAtt` may read.
+
+mod acm;
+mod cloudfront;
+mod codebuild;
+mod cognito;
+mod dynamodb;
+mod ecr;
+mod iam;
+mod logs;
+mod route53;
+mod s3;
+mod sns;
+
+pub use acm::*;
+pub use cloudfront::*;
+pub use codebuild::*;
+pub use cognito::*;
+pub use dynamodb::*;
+pub use ecr::*;
+pub use iam::*;
+pub use logs::*;
+pub use route53::*;
+pub use s3::*;
+pub use sns::*;
+
+use serde::{Serialize, Serializer};
+
+/// A resource tag.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Tag {
+    pub key: String,
+    pub value: String,
+}
+
+/// Tags from `(key, value)` pairs, in the order given.
+pub fn tags(pairs: &[(&str, &str)]) -> Vec<Tag> {
+    pairs.iter().map(|(k, v)| Tag { key: (*k).to_owned(), value: (*v).to_owned() }).collect()
+}
+
+macro_rules! resource_types {
+    ($($variant:ident = $type_name:literal [$($attr:literal),*];)*) => {
+        /// The properties of one resource, tagged with its type.
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum Properties {
+            $($variant($variant),)*
+        }
+
+        impl Properties {
+            /// The CloudFormation type name, e.g. `AWS::DynamoDB::Table`.
+            pub fn type_name(&self) -> &'static str {
+                match self {
+                    $(Properties::$variant(_) => $type_name,)*
+                }
+            }
+
+            /// The attributes `Fn::GetAtt` may read from this type.
+            pub fn attributes(&self) -> &'static [&'static str] {
+                match self {
+                    $(Properties::$variant(_) => &[$($attr),*],)*
+                }
+            }
+        }
+
+        impl Serialize for Properties {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                match self {
+                    $(Properties::$variant(properties) => properties.serialize(serializer),)*
+                }
+            }
+        }
+
+        $(
+            impl From<$variant> for Properties {
+                fn from(properties: $variant) -> Self {
+                    Properties::$variant(properties)
+                }
+            }
+        )*
+    };
+}
+
+resource_types! {
+    Certificate = "AWS::CertificateManager::Certificate" ["Id"];
+    OriginAccessControl = "AWS::CloudFront::OriginAccessControl" ["Id"];
+    Distribution = "AWS::CloudFront::Distribution" ["DomainName", "Id"];
+    Project = "AWS::CodeBuild::Project" ["Arn"];
+    UserPool = "AWS::Cognito::UserPool" ["Arn", "ProviderName", "ProviderURL", "UserPoolId"];
+    UserPoolClient = "AWS::Cognito::UserPoolClient" ["ClientId", "ClientSecret", "Name"];
+    UserPoolDomain = "AWS::Cognito::UserPoolDomain" ["CloudFrontDistribution"];
+    UserPoolGroup = "AWS::Cognito::UserPoolGroup" [];
+    UserPoolUser = "AWS::Cognito::UserPoolUser" [];
+    UserPoolUserToGroupAttachment = "AWS::Cognito::UserPoolUserToGroupAttachment" [];
+    Table = "AWS::DynamoDB::Table" ["Arn", "StreamArn"];
+    Repository = "AWS::ECR::Repository" ["Arn", "RepositoryUri"];
+    Role = "AWS::IAM::Role" ["Arn", "RoleId"];
+    LogGroup = "AWS::Logs::LogGroup" ["Arn"];
+    RecordSet = "AWS::Route53::RecordSet" [];
+    Bucket = "AWS::S3::Bucket" ["Arn", "DomainName", "DualStackDomainName", "RegionalDomainName", "WebsiteURL"];
+    BucketPolicy = "AWS::S3::BucketPolicy" [];
+    Topic = "AWS::SNS::Topic" ["TopicArn", "TopicName"];
+}

@@ -1,0 +1,289 @@
+//! Templates: parameters, conditions, resources and outputs keyed by logical id, checked as a
+//! whole when built.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::check::check_references;
+use super::resources::Properties;
+use super::{Expr, LogicalId};
+
+/// CloudFormation's limits, enforced at synth rather than discovered at deploy.
+pub mod limits {
+    pub const RESOURCES: usize = 500;
+    pub const PARAMETERS: usize = 200;
+    pub const OUTPUTS: usize = 200;
+    /// The largest template CloudFormation accepts from S3.
+    pub const TEMPLATE_BYTES: usize = 1_000_000;
+    /// The largest template that may be sent inline in an API call; larger ones go through S3.
+    pub const INLINE_TEMPLATE_BYTES: usize = 51_200;
+}
+
+/// A stack parameter (always a string).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Parameter {
+    #[serde(rename = "Type")]
+    pub parameter_type: &'static str,
+    pub description: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_pattern: Option<String>,
+}
+
+impl Parameter {
+    pub fn string(description: impl Into<String>, allowed_pattern: Option<&str>) -> Self {
+        Self { parameter_type: "String", description: description.into(), allowed_pattern: allowed_pattern.map(str::to_owned) }
+    }
+}
+
+/// A condition: `Fn::Equals` of two values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition(pub Expr, pub Expr);
+
+impl Serialize for Condition {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(1))?;
+        map.serialize_entry("Fn::Equals", &[&self.0, &self.1])?;
+        map.end()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Policy {
+    Delete,
+    Retain,
+    Snapshot,
+}
+
+/// One resource: its typed properties and resource attributes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Resource {
+    #[serde(rename = "Type")]
+    type_name: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    condition: Option<LogicalId>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    depends_on: Vec<LogicalId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deletion_policy: Option<Policy>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    update_replace_policy: Option<Policy>,
+    properties: Properties,
+}
+
+impl Resource {
+    pub fn properties(&self) -> &Properties {
+        &self.properties
+    }
+
+    /// Adds an explicit dependency (for ordering that no reference expresses).
+    pub fn depends_on(&mut self, id: &LogicalId) -> &mut Self {
+        if !self.depends_on.contains(id) {
+            self.depends_on.push(id.clone());
+            self.depends_on.sort();
+        }
+        self
+    }
+
+    /// Sets both `DeletionPolicy` and `UpdateReplacePolicy`: data that must survive deletion
+    /// must survive replacement too.
+    pub fn keep(&mut self, policy: Policy) -> &mut Self {
+        self.deletion_policy = Some(policy);
+        self.update_replace_policy = Some(policy);
+        self
+    }
+
+    pub fn condition(&mut self, condition: &LogicalId) -> &mut Self {
+        self.condition = Some(condition.clone());
+        self
+    }
+
+    pub(crate) fn depends(&self) -> &[LogicalId] {
+        &self.depends_on
+    }
+
+    pub(crate) fn condition_id(&self) -> Option<&LogicalId> {
+        self.condition.as_ref()
+    }
+}
+
+/// A stack output, optionally exported for `Fn::ImportValue`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Output {
+    pub description: String,
+    pub value: Expr,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub export: Option<Export>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Export {
+    pub name: Expr,
+}
+
+impl Output {
+    pub fn new(description: impl Into<String>, value: Expr) -> Self {
+        Self { description: description.into(), value, export: None }
+    }
+
+    #[must_use]
+    pub fn exported_as(mut self, name: impl Into<String>) -> Self {
+        self.export = Some(Export { name: Expr::Str(name.into()) });
+        self
+    }
+}
+
+/// The serialized shape of a template.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct Body {
+    #[serde(rename = "AWSTemplateFormatVersion")]
+    pub format_version: &'static str,
+    #[serde(rename = "Description")]
+    pub description: String,
+    #[serde(rename = "Parameters", skip_serializing_if = "BTreeMap::is_empty")]
+    pub parameters: BTreeMap<LogicalId, Parameter>,
+    #[serde(rename = "Conditions", skip_serializing_if = "BTreeMap::is_empty")]
+    pub conditions: BTreeMap<LogicalId, Condition>,
+    #[serde(rename = "Resources")]
+    pub resources: BTreeMap<LogicalId, Resource>,
+    #[serde(rename = "Outputs", skip_serializing_if = "BTreeMap::is_empty")]
+    pub outputs: BTreeMap<LogicalId, Output>,
+}
+
+/// Collects a template; [`build`](Self::build) checks references and limits.
+#[derive(Debug)]
+pub struct TemplateBuilder {
+    body: Body,
+    duplicates: Vec<LogicalId>,
+}
+
+impl TemplateBuilder {
+    pub fn new(description: impl Into<String>) -> Self {
+        Self {
+            body: Body {
+                format_version: "2010-09-09",
+                description: description.into(),
+                parameters: BTreeMap::new(),
+                conditions: BTreeMap::new(),
+                resources: BTreeMap::new(),
+                outputs: BTreeMap::new(),
+            },
+            duplicates: Vec::new(),
+        }
+    }
+
+    fn claim(&mut self, id: &LogicalId) {
+        let body = &self.body;
+        if body.parameters.contains_key(id) || body.resources.contains_key(id) || body.conditions.contains_key(id) {
+            self.duplicates.push(id.clone());
+        }
+    }
+
+    pub fn parameter(&mut self, id: &LogicalId, parameter: Parameter) -> &mut Self {
+        self.claim(id);
+        self.body.parameters.insert(id.clone(), parameter);
+        self
+    }
+
+    pub fn condition(&mut self, id: &LogicalId, condition: Condition) -> &mut Self {
+        self.claim(id);
+        self.body.conditions.insert(id.clone(), condition);
+        self
+    }
+
+    /// Adds a resource and returns it for resource attributes.
+    pub fn resource(&mut self, id: &LogicalId, properties: impl Into<Properties>) -> &mut Resource {
+        self.claim(id);
+        let properties = properties.into();
+        let resource = Resource {
+            type_name: properties.type_name(),
+            condition: None,
+            depends_on: Vec::new(),
+            deletion_policy: None,
+            update_replace_policy: None,
+            properties,
+        };
+        self.body.resources.insert(id.clone(), resource);
+        self.body.resources.get_mut(id).expect("just inserted")
+    }
+
+    pub fn output(&mut self, id: &LogicalId, output: Output) -> &mut Self {
+        if self.body.outputs.insert(id.clone(), output).is_some() {
+            self.duplicates.push(id.clone());
+        }
+        self
+    }
+
+    /// Checks every reference and limit and renders the template as YAML.
+    pub fn build(self) -> Result<Template, TemplateError> {
+        let mut problems: Vec<String> =
+            self.duplicates.iter().map(|id| format!("logical id `{id}` is used more than once")).collect();
+        problems.extend(check_references(&self.body));
+        let counts = [
+            ("resources", self.body.resources.len(), limits::RESOURCES),
+            ("parameters", self.body.parameters.len(), limits::PARAMETERS),
+            ("outputs", self.body.outputs.len(), limits::OUTPUTS),
+        ];
+        for (what, count, limit) in counts {
+            if count > limit {
+                problems.push(format!("{count} {what}, over CloudFormation's limit of {limit}"));
+            }
+        }
+        let yaml = serde_yaml::to_string(&self.body).map_err(|err| TemplateError { problems: vec![err.to_string()] })?;
+        if yaml.len() > limits::TEMPLATE_BYTES {
+            problems.push(format!("{} bytes, over CloudFormation's limit of {} bytes", yaml.len(), limits::TEMPLATE_BYTES));
+        }
+        if !problems.is_empty() {
+            return Err(TemplateError { problems });
+        }
+        Ok(Template { body: self.body, yaml })
+    }
+}
+
+/// A checked template and its YAML text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Template {
+    body: Body,
+    yaml: String,
+}
+
+impl Template {
+    pub fn yaml(&self) -> &str {
+        &self.yaml
+    }
+
+    pub fn resources(&self) -> &BTreeMap<LogicalId, Resource> {
+        &self.body.resources
+    }
+
+    pub fn outputs(&self) -> &BTreeMap<LogicalId, Output> {
+        &self.body.outputs
+    }
+
+    pub fn parameters(&self) -> &BTreeMap<LogicalId, Parameter> {
+        &self.body.parameters
+    }
+
+    /// Templates over 51,200 bytes cannot be sent inline; apply uploads them to S3 first.
+    pub fn needs_upload(&self) -> bool {
+        self.yaml.len() > limits::INLINE_TEMPLATE_BYTES
+    }
+
+    /// The serialized template as JSON, for tests and tools that inspect it.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(&self.body).expect("a template serializes")
+    }
+}
+
+/// Everything wrong with a template. These are bugs in a compiler, never in user input: user
+/// input is validated before compilation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid CloudFormation template: {}", problems.join("; "))]
+pub struct TemplateError {
+    pub problems: Vec<String>,
+}

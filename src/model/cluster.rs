@@ -1,0 +1,29 @@
+//! The EKS cluster the platform runs on.
+
+use super::{ClusterName, InstanceType, KubernetesVersion, OidcIssuer};
+
+/// The EKS cluster: created from the generated eksctl ClusterConfig, referenced by name and
+/// OIDC issuer everywhere else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cluster {
+    pub name: ClusterName,
+    pub kubernetes_version: KubernetesVersion,
+    /// The cluster's OIDC issuer: tenant roles trust exactly this issuer (IRSA).
+    pub oidc_issuer: OidcIssuer,
+    /// The shared managed node group.
+    pub nodes: NodeGroup,
+}
+
+/// Size of a managed node group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeGroup {
+    pub instance_type: InstanceType,
+    pub min: u32,
+    pub max: u32,
+}
+
+impl Default for NodeGroup {
+    fn default() -> Self {
+        Self { instance_type: InstanceType::parse("m6i.large").expect("valid default"), min: 2, max: 6 }
+    }
+}

@@ -1,0 +1,30 @@
+//! The domain: platform, cluster, services, tiers, tenants, and the names derived from them.
+//!
+//! This module does no IO and knows nothing of YAML, CloudFormation or Kubernetes. A
+//! [`Platform`] exists only once validated as a whole ([`PlatformBuilder::build`]), so the
+//! compilers downstream never re-check what is checked here.
+
+mod cluster;
+mod names;
+mod naming;
+mod path;
+mod platform;
+mod problem;
+mod service;
+mod tenant;
+mod tier;
+mod validate;
+
+pub use cluster::{Cluster, NodeGroup};
+pub use names::{
+    AccountId, AttributeName, ClusterName, DisplayName, DomainName, EmailAddress, HostedZoneId, InstanceType, Invalid,
+    KubernetesVersion, OidcIssuer, PlatformName, Quantity, Region, RoutePath, ServiceName, TenantId, TierName,
+};
+pub use naming::{BaselineNames, DerivedName, NameKind, TENANT_SERVICE_ACCOUNT, TenantNames};
+pub use path::{FieldPath, Segment};
+pub use platform::{Platform, PlatformBuilder};
+pub use problem::{Problem, Problems};
+pub use service::{Service, Storage, TableKeys};
+pub use tenant::Tenant;
+pub use tier::{Autoscaling, Compute, DataRetention, Identity, Placement, Quotas, RateLimit, Tier};
+pub use validate::MAX_PRIORITY;

@@ -1,0 +1,170 @@
+//! The platform: everything `tenancy` compiles, validated as a whole.
+
+use super::validate::validate;
+use super::{
+    AccountId, BaselineNames, Cluster, DomainName, HostedZoneId, PlatformName, Problems, Region, Service, Tenant,
+    TenantNames, Tier, TierName,
+};
+
+/// A validated platform description. Only [`PlatformBuilder::build`] makes one, so holding a
+/// `Platform` means every name fits, every reference resolves and nothing collides.
+///
+/// Tenants are kept sorted by id, so the order they were given in never reaches the output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Platform {
+    parts: PlatformParts,
+}
+
+/// The fields of a platform, validated or not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PlatformParts {
+    pub name: PlatformName,
+    pub account_id: AccountId,
+    pub region: Region,
+    pub domain: DomainName,
+    pub hosted_zone_id: Option<HostedZoneId>,
+    pub cluster: Cluster,
+    pub services: Vec<Service>,
+    pub tiers: Vec<Tier>,
+    pub tenants: Vec<Tenant>,
+}
+
+impl Platform {
+    /// Starts a platform description.
+    ///
+    /// ```
+    /// use tenancy::model::*;
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let cluster = Cluster {
+    ///     name: ClusterName::parse("saas")?,
+    ///     kubernetes_version: KubernetesVersion::parse("1.33")?,
+    ///     oidc_issuer: OidcIssuer::parse("https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE")?,
+    ///     nodes: NodeGroup::default(),
+    /// };
+    /// let platform = Platform::builder(
+    ///     PlatformName::parse("saas")?,
+    ///     AccountId::parse("123456789012")?,
+    ///     Region::parse("eu-west-1")?,
+    ///     DomainName::parse("saas.example.com")?,
+    ///     cluster,
+    /// )
+    /// .tier(Tier::new(TierName::parse("basic")?))
+    /// .tenant(Tenant::new(
+    ///     TenantId::parse("acme")?,
+    ///     DisplayName::parse("Acme Corp")?,
+    ///     TierName::parse("basic")?,
+    ///     EmailAddress::parse("admin@acme.example")?,
+    /// ))
+    /// .build()?;
+    /// assert_eq!(platform.tenant_names(&platform.tenants()[0]).namespace, "tenant-acme");
+    /// # Ok(()) }
+    /// ```
+    pub fn builder(
+        name: PlatformName,
+        account_id: AccountId,
+        region: Region,
+        domain: DomainName,
+        cluster: Cluster,
+    ) -> PlatformBuilder {
+        PlatformBuilder {
+            parts: PlatformParts {
+                name,
+                account_id,
+                region,
+                domain,
+                hosted_zone_id: None,
+                cluster,
+                services: Vec::new(),
+                tiers: Vec::new(),
+                tenants: Vec::new(),
+            },
+        }
+    }
+
+    pub fn name(&self) -> &PlatformName {
+        &self.parts.name
+    }
+    pub fn account_id(&self) -> &AccountId {
+        &self.parts.account_id
+    }
+    pub fn region(&self) -> &Region {
+        &self.parts.region
+    }
+    pub fn domain(&self) -> &DomainName {
+        &self.parts.domain
+    }
+    pub fn hosted_zone_id(&self) -> Option<&HostedZoneId> {
+        self.parts.hosted_zone_id.as_ref()
+    }
+    pub fn cluster(&self) -> &Cluster {
+        &self.parts.cluster
+    }
+    pub fn services(&self) -> &[Service] {
+        &self.parts.services
+    }
+    pub fn tiers(&self) -> &[Tier] {
+        &self.parts.tiers
+    }
+    /// Tenants, sorted by id.
+    pub fn tenants(&self) -> &[Tenant] {
+        &self.parts.tenants
+    }
+
+    /// The tier named `name`; every tenant's tier exists (checked at build).
+    pub fn tier(&self, name: &TierName) -> &Tier {
+        self.parts.tiers.iter().find(|t| &t.name == name).expect("tenant tiers are validated at build")
+    }
+
+    pub fn baseline_names(&self) -> BaselineNames {
+        BaselineNames::derive(&self.parts.name, &self.parts.account_id, &self.parts.region)
+    }
+
+    pub fn tenant_names(&self, tenant: &Tenant) -> TenantNames {
+        TenantNames::derive(&self.parts.name, &self.parts.domain, &self.parts.services, &tenant.id)
+    }
+
+    /// The builder this platform was made from, to derive a changed platform.
+    pub fn to_builder(&self) -> PlatformBuilder {
+        PlatformBuilder { parts: self.parts.clone() }
+    }
+}
+
+/// Collects a platform description; [`build`](Self::build) validates it as a whole.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct PlatformBuilder {
+    parts: PlatformParts,
+}
+
+impl PlatformBuilder {
+    pub fn hosted_zone_id(mut self, id: HostedZoneId) -> Self {
+        self.parts.hosted_zone_id = Some(id);
+        self
+    }
+    pub fn service(mut self, service: Service) -> Self {
+        self.parts.services.push(service);
+        self
+    }
+    pub fn tier(mut self, tier: Tier) -> Self {
+        self.parts.tiers.push(tier);
+        self
+    }
+    pub fn tenant(mut self, tenant: Tenant) -> Self {
+        self.parts.tenants.push(tenant);
+        self
+    }
+    /// Removes the tenant with `id`, if present.
+    pub fn without_tenant(mut self, id: &str) -> Self {
+        self.parts.tenants.retain(|t| t.id.as_str() != id);
+        self
+    }
+
+    /// Validates everything and returns the platform, or every problem found. Problem paths
+    /// index tenants in the order they were added.
+    pub fn build(self) -> Result<Platform, Problems> {
+        Problems::check(validate(&self.parts))?;
+        let mut parts = self.parts;
+        parts.tenants.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(Platform { parts })
+    }
+}

@@ -1,0 +1,112 @@
+//! Tiers: how isolated a tenant is and how much it may use.
+
+use super::{Quantity, TierName};
+
+/// A service tier such as `basic` or `premium`. Tenants pick one; everything about their
+/// isolation and limits follows from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tier {
+    pub name: TierName,
+    pub compute: Compute,
+    pub identity: Identity,
+    pub quotas: Quotas,
+    /// Replicas of each service's Deployment before autoscaling acts.
+    pub replicas: u32,
+    pub autoscaling: Autoscaling,
+    pub rate_limit: RateLimit,
+    /// The value of the tier's PriorityClass: higher is scheduled first and evicted last.
+    pub priority: u32,
+    pub placement: Placement,
+    /// What happens to a tenant's silo tables when the tenant or its stack is deleted.
+    pub data_retention: DataRetention,
+}
+
+impl Tier {
+    /// A tier with dedicated compute, dedicated identity, modest quotas and shared nodes;
+    /// adjust fields from there.
+    pub fn new(name: TierName) -> Self {
+        Self {
+            name,
+            compute: Compute::Dedicated,
+            identity: Identity::Dedicated,
+            quotas: Quotas::default(),
+            replicas: 1,
+            autoscaling: Autoscaling { min: 1, max: 2, target_cpu_percent: 70 },
+            rate_limit: RateLimit { requests_per_second: 10, burst: 20 },
+            priority: 1000,
+            placement: Placement::Shared,
+            data_retention: DataRetention::Retain,
+        }
+    }
+}
+
+/// Where a tenant's workloads run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compute {
+    /// Own namespace and Deployments (the reference architecture's silo).
+    Dedicated,
+    /// Served by a shared pool namespace. Designed for; not yet compiled.
+    Pooled,
+}
+
+/// Where a tenant's users sign in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Identity {
+    /// A Cognito user pool per tenant.
+    Dedicated,
+    /// A group per tenant in the platform's shared tenant user pool.
+    Pooled,
+}
+
+/// Node placement of a tier's pods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// The cluster's shared node group.
+    Shared,
+    /// A node group of the tier's own, tainted so that only this tier's pods land there.
+    Dedicated,
+}
+
+/// What deleting a tenant does to the tables holding its data.
+///
+/// DynamoDB tables do not support CloudFormation's `DeletionPolicy: Snapshot`, so the
+/// backup choice is made by the deploy plan, not by CloudFormation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataRetention {
+    /// `DeletionPolicy: Retain` (and deletion protection): the table outlives its stack.
+    Retain,
+    /// `DeletionPolicy: Delete` after an on-demand backup taken by offboarding; point-in-time
+    /// recovery also leaves DynamoDB's 35-day system backup.
+    Backup,
+}
+
+/// Namespace-wide limits for one tenant (Kubernetes ResourceQuota).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quotas {
+    pub cpu: Quantity,
+    pub memory: Quantity,
+    pub pods: u32,
+    pub storage: Quantity,
+}
+
+impl Default for Quotas {
+    fn default() -> Self {
+        let q = |v: &str| Quantity::parse(v).expect("valid default quantity");
+        Self { cpu: q("2"), memory: q("4Gi"), pods: 20, storage: q("10Gi") }
+    }
+}
+
+/// HorizontalPodAutoscaler bounds for each service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Autoscaling {
+    pub min: u32,
+    pub max: u32,
+    pub target_cpu_percent: u32,
+}
+
+/// Requests per second per client address at the ingress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub requests_per_second: u32,
+    pub burst: u32,
+}
