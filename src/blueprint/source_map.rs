@@ -77,7 +77,11 @@ impl Builder {
     fn next_node(&mut self, mark: Marker, key_text: Option<&str>) -> Option<FieldPath> {
         let position = Position { line: mark.line(), column: mark.col() + 1 };
         let path = match self.stack.last_mut() {
-            None => FieldPath::root(),
+            // The document itself is placed at its start, wherever its first node begins.
+            None => {
+                self.map.values.insert(FieldPath::root(), Position::START);
+                return Some(FieldPath::root());
+            }
             Some(Frame::Sequence { path, next }) => {
                 *next += 1;
                 path.index(*next - 1)
