@@ -12,6 +12,8 @@ pub struct Role {
     pub description: String,
     pub assume_role_policy_document: PolicyDocument,
     pub policies: Vec<InlinePolicy>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permissions_boundary: Option<Expr>,
     pub max_session_duration: u32,
     pub tags: Vec<Tag>,
 }
@@ -20,5 +22,14 @@ pub struct Role {
 #[serde(rename_all = "PascalCase")]
 pub struct InlinePolicy {
     pub policy_name: String,
+    pub policy_document: PolicyDocument,
+}
+
+/// A customer managed policy; `Ref` gives its ARN.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ManagedPolicy {
+    pub managed_policy_name: Expr,
+    pub description: String,
     pub policy_document: PolicyDocument,
 }

@@ -95,6 +95,7 @@ resource_types! {
     UserPoolUserToGroupAttachment = "AWS::Cognito::UserPoolUserToGroupAttachment" [];
     Table = "AWS::DynamoDB::Table" ["Arn", "StreamArn"];
     Repository = "AWS::ECR::Repository" ["Arn", "RepositoryUri"];
+    ManagedPolicy = "AWS::IAM::ManagedPolicy" ["PolicyArn"];
     Role = "AWS::IAM::Role" ["Arn", "RoleId"];
     LogGroup = "AWS::Logs::LogGroup" ["Arn"];
     RecordSet = "AWS::Route53::RecordSet" [];

@@ -1,0 +1,217 @@
+//! The baseline stack: everything platform-wide that lives in the platform's region.
+
+use crate::cfn::resources::{
+    Bucket, CloudWatchLogs, EncryptionConfiguration, EnvironmentVariable, ImageScanningConfiguration, LifecyclePolicy,
+    LogGroup, LogsConfig, Project, ProjectArtifacts, ProjectEnvironment, ProjectSource, Repository, Table, Topic,
+    UserPoolDomain,
+};
+use crate::cfn::{Expr, LogicalId, Output, Parameter, Policy, Template, TemplateBuilder, TemplateError, pascal_case};
+use crate::model::{BaselineNames, Identity, Platform, Storage};
+
+use super::certificate::{CERTIFICATE_ARN_OUTPUT, add_certificate, separate_stack};
+use super::common::{baseline_export, exports, platform_tags, regional_arn};
+use super::identity::{user_pool, web_client};
+use super::static_site::{Site, add_site};
+
+/// Where the tenant deploy project reads its source bundle, in the artifacts bucket.
+pub const SOURCE_KEY: &str = "source/tenancy.zip";
+/// The buildspec the tenant deploy project runs, inside the source bundle.
+pub const DEPLOY_BUILDSPEC: &str = "generated/buildspecs/tenant-deploy.yml";
+/// The CodeBuild image: Amazon Linux based, maintained by AWS.
+pub const CODEBUILD_IMAGE: &str = "aws/codebuild/amazonlinux-x86_64-standard:5.0";
+
+/// Actions a tenant workload may take on items of its tables. No Scan: a Scan carries no
+/// partition key, so `dynamodb:LeadingKeys` could not confine it to the tenant.
+pub const TABLE_ITEM_ACTIONS: [&str; 8] = [
+    "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:UpdateItem",
+];
+
+pub fn baseline_stack(platform: &Platform) -> Result<Template, TemplateError> {
+    let names = platform.baseline_names();
+    let p = platform.name();
+    let mut t = TemplateBuilder::new(format!("tenancy {p}: baseline (tables, registries, sites, identity, deployment)"));
+    let tags = platform_tags(platform);
+
+    // Certificate: a resource here in us-east-1, otherwise a parameter bound from its own stack.
+    let certificate_arn = if separate_stack(platform) {
+        let id = LogicalId::fixed(CERTIFICATE_ARN_OUTPUT);
+        t.parameter(
+            &id,
+            Parameter::string(
+                "ARN of the us-east-1 CloudFront certificate (output CertificateArn of the certificate stack)",
+                Some("^arn:aws[a-z-]*:acm:us-east-1:[0-9]{12}:certificate/[0-9a-f-]+$"),
+            ),
+        );
+        Expr::reference(&id)
+    } else {
+        Expr::reference(&add_certificate(&mut t, platform))
+    };
+
+    // Tables: tenant records, provider metadata, and each pooled service's shared table.
+    let tenant_table = LogicalId::fixed("TenantTable");
+    t.resource(&tenant_table, Table::on_demand(Expr::str(&names.tenant_table), "TenantId", None, true, tags.clone()))
+        .keep(Policy::Retain);
+    t.resource(
+        &LogicalId::fixed("ProviderMetadataTable"),
+        Table::on_demand(Expr::str(&names.metadata_table), "MetadataKey", None, true, tags.clone()),
+    )
+    .keep(Policy::Retain);
+    for service in platform.services() {
+        if let Storage::Pool(keys) = &service.storage {
+            let id = LogicalId::new(format!("{}Table", pascal_case(service.name.as_str()))).expect("alphanumeric");
+            let name = BaselineNames::pooled_table(p, &service.name);
+            let sort_key = keys.sort_key.as_ref().map(|k| k.as_str());
+            t.resource(&id, Table::on_demand(Expr::str(name), keys.partition_key.as_str(), sort_key, true, tags.clone()))
+                .keep(Policy::Retain);
+        }
+    }
+
+    // A container registry per service.
+    for service in platform.services() {
+        let id = LogicalId::new(format!("{}Repository", pascal_case(service.name.as_str()))).expect("alphanumeric");
+        t.resource(
+            &id,
+            Repository {
+                repository_name: Expr::str(BaselineNames::repository(p, &service.name)),
+                image_tag_mutability: "IMMUTABLE",
+                image_scanning_configuration: ImageScanningConfiguration { scan_on_push: true },
+                encryption_configuration: EncryptionConfiguration { encryption_type: "AES256" },
+                lifecycle_policy: LifecyclePolicy { lifecycle_policy_text: ECR_LIFECYCLE_POLICY.to_owned() },
+                tags: tags.clone(),
+            },
+        )
+        .keep(Policy::Retain);
+    }
+
+    // Static sites. The app site answers for every tenant's <t>.app. through a wildcard alias, so
+    // onboarding a tenant never changes the baseline; tenant stacks add their own DNS record.
+    let domain = platform.domain();
+    let sites = [
+        Site { name: "admin", aliases: vec![format!("admin.{domain}")], records: vec![format!("admin.{domain}")] },
+        Site { name: "app", aliases: vec![format!("*.app.{domain}")], records: vec![] },
+        Site {
+            name: "landing",
+            aliases: vec![format!("www.{domain}")],
+            records: vec![format!("www.{domain}")],
+        },
+    ];
+    let mut app_distribution = None;
+    for site in &sites {
+        let distribution = add_site(&mut t, platform, site, &certificate_arn);
+        if site.name == "app" {
+            app_distribution = Some(distribution);
+        }
+    }
+    let app_distribution = app_distribution.expect("the app site is always emitted");
+    t.output(
+        &LogicalId::fixed(exports::APP_DISTRIBUTION_DOMAIN),
+        Output::new("Domain name of the tenant application's distribution", Expr::get_att(&app_distribution, "DomainName"))
+            .exported_as(baseline_export(platform, exports::APP_DISTRIBUTION_DOMAIN)),
+    );
+
+    // Admin identity.
+    let admin_pool = LogicalId::fixed("AdminUserPool");
+    t.resource(&admin_pool, user_pool(&names.admin_user_pool, false, &tags));
+    let admin_client = LogicalId::fixed("AdminUserPoolClient");
+    t.resource(
+        &admin_client,
+        web_client(&format!("{p}-admin-console"), Expr::reference(&admin_pool), &format!("https://admin.{domain}"), false),
+    );
+    t.resource(
+        &LogicalId::fixed("AdminUserPoolDomain"),
+        UserPoolDomain { domain: Expr::str(&names.admin_domain_prefix), user_pool_id: Expr::reference(&admin_pool) },
+    );
+    t.output(&LogicalId::fixed("AdminUserPoolId"), Output::new("Admin user pool id", Expr::reference(&admin_pool)));
+    t.output(&LogicalId::fixed("AdminUserPoolClientId"), Output::new("Admin console client id", Expr::reference(&admin_client)));
+
+    // The shared tenant pool, when a tier signs tenants in through it. Tenant stacks add their
+    // own group and client to it.
+    if platform.tiers().iter().any(|tier| tier.identity == Identity::Pooled) {
+        let pool = LogicalId::fixed("TenantsUserPool");
+        t.resource(&pool, user_pool(&names.tenants_user_pool, true, &tags));
+        t.resource(
+            &LogicalId::fixed("TenantsUserPoolDomain"),
+            UserPoolDomain { domain: Expr::str(&names.tenants_domain_prefix), user_pool_id: Expr::reference(&pool) },
+        );
+        t.output(
+            &LogicalId::fixed(exports::TENANTS_USER_POOL_ID),
+            Output::new("Shared user pool of pooled-identity tenants", Expr::reference(&pool))
+                .exported_as(baseline_export(platform, exports::TENANTS_USER_POOL_ID)),
+        );
+    }
+
+    // Tenant lifecycle notifications.
+    let topic = LogicalId::fixed("TenantLifecycleTopic");
+    t.resource(
+        &topic,
+        Topic {
+            topic_name: Expr::str(&names.lifecycle_topic),
+            display_name: format!("{p} tenant lifecycle"),
+            kms_master_key_id: Expr::str("alias/aws/sns"),
+            tags: tags.clone(),
+        },
+    );
+    t.output(&LogicalId::fixed("TenantLifecycleTopicArn"), Output::new("Tenant lifecycle notifications", Expr::reference(&topic)));
+
+    // Deployment: artifacts bucket, the boundary every tenant role carries, the role
+    // CloudFormation assumes for tenant stacks, and the CodeBuild project that runs them.
+    let artifacts = LogicalId::fixed("ArtifactsBucket");
+    t.resource(&artifacts, Bucket::private(Expr::str(&names.artifacts_bucket), tags.clone()));
+    t.output(&LogicalId::fixed("ArtifactsBucketName"), Output::new("Bucket for source bundles and large templates", Expr::reference(&artifacts)));
+    super::deploy_roles::add(&mut t, platform, &artifacts, &topic);
+    add_deploy_project(&mut t, platform, &artifacts);
+
+    t.build()
+}
+
+/// Keep the 50 newest images; untagged layers go after a day.
+const ECR_LIFECYCLE_POLICY: &str = r#"{"rules":[{"rulePriority":1,"description":"expire untagged images after 1 day","selection":{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":1},"action":{"type":"expire"}},{"rulePriority":2,"description":"keep the 50 newest images","selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":50},"action":{"type":"expire"}}]}"#;
+
+fn add_deploy_project(t: &mut TemplateBuilder, platform: &Platform, artifacts: &LogicalId) {
+    let names = platform.baseline_names();
+    let log_group = LogicalId::fixed("TenantDeployLogs");
+    let log_group_name = format!("/aws/codebuild/{}", names.deploy_project);
+    t.resource(
+        &log_group,
+        LogGroup { log_group_name: Expr::str(&log_group_name), retention_in_days: 365, tags: platform_tags(platform) },
+    );
+    let variable = |name: &str, value: Expr| EnvironmentVariable { name: name.to_owned(), value, variable_type: "PLAINTEXT" };
+    t.resource(
+        &LogicalId::fixed("TenantDeployProject"),
+        Project {
+            name: Expr::str(&names.deploy_project),
+            description: format!("Deploys one tenant of {} (tenancy apply --select tenant:$TENANT_ID)", platform.name()),
+            service_role: Expr::get_att(&LogicalId::fixed(super::deploy_roles::DEPLOY_ROLE), "Arn"),
+            source: ProjectSource {
+                source_type: "S3",
+                location: Expr::sub(format!("${{{artifacts}}}/{SOURCE_KEY}")),
+                build_spec: DEPLOY_BUILDSPEC.to_owned(),
+            },
+            artifacts: ProjectArtifacts { artifacts_type: "NO_ARTIFACTS" },
+            environment: ProjectEnvironment {
+                environment_type: "LINUX_CONTAINER",
+                compute_type: "BUILD_GENERAL1_SMALL",
+                image: CODEBUILD_IMAGE,
+                image_pull_credentials_type: "CODEBUILD",
+                environment_variables: vec![
+                    variable("TENANCY_PLATFORM", Expr::str(platform.name().as_str())),
+                    variable("TENANCY_CLUSTER", Expr::str(platform.cluster().name.as_str())),
+                    variable("TENANT_ID", Expr::str("")),
+                ],
+            },
+            timeout_in_minutes: 60,
+            encryption_key: regional_arn("kms", "alias/aws/s3"),
+            logs_config: LogsConfig {
+                cloud_watch_logs: CloudWatchLogs { status: "ENABLED", group_name: Expr::reference(&log_group) },
+            },
+            tags: platform_tags(platform),
+        },
+    );
+}

@@ -1,0 +1,152 @@
+//! The eksctl ClusterConfig for the platform's cluster: a VPC across availability zones with
+//! highly available NAT, OIDC for IRSA, a shared managed node group, a tainted node group per
+//! tier with dedicated placement, and the VPC CNI with network policy enforcement on (the
+//! reference architecture's policies were never enforced).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::model::{Placement, Platform};
+
+/// The taint and label key that reserve dedicated nodes for one tier.
+pub const TIER_NODE_KEY: &str = "tenancy.io/tier";
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterConfig {
+    api_version: &'static str,
+    kind: &'static str,
+    metadata: Metadata,
+    iam: Iam,
+    vpc: Vpc,
+    addons: Vec<Addon>,
+    managed_node_groups: Vec<NodeGroup>,
+    cloud_watch: CloudWatch,
+}
+
+#[derive(Debug, Serialize)]
+struct Metadata {
+    name: String,
+    region: String,
+    version: String,
+    tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Iam {
+    #[serde(rename = "withOIDC")]
+    with_oidc: bool,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Vpc {
+    nat: Nat,
+    cluster_endpoints: ClusterEndpoints,
+}
+
+#[derive(Debug, Serialize)]
+struct Nat {
+    gateway: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ClusterEndpoints {
+    private_access: bool,
+    public_access: bool,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Addon {
+    name: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    configuration_values: Option<&'static str>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NodeGroup {
+    name: String,
+    instance_type: String,
+    min_size: u32,
+    max_size: u32,
+    desired_capacity: u32,
+    private_networking: bool,
+    volume_encrypted: bool,
+    disable_imdsv1: bool,
+    labels: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    taints: Vec<Taint>,
+}
+
+#[derive(Debug, Serialize)]
+struct Taint {
+    key: &'static str,
+    value: String,
+    effect: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CloudWatch {
+    cluster_logging: ClusterLogging,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ClusterLogging {
+    enable_types: Vec<&'static str>,
+}
+
+pub fn cluster_config(platform: &Platform) -> ClusterConfig {
+    let cluster = platform.cluster();
+    let node_group = |name: String, labels: BTreeMap<String, String>, taints: Vec<Taint>| NodeGroup {
+        name,
+        instance_type: cluster.nodes.instance_type.to_string(),
+        min_size: cluster.nodes.min,
+        max_size: cluster.nodes.max,
+        desired_capacity: cluster.nodes.min,
+        private_networking: true,
+        volume_encrypted: true,
+        disable_imdsv1: true,
+        labels,
+        taints,
+    };
+    let mut managed_node_groups =
+        vec![node_group("shared".into(), BTreeMap::from([("tenancy.io/pool".to_owned(), "shared".to_owned())]), vec![])];
+    for tier in platform.tiers().iter().filter(|t| t.placement == Placement::Dedicated) {
+        managed_node_groups.push(node_group(
+            format!("tier-{}", tier.name),
+            BTreeMap::from([(TIER_NODE_KEY.to_owned(), tier.name.to_string())]),
+            vec![Taint { key: TIER_NODE_KEY, value: tier.name.to_string(), effect: "NoSchedule" }],
+        ));
+    }
+    ClusterConfig {
+        api_version: "eksctl.io/v1alpha5",
+        kind: "ClusterConfig",
+        metadata: Metadata {
+            name: cluster.name.to_string(),
+            region: platform.region().to_string(),
+            version: cluster.kubernetes_version.to_string(),
+            tags: BTreeMap::from([("tenancy:platform".to_owned(), platform.name().to_string())]),
+        },
+        iam: Iam { with_oidc: true },
+        vpc: Vpc {
+            nat: Nat { gateway: "HighlyAvailable" },
+            cluster_endpoints: ClusterEndpoints { private_access: true, public_access: true },
+        },
+        addons: vec![
+            Addon { name: "vpc-cni", configuration_values: Some(r#"{"enableNetworkPolicy": "true"}"#) },
+            Addon { name: "coredns", configuration_values: None },
+            Addon { name: "kube-proxy", configuration_values: None },
+        ],
+        managed_node_groups,
+        cloud_watch: CloudWatch {
+            cluster_logging: ClusterLogging { enable_types: vec!["api", "audit", "authenticator", "controllerManager", "scheduler"] },
+        },
+    }
+}

@@ -1,0 +1,212 @@
+//! The roles that deploy tenants, with least privilege:
+//!
+//! - the CodeBuild role runs `tenancy apply` for one tenant: it may drive the tenant stacks'
+//!   change sets, hand them the CloudFormation role, read its source, write tenant records;
+//! - the CloudFormation role creates what a tenant stack holds, and may create IAM roles only
+//!   when they carry the tenant boundary, so no stack can mint a role stronger than that;
+//! - the tenant boundary allows item actions on the platform's tables, nothing else.
+
+use crate::cfn::resources::{InlinePolicy, ManagedPolicy, Role};
+use crate::cfn::{Expr, LogicalId, Output, PolicyDocument, Statement, TemplateBuilder};
+use crate::model::{Platform, Storage};
+
+use super::baseline::{SOURCE_KEY, TABLE_ITEM_ACTIONS};
+use super::common::{baseline_export, exports, global_arn, platform_tags, regional_arn};
+
+pub const DEPLOY_ROLE: &str = "TenantDeployRole";
+pub const CFN_ROLE: &str = "TenantStackRole";
+pub const TENANT_BOUNDARY: &str = "TenantRoleBoundary";
+
+/// The name of the managed policy bounding every tenant role.
+pub fn boundary_name(platform: &Platform) -> String {
+    format!("{}-tenant-boundary", platform.name())
+}
+
+/// The boundary's ARN, known before deploy from its name.
+pub fn boundary_arn(platform: &Platform) -> Expr {
+    global_arn("iam", &format!("policy/{}", boundary_name(platform)))
+}
+
+fn trust(service: &str, platform: &Platform) -> PolicyDocument {
+    PolicyDocument::new(vec![
+        Statement::allow("TrustService", &["sts:AssumeRole"])
+            .principal("Service", Expr::str(service))
+            .when("StringEquals", "aws:SourceAccount", Expr::str(platform.account_id().as_str())),
+    ])
+}
+
+pub fn add(t: &mut TemplateBuilder, platform: &Platform, artifacts: &LogicalId, topic: &LogicalId) {
+    let names = platform.baseline_names();
+    let p = platform.name();
+    let tenant_stacks = regional_arn("cloudformation", &format!("stack/{p}-tenant-*/*"));
+    let tenant_roles = global_arn("iam", &format!("role/{p}-tenant-*"));
+
+    let boundary = LogicalId::fixed(TENANT_BOUNDARY);
+    t.resource(
+        &boundary,
+        ManagedPolicy {
+            managed_policy_name: Expr::str(boundary_name(platform)),
+            description: format!("Upper bound of every {p} tenant role: item actions on the platform's tables"),
+            policy_document: PolicyDocument::new(vec![
+                Statement::allow("TenantData", &TABLE_ITEM_ACTIONS)
+                    .on([regional_arn("dynamodb", &format!("table/{p}-*")), regional_arn("dynamodb", &format!("table/{p}-*/index/*"))]),
+                Statement::allow("DescribeTables", &["dynamodb:DescribeTable"]).on([regional_arn("dynamodb", &format!("table/{p}-*"))]),
+            ]),
+        },
+    );
+    t.output(
+        &LogicalId::fixed(exports::TENANT_BOUNDARY_ARN),
+        Output::new("Permissions boundary of tenant roles", Expr::reference(&boundary))
+            .exported_as(baseline_export(platform, exports::TENANT_BOUNDARY_ARN)),
+    );
+
+    let silo_tables: Vec<Expr> = platform
+        .services()
+        .iter()
+        .filter(|s| matches!(s.storage, Storage::Silo(_)))
+        .map(|s| regional_arn("dynamodb", &format!("table/{p}-{}-*", s.name)))
+        .collect();
+    // Route 53 ARNs carry neither region nor account.
+    let zone = Expr::sub(format!(
+        "arn:${{AWS::Partition}}:route53:::hostedzone/{}",
+        platform.hosted_zone_id().map_or("*", |id| id.as_str())
+    ));
+    let cfn_role = LogicalId::fixed(CFN_ROLE);
+    let mut statements = vec![
+        Statement::allow("CreateUserPools", &["cognito-idp:CreateUserPool"])
+            .on([Expr::str("*")])
+            .when("StringEquals", "aws:RequestTag/tenancy:platform", Expr::str(p.as_str())),
+        Statement::allow(
+            "ManageUserPools",
+            &[
+                "cognito-idp:AdminAddUserToGroup",
+                "cognito-idp:AdminCreateUser",
+                "cognito-idp:AdminDeleteUser",
+                "cognito-idp:AdminGetUser",
+                "cognito-idp:AdminRemoveUserFromGroup",
+                "cognito-idp:CreateGroup",
+                "cognito-idp:CreateUserPoolClient",
+                "cognito-idp:CreateUserPoolDomain",
+                "cognito-idp:DeleteGroup",
+                "cognito-idp:DeleteUserPool",
+                "cognito-idp:DeleteUserPoolClient",
+                "cognito-idp:DeleteUserPoolDomain",
+                "cognito-idp:DescribeUserPool",
+                "cognito-idp:DescribeUserPoolClient",
+                "cognito-idp:DescribeUserPoolDomain",
+                "cognito-idp:GetGroup",
+                "cognito-idp:GetUserPoolMfaConfig",
+                "cognito-idp:ListTagsForResource",
+                "cognito-idp:SetUserPoolMfaConfig",
+                "cognito-idp:TagResource",
+                "cognito-idp:UntagResource",
+                "cognito-idp:UpdateGroup",
+                "cognito-idp:UpdateUserPool",
+                "cognito-idp:UpdateUserPoolClient",
+                "cognito-idp:UpdateUserPoolDomain",
+            ],
+        )
+        .on([regional_arn("cognito-idp", "userpool/*")]),
+        Statement::allow(
+            "CreateBoundedTenantRoles",
+            &["iam:CreateRole", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy"],
+        )
+        .on([tenant_roles.clone()])
+        .when("StringEquals", "iam:PermissionsBoundary", boundary_arn(platform)),
+        Statement::allow(
+            "ManageTenantRoles",
+            &[
+                "iam:DeleteRole",
+                "iam:DeleteRolePolicy",
+                "iam:GetRole",
+                "iam:GetRolePolicy",
+                "iam:ListAttachedRolePolicies",
+                "iam:ListRolePolicies",
+                "iam:TagRole",
+                "iam:UntagRole",
+                "iam:UpdateAssumeRolePolicy",
+                "iam:UpdateRole",
+            ],
+        )
+        .on([tenant_roles.clone()]),
+        Statement::allow("ReadRecordChanges", &["route53:GetChange", "route53:ListHostedZonesByName"]).on([Expr::str("*")]),
+        Statement::allow("ManageTenantRecords", &["route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets"]).on([zone]),
+    ];
+    if !silo_tables.is_empty() {
+        statements.push(
+            Statement::allow(
+                "ManageSiloTables",
+                &[
+                    "dynamodb:CreateBackup",
+                    "dynamodb:CreateTable",
+                    "dynamodb:DeleteTable",
+                    "dynamodb:DescribeContinuousBackups",
+                    "dynamodb:DescribeTable",
+                    "dynamodb:DescribeTimeToLive",
+                    "dynamodb:ListTagsOfResource",
+                    "dynamodb:TagResource",
+                    "dynamodb:UntagResource",
+                    "dynamodb:UpdateContinuousBackups",
+                    "dynamodb:UpdateTable",
+                ],
+            )
+            .on(silo_tables),
+        );
+    }
+    t.resource(
+        &cfn_role,
+        Role {
+            role_name: Expr::str(&names.cfn_execution_role),
+            description: format!("Assumed by CloudFormation to create {p} tenant stacks"),
+            assume_role_policy_document: trust("cloudformation.amazonaws.com", platform),
+            policies: vec![InlinePolicy { policy_name: "tenant-stack".into(), policy_document: PolicyDocument::new(statements) }],
+            permissions_boundary: None,
+            max_session_duration: 3600,
+            tags: platform_tags(platform),
+        },
+    );
+
+    let deploy_role = LogicalId::fixed(DEPLOY_ROLE);
+    let log_group = regional_arn("logs", &format!("log-group:/aws/codebuild/{}:*", names.deploy_project));
+    let statements = vec![
+        Statement::allow("WriteBuildLogs", &["logs:CreateLogStream", "logs:PutLogEvents"]).on([log_group]),
+        Statement::allow("ReadSource", &["s3:GetObject", "s3:GetObjectVersion"])
+            .on([Expr::sub(format!("${{{artifacts}.Arn}}/{SOURCE_KEY}"))]),
+        Statement::allow("StageLargeTemplates", &["s3:GetObject", "s3:PutObject"])
+            .on([Expr::sub(format!("${{{artifacts}.Arn}}/templates/*"))]),
+        Statement::allow(
+            "DriveTenantStacks",
+            &[
+                "cloudformation:CreateChangeSet",
+                "cloudformation:DeleteChangeSet",
+                "cloudformation:DeleteStack",
+                "cloudformation:DescribeChangeSet",
+                "cloudformation:DescribeStackEvents",
+                "cloudformation:DescribeStacks",
+                "cloudformation:ExecuteChangeSet",
+                "cloudformation:GetTemplate",
+            ],
+        )
+        .on([tenant_stacks]),
+        Statement::allow("PassStackRole", &["iam:PassRole"])
+            .on([Expr::get_att(&cfn_role, "Arn")])
+            .when("StringEquals", "iam:PassedToService", Expr::str("cloudformation.amazonaws.com")),
+        Statement::allow("ReachCluster", &["eks:DescribeCluster"])
+            .on([regional_arn("eks", &format!("cluster/{}", platform.cluster().name))]),
+        Statement::allow("WriteTenantRecords", &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"])
+            .on([regional_arn("dynamodb", &format!("table/{}", names.tenant_table))]),
+        Statement::allow("NotifyLifecycle", &["sns:Publish"]).on([Expr::reference(topic)]),
+    ];
+    t.resource(
+        &deploy_role,
+        Role {
+            role_name: Expr::str(&names.deploy_role),
+            description: format!("Runs tenancy apply for one {p} tenant in CodeBuild"),
+            assume_role_policy_document: trust("codebuild.amazonaws.com", platform),
+            policies: vec![InlinePolicy { policy_name: "tenant-deploy".into(), policy_document: PolicyDocument::new(statements) }],
+            permissions_boundary: None,
+            max_session_duration: 3600,
+            tags: platform_tags(platform),
+        },
+    );
+}

@@ -1,0 +1,94 @@
+//! From a validated [`Platform`] to artifacts: CloudFormation templates and the eksctl cluster
+//! config, each with the path it takes under `generated/`.
+//!
+//! Compilation is a pure function of the platform: no IO, no clock, no randomness, ordered
+//! maps only. A tenant's artifacts depend on the platform, its tier and itself alone.
+
+mod baseline;
+mod certificate;
+mod cluster_config;
+mod common;
+mod deploy_roles;
+mod identity;
+mod static_site;
+mod tenant;
+
+pub use baseline::{TABLE_ITEM_ACTIONS, baseline_stack};
+pub use certificate::{CLOUDFRONT_CERTIFICATE_REGION, certificate_stack, separate_stack};
+pub use cluster_config::{ClusterConfig, TIER_NODE_KEY, cluster_config};
+pub use common::GENERATED_HEADER;
+pub use tenant::{outputs as tenant_outputs, role_arn, tenant_stack};
+
+use crate::cfn::{Template, TemplateError};
+use crate::model::{Platform, Tenant};
+
+/// One generated file: where it goes under the output directory, and its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Artifact {
+    /// Relative path with `/` separators, e.g. `tenants/acme/stack.cfn.yaml`.
+    pub path: String,
+    pub contents: String,
+}
+
+/// Everything compiled for a platform, sorted by path, and notes for the person running synth.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Artifacts {
+    pub files: Vec<Artifact>,
+    pub notes: Vec<String>,
+}
+
+/// Why compilation failed: a compiler bug, since the platform was validated.
+#[derive(Debug, thiserror::Error)]
+pub enum CompileError {
+    #[error("{artifact}: {source}")]
+    Template {
+        artifact: String,
+        #[source]
+        source: TemplateError,
+    },
+    #[error("{artifact}: cannot render YAML")]
+    Render {
+        artifact: String,
+        #[source]
+        source: serde_yaml::Error,
+    },
+}
+
+/// Compiles every artifact of the platform.
+pub fn compile(platform: &Platform) -> Result<Artifacts, CompileError> {
+    let mut out = Artifacts::default();
+    template(&mut out, "baseline/baseline.cfn.yaml", baseline_stack(platform))?;
+    if separate_stack(platform) {
+        template(&mut out, "baseline/certificate.cfn.yaml", certificate_stack(platform))?;
+    }
+    let path = "baseline/eksctl-cluster.yaml";
+    let yaml = serde_yaml::to_string(&cluster_config(platform))
+        .map_err(|source| CompileError::Render { artifact: path.into(), source })?;
+    out.files.push(Artifact { path: path.into(), contents: format!("{GENERATED_HEADER}{yaml}") });
+    for tenant in platform.tenants() {
+        let (files, notes) = compile_tenant(platform, tenant)?;
+        out.files.extend(files);
+        out.notes.extend(notes);
+    }
+    out.files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(out)
+}
+
+/// Compiles one tenant's artifacts.
+pub fn compile_tenant(platform: &Platform, tenant: &Tenant) -> Result<(Vec<Artifact>, Vec<String>), CompileError> {
+    let mut out = Artifacts::default();
+    template(&mut out, &format!("tenants/{}/stack.cfn.yaml", tenant.id), tenant_stack(platform, tenant))?;
+    Ok((out.files, out.notes))
+}
+
+fn template(out: &mut Artifacts, path: &str, template: Result<Template, TemplateError>) -> Result<(), CompileError> {
+    let template = template.map_err(|source| CompileError::Template { artifact: path.into(), source })?;
+    if template.needs_upload() {
+        out.notes.push(format!(
+            "{path} is {} bytes, over the 51,200 bytes CloudFormation takes inline: apply uploads it to the artifacts bucket",
+            template.yaml().len()
+        ));
+    }
+    out.files.push(Artifact { path: path.into(), contents: format!("{GENERATED_HEADER}{}", template.yaml()) });
+    Ok(())
+}

@@ -1,0 +1,178 @@
+//! A tenant's stack: its identity, its silo tables, the role its pods run as, and its DNS name.
+//! It depends only on the platform, its tier and the tenant itself, so adding a tenant changes
+//! no other tenant's stack.
+
+use crate::cfn::resources::{
+    AttributeType, InlinePolicy, Role, Table, UserPoolDomain, UserPoolGroup, UserPoolUser, UserPoolUserToGroupAttachment,
+};
+use crate::cfn::{Expr, LogicalId, Output, Policy, PolicyDocument, Statement, Template, TemplateBuilder, TemplateError, pascal_case};
+use crate::model::{BaselineNames, DataRetention, Identity, Platform, Storage, Tenant, TenantNames};
+
+use super::baseline::TABLE_ITEM_ACTIONS;
+use super::common::{baseline_export, exports, regional_arn, tenant_tags};
+use super::deploy_roles::boundary_arn;
+use super::identity::{user_pool, web_client};
+use super::static_site::alias_records;
+
+/// Logical ids and outputs later steps read (the tenant record, the Kubernetes bundle).
+pub mod outputs {
+    pub const USER_POOL_ID: &str = "UserPoolId";
+    pub const USER_POOL_CLIENT_ID: &str = "UserPoolClientId";
+    pub const ISSUER_URL: &str = "IssuerUrl";
+    pub const ROLE_ARN: &str = "RoleArn";
+    pub const APP_URL: &str = "AppUrl";
+}
+
+pub const SERVICE_ROLE: &str = "ServiceRole";
+
+/// The ARN of a tenant's service role, known before deploy: the ServiceAccount annotation and
+/// the stack's `RoleArn` output both come from here.
+pub fn role_arn(platform: &Platform, names: &TenantNames) -> String {
+    format!("arn:{}:iam::{}:role/{}", platform.region().partition(), platform.account_id(), names.role)
+}
+
+pub fn tenant_stack(platform: &Platform, tenant: &Tenant) -> Result<Template, TemplateError> {
+    let names = platform.tenant_names(tenant);
+    let tier = platform.tier(&tenant.tier);
+    let tags = tenant_tags(platform, tenant);
+    let mut t = TemplateBuilder::new(format!(
+        "tenancy {}: tenant {} ({}, tier {})",
+        platform.name(),
+        tenant.id,
+        tenant.name,
+        tier.name
+    ));
+
+    // Identity: a pool of its own, or a group and client in the platform's shared pool.
+    let app_url = format!("https://{}", names.app_host);
+    let client = LogicalId::fixed("UserPoolClient");
+    let admin = LogicalId::fixed("AdminUser");
+    let (pool_id, issuer) = match tier.identity {
+        Identity::Dedicated => {
+            let pool = LogicalId::fixed("UserPool");
+            t.resource(&pool, user_pool(&names.user_pool, true, &tags));
+            t.resource(
+                &LogicalId::fixed("UserPoolDomain"),
+                UserPoolDomain { domain: Expr::str(&names.domain_prefix), user_pool_id: Expr::reference(&pool) },
+            );
+            let issuer = Expr::sub(format!("https://cognito-idp.${{AWS::Region}}.${{AWS::URLSuffix}}/${{{pool}}}"));
+            (Expr::reference(&pool), issuer)
+        }
+        Identity::Pooled => {
+            let pool = Expr::import(baseline_export(platform, exports::TENANTS_USER_POOL_ID));
+            let group = LogicalId::fixed("TenantGroup");
+            t.resource(
+                &group,
+                UserPoolGroup {
+                    group_name: Expr::str(&names.group),
+                    user_pool_id: pool.clone(),
+                    description: format!("Users of tenant {}", tenant.id),
+                },
+            );
+            t.resource(
+                &LogicalId::fixed("AdminUserInGroup"),
+                UserPoolUserToGroupAttachment {
+                    group_name: Expr::reference(&group),
+                    username: Expr::reference(&admin),
+                    user_pool_id: pool.clone(),
+                },
+            );
+            let issuer = Expr::SubWith(
+                "https://cognito-idp.${AWS::Region}.${AWS::URLSuffix}/${Pool}".into(),
+                [("Pool".to_owned(), pool.clone())].into(),
+            );
+            (pool, issuer)
+        }
+    };
+    t.resource(&client, web_client(&format!("{}-app", tenant.id), pool_id.clone(), &app_url, true));
+    t.resource(
+        &admin,
+        UserPoolUser {
+            user_pool_id: pool_id.clone(),
+            username: Expr::str(tenant.admin_email.as_str()),
+            user_attributes: vec![
+                AttributeType { name: "email", value: Expr::str(tenant.admin_email.as_str()) },
+                AttributeType { name: "email_verified", value: Expr::str("true") },
+                AttributeType { name: "custom:tenant-id", value: Expr::str(tenant.id.as_str()) },
+            ],
+            desired_delivery_mediums: vec!["EMAIL"],
+        },
+    );
+
+    // Silo tables, kept or backed up per the tier.
+    let mut data_statements = Vec::new();
+    let mut describe = Vec::new();
+    for service in platform.services() {
+        let keys = service.storage.keys();
+        let sort_key = keys.sort_key.as_ref().map(|k| k.as_str());
+        match &service.storage {
+            Storage::Silo(_) => {
+                let table_name = names.silo_table(&service.name).expect("silo services have a table");
+                let id = LogicalId::new(format!("{}Table", pascal_case(service.name.as_str()))).expect("alphanumeric");
+                let retain = tier.data_retention == DataRetention::Retain;
+                let table = Table::on_demand(Expr::str(table_name), keys.partition_key.as_str(), sort_key, retain, tags.clone());
+                t.resource(&id, table).keep(if retain { Policy::Retain } else { Policy::Delete });
+                t.output(
+                    &LogicalId::new(format!("{}TableName", pascal_case(service.name.as_str()))).expect("alphanumeric"),
+                    Output::new(format!("Table of the {} service", service.name), Expr::reference(&id)),
+                );
+                let arn = regional_arn("dynamodb", &format!("table/{table_name}"));
+                describe.push(arn.clone());
+                data_statements.push(
+                    Statement::allow(&format!("{}SiloItems", pascal_case(service.name.as_str())), &TABLE_ITEM_ACTIONS)
+                        .on([arn, regional_arn("dynamodb", &format!("table/{table_name}/index/*"))]),
+                );
+            }
+            Storage::Pool(_) => {
+                let table_name = BaselineNames::pooled_table(platform.name(), &service.name);
+                let arn = regional_arn("dynamodb", &format!("table/{table_name}"));
+                describe.push(arn.clone());
+                // Only items whose partition key is this tenant's id; the Null test refuses
+                // requests that carry no partition key, which ForAllValues alone would allow.
+                data_statements.push(
+                    Statement::allow(&format!("{}PoolItems", pascal_case(service.name.as_str())), &TABLE_ITEM_ACTIONS)
+                        .on([arn, regional_arn("dynamodb", &format!("table/{table_name}/index/*"))])
+                        .when("ForAllValues:StringEquals", "dynamodb:LeadingKeys", Expr::list([Expr::str(tenant.id.as_str())]))
+                        .when("Null", "dynamodb:LeadingKeys", Expr::str("false")),
+                );
+            }
+        }
+    }
+    if !describe.is_empty() {
+        data_statements.push(Statement::allow("DescribeTables", &["dynamodb:DescribeTable"]).on(describe));
+    }
+
+    // The role the tenant's pods assume through IRSA: trusted by exactly one ServiceAccount.
+    let issuer_host = platform.cluster().oidc_issuer.host_path();
+    let role = LogicalId::fixed(SERVICE_ROLE);
+    t.resource(
+        &role,
+        Role {
+            role_name: Expr::str(&names.role),
+            description: format!("Pods of tenant {} (ServiceAccount {}/{})", tenant.id, names.namespace, names.service_account),
+            assume_role_policy_document: PolicyDocument::new(vec![
+                Statement::allow("TenantServiceAccount", &["sts:AssumeRoleWithWebIdentity"])
+                    .principal("Federated", Expr::sub(format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:oidc-provider/{issuer_host}")))
+                    .when(
+                        "StringEquals",
+                        format!("{issuer_host}:sub"),
+                        Expr::str(format!("system:serviceaccount:{}:{}", names.namespace, names.service_account)),
+                    )
+                    .when("StringEquals", format!("{issuer_host}:aud"), Expr::str("sts.amazonaws.com")),
+            ]),
+            policies: vec![InlinePolicy { policy_name: "tenant-data".into(), policy_document: PolicyDocument::new(data_statements) }],
+            permissions_boundary: Some(boundary_arn(platform)),
+            max_session_duration: 3600,
+            tags: tags.clone(),
+        },
+    );
+
+    alias_records(&mut t, "App", platform, &names.app_host, Expr::import(baseline_export(platform, exports::APP_DISTRIBUTION_DOMAIN)));
+
+    t.output(&LogicalId::fixed(outputs::USER_POOL_ID), Output::new("User pool the tenant signs in to", pool_id));
+    t.output(&LogicalId::fixed(outputs::USER_POOL_CLIENT_ID), Output::new("App client of the tenant", Expr::reference(&client)));
+    t.output(&LogicalId::fixed(outputs::ISSUER_URL), Output::new("Token issuer the services trust for this tenant", issuer));
+    t.output(&LogicalId::fixed(outputs::ROLE_ARN), Output::new("Role of the tenant's ServiceAccount", Expr::get_att(&role, "Arn")));
+    t.output(&LogicalId::fixed(outputs::APP_URL), Output::new("The tenant application", Expr::str(app_url)));
+    t.build()
+}
