@@ -32,7 +32,11 @@ pub(crate) fn convert(value: &Value) -> Result<Platform, Vec<Problem>> {
     }
     for (name, required) in SECTIONS {
         if required && !mapping.contains_key(name) {
-            cx.problem(FieldPath::root(), format!("missing field `{name}`"), format!("add a `{name}` section; {}", expected_sections()));
+            cx.problem(
+                FieldPath::root(),
+                format!("missing field `{name}`"),
+                format!("add a `{name}` section; {}", expected_sections()),
+            );
         }
     }
 
@@ -45,8 +49,10 @@ pub(crate) fn convert(value: &Value) -> Result<Platform, Vec<Problem>> {
 
     let platform = platform.and_then(|doc| cx.platform(&doc));
     let cluster = cluster.and_then(|doc| cx.cluster(&doc));
-    let services: Vec<(usize, Option<Service>)> = services.into_iter().map(|(i, doc)| (i, cx.service(&doc, i))).collect();
-    let tiers: Vec<(usize, &TierDoc, Option<Tier>)> = tiers.iter().map(|(i, doc)| (*i, doc, cx.tier(doc, *i))).collect();
+    let services: Vec<(usize, Option<Service>)> =
+        services.into_iter().map(|(i, doc)| (i, cx.service(&doc, i))).collect();
+    let tiers: Vec<(usize, &TierDoc, Option<Tier>)> =
+        tiers.iter().map(|(i, doc)| (*i, doc, cx.tier(doc, *i))).collect();
     let tenants: Vec<(usize, Option<Tenant>)> = tenants.into_iter().map(|(i, doc)| (i, cx.tenant(&doc, i))).collect();
 
     let (Some((name, account, region, domain, zone)), Some(cluster)) = (platform, cluster) else {
@@ -65,7 +71,8 @@ pub(crate) fn convert(value: &Value) -> Result<Platform, Vec<Problem>> {
     }
     // A tenant whose tier could not be read is left out too: it would be reported as naming an
     // unknown tier when the tier's real problem is already reported.
-    let broken_tiers: Vec<&str> = tiers.iter().filter(|(_, _, t)| t.is_none()).map(|(_, doc, _)| doc.name.as_str()).collect();
+    let broken_tiers: Vec<&str> =
+        tiers.iter().filter(|(_, _, t)| t.is_none()).map(|(_, doc, _)| doc.name.as_str()).collect();
     for (i, _, tier) in tiers {
         if let Some(tier) = tier {
             index.tiers.push(i);
@@ -165,11 +172,17 @@ impl Cx {
         let at = FieldPath::root().key(name);
         match value {
             None | Some(Value::Null) => Vec::new(),
-            Some(Value::Sequence(items)) => {
-                items.iter().enumerate().filter_map(|(i, item)| self.read(item, at.index(i)).map(|doc| (i, doc))).collect()
-            }
+            Some(Value::Sequence(items)) => items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, item)| self.read(item, at.index(i)).map(|doc| (i, doc)))
+                .collect(),
             Some(_) => {
-                self.problem(at, format!("`{name}` is not a list"), format!("write `{name}` as a list of items, each starting with `- `"));
+                self.problem(
+                    at,
+                    format!("`{name}` is not a list"),
+                    format!("write `{name}` as a list of items, each starting with `- `"),
+                );
                 Vec::new()
             }
         }
@@ -187,10 +200,18 @@ impl Cx {
             _ => "the value".to_owned(),
         };
         if value < 0 && min >= 0 {
-            self.problem(path, format!("{field} is {value}, which is negative"), format!("use a whole number from {min} to {max}"));
+            self.problem(
+                path,
+                format!("{field} is {value}, which is negative"),
+                format!("use a whole number from {min} to {max}"),
+            );
             None
         } else if value < min || value > max {
-            self.problem(path, format!("{field} is {value}, which is out of range"), format!("use a whole number from {min} to {max}"));
+            self.problem(
+                path,
+                format!("{field} is {value}, which is out of range"),
+                format!("use a whole number from {min} to {max}"),
+            );
             None
         } else {
             Some(value)
@@ -202,7 +223,10 @@ impl Cx {
     }
 
     #[allow(clippy::type_complexity, reason = "a one-off tuple of the platform's fields")]
-    fn platform(&mut self, doc: &PlatformDoc) -> Option<(PlatformName, AccountId, Region, DomainName, Option<HostedZoneId>)> {
+    fn platform(
+        &mut self,
+        doc: &PlatformDoc,
+    ) -> Option<(PlatformName, AccountId, Region, DomainName, Option<HostedZoneId>)> {
         let at = FieldPath::root().key("platform");
         let name = self.parse(at.key("name"), &doc.name, PlatformName::parse);
         let account = self.parse(at.key("accountId"), &doc.account_id, AccountId::parse);
@@ -239,7 +263,8 @@ impl Cx {
         let port = self.number(at.key("port"), doc.port, 1, 65535).map(|p| u16::try_from(p).expect("range checked"));
         let path = self.parse(at.key("path"), &doc.path, RoutePath::parse);
         let storage_at = at.key("storage");
-        let partition_key = self.parse(storage_at.key("partitionKey"), &doc.storage.partition_key, AttributeName::parse);
+        let partition_key =
+            self.parse(storage_at.key("partitionKey"), &doc.storage.partition_key, AttributeName::parse);
         let sort_key = match &doc.storage.sort_key {
             Some(raw) => Some(self.parse(storage_at.key("sortKey"), raw, AttributeName::parse)?),
             None => None,

@@ -58,7 +58,10 @@ pub fn load_file(path: &Path) -> Result<Platform, BlueprintError> {
             file: file.clone(),
             position: Position::START,
             path: None,
-            message: format!("the blueprint is not UTF-8 text (invalid byte at offset {})", err.utf8_error().valid_up_to()),
+            message: format!(
+                "the blueprint is not UTF-8 text (invalid byte at offset {})",
+                err.utf8_error().valid_up_to()
+            ),
             help: "save the file as UTF-8".into(),
             related: None,
         }]))
@@ -81,10 +84,8 @@ pub fn load_str(file: &str, text: &str) -> Result<Platform, BlueprintError> {
     let value: serde_yaml::Value = match serde_yaml::from_str(text) {
         Ok(value) => value,
         Err(err) => {
-            let position = err
-                .location()
-                .map(|l| Position { line: l.line(), column: l.column() })
-                .unwrap_or(Position::START);
+            let position =
+                err.location().map(|l| Position { line: l.line(), column: l.column() }).unwrap_or(Position::START);
             let message = strip_location(&err.to_string());
             let help = if message.contains("repetition limit") || message.contains("recursion limit") {
                 "the document expands YAML aliases or nests too deeply; write the values out instead of aliasing them"
@@ -107,12 +108,19 @@ pub fn load_str(file: &str, text: &str) -> Result<Platform, BlueprintError> {
     })
 }
 
-/// Places a problem in the file: unknown and missing fields at their key, others at the value.
+/// Places a problem in the file: an unknown field at its key, anything else at its value.
 fn place(file: &str, map: &SourceMap, problem: Problem) -> Diagnostic {
-    let on_key = problem.message.starts_with("unknown field") || problem.message.starts_with("duplicate");
-    let position = if on_key { map.key(&problem.path) } else { map.value(&problem.path) };
+    let position =
+        if problem.message.starts_with("unknown field") { map.key(&problem.path) } else { map.value(&problem.path) };
     let related = problem.related.as_ref().map(|r: &FieldPath| map.value(r));
-    Diagnostic { file: file.to_owned(), position, path: Some(problem.path), message: problem.message, help: problem.help, related }
+    Diagnostic {
+        file: file.to_owned(),
+        position,
+        path: Some(problem.path),
+        message: problem.message,
+        help: problem.help,
+        related,
+    }
 }
 
 /// yaml_serde appends " at line L column C"; the diagnostic shows the place itself.

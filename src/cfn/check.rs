@@ -53,7 +53,9 @@ impl Checker<'_> {
                     match key.as_str() {
                         "Ref" => self.reference(arg.as_str().unwrap_or_default(), at, problems),
                         "Fn::GetAtt" => match arg.as_array().map(Vec::as_slice) {
-                            Some([Value::String(id), Value::String(attribute)]) => self.attribute(id, attribute, at, problems),
+                            Some([Value::String(id), Value::String(attribute)]) => {
+                                self.attribute(id, attribute, at, problems)
+                            }
                             _ => problems.push(format!("{at}: malformed Fn::GetAtt {arg}")),
                         },
                         "Fn::Sub" => self.sub(arg, at, problems),
@@ -149,7 +151,12 @@ mod tests {
     use crate::cfn::{Condition, Expr, Output, Parameter, TemplateBuilder, limits};
 
     fn topic(name: Expr) -> Topic {
-        Topic { topic_name: name, display_name: "t".into(), kms_master_key_id: Expr::str("alias/aws/sns"), tags: tags(&[]) }
+        Topic {
+            topic_name: name,
+            display_name: "t".into(),
+            kms_master_key_id: Expr::str("alias/aws/sns"),
+            tags: tags(&[]),
+        }
     }
 
     fn errors(build: impl FnOnce(&mut TemplateBuilder)) -> Vec<String> {
@@ -173,7 +180,9 @@ mod tests {
             t.parameter(&p, Parameter::string("a name", None));
             t.condition(&c, Condition(Expr::pseudo("AWS::Region"), "eu-west-1".into()));
             t.resource(&a, topic(Expr::reference(&p)));
-            t.resource(&LogicalId::fixed("B"), topic(Expr::sub("${A.TopicName}-${Name}-${AWS::Region}"))).depends_on(&a).condition(&c);
+            t.resource(&LogicalId::fixed("B"), topic(Expr::sub("${A.TopicName}-${Name}-${AWS::Region}")))
+                .depends_on(&a)
+                .condition(&c);
             t.output(&LogicalId::fixed("Arn"), Output::new("arn", Expr::get_att(&a, "TopicArn")));
         });
         assert_eq!(found, Vec::<String>::new());
@@ -186,7 +195,10 @@ mod tests {
             t.resource(&a, topic(Expr::reference(&LogicalId::fixed("Missing"))));
             t.resource(&LogicalId::fixed("B"), topic(Expr::get_att(&a, "Arn"))).depends_on(&LogicalId::fixed("Nope"));
             t.resource(&LogicalId::fixed("C"), topic(Expr::sub("${Gone}-${A.Nope}")));
-            t.resource(&LogicalId::fixed("D"), topic(Expr::If(LogicalId::fixed("NoCond"), Box::new("a".into()), Box::new("b".into()))));
+            t.resource(
+                &LogicalId::fixed("D"),
+                topic(Expr::If(LogicalId::fixed("NoCond"), Box::new("a".into()), Box::new("b".into()))),
+            );
             t.output(&LogicalId::fixed("O"), Output::new("o", Expr::get_att(&LogicalId::fixed("Ghost"), "Arn")));
         });
         let expected = [

@@ -15,4 +15,6 @@ mod template;
 pub use expr::{Expr, PSEUDO_PARAMETERS};
 pub use logical_id::{InvalidLogicalId, LogicalId, pascal_case};
 pub use policy::{Effect, PolicyDocument, Statement};
-pub use template::{Condition, Export, Output, Parameter, Policy, Resource, Template, TemplateBuilder, TemplateError, limits};
+pub use template::{
+    Condition, Export, Output, Parameter, Policy, Resource, Template, TemplateBuilder, TemplateError, limits,
+};

@@ -33,7 +33,11 @@ pub struct Parameter {
 
 impl Parameter {
     pub fn string(description: impl Into<String>, allowed_pattern: Option<&str>) -> Self {
-        Self { parameter_type: "String", description: description.into(), allowed_pattern: allowed_pattern.map(str::to_owned) }
+        Self {
+            parameter_type: "String",
+            description: description.into(),
+            allowed_pattern: allowed_pattern.map(str::to_owned),
+        }
     }
 }
 
@@ -234,9 +238,14 @@ impl TemplateBuilder {
                 problems.push(format!("{count} {what}, over CloudFormation's limit of {limit}"));
             }
         }
-        let yaml = serde_yaml::to_string(&self.body).map_err(|err| TemplateError { problems: vec![err.to_string()] })?;
+        let yaml =
+            serde_yaml::to_string(&self.body).map_err(|err| TemplateError { problems: vec![err.to_string()] })?;
         if yaml.len() > limits::TEMPLATE_BYTES {
-            problems.push(format!("{} bytes, over CloudFormation's limit of {} bytes", yaml.len(), limits::TEMPLATE_BYTES));
+            problems.push(format!(
+                "{} bytes, over CloudFormation's limit of {} bytes",
+                yaml.len(),
+                limits::TEMPLATE_BYTES
+            ));
         }
         if !problems.is_empty() {
             return Err(TemplateError { problems });

@@ -61,7 +61,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Validate(args) => with_platform(&args, |platform| {
-            eprintln!("ok: {} services, {} tiers, {} tenants", platform.services().len(), platform.tiers().len(), platform.tenants().len());
+            eprintln!(
+                "ok: {} services, {} tiers, {} tenants",
+                platform.services().len(),
+                platform.tiers().len(),
+                platform.tenants().len()
+            );
             Ok(ExitCode::SUCCESS)
         }),
         Command::Synth(args) => with_platform(&args.blueprint, |platform| {
@@ -69,18 +74,21 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             for note in &artifacts.notes {
                 eprintln!("note: {note}");
             }
-            let report = synth::write(&args.out, &artifacts.files).with_context(|| format!("while writing {}", args.out.display()))?;
+            let report = synth::write(&args.out, &artifacts.files)
+                .with_context(|| format!("while writing {}", args.out.display()))?;
             eprintln!("wrote {} files ({} bytes) to {}", report.files, report.bytes, args.out.display());
             Ok(ExitCode::SUCCESS)
         }),
         Command::Check(args) => with_platform(&args.blueprint, |platform| {
             let artifacts = compile::compile(platform).context("while compiling the platform")?;
-            let stale = synth::check(&args.out, &artifacts.files).with_context(|| format!("while reading {}", args.out.display()))?;
+            let stale = synth::check(&args.out, &artifacts.files)
+                .with_context(|| format!("while reading {}", args.out.display()))?;
             if stale.is_clean() {
                 eprintln!("{} is up to date", args.out.display());
                 return Ok(ExitCode::SUCCESS);
             }
-            for (label, paths) in [("missing", &stale.missing), ("extra", &stale.extra), ("differs", &stale.differing)] {
+            for (label, paths) in [("missing", &stale.missing), ("extra", &stale.extra), ("differs", &stale.differing)]
+            {
                 for path in paths {
                     println!("{label}: {}", Path::new(&args.out).join(path).display());
                 }
@@ -92,7 +100,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// Loads the blueprint and runs `f`, or prints every problem and returns exit code 2.
-fn with_platform(args: &BlueprintArgs, f: impl FnOnce(&Platform) -> anyhow::Result<ExitCode>) -> anyhow::Result<ExitCode> {
+fn with_platform(
+    args: &BlueprintArgs,
+    f: impl FnOnce(&Platform) -> anyhow::Result<ExitCode>,
+) -> anyhow::Result<ExitCode> {
     let default = Path::new("blueprints/reference.yaml");
     let loaded = match &args.blueprint {
         Some(path) => blueprint::load_file(path),

@@ -36,7 +36,8 @@ pub const TABLE_ITEM_ACTIONS: [&str; 8] = [
 pub fn baseline_stack(platform: &Platform) -> Result<Template, TemplateError> {
     let names = platform.baseline_names();
     let p = platform.name();
-    let mut t = TemplateBuilder::new(format!("tenancy {p}: baseline (tables, registries, sites, identity, deployment)"));
+    let mut t =
+        TemplateBuilder::new(format!("tenancy {p}: baseline (tables, registries, sites, identity, deployment)"));
     let tags = platform_tags(platform);
 
     // Certificate: a resource here in us-east-1, otherwise a parameter bound from its own stack.
@@ -68,8 +69,11 @@ pub fn baseline_stack(platform: &Platform) -> Result<Template, TemplateError> {
             let id = LogicalId::new(format!("{}Table", pascal_case(service.name.as_str()))).expect("alphanumeric");
             let name = BaselineNames::pooled_table(p, &service.name);
             let sort_key = keys.sort_key.as_ref().map(|k| k.as_str());
-            t.resource(&id, Table::on_demand(Expr::str(name), keys.partition_key.as_str(), sort_key, true, tags.clone()))
-                .keep(Policy::Retain);
+            t.resource(
+                &id,
+                Table::on_demand(Expr::str(name), keys.partition_key.as_str(), sort_key, true, tags.clone()),
+            )
+            .keep(Policy::Retain);
         }
     }
 
@@ -96,11 +100,7 @@ pub fn baseline_stack(platform: &Platform) -> Result<Template, TemplateError> {
     let sites = [
         Site { name: "admin", aliases: vec![format!("admin.{domain}")], records: vec![format!("admin.{domain}")] },
         Site { name: "app", aliases: vec![format!("*.app.{domain}")], records: vec![] },
-        Site {
-            name: "landing",
-            aliases: vec![format!("www.{domain}")],
-            records: vec![format!("www.{domain}")],
-        },
+        Site { name: "landing", aliases: vec![format!("www.{domain}")], records: vec![format!("www.{domain}")] },
     ];
     let mut app_distribution = None;
     for site in &sites {
@@ -112,8 +112,11 @@ pub fn baseline_stack(platform: &Platform) -> Result<Template, TemplateError> {
     let app_distribution = app_distribution.expect("the app site is always emitted");
     t.output(
         &LogicalId::fixed(exports::APP_DISTRIBUTION_DOMAIN),
-        Output::new("Domain name of the tenant application's distribution", Expr::get_att(&app_distribution, "DomainName"))
-            .exported_as(baseline_export(platform, exports::APP_DISTRIBUTION_DOMAIN)),
+        Output::new(
+            "Domain name of the tenant application's distribution",
+            Expr::get_att(&app_distribution, "DomainName"),
+        )
+        .exported_as(baseline_export(platform, exports::APP_DISTRIBUTION_DOMAIN)),
     );
 
     // Admin identity.
@@ -122,14 +125,22 @@ pub fn baseline_stack(platform: &Platform) -> Result<Template, TemplateError> {
     let admin_client = LogicalId::fixed("AdminUserPoolClient");
     t.resource(
         &admin_client,
-        web_client(&format!("{p}-admin-console"), Expr::reference(&admin_pool), &format!("https://admin.{domain}"), false),
+        web_client(
+            &format!("{p}-admin-console"),
+            Expr::reference(&admin_pool),
+            &format!("https://admin.{domain}"),
+            false,
+        ),
     );
     t.resource(
         &LogicalId::fixed("AdminUserPoolDomain"),
         UserPoolDomain { domain: Expr::str(&names.admin_domain_prefix), user_pool_id: Expr::reference(&admin_pool) },
     );
     t.output(&LogicalId::fixed("AdminUserPoolId"), Output::new("Admin user pool id", Expr::reference(&admin_pool)));
-    t.output(&LogicalId::fixed("AdminUserPoolClientId"), Output::new("Admin console client id", Expr::reference(&admin_client)));
+    t.output(
+        &LogicalId::fixed("AdminUserPoolClientId"),
+        Output::new("Admin console client id", Expr::reference(&admin_client)),
+    );
 
     // The shared tenant pool, when a tier signs tenants in through it. Tenant stacks add their
     // own group and client to it.
@@ -158,13 +169,19 @@ pub fn baseline_stack(platform: &Platform) -> Result<Template, TemplateError> {
             tags: tags.clone(),
         },
     );
-    t.output(&LogicalId::fixed("TenantLifecycleTopicArn"), Output::new("Tenant lifecycle notifications", Expr::reference(&topic)));
+    t.output(
+        &LogicalId::fixed("TenantLifecycleTopicArn"),
+        Output::new("Tenant lifecycle notifications", Expr::reference(&topic)),
+    );
 
     // Deployment: artifacts bucket, the boundary every tenant role carries, the role
     // CloudFormation assumes for tenant stacks, and the CodeBuild project that runs them.
     let artifacts = LogicalId::fixed("ArtifactsBucket");
     t.resource(&artifacts, Bucket::private(Expr::str(&names.artifacts_bucket), tags.clone()));
-    t.output(&LogicalId::fixed("ArtifactsBucketName"), Output::new("Bucket for source bundles and large templates", Expr::reference(&artifacts)));
+    t.output(
+        &LogicalId::fixed("ArtifactsBucketName"),
+        Output::new("Bucket for source bundles and large templates", Expr::reference(&artifacts)),
+    );
     super::deploy_roles::add(&mut t, platform, &artifacts, &topic);
     add_deploy_project(&mut t, platform, &artifacts);
 
@@ -182,12 +199,16 @@ fn add_deploy_project(t: &mut TemplateBuilder, platform: &Platform, artifacts: &
         &log_group,
         LogGroup { log_group_name: Expr::str(&log_group_name), retention_in_days: 365, tags: platform_tags(platform) },
     );
-    let variable = |name: &str, value: Expr| EnvironmentVariable { name: name.to_owned(), value, variable_type: "PLAINTEXT" };
+    let variable =
+        |name: &str, value: Expr| EnvironmentVariable { name: name.to_owned(), value, variable_type: "PLAINTEXT" };
     t.resource(
         &LogicalId::fixed("TenantDeployProject"),
         Project {
             name: Expr::str(&names.deploy_project),
-            description: format!("Deploys one tenant of {} (tenancy apply --select tenant:$TENANT_ID)", platform.name()),
+            description: format!(
+                "Deploys one tenant of {} (tenancy apply --select tenant:$TENANT_ID)",
+                platform.name()
+            ),
             service_role: Expr::get_att(&LogicalId::fixed(super::deploy_roles::DEPLOY_ROLE), "Arn"),
             source: ProjectSource {
                 source_type: "S3",

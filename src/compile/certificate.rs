@@ -3,7 +3,7 @@
 //! reaches the baseline as a parameter bound by the deploy plan.
 
 use crate::cfn::resources::{Certificate, DomainValidationOption};
-use crate::cfn::{Expr, LogicalId, Output, TemplateBuilder, Template, TemplateError};
+use crate::cfn::{Expr, LogicalId, Output, Template, TemplateBuilder, TemplateError};
 use crate::model::Platform;
 
 use super::common::platform_tags;
@@ -33,7 +33,10 @@ pub fn add_certificate(t: &mut TemplateBuilder, platform: &Platform) -> LogicalI
     let domain_validation_options = match platform.hosted_zone_id() {
         Some(zone) => [&apex, &wildcard, &app_wildcard]
             .into_iter()
-            .map(|name| DomainValidationOption { domain_name: Expr::str(name), hosted_zone_id: Expr::str(zone.as_str()) })
+            .map(|name| DomainValidationOption {
+                domain_name: Expr::str(name),
+                hosted_zone_id: Expr::str(zone.as_str()),
+            })
             .collect(),
         None => Vec::new(),
     };
@@ -58,6 +61,9 @@ pub fn certificate_stack(platform: &Platform) -> Result<Template, TemplateError>
         platform.name()
     ));
     let id = add_certificate(&mut t, platform);
-    t.output(&LogicalId::fixed(CERTIFICATE_ARN_OUTPUT), Output::new("ARN of the CloudFront certificate", Expr::reference(&id)));
+    t.output(
+        &LogicalId::fixed(CERTIFICATE_ARN_OUTPUT),
+        Output::new("ARN of the CloudFront certificate", Expr::reference(&id)),
+    );
     t.build()
 }

@@ -116,8 +116,11 @@ pub fn cluster_config(platform: &Platform) -> ClusterConfig {
         labels,
         taints,
     };
-    let mut managed_node_groups =
-        vec![node_group("shared".into(), BTreeMap::from([("tenancy.io/pool".to_owned(), "shared".to_owned())]), vec![])];
+    let mut managed_node_groups = vec![node_group(
+        "shared".into(),
+        BTreeMap::from([("tenancy.io/pool".to_owned(), "shared".to_owned())]),
+        vec![],
+    )];
     for tier in platform.tiers().iter().filter(|t| t.placement == Placement::Dedicated) {
         managed_node_groups.push(node_group(
             format!("tier-{}", tier.name),
@@ -146,7 +149,9 @@ pub fn cluster_config(platform: &Platform) -> ClusterConfig {
         ],
         managed_node_groups,
         cloud_watch: CloudWatch {
-            cluster_logging: ClusterLogging { enable_types: vec!["api", "audit", "authenticator", "controllerManager", "scheduler"] },
+            cluster_logging: ClusterLogging {
+                enable_types: vec!["api", "audit", "authenticator", "controllerManager", "scheduler"],
+            },
         },
     }
 }

@@ -29,9 +29,11 @@ pub fn boundary_arn(platform: &Platform) -> Expr {
 
 fn trust(service: &str, platform: &Platform) -> PolicyDocument {
     PolicyDocument::new(vec![
-        Statement::allow("TrustService", &["sts:AssumeRole"])
-            .principal("Service", Expr::str(service))
-            .when("StringEquals", "aws:SourceAccount", Expr::str(platform.account_id().as_str())),
+        Statement::allow("TrustService", &["sts:AssumeRole"]).principal("Service", Expr::str(service)).when(
+            "StringEquals",
+            "aws:SourceAccount",
+            Expr::str(platform.account_id().as_str()),
+        ),
     ])
 }
 
@@ -48,9 +50,12 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, artifacts: &LogicalId, 
             managed_policy_name: Expr::str(boundary_name(platform)),
             description: format!("Upper bound of every {p} tenant role: item actions on the platform's tables"),
             policy_document: PolicyDocument::new(vec![
-                Statement::allow("TenantData", &TABLE_ITEM_ACTIONS)
-                    .on([regional_arn("dynamodb", &format!("table/{p}-*")), regional_arn("dynamodb", &format!("table/{p}-*/index/*"))]),
-                Statement::allow("DescribeTables", &["dynamodb:DescribeTable"]).on([regional_arn("dynamodb", &format!("table/{p}-*"))]),
+                Statement::allow("TenantData", &TABLE_ITEM_ACTIONS).on([
+                    regional_arn("dynamodb", &format!("table/{p}-*")),
+                    regional_arn("dynamodb", &format!("table/{p}-*/index/*")),
+                ]),
+                Statement::allow("DescribeTables", &["dynamodb:DescribeTable"])
+                    .on([regional_arn("dynamodb", &format!("table/{p}-*"))]),
             ]),
         },
     );
@@ -73,9 +78,11 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, artifacts: &LogicalId, 
     ));
     let cfn_role = LogicalId::fixed(CFN_ROLE);
     let mut statements = vec![
-        Statement::allow("CreateUserPools", &["cognito-idp:CreateUserPool"])
-            .on([Expr::str("*")])
-            .when("StringEquals", "aws:RequestTag/tenancy:platform", Expr::str(p.as_str())),
+        Statement::allow("CreateUserPools", &["cognito-idp:CreateUserPool"]).on([Expr::str("*")]).when(
+            "StringEquals",
+            "aws:RequestTag/tenancy:platform",
+            Expr::str(p.as_str()),
+        ),
         Statement::allow(
             "ManageUserPools",
             &[
@@ -129,8 +136,13 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, artifacts: &LogicalId, 
             ],
         )
         .on([tenant_roles.clone()]),
-        Statement::allow("ReadRecordChanges", &["route53:GetChange", "route53:ListHostedZonesByName"]).on([Expr::str("*")]),
-        Statement::allow("ManageTenantRecords", &["route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets"]).on([zone]),
+        Statement::allow("ReadRecordChanges", &["route53:GetChange", "route53:ListHostedZonesByName"])
+            .on([Expr::str("*")]),
+        Statement::allow(
+            "ManageTenantRecords",
+            &["route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets"],
+        )
+        .on([zone]),
     ];
     if !silo_tables.is_empty() {
         statements.push(
@@ -159,7 +171,10 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, artifacts: &LogicalId, 
             role_name: Expr::str(&names.cfn_execution_role),
             description: format!("Assumed by CloudFormation to create {p} tenant stacks"),
             assume_role_policy_document: trust("cloudformation.amazonaws.com", platform),
-            policies: vec![InlinePolicy { policy_name: "tenant-stack".into(), policy_document: PolicyDocument::new(statements) }],
+            policies: vec![InlinePolicy {
+                policy_name: "tenant-stack".into(),
+                policy_document: PolicyDocument::new(statements),
+            }],
             permissions_boundary: None,
             max_session_duration: 3600,
             tags: platform_tags(platform),
@@ -188,9 +203,11 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, artifacts: &LogicalId, 
             ],
         )
         .on([tenant_stacks]),
-        Statement::allow("PassStackRole", &["iam:PassRole"])
-            .on([Expr::get_att(&cfn_role, "Arn")])
-            .when("StringEquals", "iam:PassedToService", Expr::str("cloudformation.amazonaws.com")),
+        Statement::allow("PassStackRole", &["iam:PassRole"]).on([Expr::get_att(&cfn_role, "Arn")]).when(
+            "StringEquals",
+            "iam:PassedToService",
+            Expr::str("cloudformation.amazonaws.com"),
+        ),
         Statement::allow("ReachCluster", &["eks:DescribeCluster"])
             .on([regional_arn("eks", &format!("cluster/{}", platform.cluster().name))]),
         Statement::allow("WriteTenantRecords", &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"])
@@ -203,7 +220,10 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, artifacts: &LogicalId, 
             role_name: Expr::str(&names.deploy_role),
             description: format!("Runs tenancy apply for one {p} tenant in CodeBuild"),
             assume_role_policy_document: trust("codebuild.amazonaws.com", platform),
-            policies: vec![InlinePolicy { policy_name: "tenant-deploy".into(), policy_document: PolicyDocument::new(statements) }],
+            policies: vec![InlinePolicy {
+                policy_name: "tenant-deploy".into(),
+                policy_document: PolicyDocument::new(statements),
+            }],
             permissions_boundary: None,
             max_session_duration: 3600,
             tags: platform_tags(platform),

@@ -20,7 +20,10 @@ pub fn user_pool(name: &str, with_tenant_attribute: bool, tags: &[Tag]) -> UserP
             attribute_data_type: "String",
             mutable: false,
             required: false,
-            string_attribute_constraints: StringAttributeConstraints { min_length: "1".into(), max_length: "63".into() },
+            string_attribute_constraints: StringAttributeConstraints {
+                min_length: "1".into(),
+                max_length: "63".into(),
+            },
         }]
     } else {
         Vec::new()

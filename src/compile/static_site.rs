@@ -52,7 +52,8 @@ pub fn alias_records(t: &mut TemplateBuilder, prefix: &str, platform: &Platform,
 pub fn add_site(t: &mut TemplateBuilder, platform: &Platform, site: &Site, certificate_arn: &Expr) -> LogicalId {
     let prefix = format!("{}Site", pascal_case(site.name));
     let id = |suffix: &str| LogicalId::new(format!("{prefix}{suffix}")).expect("alphanumeric");
-    let (bucket, oac, distribution, policy) = (id("Bucket"), id("OriginAccess"), id("Distribution"), id("BucketPolicy"));
+    let (bucket, oac, distribution, policy) =
+        (id("Bucket"), id("OriginAccess"), id("Distribution"), id("BucketPolicy"));
     let bucket_name = BaselineNames::site_bucket(platform.name(), platform.account_id(), platform.region(), site.name);
 
     t.resource(&bucket, Bucket::private(Expr::str(&bucket_name), platform_tags(platform)));
@@ -124,7 +125,9 @@ pub fn add_site(t: &mut TemplateBuilder, platform: &Platform, site: &Site, certi
                     .when(
                         "StringEquals",
                         "AWS:SourceArn",
-                        Expr::sub(format!("arn:${{AWS::Partition}}:cloudfront::${{AWS::AccountId}}:distribution/${{{distribution}}}")),
+                        Expr::sub(format!(
+                            "arn:${{AWS::Partition}}:cloudfront::${{AWS::AccountId}}:distribution/${{{distribution}}}"
+                        )),
                     ),
                 Statement::deny("DenyInsecureTransport", &["s3:*"])
                     .principal("AWS", Expr::str("*"))

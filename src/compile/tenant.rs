@@ -3,9 +3,12 @@
 //! no other tenant's stack.
 
 use crate::cfn::resources::{
-    AttributeType, InlinePolicy, Role, Table, UserPoolDomain, UserPoolGroup, UserPoolUser, UserPoolUserToGroupAttachment,
+    AttributeType, InlinePolicy, Role, Table, UserPoolDomain, UserPoolGroup, UserPoolUser,
+    UserPoolUserToGroupAttachment,
 };
-use crate::cfn::{Expr, LogicalId, Output, Policy, PolicyDocument, Statement, Template, TemplateBuilder, TemplateError, pascal_case};
+use crate::cfn::{
+    Expr, LogicalId, Output, Policy, PolicyDocument, Statement, Template, TemplateBuilder, TemplateError, pascal_case,
+};
 use crate::model::{BaselineNames, DataRetention, Identity, Platform, Storage, Tenant, TenantNames};
 
 use super::baseline::TABLE_ITEM_ACTIONS;
@@ -110,7 +113,13 @@ pub fn tenant_stack(platform: &Platform, tenant: &Tenant) -> Result<Template, Te
                 let table_name = names.silo_table(&service.name).expect("silo services have a table");
                 let id = LogicalId::new(format!("{}Table", pascal_case(service.name.as_str()))).expect("alphanumeric");
                 let retain = tier.data_retention == DataRetention::Retain;
-                let table = Table::on_demand(Expr::str(table_name), keys.partition_key.as_str(), sort_key, retain, tags.clone());
+                let table = Table::on_demand(
+                    Expr::str(table_name),
+                    keys.partition_key.as_str(),
+                    sort_key,
+                    retain,
+                    tags.clone(),
+                );
                 t.resource(&id, table).keep(if retain { Policy::Retain } else { Policy::Delete });
                 t.output(
                     &LogicalId::new(format!("{}TableName", pascal_case(service.name.as_str()))).expect("alphanumeric"),
@@ -132,7 +141,11 @@ pub fn tenant_stack(platform: &Platform, tenant: &Tenant) -> Result<Template, Te
                 data_statements.push(
                     Statement::allow(&format!("{}PoolItems", pascal_case(service.name.as_str())), &TABLE_ITEM_ACTIONS)
                         .on([arn, regional_arn("dynamodb", &format!("table/{table_name}/index/*"))])
-                        .when("ForAllValues:StringEquals", "dynamodb:LeadingKeys", Expr::list([Expr::str(tenant.id.as_str())]))
+                        .when(
+                            "ForAllValues:StringEquals",
+                            "dynamodb:LeadingKeys",
+                            Expr::list([Expr::str(tenant.id.as_str())]),
+                        )
                         .when("Null", "dynamodb:LeadingKeys", Expr::str("false")),
                 );
             }
@@ -149,10 +162,18 @@ pub fn tenant_stack(platform: &Platform, tenant: &Tenant) -> Result<Template, Te
         &role,
         Role {
             role_name: Expr::str(&names.role),
-            description: format!("Pods of tenant {} (ServiceAccount {}/{})", tenant.id, names.namespace, names.service_account),
+            description: format!(
+                "Pods of tenant {} (ServiceAccount {}/{})",
+                tenant.id, names.namespace, names.service_account
+            ),
             assume_role_policy_document: PolicyDocument::new(vec![
                 Statement::allow("TenantServiceAccount", &["sts:AssumeRoleWithWebIdentity"])
-                    .principal("Federated", Expr::sub(format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:oidc-provider/{issuer_host}")))
+                    .principal(
+                        "Federated",
+                        Expr::sub(format!(
+                            "arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:oidc-provider/{issuer_host}"
+                        )),
+                    )
                     .when(
                         "StringEquals",
                         format!("{issuer_host}:sub"),
@@ -160,19 +181,37 @@ pub fn tenant_stack(platform: &Platform, tenant: &Tenant) -> Result<Template, Te
                     )
                     .when("StringEquals", format!("{issuer_host}:aud"), Expr::str("sts.amazonaws.com")),
             ]),
-            policies: vec![InlinePolicy { policy_name: "tenant-data".into(), policy_document: PolicyDocument::new(data_statements) }],
+            policies: vec![InlinePolicy {
+                policy_name: "tenant-data".into(),
+                policy_document: PolicyDocument::new(data_statements),
+            }],
             permissions_boundary: Some(boundary_arn(platform)),
             max_session_duration: 3600,
             tags: tags.clone(),
         },
     );
 
-    alias_records(&mut t, "App", platform, &names.app_host, Expr::import(baseline_export(platform, exports::APP_DISTRIBUTION_DOMAIN)));
+    alias_records(
+        &mut t,
+        "App",
+        platform,
+        &names.app_host,
+        Expr::import(baseline_export(platform, exports::APP_DISTRIBUTION_DOMAIN)),
+    );
 
     t.output(&LogicalId::fixed(outputs::USER_POOL_ID), Output::new("User pool the tenant signs in to", pool_id));
-    t.output(&LogicalId::fixed(outputs::USER_POOL_CLIENT_ID), Output::new("App client of the tenant", Expr::reference(&client)));
-    t.output(&LogicalId::fixed(outputs::ISSUER_URL), Output::new("Token issuer the services trust for this tenant", issuer));
-    t.output(&LogicalId::fixed(outputs::ROLE_ARN), Output::new("Role of the tenant's ServiceAccount", Expr::get_att(&role, "Arn")));
+    t.output(
+        &LogicalId::fixed(outputs::USER_POOL_CLIENT_ID),
+        Output::new("App client of the tenant", Expr::reference(&client)),
+    );
+    t.output(
+        &LogicalId::fixed(outputs::ISSUER_URL),
+        Output::new("Token issuer the services trust for this tenant", issuer),
+    );
+    t.output(
+        &LogicalId::fixed(outputs::ROLE_ARN),
+        Output::new("Role of the tenant's ServiceAccount", Expr::get_att(&role, "Arn")),
+    );
     t.output(&LogicalId::fixed(outputs::APP_URL), Output::new("The tenant application", Expr::str(app_url)));
     t.build()
 }

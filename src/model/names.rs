@@ -405,10 +405,8 @@ fn parse_quantity(v: &str) -> Option<f64> {
     }
     let digits_end = v.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(v.len());
     let (number, suffix) = v.split_at(digits_end);
-    let number_ok = !number.is_empty()
-        && number.matches('.').count() <= 1
-        && !number.starts_with('.')
-        && !number.ends_with('.');
+    let number_ok =
+        !number.is_empty() && number.matches('.').count() <= 1 && !number.starts_with('.') && !number.ends_with('.');
     if !number_ok {
         return None;
     }
@@ -442,7 +440,21 @@ mod tests {
         ok(TenantId::parse, &["acme", "a", "acme-corp", "t1", "0day", &"a".repeat(63)]);
         bad(
             TenantId::parse,
-            &["", "Acme", "-acme", "acme-", "acme_corp", "acme.corp", "acme corp", "acmé", "аcme", &"a".repeat(64), "$(rm -rf /)", "${AWS::Region}", "{{x}}"],
+            &[
+                "",
+                "Acme",
+                "-acme",
+                "acme-",
+                "acme_corp",
+                "acme.corp",
+                "acme corp",
+                "acmé",
+                "аcme",
+                &"a".repeat(64),
+                "$(rm -rf /)",
+                "${AWS::Region}",
+                "{{x}}",
+            ],
         );
     }
 
@@ -472,19 +484,38 @@ mod tests {
     #[test]
     fn domains() {
         ok(DomainName::parse, &["example.com", "saas.example.co.uk"]);
-        bad(DomainName::parse, &["example", "Example.com", "example.com.", "-a.com", "a..com", "https://example.com", "exämple.com"]);
+        bad(
+            DomainName::parse,
+            &["example", "Example.com", "example.com.", "-a.com", "a..com", "https://example.com", "exämple.com"],
+        );
     }
 
     #[test]
     fn emails() {
         ok(EmailAddress::parse, &["admin@acme.example", "first.last+saas@mail.acme.example"]);
-        bad(EmailAddress::parse, &["admin", "@acme.example", "admin@", "admin@acme", "a b@acme.example", "admin@@acme.example", ".a@acme.example", "a;rm@acme.example", "admin@ACME.example"]);
+        bad(
+            EmailAddress::parse,
+            &[
+                "admin",
+                "@acme.example",
+                "admin@",
+                "admin@acme",
+                "a b@acme.example",
+                "admin@@acme.example",
+                ".a@acme.example",
+                "a;rm@acme.example",
+                "admin@ACME.example",
+            ],
+        );
     }
 
     #[test]
     fn display_names() {
         ok(DisplayName::parse, &["Acme Corp", "Globex (EU) & Co.", "A"]);
-        bad(DisplayName::parse, &["", " Acme", "Acme ", "Acme $(id)", "Acme `x`", "{{name}}", "Ac\"me", "Ac'me", "Acmé", &"A".repeat(65)]);
+        bad(
+            DisplayName::parse,
+            &["", " Acme", "Acme ", "Acme $(id)", "Acme `x`", "{{name}}", "Ac\"me", "Ac'me", "Acmé", &"A".repeat(65)],
+        );
     }
 
     #[test]
@@ -507,7 +538,16 @@ mod tests {
     fn oidc_issuers() {
         let issuer = OidcIssuer::parse("https://oidc.eks.us-west-2.amazonaws.com/id/ABC123").unwrap();
         assert_eq!(issuer.host_path(), "oidc.eks.us-west-2.amazonaws.com/id/ABC123");
-        bad(OidcIssuer::parse, &["http://oidc.eks.x.amazonaws.com/id/A", "https://", "https://oidc/id/A", "https://a.com/id/A?x=1", "https://a.com/id/"]);
+        bad(
+            OidcIssuer::parse,
+            &[
+                "http://oidc.eks.x.amazonaws.com/id/A",
+                "https://",
+                "https://oidc/id/A",
+                "https://a.com/id/A?x=1",
+                "https://a.com/id/",
+            ],
+        );
     }
 
     #[test]

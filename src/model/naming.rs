@@ -152,7 +152,14 @@ impl BaselineNames {
             DerivedName::new(IamRole, self.deploy_role.clone()),
             DerivedName::new(IamRole, self.cfn_execution_role.clone()),
         ];
-        for namespace in ["default", "kube-system", "kube-public", "kube-node-lease", &self.ingress_namespace, &self.external_dns_namespace] {
+        for namespace in [
+            "default",
+            "kube-system",
+            "kube-public",
+            "kube-node-lease",
+            &self.ingress_namespace,
+            &self.external_dns_namespace,
+        ] {
             names.push(DerivedName::new(KubernetesNamespace, namespace.to_owned()));
         }
         for service in services {

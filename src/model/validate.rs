@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::naming::COGNITO_RESERVED_WORDS;
 use super::platform::PlatformParts;
-use super::{BaselineNames, Compute, FieldPath, NameKind, Problem, TenantId, TenantNames, Tier};
+use super::{BaselineNames, Compute, FieldPath, Identity, NameKind, Problem, TenantId, TenantNames, Tier};
 
 /// The largest value Kubernetes accepts for a user-defined PriorityClass.
 pub const MAX_PRIORITY: u32 = 1_000_000_000;
@@ -29,7 +29,10 @@ fn check_platform(parts: &PlatformParts, problems: &mut Vec<Problem>) {
         if let Some(word) = reserved_word(prefix) {
             problems.push(Problem::new(
                 root("platform").key("name"),
-                format!("platform name `{}` puts `{word}` into the Cognito domain prefix `{prefix}`, which Cognito refuses", parts.name),
+                format!(
+                    "platform name `{}` puts `{word}` into the Cognito domain prefix `{prefix}`, which Cognito refuses",
+                    parts.name
+                ),
                 format!("choose a platform name without {}", COGNITO_RESERVED_WORDS.join(", ")),
             ));
             break;
@@ -63,8 +66,12 @@ fn check_unique<'a>(
     for (path, value) in items {
         if let Some(first) = seen.get(value) {
             problems.push(
-                Problem::new(path, format!("duplicate {what} `{value}`"), format!("give each {what} a unique value, or remove one"))
-                    .related_to(first.clone()),
+                Problem::new(
+                    path,
+                    format!("duplicate {what} `{value}`"),
+                    format!("give each {what} a unique value, or remove one"),
+                )
+                .related_to(first.clone()),
             );
         } else {
             seen.insert(value, path);
@@ -76,11 +83,23 @@ fn check_unique<'a>(
 fn check_services(parts: &PlatformParts, problems: &mut Vec<Problem>) {
     let services = root("services");
     if parts.services.is_empty() {
-        problems.push(Problem::new(services.clone(), "the platform has no services", "add at least one service, e.g. `product`"));
+        problems.push(Problem::new(
+            services.clone(),
+            "the platform has no services",
+            "add at least one service, e.g. `product`",
+        ));
     }
     let at = |i: usize, key: &str| services.index(i).key(key);
-    check_unique(parts.services.iter().enumerate().map(|(i, s)| (at(i, "name"), s.name.as_str())), "service name", problems);
-    check_unique(parts.services.iter().enumerate().map(|(i, s)| (at(i, "path"), s.path.as_str())), "service path", problems);
+    check_unique(
+        parts.services.iter().enumerate().map(|(i, s)| (at(i, "name"), s.name.as_str())),
+        "service name",
+        problems,
+    );
+    check_unique(
+        parts.services.iter().enumerate().map(|(i, s)| (at(i, "path"), s.path.as_str())),
+        "service path",
+        problems,
+    );
     for (i, service) in parts.services.iter().enumerate() {
         if service.port == 0 {
             problems.push(Problem::new(at(i, "port"), "port 0 is not a port", "use a port from 1 to 65535, e.g. 8080"));
@@ -93,7 +112,11 @@ fn check_tiers(parts: &PlatformParts, problems: &mut Vec<Problem>) {
     if parts.tiers.is_empty() {
         problems.push(Problem::new(tiers.clone(), "the platform has no tiers", "add at least one tier, e.g. `basic`"));
     }
-    check_unique(parts.tiers.iter().enumerate().map(|(i, t)| (tiers.index(i).key("name"), t.name.as_str())), "tier name", problems);
+    check_unique(
+        parts.tiers.iter().enumerate().map(|(i, t)| (tiers.index(i).key("name"), t.name.as_str())),
+        "tier name",
+        problems,
+    );
     for (i, tier) in parts.tiers.iter().enumerate() {
         check_tier(tier, &tiers.index(i), problems);
     }
@@ -138,17 +161,28 @@ fn check_tier(tier: &Tier, at: &FieldPath, problems: &mut Vec<Problem>) {
     }
     let rate_at = at.key("rateLimit");
     if tier.rate_limit.requests_per_second < 1 {
-        problem(rate_at.key("requestsPerSecond"), "rate limit must allow at least 1 request per second".into(), "set it to 1 or more");
+        problem(
+            rate_at.key("requestsPerSecond"),
+            "rate limit must allow at least 1 request per second".into(),
+            "set it to 1 or more",
+        );
     }
     if tier.rate_limit.burst < tier.rate_limit.requests_per_second {
         problem(
             rate_at.key("burst"),
-            format!("burst {} is below the rate limit of {}", tier.rate_limit.burst, tier.rate_limit.requests_per_second),
+            format!(
+                "burst {} is below the rate limit of {}",
+                tier.rate_limit.burst, tier.rate_limit.requests_per_second
+            ),
             "set `burst` to at least `requestsPerSecond`",
         );
     }
     if tier.priority > MAX_PRIORITY {
-        problem(at.key("priority"), format!("priority {} is above {MAX_PRIORITY}", tier.priority), "use a value up to 1000000000");
+        problem(
+            at.key("priority"),
+            format!("priority {} is above {MAX_PRIORITY}", tier.priority),
+            "use a value up to 1000000000",
+        );
     }
     let quotas_at = at.key("quotas");
     if tier.quotas.pods < 1 {
@@ -156,7 +190,11 @@ fn check_tier(tier: &Tier, at: &FieldPath, problems: &mut Vec<Problem>) {
     }
     for (key, quantity) in [("cpu", &tier.quotas.cpu), ("memory", &tier.quotas.memory)] {
         if quantity.value() <= 0.0 {
-            problem(quotas_at.key(key), format!("the {key} quota `{quantity}` leaves no room to run anything"), "use a positive quantity");
+            problem(
+                quotas_at.key(key),
+                format!("the {key} quota `{quantity}` leaves no room to run anything"),
+                "use a positive quantity",
+            );
         }
     }
 }
@@ -164,7 +202,11 @@ fn check_tier(tier: &Tier, at: &FieldPath, problems: &mut Vec<Problem>) {
 fn check_tenants(parts: &PlatformParts, problems: &mut Vec<Problem>) {
     let tenants = root("tenants");
     let at = |i: usize, key: &str| tenants.index(i).key(key);
-    let ids = check_unique(parts.tenants.iter().enumerate().map(|(i, t)| (at(i, "id"), t.id.as_str())), "tenant id", problems);
+    let ids = check_unique(
+        parts.tenants.iter().enumerate().map(|(i, t)| (at(i, "id"), t.id.as_str())),
+        "tenant id",
+        problems,
+    );
 
     let tier_names: Vec<&str> = parts.tiers.iter().map(|t| t.name.as_str()).collect();
     for (i, tenant) in parts.tenants.iter().enumerate() {
@@ -172,9 +214,26 @@ fn check_tenants(parts: &PlatformParts, problems: &mut Vec<Problem>) {
             problems.push(Problem::new(
                 at(i, "tier"),
                 format!("tenant `{}` names tier `{}`, which is not defined", tenant.id, tenant.tier),
-                if tier_names.is_empty() { "define the tier under `tiers`".to_owned() } else { format!("use one of: {}", tier_names.join(", ")) },
+                if tier_names.is_empty() {
+                    "define the tier under `tiers`".to_owned()
+                } else {
+                    format!("use one of: {}", tier_names.join(", "))
+                },
             ));
         }
+    }
+
+    // In the shared user pool, the admin's email is the username: it must be unique there.
+    let pooled = parts
+        .tenants
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| parts.tiers.iter().any(|tier| tier.name == t.tier && tier.identity == Identity::Pooled));
+    let before = problems.len();
+    check_unique(pooled.map(|(i, t)| (at(i, "adminEmail"), t.admin_email.as_str())), "admin email", problems);
+    for problem in &mut problems[before..] {
+        problem.message.push_str(" in the shared user pool, where the email is the username");
+        problem.help = "give each pooled-identity tenant its own admin email".into();
     }
 
     // Derived names: each must fit its limit and be unique among all tenants and the baseline.
@@ -206,7 +265,10 @@ fn check_tenants(parts: &PlatformParts, problems: &mut Vec<Problem>) {
         if let Some(word) = reserved_word(&names.domain_prefix) {
             problems.push(Problem::new(
                 at(i, "id"),
-                format!("Cognito refuses the domain prefix `{}` derived from tenant `{}`: it contains `{word}`", names.domain_prefix, tenant.id),
+                format!(
+                    "Cognito refuses the domain prefix `{}` derived from tenant `{}`: it contains `{word}`",
+                    names.domain_prefix, tenant.id
+                ),
                 format!("choose a tenant id without {}", COGNITO_RESERVED_WORDS.join(", ")),
             ));
         }
@@ -217,7 +279,12 @@ fn check_tenants(parts: &PlatformParts, problems: &mut Vec<Problem>) {
                 }
                 Some(None) => problems.push(Problem::new(
                     at(i, "id"),
-                    format!("tenant `{}` derives {} `{}`, which the platform itself uses", tenant.id, name.kind.describe(), name.value),
+                    format!(
+                        "tenant `{}` derives {} `{}`, which the platform itself uses",
+                        tenant.id,
+                        name.kind.describe(),
+                        name.value
+                    ),
                     "choose another tenant id",
                 )),
                 Some(Some(other)) => problems.push(
@@ -250,4 +317,193 @@ fn id_length_budget(parts: &PlatformParts) -> usize {
         .min()
         .unwrap_or(63)
         .min(63)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::*;
+
+    fn tenant(id: &str, tier: &str, email: &str) -> Tenant {
+        Tenant::new(
+            TenantId::parse(id).unwrap(),
+            DisplayName::parse("Tenant").unwrap(),
+            TierName::parse(tier).unwrap(),
+            EmailAddress::parse(email).unwrap(),
+        )
+    }
+
+    fn service(name: &str, silo: bool) -> Service {
+        let keys = TableKeys { partition_key: AttributeName::parse("Id").unwrap(), sort_key: None };
+        Service::new(
+            ServiceName::parse(name).unwrap(),
+            8080,
+            RoutePath::parse(&format!("/{name}")).unwrap(),
+            if silo { Storage::Silo(keys) } else { Storage::Pool(keys) },
+        )
+    }
+
+    fn base() -> PlatformBuilder {
+        base_named("saas")
+    }
+
+    fn base_named(name: &str) -> PlatformBuilder {
+        let cluster = Cluster {
+            name: ClusterName::parse("saas").unwrap(),
+            kubernetes_version: KubernetesVersion::parse("1.33").unwrap(),
+            oidc_issuer: OidcIssuer::parse("https://oidc.eks.eu-west-1.amazonaws.com/id/X").unwrap(),
+            nodes: NodeGroup::default(),
+        };
+        let mut pooled = Tier::new(TierName::parse("basic").unwrap());
+        pooled.identity = Identity::Pooled;
+        Platform::builder(
+            PlatformName::parse(name).unwrap(),
+            AccountId::parse("123456789012").unwrap(),
+            Region::parse("eu-west-1").unwrap(),
+            DomainName::parse("saas.example.com").unwrap(),
+            cluster,
+        )
+        .service(service("order", true))
+        .service(service("product", false))
+        .tier(Tier::new(TierName::parse("premium").unwrap()))
+        .tier(pooled)
+    }
+
+    /// Builds `builder` and expects exactly the problems `expect` lists, as `path: message` prefixes.
+    fn check(builder: PlatformBuilder, expect: &[(&str, &str)]) {
+        let problems = builder.build().err().map(Problems::into_vec).unwrap_or_default();
+        let found: Vec<String> = problems.iter().map(|p| format!("{}: {}", p.path, p.message)).collect();
+        for (path, message) in expect {
+            let want = format!("{path}: {message}");
+            assert!(found.iter().any(|f| f.starts_with(&want)), "expected {want:?} in {found:#?}");
+        }
+        assert_eq!(found.len(), expect.len(), "{found:#?}");
+        for problem in &problems {
+            assert!(!problem.help.is_empty(), "{problem} has no help");
+        }
+    }
+
+    #[test]
+    fn a_valid_platform_builds() {
+        check(base().tenant(tenant("acme", "premium", "a@acme.example")), &[]);
+    }
+
+    #[test]
+    fn unknown_tier() {
+        check(
+            base().tenant(tenant("acme", "gold", "a@acme.example")),
+            &[("tenants[0].tier", "tenant `acme` names tier `gold`, which is not defined")],
+        );
+    }
+
+    #[test]
+    fn duplicate_tenant_ids() {
+        let problems = base()
+            .tenant(tenant("acme", "premium", "a@acme.example"))
+            .tenant(tenant("acme", "premium", "b@acme.example"))
+            .build()
+            .unwrap_err()
+            .into_vec();
+        assert_eq!(problems.len(), 1, "{problems:#?}");
+        assert_eq!(problems[0].path.to_string(), "tenants[1].id");
+        assert_eq!(problems[0].related.as_ref().unwrap().to_string(), "tenants[0].id");
+    }
+
+    #[test]
+    fn derived_names_that_collide_between_tenants() {
+        let builder = base()
+            .service(service("order-history", true))
+            .tenant(tenant("x", "premium", "x@x.example"))
+            .tenant(tenant("history-x", "premium", "h@x.example"));
+        check(
+            builder,
+            &[("tenants[1].id", "tenants `x` and `history-x` both derive DynamoDB table name `saas-order-history-x`")],
+        );
+    }
+
+    #[test]
+    fn derived_names_that_collide_with_the_platform() {
+        let builder = base().service(service("provider", true)).tenant(tenant("metadata", "premium", "m@m.example"));
+        check(builder, &[("tenants[0].id", "tenant `metadata` derives DynamoDB table name `saas-provider-metadata`")]);
+    }
+
+    #[test]
+    fn ids_too_long_for_derived_names() {
+        // 53 characters: fits a namespace (63) but not the IAM role `saas-tenant-<id>` (64).
+        let id = "a".repeat(53);
+        let problems = base().tenant(tenant(&id, "premium", "a@a.example")).build().unwrap_err().into_vec();
+        assert_eq!(problems.len(), 1, "{problems:#?}");
+        assert!(problems[0].message.contains("IAM role name"), "{}", problems[0].message);
+        assert!(!problems[0].message.contains("Kubernetes namespace"), "{}", problems[0].message);
+        assert_eq!(problems[0].help, "use a tenant id of at most 52 characters on this platform");
+        check(base().tenant(tenant(&"a".repeat(52), "premium", "a@a.example")), &[]);
+    }
+
+    #[test]
+    fn cognito_reserved_words() {
+        check(
+            base().tenant(tenant("outlaws", "premium", "a@a.example")),
+            &[("tenants[0].id", "Cognito refuses the domain prefix `saas-outlaws`")],
+        );
+    }
+
+    #[test]
+    fn pooled_identity_admin_emails_are_unique() {
+        let builder = base()
+            .tenant(tenant("a", "basic", "same@x.example"))
+            .tenant(tenant("b", "basic", "same@x.example"))
+            .tenant(tenant("c", "premium", "same@x.example"));
+        check(builder, &[("tenants[1].adminEmail", "duplicate admin email `same@x.example` in the shared user pool")]);
+    }
+
+    #[test]
+    fn tier_bounds() {
+        let mut tier = Tier::new(TierName::parse("odd").unwrap());
+        tier.autoscaling = Autoscaling { min: 3, max: 2, target_cpu_percent: 0 };
+        tier.rate_limit = RateLimit { requests_per_second: 10, burst: 5 };
+        tier.priority = MAX_PRIORITY + 1;
+        tier.compute = Compute::Pooled;
+        check(
+            base().tier(tier),
+            &[
+                ("tiers[2].compute", "tier `odd` asks for pooled compute, which is not yet supported"),
+                ("tiers[2].autoscaling.max", "autoscaling max 2 is below min 3"),
+                ("tiers[2].autoscaling.targetCpuPercent", "target CPU 0%"),
+                ("tiers[2].rateLimit.burst", "burst 5 is below the rate limit of 10"),
+                ("tiers[2].priority", "priority 1000000001 is above 1000000000"),
+            ],
+        );
+        let mut tier = Tier::new(TierName::parse("outside").unwrap());
+        tier.replicas = 5;
+        check(base().tier(tier), &[("tiers[2].replicas", "replicas 5 is outside autoscaling bounds 1..=2")]);
+    }
+
+    #[test]
+    fn duplicates_and_empty_lists() {
+        let builder = base().service(service("order", true)).tier(Tier::new(TierName::parse("premium").unwrap()));
+        check(
+            builder,
+            &[
+                ("services[2].name", "duplicate service name `order`"),
+                ("services[2].path", "duplicate service path `/order`"),
+                ("tiers[2].name", "duplicate tier name `premium`"),
+            ],
+        );
+    }
+
+    #[test]
+    fn platform_names_with_cognito_reserved_words() {
+        check(base_named("myaws"), &[("platform.name", "platform name `myaws` puts `aws` into the Cognito domain prefix")]);
+    }
+
+    #[test]
+    fn tenants_are_sorted_by_id() {
+        let platform = base()
+            .tenant(tenant("zeta", "premium", "z@z.example"))
+            .tenant(tenant("alpha", "premium", "a@a.example"))
+            .build()
+            .unwrap();
+        let ids: Vec<&str> = platform.tenants().iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(ids, ["alpha", "zeta"]);
+    }
 }

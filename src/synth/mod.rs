@@ -17,7 +17,9 @@ const MARKER_CONTENTS: &str = "This directory is written by `tenancy synth`; edi
 
 #[derive(Debug, thiserror::Error)]
 pub enum SynthError {
-    #[error("{dir} is not empty and was not written by tenancy synth (it has no {MARKER} file); refusing to replace it — choose another --out or empty it")]
+    #[error(
+        "{dir} is not empty and was not written by tenancy synth (it has no {MARKER} file); refusing to replace it — choose another --out or empty it"
+    )]
     Foreign { dir: String },
     #[error("artifact path `{0}` is not a plain relative path")]
     BadPath(String),
@@ -161,7 +163,8 @@ fn list_files(root: &Path, dir: &Path, found: &mut Vec<String>) -> Result<(), Sy
             list_files(root, &path, found)?;
         } else {
             let relative = path.strip_prefix(root).expect("below root");
-            let parts: Vec<String> = relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+            let parts: Vec<String> =
+                relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
             found.push(parts.join("/"));
         }
     }
@@ -214,7 +217,10 @@ mod tests {
     fn rejects_escaping_paths() {
         let dir = tempfile::tempdir().unwrap();
         for bad in ["../x", "/etc/x", "", "a/../../x"] {
-            assert!(matches!(write(&dir.path().join("out"), &[artifact(bad, "")]), Err(SynthError::BadPath(_))), "{bad}");
+            assert!(
+                matches!(write(&dir.path().join("out"), &[artifact(bad, "")]), Err(SynthError::BadPath(_))),
+                "{bad}"
+            );
         }
         assert!(!dir.path().join("out").exists());
     }

@@ -22,7 +22,13 @@ pub struct Table {
 
 impl Table {
     /// An on-demand table keyed by string attributes, encrypted, with point-in-time recovery.
-    pub fn on_demand(name: Expr, partition_key: &str, sort_key: Option<&str>, deletion_protection: bool, tags: Vec<Tag>) -> Self {
+    pub fn on_demand(
+        name: Expr,
+        partition_key: &str,
+        sort_key: Option<&str>,
+        deletion_protection: bool,
+        tags: Vec<Tag>,
+    ) -> Self {
         let mut attribute_definitions = vec![AttributeDefinition::string(partition_key)];
         let mut key_schema = vec![KeySchemaElement { attribute_name: partition_key.to_owned(), key_type: "HASH" }];
         if let Some(sort_key) = sort_key {
@@ -34,7 +40,9 @@ impl Table {
             billing_mode: "PAY_PER_REQUEST",
             attribute_definitions,
             key_schema,
-            point_in_time_recovery_specification: PointInTimeRecoverySpecification { point_in_time_recovery_enabled: true },
+            point_in_time_recovery_specification: PointInTimeRecoverySpecification {
+                point_in_time_recovery_enabled: true,
+            },
             sse_specification: SseSpecification { sse_enabled: true },
             deletion_protection_enabled: deletion_protection,
             tags,

@@ -28,7 +28,9 @@ impl Bucket {
                 ignore_public_acls: true,
                 restrict_public_buckets: true,
             },
-            ownership_controls: OwnershipControls { rules: vec![OwnershipRule { object_ownership: "BucketOwnerEnforced" }] },
+            ownership_controls: OwnershipControls {
+                rules: vec![OwnershipRule { object_ownership: "BucketOwnerEnforced" }],
+            },
             bucket_encryption: BucketEncryption {
                 server_side_encryption_configuration: vec![ServerSideEncryptionRule {
                     server_side_encryption_by_default: ServerSideEncryptionByDefault { sse_algorithm: "AES256" },
