@@ -493,7 +493,10 @@ mod tests {
 
     #[test]
     fn platform_names_with_cognito_reserved_words() {
-        check(base_named("myaws"), &[("platform.name", "platform name `myaws` puts `aws` into the Cognito domain prefix")]);
+        check(
+            base_named("myaws"),
+            &[("platform.name", "platform name `myaws` puts `aws` into the Cognito domain prefix")],
+        );
     }
 
     #[test]

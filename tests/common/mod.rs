@@ -1,0 +1,57 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code, reason = "each test crate uses a different subset")]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use tenancy::compile::{Artifacts, compile};
+use tenancy::model::Platform;
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn reference_text() -> String {
+    std::fs::read_to_string(root().join("blueprints/reference.yaml")).expect("reference blueprint")
+}
+
+pub fn reference() -> Platform {
+    tenancy::blueprint::load_str("blueprints/reference.yaml", &reference_text())
+        .expect("the reference blueprint is valid")
+}
+
+pub fn load(name: &str, text: &str) -> Platform {
+    tenancy::blueprint::load_str(name, text).unwrap_or_else(|err| panic!("{err}"))
+}
+
+/// Compiled artifacts as path -> contents.
+pub fn files(platform: &Platform) -> BTreeMap<String, String> {
+    let Artifacts { files, .. } = compile(platform).expect("compiles");
+    files.into_iter().map(|a| (a.path, a.contents)).collect()
+}
+
+/// Every file below `dir`, as relative path -> bytes.
+pub fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let rel = path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+                out.insert(rel, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    if dir.exists() {
+        walk(dir, dir, &mut out);
+    }
+    out
+}
+
+/// Parses a generated template (YAML) into JSON for inspection.
+pub fn template_json(text: &str) -> serde_json::Value {
+    serde_yaml::from_str(text).expect("generated YAML parses")
+}

@@ -1,0 +1,213 @@
+//! The reference platform's artifacts, as reviewed snapshots, and the properties that make them
+//! safe to deploy: tenant roles that reach only their own data, identities whose tenant claim
+//! users cannot change, storage and sites locked down.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+use tenancy::compile::{TABLE_ITEM_ACTIONS, role_arn};
+
+#[test]
+fn reference_artifacts_snapshots() {
+    for (path, contents) in files(&reference()) {
+        insta::assert_snapshot!(path.replace('/', "__"), contents);
+    }
+}
+
+fn tenant_template(id: &str) -> Value {
+    template_json(&files(&reference())[&format!("tenants/{id}/stack.cfn.yaml")])
+}
+
+fn resources_of_type<'a>(template: &'a Value, type_name: &str) -> Vec<(&'a String, &'a Value)> {
+    template["Resources"].as_object().unwrap().iter().filter(|(_, r)| r["Type"] == type_name).collect()
+}
+
+/// Every string in a JSON value, recursively.
+fn strings(value: &Value) -> Vec<&str> {
+    match value {
+        Value::String(s) => vec![s.as_str()],
+        Value::Array(items) => items.iter().flat_map(strings).collect(),
+        Value::Object(map) => map.values().flat_map(strings).collect(),
+        _ => vec![],
+    }
+}
+
+#[test]
+fn tenant_roles_reach_only_their_own_data() {
+    let platform = reference();
+    for tenant in platform.tenants() {
+        let template = tenant_template(tenant.id.as_str());
+        let roles = resources_of_type(&template, "AWS::IAM::Role");
+        assert_eq!(roles.len(), 1, "{}: one role per tenant", tenant.id);
+        let role = &roles[0].1["Properties"];
+        let names = platform.tenant_names(tenant);
+
+        // Trusted by exactly the tenant's ServiceAccount on the cluster's issuer, for STS.
+        let trust = &role["AssumeRolePolicyDocument"]["Statement"];
+        assert_eq!(trust.as_array().unwrap().len(), 1);
+        let issuer = platform.cluster().oidc_issuer.host_path();
+        let conditions = &trust[0]["Condition"]["StringEquals"];
+        assert_eq!(
+            conditions[format!("{issuer}:sub")],
+            format!("system:serviceaccount:tenant-{}:tenant-services", tenant.id)
+        );
+        assert_eq!(conditions[format!("{issuer}:aud")], "sts.amazonaws.com");
+        assert_eq!(trust[0]["Action"], json!(["sts:AssumeRoleWithWebIdentity"]));
+
+        // No wildcard actions, no `*` resource, no Scan, and a permissions boundary.
+        let statements: Vec<&Value> = role["Policies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|p| p["PolicyDocument"]["Statement"].as_array().unwrap())
+            .collect();
+        for statement in &statements {
+            assert_eq!(statement["Effect"], "Allow");
+            for action in statement["Action"].as_array().unwrap() {
+                let action = action.as_str().unwrap();
+                assert!(!action.contains('*'), "{}: wildcard action {action}", tenant.id);
+                assert_ne!(action, "dynamodb:Scan");
+            }
+            for resource in strings(&statement["Resource"]) {
+                assert_ne!(resource, "*");
+                assert!(resource.contains(":table/saas-"), "{}: unexpected resource {resource}", tenant.id);
+            }
+        }
+        assert!(role["PermissionsBoundary"].is_object());
+
+        // Pooled product table: only items whose partition key is the tenant id.
+        let pooled = statements.iter().find(|s| s["Sid"] == "ProductPoolItems").expect("pooled statement");
+        assert_eq!(
+            pooled["Condition"]["ForAllValues:StringEquals"]["dynamodb:LeadingKeys"],
+            json!([tenant.id.as_str()])
+        );
+        assert_eq!(pooled["Condition"]["Null"]["dynamodb:LeadingKeys"], "false");
+        assert_eq!(pooled["Action"].as_array().unwrap().len(), TABLE_ITEM_ACTIONS.len());
+
+        // Silo order table: its own table only.
+        let silo = statements.iter().find(|s| s["Sid"] == "OrderSiloItems").expect("silo statement");
+        let table = names.silo_table(&"order".parse().unwrap()).unwrap();
+        for resource in strings(&silo["Resource"]) {
+            assert!(resource.contains(&format!(":table/{table}")), "{resource}");
+        }
+
+        // The role's ARN, known before deploy, names the role the stack creates.
+        assert_eq!(role["RoleName"], names.role);
+        assert!(role_arn(&platform, &names).ends_with(&format!(":role/{}", names.role)));
+    }
+}
+
+#[test]
+fn tenant_identity_carries_an_immutable_tenant_claim() {
+    let platform = reference();
+    for tenant in platform.tenants() {
+        let template = tenant_template(tenant.id.as_str());
+        let tier = platform.tier(&tenant.tier);
+        let pools = resources_of_type(&template, "AWS::Cognito::UserPool");
+        match tier.identity {
+            tenancy::model::Identity::Dedicated => {
+                assert_eq!(pools.len(), 1);
+                let schema = &pools[0].1["Properties"]["Schema"][0];
+                assert_eq!(schema["Name"], "tenant-id");
+                assert_eq!(schema["Mutable"], false);
+            }
+            tenancy::model::Identity::Pooled => {
+                assert!(pools.is_empty());
+                assert_eq!(resources_of_type(&template, "AWS::Cognito::UserPoolGroup").len(), 1);
+            }
+        }
+        let (_, client) = resources_of_type(&template, "AWS::Cognito::UserPoolClient")[0];
+        let client = &client["Properties"];
+        assert!(!strings(&client["WriteAttributes"]).contains(&"custom:tenant-id"), "users could rewrite their tenant");
+        assert!(strings(&client["ReadAttributes"]).contains(&"custom:tenant-id"));
+        assert_eq!(client["AllowedOAuthFlows"], json!(["code"]));
+        assert_eq!(client["CallbackURLs"], json!([format!("https://{}.app.saas.example.com/", tenant.id)]));
+        let (_, admin) = resources_of_type(&template, "AWS::Cognito::UserPoolUser")[0];
+        let attributes = admin["Properties"]["UserAttributes"].as_array().unwrap();
+        assert!(attributes.contains(&json!({"Name": "custom:tenant-id", "Value": tenant.id.as_str()})));
+        for output in ["UserPoolId", "UserPoolClientId", "IssuerUrl", "RoleArn", "OrderTableName", "AppUrl"] {
+            assert!(template["Outputs"][output].is_object(), "{}: missing output {output}", tenant.id);
+        }
+    }
+}
+
+#[test]
+fn storage_and_sites_are_locked_down() {
+    for (path, contents) in files(&reference()) {
+        if !path.ends_with(".cfn.yaml") {
+            continue;
+        }
+        let template = template_json(&contents);
+        for (id, table) in resources_of_type(&template, "AWS::DynamoDB::Table") {
+            let p = &table["Properties"];
+            assert_eq!(p["BillingMode"], "PAY_PER_REQUEST", "{path} {id}");
+            assert_eq!(p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], true, "{path} {id}");
+            assert_eq!(p["SSESpecification"]["SSEEnabled"], true, "{path} {id}");
+            assert!(table["DeletionPolicy"].is_string(), "{path} {id} has no DeletionPolicy");
+        }
+        for (id, bucket) in resources_of_type(&template, "AWS::S3::Bucket") {
+            let block = &bucket["Properties"]["PublicAccessBlockConfiguration"];
+            for key in ["BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"] {
+                assert_eq!(block[key], true, "{path} {id} {key}");
+            }
+            assert!(bucket["Properties"]["BucketEncryption"].is_object(), "{path} {id}");
+        }
+        for (id, distribution) in resources_of_type(&template, "AWS::CloudFront::Distribution") {
+            let config = &distribution["Properties"]["DistributionConfig"];
+            assert_eq!(config["ViewerCertificate"]["MinimumProtocolVersion"], "TLSv1.2_2021", "{path} {id}");
+            assert_eq!(config["DefaultCacheBehavior"]["ViewerProtocolPolicy"], "redirect-to-https", "{path} {id}");
+            let codes: Vec<&Value> =
+                config["CustomErrorResponses"].as_array().unwrap().iter().map(|r| &r["ErrorCode"]).collect();
+            assert_eq!(codes, [&json!(403), &json!(404)]);
+            assert!(
+                config["Origins"][0]["OriginAccessControlId"].is_object(),
+                "{path} {id} has no origin access control"
+            );
+        }
+        for (id, repository) in resources_of_type(&template, "AWS::ECR::Repository") {
+            assert_eq!(repository["Properties"]["ImageTagMutability"], "IMMUTABLE", "{path} {id}");
+            assert_eq!(repository["Properties"]["ImageScanningConfiguration"]["ScanOnPush"], true, "{path} {id}");
+        }
+    }
+}
+
+#[test]
+fn silo_tables_follow_their_tier_retention() {
+    let platform = reference();
+    for tenant in platform.tenants() {
+        let template = tenant_template(tenant.id.as_str());
+        let expected = match platform.tier(&tenant.tier).data_retention {
+            tenancy::model::DataRetention::Retain => "Retain",
+            tenancy::model::DataRetention::Backup => "Delete",
+        };
+        let table = &template["Resources"]["OrderTable"];
+        assert_eq!(table["DeletionPolicy"], expected, "{}", tenant.id);
+        assert_eq!(table["UpdateReplacePolicy"], expected, "{}", tenant.id);
+        assert_eq!(table["Properties"]["DeletionProtectionEnabled"], expected == "Retain", "{}", tenant.id);
+    }
+}
+
+#[test]
+fn the_certificate_lives_in_us_east_1() {
+    let all = files(&reference());
+    // The reference runs in eu-west-1: the certificate is a stack of its own, and the baseline
+    // takes its ARN as a parameter.
+    let certificate = template_json(&all["baseline/certificate.cfn.yaml"]);
+    assert_eq!(resources_of_type(&certificate, "AWS::CertificateManager::Certificate").len(), 1);
+    let baseline = template_json(&all["baseline/baseline.cfn.yaml"]);
+    assert!(resources_of_type(&baseline, "AWS::CertificateManager::Certificate").is_empty());
+    assert!(baseline["Parameters"]["CertificateArn"].is_object());
+    let names = strings(&certificate["Resources"]["Certificate"]["Properties"]);
+    for name in ["saas.example.com", "*.saas.example.com", "*.app.saas.example.com"] {
+        assert!(names.contains(&name), "{name} not covered");
+    }
+
+    // In us-east-1 the certificate sits in the baseline itself.
+    let fixture = std::fs::read_to_string(root().join("tests/fixtures/good/us-east-1.yaml")).unwrap();
+    let east = files(&load("us-east-1.yaml", &fixture));
+    assert!(!east.contains_key("baseline/certificate.cfn.yaml"));
+    let baseline = template_json(&east["baseline/baseline.cfn.yaml"]);
+    assert_eq!(resources_of_type(&baseline, "AWS::CertificateManager::Certificate").len(), 1);
+    assert!(baseline.get("Parameters").is_none());
+}
