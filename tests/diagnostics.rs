@@ -68,12 +68,13 @@ const EXPECTED: &[(&str, usize, &[&str])] = &[
     ),
     (
         "tenants.yaml",
-        9,
+        10,
         &[
             "duplicate tenant id `acme`",
             "not allowed in a DNS-1123 label",
             "tenants `x` and `history-x` both derive DynamoDB table name `saas-order-history-x`",
             "which the platform itself uses",
+            "covers the platform table `saas-provider-metadata`",
             "too long for its derived names",
             "use a tenant id of at most 52 characters",
             "names tier `gold`, which is not defined",

@@ -99,6 +99,18 @@ fn tenant_roles_reach_only_their_own_data() {
 }
 
 #[test]
+fn platform_roles_are_outside_the_tenant_role_prefix() {
+    // The CloudFormation role may manage roles named `saas-tenant-*`; no platform role may match.
+    let baseline = template_json(&files(&reference())["baseline/baseline.cfn.yaml"]);
+    let roles = resources_of_type(&baseline, "AWS::IAM::Role");
+    assert_eq!(roles.len(), 2);
+    for (id, role) in roles {
+        let name = role["Properties"]["RoleName"].as_str().unwrap();
+        assert!(!name.starts_with("saas-tenant-"), "{id} is named {name}");
+    }
+}
+
+#[test]
 fn tenant_identity_carries_an_immutable_tenant_claim() {
     let platform = reference();
     for tenant in platform.tenants() {

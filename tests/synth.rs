@@ -90,7 +90,7 @@ fn a_bad_blueprint_exits_2_and_leaves_the_output_untouched() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(stderr.contains("tests/fixtures/bad/tenants.yaml:42:11"), "{stderr}");
-    assert!(stderr.contains("9 problem(s)"), "{stderr}");
+    assert!(stderr.contains("10 problem(s)"), "{stderr}");
     assert_eq!(tree(&out), before, "a failed synth changed the output");
     let siblings: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(siblings, vec!["generated"], "a failed synth left files behind");

@@ -4,11 +4,12 @@
 //!   change sets, hand them the CloudFormation role, read its source, write tenant records;
 //! - the CloudFormation role creates what a tenant stack holds, and may create IAM roles only
 //!   when they carry the tenant boundary, so no stack can mint a role stronger than that;
-//! - the tenant boundary allows item actions on the platform's tables, nothing else.
+//! - the tenant boundary allows item actions on the services' tables, nothing else (not the
+//!   tenant registry, not provider metadata).
 
 use crate::cfn::resources::{InlinePolicy, ManagedPolicy, Role};
 use crate::cfn::{Expr, LogicalId, Output, PolicyDocument, Statement, TemplateBuilder};
-use crate::model::{Platform, Storage};
+use crate::model::{BaselineNames, Platform, Storage};
 
 use super::baseline::{SOURCE_KEY, TABLE_ITEM_ACTIONS};
 use super::common::{baseline_export, exports, global_arn, platform_tags, regional_arn};
@@ -25,6 +26,23 @@ pub fn boundary_name(platform: &Platform) -> String {
 /// The boundary's ARN, known before deploy from its name.
 pub fn boundary_arn(platform: &Platform) -> Expr {
     global_arn("iam", &format!("policy/{}", boundary_name(platform)))
+}
+
+/// ARNs of the service tables (silo tables by prefix, pooled tables by name); with indexes if asked.
+fn service_tables(platform: &Platform, with_indexes: bool) -> Vec<Expr> {
+    let p = platform.name();
+    let mut arns = Vec::new();
+    for service in platform.services() {
+        let table = match service.storage {
+            Storage::Silo(_) => format!("table/{p}-{}-*", service.name),
+            Storage::Pool(_) => format!("table/{}", BaselineNames::pooled_table(p, &service.name)),
+        };
+        arns.push(regional_arn("dynamodb", &table));
+        if with_indexes {
+            arns.push(regional_arn("dynamodb", &format!("{table}/index/*")));
+        }
+    }
+    arns
 }
 
 fn trust(service: &str, platform: &Platform) -> PolicyDocument {
@@ -48,14 +66,10 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, artifacts: &LogicalId, 
         &boundary,
         ManagedPolicy {
             managed_policy_name: Expr::str(boundary_name(platform)),
-            description: format!("Upper bound of every {p} tenant role: item actions on the platform's tables"),
+            description: format!("Upper bound of every {p} tenant role: item actions on the services' tables"),
             policy_document: PolicyDocument::new(vec![
-                Statement::allow("TenantData", &TABLE_ITEM_ACTIONS).on([
-                    regional_arn("dynamodb", &format!("table/{p}-*")),
-                    regional_arn("dynamodb", &format!("table/{p}-*/index/*")),
-                ]),
-                Statement::allow("DescribeTables", &["dynamodb:DescribeTable"])
-                    .on([regional_arn("dynamodb", &format!("table/{p}-*"))]),
+                Statement::allow("TenantData", &TABLE_ITEM_ACTIONS).on(service_tables(platform, true)),
+                Statement::allow("DescribeTables", &["dynamodb:DescribeTable"]).on(service_tables(platform, false)),
             ]),
         },
     );

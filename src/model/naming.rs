@@ -113,8 +113,9 @@ impl BaselineNames {
             tenants_user_pool: format!("{p}-tenants"),
             tenants_domain_prefix: format!("{p}-tenants"),
             lifecycle_topic: format!("{p}-tenant-lifecycle"),
-            deploy_project: format!("{p}-tenant-deploy"),
-            deploy_role: format!("{p}-tenant-deploy"),
+            // Not `<p>-tenant-...`: tenant roles and stacks are granted by that prefix.
+            deploy_project: format!("{p}-deployer"),
+            deploy_role: format!("{p}-deployer"),
             cfn_execution_role: format!("{p}-cfn-tenant"),
             artifacts_bucket: format!("{p}-artifacts-{account}-{region}"),
             ingress_namespace: "ingress-nginx".to_owned(),

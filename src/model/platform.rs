@@ -48,6 +48,12 @@ impl Platform {
     ///     DomainName::parse("saas.example.com")?,
     ///     cluster,
     /// )
+    /// .service(Service::new(
+    ///     ServiceName::parse("order")?,
+    ///     8080,
+    ///     RoutePath::parse("/orders")?,
+    ///     Storage::Silo(TableKeys { partition_key: AttributeName::parse("OrderId")?, sort_key: None }),
+    /// ))
     /// .tier(Tier::new(TierName::parse("basic")?))
     /// .tenant(Tenant::new(
     ///     TenantId::parse("acme")?,

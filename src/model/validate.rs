@@ -100,7 +100,22 @@ fn check_services(parts: &PlatformParts, problems: &mut Vec<Problem>) {
         "service path",
         problems,
     );
+    // Deploy roles manage silo tables by the prefix `<platform>-<service>-`: that prefix must not
+    // reach a platform table.
+    let baseline = BaselineNames::derive(&parts.name, &parts.account_id, &parts.region);
+    let platform_tables = [&baseline.tenant_table, &baseline.metadata_table];
     for (i, service) in parts.services.iter().enumerate() {
+        let prefix = format!("{}-{}-", parts.name, service.name);
+        if let Some(table) = platform_tables.iter().find(|t| t.starts_with(&prefix)) {
+            problems.push(Problem::new(
+                at(i, "name"),
+                format!(
+                    "service `{}` would give tenant tables the prefix `{prefix}`, which covers the platform table `{table}`",
+                    service.name
+                ),
+                "rename the service",
+            ));
+        }
         if service.port == 0 {
             problems.push(Problem::new(at(i, "port"), "port 0 is not a port", "use a port from 1 to 65535, e.g. 8080"));
         }
@@ -423,8 +438,15 @@ mod tests {
 
     #[test]
     fn derived_names_that_collide_with_the_platform() {
+        check(base().tenant(tenant("deployer", "premium", "m@m.example")), &[]);
         let builder = base().service(service("provider", true)).tenant(tenant("metadata", "premium", "m@m.example"));
-        check(builder, &[("tenants[0].id", "tenant `metadata` derives DynamoDB table name `saas-provider-metadata`")]);
+        check(
+            builder,
+            &[
+                ("services[2].name", "service `provider` would give tenant tables the prefix `saas-provider-`"),
+                ("tenants[0].id", "tenant `metadata` derives DynamoDB table name `saas-provider-metadata`"),
+            ],
+        );
     }
 
     #[test]
