@@ -1,4 +1,36 @@
-//! tenancy: infrastructure as code for multi-tenant SaaS platforms on Amazon EKS.
+//! # tenancy
+//!
+//! Infrastructure as code for multi-tenant SaaS platforms on Amazon EKS. A platform team
+//! describes its platform once — baseline, tiers, services, tenants — and `tenancy` compiles
+//! it into reviewed, committed artifacts.
+//!
+//! ## The data flow
+//!
+//! ```text
+//! blueprint YAML ──blueprint::load──▶ model::Platform ──compile::compile──▶ compile::Artifacts ──synth::write──▶ generated/
+//! Rust API ──PlatformBuilder::build──▲                  (cfn::Template as YAML, eksctl config)   └─synth::check─▶ stale?
+//! ```
+//!
+//! 1. [`model`] holds the domain: a [`model::Platform`] is only ever built validated, with
+//!    every problem collected ([`model::Problems`]). Every AWS and Kubernetes name is derived
+//!    in one place ([`model::TenantNames`], [`model::BaselineNames`]).
+//! 2. [`blueprint`] reads YAML into the model and places each problem at `file:line:column`.
+//! 3. [`cfn`] is a typed CloudFormation model: references and limits are checked when a
+//!    template is built, not when it is deployed.
+//! 4. [`compile`] turns a platform into artifacts. It is pure: same platform, same bytes.
+//! 5. [`synth`] writes artifacts atomically and checks a tree for staleness; [`cli`] wires it up.
+//!
+//! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let platform = tenancy::blueprint::load_str("reference.yaml", tenancy::blueprint::REFERENCE)?;
+//! let artifacts = tenancy::compile::compile(&platform)?;
+//! let acme = artifacts.files.iter().find(|a| a.path == "tenants/acme/stack.cfn.yaml").unwrap();
+//! assert!(acme.contents.contains("dynamodb:LeadingKeys"));
+//! # Ok(()) }
+//! ```
+//!
+//! Only [`synth`] and [`cli`] touch the file system; everything else returns values.
+
 pub mod blueprint;
 pub mod cfn;
 pub mod cli;
