@@ -179,20 +179,17 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, artifacts: &LogicalId, 
             .on(silo_tables),
         );
     }
+    let description = format!("Assumed by CloudFormation to create {p} tenant stacks");
     t.resource(
         &cfn_role,
-        Role {
-            role_name: Expr::str(&names.cfn_execution_role),
-            description: format!("Assumed by CloudFormation to create {p} tenant stacks"),
-            assume_role_policy_document: trust("cloudformation.amazonaws.com", platform),
-            policies: vec![InlinePolicy {
-                policy_name: "tenant-stack".into(),
-                policy_document: PolicyDocument::new(statements),
-            }],
-            permissions_boundary: None,
-            max_session_duration: 3600,
-            tags: platform_tags(platform),
-        },
+        service_role(
+            platform,
+            &names.cfn_execution_role,
+            description,
+            "cloudformation.amazonaws.com",
+            "tenant-stack",
+            statements,
+        ),
     );
 
     let deploy_role = LogicalId::fixed(DEPLOY_ROLE);
@@ -228,19 +225,32 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, artifacts: &LogicalId, 
             .on([regional_arn("dynamodb", &format!("table/{}", names.tenant_table))]),
         Statement::allow("NotifyLifecycle", &["sns:Publish"]).on([Expr::reference(topic)]),
     ];
+    let description = format!("Runs tenancy apply for one {p} tenant in CodeBuild");
     t.resource(
         &deploy_role,
-        Role {
-            role_name: Expr::str(&names.deploy_role),
-            description: format!("Runs tenancy apply for one {p} tenant in CodeBuild"),
-            assume_role_policy_document: trust("codebuild.amazonaws.com", platform),
-            policies: vec![InlinePolicy {
-                policy_name: "tenant-deploy".into(),
-                policy_document: PolicyDocument::new(statements),
-            }],
-            permissions_boundary: None,
-            max_session_duration: 3600,
-            tags: platform_tags(platform),
-        },
+        service_role(platform, &names.deploy_role, description, "codebuild.amazonaws.com", "tenant-deploy", statements),
     );
+}
+
+/// A platform role assumed by an AWS service of this account, with one inline policy.
+fn service_role(
+    platform: &Platform,
+    name: &str,
+    description: String,
+    service: &str,
+    policy_name: &str,
+    statements: Vec<Statement>,
+) -> Role {
+    Role {
+        role_name: Expr::str(name),
+        description,
+        assume_role_policy_document: trust(service, platform),
+        policies: vec![InlinePolicy {
+            policy_name: policy_name.into(),
+            policy_document: PolicyDocument::new(statements),
+        }],
+        permissions_boundary: None,
+        max_session_duration: 3600,
+        tags: platform_tags(platform),
+    }
 }

@@ -28,3 +28,20 @@ pub use service::{Service, Storage, TableKeys};
 pub use tenant::Tenant;
 pub use tier::{Autoscaling, Compute, DataRetention, Identity, Placement, Quotas, RateLimit, Tier};
 pub use validate::MAX_PRIORITY;
+
+/// Builders shared by the model's unit tests.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::*;
+
+    /// A service with a one-attribute key, routed at `/<name>`.
+    pub fn service(name: &str, silo: bool) -> Service {
+        let keys = TableKeys { partition_key: AttributeName::parse("Id").unwrap(), sort_key: None };
+        Service::new(
+            ServiceName::parse(name).unwrap(),
+            8080,
+            RoutePath::parse(&format!("/{name}")).unwrap(),
+            if silo { Storage::Silo(keys) } else { Storage::Pool(keys) },
+        )
+    }
+}

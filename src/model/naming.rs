@@ -235,17 +235,7 @@ impl TenantNames {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{AttributeName, RoutePath, TableKeys};
-
-    fn service(name: &str, silo: bool) -> Service {
-        let keys = TableKeys { partition_key: AttributeName::parse("Id").unwrap(), sort_key: None };
-        Service::new(
-            ServiceName::parse(name).unwrap(),
-            8080,
-            RoutePath::parse(&format!("/{name}")).unwrap(),
-            if silo { Storage::Silo(keys) } else { Storage::Pool(keys) },
-        )
-    }
+    use crate::model::test_support::service;
 
     #[test]
     fn tenant_names_follow_one_pattern() {

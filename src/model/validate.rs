@@ -337,6 +337,7 @@ fn id_length_budget(parts: &PlatformParts) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::test_support::service;
     use crate::model::*;
 
     fn tenant(id: &str, tier: &str, email: &str) -> Tenant {
@@ -345,16 +346,6 @@ mod tests {
             DisplayName::parse("Tenant").unwrap(),
             TierName::parse(tier).unwrap(),
             EmailAddress::parse(email).unwrap(),
-        )
-    }
-
-    fn service(name: &str, silo: bool) -> Service {
-        let keys = TableKeys { partition_key: AttributeName::parse("Id").unwrap(), sort_key: None };
-        Service::new(
-            ServiceName::parse(name).unwrap(),
-            8080,
-            RoutePath::parse(&format!("/{name}")).unwrap(),
-            if silo { Storage::Silo(keys) } else { Storage::Pool(keys) },
         )
     }
 
