@@ -33,12 +33,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         8080,
         RoutePath::parse("/products")?,
         Storage::Pool(TableKeys { partition_key: key("TenantId")?, sort_key: Some(key("ProductId")?) }),
+        ImageRef::parse("2.3.0")?,
     ))
     .service(Service::new(
         ServiceName::parse("order")?,
         8080,
         RoutePath::parse("/orders")?,
         Storage::Silo(TableKeys { partition_key: key("OrderId")?, sort_key: None }),
+        ImageRef::parse("2.3.0")?,
     ))
     .tier(gold)
     .tier(free)

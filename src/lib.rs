@@ -35,5 +35,6 @@ pub mod blueprint;
 pub mod cfn;
 pub mod cli;
 pub mod compile;
+pub mod k8s;
 pub mod model;
 pub mod synth;

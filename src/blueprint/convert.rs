@@ -262,6 +262,7 @@ impl Cx {
         let name = self.parse(at.key("name"), &doc.name, ServiceName::parse);
         let port = self.number(at.key("port"), doc.port, 1, 65535).map(|p| u16::try_from(p).expect("range checked"));
         let path = self.parse(at.key("path"), &doc.path, RoutePath::parse);
+        let image = self.parse(at.key("image"), &doc.image, ImageRef::parse);
         let storage_at = at.key("storage");
         let partition_key =
             self.parse(storage_at.key("partitionKey"), &doc.storage.partition_key, AttributeName::parse);
@@ -274,7 +275,7 @@ impl Cx {
             StorageModelDoc::Silo => Storage::Silo(keys),
             StorageModelDoc::Pool => Storage::Pool(keys),
         };
-        Some(Service::new(name?, port?, path?, storage))
+        Some(Service::new(name?, port?, path?, storage, image?))
     }
 
     fn tier(&mut self, doc: &TierDoc, i: usize) -> Option<Tier> {

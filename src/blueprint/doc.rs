@@ -80,6 +80,9 @@ pub struct ServiceDoc {
     /// Path prefix under `/<tenant>` routed to the service, e.g. `/products`.
     pub path: String,
     pub storage: StorageDoc,
+    /// The pinned image in the service's ECR repository: a version tag (not `latest`) or a
+    /// digest `sha256:<64 hex>`.
+    pub image: String,
 }
 
 /// How a service stores its data.

@@ -1,17 +1,20 @@
 //! The baseline stack: everything platform-wide that lives in the platform's region.
 
 use crate::cfn::resources::{
-    Bucket, CloudWatchLogs, EncryptionConfiguration, EnvironmentVariable, ImageScanningConfiguration, LifecyclePolicy,
+    Alias, Bucket, BucketPolicy, CloudWatchLogs, Key, EncryptionConfiguration, EnvironmentVariable, ImageScanningConfiguration, LifecyclePolicy,
     LogGroup, LogsConfig, Project, ProjectArtifacts, ProjectEnvironment, ProjectSource, Repository, Table, Topic,
     UserPoolDomain,
 };
-use crate::cfn::{Expr, LogicalId, Output, Parameter, Policy, Template, TemplateBuilder, TemplateError, pascal_case};
+use crate::cfn::{
+    Expr, LogicalId, Output, Parameter, Policy, PolicyDocument, Statement, Template, TemplateBuilder, TemplateError,
+    pascal_case,
+};
 use crate::model::{BaselineNames, Identity, Platform, Storage};
 
-use super::certificate::{CERTIFICATE_ARN_OUTPUT, add_certificate, separate_stack};
 use super::common::{baseline_export, exports, platform_tags, regional_arn};
+use super::edge::{CERTIFICATE_ARN, WEB_ACL_ARN, add_edge, separate_stack};
 use super::identity::{user_pool, web_client};
-use super::static_site::{Site, add_site};
+use super::static_site::{Site, SiteShared, add_site};
 
 /// Where the tenant deploy project reads its source bundle, in the artifacts bucket.
 pub const SOURCE_KEY: &str = "source/tenancy.zip";
@@ -40,40 +43,53 @@ pub fn baseline_stack(platform: &Platform) -> Result<Template, TemplateError> {
         TemplateBuilder::new(format!("tenancy {p}: baseline (tables, registries, sites, identity, deployment)"));
     let tags = platform_tags(platform);
 
-    // Certificate: a resource here in us-east-1, otherwise a parameter bound from its own stack.
-    let certificate_arn = if separate_stack(platform) {
-        let id = LogicalId::fixed(CERTIFICATE_ARN_OUTPUT);
-        t.parameter(
-            &id,
-            Parameter::string(
-                "ARN of the us-east-1 CloudFront certificate (output CertificateArn of the certificate stack)",
-                Some("^arn:aws[a-z-]*:acm:us-east-1:[0-9]{12}:certificate/[0-9a-f-]+$"),
+    // Edge: certificate and web ACL here in us-east-1, otherwise parameters bound from the
+    // us-east-1 edge stack.
+    let (certificate_arn, web_acl_arn) = if separate_stack(platform) {
+        let mut parameter = |name: &'static str, what: &str, pattern: &str| {
+            let id = LogicalId::fixed(name);
+            t.parameter(
+                &id,
+                Parameter::string(format!("{what} (output {name} of the {} stack)", names.edge_stack), Some(pattern)),
+            );
+            Expr::reference(&id)
+        };
+        (
+            parameter(
+                CERTIFICATE_ARN,
+                "ARN of the us-east-1 CloudFront certificate",
+                "^arn:aws[a-z-]*:acm:us-east-1:[0-9]{12}:certificate/[0-9a-f-]+$",
             ),
-        );
-        Expr::reference(&id)
+            parameter(
+                WEB_ACL_ARN,
+                "ARN of the us-east-1 CloudFront web ACL",
+                "^arn:aws[a-z-]*:wafv2:us-east-1:[0-9]{12}:global/webacl/[A-Za-z0-9_-]+/[0-9a-f-]+$",
+            ),
+        )
     } else {
-        Expr::reference(&add_certificate(&mut t, platform))
+        add_edge(&mut t, platform)
     };
+
+    // The key that encrypts tenant data, registries and logs.
+    let key = add_data_key(&mut t, platform);
+
+    // Every bucket and distribution logs here.
+    let logs_bucket = add_logs_bucket(&mut t, platform);
 
     // Tables: tenant records, provider metadata, and each pooled service's shared table.
     let tenant_table = LogicalId::fixed("TenantTable");
-    t.resource(&tenant_table, Table::on_demand(Expr::str(&names.tenant_table), "TenantId", None, true, tags.clone()))
+    let table = |name: &str, partition_key: &str, sort_key: Option<&str>| {
+        Table::on_demand(Expr::str(name), partition_key, sort_key, key.clone(), true, tags.clone())
+    };
+    t.resource(&tenant_table, table(&names.tenant_table, "TenantId", None)).keep(Policy::Retain);
+    t.resource(&LogicalId::fixed("ProviderMetadataTable"), table(&names.metadata_table, "MetadataKey", None))
         .keep(Policy::Retain);
-    t.resource(
-        &LogicalId::fixed("ProviderMetadataTable"),
-        Table::on_demand(Expr::str(&names.metadata_table), "MetadataKey", None, true, tags.clone()),
-    )
-    .keep(Policy::Retain);
     for service in platform.services() {
         if let Storage::Pool(keys) = &service.storage {
             let id = LogicalId::new(format!("{}Table", pascal_case(service.name.as_str()))).expect("alphanumeric");
             let name = BaselineNames::pooled_table(p, &service.name);
             let sort_key = keys.sort_key.as_ref().map(|k| k.as_str());
-            t.resource(
-                &id,
-                Table::on_demand(Expr::str(name), keys.partition_key.as_str(), sort_key, true, tags.clone()),
-            )
-            .keep(Policy::Retain);
+            t.resource(&id, table(&name, keys.partition_key.as_str(), sort_key)).keep(Policy::Retain);
         }
     }
 
@@ -86,7 +102,7 @@ pub fn baseline_stack(platform: &Platform) -> Result<Template, TemplateError> {
                 repository_name: Expr::str(BaselineNames::repository(p, &service.name)),
                 image_tag_mutability: "IMMUTABLE",
                 image_scanning_configuration: ImageScanningConfiguration { scan_on_push: true },
-                encryption_configuration: EncryptionConfiguration { encryption_type: "AES256" },
+                encryption_configuration: EncryptionConfiguration { encryption_type: "KMS", kms_key: key.clone() },
                 lifecycle_policy: LifecyclePolicy { lifecycle_policy_text: ECR_LIFECYCLE_POLICY.to_owned() },
                 tags: tags.clone(),
             },
@@ -103,8 +119,9 @@ pub fn baseline_stack(platform: &Platform) -> Result<Template, TemplateError> {
         Site { name: "landing", aliases: vec![format!("www.{domain}")], records: vec![format!("www.{domain}")] },
     ];
     let mut app_distribution = None;
+    let shared = SiteShared { certificate_arn, web_acl_arn, logs_bucket: logs_bucket.clone() };
     for site in &sites {
-        let distribution = add_site(&mut t, platform, site, &certificate_arn);
+        let distribution = add_site(&mut t, platform, site, &shared);
         if site.name == "app" {
             app_distribution = Some(distribution);
         }
@@ -177,27 +194,111 @@ pub fn baseline_stack(platform: &Platform) -> Result<Template, TemplateError> {
     // Deployment: artifacts bucket, the boundary every tenant role carries, the role
     // CloudFormation assumes for tenant stacks, and the CodeBuild project that runs them.
     let artifacts = LogicalId::fixed("ArtifactsBucket");
-    t.resource(&artifacts, Bucket::private(Expr::str(&names.artifacts_bucket), tags.clone()));
+    t.resource(
+        &artifacts,
+        Bucket::private_logged(
+            Expr::str(&names.artifacts_bucket),
+            Expr::reference(&logs_bucket),
+            "s3/artifacts/".into(),
+            tags.clone(),
+        ),
+    );
     t.output(
         &LogicalId::fixed("ArtifactsBucketName"),
         Output::new("Bucket for source bundles and large templates", Expr::reference(&artifacts)),
     );
-    super::deploy_roles::add(&mut t, platform, &artifacts, &topic);
-    add_deploy_project(&mut t, platform, &artifacts);
+    super::deploy_roles::add(&mut t, platform, &artifacts, &topic, &key);
+    add_deploy_project(&mut t, platform, &artifacts, &key);
+    super::deploy_roles::add_external_dns_role(&mut t, platform);
 
     t.build()
+}
+
+/// The customer managed key of the platform's data: tables (tenant silo tables too, through
+/// the exported ARN), registries and build logs. The account administers it; CloudWatch Logs
+/// may use it for this platform's log groups only.
+fn add_data_key(t: &mut TemplateBuilder, platform: &Platform) -> Expr {
+    let names = platform.baseline_names();
+    let key = LogicalId::fixed("DataKey");
+    let policy = PolicyDocument::new(vec![
+        Statement::allow("AccountAdministers", &["kms:*"])
+            .principal("AWS", Expr::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root"))
+            .on([Expr::str("*")]),
+        Statement::allow(
+            "LogsEncryptBuildLogs",
+            &["kms:Decrypt*", "kms:Describe*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+        )
+        .principal("Service", Expr::sub("logs.${AWS::Region}.amazonaws.com"))
+        .on([Expr::str("*")])
+        .when(
+            "ArnLike",
+            "kms:EncryptionContext:aws:logs:arn",
+            regional_arn("logs", &format!("log-group:/aws/codebuild/{}-*", platform.name())),
+        ),
+    ]);
+    t.resource(
+        &key,
+        Key {
+            description: format!("{}: tenant data, registries and logs", platform.name()),
+            enable_key_rotation: true,
+            key_policy: policy,
+            tags: platform_tags(platform),
+        },
+    )
+    .keep(Policy::Retain);
+    t.resource(
+        &LogicalId::fixed("DataKeyAlias"),
+        Alias { alias_name: Expr::str(&names.data_key_alias), target_key_id: Expr::reference(&key) },
+    );
+    t.output(
+        &LogicalId::fixed(exports::DATA_KEY_ARN),
+        Output::new("Key encrypting the platform's data", Expr::get_att(&key, "Arn"))
+            .exported_as(baseline_export(platform, exports::DATA_KEY_ARN)),
+    );
+    Expr::get_att(&key, "Arn")
+}
+
+/// The bucket every access log goes to. It does not log itself (that would loop).
+fn add_logs_bucket(t: &mut TemplateBuilder, platform: &Platform) -> LogicalId {
+    let names = platform.baseline_names();
+    let bucket = LogicalId::fixed("LogsBucket");
+    t.resource(&bucket, Bucket::log_store(Expr::str(&names.logs_bucket), 365, platform_tags(platform)))
+        .keep(Policy::Retain);
+    let objects = Expr::sub(format!("${{{bucket}.Arn}}/*"));
+    t.resource(
+        &LogicalId::fixed("LogsBucketPolicy"),
+        BucketPolicy {
+            bucket: Expr::reference(&bucket),
+            policy_document: PolicyDocument::new(vec![
+                Statement::allow("S3ServerAccessLogs", &["s3:PutObject"])
+                    .principal("Service", Expr::str("logging.s3.amazonaws.com"))
+                    .on([Expr::sub(format!("${{{bucket}.Arn}}/s3/*"))])
+                    .when("StringEquals", "aws:SourceAccount", Expr::pseudo("AWS::AccountId")),
+                Statement::deny("DenyInsecureTransport", &["s3:*"])
+                    .principal("AWS", Expr::str("*"))
+                    .on([Expr::get_att(&bucket, "Arn"), objects])
+                    .when("Bool", "aws:SecureTransport", Expr::str("false")),
+            ]),
+        },
+    );
+    bucket
 }
 
 /// Keep the 50 newest images; untagged layers go after a day.
 const ECR_LIFECYCLE_POLICY: &str = r#"{"rules":[{"rulePriority":1,"description":"expire untagged images after 1 day","selection":{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":1},"action":{"type":"expire"}},{"rulePriority":2,"description":"keep the 50 newest images","selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":50},"action":{"type":"expire"}}]}"#;
 
-fn add_deploy_project(t: &mut TemplateBuilder, platform: &Platform, artifacts: &LogicalId) {
+fn add_deploy_project(t: &mut TemplateBuilder, platform: &Platform, artifacts: &LogicalId, key: &Expr) {
     let names = platform.baseline_names();
     let log_group = LogicalId::fixed("TenantDeployLogs");
     let log_group_name = format!("/aws/codebuild/{}", names.deploy_project);
     t.resource(
         &log_group,
-        LogGroup { log_group_name: Expr::str(&log_group_name), retention_in_days: 365, tags: platform_tags(platform) },
+        LogGroup {
+            log_group_name: Expr::str(&log_group_name),
+            retention_in_days: 365,
+            kms_key_id: key.clone(),
+            tags: platform_tags(platform),
+        },
     );
     let variable =
         |name: &str, value: Expr| EnvironmentVariable { name: name.to_owned(), value, variable_type: "PLAINTEXT" };

@@ -42,4 +42,5 @@ pub mod exports {
     pub const APP_DISTRIBUTION_DOMAIN: &str = "AppDistributionDomain";
     pub const TENANTS_USER_POOL_ID: &str = "TenantsUserPoolId";
     pub const TENANT_BOUNDARY_ARN: &str = "TenantRoleBoundaryArn";
+    pub const DATA_KEY_ARN: &str = "DataKeyArn";
 }

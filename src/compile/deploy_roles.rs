@@ -55,7 +55,19 @@ fn trust(service: &str, platform: &Platform) -> PolicyDocument {
     ])
 }
 
-pub fn add(t: &mut TemplateBuilder, platform: &Platform, artifacts: &LogicalId, topic: &LogicalId) {
+/// KMS actions that reading and writing a table encrypted with the data key takes.
+pub const DATA_KEY_ACTIONS: [&str; 4] = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"];
+
+/// Use of the data key, only through DynamoDB.
+pub fn data_key_statement(sid: &str, actions: &[&str], key: Expr) -> Statement {
+    Statement::allow(sid, actions).on([key]).when(
+        "StringEquals",
+        "kms:ViaService",
+        Expr::sub("dynamodb.${AWS::Region}.amazonaws.com"),
+    )
+}
+
+pub fn add(t: &mut TemplateBuilder, platform: &Platform, artifacts: &LogicalId, topic: &LogicalId, key: &Expr) {
     let names = platform.baseline_names();
     let p = platform.name();
     let tenant_stacks = regional_arn("cloudformation", &format!("stack/{p}-tenant-*/*"));
@@ -70,6 +82,7 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, artifacts: &LogicalId, 
             policy_document: PolicyDocument::new(vec![
                 Statement::allow("TenantData", &TABLE_ITEM_ACTIONS).on(service_tables(platform, true)),
                 Statement::allow("DescribeTables", &["dynamodb:DescribeTable"]).on(service_tables(platform, false)),
+                data_key_statement("TenantDataKey", &DATA_KEY_ACTIONS, key.clone()),
             ]),
         },
     );
@@ -159,6 +172,12 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, artifacts: &LogicalId, 
         .on([zone]),
     ];
     if !silo_tables.is_empty() {
+        // Creating a table under a customer managed key grants DynamoDB the use of the key.
+        statements.push(data_key_statement(
+            "EncryptSiloTables",
+            &["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
+            key.clone(),
+        ));
         statements.push(
             Statement::allow(
                 "ManageSiloTables",
@@ -253,4 +272,56 @@ fn service_role(
         max_session_duration: 3600,
         tags: platform_tags(platform),
     }
+}
+
+/// The role external-dns runs as (IRSA): record changes in the platform's zone only.
+pub fn add_external_dns_role(t: &mut TemplateBuilder, platform: &Platform) {
+    let names = platform.baseline_names();
+    let issuer = platform.cluster().oidc_issuer.host_path();
+    let zone = platform.hosted_zone_id().map_or("*", |id| id.as_str());
+    let statements = vec![
+        Statement::allow("ChangeRecords", &["route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets"])
+            .on([Expr::sub(format!("arn:${{AWS::Partition}}:route53:::hostedzone/{zone}"))]),
+        Statement::allow("FindZones", &["route53:ListHostedZones", "route53:ListTagsForResource"]).on([Expr::str("*")]),
+    ];
+    t.resource(
+        &LogicalId::fixed("ExternalDnsRole"),
+        Role {
+            role_name: Expr::str(&names.external_dns_role),
+            description: format!("external-dns in {}'s cluster", platform.cluster().name),
+            assume_role_policy_document: PolicyDocument::new(vec![
+                Statement::allow("ExternalDnsServiceAccount", &["sts:AssumeRoleWithWebIdentity"])
+                    .principal(
+                        "Federated",
+                        Expr::sub(format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:oidc-provider/{issuer}")),
+                    )
+                    .when(
+                        "StringEquals",
+                        format!("{issuer}:sub"),
+                        Expr::str(format!(
+                            "system:serviceaccount:{}:{}",
+                            names.external_dns_namespace, names.external_dns_service_account
+                        )),
+                    )
+                    .when("StringEquals", format!("{issuer}:aud"), Expr::str("sts.amazonaws.com")),
+            ]),
+            policies: vec![InlinePolicy {
+                policy_name: "external-dns".into(),
+                policy_document: PolicyDocument::new(statements),
+            }],
+            permissions_boundary: None,
+            max_session_duration: 3600,
+            tags: platform_tags(platform),
+        },
+    );
+}
+
+/// The ARN of the external-dns role, known before deploy.
+pub fn external_dns_role_arn(platform: &Platform) -> String {
+    format!(
+        "arn:{}:iam::{}:role/{}",
+        platform.region().partition(),
+        platform.account_id(),
+        platform.baseline_names().external_dns_role
+    )
 }

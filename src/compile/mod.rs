@@ -5,18 +5,23 @@
 //! maps only. A tenant's artifacts depend on the platform, its tier and itself alone.
 
 mod baseline;
-mod certificate;
 mod cluster_config;
 mod common;
 mod deploy_roles;
+mod edge;
 mod identity;
+mod k8s_tenant;
 mod static_site;
 mod tenant;
 
 pub use baseline::{TABLE_ITEM_ACTIONS, baseline_stack};
-pub use certificate::{CLOUDFRONT_CERTIFICATE_REGION, certificate_stack, separate_stack};
+pub use edge::{CLOUDFRONT_REGION, edge_stack, separate_stack};
 pub use cluster_config::{ClusterConfig, TIER_NODE_KEY, cluster_config};
 pub use common::GENERATED_HEADER;
+pub use k8s_tenant::{
+    IDENTITY_CONFIG_MAP, INSTANCE_METADATA_CIDR, LABEL_NAME, LABEL_TENANT, SERVICE_UID, api_host, image, priority_class,
+    stack_binding, tenant_bundle,
+};
 pub use tenant::{outputs as tenant_outputs, role_arn, tenant_stack};
 
 use crate::cfn::{Template, TemplateError};
@@ -59,7 +64,7 @@ pub fn compile(platform: &Platform) -> Result<Artifacts, CompileError> {
     let mut out = Artifacts::default();
     template(&mut out, "baseline/baseline.cfn.yaml", baseline_stack(platform))?;
     if separate_stack(platform) {
-        template(&mut out, "baseline/certificate.cfn.yaml", certificate_stack(platform))?;
+        template(&mut out, "baseline/edge.cfn.yaml", edge_stack(platform))?;
     }
     let path = "baseline/eksctl-cluster.yaml";
     let yaml = serde_yaml::to_string(&cluster_config(platform))
@@ -78,7 +83,14 @@ pub fn compile(platform: &Platform) -> Result<Artifacts, CompileError> {
 pub fn compile_tenant(platform: &Platform, tenant: &Tenant) -> Result<(Vec<Artifact>, Vec<String>), CompileError> {
     let mut out = Artifacts::default();
     template(&mut out, &format!("tenants/{}/stack.cfn.yaml", tenant.id), tenant_stack(platform, tenant))?;
+    manifests(&mut out, &format!("tenants/{}/k8s.yaml", tenant.id), &tenant_bundle(platform, tenant))?;
     Ok((out.files, out.notes))
+}
+
+fn manifests(out: &mut Artifacts, path: &str, bundle: &crate::k8s::Bundle) -> Result<(), CompileError> {
+    let yaml = bundle.to_yaml().map_err(|source| CompileError::Render { artifact: path.into(), source })?;
+    out.files.push(Artifact { path: path.into(), contents: format!("{GENERATED_HEADER}{yaml}") });
+    Ok(())
 }
 
 fn template(out: &mut Artifacts, path: &str, template: Result<Template, TemplateError>) -> Result<(), CompileError> {

@@ -2,6 +2,7 @@
 
 use crate::cfn::resources::{
     AliasTarget, Bucket, BucketPolicy, CACHING_OPTIMIZED_POLICY_ID, CLOUDFRONT_HOSTED_ZONE_ID, CustomErrorResponse,
+    DistributionLogging,
     DefaultCacheBehavior, Distribution, DistributionConfig, HostedZone, Origin, OriginAccessControl,
     OriginAccessControlConfig, RecordSet, S3OriginConfig, SECURITY_HEADERS_POLICY_ID, ViewerCertificate,
 };
@@ -48,15 +49,30 @@ pub fn alias_records(t: &mut TemplateBuilder, prefix: &str, platform: &Platform,
     }
 }
 
+/// What every site shares: the edge's certificate and web ACL, and the bucket logs go to.
+pub struct SiteShared {
+    pub certificate_arn: Expr,
+    pub web_acl_arn: Expr,
+    pub logs_bucket: LogicalId,
+}
+
 /// Adds the site's resources; returns the distribution's logical id.
-pub fn add_site(t: &mut TemplateBuilder, platform: &Platform, site: &Site, certificate_arn: &Expr) -> LogicalId {
+pub fn add_site(t: &mut TemplateBuilder, platform: &Platform, site: &Site, shared: &SiteShared) -> LogicalId {
     let prefix = format!("{}Site", pascal_case(site.name));
     let id = |suffix: &str| LogicalId::new(format!("{prefix}{suffix}")).expect("alphanumeric");
     let (bucket, oac, distribution, policy) =
         (id("Bucket"), id("OriginAccess"), id("Distribution"), id("BucketPolicy"));
     let bucket_name = BaselineNames::site_bucket(platform.name(), platform.account_id(), platform.region(), site.name);
 
-    t.resource(&bucket, Bucket::private(Expr::str(&bucket_name), platform_tags(platform)));
+    t.resource(
+        &bucket,
+        Bucket::private_logged(
+            Expr::str(&bucket_name),
+            Expr::reference(&shared.logs_bucket),
+            format!("s3/{}/", site.name),
+            platform_tags(platform),
+        ),
+    );
     t.resource(
         &oac,
         OriginAccessControl {
@@ -105,10 +121,16 @@ pub fn add_site(t: &mut TemplateBuilder, platform: &Platform, site: &Site, certi
                 },
                 custom_error_responses: vec![spa_fallback(403), spa_fallback(404)],
                 viewer_certificate: ViewerCertificate {
-                    acm_certificate_arn: certificate_arn.clone(),
+                    acm_certificate_arn: shared.certificate_arn.clone(),
                     ssl_support_method: "sni-only",
                     minimum_protocol_version: "TLSv1.2_2021",
                 },
+                logging: DistributionLogging {
+                    bucket: Expr::get_att(&shared.logs_bucket, "DomainName"),
+                    prefix: format!("cloudfront/{}/", site.name),
+                    include_cookies: false,
+                },
+                web_acl_id: shared.web_acl_arn.clone(),
             },
             tags: platform_tags(platform),
         },

@@ -13,7 +13,7 @@ use crate::model::{BaselineNames, DataRetention, Identity, Platform, Storage, Te
 
 use super::baseline::TABLE_ITEM_ACTIONS;
 use super::common::{baseline_export, exports, regional_arn, tenant_tags};
-use super::deploy_roles::boundary_arn;
+use super::deploy_roles::{DATA_KEY_ACTIONS, boundary_arn, data_key_statement};
 use super::identity::{user_pool, web_client};
 use super::static_site::alias_records;
 
@@ -102,7 +102,8 @@ pub fn tenant_stack(platform: &Platform, tenant: &Tenant) -> Result<Template, Te
         },
     );
 
-    // Silo tables, kept or backed up per the tier.
+    // Silo tables, kept or backed up per the tier, encrypted with the platform's data key.
+    let key = Expr::import(baseline_export(platform, exports::DATA_KEY_ARN));
     let mut data_statements = Vec::new();
     let mut describe = Vec::new();
     for service in platform.services() {
@@ -117,6 +118,7 @@ pub fn tenant_stack(platform: &Platform, tenant: &Tenant) -> Result<Template, Te
                     Expr::str(table_name),
                     keys.partition_key.as_str(),
                     sort_key,
+                    key.clone(),
                     retain,
                     tags.clone(),
                 );
@@ -153,6 +155,7 @@ pub fn tenant_stack(platform: &Platform, tenant: &Tenant) -> Result<Template, Te
     }
     if !describe.is_empty() {
         data_statements.push(Statement::allow("DescribeTables", &["dynamodb:DescribeTable"]).on(describe));
+        data_statements.push(data_key_statement("DataKeyThroughDynamoDb", &DATA_KEY_ACTIONS, key));
     }
 
     // The role the tenant's pods assume through IRSA: trusted by exactly one ServiceAccount.

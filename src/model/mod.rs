@@ -17,7 +17,7 @@ mod validate;
 
 pub use cluster::{Cluster, NodeGroup};
 pub use names::{
-    AccountId, AttributeName, ClusterName, DisplayName, DomainName, EmailAddress, HostedZoneId, InstanceType, Invalid,
+    AccountId, AttributeName, ClusterName, DisplayName, DomainName, EmailAddress, HostedZoneId, ImageRef, InstanceType, Invalid,
     KubernetesVersion, OidcIssuer, PlatformName, Quantity, Region, RoutePath, ServiceName, TenantId, TierName,
 };
 pub use naming::{BaselineNames, DerivedName, NameKind, TENANT_SERVICE_ACCOUNT, TenantNames};
@@ -26,8 +26,8 @@ pub use platform::{Platform, PlatformBuilder};
 pub use problem::{Problem, Problems};
 pub use service::{Service, Storage, TableKeys};
 pub use tenant::Tenant;
-pub use tier::{Autoscaling, Compute, DataRetention, Identity, Placement, Quotas, RateLimit, Tier};
-pub use validate::MAX_PRIORITY;
+pub use tier::{Autoscaling, Compute, ContainerResources, DataRetention, Identity, Placement, Quotas, RateLimit, Tier};
+pub use validate::{MAX_PRIORITY, SUPPORTED_KUBERNETES_MINORS};
 
 /// Builders shared by the model's unit tests.
 #[cfg(test)]
@@ -42,6 +42,7 @@ pub(crate) mod test_support {
             8080,
             RoutePath::parse(&format!("/{name}")).unwrap(),
             if silo { Storage::Silo(keys) } else { Storage::Pool(keys) },
+            ImageRef::parse("1.0.0").unwrap(),
         )
     }
 }

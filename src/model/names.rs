@@ -361,6 +361,35 @@ validated_string!(
 );
 
 validated_string!(
+    /// A pinned container image version: a tag other than `latest` (`1.4.2`) or a digest
+    /// (`sha256:<64 hex>`). Digests are immutable; tags are immutable too in our repositories.
+    ImageRef,
+    |v| {
+        let help = "pin the image: a version tag such as \"1.4.2\" (not latest) or a digest \"sha256:<64 hex digits>\"";
+        let digest_ok = v
+            .strip_prefix("sha256:")
+            .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+        let tag_ok = !v.is_empty()
+            && v.len() <= 128
+            && !v.starts_with(['.', '-'])
+            && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+            && v != "latest";
+        if digest_ok || (tag_ok && !v.starts_with("sha256")) {
+            Ok(())
+        } else {
+            Err(Invalid::new(format!("image {} is not a pinned tag or digest", shown(v)), help))
+        }
+    }
+);
+
+impl ImageRef {
+    /// The full image reference in `repository`: `repo:tag` or `repo@sha256:...`.
+    pub fn in_repository(&self, repository: &str) -> String {
+        if self.0.starts_with("sha256:") { format!("{repository}@{}", self.0) } else { format!("{repository}:{}", self.0) }
+    }
+}
+
+validated_string!(
     /// A Kubernetes resource quantity such as `500m`, `2`, `4Gi` or `1e3`.
     Quantity,
     |v| {
@@ -525,6 +554,15 @@ mod tests {
         assert_eq!(Quantity::parse("500m").unwrap().value(), 0.5);
         assert_eq!(Quantity::parse("2Gi").unwrap().value(), 2.0 * 1024.0 * 1024.0 * 1024.0);
         assert_eq!(Quantity::parse("1e3").unwrap().value(), 1000.0);
+    }
+
+    #[test]
+    fn images_are_pinned() {
+        let digest = format!("sha256:{}", "a".repeat(64));
+        ok(ImageRef::parse, &["1.4.2", "v2", "2026-11-22_abc123", &digest]);
+        bad(ImageRef::parse, &["", "latest", "-x", "a b", "1.0;rm", "sha256:abc", &format!("sha256:{}", "A".repeat(64))]);
+        assert_eq!(ImageRef::parse("1.4.2").unwrap().in_repository("r/p"), "r/p:1.4.2");
+        assert_eq!(ImageRef::parse(&digest).unwrap().in_repository("r/p"), format!("r/p@{digest}"));
     }
 
     #[test]

@@ -84,7 +84,6 @@ pub const TENANT_SERVICE_ACCOUNT: &str = "tenant-services";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BaselineNames {
     pub stack: String,
-    pub certificate_stack: String,
     pub tenant_table: String,
     pub metadata_table: String,
     pub admin_user_pool: String,
@@ -96,8 +95,14 @@ pub struct BaselineNames {
     pub deploy_role: String,
     pub cfn_execution_role: String,
     pub artifacts_bucket: String,
+    pub logs_bucket: String,
+    pub edge_stack: String,
+    pub data_key_alias: String,
     pub ingress_namespace: String,
     pub external_dns_namespace: String,
+    /// external-dns runs as this ServiceAccount, with this IAM role (IRSA).
+    pub external_dns_service_account: String,
+    pub external_dns_role: String,
 }
 
 impl BaselineNames {
@@ -105,7 +110,7 @@ impl BaselineNames {
         let p = platform.as_str();
         Self {
             stack: format!("{p}-baseline"),
-            certificate_stack: format!("{p}-certificate"),
+            edge_stack: format!("{p}-edge"),
             tenant_table: format!("{p}-tenant"),
             metadata_table: format!("{p}-provider-metadata"),
             admin_user_pool: format!("{p}-admin"),
@@ -118,8 +123,12 @@ impl BaselineNames {
             deploy_role: format!("{p}-deployer"),
             cfn_execution_role: format!("{p}-cfn-tenant"),
             artifacts_bucket: format!("{p}-artifacts-{account}-{region}"),
+            logs_bucket: format!("{p}-logs-{account}-{region}"),
+            data_key_alias: format!("alias/{p}-data"),
             ingress_namespace: "ingress-nginx".to_owned(),
             external_dns_namespace: "external-dns".to_owned(),
+            external_dns_service_account: "external-dns".to_owned(),
+            external_dns_role: format!("{p}-external-dns"),
         }
     }
 
@@ -143,7 +152,7 @@ impl BaselineNames {
         use NameKind::*;
         let mut names = vec![
             DerivedName::new(CloudFormationStack, self.stack.clone()),
-            DerivedName::new(CloudFormationStack, self.certificate_stack.clone()),
+            DerivedName::new(CloudFormationStack, self.edge_stack.clone()),
             DerivedName::new(DynamoDbTable, self.tenant_table.clone()),
             DerivedName::new(DynamoDbTable, self.metadata_table.clone()),
             DerivedName::new(CognitoUserPool, self.admin_user_pool.clone()),
@@ -152,6 +161,7 @@ impl BaselineNames {
             DerivedName::new(CognitoDomainPrefix, self.tenants_domain_prefix.clone()),
             DerivedName::new(IamRole, self.deploy_role.clone()),
             DerivedName::new(IamRole, self.cfn_execution_role.clone()),
+            DerivedName::new(IamRole, self.external_dns_role.clone()),
         ];
         for namespace in [
             "default",

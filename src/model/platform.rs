@@ -53,6 +53,7 @@ impl Platform {
     ///     8080,
     ///     RoutePath::parse("/orders")?,
     ///     Storage::Silo(TableKeys { partition_key: AttributeName::parse("OrderId")?, sort_key: None }),
+    ///     ImageRef::parse("1.0.0")?,
     /// ))
     /// .tier(Tier::new(TierName::parse("basic")?))
     /// .tenant(Tenant::new(

@@ -40,6 +40,42 @@ impl Tier {
     }
 }
 
+/// Requests and limits of each service container, derived from the tier's quotas so that every
+/// service at its autoscaling maximum, plus one pod of rolling-update surge each, fits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContainerResources {
+    pub cpu_request_millis: u64,
+    pub cpu_limit_millis: u64,
+    pub memory_request_mib: u64,
+    pub memory_limit_mib: u64,
+}
+
+impl ContainerResources {
+    /// The least a service container is given: below this the tier's quotas are too small.
+    pub const MIN_CPU_MILLIS: u64 = 50;
+    pub const MIN_MEMORY_MIB: u64 = 64;
+}
+
+impl Tier {
+    /// Pods the tier must admit per tenant: each service at its maximum, plus one surge pod.
+    pub fn pods_needed(&self, services: usize) -> u64 {
+        services as u64 * (u64::from(self.autoscaling.max) + 1)
+    }
+
+    /// Container requests and limits for a platform with `services` services.
+    pub fn container_resources(&self, services: usize) -> ContainerResources {
+        let pods = self.pods_needed(services).max(1) as f64;
+        let cpu_limit = (self.quotas.cpu.value() * 1000.0 / pods).floor() as u64;
+        let memory_limit = (self.quotas.memory.value() / (1024.0 * 1024.0) / pods).floor() as u64;
+        ContainerResources {
+            cpu_request_millis: cpu_limit / 2,
+            cpu_limit_millis: cpu_limit,
+            memory_request_mib: memory_limit / 2,
+            memory_limit_mib: memory_limit,
+        }
+    }
+}
+
 /// Where a tenant's workloads run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Compute {

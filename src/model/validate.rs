@@ -5,10 +5,16 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::naming::COGNITO_RESERVED_WORDS;
 use super::platform::PlatformParts;
-use super::{BaselineNames, Compute, FieldPath, Identity, NameKind, Problem, TenantId, TenantNames, Tier};
+use super::{
+    BaselineNames, Compute, ContainerResources, FieldPath, Identity, NameKind, Problem, TenantId, TenantNames, Tier,
+};
 
 /// The largest value Kubernetes accepts for a user-defined PriorityClass.
 pub const MAX_PRIORITY: u32 = 1_000_000_000;
+
+/// Kubernetes minor versions we compile for: manifests use k8s-openapi's 1.33 types (the
+/// oldest it offers), whose APIs are all stable through 1.37, the newest the validators know.
+pub const SUPPORTED_KUBERNETES_MINORS: std::ops::RangeInclusive<u32> = 33..=37;
 
 pub(crate) fn validate(parts: &PlatformParts) -> Vec<Problem> {
     let mut problems = Vec::new();
@@ -37,6 +43,18 @@ fn check_platform(parts: &PlatformParts, problems: &mut Vec<Problem>) {
             ));
             break;
         }
+    }
+    let minor = parts.cluster.kubernetes_version.minor();
+    if !SUPPORTED_KUBERNETES_MINORS.contains(&minor) {
+        problems.push(Problem::new(
+            root("cluster").key("kubernetesVersion"),
+            format!("Kubernetes {} is not supported", parts.cluster.kubernetes_version),
+            format!(
+                "use a version from 1.{} to 1.{}",
+                SUPPORTED_KUBERNETES_MINORS.start(),
+                SUPPORTED_KUBERNETES_MINORS.end()
+            ),
+        ));
     }
     let nodes = &parts.cluster.nodes;
     let at = root("cluster").key("nodes");
@@ -134,6 +152,7 @@ fn check_tiers(parts: &PlatformParts, problems: &mut Vec<Problem>) {
     );
     for (i, tier) in parts.tiers.iter().enumerate() {
         check_tier(tier, &tiers.index(i), problems);
+        check_tier_capacity(tier, parts.services.len(), &tiers.index(i), problems);
     }
 }
 
@@ -211,6 +230,50 @@ fn check_tier(tier: &Tier, at: &FieldPath, problems: &mut Vec<Problem>) {
                 "use a positive quantity",
             );
         }
+    }
+}
+
+/// The quotas must hold every service at its autoscaling maximum plus a surge pod, with
+/// containers big enough to run.
+fn check_tier_capacity(tier: &Tier, services: usize, at: &FieldPath, problems: &mut Vec<Problem>) {
+    if services == 0 || tier.autoscaling.max < tier.autoscaling.min {
+        return; // reported elsewhere
+    }
+    let needed = tier.pods_needed(services);
+    if u64::from(tier.quotas.pods) < needed {
+        problems.push(Problem::new(
+            at.key("quotas").key("pods"),
+            format!(
+                "the pod quota {} is below the {needed} pods that {services} services at autoscaling max {} need (one surge pod each)",
+                tier.quotas.pods, tier.autoscaling.max
+            ),
+            format!("raise `pods` to at least {needed} or lower `autoscaling.max`"),
+        ));
+    }
+    let resources = tier.container_resources(services);
+    if resources.cpu_limit_millis < ContainerResources::MIN_CPU_MILLIS {
+        problems.push(Problem::new(
+            at.key("quotas").key("cpu"),
+            format!(
+                "the cpu quota {} leaves {}m per container over {needed} pods, below the {}m minimum",
+                tier.quotas.cpu,
+                resources.cpu_limit_millis,
+                ContainerResources::MIN_CPU_MILLIS
+            ),
+            "raise the cpu quota or lower `autoscaling.max`",
+        ));
+    }
+    if resources.memory_limit_mib < ContainerResources::MIN_MEMORY_MIB {
+        problems.push(Problem::new(
+            at.key("quotas").key("memory"),
+            format!(
+                "the memory quota {} leaves {}Mi per container over {needed} pods, below the {}Mi minimum",
+                tier.quotas.memory,
+                resources.memory_limit_mib,
+                ContainerResources::MIN_MEMORY_MIB
+            ),
+            "raise the memory quota or lower `autoscaling.max`",
+        ));
     }
 }
 

@@ -48,6 +48,18 @@ pub struct DistributionConfig {
     pub default_cache_behavior: DefaultCacheBehavior,
     pub custom_error_responses: Vec<CustomErrorResponse>,
     pub viewer_certificate: ViewerCertificate,
+    pub logging: DistributionLogging,
+    #[serde(rename = "WebACLId")]
+    pub web_acl_id: Expr,
+}
+
+/// Standard access logs, delivered to a bucket that accepts the log delivery ACL.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DistributionLogging {
+    pub bucket: Expr,
+    pub prefix: String,
+    pub include_cookies: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -21,11 +21,13 @@ pub struct Table {
 }
 
 impl Table {
-    /// An on-demand table keyed by string attributes, encrypted, with point-in-time recovery.
+    /// An on-demand table keyed by string attributes, encrypted with the customer managed key
+    /// `key`, with point-in-time recovery.
     pub fn on_demand(
         name: Expr,
         partition_key: &str,
         sort_key: Option<&str>,
+        key: Expr,
         deletion_protection: bool,
         tags: Vec<Tag>,
     ) -> Self {
@@ -43,7 +45,7 @@ impl Table {
             point_in_time_recovery_specification: PointInTimeRecoverySpecification {
                 point_in_time_recovery_enabled: true,
             },
-            sse_specification: SseSpecification { sse_enabled: true },
+            sse_specification: SseSpecification { sse_enabled: true, sse_type: "KMS", kms_master_key_id: key },
             deletion_protection_enabled: deletion_protection,
             tags,
         }
@@ -80,4 +82,8 @@ pub struct PointInTimeRecoverySpecification {
 pub struct SseSpecification {
     #[serde(rename = "SSEEnabled")]
     pub sse_enabled: bool,
+    #[serde(rename = "SSEType")]
+    pub sse_type: &'static str,
+    #[serde(rename = "KMSMasterKeyId")]
+    pub kms_master_key_id: Expr,
 }

@@ -27,6 +27,7 @@ pub struct ImageScanningConfiguration {
 #[serde(rename_all = "PascalCase")]
 pub struct EncryptionConfiguration {
     pub encryption_type: &'static str,
+    pub kms_key: Expr,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

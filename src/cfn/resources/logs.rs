@@ -10,5 +10,6 @@ use crate::cfn::Expr;
 pub struct LogGroup {
     pub log_group_name: Expr,
     pub retention_in_days: u32,
+    pub kms_key_id: Expr,
     pub tags: Vec<Tag>,
 }

@@ -8,10 +8,12 @@ mod cognito;
 mod dynamodb;
 mod ecr;
 mod iam;
+mod kms;
 mod logs;
 mod route53;
 mod s3;
 mod sns;
+mod wafv2;
 
 pub use acm::*;
 pub use cloudfront::*;
@@ -20,10 +22,12 @@ pub use cognito::*;
 pub use dynamodb::*;
 pub use ecr::*;
 pub use iam::*;
+pub use kms::*;
 pub use logs::*;
 pub use route53::*;
 pub use s3::*;
 pub use sns::*;
+pub use wafv2::*;
 
 use serde::{Serialize, Serializer};
 
@@ -96,10 +100,13 @@ resource_types! {
     Table = "AWS::DynamoDB::Table" ["Arn", "StreamArn"];
     Repository = "AWS::ECR::Repository" ["Arn", "RepositoryUri"];
     ManagedPolicy = "AWS::IAM::ManagedPolicy" ["PolicyArn"];
+    Key = "AWS::KMS::Key" ["Arn", "KeyId"];
+    Alias = "AWS::KMS::Alias" [];
     Role = "AWS::IAM::Role" ["Arn", "RoleId"];
     LogGroup = "AWS::Logs::LogGroup" ["Arn"];
     RecordSet = "AWS::Route53::RecordSet" [];
     Bucket = "AWS::S3::Bucket" ["Arn", "DomainName", "DualStackDomainName", "RegionalDomainName", "WebsiteURL"];
     BucketPolicy = "AWS::S3::BucketPolicy" [];
     Topic = "AWS::SNS::Topic" ["TopicArn", "TopicName"];
+    WebAcl = "AWS::WAFv2::WebACL" ["Arn", "Capacity", "Id", "LabelNamespace"];
 }

@@ -15,10 +15,39 @@ pub struct Bucket {
     pub ownership_controls: OwnershipControls,
     pub bucket_encryption: BucketEncryption,
     pub versioning_configuration: VersioningConfiguration,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logging_configuration: Option<LoggingConfiguration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lifecycle_configuration: Option<LifecycleConfiguration>,
     pub tags: Vec<Tag>,
 }
 
 impl Bucket {
+    /// A private bucket whose server access logs go to `logs` under `prefix`.
+    pub fn private_logged(name: Expr, logs: Expr, prefix: String, tags: Vec<Tag>) -> Self {
+        Self {
+            logging_configuration: Some(LoggingConfiguration { destination_bucket_name: logs, log_file_prefix: prefix }),
+            ..Self::private(name, tags)
+        }
+    }
+
+    /// The bucket access logs go to: private, but owner-preferred object ownership, because
+    /// CloudFront delivers standard logs with an ACL; logs expire after `days`.
+    pub fn log_store(name: Expr, days: u32, tags: Vec<Tag>) -> Self {
+        let mut bucket = Self::private(name, tags);
+        bucket.ownership_controls.rules[0].object_ownership = "BucketOwnerPreferred";
+        bucket.lifecycle_configuration = Some(LifecycleConfiguration {
+            rules: vec![LifecycleRule {
+                id: "expire-logs".into(),
+                status: "Enabled",
+                expiration_in_days: days,
+                noncurrent_version_expiration: NoncurrentVersionExpiration { noncurrent_days: 30 },
+                abort_incomplete_multipart_upload: AbortIncompleteMultipartUpload { days_after_initiation: 7 },
+            }],
+        });
+        bucket
+    }
+
     pub fn private(name: Expr, tags: Vec<Tag>) -> Self {
         Self {
             bucket_name: name,
@@ -37,9 +66,46 @@ impl Bucket {
                 }],
             },
             versioning_configuration: VersioningConfiguration { status: "Enabled" },
+            logging_configuration: None,
+            lifecycle_configuration: None,
             tags,
         }
     }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LifecycleConfiguration {
+    pub rules: Vec<LifecycleRule>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LifecycleRule {
+    pub id: String,
+    pub status: &'static str,
+    pub expiration_in_days: u32,
+    pub noncurrent_version_expiration: NoncurrentVersionExpiration,
+    pub abort_incomplete_multipart_upload: AbortIncompleteMultipartUpload,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NoncurrentVersionExpiration {
+    pub noncurrent_days: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AbortIncompleteMultipartUpload {
+    pub days_after_initiation: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LoggingConfiguration {
+    pub destination_bucket_name: Expr,
+    pub log_file_prefix: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

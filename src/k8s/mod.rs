@@ -1,0 +1,161 @@
+//! Kubernetes manifests as typed k8s-openapi objects, bundled and rendered in apply order.
+//!
+//! The enabled k8s-openapi feature is `v1_33`: the oldest API version it ships, and every API
+//! we emit (core/v1, apps/v1, networking.k8s.io/v1, autoscaling/v2, policy/v1,
+//! scheduling.k8s.io/v1, rbac/v1) is stable from 1.33 through 1.37, the versions we accept
+//! (`model::SUPPORTED_KUBERNETES_MINORS`). This module does no IO.
+
+pub mod reach;
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::core::v1::{ConfigMap, LimitRange, Namespace, ResourceQuota, Service, ServiceAccount};
+use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
+use k8s_openapi::api::scheduling::v1::PriorityClass;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Serialize;
+
+/// Every kind of object we emit. The declaration order is the apply order: what others need
+/// (namespaces, identities, limits, policies) comes before what runs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Object {
+    PriorityClass(PriorityClass),
+    Namespace(Namespace),
+    ServiceAccount(ServiceAccount),
+    Role(Role),
+    RoleBinding(RoleBinding),
+    ResourceQuota(ResourceQuota),
+    LimitRange(LimitRange),
+    NetworkPolicy(NetworkPolicy),
+    ConfigMap(ConfigMap),
+    Deployment(Deployment),
+    Service(Service),
+    Ingress(Ingress),
+    HorizontalPodAutoscaler(HorizontalPodAutoscaler),
+    PodDisruptionBudget(PodDisruptionBudget),
+}
+
+macro_rules! object_kinds {
+    ($($kind:ident = $rank:literal),* $(,)?) => {
+        impl Object {
+            /// Position in apply order.
+            pub fn rank(&self) -> u8 {
+                match self { $(Object::$kind(_) => $rank,)* }
+            }
+
+            /// The object's kind, e.g. `Deployment`.
+            pub fn kind(&self) -> &'static str {
+                match self { $(Object::$kind(_) => stringify!($kind),)* }
+            }
+
+            pub fn metadata(&self) -> &ObjectMeta {
+                match self { $(Object::$kind(o) => &o.metadata,)* }
+            }
+        }
+
+        $(
+            impl From<$kind> for Object {
+                fn from(object: $kind) -> Self {
+                    Object::$kind(object)
+                }
+            }
+        )*
+    };
+}
+
+object_kinds! {
+    PriorityClass = 0,
+    Namespace = 1,
+    ServiceAccount = 2,
+    Role = 3,
+    RoleBinding = 4,
+    ResourceQuota = 5,
+    LimitRange = 6,
+    NetworkPolicy = 7,
+    ConfigMap = 8,
+    Deployment = 9,
+    Service = 10,
+    Ingress = 11,
+    HorizontalPodAutoscaler = 12,
+    PodDisruptionBudget = 13,
+}
+
+impl Object {
+    pub fn name(&self) -> &str {
+        self.metadata().name.as_deref().unwrap_or_default()
+    }
+
+    pub fn namespace(&self) -> Option<&str> {
+        self.metadata().namespace.as_deref()
+    }
+}
+
+/// A set of objects applied together, kept in apply order: by kind, and within a kind in the
+/// order the compiler added them (so a bundle reads as written: default deny before the allows).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Bundle {
+    objects: Vec<Object>,
+}
+
+impl Bundle {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn push(&mut self, object: impl Into<Object>) -> &mut Self {
+        self.objects.push(object.into());
+        self
+    }
+
+    /// The objects in apply order.
+    pub fn objects(&self) -> Vec<&Object> {
+        let mut ordered: Vec<&Object> = self.objects.iter().collect();
+        ordered.sort_by_key(|o| o.rank()); // stable: insertion order within a kind
+        ordered
+    }
+
+    /// The objects of one kind, in apply order.
+    pub fn of_kind(&self, kind: &str) -> Vec<&Object> {
+        self.objects().into_iter().filter(|o| o.kind() == kind).collect()
+    }
+
+    /// Multi-document YAML in apply order, each document introduced by `---`.
+    pub fn to_yaml(&self) -> Result<String, serde_yaml::Error> {
+        let mut out = String::new();
+        for object in self.objects() {
+            out.push_str("---\n");
+            out.push_str(&serde_yaml::to_string(object)?);
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(name: &str, namespace: Option<&str>) -> ObjectMeta {
+        ObjectMeta { name: Some(name.into()), namespace: namespace.map(Into::into), ..Default::default() }
+    }
+
+    #[test]
+    fn bundles_render_in_apply_order_whatever_the_insertion_order() {
+        let mut bundle = Bundle::new();
+        bundle.push(Deployment { metadata: meta("web", Some("t")), ..Default::default() });
+        bundle.push(ServiceAccount { metadata: meta("sa", Some("t")), ..Default::default() });
+        bundle.push(NetworkPolicy { metadata: meta("b", Some("t")), ..Default::default() });
+        bundle.push(NetworkPolicy { metadata: meta("a", Some("t")), ..Default::default() });
+        bundle.push(Namespace { metadata: meta("t", None), ..Default::default() });
+        let kinds: Vec<(&str, &str)> = bundle.objects().iter().map(|o| (o.kind(), o.name())).collect();
+        assert_eq!(
+            kinds,
+            [("Namespace", "t"), ("ServiceAccount", "sa"), ("NetworkPolicy", "b"), ("NetworkPolicy", "a"), ("Deployment", "web")]
+        );
+        let yaml = bundle.to_yaml().unwrap();
+        assert!(yaml.starts_with("---\napiVersion: v1\nkind: Namespace\n"), "{yaml}");
+        assert_eq!(yaml.matches("---\n").count(), 5);
+    }
+}
