@@ -42,28 +42,32 @@ const EXPECTED: &[(&str, usize, &[&str])] = &[
         &[
             "missing field `cluster`",
             "unknown field `servics`",
-            "missing-and-unknown-fields.yaml:26:5 (tenants[0].plan)",
+            "missing-and-unknown-fields.yaml:27:5 (tenants[0].plan)",
         ],
     ),
     (
         "platform-values.yaml",
-        11,
+        12,
         &[
             "account id `12345678901` is not 12 digits",
             "region `europe-west` is not an AWS region code",
             "domain `localhost` needs at least two labels",
             "Kubernetes version `v1.33`",
+            "image `latest` is not a pinned tag or digest",
         ],
     ),
     (
         "tiers.yaml",
-        13,
+        17,
         &[
             "quantity `lots` is not a Kubernetes quantity",
-            "tiers.yaml:19:45 (tiers[0].quotas.pods)",
+            "tiers.yaml:21:45 (tiers[0].quotas.pods)",
             "`pods` is -1, which is negative",
             "autoscaling max 2 is below min 4",
             "pooled compute, which is not yet supported",
+            "Kubernetes 1.30 is not supported",
+            "the pod quota 2 is below the 5 pods",
+            "leaves 20m per container over 5 pods, below the 50m minimum",
         ],
     ),
     (

@@ -69,6 +69,16 @@ fn tenant_roles_reach_only_their_own_data() {
                 assert!(!action.contains('*'), "{}: wildcard action {action}", tenant.id);
                 assert_ne!(action, "dynamodb:Scan");
             }
+            let kms = statement["Action"].as_array().unwrap().iter().all(|a| a.as_str().unwrap().starts_with("kms:"));
+            if kms {
+                // The platform's data key, and only through DynamoDB.
+                assert_eq!(statement["Resource"], json!([{"Fn::ImportValue": "saas-baseline-DataKeyArn"}]));
+                assert_eq!(
+                    statement["Condition"]["StringEquals"]["kms:ViaService"],
+                    json!({"Fn::Sub": "dynamodb.${AWS::Region}.amazonaws.com"})
+                );
+                continue;
+            }
             for resource in strings(&statement["Resource"]) {
                 assert_ne!(resource, "*");
                 assert!(resource.contains(":table/saas-"), "{}: unexpected resource {resource}", tenant.id);
@@ -103,7 +113,7 @@ fn platform_roles_are_outside_the_tenant_role_prefix() {
     // The CloudFormation role may manage roles named `saas-tenant-*`; no platform role may match.
     let baseline = template_json(&files(&reference())["baseline/baseline.cfn.yaml"]);
     let roles = resources_of_type(&baseline, "AWS::IAM::Role");
-    assert_eq!(roles.len(), 2);
+    assert_eq!(roles.len(), 3);
     for (id, role) in roles {
         let name = role["Properties"]["RoleName"].as_str().unwrap();
         assert!(!name.starts_with("saas-tenant-"), "{id} is named {name}");
@@ -156,6 +166,7 @@ fn storage_and_sites_are_locked_down() {
             assert_eq!(p["BillingMode"], "PAY_PER_REQUEST", "{path} {id}");
             assert_eq!(p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], true, "{path} {id}");
             assert_eq!(p["SSESpecification"]["SSEEnabled"], true, "{path} {id}");
+            assert_eq!(p["SSESpecification"]["SSEType"], "KMS", "{path} {id}: not under the customer managed key");
             assert!(table["DeletionPolicy"].is_string(), "{path} {id} has no DeletionPolicy");
         }
         for (id, bucket) in resources_of_type(&template, "AWS::S3::Bucket") {
@@ -201,15 +212,26 @@ fn silo_tables_follow_their_tier_retention() {
 }
 
 #[test]
-fn the_certificate_lives_in_us_east_1() {
+fn the_edge_lives_in_us_east_1() {
     let all = files(&reference());
-    // The reference runs in eu-west-1: the certificate is a stack of its own, and the baseline
-    // takes its ARN as a parameter.
-    let certificate = template_json(&all["baseline/certificate.cfn.yaml"]);
+    // The reference runs in eu-west-1: certificate and web ACL are a stack of their own, and
+    // the baseline takes their ARNs as parameters. The baseline keeps only the API's regional
+    // certificate.
+    let certificate = template_json(&all["baseline/edge.cfn.yaml"]);
     assert_eq!(resources_of_type(&certificate, "AWS::CertificateManager::Certificate").len(), 1);
+    assert_eq!(resources_of_type(&certificate, "AWS::WAFv2::WebACL").len(), 1);
     let baseline = template_json(&all["baseline/baseline.cfn.yaml"]);
-    assert!(resources_of_type(&baseline, "AWS::CertificateManager::Certificate").is_empty());
+    let regional = resources_of_type(&baseline, "AWS::CertificateManager::Certificate");
+    assert_eq!(regional.len(), 1);
+    assert_eq!(regional[0].1["Properties"]["DomainName"], "api.saas.example.com");
+    assert!(resources_of_type(&baseline, "AWS::WAFv2::WebACL").is_empty());
     assert!(baseline["Parameters"]["CertificateArn"].is_object());
+    assert!(baseline["Parameters"]["WebAclArn"].is_object());
+    for (id, distribution) in resources_of_type(&baseline, "AWS::CloudFront::Distribution") {
+        let config = &distribution["Properties"]["DistributionConfig"];
+        assert_eq!(config["WebACLId"], json!({"Ref": "WebAclArn"}), "{id}");
+        assert!(config["Logging"]["Bucket"].is_object(), "{id} does not log");
+    }
     let names = strings(&certificate["Resources"]["Certificate"]["Properties"]);
     for name in ["saas.example.com", "*.saas.example.com", "*.app.saas.example.com"] {
         assert!(names.contains(&name), "{name} not covered");
@@ -218,8 +240,9 @@ fn the_certificate_lives_in_us_east_1() {
     // In us-east-1 the certificate sits in the baseline itself.
     let fixture = std::fs::read_to_string(root().join("tests/fixtures/good/us-east-1.yaml")).unwrap();
     let east = files(&load("us-east-1.yaml", &fixture));
-    assert!(!east.contains_key("baseline/certificate.cfn.yaml"));
+    assert!(!east.contains_key("baseline/edge.cfn.yaml"));
     let baseline = template_json(&east["baseline/baseline.cfn.yaml"]);
-    assert_eq!(resources_of_type(&baseline, "AWS::CertificateManager::Certificate").len(), 1);
+    assert_eq!(resources_of_type(&baseline, "AWS::CertificateManager::Certificate").len(), 2);
+    assert_eq!(resources_of_type(&baseline, "AWS::WAFv2::WebACL").len(), 1);
     assert!(baseline.get("Parameters").is_none());
 }

@@ -45,7 +45,7 @@ fn adding_a_tenant_changes_no_other_file() {
         .unwrap();
     let after = files(&platform);
     let added: Vec<&String> = after.keys().filter(|k| !before.contains_key(*k)).collect();
-    assert_eq!(added, vec!["tenants/aardvark/stack.cfn.yaml"]);
+    assert_eq!(added, vec!["tenants/aardvark/k8s.yaml", "tenants/aardvark/stack.cfn.yaml"]);
     for (path, contents) in &before {
         assert_eq!(after.get(path), Some(contents), "{path} changed when a tenant was added");
     }
@@ -89,7 +89,7 @@ fn a_bad_blueprint_exits_2_and_leaves_the_output_untouched() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8(output.stderr).unwrap();
-    assert!(stderr.contains("tests/fixtures/bad/tenants.yaml:42:11"), "{stderr}");
+    assert!(stderr.contains("tests/fixtures/bad/tenants.yaml:45:11"), "{stderr}");
     assert!(stderr.contains("10 problem(s)"), "{stderr}");
     assert_eq!(tree(&out), before, "a failed synth changed the output");
     let siblings: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();

@@ -1,9 +1,9 @@
 //! The baseline stack: everything platform-wide that lives in the platform's region.
 
 use crate::cfn::resources::{
-    Alias, Bucket, BucketPolicy, CloudWatchLogs, Key, EncryptionConfiguration, EnvironmentVariable, ImageScanningConfiguration, LifecyclePolicy,
-    LogGroup, LogsConfig, Project, ProjectArtifacts, ProjectEnvironment, ProjectSource, Repository, Table, Topic,
-    UserPoolDomain,
+    Alias, Bucket, BucketPolicy, Certificate, CloudWatchLogs, DomainValidationOption, EncryptionConfiguration,
+    EnvironmentVariable, ImageScanningConfiguration, Key, LifecyclePolicy, LogGroup, LogsConfig, Project,
+    ProjectArtifacts, ProjectEnvironment, ProjectSource, Repository, Table, Topic, UserPoolDomain,
 };
 use crate::cfn::{
     Expr, LogicalId, Output, Parameter, Policy, PolicyDocument, Statement, Template, TemplateBuilder, TemplateError,
@@ -69,6 +69,34 @@ pub fn baseline_stack(platform: &Platform) -> Result<Template, TemplateError> {
     } else {
         add_edge(&mut t, platform)
     };
+
+    // The API's regional certificate, which the ingress controller's NLB serves.
+    let api_certificate = LogicalId::fixed("ApiCertificate");
+    let api_host = super::k8s_tenant::api_host(platform);
+    t.resource(
+        &api_certificate,
+        Certificate {
+            domain_name: Expr::str(&api_host),
+            subject_alternative_names: vec![],
+            validation_method: "DNS",
+            domain_validation_options: platform
+                .hosted_zone_id()
+                .map(|zone| DomainValidationOption {
+                    domain_name: Expr::str(&api_host),
+                    hosted_zone_id: Expr::str(zone.as_str()),
+                })
+                .into_iter()
+                .collect(),
+            tags: tags.clone(),
+        },
+    );
+    t.output(
+        &LogicalId::fixed(super::k8s_baseline::API_CERTIFICATE_ARN),
+        Output::new(
+            "Regional certificate of the API host, for the ingress load balancer",
+            Expr::reference(&api_certificate),
+        ),
+    );
 
     // The key that encrypts tenant data, registries and logs.
     let key = add_data_key(&mut t, platform);

@@ -39,7 +39,10 @@ pub fn add_edge(t: &mut TemplateBuilder, platform: &Platform) -> (Expr, Expr) {
     let domain_validation_options = match platform.hosted_zone_id() {
         Some(zone) => [&apex, &wildcard, &app_wildcard]
             .into_iter()
-            .map(|name| DomainValidationOption { domain_name: Expr::str(name), hosted_zone_id: Expr::str(zone.as_str()) })
+            .map(|name| DomainValidationOption {
+                domain_name: Expr::str(name),
+                hosted_zone_id: Expr::str(zone.as_str()),
+            })
             .collect(),
         None => Vec::new(),
     };

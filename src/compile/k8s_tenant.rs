@@ -13,13 +13,13 @@ use k8s_openapi::api::core::v1::{
     Affinity, Capabilities, ConfigMap, ConfigMapKeySelector, Container, ContainerPort, EmptyDirVolumeSource, EnvVar,
     EnvVarSource, HTTPGetAction, LimitRange, LimitRangeItem, LimitRangeSpec, Namespace, NodeAffinity, NodeSelector,
     NodeSelectorRequirement, NodeSelectorTerm, PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceQuota,
-    ResourceQuotaSpec, ResourceRequirements, SeccompProfile, SecurityContext, Service, ServicePort, ServiceSpec,
-    ServiceAccount, Toleration, TopologySpreadConstraint, Volume, VolumeMount,
+    ResourceQuotaSpec, ResourceRequirements, SeccompProfile, SecurityContext, Service, ServiceAccount, ServicePort,
+    ServiceSpec, Toleration, TopologySpreadConstraint, Volume, VolumeMount,
 };
 use k8s_openapi::api::networking::v1::{
     HTTPIngressPath, HTTPIngressRuleValue, IPBlock, Ingress, IngressBackend, IngressRule, IngressServiceBackend,
-    IngressSpec, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort,
-    NetworkPolicySpec, ServiceBackendPort,
+    IngressSpec, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer,
+    NetworkPolicyPort, NetworkPolicySpec, ServiceBackendPort,
 };
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
@@ -150,8 +150,7 @@ fn namespace(cx: &Context, bundle: &mut Bundle) {
         ..Default::default()
     });
     let mut meta = cx.meta(&cx.names.service_account);
-    meta.annotations =
-        Some(labels_from([("eks.amazonaws.com/role-arn".to_owned(), role_arn(cx.platform, &cx.names))]));
+    meta.annotations = Some(labels_from([("eks.amazonaws.com/role-arn".to_owned(), role_arn(cx.platform, &cx.names))]));
     bundle.push(ServiceAccount {
         metadata: meta,
         // The pods need AWS credentials (projected by the IRSA webhook), not a Kubernetes token.
@@ -226,7 +225,8 @@ fn network_policies(cx: &Context, bundle: &mut Bundle) {
             match_labels: Some(labels(&[(LABEL_NAMESPACE, namespace)])),
             ..Default::default()
         }),
-        pod_selector: pod_labels.map(|(k, v)| LabelSelector { match_labels: Some(labels(&[(k, v)])), ..Default::default() }),
+        pod_selector: pod_labels
+            .map(|(k, v)| LabelSelector { match_labels: Some(labels(&[(k, v)])), ..Default::default() }),
         ..Default::default()
     };
     let port = |number: i32, protocol: &str| NetworkPolicyPort {
@@ -309,7 +309,8 @@ fn workload(cx: &Context, service: &crate::model::Service, bundle: &mut Bundle) 
         Storage::Silo(_) => (cx.names.silo_table(&service.name).expect("silo table").to_owned(), "silo"),
         Storage::Pool(_) => (BaselineNames::pooled_table(cx.platform.name(), &service.name), "pool"),
     };
-    let env = |name: &str, value: &str| EnvVar { name: name.to_owned(), value: Some(value.to_owned()), ..Default::default() };
+    let env =
+        |name: &str, value: &str| EnvVar { name: name.to_owned(), value: Some(value.to_owned()), ..Default::default() };
     let from_identity = |name: &str, key: &str| EnvVar {
         name: name.to_owned(),
         value_from: Some(EnvVarSource {

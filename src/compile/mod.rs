@@ -10,17 +10,22 @@ mod common;
 mod deploy_roles;
 mod edge;
 mod identity;
+mod k8s_baseline;
 mod k8s_tenant;
 mod static_site;
 mod tenant;
 
 pub use baseline::{TABLE_ITEM_ACTIONS, baseline_stack};
-pub use edge::{CLOUDFRONT_REGION, edge_stack, separate_stack};
 pub use cluster_config::{ClusterConfig, TIER_NODE_KEY, cluster_config};
 pub use common::GENERATED_HEADER;
+pub use edge::{CLOUDFRONT_REGION, edge_stack, separate_stack};
+pub use k8s_baseline::{
+    EXTERNAL_DNS_CHART_VERSION, HelmRelease, HelmReleases, INGRESS_NGINX_CHART_VERSION, baseline_bundle,
+    external_dns_values, ingress_nginx_values, releases,
+};
 pub use k8s_tenant::{
-    IDENTITY_CONFIG_MAP, INSTANCE_METADATA_CIDR, LABEL_NAME, LABEL_TENANT, SERVICE_UID, api_host, image, priority_class,
-    stack_binding, tenant_bundle,
+    IDENTITY_CONFIG_MAP, INSTANCE_METADATA_CIDR, LABEL_NAME, LABEL_TENANT, SERVICE_UID, api_host, image,
+    priority_class, stack_binding, tenant_bundle,
 };
 pub use tenant::{outputs as tenant_outputs, role_arn, tenant_stack};
 
@@ -66,10 +71,11 @@ pub fn compile(platform: &Platform) -> Result<Artifacts, CompileError> {
     if separate_stack(platform) {
         template(&mut out, "baseline/edge.cfn.yaml", edge_stack(platform))?;
     }
-    let path = "baseline/eksctl-cluster.yaml";
-    let yaml = serde_yaml::to_string(&cluster_config(platform))
-        .map_err(|source| CompileError::Render { artifact: path.into(), source })?;
-    out.files.push(Artifact { path: path.into(), contents: format!("{GENERATED_HEADER}{yaml}") });
+    yaml(&mut out, "baseline/eksctl-cluster.yaml", &cluster_config(platform))?;
+    manifests(&mut out, "baseline/k8s.yaml", &baseline_bundle(platform))?;
+    yaml(&mut out, "baseline/helm/releases.yaml", &releases(platform))?;
+    yaml(&mut out, "baseline/helm/ingress-nginx.values.yaml", &ingress_nginx_values(platform))?;
+    yaml(&mut out, "baseline/helm/external-dns.values.yaml", &external_dns_values(platform))?;
     for tenant in platform.tenants() {
         let (files, notes) = compile_tenant(platform, tenant)?;
         out.files.extend(files);
@@ -85,6 +91,13 @@ pub fn compile_tenant(platform: &Platform, tenant: &Tenant) -> Result<(Vec<Artif
     template(&mut out, &format!("tenants/{}/stack.cfn.yaml", tenant.id), tenant_stack(platform, tenant))?;
     manifests(&mut out, &format!("tenants/{}/k8s.yaml", tenant.id), &tenant_bundle(platform, tenant))?;
     Ok((out.files, out.notes))
+}
+
+/// A typed value rendered as one YAML document.
+fn yaml(out: &mut Artifacts, path: &str, value: &impl serde::Serialize) -> Result<(), CompileError> {
+    let yaml = serde_yaml::to_string(value).map_err(|source| CompileError::Render { artifact: path.into(), source })?;
+    out.files.push(Artifact { path: path.into(), contents: format!("{GENERATED_HEADER}{yaml}") });
+    Ok(())
 }
 
 fn manifests(out: &mut Artifacts, path: &str, bundle: &crate::k8s::Bundle) -> Result<(), CompileError> {

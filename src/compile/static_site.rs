@@ -2,9 +2,9 @@
 
 use crate::cfn::resources::{
     AliasTarget, Bucket, BucketPolicy, CACHING_OPTIMIZED_POLICY_ID, CLOUDFRONT_HOSTED_ZONE_ID, CustomErrorResponse,
-    DistributionLogging,
-    DefaultCacheBehavior, Distribution, DistributionConfig, HostedZone, Origin, OriginAccessControl,
-    OriginAccessControlConfig, RecordSet, S3OriginConfig, SECURITY_HEADERS_POLICY_ID, ViewerCertificate,
+    DefaultCacheBehavior, Distribution, DistributionConfig, DistributionLogging, HostedZone, Origin,
+    OriginAccessControl, OriginAccessControlConfig, RecordSet, S3OriginConfig, SECURITY_HEADERS_POLICY_ID,
+    ViewerCertificate,
 };
 use crate::cfn::{Expr, LogicalId, PolicyDocument, Statement, TemplateBuilder, pascal_case};
 use crate::model::{BaselineNames, Platform};

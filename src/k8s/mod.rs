@@ -21,6 +21,7 @@ use serde::Serialize;
 /// (namespaces, identities, limits, policies) comes before what runs.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
+#[allow(clippy::large_enum_variant, reason = "a bundle holds tens of objects; boxing buys nothing")]
 pub enum Object {
     PriorityClass(PriorityClass),
     Namespace(Namespace),
@@ -152,7 +153,13 @@ mod tests {
         let kinds: Vec<(&str, &str)> = bundle.objects().iter().map(|o| (o.kind(), o.name())).collect();
         assert_eq!(
             kinds,
-            [("Namespace", "t"), ("ServiceAccount", "sa"), ("NetworkPolicy", "b"), ("NetworkPolicy", "a"), ("Deployment", "web")]
+            [
+                ("Namespace", "t"),
+                ("ServiceAccount", "sa"),
+                ("NetworkPolicy", "b"),
+                ("NetworkPolicy", "a"),
+                ("Deployment", "web")
+            ]
         );
         let yaml = bundle.to_yaml().unwrap();
         assert!(yaml.starts_with("---\napiVersion: v1\nkind: Namespace\n"), "{yaml}");

@@ -20,10 +20,14 @@ pub struct Pod {
     pub namespace: String,
     pub namespace_labels: BTreeMap<String, String>,
     pub labels: BTreeMap<String, String>,
+    /// The pod's address. Some network plugins match pod addresses against `ipBlock`s, so an
+    /// `ipBlock` that covers it is taken to admit the pod: the conservative reading.
+    pub ip: Ipv4Addr,
 }
 
 impl Pod {
-    /// A pod in `namespace` with the automatic `kubernetes.io/metadata.name` namespace label.
+    /// A pod in `namespace` with the automatic `kubernetes.io/metadata.name` namespace label,
+    /// at an address in the VPC.
     pub fn new(namespace: &str, labels: &[(&str, &str)]) -> Self {
         let mut namespace_labels = BTreeMap::new();
         namespace_labels.insert("kubernetes.io/metadata.name".to_owned(), namespace.to_owned());
@@ -31,6 +35,7 @@ impl Pod {
             namespace: namespace.to_owned(),
             namespace_labels,
             labels: labels.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+            ip: Ipv4Addr::new(10, 0, 1, 17),
         }
     }
 }
@@ -49,7 +54,13 @@ pub struct Unsupported(pub String);
 /// Whether `policies` let `from` open a connection to `to` on `port`/`protocol`: both the
 /// egress side (policies of `from`'s namespace, if `from` is a pod) and the ingress side (of
 /// `to`'s namespace, if `to` is a pod) must admit it.
-pub fn allows(policies: &[&NetworkPolicy], from: &Peer, to: &Peer, port: u16, protocol: &str) -> Result<bool, Unsupported> {
+pub fn allows(
+    policies: &[&NetworkPolicy],
+    from: &Peer,
+    to: &Peer,
+    port: u16,
+    protocol: &str,
+) -> Result<bool, Unsupported> {
     let egress_ok = match from {
         Peer::Pod(pod) => side_allows(policies, pod, "Egress", to, port, protocol)?,
         Peer::Address(_) => true,
@@ -60,6 +71,9 @@ pub fn allows(policies: &[&NetworkPolicy], from: &Peer, to: &Peer, port: u16, pr
     };
     Ok(egress_ok && ingress_ok)
 }
+
+/// One rule of a policy: its peers and its ports (absent: all).
+type Rule<'a> = (Option<&'a Vec<NetworkPolicyPeer>>, Option<&'a Vec<NetworkPolicyPort>>);
 
 fn side_allows(
     policies: &[&NetworkPolicy],
@@ -83,7 +97,7 @@ fn side_allows(
             continue;
         }
         selected = true;
-        let rules: Vec<(Option<&Vec<NetworkPolicyPeer>>, Option<&Vec<NetworkPolicyPort>>)> = if direction == "Ingress" {
+        let rules: Vec<Rule> = if direction == "Ingress" {
             spec.ingress.iter().flatten().map(|r| (r.from.as_ref(), r.ports.as_ref())).collect()
         } else {
             spec.egress.iter().flatten().map(|r| (r.to.as_ref(), r.ports.as_ref())).collect()
@@ -138,10 +152,13 @@ fn peers_match(peers: Option<&Vec<NetworkPolicyPeer>>, own_namespace: &str, othe
     let Some(peers) = peers.filter(|p| !p.is_empty()) else { return Ok(true) };
     for peer in peers {
         if let Some(block) = &peer.ip_block {
-            let Peer::Address(address) = other else { continue };
-            if cidr_contains(&block.cidr, *address)?
-                && !block.except.iter().flatten().map(|e| cidr_contains(e, *address)).collect::<Result<Vec<_>, _>>()?.contains(&true)
-            {
+            let address = match other {
+                Peer::Address(address) => address,
+                Peer::Pod(pod) => &pod.ip,
+            };
+            let excepted =
+                block.except.iter().flatten().map(|e| cidr_contains(e, *address)).collect::<Result<Vec<_>, _>>()?;
+            if cidr_contains(&block.cidr, *address)? && !excepted.contains(&true) {
                 return Ok(true);
             }
             continue;
@@ -176,7 +193,9 @@ fn cidr_contains(cidr: &str, address: Ipv4Addr) -> Result<bool, Unsupported> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use k8s_openapi::api::networking::v1::{IPBlock, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicySpec};
+    use k8s_openapi::api::networking::v1::{
+        IPBlock, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicySpec,
+    };
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
     fn policy(namespace: &str, spec: NetworkPolicySpec) -> NetworkPolicy {
@@ -208,7 +227,10 @@ mod tests {
                 policy_types: Some(vec!["Egress".into()]),
                 egress: Some(vec![NetworkPolicyEgressRule {
                     to: Some(vec![NetworkPolicyPeer {
-                        ip_block: Some(IPBlock { cidr: "0.0.0.0/0".into(), except: Some(vec!["169.254.169.254/32".into()]) }),
+                        ip_block: Some(IPBlock {
+                            cidr: "0.0.0.0/0".into(),
+                            except: Some(vec!["169.254.169.254/32".into()]),
+                        }),
                         ..Default::default()
                     }]),
                     ports: Some(vec![NetworkPolicyPort { port: Some(IntOrString::Int(443)), ..Default::default() }]),

@@ -385,7 +385,11 @@ validated_string!(
 impl ImageRef {
     /// The full image reference in `repository`: `repo:tag` or `repo@sha256:...`.
     pub fn in_repository(&self, repository: &str) -> String {
-        if self.0.starts_with("sha256:") { format!("{repository}@{}", self.0) } else { format!("{repository}:{}", self.0) }
+        if self.0.starts_with("sha256:") {
+            format!("{repository}@{}", self.0)
+        } else {
+            format!("{repository}:{}", self.0)
+        }
     }
 }
 
@@ -560,7 +564,10 @@ mod tests {
     fn images_are_pinned() {
         let digest = format!("sha256:{}", "a".repeat(64));
         ok(ImageRef::parse, &["1.4.2", "v2", "2026-11-22_abc123", &digest]);
-        bad(ImageRef::parse, &["", "latest", "-x", "a b", "1.0;rm", "sha256:abc", &format!("sha256:{}", "A".repeat(64))]);
+        bad(
+            ImageRef::parse,
+            &["", "latest", "-x", "a b", "1.0;rm", "sha256:abc", &format!("sha256:{}", "A".repeat(64))],
+        );
         assert_eq!(ImageRef::parse("1.4.2").unwrap().in_repository("r/p"), "r/p:1.4.2");
         assert_eq!(ImageRef::parse(&digest).unwrap().in_repository("r/p"), format!("r/p@{digest}"));
     }

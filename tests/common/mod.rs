@@ -55,3 +55,21 @@ pub fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 pub fn template_json(text: &str) -> serde_json::Value {
     serde_yaml::from_str(text).expect("generated YAML parses")
 }
+
+/// The documents of a multi-document YAML file.
+pub fn documents(text: &str) -> Vec<serde_yaml::Value> {
+    use serde::Deserialize;
+    serde_yaml::Deserializer::from_str(text)
+        .map(|doc| serde_yaml::Value::deserialize(doc).expect("a YAML document"))
+        .filter(|doc| !doc.is_null())
+        .collect()
+}
+
+/// The objects of `kind` in a generated bundle, parsed back into their k8s-openapi types.
+pub fn objects<T: serde::de::DeserializeOwned>(text: &str, kind: &str) -> Vec<T> {
+    documents(text)
+        .into_iter()
+        .filter(|doc| doc.get("kind").and_then(|k| k.as_str()) == Some(kind))
+        .map(|doc| serde_yaml::from_value(doc).expect("a valid object"))
+        .collect()
+}

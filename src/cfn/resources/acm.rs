@@ -9,6 +9,7 @@ use crate::cfn::Expr;
 #[serde(rename_all = "PascalCase")]
 pub struct Certificate {
     pub domain_name: Expr,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub subject_alternative_names: Vec<Expr>,
     /// Always `DNS`: renewals then need no one to click an email.
     pub validation_method: &'static str,

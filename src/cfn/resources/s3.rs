@@ -26,7 +26,10 @@ impl Bucket {
     /// A private bucket whose server access logs go to `logs` under `prefix`.
     pub fn private_logged(name: Expr, logs: Expr, prefix: String, tags: Vec<Tag>) -> Self {
         Self {
-            logging_configuration: Some(LoggingConfiguration { destination_bucket_name: logs, log_file_prefix: prefix }),
+            logging_configuration: Some(LoggingConfiguration {
+                destination_bucket_name: logs,
+                log_file_prefix: prefix,
+            }),
             ..Self::private(name, tags)
         }
     }

@@ -1,0 +1,261 @@
+//! The cluster-wide Kubernetes side of the baseline: the add-ons' namespaces, the tiers'
+//! PriorityClasses, and the Helm releases (pinned chart versions and typed values) that the
+//! add-ons step of the deploy plan installs.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::api::scheduling::v1::PriorityClass;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Serialize;
+
+use crate::k8s::Bundle;
+use crate::model::Platform;
+
+use super::deploy_roles::external_dns_role_arn;
+use super::k8s_tenant::{api_host, priority_class, stack_binding};
+
+/// Output of the baseline stack holding the API's regional certificate (for the NLB).
+pub const API_CERTIFICATE_ARN: &str = "ApiCertificateArn";
+
+/// A Helm release: which chart, at which pinned version, with which values file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HelmRelease {
+    pub name: &'static str,
+    pub namespace: String,
+    pub chart: &'static str,
+    pub repository: &'static str,
+    pub version: &'static str,
+    /// Path of the values file, relative to the output directory.
+    pub values: String,
+}
+
+/// The releases file: every add-on the cluster needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HelmReleases {
+    pub releases: Vec<HelmRelease>,
+}
+
+/// ingress-nginx chart 4.12.1 (controller 1.12.1). The project is retired upstream (best
+/// effort until March 2026); it is pinned here because the reference architecture routes with
+/// it, and replacing it (Gateway API) is a platform decision recorded in ARCHITECTURE.md.
+pub const INGRESS_NGINX_CHART_VERSION: &str = "4.12.1";
+/// external-dns chart 1.16.1 (external-dns 0.16.1).
+pub const EXTERNAL_DNS_CHART_VERSION: &str = "1.16.1";
+
+pub fn releases(platform: &Platform) -> HelmReleases {
+    let names = platform.baseline_names();
+    HelmReleases {
+        releases: vec![
+            HelmRelease {
+                name: "ingress-nginx",
+                namespace: names.ingress_namespace,
+                chart: "ingress-nginx",
+                repository: "https://kubernetes.github.io/ingress-nginx",
+                version: INGRESS_NGINX_CHART_VERSION,
+                values: "baseline/helm/ingress-nginx.values.yaml".into(),
+            },
+            HelmRelease {
+                name: "external-dns",
+                namespace: names.external_dns_namespace,
+                chart: "external-dns",
+                repository: "https://kubernetes-sigs.github.io/external-dns/",
+                version: EXTERNAL_DNS_CHART_VERSION,
+                values: "baseline/helm/external-dns.values.yaml".into(),
+            },
+        ],
+    }
+}
+
+fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+}
+
+/// The cluster-wide objects of the baseline.
+pub fn baseline_bundle(platform: &Platform) -> Bundle {
+    let names = platform.baseline_names();
+    let version = format!("v{}", platform.cluster().kubernetes_version);
+    let mut bundle = Bundle::new();
+    let managed =
+        [("app.kubernetes.io/managed-by", "tenancy"), ("app.kubernetes.io/part-of", platform.name().as_str())];
+    // ingress-nginx binds ports below 1024 (NET_BIND_SERVICE), which the baseline profile
+    // admits and the restricted one does not; external-dns needs nothing beyond restricted.
+    for (namespace, enforce) in [(&names.ingress_namespace, "baseline"), (&names.external_dns_namespace, "restricted")]
+    {
+        let mut labels = map(&managed);
+        labels.insert("pod-security.kubernetes.io/enforce".into(), enforce.into());
+        labels.insert("pod-security.kubernetes.io/enforce-version".into(), version.clone());
+        for mode in ["audit", "warn"] {
+            labels.insert(format!("pod-security.kubernetes.io/{mode}"), "restricted".into());
+            labels.insert(format!("pod-security.kubernetes.io/{mode}-version"), version.clone());
+        }
+        bundle.push(Namespace {
+            metadata: ObjectMeta { name: Some(namespace.clone()), labels: Some(labels), ..Default::default() },
+            ..Default::default()
+        });
+    }
+    for tier in platform.tiers() {
+        bundle.push(PriorityClass {
+            metadata: ObjectMeta {
+                name: Some(priority_class(platform, tier)),
+                labels: Some(map(&managed)),
+                ..Default::default()
+            },
+            value: i32::try_from(tier.priority).expect("validated at most 1e9"),
+            global_default: Some(false),
+            preemption_policy: Some("PreemptLowerPriority".into()),
+            description: Some(format!("Workloads of {} tenants on tier {}", platform.name(), tier.name)),
+        });
+    }
+    bundle
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IngressNginxValues {
+    controller: IngressController,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct IngressController {
+    replica_count: u32,
+    min_available: u32,
+    ingress_class: &'static str,
+    ingress_class_resource: IngressClassResource,
+    config: BTreeMap<String, String>,
+    service: ControllerService,
+    resources: BTreeMap<String, BTreeMap<String, String>>,
+    metrics: Enabled,
+    admission_webhooks: Enabled,
+    topology_spread_constraints: Vec<SpreadConstraint>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct IngressClassResource {
+    name: &'static str,
+    enabled: bool,
+    default: bool,
+    controller_value: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ControllerService {
+    annotations: BTreeMap<String, String>,
+    target_ports: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Enabled {
+    enabled: bool,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SpreadConstraint {
+    max_skew: u32,
+    topology_key: &'static str,
+    when_unsatisfiable: &'static str,
+    label_selector: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// Values for ingress-nginx: an internet-facing NLB terminating TLS with the API's regional
+/// certificate (bound from the baseline stack at apply), two replicas spread across zones, and
+/// 429 for rate-limited requests.
+pub fn ingress_nginx_values(platform: &Platform) -> IngressNginxValues {
+    let baseline = platform.baseline_names().stack;
+    let annotations = map(&[
+        ("external-dns.alpha.kubernetes.io/hostname", &api_host(platform)),
+        ("service.beta.kubernetes.io/aws-load-balancer-backend-protocol", "http"),
+        ("service.beta.kubernetes.io/aws-load-balancer-scheme", "internet-facing"),
+        ("service.beta.kubernetes.io/aws-load-balancer-ssl-cert", &stack_binding(&baseline, API_CERTIFICATE_ARN)),
+        ("service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy", "ELBSecurityPolicy-TLS13-1-2-2021-06"),
+        ("service.beta.kubernetes.io/aws-load-balancer-ssl-ports", "https"),
+        ("service.beta.kubernetes.io/aws-load-balancer-type", "nlb"),
+    ]);
+    IngressNginxValues {
+        controller: IngressController {
+            replica_count: 2,
+            min_available: 1,
+            ingress_class: "nginx",
+            ingress_class_resource: IngressClassResource {
+                name: "nginx",
+                enabled: true,
+                default: false,
+                controller_value: "k8s.io/ingress-nginx",
+            },
+            config: map(&[
+                ("limit-req-status-code", "429"),
+                ("server-tokens", "false"),
+                ("ssl-redirect", "false"),
+                ("use-forwarded-headers", "true"),
+            ]),
+            // TLS ends at the NLB; both listeners reach the controller's plain HTTP port.
+            service: ControllerService { annotations, target_ports: map(&[("http", "http"), ("https", "http")]) },
+            resources: [("requests".to_owned(), map(&[("cpu", "100m"), ("memory", "128Mi")]))].into(),
+            metrics: Enabled { enabled: true },
+            admission_webhooks: Enabled { enabled: true },
+            topology_spread_constraints: vec![SpreadConstraint {
+                max_skew: 1,
+                topology_key: "topology.kubernetes.io/zone",
+                when_unsatisfiable: "ScheduleAnyway",
+                label_selector: [("matchLabels".to_owned(), map(&[("app.kubernetes.io/name", "ingress-nginx")]))]
+                    .into(),
+            }],
+        },
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalDnsValues {
+    provider: Provider,
+    env: Vec<EnvValue>,
+    domain_filters: Vec<String>,
+    policy: &'static str,
+    registry: &'static str,
+    txt_owner_id: String,
+    sources: Vec<&'static str>,
+    service_account: HelmServiceAccount,
+}
+
+#[derive(Debug, Serialize)]
+struct Provider {
+    name: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+struct EnvValue {
+    name: &'static str,
+    value: String,
+}
+
+#[derive(Debug, Serialize)]
+struct HelmServiceAccount {
+    create: bool,
+    name: String,
+    annotations: BTreeMap<String, String>,
+}
+
+/// Values for external-dns: Route 53 records for the platform's domain only, never deleting
+/// records it did not create (upsert-only, TXT ownership), running as its IRSA role.
+pub fn external_dns_values(platform: &Platform) -> ExternalDnsValues {
+    let names = platform.baseline_names();
+    ExternalDnsValues {
+        provider: Provider { name: "aws" },
+        env: vec![EnvValue { name: "AWS_DEFAULT_REGION", value: platform.region().to_string() }],
+        domain_filters: vec![platform.domain().to_string()],
+        policy: "upsert-only",
+        registry: "txt",
+        txt_owner_id: platform.name().to_string(),
+        sources: vec!["ingress", "service"],
+        service_account: HelmServiceAccount {
+            create: true,
+            name: names.external_dns_service_account,
+            annotations: map(&[("eks.amazonaws.com/role-arn", &external_dns_role_arn(platform))]),
+        },
+    }
+}
