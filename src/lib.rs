@@ -32,6 +32,7 @@
 //! Only [`synth`] and [`cli`] touch the file system; everything else returns values.
 
 pub mod blueprint;
+pub mod buildspec;
 pub mod cfn;
 pub mod cli;
 pub mod compile;

@@ -112,6 +112,9 @@ pub fn baseline_stack(platform: &Platform) -> Result<Template, TemplateError> {
     t.resource(&tenant_table, table(&names.tenant_table, "TenantId", None)).keep(Policy::Retain);
     t.resource(&LogicalId::fixed("ProviderMetadataTable"), table(&names.metadata_table, "MetadataKey", None))
         .keep(Policy::Retain);
+    // Apply's journal and lock when it runs on AWS (CodeBuild): one item per step, and the lock.
+    t.resource(&LogicalId::fixed("DeployStateTable"), table(&names.deploy_state_table, "Key", None))
+        .keep(Policy::Retain);
     for service in platform.services() {
         if let Storage::Pool(keys) = &service.storage {
             let id = LogicalId::new(format!("{}Table", pascal_case(service.name.as_str()))).expect("alphanumeric");

@@ -242,6 +242,12 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, artifacts: &LogicalId, 
             .on([regional_arn("eks", &format!("cluster/{}", platform.cluster().name))]),
         Statement::allow("WriteTenantRecords", &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"])
             .on([regional_arn("dynamodb", &format!("table/{}", names.tenant_table))]),
+        Statement::allow(
+            "JournalAndLock",
+            &["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"],
+        )
+        .on([regional_arn("dynamodb", &format!("table/{}", names.deploy_state_table))]),
+        data_key_statement("DataKeyThroughDynamoDb", &DATA_KEY_ACTIONS, key.clone()),
         Statement::allow("NotifyLifecycle", &["sns:Publish"]).on([Expr::reference(topic)]),
     ];
     let description = format!("Runs tenancy apply for one {p} tenant in CodeBuild");

@@ -56,6 +56,8 @@ pub enum CompileError {
         #[source]
         source: TemplateError,
     },
+    #[error(transparent)]
+    Buildspec(#[from] crate::buildspec::RenderError),
     #[error("{artifact}: cannot render YAML")]
     Render {
         artifact: String,
@@ -76,6 +78,9 @@ pub fn compile(platform: &Platform) -> Result<Artifacts, CompileError> {
     yaml(&mut out, "baseline/helm/releases.yaml", &releases(platform))?;
     yaml(&mut out, "baseline/helm/ingress-nginx.values.yaml", &ingress_nginx_values(platform))?;
     yaml(&mut out, "baseline/helm/external-dns.values.yaml", &external_dns_values(platform))?;
+    for (name, text, _) in crate::buildspec::render_all(platform)? {
+        out.files.push(Artifact { path: format!("buildspecs/{name}"), contents: format!("{GENERATED_HEADER}{text}") });
+    }
     for tenant in platform.tenants() {
         let (files, notes) = compile_tenant(platform, tenant)?;
         out.files.extend(files);

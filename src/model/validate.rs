@@ -121,7 +121,7 @@ fn check_services(parts: &PlatformParts, problems: &mut Vec<Problem>) {
     // Deploy roles manage silo tables by the prefix `<platform>-<service>-`: that prefix must not
     // reach a platform table.
     let baseline = BaselineNames::derive(&parts.name, &parts.account_id, &parts.region);
-    let platform_tables = [&baseline.tenant_table, &baseline.metadata_table];
+    let platform_tables = [&baseline.tenant_table, &baseline.metadata_table, &baseline.deploy_state_table];
     for (i, service) in parts.services.iter().enumerate() {
         let prefix = format!("{}-{}-", parts.name, service.name);
         if let Some(table) = platform_tables.iter().find(|t| t.starts_with(&prefix)) {
