@@ -38,4 +38,5 @@ pub mod cli;
 pub mod compile;
 pub mod k8s;
 pub mod model;
+pub mod plan;
 pub mod synth;

@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::blueprint::{self, BlueprintError};
 use crate::compile;
+use crate::plan;
 use crate::model::Platform;
 use crate::synth;
 
@@ -32,8 +33,34 @@ pub enum Command {
     Check(SynthArgs),
     /// Validate the blueprint only; print every problem.
     Validate(BlueprintArgs),
+    /// Print the deploy plan: its waves and steps, or the whole plan as JSON, Mermaid or DOT.
+    Plan(PlanArgs),
     /// Print the blueprint's JSON Schema.
     Schema,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub blueprint: BlueprintArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Table)]
+    pub format: PlanFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlanFormat {
+    Table,
+    Json,
+    Mermaid,
+    Dot,
+}
+
+/// Compiles the platform and its plan: every file synth writes.
+fn synthesize(platform: &Platform) -> anyhow::Result<(compile::Artifacts, plan::DeployPlan)> {
+    let mut artifacts = compile::compile(platform).context("while compiling the platform")?;
+    let plan = plan::attach(platform, &mut artifacts).context("while planning the deployment")?;
+    Ok((artifacts, plan))
 }
 
 #[derive(Debug, Args)]
@@ -69,8 +96,19 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }),
+        Command::Plan(args) => with_platform(&args.blueprint, |platform| {
+            let (_, plan) = synthesize(platform)?;
+            let text = match args.format {
+                PlanFormat::Table => plan::to_table(&plan),
+                PlanFormat::Json => plan::to_json(&plan, platform.name().as_str()),
+                PlanFormat::Mermaid => plan::to_mermaid(&plan),
+                PlanFormat::Dot => plan::to_dot(&plan),
+            };
+            print!("{text}");
+            Ok(ExitCode::SUCCESS)
+        }),
         Command::Synth(args) => with_platform(&args.blueprint, |platform| {
-            let artifacts = compile::compile(platform).context("while compiling the platform")?;
+            let (artifacts, _) = synthesize(platform)?;
             for note in &artifacts.notes {
                 eprintln!("note: {note}");
             }
@@ -80,7 +118,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }),
         Command::Check(args) => with_platform(&args.blueprint, |platform| {
-            let artifacts = compile::compile(platform).context("while compiling the platform")?;
+            let (artifacts, _) = synthesize(platform)?;
             let stale = synth::check(&args.out, &artifacts.files)
                 .with_context(|| format!("while reading {}", args.out.display()))?;
             if stale.is_clean() {

@@ -20,8 +20,8 @@ pub use cluster_config::{ClusterConfig, TIER_NODE_KEY, cluster_config};
 pub use common::GENERATED_HEADER;
 pub use edge::{CLOUDFRONT_REGION, edge_stack, separate_stack};
 pub use k8s_baseline::{
-    EXTERNAL_DNS_CHART_VERSION, HelmRelease, HelmReleases, INGRESS_NGINX_CHART_VERSION, baseline_bundle,
-    external_dns_values, ingress_nginx_values, releases,
+    API_CERTIFICATE_ARN, EXTERNAL_DNS_CHART_VERSION, HelmRelease, HelmReleases, INGRESS_NGINX_CHART_VERSION,
+    baseline_bundle, external_dns_values, ingress_nginx_values, releases,
 };
 pub use k8s_tenant::{
     IDENTITY_CONFIG_MAP, INSTANCE_METADATA_CIDR, LABEL_NAME, LABEL_TENANT, SERVICE_UID, api_host, image,

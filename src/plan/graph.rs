@@ -1,0 +1,281 @@
+//! The plan as a graph: built in named passes, validated (unknown steps, cycles in a stable
+//! order, unresolvable bindings, artifacts owned by no step or by two), then layered into waves
+//! and measured for its critical path. Knows nothing of AWS.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use petgraph::algo::{has_path_connecting, tarjan_scc, toposort};
+use petgraph::graph::{DiGraph, NodeIndex};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::step::{Action, Binding, Step, StepId};
+
+/// Everything wrong with a set of steps.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid deploy plan:\n  - {}", problems.join("\n  - "))]
+pub struct PlanError {
+    pub problems: Vec<String>,
+}
+
+/// A validated plan: steps with their content hash and wave, in a DAG.
+#[derive(Debug, Clone)]
+pub struct DeployPlan {
+    graph: DiGraph<PlannedStep, ()>,
+    index: BTreeMap<StepId, NodeIndex>,
+    waves: Vec<Vec<StepId>>,
+    critical_path: Vec<StepId>,
+}
+
+/// A step in a built plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlannedStep {
+    pub id: StepId,
+    #[serde(flatten)]
+    pub action: Action,
+    pub wave: usize,
+    pub artifacts: Vec<String>,
+    /// SHA-256 over the action and every artifact's path and bytes: unchanged hash, nothing to do.
+    pub hash: String,
+    pub depends_on: Vec<StepId>,
+    pub bindings: Vec<Binding>,
+    pub estimate_seconds: u32,
+}
+
+impl DeployPlan {
+    /// Builds and validates the plan. `files` are every artifact (path -> bytes); `unowned`
+    /// lists paths no step applies (the plan files themselves, markers).
+    pub fn build(steps: Vec<Step>, files: &BTreeMap<String, String>, unowned: &[&str]) -> Result<Self, PlanError> {
+        let mut problems = Vec::new();
+        let (mut graph, index) = add_nodes(steps, files, &mut problems);
+        add_edges(&mut graph, &index, &mut problems);
+        check_cycles(&graph, &mut problems);
+        if problems.is_empty() {
+            check_bindings(&graph, &index, &mut problems);
+        }
+        check_ownership(&graph, files, unowned, &mut problems);
+        if !problems.is_empty() {
+            return Err(PlanError { problems });
+        }
+        let waves = assign_waves(&mut graph);
+        let critical_path = critical_path(&graph);
+        Ok(Self { graph, index, waves, critical_path })
+    }
+
+    /// Steps grouped by wave: every step's dependencies are in earlier waves, and each step is
+    /// in the earliest wave that allows (so the number of waves is minimal).
+    pub fn waves(&self) -> &[Vec<StepId>] {
+        &self.waves
+    }
+
+    pub fn step(&self, id: &StepId) -> Option<&PlannedStep> {
+        self.index.get(id).map(|&node| &self.graph[node])
+    }
+
+    /// All steps, by wave then id.
+    pub fn steps(&self) -> Vec<&PlannedStep> {
+        self.waves.iter().flatten().map(|id| &self.graph[self.index[id]]).collect()
+    }
+
+    /// The longest chain of steps by estimated duration: the least time any apply can take.
+    pub fn critical_path(&self) -> &[StepId] {
+        &self.critical_path
+    }
+
+    pub fn critical_path_seconds(&self) -> u32 {
+        self.critical_path.iter().map(|id| self.graph[self.index[id]].estimate_seconds).sum()
+    }
+
+    /// Dependency edges (from, to), sorted.
+    pub fn edges(&self) -> Vec<(&StepId, &StepId)> {
+        let mut edges: Vec<(&StepId, &StepId)> = self
+            .graph
+            .edge_indices()
+            .map(|e| {
+                let (a, b) = self.graph.edge_endpoints(e).expect("edge");
+                (&self.graph[a].id, &self.graph[b].id)
+            })
+            .collect();
+        edges.sort();
+        edges
+    }
+
+    /// Whether `to` depends on `from`, directly or not.
+    pub fn depends(&self, to: &StepId, from: &StepId) -> bool {
+        match (self.index.get(from), self.index.get(to)) {
+            (Some(&a), Some(&b)) => a != b && has_path_connecting(&self.graph, a, b, None),
+            _ => false,
+        }
+    }
+}
+
+/// Pass 1: a node per step, with its content hash.
+fn add_nodes(
+    steps: Vec<Step>,
+    files: &BTreeMap<String, String>,
+    problems: &mut Vec<String>,
+) -> (DiGraph<PlannedStep, ()>, BTreeMap<StepId, NodeIndex>) {
+    let mut graph = DiGraph::new();
+    let mut index = BTreeMap::new();
+    for step in steps {
+        if index.contains_key(&step.id) {
+            problems.push(format!("step {} is defined twice", step.id));
+            continue;
+        }
+        let mut hasher = Sha256::new();
+        hasher.update(serde_json::to_vec(&step.action).expect("actions serialize"));
+        for path in &step.artifacts {
+            match files.get(path) {
+                Some(bytes) => {
+                    hasher.update(path.as_bytes());
+                    hasher.update([0]);
+                    hasher.update(bytes.as_bytes());
+                    hasher.update([0]);
+                }
+                None => problems.push(format!("step {} applies {path}, which was not generated", step.id)),
+            }
+        }
+        let hash = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let mut depends_on = step.depends_on;
+        depends_on.sort();
+        depends_on.dedup();
+        let mut bindings = step.bindings;
+        bindings.sort();
+        let id = step.id.clone();
+        let node = graph.add_node(PlannedStep {
+            id: step.id,
+            action: step.action,
+            wave: 0,
+            artifacts: step.artifacts,
+            hash,
+            depends_on,
+            bindings,
+            estimate_seconds: step.estimate_seconds,
+        });
+        index.insert(id, node);
+    }
+    (graph, index)
+}
+
+/// Pass 2: an edge from each dependency to its dependent.
+fn add_edges(graph: &mut DiGraph<PlannedStep, ()>, index: &BTreeMap<StepId, NodeIndex>, problems: &mut Vec<String>) {
+    let wanted: Vec<(NodeIndex, StepId)> =
+        index.values().flat_map(|&node| graph[node].depends_on.iter().map(move |dep| (node, dep.clone()))).collect();
+    for (node, dep) in wanted {
+        match index.get(&dep) {
+            Some(&from) => {
+                graph.add_edge(from, node, ());
+            }
+            None => problems.push(format!("step {} depends on {dep}, which is not a step", graph[node].id)),
+        }
+    }
+}
+
+/// Every cycle, as its steps sorted, cycles sorted: the same report on every run.
+fn check_cycles(graph: &DiGraph<PlannedStep, ()>, problems: &mut Vec<String>) {
+    let mut cycles: Vec<Vec<&str>> = tarjan_scc(graph)
+        .into_iter()
+        .filter(|scc| scc.len() > 1 || graph.contains_edge(scc[0], scc[0]))
+        .map(|scc| {
+            let mut ids: Vec<&str> = scc.iter().map(|&n| graph[n].id.as_str()).collect();
+            ids.sort_unstable();
+            ids
+        })
+        .collect();
+    cycles.sort();
+    for cycle in cycles {
+        problems.push(format!("dependency cycle through {}", cycle.join(" -> ")));
+    }
+}
+
+/// A binding must come from a step that runs before: an ancestor.
+fn check_bindings(graph: &DiGraph<PlannedStep, ()>, index: &BTreeMap<StepId, NodeIndex>, problems: &mut Vec<String>) {
+    for &node in index.values() {
+        for binding in &graph[node].bindings {
+            match index.get(&binding.from) {
+                None => problems.push(format!(
+                    "step {}: binding {} comes from {}, which is not a step",
+                    graph[node].id, binding.input, binding.from
+                )),
+                Some(&from) if from == node || !has_path_connecting(graph, from, node, None) => problems.push(format!(
+                    "step {}: binding {} comes from {}, which does not run before it",
+                    graph[node].id, binding.input, binding.from
+                )),
+                Some(_) => {}
+            }
+        }
+    }
+}
+
+/// Every artifact is applied by exactly one step.
+fn check_ownership(
+    graph: &DiGraph<PlannedStep, ()>,
+    files: &BTreeMap<String, String>,
+    unowned: &[&str],
+    problems: &mut Vec<String>,
+) {
+    let mut owners: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for node in graph.node_indices() {
+        for path in &graph[node].artifacts {
+            owners.entry(path).or_default().push(graph[node].id.as_str());
+        }
+    }
+    for path in files.keys() {
+        let owned_by = owners.get(path.as_str()).map(Vec::as_slice).unwrap_or_default();
+        let exempt = unowned.contains(&path.as_str());
+        match (owned_by.len(), exempt) {
+            (0, false) => problems.push(format!("artifact {path} is applied by no step")),
+            (1, false) | (0, true) => {}
+            (_, true) => {
+                problems.push(format!("artifact {path} is the plan's own, yet step {} applies it", owned_by[0]))
+            }
+            (_, false) => {
+                problems.push(format!("artifact {path} is applied by more than one step: {}", owned_by.join(", ")))
+            }
+        }
+    }
+}
+
+/// Each step's wave: 0 without dependencies, else one more than its latest dependency.
+fn assign_waves(graph: &mut DiGraph<PlannedStep, ()>) -> Vec<Vec<StepId>> {
+    let order = toposort(&*graph, None).expect("cycles were rejected");
+    for node in order {
+        let wave = graph
+            .neighbors_directed(node, petgraph::Direction::Incoming)
+            .map(|dep| graph[dep].wave + 1)
+            .max()
+            .unwrap_or(0);
+        graph[node].wave = wave;
+    }
+    let mut waves: BTreeMap<usize, BTreeSet<StepId>> = BTreeMap::new();
+    for node in graph.node_indices() {
+        waves.entry(graph[node].wave).or_default().insert(graph[node].id.clone());
+    }
+    waves.into_values().map(|ids| ids.into_iter().collect()).collect()
+}
+
+/// The heaviest path by estimated seconds; ties go to the smaller step id, so it is stable.
+fn critical_path(graph: &DiGraph<PlannedStep, ()>) -> Vec<StepId> {
+    let order = toposort(graph, None).expect("cycles were rejected");
+    let mut best: BTreeMap<NodeIndex, (u64, Option<NodeIndex>)> = BTreeMap::new();
+    for &node in &order {
+        let mut preds: Vec<NodeIndex> = graph.neighbors_directed(node, petgraph::Direction::Incoming).collect();
+        preds.sort_by(|a, b| graph[*a].id.cmp(&graph[*b].id));
+        let (base, via) = preds
+            .into_iter()
+            .map(|p| (best[&p].0, Some(p)))
+            .fold((0, None), |acc, candidate| if candidate.0 > acc.0 { candidate } else { acc });
+        best.insert(node, (base + u64::from(graph[node].estimate_seconds), via));
+    }
+    let mut ends: Vec<NodeIndex> = best.keys().copied().collect();
+    ends.sort_by(|a, b| best[b].0.cmp(&best[a].0).then_with(|| graph[*a].id.cmp(&graph[*b].id)));
+    let mut path = Vec::new();
+    let mut at = ends.first().copied();
+    while let Some(node) = at {
+        path.push(graph[node].id.clone());
+        at = best[&node].1;
+    }
+    path.reverse();
+    path
+}

@@ -1,0 +1,33 @@
+//! The deploy plan: every step of a platform's deployment in one dependency graph (petgraph),
+//! with content hashes, bindings, waves and the critical path, rendered as JSON, Mermaid, DOT
+//! and a table. `plan` knows nothing about AWS and does no IO.
+
+mod graph;
+mod render;
+mod step;
+mod steps;
+
+pub use graph::{DeployPlan, PlanError, PlannedStep};
+pub use render::{PLAN_FORMAT, to_dot, to_json, to_mermaid, to_table};
+pub use step::{Action, Binding, Step, StepId};
+pub use steps::{ADDONS, BASELINE, CLUSTER, EDGE, IMAGES, placeholders, platform_steps, tenant_step};
+
+use std::collections::BTreeMap;
+
+use crate::compile::{Artifact, Artifacts};
+use crate::model::Platform;
+
+/// The plan's own files under the output directory, applied by no step.
+pub const PLAN_FILES: [&str; 2] = ["plan.json", "plan.mmd"];
+
+/// Builds the plan of `platform` over its compiled `artifacts`, and adds `plan.json` and
+/// `plan.mmd` to them.
+pub fn attach(platform: &Platform, artifacts: &mut Artifacts) -> Result<DeployPlan, PlanError> {
+    let files: BTreeMap<String, String> =
+        artifacts.files.iter().map(|a| (a.path.clone(), a.contents.clone())).collect();
+    let plan = DeployPlan::build(platform_steps(platform, &files), &files, &PLAN_FILES)?;
+    artifacts.files.push(Artifact { path: "plan.json".into(), contents: to_json(&plan, platform.name().as_str()) });
+    artifacts.files.push(Artifact { path: "plan.mmd".into(), contents: to_mermaid(&plan) });
+    artifacts.files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(plan)
+}

@@ -1,0 +1,118 @@
+//! The plan for people and machines: JSON (stable, versioned), Mermaid, DOT and a table. All
+//! rendered from the same validated graph the engine walks.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use super::graph::{DeployPlan, PlannedStep};
+use super::step::StepId;
+
+/// The JSON document `generated/plan.json` holds. `format` changes only with an incompatible
+/// change of the schema (documented in ARCHITECTURE.md).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanDocument<'a> {
+    pub format: &'static str,
+    pub platform: &'a str,
+    pub waves: &'a [Vec<StepId>],
+    pub critical_path: CriticalPath<'a>,
+    pub steps: Vec<&'a PlannedStep>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CriticalPath<'a> {
+    pub steps: &'a [StepId],
+    pub estimated_seconds: u32,
+}
+
+pub const PLAN_FORMAT: &str = "tenancy.plan/v1";
+
+pub fn to_json(plan: &DeployPlan, platform: &str) -> String {
+    let doc = PlanDocument {
+        format: PLAN_FORMAT,
+        platform,
+        waves: plan.waves(),
+        critical_path: CriticalPath { steps: plan.critical_path(), estimated_seconds: plan.critical_path_seconds() },
+        steps: plan.steps(),
+    };
+    let mut text = serde_json::to_string_pretty(&doc).expect("a plan serializes");
+    text.push('\n');
+    text
+}
+
+/// Short node names (`n0`, `n1`, ... in wave order), so no two step ids can map to one node.
+fn node_names(plan: &DeployPlan) -> BTreeMap<&StepId, String> {
+    plan.waves().iter().flatten().enumerate().map(|(i, id)| (id, format!("n{i}"))).collect()
+}
+
+pub fn to_mermaid(plan: &DeployPlan) -> String {
+    let names = node_names(plan);
+    let node = |id: &StepId| names[id].clone();
+    let mut out = String::from("flowchart LR\n");
+    for (wave, ids) in plan.waves().iter().enumerate() {
+        writeln!(out, "  subgraph wave{wave}[\"wave {wave}\"]").unwrap();
+        for id in ids {
+            let step = plan.step(id).expect("a step");
+            writeln!(out, "    {}[\"{}<br/>{}\"]", node(id), id, step.action.kind()).unwrap();
+        }
+        out.push_str("  end\n");
+    }
+    for (from, to) in plan.edges() {
+        writeln!(out, "  {} --> {}", node(from), node(to)).unwrap();
+    }
+    out
+}
+
+pub fn to_dot(plan: &DeployPlan) -> String {
+    let names = node_names(plan);
+    let node = |id: &StepId| names[id].clone();
+    let mut out = String::from("digraph plan {\n  rankdir=LR;\n  node [shape=box];\n");
+    for (wave, ids) in plan.waves().iter().enumerate() {
+        writeln!(out, "  subgraph cluster_wave{wave} {{\n    label=\"wave {wave}\";").unwrap();
+        for id in ids {
+            let step = plan.step(id).expect("a step");
+            writeln!(out, "    {} [label=\"{}\\n{}\"];", node(id), id, step.action.kind()).unwrap();
+        }
+        out.push_str("  }\n");
+    }
+    for (from, to) in plan.edges() {
+        writeln!(out, "  {} -> {};", node(from), node(to)).unwrap();
+    }
+    out.push_str("}\n");
+    out
+}
+
+/// Waves and steps as a table for the terminal.
+pub fn to_table(plan: &DeployPlan) -> String {
+    let steps = plan.steps();
+    let width = steps.iter().map(|s| s.id.as_str().len()).max().unwrap_or(4).max(4);
+    let mut out = String::new();
+    writeln!(out, "{:<4}  {:<width$}  {:<14}  {:>6}  {}", "WAVE", "STEP", "KIND", "EST.", "DEPENDS ON").unwrap();
+    for step in steps {
+        let depends: Vec<&str> = step.depends_on.iter().map(StepId::as_str).collect();
+        writeln!(
+            out,
+            "{:<4}  {:<width$}  {:<14}  {:>5}s  {}",
+            step.wave,
+            step.id,
+            step.action.kind(),
+            step.estimate_seconds,
+            if depends.is_empty() { "-".to_owned() } else { depends.join(", ") }
+        )
+        .unwrap();
+    }
+    let path: Vec<&str> = plan.critical_path().iter().map(StepId::as_str).collect();
+    writeln!(
+        out,
+        "\n{} steps in {} waves; critical path ({}s): {}",
+        plan.steps().len(),
+        plan.waves().len(),
+        plan.critical_path_seconds(),
+        path.join(" -> ")
+    )
+    .unwrap();
+    out
+}

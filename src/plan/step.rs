@@ -1,0 +1,81 @@
+//! Deploy steps: what one unit of deployment applies, what it needs, and what it reads from
+//! the steps before it.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// A step's id: `baseline/stack`, `tenant/acme/k8s`, ...
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct StepId(String);
+
+impl StepId {
+    pub fn new(id: impl Into<String>) -> Self {
+        Self(id.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The tenant this step belongs to, if it is a tenant step (`tenant/<id>/...`).
+    pub fn tenant(&self) -> Option<&str> {
+        self.0.strip_prefix("tenant/").and_then(|rest| rest.split('/').next())
+    }
+}
+
+impl fmt::Display for StepId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(&self.0)
+    }
+}
+
+/// What a step does, and with which provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase", rename_all_fields = "camelCase")]
+pub enum Action {
+    /// Create or update a stack through a change set.
+    Cloudformation { stack: String, region: String, template: String },
+    /// Server-side apply of a bundle (field manager `tenancy`).
+    Kubernetes { bundle: String, namespace: Option<String> },
+    /// Start a build of a project and wait for it.
+    Codebuild { project: String, buildspec: String },
+    /// Write the tenant's record.
+    Register { table: String, tenant: String },
+}
+
+impl Action {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Action::Cloudformation { .. } => "cloudformation",
+            Action::Kubernetes { .. } => "kubernetes",
+            Action::Codebuild { .. } => "codebuild",
+            Action::Register { .. } => "register",
+        }
+    }
+}
+
+/// A value a step takes from an earlier step's output: `input` is where it goes (a stack
+/// parameter, a build's environment variable, a binding placeholder in a manifest, a field of
+/// the tenant record), `from` and `output` where it comes from.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Binding {
+    pub input: String,
+    pub from: StepId,
+    pub output: String,
+}
+
+/// One step of the plan, before the plan computes its hash and wave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub id: StepId,
+    pub action: Action,
+    /// Artifacts (paths under the output directory) this step applies.
+    pub artifacts: Vec<String>,
+    pub depends_on: Vec<StepId>,
+    pub bindings: Vec<Binding>,
+    /// A rough duration, for the critical path.
+    pub estimate_seconds: u32,
+}

@@ -1,0 +1,249 @@
+//! The steps of a platform's deployment and their edges, in named passes:
+//!
+//! 1. `baseline`: the edge (us-east-1), the baseline stack, the cluster, the service images,
+//!    the cluster add-ons;
+//! 2. `tenants`: per tenant its stack, its bundle, its registration — depending only on
+//!    baseline steps and its own;
+//! 3. `placeholder bindings`: every `${stack:<stack>:<output>}` in an artifact becomes a
+//!    binding to the step that deploys that stack.
+//!
+//! Edges of the reference platform: cluster before add-ons before any tenant bundle; edge
+//! (certificate) before the baseline's static sites before tenant alias records; baseline
+//! tables and registries before service images before tenant bundles; tenant stack before
+//! tenant bundle before tenant registration.
+
+use std::collections::BTreeMap;
+
+use super::step::{Action, Binding, Step, StepId};
+use crate::compile::{CLOUDFRONT_REGION, separate_stack, tenant_outputs};
+use crate::model::{Platform, Tenant};
+
+pub const EDGE: &str = "baseline/edge";
+pub const BASELINE: &str = "baseline/stack";
+pub const CLUSTER: &str = "baseline/cluster";
+pub const IMAGES: &str = "baseline/images";
+pub const ADDONS: &str = "baseline/addons";
+
+/// The buildspecs the baseline stack's projects run and that no plan step runs itself.
+const PIPELINE_BUILDSPECS: [&str; 4] = [
+    "buildspecs/apply.yml",
+    "buildspecs/synth-check.yml",
+    "buildspecs/tenant-deploy.yml",
+    "buildspecs/tenant-offboard.yml",
+];
+
+fn id(s: &str) -> StepId {
+    StepId::new(s)
+}
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+pub fn tenant_step(tenant: &Tenant, part: &str) -> StepId {
+    StepId::new(format!("tenant/{}/{part}", tenant.id))
+}
+
+/// Every step of `platform`, whose artifacts are `files`.
+pub fn platform_steps(platform: &Platform, files: &BTreeMap<String, String>) -> Vec<Step> {
+    let mut steps = Vec::new();
+    baseline_steps(platform, &mut steps);
+    for tenant in platform.tenants() {
+        tenant_steps(platform, tenant, &mut steps);
+    }
+    placeholder_bindings(&mut steps, files);
+    steps
+}
+
+fn baseline_steps(platform: &Platform, steps: &mut Vec<Step>) {
+    let names = platform.baseline_names();
+    let region = platform.region().to_string();
+    let mut baseline_deps = Vec::new();
+    let mut baseline_bindings = Vec::new();
+    if separate_stack(platform) {
+        steps.push(Step {
+            id: id(EDGE),
+            action: Action::Cloudformation {
+                stack: names.edge_stack.clone(),
+                region: CLOUDFRONT_REGION.into(),
+                template: "baseline/edge.cfn.yaml".into(),
+            },
+            artifacts: strings(&["baseline/edge.cfn.yaml"]),
+            depends_on: vec![],
+            bindings: vec![],
+            estimate_seconds: 300,
+        });
+        baseline_deps.push(id(EDGE));
+        for output in ["CertificateArn", "WebAclArn"] {
+            baseline_bindings.push(Binding {
+                input: format!("parameter:{output}"),
+                from: id(EDGE),
+                output: output.into(),
+            });
+        }
+    }
+    let mut baseline_artifacts = strings(&["baseline/baseline.cfn.yaml"]);
+    baseline_artifacts.extend(strings(&PIPELINE_BUILDSPECS));
+    steps.push(Step {
+        id: id(BASELINE),
+        action: Action::Cloudformation {
+            stack: names.stack.clone(),
+            region: region.clone(),
+            template: "baseline/baseline.cfn.yaml".into(),
+        },
+        artifacts: baseline_artifacts,
+        depends_on: baseline_deps,
+        bindings: baseline_bindings,
+        estimate_seconds: 900,
+    });
+    let build =
+        |step: &str, project: &str, buildspec: &str, artifacts: &[&str], depends: &[&str], estimate: u32| Step {
+            id: id(step),
+            action: Action::Codebuild { project: project.to_owned(), buildspec: buildspec.to_owned() },
+            artifacts: strings(artifacts),
+            depends_on: depends.iter().map(|d| id(d)).collect(),
+            bindings: vec![],
+            estimate_seconds: estimate,
+        };
+    // Every CodeBuild project lives in the baseline stack.
+    steps.push(build(
+        CLUSTER,
+        &names.cluster_project,
+        "buildspecs/cluster.yml",
+        &["baseline/eksctl-cluster.yaml", "buildspecs/cluster.yml"],
+        &[BASELINE],
+        1500,
+    ));
+    steps.push(build(
+        IMAGES,
+        &names.images_project,
+        "buildspecs/service-images.yml",
+        &["buildspecs/service-images.yml"],
+        &[BASELINE],
+        900,
+    ));
+    let mut addons = build(
+        ADDONS,
+        &names.addons_project,
+        "buildspecs/addons.yml",
+        &[
+            "baseline/helm/external-dns.values.yaml",
+            "baseline/helm/ingress-nginx.values.yaml",
+            "baseline/helm/releases.yaml",
+            "baseline/k8s.yaml",
+            "buildspecs/addons.yml",
+        ],
+        &[BASELINE, CLUSTER],
+        600,
+    );
+    addons.bindings.push(Binding {
+        input: "env:API_CERTIFICATE_ARN".into(),
+        from: id(BASELINE),
+        output: crate::compile::API_CERTIFICATE_ARN.into(),
+    });
+    steps.push(addons);
+}
+
+fn tenant_steps(platform: &Platform, tenant: &Tenant, steps: &mut Vec<Step>) {
+    let names = platform.tenant_names(tenant);
+    let stack = tenant_step(tenant, "stack");
+    let bundle = tenant_step(tenant, "k8s");
+    steps.push(Step {
+        id: stack.clone(),
+        action: Action::Cloudformation {
+            stack: names.stack.clone(),
+            region: platform.region().to_string(),
+            template: format!("tenants/{}/stack.cfn.yaml", tenant.id),
+        },
+        artifacts: vec![format!("tenants/{}/stack.cfn.yaml", tenant.id)],
+        depends_on: vec![id(BASELINE)],
+        bindings: vec![],
+        estimate_seconds: 240,
+    });
+    steps.push(Step {
+        id: bundle.clone(),
+        action: Action::Kubernetes {
+            bundle: format!("tenants/{}/k8s.yaml", tenant.id),
+            namespace: Some(names.namespace.clone()),
+        },
+        artifacts: vec![format!("tenants/{}/k8s.yaml", tenant.id)],
+        depends_on: vec![stack.clone(), id(ADDONS), id(IMAGES)],
+        bindings: vec![],
+        estimate_seconds: 120,
+    });
+    let record = |field: &str, output: &str| Binding {
+        input: format!("record:{field}"),
+        from: stack.clone(),
+        output: output.to_owned(),
+    };
+    steps.push(Step {
+        id: tenant_step(tenant, "register"),
+        action: Action::Register { table: platform.baseline_names().tenant_table, tenant: tenant.id.to_string() },
+        artifacts: vec![],
+        depends_on: vec![bundle],
+        bindings: vec![
+            record("clientId", tenant_outputs::USER_POOL_CLIENT_ID),
+            record("issuer", tenant_outputs::ISSUER_URL),
+            record("roleArn", tenant_outputs::ROLE_ARN),
+            record("userPoolId", tenant_outputs::USER_POOL_ID),
+        ],
+        estimate_seconds: 2,
+    });
+}
+
+/// Finds every `${stack:<stack>:<output>}` in a step's artifacts and binds it to the step that
+/// deploys `<stack>`. A placeholder naming a stack no step deploys binds to a missing step,
+/// which plan validation reports.
+fn placeholder_bindings(steps: &mut [Step], files: &BTreeMap<String, String>) {
+    let stacks: BTreeMap<String, StepId> = steps
+        .iter()
+        .filter_map(|s| match &s.action {
+            Action::Cloudformation { stack, .. } => Some((stack.clone(), s.id.clone())),
+            _ => None,
+        })
+        .collect();
+    for step in steps.iter_mut() {
+        for path in &step.artifacts {
+            let Some(text) = files.get(path) else { continue };
+            for (stack, output) in placeholders(text) {
+                let binding = Binding {
+                    input: format!("${{stack:{stack}:{output}}}"),
+                    from: stacks
+                        .get(stack)
+                        .cloned()
+                        .unwrap_or_else(|| StepId::new(format!("(no step deploys {stack})"))),
+                    output: output.to_owned(),
+                };
+                if !step.bindings.contains(&binding) {
+                    step.bindings.push(binding);
+                }
+            }
+        }
+    }
+}
+
+/// The (stack, output) pairs of `${stack:<stack>:<output>}` placeholders in `text`.
+pub fn placeholders(text: &str) -> Vec<(&str, &str)> {
+    let mut found = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${stack:") {
+        let after = &rest[start + "${stack:".len()..];
+        let Some(end) = after.find('}') else { break };
+        if let Some((stack, output)) = after[..end].split_once(':') {
+            found.push((stack, output));
+        }
+        rest = &after[end..];
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_placeholders() {
+        let text = "a: ${stack:saas-tenant-acme:IssuerUrl}\nb: ${stack:x:Y} ${other}";
+        assert_eq!(placeholders(text), [("saas-tenant-acme", "IssuerUrl"), ("x", "Y")]);
+    }
+}
