@@ -111,9 +111,12 @@ fn tenant_roles_reach_only_their_own_data() {
 #[test]
 fn platform_roles_are_outside_the_tenant_role_prefix() {
     // The CloudFormation role may manage roles named `saas-tenant-*`; no platform role may match.
-    let baseline = template_json(&files(&reference())["baseline/baseline.cfn.yaml"]);
-    let roles = resources_of_type(&baseline, "AWS::IAM::Role");
-    assert_eq!(roles.len(), 3);
+    let all = files(&reference());
+    let baseline = template_json(&all["baseline/baseline.cfn.yaml"]);
+    assert!(resources_of_type(&baseline, "AWS::IAM::Role").is_empty(), "roles live in the delivery stack");
+    let delivery = template_json(&all["baseline/delivery.cfn.yaml"]);
+    let roles = resources_of_type(&delivery, "AWS::IAM::Role");
+    assert_eq!(roles.len(), 10);
     for (id, role) in roles {
         let name = role["Properties"]["RoleName"].as_str().unwrap();
         assert!(!name.starts_with("saas-tenant-"), "{id} is named {name}");

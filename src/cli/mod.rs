@@ -8,8 +8,8 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::blueprint::{self, BlueprintError};
 use crate::compile;
-use crate::plan;
 use crate::model::Platform;
+use crate::plan;
 use crate::synth;
 
 /// Exit code for invalid input (a bad blueprint).

@@ -1,9 +1,8 @@
 //! The baseline stack: everything platform-wide that lives in the platform's region.
 
 use crate::cfn::resources::{
-    Alias, Bucket, BucketPolicy, Certificate, CloudWatchLogs, DomainValidationOption, EncryptionConfiguration,
-    EnvironmentVariable, ImageScanningConfiguration, Key, LifecyclePolicy, LogGroup, LogsConfig, Project,
-    ProjectArtifacts, ProjectEnvironment, ProjectSource, Repository, Table, Topic, UserPoolDomain,
+    Alias, Bucket, BucketPolicy, Certificate, DomainValidationOption, EncryptionConfiguration,
+    ImageScanningConfiguration, Key, LifecyclePolicy, Repository, Table, Topic, UserPoolDomain,
 };
 use crate::cfn::{
     Expr, LogicalId, Output, Parameter, Policy, PolicyDocument, Statement, Template, TemplateBuilder, TemplateError,
@@ -238,9 +237,6 @@ pub fn baseline_stack(platform: &Platform) -> Result<Template, TemplateError> {
         &LogicalId::fixed("ArtifactsBucketName"),
         Output::new("Bucket for source bundles and large templates", Expr::reference(&artifacts)),
     );
-    super::deploy_roles::add(&mut t, platform, &artifacts, &topic, &key);
-    add_deploy_project(&mut t, platform, &artifacts, &key);
-    super::deploy_roles::add_external_dns_role(&mut t, platform);
 
     t.build()
 }
@@ -317,54 +313,3 @@ fn add_logs_bucket(t: &mut TemplateBuilder, platform: &Platform) -> LogicalId {
 
 /// Keep the 50 newest images; untagged layers go after a day.
 const ECR_LIFECYCLE_POLICY: &str = r#"{"rules":[{"rulePriority":1,"description":"expire untagged images after 1 day","selection":{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":1},"action":{"type":"expire"}},{"rulePriority":2,"description":"keep the 50 newest images","selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":50},"action":{"type":"expire"}}]}"#;
-
-fn add_deploy_project(t: &mut TemplateBuilder, platform: &Platform, artifacts: &LogicalId, key: &Expr) {
-    let names = platform.baseline_names();
-    let log_group = LogicalId::fixed("TenantDeployLogs");
-    let log_group_name = format!("/aws/codebuild/{}", names.deploy_project);
-    t.resource(
-        &log_group,
-        LogGroup {
-            log_group_name: Expr::str(&log_group_name),
-            retention_in_days: 365,
-            kms_key_id: key.clone(),
-            tags: platform_tags(platform),
-        },
-    );
-    let variable =
-        |name: &str, value: Expr| EnvironmentVariable { name: name.to_owned(), value, variable_type: "PLAINTEXT" };
-    t.resource(
-        &LogicalId::fixed("TenantDeployProject"),
-        Project {
-            name: Expr::str(&names.deploy_project),
-            description: format!(
-                "Deploys one tenant of {} (tenancy apply --select tenant:$TENANT_ID)",
-                platform.name()
-            ),
-            service_role: Expr::get_att(&LogicalId::fixed(super::deploy_roles::DEPLOY_ROLE), "Arn"),
-            source: ProjectSource {
-                source_type: "S3",
-                location: Expr::sub(format!("${{{artifacts}}}/{SOURCE_KEY}")),
-                build_spec: DEPLOY_BUILDSPEC.to_owned(),
-            },
-            artifacts: ProjectArtifacts { artifacts_type: "NO_ARTIFACTS" },
-            environment: ProjectEnvironment {
-                environment_type: "LINUX_CONTAINER",
-                compute_type: "BUILD_GENERAL1_SMALL",
-                image: CODEBUILD_IMAGE,
-                image_pull_credentials_type: "CODEBUILD",
-                environment_variables: vec![
-                    variable("TENANCY_PLATFORM", Expr::str(platform.name().as_str())),
-                    variable("TENANCY_CLUSTER", Expr::str(platform.cluster().name.as_str())),
-                    variable("TENANT_ID", Expr::str("")),
-                ],
-            },
-            timeout_in_minutes: 60,
-            encryption_key: regional_arn("kms", "alias/aws/s3"),
-            logs_config: LogsConfig {
-                cloud_watch_logs: CloudWatchLogs { status: "ENABLED", group_name: Expr::reference(&log_group) },
-            },
-            tags: platform_tags(platform),
-        },
-    );
-}

@@ -19,6 +19,7 @@ pub struct ClusterConfig {
     kind: &'static str,
     metadata: Metadata,
     iam: Iam,
+    access_config: AccessConfig,
     vpc: Vpc,
     addons: Vec<Addon>,
     managed_node_groups: Vec<NodeGroup>,
@@ -38,6 +39,37 @@ struct Metadata {
 struct Iam {
     #[serde(rename = "withOIDC")]
     with_oidc: bool,
+}
+
+/// Cluster access through EKS access entries (no aws-auth ConfigMap): the roles that apply
+/// bundles and add-ons administer the cluster; nothing else is mapped.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AccessConfig {
+    authentication_mode: &'static str,
+    access_entries: Vec<AccessEntry>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AccessEntry {
+    #[serde(rename = "principalARN")]
+    principal_arn: String,
+    access_policies: Vec<AccessPolicy>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AccessPolicy {
+    #[serde(rename = "policyARN")]
+    policy_arn: String,
+    access_scope: AccessScope,
+}
+
+#[derive(Debug, Serialize)]
+struct AccessScope {
+    #[serde(rename = "type")]
+    scope_type: &'static str,
 }
 
 #[derive(Debug, Serialize)]
@@ -138,6 +170,25 @@ pub fn cluster_config(platform: &Platform) -> ClusterConfig {
             tags: BTreeMap::from([("tenancy:platform".to_owned(), platform.name().to_string())]),
         },
         iam: Iam { with_oidc: true },
+        access_config: {
+            let names = platform.baseline_names();
+            let partition = platform.region().partition();
+            AccessConfig {
+                authentication_mode: "API",
+                access_entries: [&names.apply_project, &names.addons_project, &names.deploy_project]
+                    .into_iter()
+                    .map(|role| AccessEntry {
+                        principal_arn: format!("arn:{partition}:iam::{}:role/{role}", platform.account_id()),
+                        access_policies: vec![AccessPolicy {
+                            policy_arn: format!(
+                                "arn:{partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+                            ),
+                            access_scope: AccessScope { scope_type: "cluster" },
+                        }],
+                    })
+                    .collect(),
+            }
+        },
         vpc: Vpc {
             nat: Nat { gateway: "HighlyAvailable" },
             cluster_endpoints: ClusterEndpoints { private_access: true, public_access: true },

@@ -41,6 +41,26 @@ pub fn baseline_export(platform: &Platform, output: &str) -> String {
 pub mod exports {
     pub const APP_DISTRIBUTION_DOMAIN: &str = "AppDistributionDomain";
     pub const TENANTS_USER_POOL_ID: &str = "TenantsUserPoolId";
-    pub const TENANT_BOUNDARY_ARN: &str = "TenantRoleBoundaryArn";
     pub const DATA_KEY_ARN: &str = "DataKeyArn";
+}
+
+/// A bucket named before deploy, referenced from another stack by its name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketRef {
+    pub name: String,
+}
+
+impl BucketRef {
+    pub fn name(&self) -> Expr {
+        Expr::str(&self.name)
+    }
+
+    pub fn arn(&self) -> Expr {
+        Expr::sub(format!("arn:${{AWS::Partition}}:s3:::{}", self.name))
+    }
+
+    /// The ARN of the objects under `key` (a key or a pattern such as `templates/*`).
+    pub fn objects(&self, key: &str) -> Expr {
+        Expr::sub(format!("arn:${{AWS::Partition}}:s3:::{}/{key}", self.name))
+    }
 }

@@ -12,9 +12,8 @@ use crate::cfn::{Expr, LogicalId, Output, PolicyDocument, Statement, TemplateBui
 use crate::model::{BaselineNames, Platform, Storage};
 
 use super::baseline::{SOURCE_KEY, TABLE_ITEM_ACTIONS};
-use super::common::{baseline_export, exports, global_arn, platform_tags, regional_arn};
+use super::common::{BucketRef, global_arn, platform_tags, regional_arn};
 
-pub const DEPLOY_ROLE: &str = "TenantDeployRole";
 pub const CFN_ROLE: &str = "TenantStackRole";
 pub const TENANT_BOUNDARY: &str = "TenantRoleBoundary";
 
@@ -45,7 +44,7 @@ fn service_tables(platform: &Platform, with_indexes: bool) -> Vec<Expr> {
     arns
 }
 
-fn trust(service: &str, platform: &Platform) -> PolicyDocument {
+pub(crate) fn trust(service: &str, platform: &Platform) -> PolicyDocument {
     PolicyDocument::new(vec![
         Statement::allow("TrustService", &["sts:AssumeRole"]).principal("Service", Expr::str(service)).when(
             "StringEquals",
@@ -67,10 +66,9 @@ pub fn data_key_statement(sid: &str, actions: &[&str], key: Expr) -> Statement {
     )
 }
 
-pub fn add(t: &mut TemplateBuilder, platform: &Platform, artifacts: &LogicalId, topic: &LogicalId, key: &Expr) {
+pub fn add(t: &mut TemplateBuilder, platform: &Platform, key: &Expr) {
     let names = platform.baseline_names();
     let p = platform.name();
-    let tenant_stacks = regional_arn("cloudformation", &format!("stack/{p}-tenant-*/*"));
     let tenant_roles = global_arn("iam", &format!("role/{p}-tenant-*"));
 
     let boundary = LogicalId::fixed(TENANT_BOUNDARY);
@@ -87,9 +85,8 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, artifacts: &LogicalId, 
         },
     );
     t.output(
-        &LogicalId::fixed(exports::TENANT_BOUNDARY_ARN),
-        Output::new("Permissions boundary of tenant roles", Expr::reference(&boundary))
-            .exported_as(baseline_export(platform, exports::TENANT_BOUNDARY_ARN)),
+        &LogicalId::fixed("TenantRoleBoundaryArn"),
+        Output::new("Permissions boundary of tenant roles", Expr::reference(&boundary)),
     );
 
     let silo_tables: Vec<Expr> = platform
@@ -210,15 +207,18 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, artifacts: &LogicalId, 
             statements,
         ),
     );
+}
 
-    let deploy_role = LogicalId::fixed(DEPLOY_ROLE);
-    let log_group = regional_arn("logs", &format!("log-group:/aws/codebuild/{}:*", names.deploy_project));
-    let statements = vec![
-        Statement::allow("WriteBuildLogs", &["logs:CreateLogStream", "logs:PutLogEvents"]).on([log_group]),
-        Statement::allow("ReadSource", &["s3:GetObject", "s3:GetObjectVersion"])
-            .on([Expr::sub(format!("${{{artifacts}.Arn}}/{SOURCE_KEY}"))]),
+/// What running `tenancy apply` for tenants takes: drive the tenant stacks' change sets with the
+/// tenant stack role, read the source, stage large templates, reach the cluster, write tenant
+/// records, journal and lock, notify. The deployer and apply projects both hold these.
+pub fn deployer_statements(platform: &Platform, artifacts: &BucketRef, key: &Expr) -> Vec<Statement> {
+    let names = platform.baseline_names();
+    let p = platform.name();
+    vec![
+        Statement::allow("ReadSource", &["s3:GetObject", "s3:GetObjectVersion"]).on([artifacts.objects(SOURCE_KEY)]),
         Statement::allow("StageLargeTemplates", &["s3:GetObject", "s3:PutObject"])
-            .on([Expr::sub(format!("${{{artifacts}.Arn}}/templates/*"))]),
+            .on([artifacts.objects("templates/*")]),
         Statement::allow(
             "DriveTenantStacks",
             &[
@@ -232,12 +232,10 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, artifacts: &LogicalId, 
                 "cloudformation:GetTemplate",
             ],
         )
-        .on([tenant_stacks]),
-        Statement::allow("PassStackRole", &["iam:PassRole"]).on([Expr::get_att(&cfn_role, "Arn")]).when(
-            "StringEquals",
-            "iam:PassedToService",
-            Expr::str("cloudformation.amazonaws.com"),
-        ),
+        .on([regional_arn("cloudformation", &format!("stack/{p}-tenant-*/*"))]),
+        Statement::allow("PassStackRole", &["iam:PassRole"])
+            .on([Expr::get_att(&LogicalId::fixed(CFN_ROLE), "Arn")])
+            .when("StringEquals", "iam:PassedToService", Expr::str("cloudformation.amazonaws.com")),
         Statement::allow("ReachCluster", &["eks:DescribeCluster"])
             .on([regional_arn("eks", &format!("cluster/{}", platform.cluster().name))]),
         Statement::allow("WriteTenantRecords", &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"])
@@ -248,13 +246,8 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, artifacts: &LogicalId, 
         )
         .on([regional_arn("dynamodb", &format!("table/{}", names.deploy_state_table))]),
         data_key_statement("DataKeyThroughDynamoDb", &DATA_KEY_ACTIONS, key.clone()),
-        Statement::allow("NotifyLifecycle", &["sns:Publish"]).on([Expr::reference(topic)]),
-    ];
-    let description = format!("Runs tenancy apply for one {p} tenant in CodeBuild");
-    t.resource(
-        &deploy_role,
-        service_role(platform, &names.deploy_role, description, "codebuild.amazonaws.com", "tenant-deploy", statements),
-    );
+        Statement::allow("NotifyLifecycle", &["sns:Publish"]).on([regional_arn("sns", &names.lifecycle_topic)]),
+    ]
 }
 
 /// A platform role assumed by an AWS service of this account, with one inline policy.
@@ -274,6 +267,7 @@ fn service_role(
             policy_name: policy_name.into(),
             policy_document: PolicyDocument::new(statements),
         }],
+        managed_policy_arns: vec![],
         permissions_boundary: None,
         max_session_duration: 3600,
         tags: platform_tags(platform),
@@ -315,6 +309,7 @@ pub fn add_external_dns_role(t: &mut TemplateBuilder, platform: &Platform) {
                 policy_name: "external-dns".into(),
                 policy_document: PolicyDocument::new(statements),
             }],
+            managed_policy_arns: vec![],
             permissions_boundary: None,
             max_session_duration: 3600,
             tags: platform_tags(platform),

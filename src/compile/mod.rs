@@ -7,17 +7,20 @@
 mod baseline;
 mod cluster_config;
 mod common;
+mod delivery;
 mod deploy_roles;
 mod edge;
 mod identity;
 mod k8s_baseline;
 mod k8s_tenant;
+mod pipeline;
 mod static_site;
 mod tenant;
 
 pub use baseline::{TABLE_ITEM_ACTIONS, baseline_stack};
 pub use cluster_config::{ClusterConfig, TIER_NODE_KEY, cluster_config};
 pub use common::GENERATED_HEADER;
+pub use delivery::delivery_stack;
 pub use edge::{CLOUDFRONT_REGION, edge_stack, separate_stack};
 pub use k8s_baseline::{
     API_CERTIFICATE_ARN, EXTERNAL_DNS_CHART_VERSION, HelmRelease, HelmReleases, INGRESS_NGINX_CHART_VERSION,
@@ -27,6 +30,7 @@ pub use k8s_tenant::{
     IDENTITY_CONFIG_MAP, INSTANCE_METADATA_CIDR, LABEL_NAME, LABEL_TENANT, SERVICE_UID, api_host, image,
     priority_class, stack_binding, tenant_bundle,
 };
+pub use pipeline::{MAX_ACTIONS_PER_STAGE, TENANT_SHARDS, baseline_waves, batches, stages as pipeline_stages};
 pub use tenant::{outputs as tenant_outputs, role_arn, tenant_stack};
 
 use crate::cfn::{Template, TemplateError};
@@ -70,6 +74,7 @@ pub enum CompileError {
 pub fn compile(platform: &Platform) -> Result<Artifacts, CompileError> {
     let mut out = Artifacts::default();
     template(&mut out, "baseline/baseline.cfn.yaml", baseline_stack(platform))?;
+    template(&mut out, "baseline/delivery.cfn.yaml", delivery_stack(platform))?;
     if separate_stack(platform) {
         template(&mut out, "baseline/edge.cfn.yaml", edge_stack(platform))?;
     }

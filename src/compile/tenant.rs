@@ -188,6 +188,7 @@ pub fn tenant_stack(platform: &Platform, tenant: &Tenant) -> Result<Template, Te
                 policy_name: "tenant-data".into(),
                 policy_document: PolicyDocument::new(data_statements),
             }],
+            managed_policy_arns: vec![],
             permissions_boundary: Some(boundary_arn(platform)),
             max_session_duration: 3600,
             tags: tags.clone(),

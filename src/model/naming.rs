@@ -84,6 +84,7 @@ pub const TENANT_SERVICE_ACCOUNT: &str = "tenant-services";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BaselineNames {
     pub stack: String,
+    pub delivery_stack: String,
     pub tenant_table: String,
     pub metadata_table: String,
     pub admin_user_pool: String,
@@ -100,6 +101,8 @@ pub struct BaselineNames {
     pub pipeline: String,
     pub deploy_role: String,
     pub cfn_execution_role: String,
+    /// The role CloudFormation assumes for the platform's own stacks.
+    pub cfn_baseline_role: String,
     pub artifacts_bucket: String,
     pub logs_bucket: String,
     /// Where apply journals step states and holds its lock when it runs on AWS.
@@ -118,6 +121,7 @@ impl BaselineNames {
         let p = platform.as_str();
         Self {
             stack: format!("{p}-baseline"),
+            delivery_stack: format!("{p}-delivery"),
             edge_stack: format!("{p}-edge"),
             tenant_table: format!("{p}-tenant"),
             metadata_table: format!("{p}-provider-metadata"),
@@ -136,6 +140,7 @@ impl BaselineNames {
             pipeline: format!("{p}-platform"),
             deploy_role: format!("{p}-deployer"),
             cfn_execution_role: format!("{p}-cfn-tenant"),
+            cfn_baseline_role: format!("{p}-cfn-baseline"),
             artifacts_bucket: format!("{p}-artifacts-{account}-{region}"),
             logs_bucket: format!("{p}-logs-{account}-{region}"),
             deploy_state_table: format!("{p}-deploy-state"),
@@ -168,6 +173,7 @@ impl BaselineNames {
         let mut names = vec![
             DerivedName::new(CloudFormationStack, self.stack.clone()),
             DerivedName::new(CloudFormationStack, self.edge_stack.clone()),
+            DerivedName::new(CloudFormationStack, self.delivery_stack.clone()),
             DerivedName::new(DynamoDbTable, self.tenant_table.clone()),
             DerivedName::new(DynamoDbTable, self.metadata_table.clone()),
             DerivedName::new(DynamoDbTable, self.deploy_state_table.clone()),
@@ -178,6 +184,13 @@ impl BaselineNames {
             DerivedName::new(IamRole, self.deploy_role.clone()),
             DerivedName::new(IamRole, self.cfn_execution_role.clone()),
             DerivedName::new(IamRole, self.external_dns_role.clone()),
+            DerivedName::new(IamRole, self.cfn_baseline_role.clone()),
+            DerivedName::new(IamRole, self.cluster_project.clone()),
+            DerivedName::new(IamRole, self.addons_project.clone()),
+            DerivedName::new(IamRole, self.images_project.clone()),
+            DerivedName::new(IamRole, self.apply_project.clone()),
+            DerivedName::new(IamRole, self.check_project.clone()),
+            DerivedName::new(IamRole, self.pipeline.clone()),
         ];
         for namespace in [
             "default",

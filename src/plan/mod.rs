@@ -10,7 +10,7 @@ mod steps;
 pub use graph::{DeployPlan, PlanError, PlannedStep};
 pub use render::{PLAN_FORMAT, to_dot, to_json, to_mermaid, to_table};
 pub use step::{Action, Binding, Step, StepId};
-pub use steps::{ADDONS, BASELINE, CLUSTER, EDGE, IMAGES, placeholders, platform_steps, tenant_step};
+pub use steps::{ADDONS, BASELINE, CLUSTER, DELIVERY, EDGE, IMAGES, placeholders, platform_steps, tenant_step};
 
 use std::collections::BTreeMap;
 

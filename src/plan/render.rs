@@ -90,7 +90,7 @@ pub fn to_table(plan: &DeployPlan) -> String {
     let steps = plan.steps();
     let width = steps.iter().map(|s| s.id.as_str().len()).max().unwrap_or(4).max(4);
     let mut out = String::new();
-    writeln!(out, "{:<4}  {:<width$}  {:<14}  {:>6}  {}", "WAVE", "STEP", "KIND", "EST.", "DEPENDS ON").unwrap();
+    writeln!(out, "{:<4}  {:<width$}  {:<14}  {:>6}  DEPENDS ON", "WAVE", "STEP", "KIND", "EST.").unwrap();
     for step in steps {
         let depends: Vec<&str> = step.depends_on.iter().map(StepId::as_str).collect();
         writeln!(

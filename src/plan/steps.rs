@@ -1,7 +1,7 @@
 //! The steps of a platform's deployment and their edges, in named passes:
 //!
-//! 1. `baseline`: the edge (us-east-1), the baseline stack, the cluster, the service images,
-//!    the cluster add-ons;
+//! 1. `baseline`: the edge (us-east-1), the baseline stack, the delivery stack, the cluster,
+//!    the service images, the cluster add-ons;
 //! 2. `tenants`: per tenant its stack, its bundle, its registration — depending only on
 //!    baseline steps and its own;
 //! 3. `placeholder bindings`: every `${stack:<stack>:<output>}` in an artifact becomes a
@@ -20,11 +20,12 @@ use crate::model::{Platform, Tenant};
 
 pub const EDGE: &str = "baseline/edge";
 pub const BASELINE: &str = "baseline/stack";
+pub const DELIVERY: &str = "baseline/delivery";
 pub const CLUSTER: &str = "baseline/cluster";
 pub const IMAGES: &str = "baseline/images";
 pub const ADDONS: &str = "baseline/addons";
 
-/// The buildspecs the baseline stack's projects run and that no plan step runs itself.
+/// The buildspecs the delivery stack's projects run and that no plan step runs itself.
 const PIPELINE_BUILDSPECS: [&str; 4] = [
     "buildspecs/apply.yml",
     "buildspecs/synth-check.yml",
@@ -82,8 +83,6 @@ fn baseline_steps(platform: &Platform, steps: &mut Vec<Step>) {
             });
         }
     }
-    let mut baseline_artifacts = strings(&["baseline/baseline.cfn.yaml"]);
-    baseline_artifacts.extend(strings(&PIPELINE_BUILDSPECS));
     steps.push(Step {
         id: id(BASELINE),
         action: Action::Cloudformation {
@@ -91,10 +90,24 @@ fn baseline_steps(platform: &Platform, steps: &mut Vec<Step>) {
             region: region.clone(),
             template: "baseline/baseline.cfn.yaml".into(),
         },
-        artifacts: baseline_artifacts,
+        artifacts: strings(&["baseline/baseline.cfn.yaml"]),
         depends_on: baseline_deps,
         bindings: baseline_bindings,
         estimate_seconds: 900,
+    });
+    let mut delivery_artifacts = strings(&["baseline/delivery.cfn.yaml"]);
+    delivery_artifacts.extend(strings(&PIPELINE_BUILDSPECS));
+    steps.push(Step {
+        id: id(DELIVERY),
+        action: Action::Cloudformation {
+            stack: names.delivery_stack.clone(),
+            region: region.clone(),
+            template: "baseline/delivery.cfn.yaml".into(),
+        },
+        artifacts: delivery_artifacts,
+        depends_on: vec![id(BASELINE)],
+        bindings: vec![],
+        estimate_seconds: 300,
     });
     let build =
         |step: &str, project: &str, buildspec: &str, artifacts: &[&str], depends: &[&str], estimate: u32| Step {
@@ -105,13 +118,13 @@ fn baseline_steps(platform: &Platform, steps: &mut Vec<Step>) {
             bindings: vec![],
             estimate_seconds: estimate,
         };
-    // Every CodeBuild project lives in the baseline stack.
+    // Every CodeBuild project lives in the delivery stack.
     steps.push(build(
         CLUSTER,
         &names.cluster_project,
         "buildspecs/cluster.yml",
         &["baseline/eksctl-cluster.yaml", "buildspecs/cluster.yml"],
-        &[BASELINE],
+        &[DELIVERY],
         1500,
     ));
     steps.push(build(
@@ -119,7 +132,7 @@ fn baseline_steps(platform: &Platform, steps: &mut Vec<Step>) {
         &names.images_project,
         "buildspecs/service-images.yml",
         &["buildspecs/service-images.yml"],
-        &[BASELINE],
+        &[BASELINE, DELIVERY],
         900,
     ));
     let mut addons = build(
@@ -133,7 +146,7 @@ fn baseline_steps(platform: &Platform, steps: &mut Vec<Step>) {
             "baseline/k8s.yaml",
             "buildspecs/addons.yml",
         ],
-        &[BASELINE, CLUSTER],
+        &[BASELINE, CLUSTER, DELIVERY],
         600,
     );
     addons.bindings.push(Binding {
@@ -156,7 +169,8 @@ fn tenant_steps(platform: &Platform, tenant: &Tenant, steps: &mut Vec<Step>) {
             template: format!("tenants/{}/stack.cfn.yaml", tenant.id),
         },
         artifacts: vec![format!("tenants/{}/stack.cfn.yaml", tenant.id)],
-        depends_on: vec![id(BASELINE)],
+        // The baseline exports what the stack imports; delivery holds the role it runs as.
+        depends_on: vec![id(BASELINE), id(DELIVERY)],
         bindings: vec![],
         estimate_seconds: 240,
     });

@@ -44,6 +44,8 @@ pub struct ProjectEnvironment {
     pub compute_type: &'static str,
     pub image: &'static str,
     pub image_pull_credentials_type: &'static str,
+    /// Docker-in-Docker, for the project that builds images; off everywhere else.
+    pub privileged_mode: bool,
     pub environment_variables: Vec<EnvironmentVariable>,
 }
 

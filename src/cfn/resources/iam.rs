@@ -12,6 +12,8 @@ pub struct Role {
     pub description: String,
     pub assume_role_policy_document: PolicyDocument,
     pub policies: Vec<InlinePolicy>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub managed_policy_arns: Vec<Expr>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub permissions_boundary: Option<Expr>,
     pub max_session_duration: u32,

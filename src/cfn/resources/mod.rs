@@ -4,6 +4,7 @@
 mod acm;
 mod cloudfront;
 mod codebuild;
+mod codepipeline;
 mod cognito;
 mod dynamodb;
 mod ecr;
@@ -18,6 +19,7 @@ mod wafv2;
 pub use acm::*;
 pub use cloudfront::*;
 pub use codebuild::*;
+pub use codepipeline::*;
 pub use cognito::*;
 pub use dynamodb::*;
 pub use ecr::*;
@@ -91,6 +93,7 @@ resource_types! {
     OriginAccessControl = "AWS::CloudFront::OriginAccessControl" ["Id"];
     Distribution = "AWS::CloudFront::Distribution" ["DomainName", "Id"];
     Project = "AWS::CodeBuild::Project" ["Arn"];
+    Pipeline = "AWS::CodePipeline::Pipeline" ["Version"];
     UserPool = "AWS::Cognito::UserPool" ["Arn", "ProviderName", "ProviderURL", "UserPoolId"];
     UserPoolClient = "AWS::Cognito::UserPoolClient" ["ClientId", "ClientSecret", "Name"];
     UserPoolDomain = "AWS::Cognito::UserPoolDomain" ["CloudFrontDistribution"];

@@ -1,0 +1,523 @@
+//! The CodeBuild projects that run the buildspecs, their roles, and the CodePipeline that runs
+//! the plan on AWS: check, then the baseline steps wave by wave, then the tenants in a fixed
+//! number of shards. Shards keep the pipeline independent of the tenant count (adding a tenant
+//! changes no baseline byte) and far below CodePipeline's 50 actions per stage; any stage is
+//! batched into stages of at most 50 actions all the same.
+
+use std::collections::BTreeMap;
+
+use crate::cfn::resources::{
+    ActionTypeId, ArtifactName, ArtifactStore, CloudWatchLogs, EncryptionKey, EnvironmentVariable, InlinePolicy,
+    LogGroup, LogsConfig, Pipeline, PipelineAction, Project, ProjectArtifacts, ProjectEnvironment, ProjectSource, Role,
+    Stage,
+};
+use crate::cfn::{Expr, LogicalId, PolicyDocument, Statement, TemplateBuilder};
+use crate::model::{BaselineNames, Platform};
+
+use super::baseline::{CODEBUILD_IMAGE, SOURCE_KEY};
+use super::common::{BucketRef, global_arn, platform_tags, regional_arn};
+use super::edge::{CLOUDFRONT_REGION, separate_stack};
+
+/// CodePipeline's limit of actions in one stage.
+pub const MAX_ACTIONS_PER_STAGE: usize = 50;
+/// The tenant steps run in this many parallel shards (`shard:<i>/<n>`).
+pub const TENANT_SHARDS: usize = 8;
+/// Where CodePipeline keeps the artifacts it passes between stages: under the first 20
+/// characters of the pipeline's name, in the artifact store bucket.
+pub fn pipeline_prefix(pipeline: &str) -> &str {
+    &pipeline[..pipeline.len().min(20)]
+}
+
+/// The baseline steps, wave by wave, as the plan orders them (`plan` tests that it agrees).
+pub fn baseline_waves(platform: &Platform) -> Vec<Vec<&'static str>> {
+    let mut waves = Vec::new();
+    if separate_stack(platform) {
+        waves.push(vec!["baseline/edge"]);
+    }
+    waves.push(vec!["baseline/stack"]);
+    waves.push(vec!["baseline/delivery"]);
+    waves.push(vec!["baseline/cluster", "baseline/images"]);
+    waves.push(vec!["baseline/addons"]);
+    waves
+}
+
+/// Splits `items` into stages of at most [`MAX_ACTIONS_PER_STAGE`], keeping their order.
+pub fn batches<T: Clone>(items: &[T]) -> Vec<Vec<T>> {
+    items.chunks(MAX_ACTIONS_PER_STAGE).map(<[T]>::to_vec).collect()
+}
+
+/// A project and the role it runs as.
+struct ProjectSpec {
+    logical: &'static str,
+    name: String,
+    buildspec: &'static str,
+    description: String,
+    privileged: bool,
+    statements: Vec<Statement>,
+    managed_policies: Vec<Expr>,
+    variables: Vec<(&'static str, Expr)>,
+}
+
+pub fn add(t: &mut TemplateBuilder, platform: &Platform, artifacts: &BucketRef, key: &Expr) {
+    let names = platform.baseline_names();
+    let p = platform.name();
+    let projects = |name: &str| regional_arn("codebuild", &format!("project/{name}"));
+    let source = artifacts.objects(SOURCE_KEY);
+    let cluster_arn = regional_arn("eks", &format!("cluster/{}", platform.cluster().name));
+    let stacks = |pattern: &str, region: Option<&str>| match region {
+        Some(region) => {
+            Expr::sub(format!("arn:${{AWS::Partition}}:cloudformation:{region}:${{AWS::AccountId}}:stack/{pattern}/*"))
+        }
+        None => regional_arn("cloudformation", &format!("stack/{pattern}/*")),
+    };
+    let change_sets = [
+        "cloudformation:CreateChangeSet",
+        "cloudformation:DeleteChangeSet",
+        "cloudformation:DescribeChangeSet",
+        "cloudformation:DescribeStackEvents",
+        "cloudformation:DescribeStacks",
+        "cloudformation:ExecuteChangeSet",
+        "cloudformation:GetTemplate",
+        "cloudformation:TagResource",
+    ];
+    let power_user = Expr::sub("arn:${AWS::Partition}:iam::aws:policy/PowerUserAccess");
+
+    // The role CloudFormation assumes for the platform's own stacks (baseline, edge). They
+    // create every kind of resource the platform has, so it holds PowerUserAccess, and IAM
+    // rights only over the platform's own roles and policies.
+    let baseline_cfn = LogicalId::fixed("BaselineStackRole");
+    t.resource(
+        &baseline_cfn,
+        Role {
+            role_name: Expr::str(&names.cfn_baseline_role),
+            description: format!("Assumed by CloudFormation for {p}'s baseline and edge stacks"),
+            assume_role_policy_document: super::deploy_roles::trust("cloudformation.amazonaws.com", platform),
+            policies: vec![InlinePolicy {
+                policy_name: "platform-iam".into(),
+                policy_document: PolicyDocument::new(vec![
+                    Statement::allow(
+                        "PlatformRoles",
+                        &[
+                            "iam:AttachRolePolicy",
+                            "iam:CreateRole",
+                            "iam:DeleteRole",
+                            "iam:DeleteRolePolicy",
+                            "iam:DetachRolePolicy",
+                            "iam:GetRole",
+                            "iam:GetRolePolicy",
+                            "iam:PassRole",
+                            "iam:PutRolePolicy",
+                            "iam:TagRole",
+                            "iam:UntagRole",
+                            "iam:UpdateAssumeRolePolicy",
+                            "iam:UpdateRole",
+                        ],
+                    )
+                    .on([global_arn("iam", &format!("role/{p}-*"))]),
+                    Statement::allow(
+                        "PlatformPolicies",
+                        &[
+                            "iam:CreatePolicy",
+                            "iam:CreatePolicyVersion",
+                            "iam:DeletePolicy",
+                            "iam:DeletePolicyVersion",
+                            "iam:GetPolicy",
+                            "iam:GetPolicyVersion",
+                            "iam:ListPolicyVersions",
+                            "iam:TagPolicy",
+                        ],
+                    )
+                    .on([global_arn("iam", &format!("policy/{p}-*"))]),
+                ]),
+            }],
+            managed_policy_arns: vec![power_user.clone()],
+            permissions_boundary: None,
+            max_session_duration: 3600,
+            tags: platform_tags(platform),
+        },
+    );
+
+    let read_source = || Statement::allow("ReadSource", &["s3:GetObject", "s3:GetObjectVersion"]).on([source.clone()]);
+    let specs = vec![
+        ProjectSpec {
+            logical: "Deployer",
+            name: names.deploy_project.clone(),
+            buildspec: super::baseline::DEPLOY_BUILDSPEC,
+            description: format!("Deploys one {p} tenant (tenancy apply --select tenant:$TENANT_ID)"),
+            privileged: false,
+            statements: super::deploy_roles::deployer_statements(platform, artifacts, key),
+            managed_policies: vec![],
+            variables: vec![("TENANT_ID", Expr::str(""))],
+        },
+        ProjectSpec {
+            logical: "Check",
+            name: names.check_project.clone(),
+            buildspec: "generated/buildspecs/synth-check.yml",
+            description: format!("Fails when {p}'s generated/ is stale"),
+            privileged: false,
+            statements: vec![read_source()],
+            managed_policies: vec![],
+            variables: vec![],
+        },
+        ProjectSpec {
+            logical: "Cluster",
+            name: names.cluster_project.clone(),
+            buildspec: "generated/buildspecs/cluster.yml",
+            description: format!("Creates or upgrades {p}'s cluster with eksctl"),
+            privileged: false,
+            // eksctl builds the VPC, the cluster, node groups and the OIDC provider through its
+            // own CloudFormation stacks: PowerUserAccess, and IAM over eksctl's roles only.
+            statements: vec![
+                read_source(),
+                Statement::allow(
+                    "EksctlRoles",
+                    &[
+                        "iam:AddRoleToInstanceProfile",
+                        "iam:AttachRolePolicy",
+                        "iam:CreateInstanceProfile",
+                        "iam:CreateRole",
+                        "iam:DeleteInstanceProfile",
+                        "iam:DeleteRole",
+                        "iam:DeleteRolePolicy",
+                        "iam:DetachRolePolicy",
+                        "iam:GetInstanceProfile",
+                        "iam:GetRole",
+                        "iam:GetRolePolicy",
+                        "iam:PassRole",
+                        "iam:PutRolePolicy",
+                        "iam:RemoveRoleFromInstanceProfile",
+                        "iam:TagRole",
+                    ],
+                )
+                .on([
+                    global_arn("iam", &format!("role/eksctl-{}-*", platform.cluster().name)),
+                    global_arn("iam", &format!("instance-profile/eksctl-{}-*", platform.cluster().name)),
+                ]),
+                Statement::allow(
+                    "ClusterOidcProvider",
+                    &[
+                        "iam:CreateOpenIDConnectProvider",
+                        "iam:GetOpenIDConnectProvider",
+                        "iam:TagOpenIDConnectProvider",
+                    ],
+                )
+                .on([global_arn("iam", "oidc-provider/oidc.eks.*")]),
+            ],
+            managed_policies: vec![power_user],
+            variables: vec![],
+        },
+        ProjectSpec {
+            logical: "Images",
+            name: names.images_project.clone(),
+            buildspec: "generated/buildspecs/service-images.yml",
+            description: format!("Builds and pushes {p}'s service images"),
+            privileged: true,
+            statements: vec![
+                read_source(),
+                Statement::allow("RegistryLogin", &["ecr:GetAuthorizationToken"]).on([Expr::str("*")]),
+                Statement::allow(
+                    "PushImages",
+                    &[
+                        "ecr:BatchCheckLayerAvailability",
+                        "ecr:CompleteLayerUpload",
+                        "ecr:DescribeImageScanFindings",
+                        "ecr:DescribeImages",
+                        "ecr:InitiateLayerUpload",
+                        "ecr:PutImage",
+                        "ecr:UploadLayerPart",
+                    ],
+                )
+                .on(platform
+                    .services()
+                    .iter()
+                    .map(|s| regional_arn("ecr", &format!("repository/{}", BaselineNames::repository(p, &s.name))))),
+                Statement::allow("EncryptImages", &["kms:Decrypt", "kms:GenerateDataKey"]).on([key.clone()]),
+            ],
+            managed_policies: vec![],
+            variables: vec![],
+        },
+        ProjectSpec {
+            logical: "Addons",
+            name: names.addons_project.clone(),
+            buildspec: "generated/buildspecs/addons.yml",
+            description: format!("Installs {p}'s cluster add-ons at pinned chart versions"),
+            privileged: false,
+            statements: vec![
+                read_source(),
+                Statement::allow("ReachCluster", &["eks:DescribeCluster"]).on([cluster_arn.clone()]),
+            ],
+            managed_policies: vec![],
+            variables: vec![("API_CERTIFICATE_ARN", Expr::str(""))],
+        },
+        ProjectSpec {
+            logical: "Apply",
+            name: names.apply_project.clone(),
+            buildspec: "generated/buildspecs/apply.yml",
+            description: format!("Runs one selection of {p}'s deploy plan (tenancy apply --select $SELECTION)"),
+            privileged: false,
+            statements: {
+                let mut statements = super::deploy_roles::deployer_statements(platform, artifacts, key);
+                statements.push(Statement::allow("DrivePlatformStacks", &change_sets).on([
+                    stacks(&names.stack, None),
+                    stacks(&names.delivery_stack, None),
+                    stacks(&names.edge_stack, Some(CLOUDFRONT_REGION)),
+                ]));
+                statements.push(
+                    Statement::allow("PassBaselineStackRole", &["iam:PassRole"])
+                        .on([Expr::get_att(&baseline_cfn, "Arn")])
+                        .when("StringEquals", "iam:PassedToService", Expr::str("cloudformation.amazonaws.com")),
+                );
+                statements.push(
+                    Statement::allow("RunPlanBuilds", &["codebuild:BatchGetBuilds", "codebuild:StartBuild"]).on([
+                        projects(&names.addons_project),
+                        projects(&names.cluster_project),
+                        projects(&names.images_project),
+                    ]),
+                );
+                statements
+            },
+            managed_policies: vec![],
+            variables: vec![("SELECTION", Expr::str(""))],
+        },
+    ];
+    for spec in &specs {
+        add_project(t, platform, artifacts, key, spec);
+    }
+    add_pipeline(t, platform, artifacts, key);
+}
+
+/// A project, its log group, and its role (least privilege: the spec's statements, its logs).
+fn add_project(t: &mut TemplateBuilder, platform: &Platform, artifacts: &BucketRef, key: &Expr, spec: &ProjectSpec) {
+    let id = |suffix: &str| LogicalId::new(format!("{}{suffix}", spec.logical)).expect("alphanumeric");
+    let log_group_name = format!("/aws/codebuild/{}", spec.name);
+    t.resource(
+        &id("Logs"),
+        LogGroup {
+            log_group_name: Expr::str(&log_group_name),
+            retention_in_days: 365,
+            kms_key_id: key.clone(),
+            tags: platform_tags(platform),
+        },
+    );
+    let mut statements = vec![
+        Statement::allow("WriteBuildLogs", &["logs:CreateLogStream", "logs:PutLogEvents"])
+            .on([regional_arn("logs", &format!("log-group:{log_group_name}:*"))]),
+    ];
+    statements.extend(spec.statements.iter().cloned());
+    let role = id("Role");
+    t.resource(
+        &role,
+        Role {
+            role_name: Expr::str(&spec.name),
+            description: spec.description.clone(),
+            assume_role_policy_document: super::deploy_roles::trust("codebuild.amazonaws.com", platform),
+            policies: vec![InlinePolicy {
+                policy_name: "project".into(),
+                policy_document: PolicyDocument::new(statements),
+            }],
+            managed_policy_arns: spec.managed_policies.clone(),
+            permissions_boundary: None,
+            max_session_duration: 3600,
+            tags: platform_tags(platform),
+        },
+    );
+    add_codebuild_project(
+        t,
+        platform,
+        &id("Project"),
+        ProjectParts {
+            name: &spec.name,
+            description: &spec.description,
+            role: Expr::get_att(&role, "Arn"),
+            artifacts,
+            buildspec: spec.buildspec,
+            log_group: &log_group_name,
+            key,
+            privileged: spec.privileged,
+            variables: &spec.variables,
+        },
+    );
+}
+
+/// What a CodeBuild project is made of.
+pub struct ProjectParts<'a> {
+    pub name: &'a str,
+    pub description: &'a str,
+    pub role: Expr,
+    pub artifacts: &'a BucketRef,
+    pub buildspec: &'a str,
+    pub log_group: &'a str,
+    pub key: &'a Expr,
+    pub privileged: bool,
+    pub variables: &'a [(&'static str, Expr)],
+}
+
+/// A project reading this repository's source bundle from the artifacts bucket.
+pub fn add_codebuild_project(t: &mut TemplateBuilder, platform: &Platform, id: &LogicalId, parts: ProjectParts) {
+    let mut variables = vec![
+        EnvironmentVariable {
+            name: "TENANCY_PLATFORM".into(),
+            value: Expr::str(platform.name().as_str()),
+            variable_type: "PLAINTEXT",
+        },
+        EnvironmentVariable {
+            name: "TENANCY_CLUSTER".into(),
+            value: Expr::str(platform.cluster().name.as_str()),
+            variable_type: "PLAINTEXT",
+        },
+    ];
+    variables.extend(parts.variables.iter().map(|(name, value)| EnvironmentVariable {
+        name: (*name).to_owned(),
+        value: value.clone(),
+        variable_type: "PLAINTEXT",
+    }));
+    t.resource(
+        id,
+        Project {
+            name: Expr::str(parts.name),
+            description: parts.description.to_owned(),
+            service_role: parts.role,
+            source: ProjectSource {
+                source_type: "S3",
+                location: Expr::str(format!("{}/{SOURCE_KEY}", parts.artifacts.name)),
+                build_spec: parts.buildspec.to_owned(),
+            },
+            artifacts: ProjectArtifacts { artifacts_type: "NO_ARTIFACTS" },
+            environment: ProjectEnvironment {
+                environment_type: "LINUX_CONTAINER",
+                compute_type: "BUILD_GENERAL1_MEDIUM",
+                image: CODEBUILD_IMAGE,
+                image_pull_credentials_type: "CODEBUILD",
+                privileged_mode: parts.privileged,
+                environment_variables: variables,
+            },
+            timeout_in_minutes: 120,
+            encryption_key: parts.key.clone(),
+            logs_config: LogsConfig {
+                cloud_watch_logs: CloudWatchLogs { status: "ENABLED", group_name: Expr::str(parts.log_group) },
+            },
+            tags: platform_tags(platform),
+        },
+    );
+}
+
+/// The pipeline's stages: check, the baseline waves, then the tenant shards, each batched.
+pub fn stages(platform: &Platform) -> Vec<(String, Vec<String>)> {
+    let mut stages = vec![("Check".to_owned(), vec!["check".to_owned()])];
+    for (i, wave) in baseline_waves(platform).into_iter().enumerate() {
+        let selections: Vec<String> = wave.iter().map(|step| format!("step:{step}")).collect();
+        for (j, batch) in batches(&selections).into_iter().enumerate() {
+            stages.push((
+                format!("Baseline{}{}", i + 1, if j == 0 { String::new() } else { format!("Part{}", j + 1) }),
+                batch,
+            ));
+        }
+    }
+    let shards: Vec<String> = (1..=TENANT_SHARDS).map(|i| format!("shard:{i}/{TENANT_SHARDS}")).collect();
+    for (j, batch) in batches(&shards).into_iter().enumerate() {
+        stages.push((format!("Tenants{}", if j == 0 { String::new() } else { format!("Part{}", j + 1) }), batch));
+    }
+    stages
+}
+
+fn add_pipeline(t: &mut TemplateBuilder, platform: &Platform, artifacts: &BucketRef, key: &Expr) {
+    let names = platform.baseline_names();
+    let p = platform.name();
+    let action_name = |selection: &str| selection.replace([':', '/'], "-");
+    let codebuild = |project: &str, variables: Option<String>| {
+        let mut configuration = BTreeMap::from([("ProjectName".to_owned(), Expr::str(project))]);
+        if let Some(variables) = variables {
+            configuration.insert("EnvironmentVariables".into(), Expr::str(variables));
+        }
+        configuration
+    };
+    let mut pipeline_stages = vec![Stage {
+        name: "Source".into(),
+        actions: vec![PipelineAction {
+            name: "Source".into(),
+            action_type_id: ActionTypeId { category: "Source", owner: "AWS", provider: "S3", version: "1" },
+            configuration: BTreeMap::from([
+                ("PollForSourceChanges".to_owned(), Expr::str("false")),
+                ("S3Bucket".to_owned(), artifacts.name()),
+                ("S3ObjectKey".to_owned(), Expr::str(SOURCE_KEY)),
+            ]),
+            input_artifacts: vec![],
+            output_artifacts: vec![ArtifactName { name: "Source".into() }],
+            run_order: 1,
+        }],
+    }];
+    for (stage, selections) in stages(platform) {
+        let actions = selections
+            .iter()
+            .map(|selection| {
+                let configuration = if selection == "check" {
+                    codebuild(&names.check_project, None)
+                } else {
+                    let variables = serde_json::json!([{"name": "SELECTION", "value": selection, "type": "PLAINTEXT"}]);
+                    codebuild(&names.apply_project, Some(variables.to_string()))
+                };
+                PipelineAction {
+                    name: action_name(selection),
+                    action_type_id: ActionTypeId {
+                        category: "Build",
+                        owner: "AWS",
+                        provider: "CodeBuild",
+                        version: "1",
+                    },
+                    configuration,
+                    input_artifacts: vec![ArtifactName { name: "Source".into() }],
+                    output_artifacts: vec![],
+                    run_order: 1,
+                }
+            })
+            .collect();
+        pipeline_stages.push(Stage { name: stage, actions });
+    }
+
+    let role = LogicalId::fixed("PipelineRole");
+    let project_arns: Vec<Expr> = [&names.apply_project, &names.check_project]
+        .into_iter()
+        .map(|name| regional_arn("codebuild", &format!("project/{name}")))
+        .collect();
+    t.resource(
+        &role,
+        Role {
+            role_name: Expr::str(&names.pipeline),
+            description: format!("Runs {p}'s platform pipeline"),
+            assume_role_policy_document: super::deploy_roles::trust("codepipeline.amazonaws.com", platform),
+            policies: vec![InlinePolicy {
+                policy_name: "pipeline".into(),
+                policy_document: PolicyDocument::new(vec![
+                    Statement::allow("ReadSource", &["s3:GetBucketVersioning", "s3:GetObject", "s3:GetObjectVersion"])
+                        .on([artifacts.arn(), artifacts.objects(SOURCE_KEY)]),
+                    Statement::allow("StageArtifacts", &["s3:GetObject", "s3:PutObject"])
+                        .on([artifacts.objects(&format!("{}/*", pipeline_prefix(&names.pipeline)))]),
+                    Statement::allow("EncryptArtifacts", &["kms:Decrypt", "kms:GenerateDataKey"]).on([key.clone()]),
+                    Statement::allow("RunBuilds", &["codebuild:BatchGetBuilds", "codebuild:StartBuild"])
+                        .on(project_arns),
+                ]),
+            }],
+            managed_policy_arns: vec![],
+            permissions_boundary: None,
+            max_session_duration: 3600,
+            tags: platform_tags(platform),
+        },
+    );
+    t.resource(
+        &LogicalId::fixed("PlatformPipeline"),
+        Pipeline {
+            name: Expr::str(&names.pipeline),
+            role_arn: Expr::get_att(&role, "Arn"),
+            pipeline_type: "V2",
+            execution_mode: "QUEUED",
+            restart_execution_on_update: false,
+            artifact_store: ArtifactStore {
+                store_type: "S3",
+                location: artifacts.name(),
+                encryption_key: EncryptionKey { id: key.clone(), key_type: "KMS" },
+            },
+            stages: pipeline_stages,
+            tags: platform_tags(platform),
+        },
+    );
+}

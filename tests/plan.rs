@@ -1,0 +1,338 @@
+//! The deploy plan: the reference platform's edges and waves, properties of the graph engine on
+//! random graphs, the pipeline that runs it, and the buildspecs it starts.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use common::*;
+use proptest::prelude::*;
+use tenancy::compile::{MAX_ACTIONS_PER_STAGE, TENANT_SHARDS, baseline_waves, batches, pipeline_stages};
+use tenancy::model::{DisplayName, EmailAddress, Tenant, TenantId, TierName};
+use tenancy::plan::{Action, DeployPlan, Step, StepId, attach};
+
+fn reference_plan() -> DeployPlan {
+    let platform = reference();
+    let mut artifacts = tenancy::compile::compile(&platform).unwrap();
+    attach(&platform, &mut artifacts).unwrap()
+}
+
+fn id(s: &str) -> StepId {
+    StepId::new(s)
+}
+
+#[test]
+fn reference_edges_come_in_the_required_order() {
+    let plan = reference_plan();
+    let before = |a: &str, b: &str| assert!(plan.depends(&id(b), &id(a)), "{a} must come before {b}");
+    // Cluster before add-ons before any tenant bundle.
+    before("baseline/cluster", "baseline/addons");
+    // Certificate (us-east-1) before static sites (baseline) before tenant alias records.
+    before("baseline/edge", "baseline/stack");
+    // Tables and registries (baseline) before images before tenant bundles.
+    before("baseline/stack", "baseline/images");
+    for tenant in reference().tenants() {
+        let t = |part: &str| format!("tenant/{}/{part}", tenant.id);
+        before("baseline/addons", &t("k8s"));
+        before("baseline/images", &t("k8s"));
+        before("baseline/stack", &t("stack"));
+        before(&t("stack"), &t("k8s"));
+        before(&t("k8s"), &t("register"));
+    }
+    let waves: Vec<Vec<&str>> = plan.waves().iter().map(|w| w.iter().map(StepId::as_str).collect()).collect();
+    assert_eq!(waves[0], ["baseline/edge"]);
+    assert_eq!(waves[1], ["baseline/stack"]);
+    assert_eq!(waves[2], ["baseline/delivery"]);
+    assert!(waves[3].contains(&"baseline/cluster") && waves[3].contains(&"tenant/acme/stack"));
+    assert_eq!(waves[4], ["baseline/addons"]);
+    assert!(waves[5].iter().all(|s| s.ends_with("/k8s")));
+    assert!(waves[6].iter().all(|s| s.ends_with("/register")));
+    let critical: Vec<&str> = plan.critical_path().iter().map(StepId::as_str).collect();
+    assert_eq!(
+        &critical[..5],
+        ["baseline/edge", "baseline/stack", "baseline/delivery", "baseline/cluster", "baseline/addons"]
+    );
+}
+
+#[test]
+fn tenant_steps_depend_only_on_the_baseline_and_their_own() {
+    let plan = reference_plan();
+    for step in plan.steps() {
+        let Some(tenant) = step.id.tenant() else { continue };
+        for dep in &step.depends_on {
+            assert!(
+                dep.tenant().is_none() || dep.tenant() == Some(tenant),
+                "{} depends on another tenant's {}",
+                step.id,
+                dep
+            );
+        }
+        for binding in &step.bindings {
+            assert!(binding.from.tenant().is_none() || binding.from.tenant() == Some(tenant), "{binding:?}");
+        }
+    }
+}
+
+#[test]
+fn bindings_carry_deploy_time_values_to_later_steps() {
+    let plan = reference_plan();
+    let register = plan.step(&id("tenant/acme/register")).unwrap();
+    let inputs: Vec<(&str, &str, &str)> =
+        register.bindings.iter().map(|b| (b.input.as_str(), b.from.as_str(), b.output.as_str())).collect();
+    assert!(inputs.contains(&("record:userPoolId", "tenant/acme/stack", "UserPoolId")), "{inputs:?}");
+    assert!(inputs.contains(&("record:clientId", "tenant/acme/stack", "UserPoolClientId")), "{inputs:?}");
+    let bundle = plan.step(&id("tenant/acme/k8s")).unwrap();
+    assert!(
+        bundle.bindings.iter().any(|b| b.input == "${stack:saas-tenant-acme:IssuerUrl}" && b.output == "IssuerUrl")
+    );
+    let baseline = plan.step(&id("baseline/stack")).unwrap();
+    assert!(
+        baseline.bindings.iter().any(|b| b.input == "parameter:CertificateArn" && b.from.as_str() == "baseline/edge")
+    );
+    let addons = plan.step(&id("baseline/addons")).unwrap();
+    assert!(addons.bindings.iter().any(|b| b.input == "env:API_CERTIFICATE_ARN"));
+}
+
+#[test]
+fn every_artifact_is_applied_by_exactly_one_step_and_hashes_follow_content() {
+    let platform = reference();
+    let mut artifacts = tenancy::compile::compile(&platform).unwrap();
+    let plan = attach(&platform, &mut artifacts).unwrap();
+    let mut owned: BTreeMap<&str, &str> = BTreeMap::new();
+    for step in plan.steps() {
+        for path in &step.artifacts {
+            assert!(owned.insert(path, step.id.as_str()).is_none(), "{path} owned twice");
+        }
+        assert_eq!(step.hash.len(), 64);
+    }
+    for artifact in &artifacts.files {
+        let plan_file = ["plan.json", "plan.mmd"].contains(&artifact.path.as_str());
+        assert_eq!(owned.contains_key(artifact.path.as_str()), !plan_file, "{}", artifact.path);
+    }
+
+    // Changing one tenant's tier changes the hashes of that tenant's artifact steps only.
+    let mut doc: serde_yaml::Value = serde_yaml::from_str(&reference_text()).unwrap();
+    doc["tenants"][0]["tier"] = "premium".into();
+    let changed = load("changed.yaml", &serde_yaml::to_string(&doc).unwrap());
+    let mut changed_artifacts = tenancy::compile::compile(&changed).unwrap();
+    let changed_plan = attach(&changed, &mut changed_artifacts).unwrap();
+    let differing: BTreeSet<&str> = plan
+        .steps()
+        .into_iter()
+        .filter(|s| changed_plan.step(&s.id).unwrap().hash != s.hash)
+        .map(|s| s.id.as_str())
+        .collect();
+    assert_eq!(differing, BTreeSet::from(["tenant/acme/k8s", "tenant/acme/stack"]));
+}
+
+#[test]
+fn adding_a_tenant_adds_only_its_own_steps() {
+    let platform = reference();
+    let before = reference_plan();
+    let bigger = platform
+        .to_builder()
+        .tenant(Tenant::new(
+            TenantId::parse("zeta").unwrap(),
+            DisplayName::parse("Zeta").unwrap(),
+            TierName::parse("basic").unwrap(),
+            EmailAddress::parse("root@zeta.example").unwrap(),
+        ))
+        .build()
+        .unwrap();
+    let mut artifacts = tenancy::compile::compile(&bigger).unwrap();
+    let after = attach(&bigger, &mut artifacts).unwrap();
+    let ids = |plan: &DeployPlan| plan.steps().into_iter().map(|s| s.id.clone()).collect::<BTreeSet<_>>();
+    let added: Vec<String> = ids(&after).difference(&ids(&before)).map(ToString::to_string).collect();
+    assert_eq!(added, ["tenant/zeta/k8s", "tenant/zeta/register", "tenant/zeta/stack"]);
+    for step in before.steps() {
+        let same = after.step(&step.id).unwrap();
+        assert_eq!(same, step, "{} changed", step.id);
+    }
+    for (from, to) in after.edges() {
+        if let (Some(a), Some(b)) = (from.tenant(), to.tenant()) {
+            assert_eq!(a, b, "edge between tenants: {from} -> {to}");
+        }
+    }
+}
+
+#[test]
+fn the_pipeline_runs_check_then_the_plan_in_order_within_stage_limits() {
+    let platform = reference();
+    let plan = reference_plan();
+    let stages = pipeline_stages(&platform);
+    assert_eq!(stages[0].1, ["check"]);
+    // Baseline stages follow the plan's waves: a step's dependencies run in earlier stages.
+    let stage_of: BTreeMap<String, usize> = stages
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (_, actions))| {
+            actions.iter().filter_map(move |a| a.strip_prefix("step:").map(|s| (s.to_owned(), i)))
+        })
+        .collect();
+    for (step, stage) in &stage_of {
+        for dep in &plan.step(&id(step)).unwrap().depends_on {
+            assert!(stage_of[dep.as_str()] < *stage, "{dep} does not run before {step}");
+        }
+    }
+    let baseline_steps: BTreeSet<&str> =
+        plan.steps().into_iter().map(|s| s.id.as_str()).filter(|s| s.starts_with("baseline/")).collect();
+    let in_pipeline: BTreeSet<&str> = baseline_waves(&platform).into_iter().flatten().collect();
+    assert_eq!(in_pipeline, baseline_steps);
+    let shards: Vec<&String> = stages.last().unwrap().1.iter().collect();
+    assert_eq!(shards.len(), TENANT_SHARDS);
+    for (_, actions) in &stages {
+        assert!(actions.len() <= MAX_ACTIONS_PER_STAGE);
+    }
+    // The generated template holds the same stages.
+    let delivery = template_json(&files(&platform)["baseline/delivery.cfn.yaml"]);
+    let template_stages = delivery["Resources"]["PlatformPipeline"]["Properties"]["Stages"].as_array().unwrap();
+    assert_eq!(template_stages.len(), stages.len() + 1, "source stage plus one per planned stage");
+}
+
+#[test]
+fn every_template_value_reaching_a_command_is_quoted() {
+    for (name, text) in tenancy::buildspec::TEMPLATES.iter().chain(PARTIALS.iter()) {
+        let mut rest = *text;
+        while let Some(start) = rest.find("{{") {
+            let end = rest[start..].find("}}").expect("closed mustache") + start;
+            let expression = &rest[start + 2..end];
+            let allowed = expression.starts_with("sh ")
+                || expression.starts_with('#')
+                || expression.starts_with('/')
+                || expression.starts_with('>')
+                || expression == "else";
+            assert!(allowed, "{name}: `{{{{{expression}}}}}` is not quoted with sh");
+            assert!(!expression.starts_with('{'), "{name}: triple-stash");
+            rest = &rest[end + 2..];
+        }
+    }
+}
+
+const PARTIALS: [(&str, &str); 2] = [
+    ("install-kubectl.hbs", include_str!("../buildspecs/partials/install-kubectl.hbs")),
+    ("install-tenancy.hbs", include_str!("../buildspecs/partials/install-tenancy.hbs")),
+];
+
+#[test]
+fn buildspecs_install_every_tool_they_use_at_a_pinned_version() {
+    let all = files(&reference());
+    for (name, uses, installs) in [
+        ("cluster.yml", "eksctl create cluster", "eksctl/releases/download/\"'v0.210.0'\""),
+        ("addons.yml", "helm upgrade --install", "helm-\"'v3.18.4'\""),
+        ("addons.yml", "kubectl apply", "release/\"'v1.33.0'\"/bin"),
+        ("tenant-deploy.yml", "tenancy apply", "--default-toolchain '1.95.0'"),
+        ("synth-check.yml", "tenancy check", "cargo install --locked"),
+    ] {
+        let text = &all[&format!("buildspecs/{name}")];
+        assert!(text.contains(uses) && text.contains(installs), "{name}: {uses} without {installs}");
+    }
+}
+
+fn step(n: usize, deps: &[usize]) -> Step {
+    Step {
+        id: StepId::new(format!("s{n:03}")),
+        action: Action::Register { table: "t".into(), tenant: format!("t{n}") },
+        artifacts: vec![],
+        depends_on: deps.iter().map(|d| StepId::new(format!("s{d:03}"))).collect(),
+        bindings: vec![],
+        estimate_seconds: 1 + (n as u32 % 7),
+    }
+}
+
+/// Random DAGs: step `i` may depend on any earlier step.
+fn dag() -> impl Strategy<Value = Vec<Vec<usize>>> {
+    (1usize..40).prop_flat_map(|n| {
+        (0..n)
+            .map(|i| {
+                proptest::collection::vec(0..i.max(1), 0..=i.min(4)).prop_map(move |d| if i == 0 { vec![] } else { d })
+            })
+            .collect::<Vec<_>>()
+    })
+}
+
+proptest! {
+    #[test]
+    fn waves_respect_every_edge_and_are_minimal(deps in dag()) {
+        let steps: Vec<Step> = deps.iter().enumerate().map(|(i, d)| step(i, d)).collect();
+        let plan = DeployPlan::build(steps, &BTreeMap::new(), &[]).unwrap();
+        let wave = |s: &StepId| plan.step(s).unwrap().wave;
+        for (from, to) in plan.edges() {
+            prop_assert!(wave(from) < wave(to));
+        }
+        for s in plan.steps() {
+            if s.wave > 0 {
+                prop_assert!(s.depends_on.iter().any(|d| wave(d) == s.wave - 1), "{} could run earlier", s.id);
+            }
+        }
+        let listed: usize = plan.waves().iter().map(Vec::len).sum();
+        prop_assert_eq!(listed, deps.len());
+        // The critical path is a chain of edges.
+        for pair in plan.critical_path().windows(2) {
+            prop_assert!(plan.step(&pair[1]).unwrap().depends_on.contains(&pair[0]));
+        }
+    }
+
+    #[test]
+    fn a_planted_cycle_is_found_and_reported_in_a_stable_order(deps in dag(), pick in any::<prop::sample::Index>()) {
+        // Close a cycle: an edge back from a step to one of its dependencies.
+        let with_deps: Vec<usize> = (0..deps.len()).filter(|i| !deps[*i].is_empty()).collect();
+        prop_assume!(!with_deps.is_empty());
+        let at = with_deps[pick.index(with_deps.len())];
+        let back_to = deps[at][0];
+        let mut cyclic = deps.clone();
+        cyclic[back_to].push(at);
+        let build = || DeployPlan::build(cyclic.iter().enumerate().map(|(i, d)| step(i, d)).collect(), &BTreeMap::new(), &[]);
+        let err = build().unwrap_err();
+        let cycle = err.problems.iter().find(|p| p.starts_with("dependency cycle through")).expect("a cycle reported");
+        prop_assert!(cycle.contains(&format!("s{at:03}")) && cycle.contains(&format!("s{back_to:03}")), "{}", cycle);
+        prop_assert_eq!(&build().unwrap_err(), &err);
+    }
+
+    #[test]
+    fn batches_keep_order_and_limit(n in 0usize..500) {
+        let items: Vec<usize> = (0..n).collect();
+        let stages = batches(&items);
+        prop_assert!(stages.iter().all(|s| !s.is_empty() && s.len() <= MAX_ACTIONS_PER_STAGE));
+        prop_assert_eq!(stages.concat(), items);
+    }
+}
+
+#[test]
+fn invalid_plans_are_reported_whole() {
+    let mut unknown = step(1, &[7]);
+    unknown.bindings.push(tenancy::plan::Binding {
+        input: "x".into(),
+        from: StepId::new("nowhere"),
+        output: "Y".into(),
+    });
+    let mut unordered = step(2, &[]);
+    unordered.bindings.push(tenancy::plan::Binding {
+        input: "y".into(),
+        from: StepId::new("s003"),
+        output: "Z".into(),
+    });
+    let mut owns = step(3, &[]);
+    owns.artifacts = vec!["a.yaml".into(), "ghost.yaml".into()];
+    let mut also_owns = step(4, &[]);
+    also_owns.artifacts = vec!["a.yaml".into()];
+    let files = BTreeMap::from([("a.yaml".to_owned(), "a".to_owned()), ("orphan.yaml".to_owned(), "o".to_owned())]);
+    let err = DeployPlan::build(vec![step(0, &[]), unknown, unordered, owns, also_owns], &files, &[]).unwrap_err();
+    let text = err.to_string();
+    for expected in [
+        "step s001 depends on s007, which is not a step",
+        "step s003 applies ghost.yaml, which was not generated",
+        "artifact a.yaml is applied by more than one step: s003, s004",
+        "artifact orphan.yaml is applied by no step",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in {text}");
+    }
+    // Bindings are checked once the graph itself is sound.
+    let mut unordered = step(2, &[]);
+    unordered.bindings.push(tenancy::plan::Binding {
+        input: "y".into(),
+        from: StepId::new("s003"),
+        output: "Z".into(),
+    });
+    let err = DeployPlan::build(vec![unordered, step(3, &[])], &BTreeMap::new(), &[]).unwrap_err();
+    assert_eq!(err.problems, ["step s002: binding y comes from s003, which does not run before it"]);
+}
