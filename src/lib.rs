@@ -31,6 +31,7 @@
 //!
 //! Only [`synth`] and [`cli`] touch the file system; everything else returns values.
 
+pub mod apply;
 pub mod blueprint;
 pub mod buildspec;
 pub mod cfn;

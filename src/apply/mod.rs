@@ -1,0 +1,17 @@
+//! `tenancy apply`: the engine that runs the deploy plan, its journal and lock, and the
+//! providers that reach CloudFormation, CodeBuild, DynamoDB and Kubernetes. This module and
+//! its providers are the only place (with `synth` and `cli`) that does IO.
+
+mod engine;
+mod events;
+mod provider;
+mod retry;
+mod select;
+mod state;
+
+pub use engine::{ApplyError, Engine, Options, Outcome, Report, StepReport};
+pub use events::{Event, JsonLines, Lines, Live, Quiet, Sink, human};
+pub use provider::{Provider, Providers, Removal, StepError, StepOutcome, StepRun};
+pub use retry::RetryPolicy;
+pub use select::{Selection, shard_of};
+pub use state::{Journal, LocalState, LockGuard, STATE_FORMAT, StateError, StateStore, Status, StepRecord};

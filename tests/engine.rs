@@ -1,0 +1,360 @@
+//! The apply engine with fault-injecting fake providers (no AWS, no cluster): parallelism
+//! bounded by the critical path, failures that skip exactly their dependents, throttling
+//! retried, interrupted applies resumed without redoing work, the lock, offboarding and
+//! selections. Time is tokio's paused clock, so durations are exact and nothing flakes.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tenancy::apply::{
+    ApplyError, Engine, LocalState, Options, Outcome, Provider, Providers, Quiet, Removal, RetryPolicy, Selection,
+    StateStore, StepError, StepOutcome, StepRun,
+};
+use tenancy::plan::{Action, DeployPlan, Step, StepId};
+
+/// A provider that takes `latency` per step, fails the steps in `fail`, throttles each step in
+/// `throttle` that many times first, and counts what it created.
+#[derive(Default)]
+struct Fake {
+    latency: Duration,
+    fail: BTreeSet<String>,
+    throttle: Mutex<BTreeMap<String, u32>>,
+    calls: Mutex<Vec<String>>,
+    created: Mutex<BTreeMap<String, u32>>,
+    removed: Mutex<Vec<String>>,
+    /// Hang forever on these steps (to interrupt an apply mid-way).
+    hang: BTreeSet<String>,
+}
+
+#[async_trait]
+impl Provider for Fake {
+    async fn apply(&self, run: &StepRun) -> Result<StepOutcome, StepError> {
+        let id = run.step.id.to_string();
+        self.calls.lock().unwrap().push(id.clone());
+        tokio::time::sleep(self.latency).await;
+        if self.hang.contains(&id) {
+            std::future::pending::<()>().await;
+        }
+        if let Some(left) = self.throttle.lock().unwrap().get_mut(&id).filter(|n| **n > 0) {
+            *left -= 1;
+            return Err(StepError::transient("Throttling: Rate exceeded"));
+        }
+        if self.fail.contains(&id) {
+            return Err(StepError::fatal(format!("{id} broke")));
+        }
+        if !run.dry_run {
+            *self.created.lock().unwrap().entry(id.clone()).or_default() += 1;
+        }
+        Ok(StepOutcome {
+            changed: true,
+            outputs: BTreeMap::from([("Out".to_owned(), format!("value-of-{id}"))]),
+            summary: vec![format!("created {id}")],
+        })
+    }
+
+    async fn remove(&self, removal: &Removal) -> Result<StepOutcome, StepError> {
+        self.removed.lock().unwrap().push(removal.id.to_string());
+        Ok(StepOutcome { changed: true, ..StepOutcome::default() })
+    }
+}
+
+fn step(id: &str, deps: &[&str], estimate: u32) -> Step {
+    Step {
+        id: StepId::new(id),
+        action: Action::Register { table: "t".into(), tenant: id.into() },
+        artifacts: vec![],
+        depends_on: deps.iter().map(|d| StepId::new(*d)).collect(),
+        bindings: vec![],
+        estimate_seconds: estimate,
+    }
+}
+
+/// A small platform-shaped plan: a baseline chain and `tenants` tenants of three steps each.
+fn plan(tenants: usize) -> DeployPlan {
+    let mut steps = vec![step("baseline/a", &[], 1), step("baseline/b", &["baseline/a"], 1)];
+    for t in 0..tenants {
+        let s = |part: &str| format!("tenant/t{t}/{part}");
+        steps.push(step(&s("stack"), &["baseline/b"], 1));
+        steps.push(step(&s("k8s"), &[&s("stack")], 1));
+        steps.push(step(&s("register"), &[&s("k8s")], 1));
+    }
+    DeployPlan::build(steps, &BTreeMap::new(), &[]).unwrap()
+}
+
+fn engine(fake: Arc<Fake>, options: Options) -> Engine {
+    Engine::new(Providers::all(fake), options, Arc::new(Quiet))
+}
+
+fn fast_retry() -> RetryPolicy {
+    RetryPolicy { max_attempts: 5, base: Duration::from_millis(100), cap: Duration::from_secs(1) }
+}
+
+#[tokio::test(start_paused = true)]
+async fn with_enough_concurrency_wall_time_is_the_critical_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Arc::new(Fake { latency: Duration::from_secs(10), ..Fake::default() });
+    let plan = plan(20); // 62 steps; the critical path is 5 steps long
+    let started = tokio::time::Instant::now();
+    let report = engine(fake.clone(), Options { concurrency: 64, ..Options::default() })
+        .run(&plan, &BTreeMap::new(), &Selection::All, &LocalState::new(dir.path()))
+        .await
+        .unwrap();
+    assert!(report.succeeded());
+    assert_eq!(report.count("applied"), 62);
+    assert_eq!(started.elapsed(), Duration::from_secs(50), "5 steps on the critical path x 10s");
+
+    // With 4 at a time, 60 tenant steps take at least 15 rounds after the baseline.
+    let dir = tempfile::tempdir().unwrap();
+    let started = tokio::time::Instant::now();
+    engine(
+        Arc::new(Fake { latency: Duration::from_secs(10), ..Fake::default() }),
+        Options { concurrency: 4, ..Options::default() },
+    )
+    .run(&plan, &BTreeMap::new(), &Selection::All, &LocalState::new(dir.path()))
+    .await
+    .unwrap();
+    assert_eq!(started.elapsed(), Duration::from_secs(20 + 150));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failure_skips_exactly_its_dependents_and_independent_work_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Arc::new(Fake { fail: BTreeSet::from(["tenant/t1/stack".to_owned()]), ..Fake::default() });
+    let report = engine(fake.clone(), Options::default())
+        .run(&plan(3), &BTreeMap::new(), &Selection::All, &LocalState::new(dir.path()))
+        .await
+        .unwrap();
+    assert!(!report.succeeded());
+    assert_eq!(report.outcome("tenant/t1/stack"), Some(&Outcome::Failed { error: "tenant/t1/stack broke".into() }));
+    let because = Outcome::Skipped { because: StepId::new("tenant/t1/stack") };
+    assert_eq!(report.outcome("tenant/t1/k8s"), Some(&because));
+    assert_eq!(report.outcome("tenant/t1/register"), Some(&because), "skips name the root cause");
+    for other in ["tenant/t0/register", "tenant/t2/register"] {
+        assert!(matches!(report.outcome(other), Some(Outcome::Applied { .. })), "{other}");
+    }
+    assert_eq!(report.root_causes().len(), 1);
+    let calls = fake.calls.lock().unwrap().clone();
+    assert!(!calls.contains(&"tenant/t1/k8s".to_owned()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn fail_fast_starts_nothing_new_after_a_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Arc::new(Fake { fail: BTreeSet::from(["baseline/a".to_owned()]), ..Fake::default() });
+    let mut steps = vec![step("baseline/a", &[], 1), step("other", &["baseline/a"], 1)];
+    steps.push(step("late", &["slow"], 1));
+    steps.push(step("slow", &[], 1));
+    let plan = DeployPlan::build(steps, &BTreeMap::new(), &[]).unwrap();
+    let report = engine(fake, Options { fail_fast: true, concurrency: 1, ..Options::default() })
+        .run(&plan, &BTreeMap::new(), &Selection::All, &LocalState::new(dir.path()))
+        .await
+        .unwrap();
+    assert!(matches!(report.outcome("baseline/a"), Some(Outcome::Failed { .. })));
+    assert_eq!(report.outcome("late"), Some(&Outcome::Cancelled));
+}
+
+#[tokio::test(start_paused = true)]
+async fn throttling_is_retried_with_backoff_then_succeeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake =
+        Arc::new(Fake { throttle: Mutex::new(BTreeMap::from([("baseline/b".to_owned(), 3)])), ..Fake::default() });
+    let report = engine(fake.clone(), Options { retry: fast_retry(), ..Options::default() })
+        .run(&plan(1), &BTreeMap::new(), &Selection::All, &LocalState::new(dir.path()))
+        .await
+        .unwrap();
+    assert!(report.succeeded());
+    let b = report.steps.iter().find(|s| s.id.as_str() == "baseline/b").unwrap();
+    assert_eq!(b.attempts, 4);
+    assert_eq!(fake.created.lock().unwrap()["baseline/b"], 1);
+
+    // Past the bound, the step fails with the last error.
+    let dir = tempfile::tempdir().unwrap();
+    let fake =
+        Arc::new(Fake { throttle: Mutex::new(BTreeMap::from([("baseline/a".to_owned(), 99)])), ..Fake::default() });
+    let report = engine(fake, Options { retry: fast_retry(), ..Options::default() })
+        .run(&plan(1), &BTreeMap::new(), &Selection::All, &LocalState::new(dir.path()))
+        .await
+        .unwrap();
+    let a = report.steps.iter().find(|s| s.id.as_str() == "baseline/a").unwrap();
+    assert_eq!((a.attempts, &a.outcome), (5, &Outcome::Failed { error: "Throttling: Rate exceeded".into() }));
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_interrupted_apply_resumes_without_redoing_finished_steps() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan(3);
+    // First run: tenant t1's bundle never finishes; the apply is cut off (its future dropped,
+    // as a killed process would stop) while other steps complete.
+    let first = Arc::new(Fake { hang: BTreeSet::from(["tenant/t1/k8s".to_owned()]), ..Fake::default() });
+    let run = engine(first.clone(), Options::default());
+    let state = LocalState::new(dir.path());
+    let cut =
+        tokio::time::timeout(Duration::from_secs(60), run.run(&plan, &BTreeMap::new(), &Selection::All, &state)).await;
+    assert!(cut.is_err(), "the first apply was interrupted");
+    drop(run);
+    let done_first: BTreeSet<String> = first.created.lock().unwrap().keys().cloned().collect();
+    assert!(done_first.contains("tenant/t0/register") && !done_first.contains("tenant/t1/k8s"));
+
+    // Second run: only what did not finish runs; nothing is created twice.
+    let second = Arc::new(Fake::default());
+    let report = engine(second.clone(), Options::default())
+        .run(&plan, &BTreeMap::new(), &Selection::All, &LocalState::new(dir.path()))
+        .await
+        .unwrap();
+    assert!(report.succeeded());
+    let done_second: BTreeSet<String> = second.created.lock().unwrap().keys().cloned().collect();
+    assert_eq!(done_second, BTreeSet::from(["tenant/t1/k8s".to_owned(), "tenant/t1/register".to_owned()]));
+    assert!(done_first.is_disjoint(&done_second), "a step ran twice");
+    assert_eq!(report.count("unchanged"), plan.steps().len() - 2);
+
+    // A third run changes nothing.
+    let third = Arc::new(Fake::default());
+    let report = engine(third.clone(), Options::default())
+        .run(&plan, &BTreeMap::new(), &Selection::All, &LocalState::new(dir.path()))
+        .await
+        .unwrap();
+    assert_eq!(report.count("unchanged"), plan.steps().len());
+    assert!(third.calls.lock().unwrap().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_second_apply_refuses_while_one_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan(1);
+    let slow = Arc::new(Fake { latency: Duration::from_secs(30), ..Fake::default() });
+    let first_engine = engine(slow, Options::default());
+    let first_state = LocalState::new(dir.path());
+    let no_files = BTreeMap::new();
+    let first = first_engine.run(&plan, &no_files, &Selection::All, &first_state);
+    let second = async {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        engine(Arc::new(Fake::default()), Options::default())
+            .run(&plan, &BTreeMap::new(), &Selection::All, &LocalState::new(dir.path()))
+            .await
+    };
+    let (first, second) = tokio::join!(first, second);
+    assert!(first.unwrap().succeeded());
+    let err = second.err().expect("the second apply refused");
+    assert!(err.to_string().contains("another apply holds the lock"), "{err}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn selections_check_that_upstream_steps_are_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan(2);
+    let state = || LocalState::new(dir.path());
+    let err = engine(Arc::new(Fake::default()), Options::default())
+        .run(&plan, &BTreeMap::new(), &"tenant:t0".parse().unwrap(), &state())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ApplyError::UpstreamNotApplied { missing, .. } if missing == &[StepId::new("baseline/b")]),
+        "{err}"
+    );
+
+    let fake = Arc::new(Fake::default());
+    engine(fake.clone(), Options::default())
+        .run(&plan, &BTreeMap::new(), &"step:baseline/a".parse().unwrap(), &state())
+        .await
+        .unwrap();
+    engine(fake.clone(), Options::default())
+        .run(&plan, &BTreeMap::new(), &"step:baseline/b".parse().unwrap(), &state())
+        .await
+        .unwrap();
+    let report = engine(fake.clone(), Options::default())
+        .run(&plan, &BTreeMap::new(), &"tenant:t0".parse().unwrap(), &state())
+        .await
+        .unwrap();
+    let ran: Vec<&str> = report.steps.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ran, ["tenant/t0/stack", "tenant/t0/k8s", "tenant/t0/register"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn removed_tenants_are_deleted_only_when_allowed_bundle_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Arc::new(Fake::default());
+    engine(fake.clone(), Options::default())
+        .run(&plan(2), &BTreeMap::new(), &Selection::All, &LocalState::new(dir.path()))
+        .await
+        .unwrap();
+    // Tenant t1 leaves the blueprint.
+    let smaller = plan(1);
+    let err = engine(fake.clone(), Options::default())
+        .run(&smaller, &BTreeMap::new(), &Selection::All, &LocalState::new(dir.path()))
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, ApplyError::WouldDelete { .. }));
+    assert!(text.contains("--allow-delete") && text.contains("tenant/t1/stack"), "{text}");
+    assert!(fake.removed.lock().unwrap().is_empty());
+
+    // The fake registers every step as a record; the removal order goes by the step's action.
+    let report = engine(fake.clone(), Options { allow_delete: true, ..Options::default() })
+        .run(&smaller, &BTreeMap::new(), &Selection::All, &LocalState::new(dir.path()))
+        .await
+        .unwrap();
+    assert_eq!(report.count("removed"), 3);
+    assert_eq!(report.count("unchanged"), 5);
+    let journal = LocalState::new(dir.path()).load().await.unwrap();
+    assert_eq!(journal.steps[&StepId::new("tenant/t1/stack")].status, tenancy::apply::Status::Removed);
+    // Nothing left to remove afterwards.
+    let again = engine(fake, Options::default())
+        .run(&smaller, &BTreeMap::new(), &Selection::All, &LocalState::new(dir.path()))
+        .await
+        .unwrap();
+    assert_eq!(again.count("removed"), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn dry_runs_change_nothing_and_journal_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Arc::new(Fake::default());
+    let report = engine(fake.clone(), Options { dry_run: true, ..Options::default() })
+        .run(&plan(1), &BTreeMap::new(), &Selection::All, &LocalState::new(dir.path()))
+        .await
+        .unwrap();
+    assert_eq!(report.count("planned"), 5);
+    assert!(fake.created.lock().unwrap().is_empty());
+    assert!(LocalState::new(dir.path()).load().await.unwrap().steps.is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn bindings_flow_from_outputs_and_are_journaled() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut consumer = step("b", &["a"], 1);
+    consumer.bindings.push(tenancy::plan::Binding {
+        input: "record:x".into(),
+        from: StepId::new("a"),
+        output: "Out".into(),
+    });
+    let plan = DeployPlan::build(vec![step("a", &[], 1), consumer], &BTreeMap::new(), &[]).unwrap();
+
+    #[derive(Default)]
+    struct Echo(Mutex<BTreeMap<String, String>>);
+    #[async_trait]
+    impl Provider for Echo {
+        async fn apply(&self, run: &StepRun) -> Result<StepOutcome, StepError> {
+            self.0.lock().unwrap().extend(run.inputs.clone());
+            Ok(StepOutcome {
+                changed: true,
+                outputs: BTreeMap::from([("Out".into(), format!("{}!", run.step.id))]),
+                summary: vec![],
+            })
+        }
+        async fn remove(&self, _: &Removal) -> Result<StepOutcome, StepError> {
+            unreachable!()
+        }
+    }
+    let echo = Arc::new(Echo::default());
+    Engine::new(Providers::all(echo.clone()), Options::default(), Arc::new(Quiet))
+        .run(&plan, &BTreeMap::new(), &Selection::All, &LocalState::new(dir.path()))
+        .await
+        .unwrap();
+    assert_eq!(echo.0.lock().unwrap()["record:x"], "a!");
+    let journal = LocalState::new(dir.path()).load().await.unwrap();
+    assert_eq!(journal.steps[&StepId::new("a")].outputs["Out"], "a!");
+}
