@@ -238,7 +238,7 @@ async fn a_second_apply_refuses_while_one_runs() {
     };
     let (first, second) = tokio::join!(first, second);
     assert!(first.unwrap().succeeded());
-    let err = second.err().expect("the second apply refused");
+    let err = second.expect_err("the second apply refused");
     assert!(err.to_string().contains("another apply holds the lock"), "{err}");
 }
 
