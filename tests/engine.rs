@@ -65,7 +65,7 @@ impl Provider for Fake {
 fn step(id: &str, deps: &[&str], estimate: u32) -> Step {
     Step {
         id: StepId::new(id),
-        action: Action::Register { table: "t".into(), tenant: id.into() },
+        action: Action::Register { table: "t".into(), tenant: id.into(), tier: "x".into() },
         artifacts: vec![],
         depends_on: deps.iter().map(|d| StepId::new(*d)).collect(),
         bindings: vec![],

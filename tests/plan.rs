@@ -122,7 +122,8 @@ fn every_artifact_is_applied_by_exactly_one_step_and_hashes_follow_content() {
         .filter(|s| changed_plan.step(&s.id).unwrap().hash != s.hash)
         .map(|s| s.id.as_str())
         .collect();
-    assert_eq!(differing, BTreeSet::from(["tenant/acme/k8s", "tenant/acme/stack"]));
+    // The record holds the tier, so registration changes too.
+    assert_eq!(differing, BTreeSet::from(["tenant/acme/k8s", "tenant/acme/register", "tenant/acme/stack"]));
 }
 
 #[test]
@@ -231,7 +232,7 @@ fn buildspecs_install_every_tool_they_use_at_a_pinned_version() {
 fn step(n: usize, deps: &[usize]) -> Step {
     Step {
         id: StepId::new(format!("s{n:03}")),
-        action: Action::Register { table: "t".into(), tenant: format!("t{n}") },
+        action: Action::Register { table: "t".into(), tenant: format!("t{n}"), tier: "x".into() },
         artifacts: vec![],
         depends_on: deps.iter().map(|d| StepId::new(format!("s{d:03}"))).collect(),
         bindings: vec![],
@@ -335,4 +336,31 @@ fn invalid_plans_are_reported_whole() {
     });
     let err = DeployPlan::build(vec![unordered, step(3, &[])], &BTreeMap::new(), &[]).unwrap_err();
     assert_eq!(err.problems, ["step s002: binding y comes from s003, which does not run before it"]);
+}
+
+#[test]
+fn the_committed_plan_loads_back_and_refuses_edited_artifacts() {
+    let loaded = tenancy::plan::load(&root().join("generated")).unwrap();
+    assert_eq!(loaded.platform, "saas");
+    assert_eq!(loaded.artifacts_bucket, "saas-artifacts-123456789012-eu-west-1");
+    assert_eq!(loaded.plan.steps(), reference_plan().steps());
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("generated");
+    tenancy::synth::write(
+        &out,
+        &tenancy::compile::compile(&reference())
+            .map(|mut a| {
+                attach(&reference(), &mut a).unwrap();
+                a
+            })
+            .unwrap()
+            .files,
+    )
+    .unwrap();
+    let path = out.join("tenants/acme/k8s.yaml");
+    let edited = std::fs::read_to_string(&path).unwrap().replace("replicas: 3", "replicas: 30");
+    std::fs::write(&path, edited).unwrap();
+    let err = tenancy::plan::load(&out).unwrap_err().to_string();
+    assert!(err.contains("step tenant/acme/k8s: its artifacts changed after the plan was made"), "{err}");
 }

@@ -139,7 +139,7 @@ fn describe(action: &Action) -> String {
             )
         }
         Action::Codebuild { project, .. } => format!("nothing to undo for build project {project}"),
-        Action::Register { table, tenant } => format!("mark tenant {tenant} deleted in {table}"),
+        Action::Register { table, tenant, .. } => format!("mark tenant {tenant} deleted in {table}"),
     }
 }
 

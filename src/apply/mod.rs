@@ -2,8 +2,10 @@
 //! providers that reach CloudFormation, CodeBuild, DynamoDB and Kubernetes. This module and
 //! its providers are the only place (with `synth` and `cli`) that does IO.
 
+pub mod aws;
 mod engine;
 mod events;
+pub mod kubernetes;
 mod provider;
 mod retry;
 mod select;

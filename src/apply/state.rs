@@ -198,7 +198,7 @@ mod tests {
         StepRecord {
             hash: hash.into(),
             status: Status::Applied,
-            action: Action::Register { table: "t".into(), tenant: "a".into() },
+            action: Action::Register { table: "t".into(), tenant: "a".into(), tier: "x".into() },
             outputs: BTreeMap::from([("K".to_owned(), "V".to_owned())]),
             error: None,
         }

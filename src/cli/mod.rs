@@ -35,6 +35,8 @@ pub enum Command {
     Validate(BlueprintArgs),
     /// Print the deploy plan: its waves and steps, or the whole plan as JSON, Mermaid or DOT.
     Plan(PlanArgs),
+    /// Apply the committed plan (generated/plan.json) to AWS and the cluster.
+    Apply(ApplyArgs),
     /// Print the blueprint's JSON Schema.
     Schema,
 }
@@ -46,6 +48,49 @@ pub struct PlanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = PlanFormat::Table)]
     pub format: PlanFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The synthesized output whose plan.json to apply.
+    #[arg(long, default_value = "generated")]
+    pub generated: PathBuf,
+    /// What to apply: all, tenant:<id>, step:<id> or shard:<i>/<n>.
+    #[arg(long, default_value = "all")]
+    pub select: String,
+    /// Steps run at once.
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
+    /// Start no new step after a failure.
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Create change sets and print what would change, then delete them; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Remove what tenants no longer in the blueprint left behind (bundle, stack, record).
+    #[arg(long)]
+    pub allow_delete: bool,
+    /// Delete and recreate stacks stuck in ROLLBACK_COMPLETE.
+    #[arg(long)]
+    pub recreate_failed: bool,
+    /// Where the journal and lock live: `local:<dir>` or `dynamodb:<table>`.
+    #[arg(long, default_value = "local:.tenancy")]
+    pub state: String,
+    /// An endpoint for every AWS service (a local emulator); AWS_ENDPOINT_URL works too.
+    #[arg(long)]
+    pub endpoint_url: Option<String>,
+    /// Seconds between the first polls of a stack or build (they back off from there).
+    #[arg(long, default_value_t = 2.0)]
+    pub poll_seconds: f64,
+    /// Event output: a live display or lines (human), or one JSON object per line.
+    #[arg(long, value_enum, default_value_t = EventFormat::Human)]
+    pub format: EventFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EventFormat {
+    Human,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -83,6 +128,13 @@ pub struct SynthArgs {
 /// Runs a command; `Err` is an unexpected failure (exit 1), invalid input returns exit 2.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Apply(args) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("while starting the runtime")?;
+            runtime.block_on(apply(args))
+        }
         Command::Schema => {
             print!("{}", blueprint::schema_json());
             Ok(ExitCode::SUCCESS)
@@ -100,7 +152,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let (_, plan) = synthesize(platform)?;
             let text = match args.format {
                 PlanFormat::Table => plan::to_table(&plan),
-                PlanFormat::Json => plan::to_json(&plan, platform.name().as_str()),
+                PlanFormat::Json => {
+                    let names = platform.baseline_names();
+                    plan::to_json(&plan, platform.name().as_str(), platform.region().as_str(), &names.artifacts_bucket)
+                }
                 PlanFormat::Mermaid => plan::to_mermaid(&plan),
                 PlanFormat::Dot => plan::to_dot(&plan),
             };
@@ -160,6 +215,73 @@ fn with_platform(
         Err(err @ BlueprintError::Read { .. }) => {
             eprintln!("error: {err}: {}", std::error::Error::source(&err).map(ToString::to_string).unwrap_or_default());
             Ok(ExitCode::from(EXIT_INVALID))
+        }
+    }
+}
+
+/// `tenancy apply`: load the committed plan, wire the providers, run the engine.
+async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use crate::apply::aws::{AwsOptions, CloudFormation, CodeBuild, Configs, DynamoState, Register};
+    use crate::apply::kubernetes::LazyKubernetes;
+    use crate::apply::{Engine, LocalState, Options, Providers, Selection, StateStore};
+
+    let selection: Selection = match args.select.parse() {
+        Ok(selection) => selection,
+        Err(message) => {
+            eprintln!("error: --select {message}");
+            return Ok(ExitCode::from(EXIT_INVALID));
+        }
+    };
+    let loaded = plan::load(&args.generated)
+        .with_context(|| format!("while loading the plan in {}", args.generated.display()))?;
+    let poll = Duration::from_secs_f64(args.poll_seconds.max(0.01));
+    let configs = Configs::new(AwsOptions {
+        endpoint_url: args.endpoint_url.clone(),
+        poll,
+        max_poll: poll.max(Duration::from_secs(20)).min(poll * 10),
+        ..AwsOptions::default()
+    });
+    let providers = Providers {
+        cloudformation: Arc::new(CloudFormation::new(
+            configs.clone(),
+            loaded.artifacts_bucket.clone(),
+            args.recreate_failed,
+        )),
+        kubernetes: Arc::new(LazyKubernetes::new(Duration::from_secs(600), poll)),
+        codebuild: Arc::new(CodeBuild::new(configs.clone(), loaded.region.clone())),
+        register: Arc::new(Register::new(configs.clone(), loaded.region.clone())),
+    };
+    let store: Box<dyn StateStore> = match args.state.split_once(':') {
+        Some(("local", dir)) => Box::new(LocalState::new(dir)),
+        Some(("dynamodb", table)) if !table.is_empty() => {
+            Box::new(DynamoState::new(configs.clone(), loaded.region.clone(), table.to_owned()))
+        }
+        _ => {
+            eprintln!("error: --state must be local:<dir> or dynamodb:<table>, not `{}`", args.state);
+            return Ok(ExitCode::from(EXIT_INVALID));
+        }
+    };
+    let sink: Arc<dyn crate::apply::Sink> = match args.format {
+        EventFormat::Human => Arc::from(crate::apply::human()),
+        EventFormat::Json => Arc::new(crate::apply::JsonLines),
+    };
+    let options = Options {
+        concurrency: args.concurrency.max(1),
+        fail_fast: args.fail_fast,
+        dry_run: args.dry_run,
+        allow_delete: args.allow_delete,
+        ..Options::default()
+    };
+    let engine = Engine::new(providers, options, sink);
+    match engine.run(&loaded.plan, &loaded.files, &selection, store.as_ref()).await {
+        Ok(report) if report.succeeded() => Ok(ExitCode::SUCCESS),
+        Ok(_) => Ok(ExitCode::FAILURE),
+        Err(err) => {
+            eprintln!("error: {err}");
+            Ok(ExitCode::FAILURE)
         }
     }
 }

@@ -3,11 +3,13 @@
 //! and a table. `plan` knows nothing about AWS and does no IO.
 
 mod graph;
+mod load;
 mod render;
 mod step;
 mod steps;
 
 pub use graph::{DeployPlan, PlanError, PlannedStep};
+pub use load::{LoadError, LoadedPlan, load};
 pub use render::{PLAN_FORMAT, to_dot, to_json, to_mermaid, to_table};
 pub use step::{Action, Binding, Step, StepId};
 pub use steps::{ADDONS, BASELINE, CLUSTER, DELIVERY, EDGE, IMAGES, placeholders, platform_steps, tenant_step};
@@ -26,7 +28,11 @@ pub fn attach(platform: &Platform, artifacts: &mut Artifacts) -> Result<DeployPl
     let files: BTreeMap<String, String> =
         artifacts.files.iter().map(|a| (a.path.clone(), a.contents.clone())).collect();
     let plan = DeployPlan::build(platform_steps(platform, &files), &files, &PLAN_FILES)?;
-    artifacts.files.push(Artifact { path: "plan.json".into(), contents: to_json(&plan, platform.name().as_str()) });
+    let bucket = platform.baseline_names().artifacts_bucket;
+    artifacts.files.push(Artifact {
+        path: "plan.json".into(),
+        contents: to_json(&plan, platform.name().as_str(), platform.region().as_str(), &bucket),
+    });
     artifacts.files.push(Artifact { path: "plan.mmd".into(), contents: to_mermaid(&plan) });
     artifacts.files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(plan)

@@ -16,6 +16,10 @@ use super::step::StepId;
 pub struct PlanDocument<'a> {
     pub format: &'static str,
     pub platform: &'a str,
+    /// The platform's region (builds and the tenant registry live there).
+    pub region: &'a str,
+    /// Where apply uploads templates too large to send inline.
+    pub artifacts_bucket: &'a str,
     pub waves: &'a [Vec<StepId>],
     pub critical_path: CriticalPath<'a>,
     pub steps: Vec<&'a PlannedStep>,
@@ -30,10 +34,12 @@ pub struct CriticalPath<'a> {
 
 pub const PLAN_FORMAT: &str = "tenancy.plan/v1";
 
-pub fn to_json(plan: &DeployPlan, platform: &str) -> String {
+pub fn to_json(plan: &DeployPlan, platform: &str, region: &str, artifacts_bucket: &str) -> String {
     let doc = PlanDocument {
         format: PLAN_FORMAT,
         platform,
+        region,
+        artifacts_bucket,
         waves: plan.waves(),
         critical_path: CriticalPath { steps: plan.critical_path(), estimated_seconds: plan.critical_path_seconds() },
         steps: plan.steps(),

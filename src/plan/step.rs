@@ -1,6 +1,7 @@
 //! Deploy steps: what one unit of deployment applies, what it needs, and what it reads from
 //! the steps before it.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -36,13 +37,23 @@ impl fmt::Display for StepId {
 #[serde(tag = "kind", rename_all = "lowercase", rename_all_fields = "camelCase")]
 pub enum Action {
     /// Create or update a stack through a change set.
-    Cloudformation { stack: String, region: String, template: String },
+    Cloudformation {
+        stack: String,
+        region: String,
+        template: String,
+        /// The role CloudFormation assumes for the stack; none: the caller's credentials.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        role: Option<String>,
+        /// Tags on the stack (and so on every resource it creates).
+        #[serde(default)]
+        tags: BTreeMap<String, String>,
+    },
     /// Server-side apply of a bundle (field manager `tenancy`).
     Kubernetes { bundle: String, namespace: Option<String> },
     /// Start a build of a project and wait for it.
     Codebuild { project: String, buildspec: String },
     /// Write the tenant's record.
-    Register { table: String, tenant: String },
+    Register { table: String, tenant: String, tier: String },
 }
 
 impl Action {
@@ -59,7 +70,7 @@ impl Action {
 /// A value a step takes from an earlier step's output: `input` is where it goes (a stack
 /// parameter, a build's environment variable, a binding placeholder in a manifest, a field of
 /// the tenant record), `from` and `output` where it comes from.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Binding {
     pub input: String,

@@ -33,6 +33,10 @@ const PIPELINE_BUILDSPECS: [&str; 4] = [
     "buildspecs/tenant-offboard.yml",
 ];
 
+fn platform_tags(platform: &Platform) -> BTreeMap<String, String> {
+    BTreeMap::from([("tenancy:platform".to_owned(), platform.name().to_string())])
+}
+
 fn id(s: &str) -> StepId {
     StepId::new(s)
 }
@@ -68,6 +72,8 @@ fn baseline_steps(platform: &Platform, steps: &mut Vec<Step>) {
                 stack: names.edge_stack.clone(),
                 region: CLOUDFRONT_REGION.into(),
                 template: "baseline/edge.cfn.yaml".into(),
+                role: None,
+                tags: platform_tags(platform),
             },
             artifacts: strings(&["baseline/edge.cfn.yaml"]),
             depends_on: vec![],
@@ -89,6 +95,8 @@ fn baseline_steps(platform: &Platform, steps: &mut Vec<Step>) {
             stack: names.stack.clone(),
             region: region.clone(),
             template: "baseline/baseline.cfn.yaml".into(),
+            role: None,
+            tags: platform_tags(platform),
         },
         artifacts: strings(&["baseline/baseline.cfn.yaml"]),
         depends_on: baseline_deps,
@@ -103,6 +111,8 @@ fn baseline_steps(platform: &Platform, steps: &mut Vec<Step>) {
             stack: names.delivery_stack.clone(),
             region: region.clone(),
             template: "baseline/delivery.cfn.yaml".into(),
+            role: None,
+            tags: platform_tags(platform),
         },
         artifacts: delivery_artifacts,
         depends_on: vec![id(BASELINE)],
@@ -167,6 +177,19 @@ fn tenant_steps(platform: &Platform, tenant: &Tenant, steps: &mut Vec<Step>) {
             stack: names.stack.clone(),
             region: platform.region().to_string(),
             template: format!("tenants/{}/stack.cfn.yaml", tenant.id),
+            // Tenant stacks run as the tenant stack role: never with the deployer's own rights.
+            role: Some(format!(
+                "arn:{}:iam::{}:role/{}",
+                platform.region().partition(),
+                platform.account_id(),
+                platform.baseline_names().cfn_execution_role
+            )),
+            tags: {
+                let mut tags = platform_tags(platform);
+                tags.insert("tenancy:tenant".into(), tenant.id.to_string());
+                tags.insert("tenancy:tier".into(), tenant.tier.to_string());
+                tags
+            },
         },
         artifacts: vec![format!("tenants/{}/stack.cfn.yaml", tenant.id)],
         // The baseline exports what the stack imports; delivery holds the role it runs as.
@@ -192,7 +215,11 @@ fn tenant_steps(platform: &Platform, tenant: &Tenant, steps: &mut Vec<Step>) {
     };
     steps.push(Step {
         id: tenant_step(tenant, "register"),
-        action: Action::Register { table: platform.baseline_names().tenant_table, tenant: tenant.id.to_string() },
+        action: Action::Register {
+            table: platform.baseline_names().tenant_table,
+            tenant: tenant.id.to_string(),
+            tier: tenant.tier.to_string(),
+        },
         artifacts: vec![],
         depends_on: vec![bundle],
         bindings: vec![

@@ -1,0 +1,312 @@
+//! Stacks through change sets: create or update, wait, summarize (add / modify / remove and
+//! replacement), detect "no changes", execute, wait for a terminal status, capture outputs.
+//! A stack left in ROLLBACK_COMPLETE (a failed first creation) is reported, and recreated only
+//! when allowed. Templates over 51,200 bytes go through the artifacts bucket.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use aws_sdk_cloudformation::Client;
+use aws_sdk_cloudformation::types::{
+    Capability, ChangeAction, ChangeSetStatus, ChangeSetType, Parameter, StackStatus, Tag,
+};
+
+use super::{Configs, sdk_error};
+use crate::apply::provider::{Provider, Removal, StepError, StepOutcome, StepRun};
+use crate::cfn::limits::INLINE_TEMPLATE_BYTES;
+use crate::plan::Action;
+
+pub struct CloudFormation {
+    configs: Configs,
+    /// Where templates too large to send inline are uploaded.
+    artifacts_bucket: String,
+    /// Delete and recreate a stack stuck in ROLLBACK_COMPLETE.
+    recreate_failed: bool,
+}
+
+impl CloudFormation {
+    pub fn new(configs: Configs, artifacts_bucket: String, recreate_failed: bool) -> Self {
+        Self { configs, artifacts_bucket, recreate_failed }
+    }
+
+    async fn client(&self, region: &str) -> Client {
+        Client::new(&self.configs.get(region).await)
+    }
+
+    /// The stack's status, or `None` when it does not exist (or was deleted).
+    async fn status(&self, client: &Client, stack: &str) -> Result<Option<(StackStatus, Option<String>)>, StepError> {
+        match client.describe_stacks().stack_name(stack).send().await {
+            Ok(out) => Ok(out
+                .stacks()
+                .first()
+                .and_then(|s| {
+                    s.stack_status().map(|status| (status.clone(), s.stack_status_reason().map(str::to_owned)))
+                })
+                .filter(|(status, _)| *status != StackStatus::DeleteComplete)),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .and_then(|e| e.meta().message())
+                    .is_some_and(|m| m.contains("does not exist")) =>
+            {
+                Ok(None)
+            }
+            Err(err) => Err(sdk_error(&format!("describe stack {stack}"), err)),
+        }
+    }
+
+    async fn outputs(&self, client: &Client, stack: &str) -> Result<BTreeMap<String, String>, StepError> {
+        let out =
+            client.describe_stacks().stack_name(stack).send().await.map_err(|e| sdk_error("describe stack", e))?;
+        Ok(out
+            .stacks()
+            .first()
+            .map(|s| {
+                s.outputs()
+                    .iter()
+                    .filter_map(|o| Some((o.output_key()?.to_owned(), o.output_value()?.to_owned())))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// Polls until the stack leaves every *_IN_PROGRESS status.
+    async fn wait_stack(
+        &self,
+        client: &Client,
+        stack: &str,
+    ) -> Result<Option<(StackStatus, Option<String>)>, StepError> {
+        for round in 0..self.configs.max_rounds() {
+            let status = self.status(client, stack).await?;
+            match &status {
+                Some((status, _)) if status.as_str().ends_with("_IN_PROGRESS") => self.configs.pause(round).await,
+                _ => return Ok(status),
+            }
+        }
+        Err(StepError::fatal(format!("stack {stack} did not settle within {:?}", self.configs.options().timeout)))
+    }
+
+    /// The reasons of the stack's latest failed resources, for the error message.
+    async fn failure_reasons(&self, client: &Client, stack: &str) -> String {
+        let Ok(events) = client.describe_stack_events().stack_name(stack).send().await else { return String::new() };
+        let reasons: Vec<String> = events
+            .stack_events()
+            .iter()
+            .filter(|e| e.resource_status().is_some_and(|s| s.as_str().ends_with("_FAILED")))
+            .take(3)
+            .map(|e| {
+                format!(
+                    "{}: {}",
+                    e.logical_resource_id().unwrap_or("?"),
+                    e.resource_status_reason().unwrap_or("no reason given")
+                )
+            })
+            .collect();
+        reasons.join("; ")
+    }
+
+    async fn template_source(
+        &self,
+        region: &str,
+        stack: &str,
+        hash: &str,
+        body: &str,
+    ) -> Result<(Option<String>, Option<String>), StepError> {
+        if body.len() <= INLINE_TEMPLATE_BYTES {
+            return Ok((Some(body.to_owned()), None));
+        }
+        let key = format!("templates/{stack}/{hash}.yaml");
+        let config = self.configs.get(region).await;
+        let s3 =
+            aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(true).build());
+        s3.put_object()
+            .bucket(&self.artifacts_bucket)
+            .key(&key)
+            .body(body.as_bytes().to_vec().into())
+            .send()
+            .await
+            .map_err(|e| sdk_error(&format!("upload template to s3://{}/{key}", self.artifacts_bucket), e))?;
+        let url = match &self.configs.options().endpoint_url {
+            Some(endpoint) => format!("{}/{}/{key}", endpoint.trim_end_matches('/'), self.artifacts_bucket),
+            None => format!("https://{}.s3.{region}.amazonaws.com/{key}", self.artifacts_bucket),
+        };
+        Ok((None, Some(url)))
+    }
+}
+
+#[async_trait]
+impl Provider for CloudFormation {
+    async fn apply(&self, run: &StepRun) -> Result<StepOutcome, StepError> {
+        let Action::Cloudformation { stack, region, template, role, tags } = &run.step.action else {
+            return Err(StepError::fatal("not a CloudFormation step"));
+        };
+        let client = self.client(region).await;
+        let body = run.artifact(template)?;
+
+        let change_set_type = match self.wait_stack(&client, stack).await? {
+            None => ChangeSetType::Create,
+            Some((StackStatus::RollbackComplete, reason)) => {
+                if !self.recreate_failed {
+                    return Err(StepError::fatal(format!(
+                        "stack {stack} is in ROLLBACK_COMPLETE (its creation failed: {}); delete it or rerun with --recreate-failed",
+                        reason.unwrap_or_default()
+                    )));
+                }
+                if !run.dry_run {
+                    client
+                        .delete_stack()
+                        .stack_name(stack)
+                        .send()
+                        .await
+                        .map_err(|e| sdk_error("delete failed stack", e))?;
+                    self.wait_stack(&client, stack).await?;
+                }
+                ChangeSetType::Create
+            }
+            Some((StackStatus::ReviewInProgress, _)) => ChangeSetType::Create,
+            Some(_) => ChangeSetType::Update,
+        };
+
+        let (template_body, template_url) = self.template_source(region, stack, &run.step.hash, body).await?;
+        let name = format!("tenancy-{}", &run.step.hash[..16]);
+        let parameters: Vec<Parameter> = run
+            .inputs_with("parameter:")
+            .into_iter()
+            .map(|(k, v)| Parameter::builder().parameter_key(k).parameter_value(v).build())
+            .collect();
+        let stack_tags: Vec<Tag> = tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
+        // A change set of the same name may remain from an interrupted run.
+        let _ = client.delete_change_set().stack_name(stack).change_set_name(&name).send().await;
+        client
+            .create_change_set()
+            .stack_name(stack)
+            .change_set_name(&name)
+            .change_set_type(change_set_type.clone())
+            .set_template_body(template_body)
+            .set_template_url(template_url)
+            .set_parameters(Some(parameters))
+            .capabilities(Capability::CapabilityIam)
+            .capabilities(Capability::CapabilityNamedIam)
+            .set_tags(Some(stack_tags))
+            .set_role_arn(role.clone())
+            .send()
+            .await
+            .map_err(|e| sdk_error(&format!("create change set for {stack}"), e))?;
+
+        // Wait for the change set, then read what it would do.
+        let mut described = None;
+        for round in 0..self.configs.max_rounds() {
+            let out = client
+                .describe_change_set()
+                .stack_name(stack)
+                .change_set_name(&name)
+                .send()
+                .await
+                .map_err(|e| sdk_error("describe change set", e))?;
+            match out.status() {
+                Some(ChangeSetStatus::CreatePending | ChangeSetStatus::CreateInProgress) => {
+                    self.configs.pause(round).await
+                }
+                _ => {
+                    described = Some(out);
+                    break;
+                }
+            }
+        }
+        let described = described.ok_or_else(|| StepError::fatal(format!("change set for {stack} never completed")))?;
+        if described.status() == Some(&ChangeSetStatus::Failed) {
+            let reason = described.status_reason().unwrap_or_default().to_owned();
+            let _ = client.delete_change_set().stack_name(stack).change_set_name(&name).send().await;
+            if reason.contains("didn't contain changes") || reason.contains("No updates are to be performed") {
+                let outputs = self.outputs(&client, stack).await?;
+                return Ok(StepOutcome { changed: false, outputs, summary: vec![] });
+            }
+            return Err(StepError::fatal(format!("change set for {stack} failed: {reason}")));
+        }
+        let summary: Vec<String> = described
+            .changes()
+            .iter()
+            .filter_map(|c| c.resource_change())
+            .map(|rc| {
+                let action = match rc.action() {
+                    Some(ChangeAction::Add) => "add",
+                    Some(ChangeAction::Modify) => "modify",
+                    Some(ChangeAction::Remove) => "remove",
+                    Some(other) => other.as_str(),
+                    None => "change",
+                };
+                let replacement = rc.replacement().map(|r| r.as_str()).filter(|r| *r == "True" || *r == "Conditional");
+                format!(
+                    "{action} {} ({}){}",
+                    rc.logical_resource_id().unwrap_or("?"),
+                    rc.resource_type().unwrap_or("?"),
+                    replacement.map(|r| format!(", replacement: {r}")).unwrap_or_default()
+                )
+            })
+            .collect();
+
+        if run.dry_run {
+            let _ = client.delete_change_set().stack_name(stack).change_set_name(&name).send().await;
+            if change_set_type == ChangeSetType::Create {
+                // A CREATE change set leaves an empty stack in REVIEW_IN_PROGRESS behind.
+                let _ = client.delete_stack().stack_name(stack).send().await;
+            }
+            return Ok(StepOutcome { changed: !summary.is_empty(), outputs: BTreeMap::new(), summary });
+        }
+
+        client
+            .execute_change_set()
+            .stack_name(stack)
+            .change_set_name(&name)
+            .send()
+            .await
+            .map_err(|e| sdk_error(&format!("execute change set for {stack}"), e))?;
+        match self.wait_stack(&client, stack).await? {
+            Some((StackStatus::CreateComplete | StackStatus::UpdateComplete, _)) => {}
+            Some((status, reason)) => {
+                let reasons = self.failure_reasons(&client, stack).await;
+                return Err(StepError::fatal(format!(
+                    "stack {stack} ended in {}{}{}",
+                    status.as_str(),
+                    reason.map(|r| format!(": {r}")).unwrap_or_default(),
+                    if reasons.is_empty() { String::new() } else { format!(" ({reasons})") }
+                )));
+            }
+            None => return Err(StepError::fatal(format!("stack {stack} disappeared while it was being deployed"))),
+        }
+        let outputs = self.outputs(&client, stack).await?;
+        Ok(StepOutcome { changed: true, outputs, summary })
+    }
+
+    async fn remove(&self, removal: &Removal) -> Result<StepOutcome, StepError> {
+        let Action::Cloudformation { stack, region, .. } = &removal.action else {
+            return Err(StepError::fatal("not a CloudFormation step"));
+        };
+        let client = self.client(region).await;
+        if self.wait_stack(&client, stack).await?.is_none() {
+            return Ok(StepOutcome {
+                changed: false,
+                outputs: BTreeMap::new(),
+                summary: vec![format!("stack {stack} already gone")],
+            });
+        }
+        client
+            .delete_stack()
+            .stack_name(stack)
+            .send()
+            .await
+            .map_err(|e| sdk_error(&format!("delete stack {stack}"), e))?;
+        match self.wait_stack(&client, stack).await? {
+            None => Ok(StepOutcome {
+                changed: true,
+                outputs: BTreeMap::new(),
+                summary: vec![format!("deleted stack {stack}")],
+            }),
+            Some((status, reason)) => Err(StepError::fatal(format!(
+                "stack {stack} was not deleted: {}{}",
+                status.as_str(),
+                reason.map(|r| format!(" ({r})")).unwrap_or_default()
+            ))),
+        }
+    }
+}

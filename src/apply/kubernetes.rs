@@ -1,0 +1,345 @@
+//! Bundles through kube: server-side apply of each object with field manager `tenancy`, in the
+//! bundle's order (namespace first), a wait for every Deployment to roll out, and pruning of
+//! objects tenancy applied earlier for the same step that the bundle no longer holds. Objects
+//! carry a label naming their step, which is how pruning (and offboarding) finds them.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use kube::Client;
+use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams};
+use serde::Deserialize;
+
+use super::provider::{Provider, Removal, StepError, StepOutcome, StepRun};
+use crate::plan::{Action, StepId};
+
+/// The label tying an object to the plan step that applies it.
+pub const STEP_LABEL: &str = "tenancy.io/step";
+pub const FIELD_MANAGER: &str = "tenancy";
+
+/// The kinds a bundle may hold: (apiVersion, kind, plural, namespaced), in apply order.
+const KINDS: [(&str, &str, &str, bool); 14] = [
+    ("scheduling.k8s.io/v1", "PriorityClass", "priorityclasses", false),
+    ("v1", "Namespace", "namespaces", false),
+    ("v1", "ServiceAccount", "serviceaccounts", true),
+    ("rbac.authorization.k8s.io/v1", "Role", "roles", true),
+    ("rbac.authorization.k8s.io/v1", "RoleBinding", "rolebindings", true),
+    ("v1", "ResourceQuota", "resourcequotas", true),
+    ("v1", "LimitRange", "limitranges", true),
+    ("networking.k8s.io/v1", "NetworkPolicy", "networkpolicies", true),
+    ("v1", "ConfigMap", "configmaps", true),
+    ("apps/v1", "Deployment", "deployments", true),
+    ("v1", "Service", "services", true),
+    ("networking.k8s.io/v1", "Ingress", "ingresses", true),
+    ("autoscaling/v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", true),
+    ("policy/v1", "PodDisruptionBudget", "poddisruptionbudgets", true),
+];
+
+fn kind_info(api_version: &str, kind: &str) -> Option<(ApiResource, bool)> {
+    KINDS.iter().find(|(v, k, ..)| *v == api_version && *k == kind).map(|(v, k, plural, namespaced)| {
+        let (group, version) = v.split_once('/').unwrap_or(("", v));
+        (ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, k), plural), *namespaced)
+    })
+}
+
+/// The label value for a step: step ids hold `/`, which label values may not.
+pub fn step_label(id: &StepId) -> String {
+    id.as_str().replace('/', ".")
+}
+
+/// Replaces every `${stack:...}` binding placeholder in `text` with its resolved value; a
+/// placeholder without a value is an error (it would reach the cluster as text).
+pub fn substitute(text: &str, inputs: &BTreeMap<String, String>) -> Result<String, StepError> {
+    let mut out = text.to_owned();
+    for (input, value) in inputs.iter().filter(|(k, _)| k.starts_with("${stack:")) {
+        out = out.replace(input.as_str(), value);
+    }
+    if let Some(start) = out.find("${stack:") {
+        let end = out[start..].find('}').map_or(out.len(), |e| start + e + 1);
+        return Err(StepError::fatal(format!("binding {} has no value", &out[start..end])));
+    }
+    Ok(out)
+}
+
+/// An object's address: kind, namespace, name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Address {
+    api_version: String,
+    kind: String,
+    namespace: Option<String>,
+    name: String,
+}
+
+impl Address {
+    fn encode(&self) -> String {
+        format!("{}|{}|{}|{}", self.api_version, self.kind, self.namespace.as_deref().unwrap_or(""), self.name)
+    }
+
+    fn decode(text: &str) -> Option<Self> {
+        let mut parts = text.split('|');
+        let (api_version, kind, namespace, name) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        Some(Self {
+            api_version: api_version.into(),
+            kind: kind.into(),
+            namespace: (!namespace.is_empty()).then(|| namespace.into()),
+            name: name.into(),
+        })
+    }
+}
+
+/// The objects of a bundle, labelled with their step, each with its API and address. Parsed
+/// whole before anything is sent, so a malformed bundle changes nothing.
+fn parse_bundle(
+    text: &str,
+    bundle: &str,
+    label: &str,
+) -> Result<Vec<(DynamicObject, ApiResource, bool, Address)>, StepError> {
+    let mut objects = Vec::new();
+    for document in serde_yaml::Deserializer::from_str(text) {
+        let value = serde_yaml::Value::deserialize(document).map_err(|e| StepError::fatal(format!("{bundle}: {e}")))?;
+        if value.is_null() {
+            continue;
+        }
+        let mut object: DynamicObject =
+            serde_yaml::from_value(value).map_err(|e| StepError::fatal(format!("{bundle}: {e}")))?;
+        let types = object
+            .types
+            .clone()
+            .ok_or_else(|| StepError::fatal(format!("{bundle}: an object without apiVersion/kind")))?;
+        let (resource, namespaced) = kind_info(&types.api_version, &types.kind)
+            .ok_or_else(|| StepError::fatal(format!("{bundle}: tenancy does not apply {} objects", types.kind)))?;
+        object.metadata.labels.get_or_insert_with(BTreeMap::new).insert(STEP_LABEL.into(), label.to_owned());
+        let name = object
+            .metadata
+            .name
+            .clone()
+            .ok_or_else(|| StepError::fatal(format!("{bundle}: a {} without a name", types.kind)))?;
+        let address = Address {
+            api_version: types.api_version,
+            kind: types.kind,
+            namespace: object.metadata.namespace.clone(),
+            name,
+        };
+        objects.push((object, resource, namespaced, address));
+    }
+    Ok(objects)
+}
+
+pub struct Kubernetes {
+    client: Client,
+    rollout_timeout: Duration,
+    poll: Duration,
+}
+
+impl Kubernetes {
+    pub fn new(client: Client, rollout_timeout: Duration, poll: Duration) -> Self {
+        Self { client, rollout_timeout, poll }
+    }
+
+    fn api(&self, resource: &ApiResource, namespaced: bool, namespace: Option<&str>) -> Api<DynamicObject> {
+        match (namespaced, namespace) {
+            (true, Some(ns)) => Api::namespaced_with(self.client.clone(), ns, resource),
+            _ => Api::all_with(self.client.clone(), resource),
+        }
+    }
+
+    async fn wait_rollout(&self, namespace: &str, name: &str) -> Result<(), StepError> {
+        let (resource, _) = kind_info("apps/v1", "Deployment").expect("a known kind");
+        let api = self.api(&resource, true, Some(namespace));
+        let deadline = tokio::time::Instant::now() + self.rollout_timeout;
+        loop {
+            let deployment =
+                api.get(name).await.map_err(|e| kube_error(&format!("read deployment {namespace}/{name}"), e))?;
+            let value = serde_json::to_value(&deployment).unwrap_or_default();
+            let wanted = value["spec"]["replicas"].as_i64().unwrap_or(1);
+            let generation = value["metadata"]["generation"].as_i64().unwrap_or(0);
+            let status = &value["status"];
+            let observed = status["observedGeneration"].as_i64().unwrap_or(0);
+            let updated = status["updatedReplicas"].as_i64().unwrap_or(0);
+            let available = status["availableReplicas"].as_i64().unwrap_or(0);
+            if observed >= generation && updated >= wanted && available >= wanted {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(StepError::fatal(format!(
+                    "deployment {namespace}/{name} did not roll out within {:?} ({available}/{wanted} available)",
+                    self.rollout_timeout
+                )));
+            }
+            tokio::time::sleep(self.poll).await;
+        }
+    }
+}
+
+fn kube_error(what: &str, err: kube::Error) -> StepError {
+    let transient = match &err {
+        kube::Error::Api(status) => status.code == 429 || status.code >= 500,
+        kube::Error::HyperError(_) | kube::Error::Service(_) => true,
+        _ => false,
+    };
+    let message = format!("{what}: {err}");
+    if transient { StepError::transient(message) } else { StepError::fatal(message) }
+}
+
+#[async_trait]
+impl Provider for Kubernetes {
+    async fn apply(&self, run: &StepRun) -> Result<StepOutcome, StepError> {
+        let Action::Kubernetes { bundle, .. } = &run.step.action else {
+            return Err(StepError::fatal("not a Kubernetes step"));
+        };
+        let text = substitute(run.artifact(bundle)?, &run.inputs)?;
+        let label = step_label(&run.step.id);
+        let objects = parse_bundle(&text, bundle, &label)?;
+        let mut applied = Vec::new();
+        let mut summary = Vec::new();
+        for (object, resource, namespaced, address) in objects {
+            if !run.dry_run {
+                self.api(&resource, namespaced, address.namespace.as_deref())
+                    .patch(&address.name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&object))
+                    .await
+                    .map_err(|e| kube_error(&format!("apply {} {}", address.kind, address.name), e))?;
+            }
+            summary.push(format!(
+                "{} {}/{}",
+                if run.dry_run { "apply" } else { "applied" },
+                address.kind,
+                address.name
+            ));
+            applied.push(address);
+        }
+        if run.dry_run {
+            return Ok(StepOutcome { changed: true, outputs: BTreeMap::new(), summary });
+        }
+        for address in applied.iter().filter(|a| a.kind == "Deployment") {
+            self.wait_rollout(address.namespace.as_deref().unwrap_or("default"), &address.name).await?;
+        }
+
+        // Prune what this step applied before and no longer holds, per kind and namespace.
+        let current: BTreeSet<&Address> = applied.iter().collect();
+        let namespaces: BTreeSet<Option<String>> = applied.iter().map(|a| a.namespace.clone()).collect();
+        for (api_version, kind, _, namespaced) in KINDS {
+            let (resource, _) = kind_info(api_version, kind).expect("a known kind");
+            for namespace in namespaces.iter().filter(|ns| ns.is_some() == namespaced) {
+                let api = self.api(&resource, namespaced, namespace.as_deref());
+                let listed = api
+                    .list(&ListParams::default().labels(&format!("{STEP_LABEL}={label}")))
+                    .await
+                    .map_err(|e| kube_error(&format!("list {kind} of {}", run.step.id), e))?;
+                for object in listed.items {
+                    let Some(name) = object.metadata.name.clone() else { continue };
+                    let address = Address {
+                        api_version: api_version.into(),
+                        kind: kind.into(),
+                        namespace: namespace.clone(),
+                        name: name.clone(),
+                    };
+                    if !current.contains(&address) {
+                        api.delete(&name, &DeleteParams::default())
+                            .await
+                            .map_err(|e| kube_error(&format!("prune {kind} {name}"), e))?;
+                        summary.push(format!("pruned {kind}/{name}"));
+                    }
+                }
+            }
+        }
+        let objects: Vec<String> = applied.iter().map(Address::encode).collect();
+        Ok(StepOutcome {
+            changed: true,
+            outputs: BTreeMap::from([("Objects".to_owned(), objects.join("\n"))]),
+            summary,
+        })
+    }
+
+    async fn remove(&self, removal: &Removal) -> Result<StepOutcome, StepError> {
+        let objects: Vec<Address> =
+            removal.outputs.get("Objects").map(|o| o.lines().filter_map(Address::decode).collect()).unwrap_or_default();
+        let mut summary = Vec::new();
+        // Reverse apply order, so the namespace (which would take everything with it) goes last.
+        for address in objects.iter().rev() {
+            let Some((resource, namespaced)) = kind_info(&address.api_version, &address.kind) else { continue };
+            match self
+                .api(&resource, namespaced, address.namespace.as_deref())
+                .delete(&address.name, &DeleteParams::default())
+                .await
+            {
+                Ok(_) => summary.push(format!("deleted {}/{}", address.kind, address.name)),
+                Err(kube::Error::Api(status)) if status.code == 404 => {}
+                Err(err) => return Err(kube_error(&format!("delete {} {}", address.kind, address.name), err)),
+            }
+        }
+        Ok(StepOutcome { changed: !summary.is_empty(), outputs: BTreeMap::new(), summary })
+    }
+}
+
+/// The Kubernetes provider, connecting (from the kubeconfig or in-cluster settings) on first
+/// use: an apply that runs no Kubernetes step needs no cluster.
+pub struct LazyKubernetes {
+    provider: tokio::sync::OnceCell<Kubernetes>,
+    rollout_timeout: Duration,
+    poll: Duration,
+}
+
+impl LazyKubernetes {
+    pub fn new(rollout_timeout: Duration, poll: Duration) -> Self {
+        Self { provider: tokio::sync::OnceCell::new(), rollout_timeout, poll }
+    }
+
+    async fn get(&self) -> Result<&Kubernetes, StepError> {
+        self.provider
+            .get_or_try_init(|| async {
+                let client = Client::try_default().await.map_err(|e| {
+                    StepError::fatal(format!("cannot reach the cluster (kubeconfig or in-cluster config): {e}"))
+                })?;
+                Ok(Kubernetes::new(client, self.rollout_timeout, self.poll))
+            })
+            .await
+    }
+}
+
+#[async_trait]
+impl Provider for LazyKubernetes {
+    async fn apply(&self, run: &StepRun) -> Result<StepOutcome, StepError> {
+        if run.dry_run {
+            // A dry run lists the objects without reaching the cluster.
+            let Action::Kubernetes { bundle, .. } = &run.step.action else {
+                return Err(StepError::fatal("not a Kubernetes step"));
+            };
+            let objects = parse_bundle(run.artifact(bundle)?, bundle, &step_label(&run.step.id))?;
+            let summary = objects.iter().map(|(_, _, _, a)| format!("apply {}/{}", a.kind, a.name)).collect();
+            return Ok(StepOutcome { changed: true, outputs: BTreeMap::new(), summary });
+        }
+        self.get().await?.apply(run).await
+    }
+
+    async fn remove(&self, removal: &Removal) -> Result<StepOutcome, StepError> {
+        self.get().await?.remove(removal).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_filled_or_refused() {
+        let inputs = BTreeMap::from([("${stack:s:Issuer}".to_owned(), "https://issuer".to_owned())]);
+        assert_eq!(substitute("issuer: ${stack:s:Issuer}\n", &inputs).unwrap(), "issuer: https://issuer\n");
+        let err = substitute("id: ${stack:s:Missing}\n", &inputs).unwrap_err();
+        assert!(err.message.contains("${stack:s:Missing} has no value"), "{err}");
+    }
+
+    #[test]
+    fn addresses_round_trip() {
+        let a = Address {
+            api_version: "v1".into(),
+            kind: "ConfigMap".into(),
+            namespace: Some("ns".into()),
+            name: "x".into(),
+        };
+        assert_eq!(Address::decode(&a.encode()), Some(a));
+        let b = Address { api_version: "v1".into(), kind: "Namespace".into(), namespace: None, name: "ns".into() };
+        assert_eq!(Address::decode(&b.encode()), Some(b));
+        assert_eq!(step_label(&StepId::new("tenant/acme/k8s")), "tenant.acme.k8s");
+    }
+}

@@ -1,0 +1,266 @@
+//! End to end: the real `tenancy` binary applies the reference platform's plan through the real
+//! AWS SDK against moto on 127.0.0.1 (started by `scripts/test`, which sets TENANCY_MOTO_URL),
+//! and its Kubernetes steps against a mock API server (no real cluster runs here).
+//!
+//! moto runs only some resource types inside CloudFormation, so the stacks are the emulator view
+//! of the generated templates (`emulator::emulator_view`): the same templates without what moto
+//! skips. CodeBuild projects, which moto cannot create from a template, are created through the
+//! SDK first. These tests prove the SDK calls, their order and the engine's bookkeeping.
+
+mod common;
+mod emulator;
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Command, Output};
+
+use aws_config::{BehaviorVersion, Region};
+use serde_json::Value;
+use tenancy::compile::{Artifact, compile};
+use tenancy::model::Platform;
+use tenancy::plan::{DeployPlan, PLAN_FILES, platform_steps, to_json};
+
+fn moto_url() -> String {
+    std::env::var("TENANCY_MOTO_URL").expect("TENANCY_MOTO_URL is not set: run scripts/test, which starts moto")
+}
+
+/// Empties moto.
+fn reset_moto() {
+    let url = moto_url();
+    let address = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).expect("moto is listening");
+    write!(
+        stream,
+        "POST /moto-api/reset HTTP/1.1\r\nHost: {address}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+}
+
+/// Writes the emulator view of `platform`'s output, with a plan over it, to `dir`.
+fn write_emulated_output(platform: &Platform, dir: &Path) {
+    let mut artifacts = compile(platform).unwrap();
+    for artifact in &mut artifacts.files {
+        if artifact.path.ends_with(".cfn.yaml") {
+            artifact.contents = emulator::emulator_view(&artifact.contents);
+        }
+    }
+    let files: BTreeMap<String, String> =
+        artifacts.files.iter().map(|a| (a.path.clone(), a.contents.clone())).collect();
+    let plan = DeployPlan::build(platform_steps(platform, &files), &files, &PLAN_FILES).unwrap();
+    let names = platform.baseline_names();
+    artifacts.files.push(Artifact {
+        path: "plan.json".into(),
+        contents: to_json(&plan, platform.name().as_str(), platform.region().as_str(), &names.artifacts_bucket),
+    });
+    tenancy::synth::write(dir, &artifacts.files).unwrap();
+}
+
+async fn sdk_config(region: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(region.to_owned()))
+        .endpoint_url(moto_url())
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "test"))
+        .load()
+        .await
+}
+
+/// The CodeBuild projects the delivery stack would hold (moto cannot create them from a
+/// template).
+async fn create_projects(platform: &Platform) {
+    let client = aws_sdk_codebuild::Client::new(&sdk_config(platform.region().as_str()).await);
+    let names = platform.baseline_names();
+    for project in [&names.cluster_project, &names.addons_project, &names.images_project] {
+        client
+            .create_project()
+            .name(project)
+            .source(
+                aws_sdk_codebuild::types::ProjectSource::builder()
+                    .r#type("S3".into())
+                    .location(format!("{}/source/tenancy.zip", names.artifacts_bucket))
+                    .build()
+                    .unwrap(),
+            )
+            .artifacts(
+                aws_sdk_codebuild::types::ProjectArtifacts::builder().r#type("NO_ARTIFACTS".into()).build().unwrap(),
+            )
+            .environment(
+                aws_sdk_codebuild::types::ProjectEnvironment::builder()
+                    .r#type("LINUX_CONTAINER".into())
+                    .image("aws/codebuild/amazonlinux-x86_64-standard:5.0")
+                    .compute_type("BUILD_GENERAL1_SMALL".into())
+                    .build()
+                    .unwrap(),
+            )
+            .service_role(format!("arn:aws:iam::{}:role/{project}", platform.account_id()))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("create project {project}: {e:?}"));
+    }
+}
+
+/// Runs `tenancy apply` against moto and the mock API server; returns the output and the
+/// JSON events.
+fn apply(dir: &Path, state: &Path, kubeconfig: &Path, extra: &[&str]) -> (Output, Vec<Value>) {
+    let output = Command::new(env!("CARGO_BIN_EXE_tenancy"))
+        .args(["apply", "--format", "json", "--poll-seconds", "0.05", "--endpoint-url", &moto_url()])
+        .arg("--generated")
+        .arg(dir)
+        .arg("--state")
+        .arg(format!("local:{}", state.display()))
+        .args(extra)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env("KUBECONFIG", kubeconfig)
+        .output()
+        .unwrap();
+    let events = String::from_utf8_lossy(&output.stdout).lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    (output, events)
+}
+
+fn summary(events: &[Value]) -> &Value {
+    events.iter().find(|e| e["event"] == "summary").expect("a summary event")
+}
+
+fn describe(output: &Output, events: &[Value]) -> String {
+    format!(
+        "stderr:\n{}\nevents:\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        events.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs moto on 127.0.0.1: scripts/test starts it and runs this"]
+async fn the_reference_plan_applies_through_the_sdk_resumes_and_offboards() {
+    reset_moto();
+    let platform = common::reference();
+    let work = tempfile::tempdir().unwrap();
+    let (out, state) = (work.path().join("generated"), work.path().join("state"));
+    write_emulated_output(&platform, &out);
+    create_projects(&platform).await;
+    let api = emulator::MockApiServer::start();
+    let kubeconfig = work.path().join("kubeconfig");
+    std::fs::write(&kubeconfig, api.kubeconfig()).unwrap();
+
+    // First apply: every step runs.
+    let (output, events) = apply(&out, &state, &kubeconfig, &[]);
+    assert!(output.status.success(), "{}", describe(&output, &events));
+    let steps = events.iter().filter(|e| e["event"] == "finished").count();
+    assert_eq!(summary(&events)["applied"], steps, "{}", describe(&output, &events));
+    assert_eq!(summary(&events)["failed"], 0);
+
+    // What the SDK sees.
+    let config = sdk_config(platform.region().as_str()).await;
+    let cfn = aws_sdk_cloudformation::Client::new(&config);
+    for stack in ["saas-baseline", "saas-delivery", "saas-tenant-acme", "saas-tenant-umbrella"] {
+        let described = cfn.describe_stacks().stack_name(stack).send().await.unwrap();
+        let status = described.stacks()[0].stack_status().unwrap().as_str().to_owned();
+        assert_eq!(status, "CREATE_COMPLETE", "{stack}");
+        let tags: BTreeMap<_, _> =
+            described.stacks()[0].tags().iter().map(|t| (t.key().unwrap(), t.value().unwrap())).collect();
+        assert_eq!(tags.get("tenancy:platform"), Some(&"saas"), "{stack} tags {tags:?}");
+    }
+    let edge = aws_sdk_cloudformation::Client::new(&sdk_config("us-east-1").await);
+    assert_eq!(edge.describe_stacks().stack_name("saas-edge").send().await.unwrap().stacks().len(), 1);
+
+    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+    let tables = dynamodb.list_tables().send().await.unwrap().table_names().to_vec();
+    for table in ["saas-tenant", "saas-product", "saas-order-acme", "saas-order-umbrella", "saas-deploy-state"] {
+        assert!(tables.contains(&table.to_owned()), "{table} missing from {tables:?}");
+    }
+    let iam = aws_sdk_iam_like_policy(&config, "saas-tenant-acme").await;
+    assert!(iam.contains("dynamodb:LeadingKeys") && iam.contains("acme"), "{iam}");
+
+    let record = dynamodb
+        .get_item()
+        .table_name("saas-tenant")
+        .key("TenantId", aws_sdk_dynamodb::types::AttributeValue::S("acme".into()))
+        .send()
+        .await
+        .unwrap();
+    let item = record.item().expect("acme's record");
+    let field = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+    assert_eq!(field("Status"), "active");
+    assert_eq!(field("Tier"), "platinum");
+    assert_eq!(
+        field("RoleArn"),
+        "arn:aws:iam::123456789012:role/saas-tenant-acme",
+        "the role ARN comes from the stack output"
+    );
+    assert_eq!(field("UserPoolId"), "emulator-standin-UserPoolId", "outputs flow into the record");
+
+    // The mock API server received server-side applies, namespace first.
+    let requests = api.requests.lock().unwrap().clone();
+    let patches: Vec<&(String, String, String)> = requests.iter().filter(|r| r.0 == "PATCH").collect();
+    assert!(!patches.is_empty());
+    for (_, target, content_type) in &patches {
+        assert!(target.contains("fieldManager=tenancy") && target.contains("force=true"), "{target}");
+        assert_eq!(content_type, "application/apply-patch+yaml");
+    }
+    let acme: Vec<&str> = patches.iter().map(|r| r.1.as_str()).filter(|t| t.contains("tenant-acme")).collect();
+    assert!(acme[0].starts_with("/api/v1/namespaces/tenant-acme?"), "namespace first: {acme:?}");
+
+    // Second apply: nothing to do.
+    let (output, events) = apply(&out, &state, &kubeconfig, &[]);
+    assert!(output.status.success(), "{}", describe(&output, &events));
+    assert_eq!(summary(&events)["applied"], 0, "{}", describe(&output, &events));
+    assert_eq!(summary(&events)["unchanged"], steps);
+
+    // Tenant umbrella leaves: refused without --allow-delete, removed with it.
+    let smaller = platform.to_builder().without_tenant("umbrella").build().unwrap();
+    write_emulated_output(&smaller, &out);
+    let (output, _) = apply(&out, &state, &kubeconfig, &[]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--allow-delete") && stderr.contains("delete stack saas-tenant-umbrella"), "{stderr}");
+    assert!(cfn.describe_stacks().stack_name("saas-tenant-umbrella").send().await.is_ok());
+
+    let before = api.requests.lock().unwrap().len();
+    let (output, events) = apply(&out, &state, &kubeconfig, &["--allow-delete"]);
+    assert!(output.status.success(), "{}", describe(&output, &events));
+    assert_eq!(summary(&events)["removed"], 3, "{}", describe(&output, &events));
+    let gone = cfn.describe_stacks().stack_name("saas-tenant-umbrella").send().await;
+    let gone = gone.map(|d| d.stacks().first().and_then(|s| s.stack_status()).map(|s| s.as_str().to_owned()));
+    assert!(
+        matches!(&gone, Err(_) | Ok(Some(_)) if gone.as_ref().map_or(true, |s| s.as_deref() == Some("DELETE_COMPLETE"))),
+        "{gone:?}"
+    );
+    let record = dynamodb
+        .get_item()
+        .table_name("saas-tenant")
+        .key("TenantId", aws_sdk_dynamodb::types::AttributeValue::S("umbrella".into()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(record.item().unwrap()["Status"].as_s().unwrap(), "deleted");
+    let deletes: Vec<String> =
+        api.requests.lock().unwrap()[before..].iter().filter(|r| r.0 == "DELETE").map(|r| r.1.clone()).collect();
+    assert!(deletes.last().unwrap().starts_with("/api/v1/namespaces/tenant-umbrella"), "namespace last: {deletes:?}");
+    assert!(deletes.len() > 5, "{deletes:?}");
+}
+
+/// The inline policy `tenant-data` of `role`, as IAM holds it.
+async fn aws_sdk_iam_like_policy(config: &aws_config::SdkConfig, role: &str) -> String {
+    let iam = aws_sdk_iam::Client::new(config);
+    let policy = iam.get_role_policy().role_name(role).policy_name("tenant-data").send().await.unwrap();
+    let document = policy.policy_document();
+    // IAM returns the document URL-encoded.
+    let mut decoded = String::new();
+    let mut bytes = document.bytes();
+    while let Some(b) = bytes.next() {
+        if b == b'%' {
+            let hex: String =
+                [bytes.next().unwrap_or(b'0') as char, bytes.next().unwrap_or(b'0') as char].iter().collect();
+            decoded.push(u8::from_str_radix(&hex, 16).unwrap_or(b'?') as char);
+        } else {
+            decoded.push(b as char);
+        }
+    }
+    decoded
+}
