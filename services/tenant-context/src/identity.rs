@@ -1,0 +1,228 @@
+//! Tenant identity: a bearer JWT verified against its issuer's keys (JWKS, cached, refreshed on
+//! an unknown key id at most once per interval), checked for issuer (an allow-list), algorithm
+//! (RS256 only: never `none`, never HMAC), expiry and not-before (small leeway), token use and
+//! client, and carrying `custom:tenant-id`. The tenant in the path must be the token's tenant.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
+use serde::Deserialize;
+use tokio::sync::Mutex;
+
+use crate::error::AppError;
+
+/// Who is calling, verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantContext {
+    pub tenant_id: String,
+    pub subject: String,
+    pub issuer: String,
+}
+
+/// Where signing keys come from.
+#[async_trait]
+pub trait JwksFetcher: Send + Sync {
+    async fn fetch(&self, issuer: &str) -> Result<JwkSet, String>;
+}
+
+/// Keys from `<issuer>/.well-known/jwks.json`, as Cognito publishes them.
+pub struct HttpJwks {
+    client: reqwest::Client,
+}
+
+impl HttpJwks {
+    pub fn new() -> Self {
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().expect("an HTTP client");
+        Self { client }
+    }
+}
+
+impl Default for HttpJwks {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[async_trait]
+impl JwksFetcher for HttpJwks {
+    async fn fetch(&self, issuer: &str) -> Result<JwkSet, String> {
+        let url = format!("{}/.well-known/jwks.json", issuer.trim_end_matches('/'));
+        let response = self.client.get(&url).send().await.map_err(|e| format!("fetch {url}: {e}"))?;
+        let response = response.error_for_status().map_err(|e| format!("fetch {url}: {e}"))?;
+        response.json().await.map_err(|e| format!("read {url}: {e}"))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct VerifierConfig {
+    /// Issuers whose tokens are accepted; keys are only ever fetched from these.
+    pub issuers: Vec<String>,
+    /// App clients tokens must be for (`aud` of id tokens, `client_id` of access tokens).
+    pub client_ids: Vec<String>,
+    pub leeway: Duration,
+    /// An unknown key id refreshes an issuer's keys at most this often.
+    pub min_refresh: Duration,
+}
+
+struct Cached {
+    keys: JwkSet,
+    fetched: Instant,
+}
+
+pub struct Verifier {
+    config: VerifierConfig,
+    fetcher: Arc<dyn JwksFetcher>,
+    cache: Mutex<HashMap<String, Cached>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Claims {
+    iss: String,
+    sub: String,
+    token_use: Option<String>,
+    #[serde(default)]
+    aud: Option<serde_json::Value>,
+    client_id: Option<String>,
+    #[serde(rename = "custom:tenant-id")]
+    tenant_id: Option<String>,
+}
+
+/// Only the issuer, read before the signature is checked, to pick (allow-listed) keys.
+#[derive(Deserialize)]
+struct Unverified {
+    iss: Option<String>,
+}
+
+fn unauthorized(message: impl Into<String>) -> AppError {
+    AppError::Unauthorized(message.into())
+}
+
+impl Verifier {
+    pub fn new(config: VerifierConfig, fetcher: Arc<dyn JwksFetcher>) -> Self {
+        Self { config, fetcher, cache: Mutex::new(HashMap::new()) }
+    }
+
+    /// The key with `kid` for `issuer`, refreshing the cached set once if `kid` is unknown.
+    async fn key(&self, issuer: &str, kid: &str) -> Result<DecodingKey, AppError> {
+        let mut cache = self.cache.lock().await;
+        let stale = cache
+            .get(issuer)
+            .is_none_or(|c| c.keys.find(kid).is_none() && c.fetched.elapsed() >= self.config.min_refresh);
+        if stale {
+            match self.fetcher.fetch(issuer).await {
+                Ok(keys) => {
+                    cache.insert(issuer.to_owned(), Cached { keys, fetched: Instant::now() });
+                }
+                Err(err) if cache.contains_key(issuer) => tracing::warn!(issuer, error = %err, "keys not refreshed"),
+                Err(err) => return Err(AppError::Unavailable(format!("signing keys of {issuer}: {err}"))),
+            }
+        }
+        let jwk = cache
+            .get(issuer)
+            .and_then(|c| c.keys.find(kid))
+            .ok_or_else(|| unauthorized("the token is signed with an unknown key"))?;
+        DecodingKey::from_jwk(jwk).map_err(|_| unauthorized("the token's signing key is unusable"))
+    }
+
+    /// Verifies `token` and returns its tenant context.
+    pub async fn verify(&self, token: &str) -> Result<TenantContext, AppError> {
+        let header = decode_header(token).map_err(|_| unauthorized("the bearer token is not a JWT"))?;
+        if header.alg != Algorithm::RS256 {
+            return Err(unauthorized("the token must be signed with RS256"));
+        }
+        let kid = header.kid.ok_or_else(|| unauthorized("the token names no signing key"))?;
+        let claimed: Unverified = jsonwebtoken::dangerous::insecure_decode_claims(token)
+            .map_err(|_| unauthorized("the token's claims are unreadable"))?;
+        let issuer = claimed
+            .iss
+            .filter(|iss| self.config.issuers.contains(iss))
+            .ok_or_else(|| unauthorized("the token's issuer is not trusted"))?;
+        let key = self.key(&issuer, &kid).await?;
+
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.set_issuer(&[&issuer]);
+        validation.leeway = self.config.leeway.as_secs();
+        validation.validate_nbf = true;
+        validation.validate_aud = false; // checked below: id tokens carry aud, access tokens client_id
+        validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+        let claims = decode::<Claims>(token, &key, &validation)
+            .map_err(|err| unauthorized(format!("the token is not valid: {}", describe(&err))))?
+            .claims;
+
+        let client = match claims.token_use.as_deref() {
+            Some("id") => match &claims.aud {
+                Some(serde_json::Value::String(aud)) => Some(aud.clone()),
+                Some(serde_json::Value::Array(auds)) if auds.len() == 1 => auds[0].as_str().map(str::to_owned),
+                _ => None,
+            },
+            Some("access") => claims.client_id.clone(),
+            _ => return Err(unauthorized("the token is neither an id nor an access token")),
+        };
+        if !client.is_some_and(|c| self.config.client_ids.contains(&c)) {
+            return Err(unauthorized("the token is for another app client"));
+        }
+        let tenant_id =
+            claims.tenant_id.filter(|t| !t.is_empty()).ok_or_else(|| unauthorized("the token carries no tenant"))?;
+        Ok(TenantContext { tenant_id, subject: claims.sub, issuer: claims.iss })
+    }
+}
+
+fn describe(err: &jsonwebtoken::errors::Error) -> &'static str {
+    use jsonwebtoken::errors::ErrorKind;
+    match err.kind() {
+        ErrorKind::ExpiredSignature => "it has expired",
+        ErrorKind::ImmatureSignature => "it is not valid yet",
+        ErrorKind::InvalidSignature => "its signature does not match",
+        ErrorKind::InvalidIssuer => "its issuer is not trusted",
+        ErrorKind::MissingRequiredClaim(_) => "a required claim is missing",
+        _ => "it could not be verified",
+    }
+}
+
+/// State that can verify tokens, and that knows which tenant this deployment serves.
+pub trait HasVerifier {
+    fn verifier(&self) -> &Verifier;
+    /// The one tenant a dedicated deployment serves; `None` for a pooled one.
+    fn served_tenant(&self) -> Option<&str>;
+}
+
+impl<T: HasVerifier> HasVerifier for Arc<T> {
+    fn verifier(&self) -> &Verifier {
+        (**self).verifier()
+    }
+    fn served_tenant(&self) -> Option<&str> {
+        (**self).served_tenant()
+    }
+}
+
+impl<S: HasVerifier + Send + Sync> FromRequestParts<S> for TenantContext {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| unauthorized("a bearer token is required"))?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| unauthorized("a bearer token is required"))?;
+        let context = state.verifier().verify(token).await?;
+        // Every tenant route starts with /{tenant}/.
+        let path_tenant = parts.uri.path().trim_start_matches('/').split('/').next().unwrap_or_default();
+        if path_tenant != context.tenant_id {
+            return Err(AppError::Forbidden("this token is not for this tenant".into()));
+        }
+        if state.served_tenant().is_some_and(|served| served != context.tenant_id) {
+            return Err(AppError::Forbidden("this service does not serve this tenant".into()));
+        }
+        Ok(context)
+    }
+}

@@ -1,0 +1,113 @@
+//! Test identities: an RSA key pair made at run time, its JWKS, and tokens signed with it
+//! (or deliberately wrong), for the services' tests and benchmarks. Not compiled into services.
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+use rsa::pkcs1::EncodeRsaPrivateKey;
+use rsa::traits::PublicKeyParts;
+use serde_json::{Value, json};
+
+use crate::identity::{JwksFetcher, Verifier, VerifierConfig};
+
+pub const ISSUER: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_TEST";
+pub const CLIENT_ID: &str = "test-client";
+pub const KID: &str = "test-key-1";
+
+struct Keys {
+    pem: String,
+    jwks: Value,
+}
+
+/// One key pair per test process (2048-bit generation takes a moment).
+fn keys() -> &'static Keys {
+    static KEYS: OnceLock<Keys> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        let private = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).expect("an RSA key");
+        let public = private.to_public_key();
+        let pem = private.to_pkcs1_pem(rsa::pkcs8::LineEnding::LF).expect("PEM").to_string();
+        let jwks = json!({"keys": [{
+            "kty": "RSA", "alg": "RS256", "use": "sig", "kid": KID,
+            "n": URL_SAFE_NO_PAD.encode(public.n().to_bytes_be()),
+            "e": URL_SAFE_NO_PAD.encode(public.e().to_bytes_be()),
+        }]});
+        Keys { pem, jwks }
+    })
+}
+
+/// The JWKS of the test key, counting fetches.
+#[derive(Default)]
+pub struct StaticJwks {
+    pub fetches: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait]
+impl JwksFetcher for StaticJwks {
+    async fn fetch(&self, _issuer: &str) -> Result<JwkSet, String> {
+        self.fetches.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        serde_json::from_value(keys().jwks.clone()).map_err(|e| e.to_string())
+    }
+}
+
+/// A verifier trusting the test issuer and client.
+pub fn verifier() -> Arc<Verifier> {
+    Arc::new(Verifier::new(
+        VerifierConfig {
+            issuers: vec![ISSUER.into()],
+            client_ids: vec![CLIENT_ID.into()],
+            leeway: Duration::from_secs(30),
+            min_refresh: Duration::from_secs(60),
+        },
+        Arc::new(StaticJwks::default()),
+    ))
+}
+
+pub fn now() -> i64 {
+    jsonwebtoken::get_current_timestamp() as i64
+}
+
+/// The claims of a valid id token for `tenant`.
+pub fn claims(tenant: &str) -> Value {
+    json!({
+        "iss": ISSUER, "sub": format!("user-of-{tenant}"), "aud": CLIENT_ID, "token_use": "id",
+        "exp": now() + 3600, "iat": now(), "custom:tenant-id": tenant,
+    })
+}
+
+/// A token signed with the test key.
+pub fn sign(claims: &Value) -> String {
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some(KID.into());
+    encode(&header, claims, &EncodingKey::from_rsa_pem(keys().pem.as_bytes()).expect("a key")).expect("a token")
+}
+
+/// A valid token for `tenant`.
+pub fn token(tenant: &str) -> String {
+    sign(&claims(tenant))
+}
+
+/// `token` with its payload replaced but its signature kept.
+pub fn tampered(token: &str, claims: &Value) -> String {
+    let parts: Vec<&str> = token.split('.').collect();
+    let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).unwrap());
+    format!("{}.{payload}.{}", parts[0], parts[2])
+}
+
+/// An unsigned token (`alg: none`).
+pub fn unsigned(claims: &Value) -> String {
+    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
+    format!("{header}.{}.", URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).unwrap()))
+}
+
+/// A token signed with HMAC, keyed with the public modulus (the classic confusion attack).
+pub fn hmac(claims: &Value) -> String {
+    let mut header = Header::new(Algorithm::HS256);
+    header.kid = Some(KID.into());
+    let secret = keys().jwks["keys"][0]["n"].as_str().unwrap().as_bytes().to_vec();
+    encode(&header, claims, &EncodingKey::from_secret(&secret)).unwrap()
+}
