@@ -2,6 +2,10 @@
 
 use std::env;
 
+/// The environment a service reads: exactly what the generated Deployments set.
+pub const ENVIRONMENT: [&str; 7] =
+    ["AWS_REGION", "PORT", "STORAGE_MODEL", "TABLE_NAME", "TENANT_CLIENT_ID", "TENANT_ID", "TENANT_ISSUER"];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StorageModel {
     Silo,

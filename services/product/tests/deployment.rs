@@ -1,0 +1,38 @@
+//! The generated Deployments and the services agree: the environment they set is what the
+//! services read, the port is the one they listen on, the UID is the one the images run as.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde_yaml::Value;
+
+fn workspace() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().and_then(Path::parent).unwrap()
+}
+
+#[test]
+fn generated_deployments_set_what_the_services_read() {
+    let bundle = std::fs::read_to_string(workspace().join("generated/tenants/acme/k8s.yaml")).unwrap();
+    let mut checked = 0;
+    for document in bundle.split("\n---\n") {
+        let Ok(value) = serde_yaml::from_str::<Value>(document) else { continue };
+        if value["kind"] != "Deployment" {
+            continue;
+        }
+        let name = value["metadata"]["name"].as_str().unwrap().to_owned();
+        let container = &value["spec"]["template"]["spec"]["containers"][0];
+        let env: BTreeSet<&str> =
+            container["env"].as_sequence().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
+        let read: BTreeSet<&str> = tenant_context::config::ENVIRONMENT.into_iter().collect();
+        assert_eq!(env, read, "{name}: the Deployment's env and what the service reads differ");
+        let port = container["ports"][0]["containerPort"].as_u64().unwrap();
+        let port_env = container["env"].as_sequence().unwrap().iter().find(|e| e["name"] == "PORT").unwrap();
+        assert_eq!(port_env["value"].as_str().unwrap(), port.to_string(), "{name}");
+        let uid = container["securityContext"]["runAsUser"].as_u64().unwrap();
+        let dockerfile = std::fs::read_to_string(workspace().join(format!("services/{name}/Dockerfile"))).unwrap();
+        assert!(dockerfile.contains(&format!("USER {uid}:{uid}")), "{name}: the image does not run as {uid}");
+        assert!(dockerfile.contains(&format!("EXPOSE {port}")), "{name}: the image does not expose {port}");
+        checked += 1;
+    }
+    assert_eq!(checked, 2, "product and order");
+}
