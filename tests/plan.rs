@@ -364,3 +364,23 @@ fn the_committed_plan_loads_back_and_refuses_edited_artifacts() {
     let err = tenancy::plan::load(&out).unwrap_err().to_string();
     assert!(err.contains("step tenant/acme/k8s: its artifacts changed after the plan was made"), "{err}");
 }
+
+#[test]
+fn quota_warnings_give_the_numbers_and_the_way_out() {
+    let plan = reference_plan();
+    let platform = reference();
+    assert!(
+        tenancy::plan::quota_warnings(&plan, tenancy::plan::DEFAULT_STACK_QUOTA, &pipeline_stages(&platform))
+            .is_empty()
+    );
+    // The reference has 6 stacks in eu-west-1 (baseline, delivery, 4 tenants) and 1 in us-east-1.
+    let warnings = tenancy::plan::quota_warnings(&plan, 5, &pipeline_stages(&platform));
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("6 CloudFormation stacks in eu-west-1, over the quota of 5")
+            && warnings[0].contains("split the fleet")
+    );
+    let crowded = vec![("Big".to_owned(), (0..51).map(|i| format!("a{i}")).collect::<Vec<_>>())];
+    let warnings = tenancy::plan::quota_warnings(&plan, 2000, &crowded);
+    assert!(warnings[0].contains("stage Big has 51 actions, over CodePipeline's 50"), "{warnings:?}");
+}

@@ -8,12 +8,14 @@
 mod convert;
 mod diagnostic;
 pub mod doc;
+mod sample;
 mod source_map;
 
 use std::path::Path;
 
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use doc::schema_json;
+pub use sample::sample;
 pub use source_map::{Position, SourceMap};
 
 use crate::model::{FieldPath, Platform, Problem};

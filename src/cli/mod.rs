@@ -39,6 +39,22 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Print the blueprint's JSON Schema.
     Schema,
+    /// Blueprint tools.
+    #[command(subcommand)]
+    Blueprint(BlueprintCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BlueprintCommand {
+    /// Print the reference blueprint with N generated tenants (deterministic), for fleet tests.
+    Sample {
+        /// How many tenants.
+        #[arg(long)]
+        tenants: usize,
+        /// Tiers to spread them over, in turn (default: all reference tiers).
+        #[arg(long, value_delimiter = ',')]
+        tiers: Vec<String>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -120,6 +136,10 @@ pub struct BlueprintArgs {
 pub struct SynthArgs {
     #[command(flatten)]
     pub blueprint: BlueprintArgs,
+    /// The account's CloudFormation stack quota per region, for the warning when the plan
+    /// would exceed it.
+    #[arg(long, default_value_t = plan::DEFAULT_STACK_QUOTA)]
+    pub stack_quota: usize,
     /// The output directory.
     #[arg(long, short, default_value = "generated")]
     pub out: PathBuf,
@@ -135,6 +155,16 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .context("while starting the runtime")?;
             runtime.block_on(apply(args))
         }
+        Command::Blueprint(BlueprintCommand::Sample { tenants, tiers }) => match blueprint::sample(tenants, &tiers) {
+            Ok(text) => {
+                print!("{text}");
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(message) => {
+                eprintln!("error: {message}");
+                Ok(ExitCode::from(EXIT_INVALID))
+            }
+        },
         Command::Schema => {
             print!("{}", blueprint::schema_json());
             Ok(ExitCode::SUCCESS)
@@ -163,7 +193,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }),
         Command::Synth(args) => with_platform(&args.blueprint, |platform| {
-            let (artifacts, _) = synthesize(platform)?;
+            let (artifacts, plan) = synthesize(platform)?;
+            for warning in plan::quota_warnings(&plan, args.stack_quota, &compile::pipeline_stages(platform)) {
+                eprintln!("warning: {warning}");
+            }
             for note in &artifacts.notes {
                 eprintln!("note: {note}");
             }

@@ -86,10 +86,23 @@ pub fn compile(platform: &Platform) -> Result<Artifacts, CompileError> {
     for (name, text, _) in crate::buildspec::render_all(platform)? {
         out.files.push(Artifact { path: format!("buildspecs/{name}"), contents: format!("{GENERATED_HEADER}{text}") });
     }
-    for tenant in platform.tenants() {
-        let (files, notes) = compile_tenant(platform, tenant)?;
-        out.files.extend(files);
-        out.notes.extend(notes);
+    // Tenants share nothing but the platform: compile them on every core, then put the results
+    // back in tenant order, so the output is byte-identical to compiling them one by one.
+    let tenants = platform.tenants();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, tenants.len().max(1));
+    let chunk = tenants.len().div_ceil(threads).max(1);
+    let compiled: Vec<Result<Vec<(Vec<Artifact>, Vec<String>)>, CompileError>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = tenants
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(|t| compile_tenant(platform, t)).collect()))
+            .collect();
+        workers.into_iter().map(|w| w.join().expect("a compile thread panicked")).collect()
+    });
+    for part in compiled {
+        for (files, notes) in part? {
+            out.files.extend(files);
+            out.notes.extend(notes);
+        }
     }
     out.files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)

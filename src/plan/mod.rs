@@ -37,3 +37,34 @@ pub fn attach(platform: &Platform, artifacts: &mut Artifacts) -> Result<DeployPl
     artifacts.files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(plan)
 }
+
+/// CloudFormation's default quota of stacks per account and region.
+pub const DEFAULT_STACK_QUOTA: usize = 2_000;
+
+/// Warnings for a plan that would exceed service quotas, with the numbers and what to do.
+pub fn quota_warnings(plan: &DeployPlan, stack_quota: usize, pipeline_stages: &[(String, Vec<String>)]) -> Vec<String> {
+    let mut per_region: BTreeMap<&str, usize> = BTreeMap::new();
+    for step in plan.steps() {
+        if let Action::Cloudformation { region, .. } = &step.action {
+            *per_region.entry(region.as_str()).or_default() += 1;
+        }
+    }
+    let mut warnings = Vec::new();
+    for (region, stacks) in per_region {
+        if stacks > stack_quota {
+            warnings.push(format!(
+                "the plan deploys {stacks} CloudFormation stacks in {region}, over the quota of {stack_quota}: raise the quota (Service Quotas, AWS CloudFormation, Stack count) or split the fleet across accounts"
+            ));
+        }
+    }
+    for (stage, actions) in pipeline_stages {
+        if actions.len() > crate::compile::MAX_ACTIONS_PER_STAGE {
+            warnings.push(format!(
+                "pipeline stage {stage} has {} actions, over CodePipeline's {} per stage: batch it into more stages",
+                actions.len(),
+                crate::compile::MAX_ACTIONS_PER_STAGE
+            ));
+        }
+    }
+    warnings
+}
