@@ -91,7 +91,7 @@ pub fn compile(platform: &Platform) -> Result<Artifacts, CompileError> {
     let tenants = platform.tenants();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, tenants.len().max(1));
     let chunk = tenants.len().div_ceil(threads).max(1);
-    let compiled: Vec<Result<Vec<(Vec<Artifact>, Vec<String>)>, CompileError>> = std::thread::scope(|scope| {
+    let compiled: Vec<Result<Vec<TenantOutput>, CompileError>> = std::thread::scope(|scope| {
         let workers: Vec<_> = tenants
             .chunks(chunk)
             .map(|part| scope.spawn(move || part.iter().map(|t| compile_tenant(platform, t)).collect()))
@@ -108,8 +108,11 @@ pub fn compile(platform: &Platform) -> Result<Artifacts, CompileError> {
     Ok(out)
 }
 
+/// One tenant's artifacts and the notes about them.
+pub type TenantOutput = (Vec<Artifact>, Vec<String>);
+
 /// Compiles one tenant's artifacts.
-pub fn compile_tenant(platform: &Platform, tenant: &Tenant) -> Result<(Vec<Artifact>, Vec<String>), CompileError> {
+pub fn compile_tenant(platform: &Platform, tenant: &Tenant) -> Result<TenantOutput, CompileError> {
     let mut out = Artifacts::default();
     template(&mut out, &format!("tenants/{}/stack.cfn.yaml", tenant.id), tenant_stack(platform, tenant))?;
     manifests(&mut out, &format!("tenants/{}/k8s.yaml", tenant.id), &tenant_bundle(platform, tenant))?;
