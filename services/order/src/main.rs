@@ -1,47 +1,18 @@
-//! The order service binary: configuration from the environment, DynamoDB, serve.
+//! The order service binary: orders in the tenant's silo table.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use order::{AppState, DynamoOrders, router};
-use tenant_context::{Config, HttpJwks, StorageModel, Verifier, VerifierConfig, serve};
+use tenant_context::{StorageModel, serve};
 
 #[tokio::main]
 async fn main() {
-    serve::init_logging();
-    let config = match Config::from_env() {
-        Ok(config) if config.storage == StorageModel::Silo => config,
-        Ok(_) => {
-            tracing::error!("the order service keeps orders in the tenant's silo table: set STORAGE_MODEL=silo");
-            std::process::exit(2);
-        }
-        Err(err) => {
-            tracing::error!(error = %err, "bad configuration");
-            std::process::exit(2);
-        }
-    };
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new(config.region.clone()));
-    if let Some(url) = &config.endpoint_url {
-        loader = loader.endpoint_url(url);
-    }
-    let client = aws_sdk_dynamodb::Client::new(&loader.load().await);
-    let verifier = Verifier::new(
-        VerifierConfig {
-            issuers: vec![config.issuer.clone()],
-            client_ids: vec![config.client_id.clone()],
-            leeway: Duration::from_secs(30),
-            min_refresh: Duration::from_secs(60),
-        },
-        Arc::new(HttpJwks::new()),
-    );
-    let state = Arc::new(AppState {
-        verifier: Arc::new(verifier),
-        orders: Arc::new(DynamoOrders::new(client, config.table.clone())),
-        served: config.tenant_id.clone(),
-    });
-    if let Err(err) = serve::run(router(state), config.port).await {
-        tracing::error!(error = %err, "server failed");
-        std::process::exit(1);
-    }
+    serve::main("order", StorageModel::Silo, |config, client, verifier| {
+        router(Arc::new(AppState {
+            verifier,
+            orders: Arc::new(DynamoOrders::new(client, config.table.clone())),
+            served: config.tenant_id.clone(),
+        }))
+    })
+    .await;
 }

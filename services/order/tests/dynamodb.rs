@@ -7,20 +7,6 @@ use order::{AppState, DynamoOrders, router};
 use serde_json::{Value, json};
 use tenant_context::testing::{self, token};
 
-fn moto_url() -> String {
-    std::env::var("TENANCY_MOTO_URL").expect("TENANCY_MOTO_URL is not set: run scripts/test, which starts moto")
-}
-
-async fn dynamodb() -> aws_sdk_dynamodb::Client {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("eu-west-1"))
-        .endpoint_url(moto_url())
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "test"))
-        .load()
-        .await;
-    aws_sdk_dynamodb::Client::new(&config)
-}
-
 /// A tenant's silo order table, as its stack defines it; serve it; return the base URL.
 async fn deployment(client: &aws_sdk_dynamodb::Client, tenant: &str) -> String {
     use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
@@ -54,7 +40,7 @@ async fn deployment(client: &aws_sdk_dynamodb::Client, tenant: &str) -> String {
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs moto on 127.0.0.1: scripts/test starts it and runs this"]
 async fn each_tenant_reaches_only_its_own_silo() {
-    let client = dynamodb().await;
+    let client = testing::moto_dynamodb().await;
     let (acme, globex) = (deployment(&client, "acme").await, deployment(&client, "globex").await);
     let http = reqwest::Client::new();
     let post = |base: &str, tenant: &str, caller: &str| {

@@ -8,20 +8,6 @@ use product::{AppState, DynamoProducts, router};
 use serde_json::{Value, json};
 use tenant_context::testing::{self, token};
 
-fn moto_url() -> String {
-    std::env::var("TENANCY_MOTO_URL").expect("TENANCY_MOTO_URL is not set: run scripts/test, which starts moto")
-}
-
-async fn dynamodb() -> aws_sdk_dynamodb::Client {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("eu-west-1"))
-        .endpoint_url(moto_url())
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "test"))
-        .load()
-        .await;
-    aws_sdk_dynamodb::Client::new(&config)
-}
-
 /// The pooled product table, as the baseline stack defines it.
 async fn create_table(client: &aws_sdk_dynamodb::Client, table: &str) {
     use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
@@ -45,7 +31,7 @@ async fn create_table(client: &aws_sdk_dynamodb::Client, table: &str) {
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs moto on 127.0.0.1: scripts/test starts it and runs this"]
 async fn products_over_http_in_dynamodb_stay_in_their_tenant() {
-    let client = dynamodb().await;
+    let client = testing::moto_dynamodb().await;
     let table = format!("saas-product-{}", std::process::id());
     create_table(&client, &table).await;
     let state = Arc::new(AppState {

@@ -76,3 +76,46 @@ async fn shutdown() {
     }
     tracing::info!("shutting down");
 }
+
+/// A service's `main`: JSON logs, configuration from the environment (which must name the
+/// `storage` model the service keeps its data in), a DynamoDB client, a verifier trusting the
+/// tenant's issuer and client, then `router` served until SIGTERM. Exits 2 on bad
+/// configuration, 1 if serving fails.
+pub async fn main(
+    service: &str,
+    storage: crate::StorageModel,
+    router: impl FnOnce(&crate::Config, aws_sdk_dynamodb::Client, std::sync::Arc<crate::Verifier>) -> Router,
+) {
+    init_logging();
+    let config = match crate::Config::from_env() {
+        Ok(config) if config.storage == storage => config,
+        Ok(config) => {
+            tracing::error!(service, storage = ?config.storage, "STORAGE_MODEL does not match where this service keeps its data");
+            std::process::exit(2);
+        }
+        Err(err) => {
+            tracing::error!(service, error = %err, "bad configuration");
+            std::process::exit(2);
+        }
+    };
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(config.region.clone()));
+    if let Some(url) = &config.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    let client = aws_sdk_dynamodb::Client::new(&loader.load().await);
+    let verifier = crate::Verifier::new(
+        crate::VerifierConfig {
+            issuers: vec![config.issuer.clone()],
+            client_ids: vec![config.client_id.clone()],
+            leeway: std::time::Duration::from_secs(30),
+            min_refresh: std::time::Duration::from_secs(60),
+        },
+        std::sync::Arc::new(crate::HttpJwks::new()),
+    );
+    let app = router(&config, client, std::sync::Arc::new(verifier));
+    if let Err(err) = run(app, config.port).await {
+        tracing::error!(service, error = %err, "server failed");
+        std::process::exit(1);
+    }
+}

@@ -111,3 +111,16 @@ pub fn hmac(claims: &Value) -> String {
     let secret = keys().jwks["keys"][0]["n"].as_str().unwrap().as_bytes().to_vec();
     encode(&header, claims, &EncodingKey::from_secret(&secret)).unwrap()
 }
+
+/// A DynamoDB client for moto at TENANCY_MOTO_URL (set by scripts/test, which starts moto).
+pub async fn moto_dynamodb() -> aws_sdk_dynamodb::Client {
+    let url =
+        std::env::var("TENANCY_MOTO_URL").expect("TENANCY_MOTO_URL is not set: run scripts/test, which starts moto");
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("eu-west-1"))
+        .endpoint_url(url)
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "test"))
+        .load()
+        .await;
+    aws_sdk_dynamodb::Client::new(&config)
+}
