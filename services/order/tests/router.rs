@@ -5,10 +5,9 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
 use order::{AppState, MemoryOrders, router};
-use serde_json::{Value, json};
-use tenant_context::testing::{self, token};
+use serde_json::json;
+use tenant_context::testing::{self, call, token};
 use tower::ServiceExt;
 
 fn app() -> axum::Router {
@@ -17,24 +16,6 @@ fn app() -> axum::Router {
         orders: Arc::new(MemoryOrders::default()),
         served: "acme".into(),
     }))
-}
-
-async fn call(
-    app: &axum::Router,
-    method: &str,
-    uri: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut request = Request::builder().method(method).uri(uri).header("content-type", "application/json");
-    if let Some(token) = token {
-        request = request.header("authorization", format!("Bearer {token}"));
-    }
-    let body = body.map_or_else(Body::empty, |b| Body::from(b.to_string()));
-    let response = app.clone().oneshot(request.body(body).unwrap()).await.unwrap();
-    let status = response.status();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
 
 #[tokio::test]

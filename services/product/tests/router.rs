@@ -6,10 +6,9 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
 use product::{AppState, MemoryProducts, router};
-use serde_json::{Value, json};
-use tenant_context::testing::{self, claims, hmac, sign, tampered, token, unsigned};
+use serde_json::json;
+use tenant_context::testing::{self, call, claims, hmac, sign, tampered, token, unsigned};
 use tower::ServiceExt;
 
 fn app() -> axum::Router {
@@ -18,30 +17,6 @@ fn app() -> axum::Router {
         products: Arc::new(MemoryProducts::default()),
         served: None,
     }))
-}
-
-async fn call(
-    app: &axum::Router,
-    method: &str,
-    uri: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut request = Request::builder().method(method).uri(uri);
-    if let Some(token) = token {
-        request = request.header("authorization", format!("Bearer {token}"));
-    }
-    let body = match body {
-        Some(body) => {
-            request = request.header("content-type", "application/json");
-            Body::from(body.to_string())
-        }
-        None => Body::empty(),
-    };
-    let response = app.clone().oneshot(request.body(body).unwrap()).await.unwrap();
-    let status = response.status();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
 
 #[tokio::test]

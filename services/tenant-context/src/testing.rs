@@ -124,3 +124,32 @@ pub async fn moto_dynamodb() -> aws_sdk_dynamodb::Client {
         .await;
     aws_sdk_dynamodb::Client::new(&config)
 }
+
+/// Sends one request to `app` in process (`oneshot`): a bearer `token` if given, `body` as
+/// JSON if given. Returns the status and the JSON body (`null` when there is none).
+pub async fn call(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (axum::http::StatusCode, Value) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    let mut request = axum::http::Request::builder().method(method).uri(uri);
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let body = match body {
+        Some(body) => {
+            request = request.header("content-type", "application/json");
+            axum::body::Body::from(body.to_string())
+        }
+        None => axum::body::Body::empty(),
+    };
+    let response = app.clone().oneshot(request.body(body).expect("a request")).await.expect("a response");
+    let status = response.status();
+    let bytes = response.into_body().collect().await.expect("a body").to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
