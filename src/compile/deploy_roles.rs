@@ -250,8 +250,9 @@ pub fn deployer_statements(platform: &Platform, artifacts: &BucketRef, key: &Exp
     ]
 }
 
-/// A platform role assumed by an AWS service of this account, with one inline policy.
-fn service_role(
+/// A platform role assumed by an AWS service of this account, with one inline policy (add
+/// managed policies to the result where a role needs them).
+pub(crate) fn service_role(
     platform: &Platform,
     name: &str,
     description: String,

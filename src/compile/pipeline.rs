@@ -7,11 +7,10 @@
 use std::collections::BTreeMap;
 
 use crate::cfn::resources::{
-    ActionTypeId, ArtifactName, ArtifactStore, CloudWatchLogs, EncryptionKey, EnvironmentVariable, InlinePolicy,
-    LogGroup, LogsConfig, Pipeline, PipelineAction, Project, ProjectArtifacts, ProjectEnvironment, ProjectSource, Role,
-    Stage,
+    ActionTypeId, ArtifactName, ArtifactStore, CloudWatchLogs, EncryptionKey, EnvironmentVariable, LogGroup,
+    LogsConfig, Pipeline, PipelineAction, Project, ProjectArtifacts, ProjectEnvironment, ProjectSource, Stage,
 };
-use crate::cfn::{Expr, LogicalId, PolicyDocument, Statement, TemplateBuilder};
+use crate::cfn::{Expr, LogicalId, Statement, TemplateBuilder};
 use crate::model::{BaselineNames, Platform};
 
 use super::baseline::{CODEBUILD_IMAGE, SOURCE_KEY};
@@ -86,56 +85,50 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, artifacts: &BucketRef, 
     // create every kind of resource the platform has, so it holds PowerUserAccess, and IAM
     // rights only over the platform's own roles and policies.
     let baseline_cfn = LogicalId::fixed("BaselineStackRole");
-    t.resource(
-        &baseline_cfn,
-        Role {
-            role_name: Expr::str(&names.cfn_baseline_role),
-            description: format!("Assumed by CloudFormation for {p}'s baseline and edge stacks"),
-            assume_role_policy_document: super::deploy_roles::trust("cloudformation.amazonaws.com", platform),
-            policies: vec![InlinePolicy {
-                policy_name: "platform-iam".into(),
-                policy_document: PolicyDocument::new(vec![
-                    Statement::allow(
-                        "PlatformRoles",
-                        &[
-                            "iam:AttachRolePolicy",
-                            "iam:CreateRole",
-                            "iam:DeleteRole",
-                            "iam:DeleteRolePolicy",
-                            "iam:DetachRolePolicy",
-                            "iam:GetRole",
-                            "iam:GetRolePolicy",
-                            "iam:PassRole",
-                            "iam:PutRolePolicy",
-                            "iam:TagRole",
-                            "iam:UntagRole",
-                            "iam:UpdateAssumeRolePolicy",
-                            "iam:UpdateRole",
-                        ],
-                    )
-                    .on([global_arn("iam", &format!("role/{p}-*"))]),
-                    Statement::allow(
-                        "PlatformPolicies",
-                        &[
-                            "iam:CreatePolicy",
-                            "iam:CreatePolicyVersion",
-                            "iam:DeletePolicy",
-                            "iam:DeletePolicyVersion",
-                            "iam:GetPolicy",
-                            "iam:GetPolicyVersion",
-                            "iam:ListPolicyVersions",
-                            "iam:TagPolicy",
-                        ],
-                    )
-                    .on([global_arn("iam", &format!("policy/{p}-*"))]),
-                ]),
-            }],
-            managed_policy_arns: vec![power_user.clone()],
-            permissions_boundary: None,
-            max_session_duration: 3600,
-            tags: platform_tags(platform),
-        },
+    let mut baseline_role = super::deploy_roles::service_role(
+        platform,
+        &names.cfn_baseline_role,
+        format!("Assumed by CloudFormation for {p}'s baseline and edge stacks"),
+        "cloudformation.amazonaws.com",
+        "platform-iam",
+        vec![
+            Statement::allow(
+                "PlatformRoles",
+                &[
+                    "iam:AttachRolePolicy",
+                    "iam:CreateRole",
+                    "iam:DeleteRole",
+                    "iam:DeleteRolePolicy",
+                    "iam:DetachRolePolicy",
+                    "iam:GetRole",
+                    "iam:GetRolePolicy",
+                    "iam:PassRole",
+                    "iam:PutRolePolicy",
+                    "iam:TagRole",
+                    "iam:UntagRole",
+                    "iam:UpdateAssumeRolePolicy",
+                    "iam:UpdateRole",
+                ],
+            )
+            .on([global_arn("iam", &format!("role/{p}-*"))]),
+            Statement::allow(
+                "PlatformPolicies",
+                &[
+                    "iam:CreatePolicy",
+                    "iam:CreatePolicyVersion",
+                    "iam:DeletePolicy",
+                    "iam:DeletePolicyVersion",
+                    "iam:GetPolicy",
+                    "iam:GetPolicyVersion",
+                    "iam:ListPolicyVersions",
+                    "iam:TagPolicy",
+                ],
+            )
+            .on([global_arn("iam", &format!("policy/{p}-*"))]),
+        ],
     );
+    baseline_role.managed_policy_arns = vec![power_user.clone()];
+    t.resource(&baseline_cfn, baseline_role);
 
     let read_source = || Statement::allow("ReadSource", &["s3:GetObject", "s3:GetObjectVersion"]).on([source.clone()]);
     let specs = vec![
@@ -305,22 +298,16 @@ fn add_project(t: &mut TemplateBuilder, platform: &Platform, artifacts: &BucketR
     ];
     statements.extend(spec.statements.iter().cloned());
     let role = id("Role");
-    t.resource(
-        &role,
-        Role {
-            role_name: Expr::str(&spec.name),
-            description: spec.description.clone(),
-            assume_role_policy_document: super::deploy_roles::trust("codebuild.amazonaws.com", platform),
-            policies: vec![InlinePolicy {
-                policy_name: "project".into(),
-                policy_document: PolicyDocument::new(statements),
-            }],
-            managed_policy_arns: spec.managed_policies.clone(),
-            permissions_boundary: None,
-            max_session_duration: 3600,
-            tags: platform_tags(platform),
-        },
+    let mut project_role = super::deploy_roles::service_role(
+        platform,
+        &spec.name,
+        spec.description.clone(),
+        "codebuild.amazonaws.com",
+        "project",
+        statements,
     );
+    project_role.managed_policy_arns = spec.managed_policies.clone();
+    t.resource(&role, project_role);
     add_codebuild_project(
         t,
         platform,
@@ -481,27 +468,21 @@ fn add_pipeline(t: &mut TemplateBuilder, platform: &Platform, artifacts: &Bucket
         .collect();
     t.resource(
         &role,
-        Role {
-            role_name: Expr::str(&names.pipeline),
-            description: format!("Runs {p}'s platform pipeline"),
-            assume_role_policy_document: super::deploy_roles::trust("codepipeline.amazonaws.com", platform),
-            policies: vec![InlinePolicy {
-                policy_name: "pipeline".into(),
-                policy_document: PolicyDocument::new(vec![
-                    Statement::allow("ReadSource", &["s3:GetBucketVersioning", "s3:GetObject", "s3:GetObjectVersion"])
-                        .on([artifacts.arn(), artifacts.objects(SOURCE_KEY)]),
-                    Statement::allow("StageArtifacts", &["s3:GetObject", "s3:PutObject"])
-                        .on([artifacts.objects(&format!("{}/*", pipeline_prefix(&names.pipeline)))]),
-                    Statement::allow("EncryptArtifacts", &["kms:Decrypt", "kms:GenerateDataKey"]).on([key.clone()]),
-                    Statement::allow("RunBuilds", &["codebuild:BatchGetBuilds", "codebuild:StartBuild"])
-                        .on(project_arns),
-                ]),
-            }],
-            managed_policy_arns: vec![],
-            permissions_boundary: None,
-            max_session_duration: 3600,
-            tags: platform_tags(platform),
-        },
+        super::deploy_roles::service_role(
+            platform,
+            &names.pipeline,
+            format!("Runs {p}'s platform pipeline"),
+            "codepipeline.amazonaws.com",
+            "pipeline",
+            vec![
+                Statement::allow("ReadSource", &["s3:GetBucketVersioning", "s3:GetObject", "s3:GetObjectVersion"])
+                    .on([artifacts.arn(), artifacts.objects(SOURCE_KEY)]),
+                Statement::allow("StageArtifacts", &["s3:GetObject", "s3:PutObject"])
+                    .on([artifacts.objects(&format!("{}/*", pipeline_prefix(&names.pipeline)))]),
+                Statement::allow("EncryptArtifacts", &["kms:Decrypt", "kms:GenerateDataKey"]).on([key.clone()]),
+                Statement::allow("RunBuilds", &["codebuild:BatchGetBuilds", "codebuild:StartBuild"]).on(project_arns),
+            ],
+        ),
     );
     t.resource(
         &LogicalId::fixed("PlatformPipeline"),
