@@ -18,10 +18,11 @@ pub const SUPPORTED_KUBERNETES_MINORS: std::ops::RangeInclusive<u32> = 33..=37;
 
 pub(crate) fn validate(parts: &PlatformParts) -> Vec<Problem> {
     let mut problems = Vec::new();
-    check_platform(parts, &mut problems);
-    check_services(parts, &mut problems);
+    let baseline = BaselineNames::derive(&parts.name, &parts.account_id, &parts.region);
+    check_platform(parts, &baseline, &mut problems);
+    check_services(parts, &baseline, &mut problems);
     check_tiers(parts, &mut problems);
-    check_tenants(parts, &mut problems);
+    check_tenants(parts, &baseline, &mut problems);
     problems
 }
 
@@ -29,8 +30,7 @@ fn root(key: &str) -> FieldPath {
     FieldPath::root().key(key)
 }
 
-fn check_platform(parts: &PlatformParts, problems: &mut Vec<Problem>) {
-    let names = BaselineNames::derive(&parts.name, &parts.account_id, &parts.region);
+fn check_platform(parts: &PlatformParts, names: &BaselineNames, problems: &mut Vec<Problem>) {
     for prefix in [&names.admin_domain_prefix, &names.tenants_domain_prefix] {
         if let Some(word) = reserved_word(prefix) {
             problems.push(Problem::new(
@@ -98,7 +98,7 @@ fn check_unique<'a>(
     seen
 }
 
-fn check_services(parts: &PlatformParts, problems: &mut Vec<Problem>) {
+fn check_services(parts: &PlatformParts, baseline: &BaselineNames, problems: &mut Vec<Problem>) {
     let services = root("services");
     if parts.services.is_empty() {
         problems.push(Problem::new(
@@ -120,7 +120,6 @@ fn check_services(parts: &PlatformParts, problems: &mut Vec<Problem>) {
     );
     // Deploy roles manage silo tables by the prefix `<platform>-<service>-`: that prefix must not
     // reach a platform table.
-    let baseline = BaselineNames::derive(&parts.name, &parts.account_id, &parts.region);
     let platform_tables = [&baseline.tenant_table, &baseline.metadata_table, &baseline.deploy_state_table];
     for (i, service) in parts.services.iter().enumerate() {
         let prefix = format!("{}-{}-", parts.name, service.name);
@@ -277,7 +276,7 @@ fn check_tier_capacity(tier: &Tier, services: usize, at: &FieldPath, problems: &
     }
 }
 
-fn check_tenants(parts: &PlatformParts, problems: &mut Vec<Problem>) {
+fn check_tenants(parts: &PlatformParts, baseline: &BaselineNames, problems: &mut Vec<Problem>) {
     let tenants = root("tenants");
     let at = |i: usize, key: &str| tenants.index(i).key(key);
     let ids = check_unique(
@@ -315,7 +314,6 @@ fn check_tenants(parts: &PlatformParts, problems: &mut Vec<Problem>) {
     }
 
     // Derived names: each must fit its limit and be unique among all tenants and the baseline.
-    let baseline = BaselineNames::derive(&parts.name, &parts.account_id, &parts.region);
     let mut owners: BTreeMap<(NameKind, String), Option<usize>> = BTreeMap::new();
     for name in baseline.reserved(&parts.name, &parts.services) {
         owners.insert(name.collision_key(), None);
