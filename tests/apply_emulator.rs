@@ -50,6 +50,7 @@ fn write_emulated_output(platform: &Platform, dir: &Path) {
     }
     let files: BTreeMap<String, String> =
         artifacts.files.iter().map(|a| (a.path.clone(), a.contents.clone())).collect();
+    let files = tenancy::plan::facts_of(&files);
     let plan = DeployPlan::build(platform_steps(platform, &files), &files, &PLAN_FILES).unwrap();
     let names = platform.baseline_names();
     artifacts.files.push(Artifact {

@@ -317,6 +317,7 @@ fn invalid_plans_are_reported_whole() {
     let mut also_owns = step(4, &[]);
     also_owns.artifacts = vec!["a.yaml".into()];
     let files = BTreeMap::from([("a.yaml".to_owned(), "a".to_owned()), ("orphan.yaml".to_owned(), "o".to_owned())]);
+    let files = tenancy::plan::facts_of(&files);
     let err = DeployPlan::build(vec![step(0, &[]), unknown, unordered, owns, also_owns], &files, &[]).unwrap_err();
     let text = err.to_string();
     for expected in [

@@ -193,22 +193,31 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }),
         Command::Synth(args) => with_platform(&args.blueprint, |platform| {
-            let (artifacts, plan) = synthesize(platform)?;
-            for warning in plan::quota_warnings(&plan, args.stack_quota, &compile::pipeline_stages(platform)) {
+            let synthesis = synth::synthesize(platform, &args.out)
+                .with_context(|| format!("while synthesizing into {}", args.out.display()))?;
+            for warning in plan::quota_warnings(&synthesis.plan, args.stack_quota, &compile::pipeline_stages(platform))
+            {
                 eprintln!("warning: {warning}");
             }
-            for note in &artifacts.notes {
+            for note in synthesis.notes.iter().chain(&synthesis.report.note) {
                 eprintln!("note: {note}");
             }
-            let report = synth::write(&args.out, &artifacts.files)
-                .with_context(|| format!("while writing {}", args.out.display()))?;
-            eprintln!("wrote {} files ({} bytes) to {}", report.files, report.bytes, args.out.display());
+            let report = &synthesis.report;
+            eprintln!(
+                "{}: {} files ({} bytes); wrote {}, removed {}; compiled {} tenants, reused {} unchanged",
+                args.out.display(),
+                report.files,
+                report.bytes,
+                report.written.len(),
+                report.removed.len(),
+                synthesis.compiled_tenants,
+                synthesis.reused_tenants
+            );
             Ok(ExitCode::SUCCESS)
         }),
         Command::Check(args) => with_platform(&args.blueprint, |platform| {
-            let (artifacts, _) = synthesize(platform)?;
-            let stale = synth::check(&args.out, &artifacts.files)
-                .with_context(|| format!("while reading {}", args.out.display()))?;
+            let stale = synth::check_platform(platform, &args.out)
+                .with_context(|| format!("while checking {}", args.out.display()))?;
             if stale.is_clean() {
                 eprintln!("{} is up to date", args.out.display());
                 return Ok(ExitCode::SUCCESS);

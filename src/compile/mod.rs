@@ -13,6 +13,7 @@ mod edge;
 mod identity;
 mod k8s_baseline;
 mod k8s_tenant;
+pub(crate) mod parallel;
 mod pipeline;
 mod static_site;
 mod tenant;
@@ -72,6 +73,21 @@ pub enum CompileError {
 
 /// Compiles every artifact of the platform.
 pub fn compile(platform: &Platform) -> Result<Artifacts, CompileError> {
+    let mut out = compile_platform(platform)?;
+    // Tenants share nothing but the platform: compile them on every core; results come back in
+    // tenant order, so the output is byte-identical to compiling them one by one.
+    for compiled in parallel::map(platform.tenants(), |t| compile_tenant(platform, t)) {
+        let (files, notes) = compiled?;
+        out.files.extend(files);
+        out.notes.extend(notes);
+    }
+    out.files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(out)
+}
+
+/// Compiles the artifacts that belong to no tenant: the baseline, the delivery stack, the
+/// cluster config, the Helm values and the buildspecs.
+pub fn compile_platform(platform: &Platform) -> Result<Artifacts, CompileError> {
     let mut out = Artifacts::default();
     template(&mut out, "baseline/baseline.cfn.yaml", baseline_stack(platform))?;
     template(&mut out, "baseline/delivery.cfn.yaml", delivery_stack(platform))?;
@@ -86,25 +102,6 @@ pub fn compile(platform: &Platform) -> Result<Artifacts, CompileError> {
     for (name, text, _) in crate::buildspec::render_all(platform)? {
         out.files.push(Artifact { path: format!("buildspecs/{name}"), contents: format!("{GENERATED_HEADER}{text}") });
     }
-    // Tenants share nothing but the platform: compile them on every core, then put the results
-    // back in tenant order, so the output is byte-identical to compiling them one by one.
-    let tenants = platform.tenants();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, tenants.len().max(1));
-    let chunk = tenants.len().div_ceil(threads).max(1);
-    let compiled: Vec<Result<Vec<TenantOutput>, CompileError>> = std::thread::scope(|scope| {
-        let workers: Vec<_> = tenants
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(|t| compile_tenant(platform, t)).collect()))
-            .collect();
-        workers.into_iter().map(|w| w.join().expect("a compile thread panicked")).collect()
-    });
-    for part in compiled {
-        for (files, notes) in part? {
-            out.files.extend(files);
-            out.notes.extend(notes);
-        }
-    }
-    out.files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
 }
 

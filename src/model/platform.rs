@@ -130,6 +130,17 @@ impl Platform {
         TenantNames::derive(&self.parts.name, &self.parts.domain, &self.parts.services, &tenant.id)
     }
 
+    /// Every setting of the platform except its tenants, as text: what a tenant's artifacts
+    /// depend on besides the tenant itself. Synth hashes it to know when cached tenant output
+    /// is still valid. The destructuring is exhaustive, so a new field cannot be left out.
+    pub fn settings_text(&self) -> String {
+        let PlatformParts { name, account_id, region, domain, hosted_zone_id, cluster, services, tiers, tenants: _ } =
+            &self.parts;
+        format!(
+            "{name:?}\n{account_id:?}\n{region:?}\n{domain:?}\n{hosted_zone_id:?}\n{cluster:?}\n{services:?}\n{tiers:?}"
+        )
+    }
+
     /// The builder this platform was made from, to derive a changed platform.
     pub fn to_builder(&self) -> PlatformBuilder {
         PlatformBuilder { parts: self.parts.clone() }

@@ -96,7 +96,7 @@ pub fn load(dir: &Path) -> Result<LoadedPlan, LoadError> {
             estimate_seconds: s.estimate_seconds,
         })
         .collect();
-    let plan = DeployPlan::build(steps, &files, &[])?;
+    let plan = DeployPlan::build(steps, &super::facts_of(&files), &[])?;
     for step in plan.steps() {
         if recorded[&step.id] != step.hash {
             return Err(LoadError::Tampered {

@@ -2,12 +2,15 @@
 //! with content hashes, bindings, waves and the critical path, rendered as JSON, Mermaid, DOT
 //! and a table. `plan` knows nothing about AWS and does no IO.
 
+mod facts;
 mod graph;
 mod load;
 mod render;
 mod step;
 mod steps;
 
+pub(crate) use facts::to_hex;
+pub use facts::{ArtifactFacts, facts_of, hex_digest};
 pub use graph::{DeployPlan, PlanError, PlannedStep};
 pub use load::{LoadError, LoadedPlan, load};
 pub use render::{PLAN_FORMAT, to_dot, to_json, to_mermaid, to_table};
@@ -22,18 +25,30 @@ use crate::model::Platform;
 /// The plan's own files under the output directory, applied by no step.
 pub const PLAN_FILES: [&str; 2] = ["plan.json", "plan.mmd"];
 
+/// Builds the plan of `platform` over the facts of its compiled artifacts.
+pub fn plan_for(platform: &Platform, files: &BTreeMap<String, ArtifactFacts>) -> Result<DeployPlan, PlanError> {
+    DeployPlan::build(platform_steps(platform, files), files, &PLAN_FILES)
+}
+
+/// The plan's own files, `plan.json` and `plan.mmd`, rendered.
+pub fn plan_files(platform: &Platform, plan: &DeployPlan) -> [Artifact; 2] {
+    let bucket = platform.baseline_names().artifacts_bucket;
+    [
+        Artifact {
+            path: PLAN_FILES[0].into(),
+            contents: to_json(plan, platform.name().as_str(), platform.region().as_str(), &bucket),
+        },
+        Artifact { path: PLAN_FILES[1].into(), contents: to_mermaid(plan) },
+    ]
+}
+
 /// Builds the plan of `platform` over its compiled `artifacts`, and adds `plan.json` and
 /// `plan.mmd` to them.
 pub fn attach(platform: &Platform, artifacts: &mut Artifacts) -> Result<DeployPlan, PlanError> {
-    let files: BTreeMap<String, String> =
-        artifacts.files.iter().map(|a| (a.path.clone(), a.contents.clone())).collect();
-    let plan = DeployPlan::build(platform_steps(platform, &files), &files, &PLAN_FILES)?;
-    let bucket = platform.baseline_names().artifacts_bucket;
-    artifacts.files.push(Artifact {
-        path: "plan.json".into(),
-        contents: to_json(&plan, platform.name().as_str(), platform.region().as_str(), &bucket),
-    });
-    artifacts.files.push(Artifact { path: "plan.mmd".into(), contents: to_mermaid(&plan) });
+    let files: BTreeMap<String, ArtifactFacts> =
+        artifacts.files.iter().map(|a| (a.path.clone(), ArtifactFacts::of(&a.contents))).collect();
+    let plan = plan_for(platform, &files)?;
+    artifacts.files.extend(plan_files(platform, &plan));
     artifacts.files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(plan)
 }

@@ -14,6 +14,7 @@
 
 use std::collections::BTreeMap;
 
+use super::facts::ArtifactFacts;
 use super::step::{Action, Binding, Step, StepId};
 use crate::compile::{CLOUDFRONT_REGION, separate_stack, tenant_outputs};
 use crate::model::{Platform, Tenant};
@@ -50,7 +51,7 @@ pub fn tenant_step(tenant: &Tenant, part: &str) -> StepId {
 }
 
 /// Every step of `platform`, whose artifacts are `files`.
-pub fn platform_steps(platform: &Platform, files: &BTreeMap<String, String>) -> Vec<Step> {
+pub fn platform_steps(platform: &Platform, files: &BTreeMap<String, ArtifactFacts>) -> Vec<Step> {
     let mut steps = Vec::new();
     baseline_steps(platform, &mut steps);
     for tenant in platform.tenants() {
@@ -235,7 +236,7 @@ fn tenant_steps(platform: &Platform, tenant: &Tenant, steps: &mut Vec<Step>) {
 /// Finds every `${stack:<stack>:<output>}` in a step's artifacts and binds it to the step that
 /// deploys `<stack>`. A placeholder naming a stack no step deploys binds to a missing step,
 /// which plan validation reports.
-fn placeholder_bindings(steps: &mut [Step], files: &BTreeMap<String, String>) {
+fn placeholder_bindings(steps: &mut [Step], files: &BTreeMap<String, ArtifactFacts>) {
     let stacks: BTreeMap<String, StepId> = steps
         .iter()
         .filter_map(|s| match &s.action {
@@ -245,15 +246,15 @@ fn placeholder_bindings(steps: &mut [Step], files: &BTreeMap<String, String>) {
         .collect();
     for step in steps.iter_mut() {
         for path in &step.artifacts {
-            let Some(text) = files.get(path) else { continue };
-            for (stack, output) in placeholders(text) {
+            let Some(facts) = files.get(path) else { continue };
+            for (stack, output) in &facts.placeholders {
                 let binding = Binding {
                     input: format!("${{stack:{stack}:{output}}}"),
                     from: stacks
                         .get(stack)
                         .cloned()
                         .unwrap_or_else(|| StepId::new(format!("(no step deploys {stack})"))),
-                    output: output.to_owned(),
+                    output: output.clone(),
                 };
                 if !step.bindings.contains(&binding) {
                     step.bindings.push(binding);

@@ -1,19 +1,38 @@
 //! Writing artifacts to disk, and checking that a directory holds exactly them.
 //!
-//! [`write`] is atomic: it builds the whole tree in a temporary directory beside the target and
-//! swaps it in only once every file is written, so a failure leaves the previous tree as it was.
-//! It refuses to replace a non-empty directory that synth did not write (no marker file).
+//! [`synthesize`] streams a platform to disk: the platform's own artifacts first, then every
+//! tenant on every core, each file compared with the tree and staged only if it changed, its
+//! bytes dropped once its digest is taken; then the plan, built from the digests. A tenant whose
+//! inputs and files are unchanged since the last synth (see [`cache`]) is not compiled at all.
+//! Nothing in the tree changes until everything has compiled and planned; then changed files
+//! are renamed into place and files no longer produced are removed. Files whose bytes do not
+//! change are not touched, so their modification times stay.
+//!
+//! [`write`] and [`check`] do the same for artifacts already in memory. Synth refuses to write
+//! into a non-empty directory it did not write (no marker file).
+
+mod cache;
+mod output;
 
 use std::collections::BTreeMap;
-use std::fs;
 use std::io;
-use std::path::{Component, Path, PathBuf};
+use std::path::Path;
 
-use crate::compile::Artifact;
+pub use cache::{CACHE, RACY_WINDOW_NANOS};
+use cache::{Fingerprints, TenantRecord};
+use output::{Finished, Mode, Output, Produced};
+
+use crate::compile::{self, Artifact, CompileError};
+use crate::model::Platform;
+use crate::plan::{self, DeployPlan, PlanError};
 
 /// The file that marks a directory as synth's own output, safe to replace.
 pub const MARKER: &str = ".tenancy-synth";
 const MARKER_CONTENTS: &str = "This directory is written by `tenancy synth`; edits are overwritten.\n";
+/// Keeps the synth cache out of version control.
+const GITIGNORE: &str = ".gitignore";
+const GITIGNORE_CONTENTS: &str =
+    "# Written by `tenancy synth`: its cache is local to this checkout.\n/.tenancy-cache\n";
 
 #[derive(Debug, thiserror::Error)]
 pub enum SynthError {
@@ -23,6 +42,8 @@ pub enum SynthError {
     Foreign { dir: String },
     #[error("artifact path `{0}` is not a plain relative path")]
     BadPath(String),
+    #[error("artifact path `{0}` is produced twice")]
+    Duplicate(String),
     #[error("cannot {action} {path}")]
     Io {
         action: &'static str,
@@ -30,6 +51,10 @@ pub enum SynthError {
         #[source]
         source: io::Error,
     },
+    #[error("while compiling the platform")]
+    Compile(#[from] CompileError),
+    #[error("while planning the deployment")]
+    Plan(#[from] PlanError),
 }
 
 fn io_error(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> SynthError {
@@ -37,83 +62,17 @@ fn io_error(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> Synt
     move |source| SynthError::Io { action, path, source }
 }
 
-/// The files synth writes for `artifacts`: the artifacts themselves and the marker.
-fn expected(artifacts: &[Artifact]) -> Result<BTreeMap<String, &[u8]>, SynthError> {
-    let mut files = BTreeMap::new();
-    for artifact in artifacts {
-        let plain = Path::new(&artifact.path).components().all(|c| matches!(c, Component::Normal(_)));
-        if !plain || artifact.path.is_empty() {
-            return Err(SynthError::BadPath(artifact.path.clone()));
-        }
-        files.insert(artifact.path.clone(), artifact.contents.as_bytes());
-    }
-    files.insert(MARKER.to_owned(), MARKER_CONTENTS.as_bytes());
-    Ok(files)
-}
-
 /// What writing did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WriteReport {
+    /// Files in the output, and their bytes.
     pub files: usize,
-    pub bytes: usize,
-}
-
-/// Replaces `out` with exactly `artifacts`, atomically.
-pub fn write(out: &Path, artifacts: &[Artifact]) -> Result<WriteReport, SynthError> {
-    let files = expected(artifacts)?;
-    if out.exists() && !out.join(MARKER).exists() && !is_empty_dir(out)? {
-        return Err(SynthError::Foreign { dir: out.display().to_string() });
-    }
-    let parent = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    fs::create_dir_all(&parent).map_err(io_error("create", &parent))?;
-    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "generated".into());
-    let staging = tempfile::Builder::new()
-        .prefix(&format!(".{name}.new-"))
-        .tempdir_in(&parent)
-        .map_err(io_error("create a staging directory in", &parent))?;
-
-    let mut bytes = 0;
-    for (path, contents) in &files {
-        let target = staging.path().join(path);
-        if let Some(dir) = target.parent() {
-            fs::create_dir_all(dir).map_err(io_error("create", dir))?;
-        }
-        fs::write(&target, contents).map_err(io_error("write", &target))?;
-        bytes += contents.len();
-    }
-
-    // Swap: move the old tree aside, move the new one in, then drop the old one. If the second
-    // move fails, the old tree goes back.
-    let staged = staging.keep();
-    if out.exists() {
-        let old = tempfile::Builder::new()
-            .prefix(&format!(".{name}.old-"))
-            .tempdir_in(&parent)
-            .map_err(io_error("create a directory in", &parent))?
-            .keep();
-        let aside = old.join("tree");
-        fs::rename(out, &aside).map_err(io_error("move aside", out))?;
-        if let Err(err) = fs::rename(&staged, out) {
-            let _ = fs::rename(&aside, out);
-            let _ = fs::remove_dir_all(&staged);
-            let _ = fs::remove_dir_all(&old);
-            return Err(io_error("replace", out)(err));
-        }
-        fs::remove_dir_all(&old).map_err(io_error("remove", &old))?;
-    } else {
-        fs::rename(&staged, out).map_err(io_error("create", out))?;
-    }
-    Ok(WriteReport { files: files.len(), bytes })
-}
-
-fn is_empty_dir(dir: &Path) -> Result<bool, SynthError> {
-    if !dir.is_dir() {
-        return Ok(false);
-    }
-    Ok(fs::read_dir(dir).map_err(io_error("read", dir))?.next().is_none())
+    pub bytes: u64,
+    /// Files written because they were new or changed, and files removed, sorted.
+    pub written: Vec<String>,
+    pub removed: Vec<String>,
+    /// Something the person running synth should know (the cache could not be saved).
+    pub note: Option<String>,
 }
 
 /// How a directory differs from what synth would write.
@@ -130,49 +89,128 @@ impl Staleness {
     }
 }
 
-/// Compares `out` with `artifacts` without writing anything.
-pub fn check(out: &Path, artifacts: &[Artifact]) -> Result<Staleness, SynthError> {
-    let files = expected(artifacts)?;
-    let mut found = Vec::new();
-    if out.exists() {
-        list_files(out, out, &mut found)?;
-    }
-    let mut staleness = Staleness::default();
-    for path in &found {
-        match files.get(path) {
-            None => staleness.extra.push(path.clone()),
-            Some(contents) => {
-                let full = out.join(path);
-                if fs::read(&full).map_err(io_error("read", &full))? != *contents {
-                    staleness.differing.push(path.clone());
-                }
-            }
-        }
-    }
-    staleness.missing = files.keys().filter(|p| !found.contains(p)).cloned().collect();
-    staleness.extra.sort();
-    staleness.differing.sort();
-    Ok(staleness)
+/// A platform synthesized into a directory.
+#[derive(Debug)]
+pub struct Synthesis {
+    pub plan: DeployPlan,
+    /// Notes from compilation (templates that apply uploads, ...).
+    pub notes: Vec<String>,
+    pub report: WriteReport,
+    /// Tenants compiled, and tenants whose cached output was reused.
+    pub compiled_tenants: usize,
+    pub reused_tenants: usize,
 }
 
-fn list_files(root: &Path, dir: &Path, found: &mut Vec<String>) -> Result<(), SynthError> {
-    for entry in fs::read_dir(dir).map_err(io_error("read", dir))? {
-        let entry = entry.map_err(io_error("read", dir))?;
-        let path = entry.path();
-        if entry.file_type().map_err(io_error("inspect", &path))?.is_dir() {
-            list_files(root, &path, found)?;
-        } else {
-            let relative = path.strip_prefix(root).expect("below root");
-            let parts: Vec<String> =
-                relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
-            found.push(parts.join("/"));
-        }
+/// Compiles `platform` with its plan into `out`, writing only what changed.
+pub fn synthesize(platform: &Platform, out: &Path) -> Result<Synthesis, SynthError> {
+    let (finished, run) = stream(platform, out, Mode::Write)?;
+    let Finished::Written(report) = finished else { unreachable!("writing reports what it wrote") };
+    Ok(Synthesis {
+        plan: run.plan,
+        notes: run.notes,
+        report,
+        compiled_tenants: run.compiled,
+        reused_tenants: run.reused,
+    })
+}
+
+/// Compares `out` with what [`synthesize`] would write, reading every file, writing nothing.
+pub fn check_platform(platform: &Platform, out: &Path) -> Result<Staleness, SynthError> {
+    match stream(platform, out, Mode::Check)?.0 {
+        Finished::Checked(staleness) => Ok(staleness),
+        Finished::Written(_) => unreachable!("checking writes nothing"),
     }
+}
+
+struct Run {
+    plan: DeployPlan,
+    notes: Vec<String>,
+    compiled: usize,
+    reused: usize,
+}
+
+fn stream(platform: &Platform, out: &Path, mode: Mode) -> Result<(Finished, Run), SynthError> {
+    let output = Output::open(out, mode)?;
+    let mut produced = Vec::new();
+    let base = compile::compile_platform(platform)?;
+    for artifact in &base.files {
+        produced.push(output.put(&artifact.path, &artifact.contents)?);
+    }
+    let mut notes = base.notes;
+
+    let fingerprints = Fingerprints::new(platform);
+    let tenants = compile::parallel::map(platform.tenants(), |tenant| {
+        let inputs = fingerprints.tenant(tenant);
+        let id = tenant.id.as_str();
+        if let Some(files) = output.reuse(id, &inputs) {
+            return Ok((files, output.cached_notes(id), inputs, false));
+        }
+        let (artifacts, notes) = compile::compile_tenant(platform, tenant)?;
+        let files = artifacts.iter().map(|a| output.put(&a.path, &a.contents)).collect::<Result<Vec<_>, _>>()?;
+        Ok::<_, SynthError>((files, notes, inputs, true))
+    });
+    let (mut compiled, mut reused) = (0, 0);
+    let mut records = BTreeMap::new();
+    for (tenant, result) in platform.tenants().iter().zip(tenants) {
+        let (files, tenant_notes, inputs, fresh) = result?;
+        if fresh {
+            compiled += 1
+        } else {
+            reused += 1
+        }
+        records.insert(
+            tenant.id.to_string(),
+            TenantRecord { inputs, files: files.iter().map(|f| f.path.clone()).collect(), notes: tenant_notes.clone() },
+        );
+        notes.extend(tenant_notes);
+        produced.extend(files);
+    }
+
+    let facts = produced.iter().map(|f| (f.path.clone(), f.facts.clone())).collect();
+    let plan = plan::plan_for(platform, &facts)?;
+    drop(facts);
+    for artifact in plan::plan_files(platform, &plan) {
+        produced.push(output.put(&artifact.path, &artifact.contents)?);
+    }
+    own_files(&output, &mut produced)?;
+    let finished = output.finish(produced, records)?;
+    Ok((finished, Run { plan, notes, compiled, reused }))
+}
+
+/// The marker and the `.gitignore` that every output holds.
+fn own_files(output: &Output<'_>, produced: &mut Vec<Produced>) -> Result<(), SynthError> {
+    produced.push(output.put(MARKER, MARKER_CONTENTS)?);
+    produced.push(output.put(GITIGNORE, GITIGNORE_CONTENTS)?);
     Ok(())
+}
+
+/// Replaces `out` with exactly `artifacts`, writing only the files that change.
+pub fn write(out: &Path, artifacts: &[Artifact]) -> Result<WriteReport, SynthError> {
+    match put_all(out, artifacts, Mode::Write)? {
+        Finished::Written(report) => Ok(report),
+        Finished::Checked(_) => unreachable!("writing reports what it wrote"),
+    }
+}
+
+/// Compares `out` with `artifacts` without writing anything.
+pub fn check(out: &Path, artifacts: &[Artifact]) -> Result<Staleness, SynthError> {
+    match put_all(out, artifacts, Mode::Check)? {
+        Finished::Checked(staleness) => Ok(staleness),
+        Finished::Written(_) => unreachable!("checking writes nothing"),
+    }
+}
+
+fn put_all(out: &Path, artifacts: &[Artifact], mode: Mode) -> Result<Finished, SynthError> {
+    let output = Output::open(out, mode)?;
+    let mut produced = artifacts.iter().map(|a| output.put(&a.path, &a.contents)).collect::<Result<Vec<_>, _>>()?;
+    own_files(&output, &mut produced)?;
+    output.finish(produced, BTreeMap::new())
 }
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
+
     use super::*;
 
     fn artifact(path: &str, contents: &str) -> Artifact {
@@ -185,7 +223,7 @@ mod tests {
         let out = dir.path().join("generated");
         let files = vec![artifact("a/x.yaml", "x"), artifact("b.yaml", "b")];
         let report = write(&out, &files).unwrap();
-        assert_eq!(report.files, 3);
+        assert_eq!(report.files, 4, "two artifacts, the marker and the .gitignore");
         assert!(check(&out, &files).unwrap().is_clean());
 
         fs::write(out.join("b.yaml"), "changed").unwrap();
@@ -196,8 +234,10 @@ mod tests {
         assert_eq!(stale.extra, vec!["stray.yaml"]);
         assert_eq!(stale.differing, vec!["b.yaml"]);
 
-        // Rewriting replaces the whole tree: the stray file is gone.
-        write(&out, &changed).unwrap();
+        // Rewriting writes what changed and removes the stray file.
+        let report = write(&out, &changed).unwrap();
+        assert_eq!(report.written, ["b.yaml", "c.yaml"]);
+        assert_eq!(report.removed, ["stray.yaml"]);
         assert!(check(&out, &changed).unwrap().is_clean());
         // No staging or old trees are left behind.
         let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();

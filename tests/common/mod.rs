@@ -31,7 +31,7 @@ pub fn files(platform: &Platform) -> BTreeMap<String, String> {
     files.into_iter().map(|a| (a.path, a.contents)).collect()
 }
 
-/// Every file below `dir`, as relative path -> bytes.
+/// Every file below `dir` as relative path -> bytes, except synth's local cache.
 pub fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
         for entry in std::fs::read_dir(dir).unwrap() {
@@ -40,7 +40,9 @@ pub fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
                 walk(root, &path, out);
             } else {
                 let rel = path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
-                out.insert(rel, std::fs::read(&path).unwrap());
+                if rel != tenancy::synth::CACHE {
+                    out.insert(rel, std::fs::read(&path).unwrap());
+                }
             }
         }
     }

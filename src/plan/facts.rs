@@ -1,0 +1,65 @@
+//! What the plan needs to know of an artifact: its digest and the stack outputs it reads.
+//!
+//! The plan never holds artifact text. Synth computes these facts as each file is produced and
+//! drops the bytes, which is what keeps memory flat at fleet scale; a cached file's facts are
+//! reused without reading it again.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// The facts of one artifact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArtifactFacts {
+    /// SHA-256 of the bytes, lowercase hex.
+    pub sha256: String,
+    /// Every `${stack:<stack>:<output>}` placeholder in the text, in order of appearance,
+    /// without repeats.
+    pub placeholders: Vec<(String, String)>,
+}
+
+impl ArtifactFacts {
+    pub fn of(text: &str) -> Self {
+        let mut placeholders: Vec<(String, String)> = Vec::new();
+        for (stack, output) in super::placeholders(text) {
+            if !placeholders.iter().any(|(s, o)| s == stack && o == output) {
+                placeholders.push((stack.to_owned(), output.to_owned()));
+            }
+        }
+        Self { sha256: hex_digest(text.as_bytes()), placeholders }
+    }
+}
+
+/// The facts of every file in `files` (path -> text).
+pub fn facts_of(files: &BTreeMap<String, String>) -> BTreeMap<String, ArtifactFacts> {
+    files.iter().map(|(path, text)| (path.clone(), ArtifactFacts::of(text))).collect()
+}
+
+/// SHA-256 of `bytes`, lowercase hex.
+pub fn hex_digest(bytes: &[u8]) -> String {
+    to_hex(&Sha256::digest(bytes))
+}
+
+pub(crate) fn to_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digests_and_placeholders() {
+        let facts = ArtifactFacts::of("a: ${stack:s:X}\nb: ${stack:s:X} ${stack:t:Y}\n");
+        assert_eq!(facts.placeholders, [("s".to_owned(), "X".to_owned()), ("t".to_owned(), "Y".to_owned())]);
+        // The well-known digest of the empty string.
+        assert_eq!(ArtifactFacts::of("").sha256, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    }
+}

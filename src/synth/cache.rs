@@ -1,0 +1,217 @@
+//! The synth cache: what the last synth wrote, so the next one can skip what has not changed.
+//!
+//! It lives in the output directory as [`CACHE`] (listed in the generated `.gitignore`, never
+//! committed) and records, per file, its digest, the stack outputs it reads and the file's
+//! status as synth left it (size, modification and change times, inode); per tenant, the
+//! fingerprint of the inputs its files were compiled from. A tenant whose inputs are unchanged
+//! and whose files still have the recorded status is not compiled again.
+//!
+//! Trust is earned the way git's index earns it: a record is trusted only if the file's status
+//! is exactly as recorded *and* the file was last modified at least [`RACY_WINDOW_NANOS`] before
+//! the cache was written, so an edit landing in the same timestamp tick as synth's own write
+//! cannot hide. Anything else is read and compared byte for byte. The cache belongs to one build
+//! of tenancy (the running executable's identity); any other build starts from nothing. A
+//! missing, unreadable or foreign cache is not an error: synth just does the full work.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::model::{Platform, Tenant};
+use crate::plan::ArtifactFacts;
+
+/// The cache file's name in the output directory.
+pub const CACHE: &str = ".tenancy-cache";
+const FORMAT: u32 = 1;
+/// Files modified this close to the cache write are verified by content next time. Two seconds
+/// covers the coarsest timestamps in use (FAT); ext4 and friends are far finer.
+pub const RACY_WINDOW_NANOS: i128 = 2_000_000_000;
+
+/// A file's status as synth left it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Status {
+    pub len: u64,
+    pub modified: i128,
+    pub changed: i128,
+    pub inode: u64,
+}
+
+impl Status {
+    /// The status of `path`, or `None` when it cannot be read (missing, or no timestamps).
+    pub fn of(path: &Path) -> Option<Self> {
+        let meta = fs::symlink_metadata(path).ok()?;
+        if !meta.is_file() {
+            return None;
+        }
+        Some(Self {
+            len: meta.len(),
+            modified: nanos(meta.modified().ok()?)?,
+            changed: changed(&meta)?,
+            inode: inode(&meta),
+        })
+    }
+}
+
+#[cfg(unix)]
+fn changed(meta: &fs::Metadata) -> Option<i128> {
+    use std::os::unix::fs::MetadataExt;
+    Some(i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec()))
+}
+
+#[cfg(not(unix))]
+fn changed(meta: &fs::Metadata) -> Option<i128> {
+    nanos(meta.modified().ok()?)
+}
+
+#[cfg(unix)]
+fn inode(meta: &fs::Metadata) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    meta.ino()
+}
+
+#[cfg(not(unix))]
+fn inode(_: &fs::Metadata) -> u64 {
+    0
+}
+
+fn nanos(time: SystemTime) -> Option<i128> {
+    Some(time.duration_since(UNIX_EPOCH).ok()?.as_nanos().try_into().ok()?)
+}
+
+/// What synth knows of one file it wrote or verified.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRecord {
+    pub status: Status,
+    pub facts: ArtifactFacts,
+}
+
+/// The inputs a tenant's files were compiled from, and the files.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantRecord {
+    pub inputs: String,
+    pub files: Vec<String>,
+    /// The notes compiling the tenant gave, repeated when its output is reused.
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Stored {
+    format: u32,
+    build: String,
+    written_at: i128,
+    files: BTreeMap<String, FileRecord>,
+    tenants: BTreeMap<String, TenantRecord>,
+}
+
+/// The previous synth's records, as loaded.
+#[derive(Debug, Default)]
+pub struct Cache {
+    written_at: i128,
+    files: BTreeMap<String, FileRecord>,
+    tenants: BTreeMap<String, TenantRecord>,
+}
+
+impl Cache {
+    /// Loads the cache of `out`; anything unusable gives an empty cache.
+    pub fn load(out: &Path) -> Self {
+        let Some(build) = build_identity() else { return Self::default() };
+        let Ok(bytes) = fs::read(out.join(CACHE)) else { return Self::default() };
+        match serde_json::from_slice::<Stored>(&bytes) {
+            Ok(stored) if stored.format == FORMAT && stored.build == build => {
+                Self { written_at: stored.written_at, files: stored.files, tenants: stored.tenants }
+            }
+            _ => Self::default(),
+        }
+    }
+
+    /// The recorded facts of `path` if the file under `out` is trusted to still hold them.
+    pub fn trusted(&self, out: &Path, path: &str) -> Option<&FileRecord> {
+        let record = self.files.get(path)?;
+        let settled = record.status.modified + RACY_WINDOW_NANOS <= self.written_at;
+        (settled && Status::of(&out.join(path)) == Some(record.status)).then_some(record)
+    }
+
+    /// The tenant's files and their records, if its inputs are unchanged and every file still
+    /// holds the recorded bytes: trusted by status, or else read and hashed (much cheaper than
+    /// compiling the tenant again). A verified file's record carries its current status.
+    pub fn tenant(&self, out: &Path, id: &str, inputs: &str) -> Option<Vec<(String, FileRecord)>> {
+        let tenant = self.tenants.get(id).filter(|t| t.inputs == inputs)?;
+        tenant
+            .files
+            .iter()
+            .map(|path| {
+                if let Some(record) = self.trusted(out, path) {
+                    return Some((path.clone(), record.clone()));
+                }
+                let record = self.files.get(path)?;
+                let full = out.join(path);
+                let status = Status::of(&full)?; // before reading, as in `Output::compare`
+                let bytes = fs::read(&full).ok()?;
+                (crate::plan::hex_digest(&bytes) == record.facts.sha256)
+                    .then(|| (path.clone(), FileRecord { status, facts: record.facts.clone() }))
+            })
+            .collect()
+    }
+
+    /// The notes recorded with tenant `id`.
+    pub fn notes(&self, id: &str) -> Vec<String> {
+        self.tenants.get(id).map(|t| t.notes.clone()).unwrap_or_default()
+    }
+}
+
+/// The records of this synth, saved when it is done.
+#[derive(Debug, Default)]
+pub struct NewCache {
+    pub files: BTreeMap<String, FileRecord>,
+    pub tenants: BTreeMap<String, TenantRecord>,
+}
+
+impl NewCache {
+    /// Writes the cache into `out` (atomically, through a temporary file). Failing to save
+    /// costs the next synth time, never correctness, so errors are returned for a note only.
+    pub fn save(self, out: &Path) -> std::io::Result<()> {
+        let Some(build) = build_identity() else { return Ok(()) };
+        let written_at = nanos(SystemTime::now()).unwrap_or_default();
+        let stored = Stored { format: FORMAT, build, written_at, files: self.files, tenants: self.tenants };
+        let bytes = serde_json::to_vec(&stored).map_err(std::io::Error::other)?;
+        let mut temp = tempfile::NamedTempFile::new_in(out)?;
+        std::io::Write::write_all(&mut temp, &bytes)?;
+        temp.persist(out.join(CACHE)).map_err(|e| e.error)?;
+        Ok(())
+    }
+}
+
+/// Which build of tenancy wrote the cache: the package version and the running executable's
+/// size, modification time and inode. A rebuilt or reinstalled binary is another build, so
+/// output compiled by an older compiler is never reused.
+fn build_identity() -> Option<String> {
+    let exe = std::env::current_exe().ok()?;
+    let meta = fs::metadata(&exe).ok()?;
+    Some(format!("{} {} {} {}", env!("CARGO_PKG_VERSION"), meta.len(), nanos(meta.modified().ok()?)?, inode(&meta)))
+}
+
+/// Fingerprints of what tenants are compiled from.
+pub struct Fingerprints {
+    settings: Sha256,
+}
+
+impl Fingerprints {
+    pub fn new(platform: &Platform) -> Self {
+        let mut settings = Sha256::new();
+        settings.update(platform.settings_text().as_bytes());
+        settings.update([0]);
+        Self { settings }
+    }
+
+    /// The fingerprint of `tenant`'s inputs: the platform's settings and the tenant itself.
+    pub fn tenant(&self, tenant: &Tenant) -> String {
+        let mut hasher = self.settings.clone();
+        hasher.update(format!("{tenant:?}").as_bytes());
+        crate::plan::to_hex(&hasher.finalize())
+    }
+}
