@@ -213,6 +213,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 synthesis.compiled_tenants,
                 synthesis.reused_tenants
             );
+            // The process ends next; freeing a fleet's plan step by step would only cost time.
+            std::mem::forget(synthesis);
             Ok(ExitCode::SUCCESS)
         }),
         Command::Check(args) => with_platform(&args.blueprint, |platform| {

@@ -4,7 +4,7 @@
 //! drops the bytes, which is what keeps memory flat at fleet scale; a cached file's facts are
 //! reused without reading it again.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -21,12 +21,12 @@ pub struct ArtifactFacts {
 
 impl ArtifactFacts {
     pub fn of(text: &str) -> Self {
-        let mut placeholders: Vec<(String, String)> = Vec::new();
-        for (stack, output) in super::placeholders(text) {
-            if !placeholders.iter().any(|(s, o)| s == stack && o == output) {
-                placeholders.push((stack.to_owned(), output.to_owned()));
-            }
-        }
+        let mut seen = BTreeSet::new();
+        let placeholders = super::placeholders(text)
+            .into_iter()
+            .filter(|pair| seen.insert(*pair))
+            .map(|(stack, output)| (stack.to_owned(), output.to_owned()))
+            .collect();
         Self { sha256: hex_digest(text.as_bytes()), placeholders }
     }
 }

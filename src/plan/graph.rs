@@ -2,7 +2,7 @@
 //! order, unresolvable bindings, artifacts owned by no step or by two), then layered into waves
 //! and measured for its critical path. Knows nothing of AWS.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashMap};
 
 use petgraph::algo::{has_path_connecting, tarjan_scc, toposort};
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -23,7 +23,8 @@ pub struct PlanError {
 #[derive(Debug, Clone)]
 pub struct DeployPlan {
     graph: DiGraph<PlannedStep, ()>,
-    index: BTreeMap<StepId, NodeIndex>,
+    /// Step id -> node. Hashed: a fleet plan looks ids up hundreds of thousands of times.
+    index: HashMap<StepId, NodeIndex>,
     waves: Vec<Vec<StepId>>,
     critical_path: Vec<StepId>,
 }
@@ -120,9 +121,9 @@ fn add_nodes(
     steps: Vec<Step>,
     files: &BTreeMap<String, ArtifactFacts>,
     problems: &mut Vec<String>,
-) -> (DiGraph<PlannedStep, ()>, BTreeMap<StepId, NodeIndex>) {
+) -> (DiGraph<PlannedStep, ()>, HashMap<StepId, NodeIndex>) {
     let mut graph = DiGraph::new();
-    let mut index = BTreeMap::new();
+    let mut index = HashMap::with_capacity(steps.len());
     for step in steps {
         if index.contains_key(&step.id) {
             problems.push(format!("step {} is defined twice", step.id));
@@ -164,16 +165,18 @@ fn add_nodes(
 }
 
 /// Pass 2: an edge from each dependency to its dependent.
-fn add_edges(graph: &mut DiGraph<PlannedStep, ()>, index: &BTreeMap<StepId, NodeIndex>, problems: &mut Vec<String>) {
-    let wanted: Vec<(NodeIndex, StepId)> =
-        index.values().flat_map(|&node| graph[node].depends_on.iter().map(move |dep| (node, dep.clone()))).collect();
-    for (node, dep) in wanted {
-        match index.get(&dep) {
-            Some(&from) => {
-                graph.add_edge(from, node, ());
+fn add_edges(graph: &mut DiGraph<PlannedStep, ()>, index: &HashMap<StepId, NodeIndex>, problems: &mut Vec<String>) {
+    let mut edges = Vec::with_capacity(graph.node_count() * 2);
+    for node in graph.node_indices() {
+        for dep in &graph[node].depends_on {
+            match index.get(dep) {
+                Some(&from) => edges.push((from, node)),
+                None => problems.push(format!("step {} depends on {dep}, which is not a step", graph[node].id)),
             }
-            None => problems.push(format!("step {} depends on {dep}, which is not a step", graph[node].id)),
         }
+    }
+    for (from, to) in edges {
+        graph.add_edge(from, to, ());
     }
 }
 
@@ -197,8 +200,8 @@ fn check_cycles(graph: &DiGraph<PlannedStep, ()>, problems: &mut Vec<String>) {
 /// A binding must come from a step that runs before: an ancestor. Bindings almost always come
 /// from a direct dependency, which is checked first in constant time, so validation stays
 /// linear at fleet scale; only the rest pay for a search.
-fn check_bindings(graph: &DiGraph<PlannedStep, ()>, index: &BTreeMap<StepId, NodeIndex>, problems: &mut Vec<String>) {
-    for &node in index.values() {
+fn check_bindings(graph: &DiGraph<PlannedStep, ()>, index: &HashMap<StepId, NodeIndex>, problems: &mut Vec<String>) {
+    for node in graph.node_indices() {
         for binding in &graph[node].bindings {
             match index.get(&binding.from) {
                 None => problems.push(format!(
@@ -227,7 +230,7 @@ fn check_ownership(
     unowned: &[&str],
     problems: &mut Vec<String>,
 ) {
-    let mut owners: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut owners: HashMap<&str, Vec<&str>> = HashMap::with_capacity(files.len());
     for node in graph.node_indices() {
         for path in &graph[node].artifacts {
             owners.entry(path).or_default().push(graph[node].id.as_str());
@@ -260,33 +263,47 @@ fn assign_waves(graph: &mut DiGraph<PlannedStep, ()>) -> Vec<Vec<StepId>> {
             .unwrap_or(0);
         graph[node].wave = wave;
     }
-    let mut waves: BTreeMap<usize, BTreeSet<StepId>> = BTreeMap::new();
+    let count = graph.node_indices().map(|n| graph[n].wave + 1).max().unwrap_or(0);
+    let mut waves: Vec<Vec<StepId>> = vec![Vec::new(); count];
     for node in graph.node_indices() {
-        waves.entry(graph[node].wave).or_default().insert(graph[node].id.clone());
+        waves[graph[node].wave].push(graph[node].id.clone());
     }
-    waves.into_values().map(|ids| ids.into_iter().collect()).collect()
+    for wave in &mut waves {
+        wave.sort_unstable();
+    }
+    waves
 }
 
 /// The heaviest path by estimated seconds; ties go to the smaller step id, so it is stable.
 fn critical_path(graph: &DiGraph<PlannedStep, ()>) -> Vec<StepId> {
     let order = toposort(graph, None).expect("cycles were rejected");
-    let mut best: BTreeMap<NodeIndex, (u64, Option<NodeIndex>)> = BTreeMap::new();
+    // Per node: the heaviest total ending at it, and the predecessor on that path.
+    let mut best: Vec<(u64, Option<NodeIndex>)> = vec![(0, None); graph.node_count()];
     for &node in &order {
-        let mut preds: Vec<NodeIndex> = graph.neighbors_directed(node, petgraph::Direction::Incoming).collect();
-        preds.sort_by(|a, b| graph[*a].id.cmp(&graph[*b].id));
-        let (base, via) = preds
-            .into_iter()
-            .map(|p| (best[&p].0, Some(p)))
-            .fold((0, None), |acc, candidate| if candidate.0 > acc.0 { candidate } else { acc });
-        best.insert(node, (base + u64::from(graph[node].estimate_seconds), via));
+        let mut via: Option<NodeIndex> = None;
+        for pred in graph.neighbors_directed(node, petgraph::Direction::Incoming) {
+            let better = match via {
+                None => best[pred.index()].0 > 0,
+                Some(v) => {
+                    let (a, b) = (best[pred.index()].0, best[v.index()].0);
+                    a > b || (a == b && graph[pred].id < graph[v].id)
+                }
+            };
+            if better {
+                via = Some(pred);
+            }
+        }
+        let base = via.map_or(0, |v| best[v.index()].0);
+        best[node.index()] = (base + u64::from(graph[node].estimate_seconds), via);
     }
-    let mut ends: Vec<NodeIndex> = best.keys().copied().collect();
-    ends.sort_by(|a, b| best[b].0.cmp(&best[a].0).then_with(|| graph[*a].id.cmp(&graph[*b].id)));
+    let end = graph
+        .node_indices()
+        .min_by(|a, b| best[b.index()].0.cmp(&best[a.index()].0).then_with(|| graph[*a].id.cmp(&graph[*b].id)));
     let mut path = Vec::new();
-    let mut at = ends.first().copied();
+    let mut at = end;
     while let Some(node) = at {
         path.push(graph[node].id.clone());
-        at = best[&node].1;
+        at = best[node.index()].1;
     }
     path.reverse();
     path

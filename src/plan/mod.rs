@@ -30,15 +30,18 @@ pub fn plan_for(platform: &Platform, files: &BTreeMap<String, ArtifactFacts>) ->
     DeployPlan::build(platform_steps(platform, files), files, &PLAN_FILES)
 }
 
-/// The plan's own files, `plan.json` and `plan.mmd`, rendered.
+/// The plan's own files, `plan.json` and `plan.mmd`, rendered (side by side: at fleet scale
+/// they are tens of megabytes).
 pub fn plan_files(platform: &Platform, plan: &DeployPlan) -> [Artifact; 2] {
     let bucket = platform.baseline_names().artifacts_bucket;
+    let (json, mermaid) = std::thread::scope(|scope| {
+        let mermaid = scope.spawn(|| to_mermaid(plan));
+        let json = to_json(plan, platform.name().as_str(), platform.region().as_str(), &bucket);
+        (json, mermaid.join().expect("rendering the plan panicked"))
+    });
     [
-        Artifact {
-            path: PLAN_FILES[0].into(),
-            contents: to_json(plan, platform.name().as_str(), platform.region().as_str(), &bucket),
-        },
-        Artifact { path: PLAN_FILES[1].into(), contents: to_mermaid(plan) },
+        Artifact { path: PLAN_FILES[0].into(), contents: json },
+        Artifact { path: PLAN_FILES[1].into(), contents: mermaid },
     ]
 }
 

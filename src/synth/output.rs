@@ -51,6 +51,9 @@ pub struct Output<'a> {
     existing: bool,
     staging: Option<TempDir>,
     cache: Cache,
+    /// The files already in the tree, listed on a thread of its own while the output is
+    /// produced: nothing changes in the tree before `finish`.
+    listing: Option<std::thread::JoinHandle<Result<Vec<String>, SynthError>>>,
 }
 
 /// What `finish` did.
@@ -64,11 +67,18 @@ impl<'a> Output<'a> {
     /// cache of the last synth; checking reads every file (it trusts no cache).
     pub fn open(out: &'a Path, mode: Mode) -> Result<Self, SynthError> {
         let existing = out.exists();
-        if mode == Mode::Check {
-            return Ok(Self { out, mode, existing, staging: None, cache: Cache::default() });
-        }
-        if existing && !out.join(MARKER).exists() && !is_empty_dir(out)? {
+        if mode == Mode::Write && existing && !out.join(MARKER).exists() && !is_empty_dir(out)? {
             return Err(SynthError::Foreign { dir: out.display().to_string() });
+        }
+        let listing = existing.then(|| {
+            let root = out.to_path_buf();
+            std::thread::spawn(move || {
+                let mut found = Vec::new();
+                list_files(&root, &root, &mut found).map(|()| found)
+            })
+        });
+        if mode == Mode::Check {
+            return Ok(Self { out, mode, existing, staging: None, cache: Cache::default(), listing });
         }
         let parent = match out.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -81,7 +91,7 @@ impl<'a> Output<'a> {
             .tempdir_in(&parent)
             .map_err(io_error("create a staging directory in", &parent))?;
         let cache = if existing { Cache::load(out) } else { Cache::default() };
-        Ok(Self { out, mode, existing, staging: Some(staging), cache })
+        Ok(Self { out, mode, existing, staging: Some(staging), cache, listing })
     }
 
     /// Compares one produced file with the tree and stages it if it changed.
@@ -160,10 +170,10 @@ impl<'a> Output<'a> {
                 return Err(SynthError::Duplicate(file.path.clone()));
             }
         }
-        let mut on_disk = Vec::new();
-        if self.existing {
-            list_files(self.out, self.out, &mut on_disk)?;
-        }
+        let on_disk = match self.listing {
+            Some(listing) => listing.join().expect("listing the output panicked")?,
+            None => Vec::new(),
+        };
         let extra: Vec<String> = on_disk.into_iter().filter(|p| p != CACHE && !expected.contains(p.as_str())).collect();
         let changed = |state: &State| !matches!(state, State::Unchanged(_));
 
