@@ -189,3 +189,22 @@ fn an_output_path_blocked_by_a_directory_fails_before_anything_changes() {
     let siblings: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(siblings, ["generated"], "a failed synth left its staging directory behind");
 }
+
+#[test]
+fn streamed_output_is_byte_identical_to_sequential_compilation() {
+    let platform = fleet(40);
+    let dir = tempfile::tempdir().unwrap();
+    let streamed = dir.path().join("streamed");
+    synthesize(&platform, &streamed);
+
+    // One tenant after another, every artifact in memory, then the plan: the plain way.
+    let mut artifacts = tenancy::compile::compile_platform(&platform).unwrap();
+    for tenant in platform.tenants() {
+        artifacts.files.extend(tenancy::compile::compile_tenant(&platform, tenant).unwrap().0);
+    }
+    tenancy::plan::attach(&platform, &mut artifacts).unwrap();
+    let sequential = dir.path().join("sequential");
+    synth::write(&sequential, &artifacts.files).unwrap();
+    assert!(tree(&streamed) == tree(&sequential), "streamed and sequential output differ");
+    assert_eq!(tree(&streamed).len(), artifacts.files.len() + 2, "the artifacts, the marker and the .gitignore");
+}
