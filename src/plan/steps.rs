@@ -54,8 +54,15 @@ pub fn tenant_step(tenant: &Tenant, part: &str) -> StepId {
 pub fn platform_steps(platform: &Platform, files: &BTreeMap<String, ArtifactFacts>) -> Vec<Step> {
     let mut steps = Vec::new();
     baseline_steps(platform, &mut steps);
+    // Tenant stacks run as the tenant stack role: never with the deployer's own rights.
+    let role = format!(
+        "arn:{}:iam::{}:role/{}",
+        platform.region().partition(),
+        platform.account_id(),
+        platform.baseline_names().cfn_execution_role
+    );
     for tenant in platform.tenants() {
-        tenant_steps(platform, tenant, &mut steps);
+        tenant_steps(platform, tenant, &role, &mut steps);
     }
     placeholder_bindings(&mut steps, files);
     steps
@@ -168,7 +175,7 @@ fn baseline_steps(platform: &Platform, steps: &mut Vec<Step>) {
     steps.push(addons);
 }
 
-fn tenant_steps(platform: &Platform, tenant: &Tenant, steps: &mut Vec<Step>) {
+fn tenant_steps(platform: &Platform, tenant: &Tenant, role: &str, steps: &mut Vec<Step>) {
     let names = platform.tenant_names(tenant);
     let stack = tenant_step(tenant, "stack");
     let bundle = tenant_step(tenant, "k8s");
@@ -178,13 +185,7 @@ fn tenant_steps(platform: &Platform, tenant: &Tenant, steps: &mut Vec<Step>) {
             stack: names.stack.clone(),
             region: platform.region().to_string(),
             template: format!("tenants/{}/stack.cfn.yaml", tenant.id),
-            // Tenant stacks run as the tenant stack role: never with the deployer's own rights.
-            role: Some(format!(
-                "arn:{}:iam::{}:role/{}",
-                platform.region().partition(),
-                platform.account_id(),
-                platform.baseline_names().cfn_execution_role
-            )),
+            role: Some(role.to_owned()),
             tags: {
                 let mut tags = platform_tags(platform);
                 tags.insert("tenancy:tenant".into(), tenant.id.to_string());
