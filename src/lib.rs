@@ -41,3 +41,4 @@ pub mod k8s;
 pub mod model;
 pub mod plan;
 pub mod synth;
+pub mod yaml;

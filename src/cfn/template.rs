@@ -238,9 +238,10 @@ impl TemplateBuilder {
                 problems.push(format!("{count} {what}, over CloudFormation's limit of {limit}"));
             }
         }
-        let yaml =
-            serde_yaml::to_string(&self.body).map_err(|err| TemplateError { problems: vec![err.to_string()] })?;
-        let yaml = quote_dates(&yaml);
+        // Dates (`2010-09-09`, a policy's `2012-10-17`) are quoted: YAML 1.1 readers (PyYAML, and
+        // the tools built on it) would read them as dates.
+        let yaml = crate::yaml::to_string_with(&self.body, crate::yaml::Options { quote_dates: true })
+            .map_err(|err| TemplateError { problems: vec![err.to_string()] })?;
         if yaml.len() > limits::TEMPLATE_BYTES {
             problems.push(format!(
                 "{} bytes, over CloudFormation's limit of {} bytes",
@@ -253,35 +254,6 @@ impl TemplateBuilder {
         }
         Ok(Template { body: self.body, yaml })
     }
-}
-
-/// Quotes plain scalars that look like dates (`2010-09-09`, a policy's `2012-10-17`). The YAML
-/// 1.2 serializer leaves them plain, as strings; YAML 1.1 readers (PyYAML, and the tools built
-/// on it) would read dates, which breaks them. Only whole `key: yyyy-mm-dd` values change, and
-/// a test checks the document still parses to the same value.
-fn quote_dates(yaml: &str) -> String {
-    let is_date = |v: &str| {
-        let b = v.as_bytes();
-        b.len() == 10
-            && b[4] == b'-'
-            && b[7] == b'-'
-            && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
-    };
-    let mut out = String::with_capacity(yaml.len() + 16);
-    for line in yaml.split_inclusive('\n') {
-        let body = line.trim_end_matches('\n');
-        match body.rsplit_once(": ") {
-            Some((key, value)) if is_date(value) => {
-                out.push_str(key);
-                out.push_str(": '");
-                out.push_str(value);
-                out.push('\'');
-                out.push_str(&line[body.len()..]);
-            }
-            _ => out.push_str(line),
-        }
-    }
-    out
 }
 
 /// A checked template and its YAML text.
@@ -329,17 +301,17 @@ pub struct TemplateError {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::yaml::{Options, to_string_with};
 
     #[test]
     fn dates_are_quoted_without_changing_the_document() {
         let text = "AWSTemplateFormatVersion: 2010-09-09\nA:\n  Version: 2012-10-17\n  Name: 2012-10-17x\n  List:\n  - x: 1999-01-01\n";
-        let quoted = quote_dates(text);
+        let before: serde_json::Value = serde_yaml::from_str(text).unwrap();
+        let quoted = to_string_with(&before, Options { quote_dates: true }).unwrap();
         assert_eq!(
             quoted,
-            "AWSTemplateFormatVersion: '2010-09-09'\nA:\n  Version: '2012-10-17'\n  Name: 2012-10-17x\n  List:\n  - x: '1999-01-01'\n"
+            "A:\n  List:\n  - x: '1999-01-01'\n  Name: 2012-10-17x\n  Version: '2012-10-17'\nAWSTemplateFormatVersion: '2010-09-09'\n"
         );
-        let before: serde_json::Value = serde_yaml::from_str(text).unwrap();
         let after: serde_json::Value = serde_yaml::from_str(&quoted).unwrap();
         assert_eq!(before, after);
     }

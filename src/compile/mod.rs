@@ -67,7 +67,7 @@ pub enum CompileError {
     Render {
         artifact: String,
         #[source]
-        source: serde_yaml::Error,
+        source: crate::yaml::Error,
     },
 }
 
@@ -118,13 +118,14 @@ pub fn compile_tenant(platform: &Platform, tenant: &Tenant) -> Result<TenantOutp
 
 /// A typed value rendered as one YAML document.
 fn yaml(out: &mut Artifacts, path: &str, value: &impl serde::Serialize) -> Result<(), CompileError> {
-    let yaml = serde_yaml::to_string(value).map_err(|source| CompileError::Render { artifact: path.into(), source })?;
+    let yaml =
+        crate::yaml::to_string(value).map_err(|source| CompileError::Render { artifact: path.into(), source })?;
     out.files.push(Artifact { path: path.into(), contents: format!("{GENERATED_HEADER}{yaml}") });
     Ok(())
 }
 
 fn manifests(out: &mut Artifacts, path: &str, bundle: &crate::k8s::Bundle) -> Result<(), CompileError> {
-    let yaml = bundle.to_yaml().map_err(|source| CompileError::Render { artifact: path.into(), source })?;
+    let yaml = bundle.render().map_err(|source| CompileError::Render { artifact: path.into(), source })?;
     out.files.push(Artifact { path: path.into(), contents: format!("{GENERATED_HEADER}{yaml}") });
     Ok(())
 }

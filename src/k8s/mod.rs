@@ -124,11 +124,11 @@ impl Bundle {
     }
 
     /// Multi-document YAML in apply order, each document introduced by `---`.
-    pub fn to_yaml(&self) -> Result<String, serde_yaml::Error> {
+    pub fn render(&self) -> Result<String, crate::yaml::Error> {
         let mut out = String::new();
         for object in self.objects() {
             out.push_str("---\n");
-            out.push_str(&serde_yaml::to_string(object)?);
+            out.push_str(&crate::yaml::to_string(object)?);
         }
         Ok(out)
     }
@@ -161,7 +161,7 @@ mod tests {
                 ("Deployment", "web")
             ]
         );
-        let yaml = bundle.to_yaml().unwrap();
+        let yaml = bundle.render().unwrap();
         assert!(yaml.starts_with("---\napiVersion: v1\nkind: Namespace\n"), "{yaml}");
         assert_eq!(yaml.matches("---\n").count(), 5);
     }

@@ -79,7 +79,7 @@ fn inode(_: &fs::Metadata) -> u64 {
 }
 
 fn nanos(time: SystemTime) -> Option<i128> {
-    Some(time.duration_since(UNIX_EPOCH).ok()?.as_nanos().try_into().ok()?)
+    time.duration_since(UNIX_EPOCH).ok()?.as_nanos().try_into().ok()
 }
 
 /// What synth knows of one file it wrote or verified.
