@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use common::*;
 use tenancy::model::Platform;
-use tenancy::synth::{self, RACY_WINDOW_NANOS, Synthesis};
+use tenancy::synth::{self, Synthesis, racy_window};
 
 fn fleet(n: usize) -> Platform {
     load("fleet.yaml", &tenancy::blueprint::sample(n, &[]).unwrap())
@@ -40,7 +40,7 @@ fn stamps(dir: &Path) -> BTreeMap<String, (SystemTime, u64)> {
 /// Waits out the window in which the cache does not trust a file's status, then synthesizes
 /// once more so that every record is trusted by status alone.
 fn settle(platform: &Platform, out: &Path) {
-    std::thread::sleep(Duration::from_nanos(RACY_WINDOW_NANOS as u64 + 50_000_000));
+    std::thread::sleep(Duration::from_nanos(racy_window(0) as u64 + 50_000_000));
     let again = synthesize(platform, out);
     assert!(again.report.written.is_empty(), "{:?}", again.report.written);
 }

@@ -7,9 +7,9 @@
 //! and whose files still have the recorded status is not compiled again.
 //!
 //! Trust is earned the way git's index earns it: a record is trusted only if the file's status
-//! is exactly as recorded *and* the file was last modified at least [`RACY_WINDOW_NANOS`] before
-//! the cache was written, so an edit landing in the same timestamp tick as synth's own write
-//! cannot hide. Anything else is read and compared byte for byte. The cache belongs to one build
+//! is exactly as recorded *and* the file was last modified a [`racy_window`] before the cache
+//! file itself was (same clock, same file system), so an edit landing in the same timestamp
+//! tick as synth's own write cannot hide. Anything else is read and compared byte for byte. The cache belongs to one build
 //! of tenancy (the running executable's identity); any other build starts from nothing. A
 //! missing, unreadable or foreign cache is not an error: synth just does the full work.
 
@@ -27,9 +27,15 @@ use crate::plan::ArtifactFacts;
 /// The cache file's name in the output directory.
 pub const CACHE: &str = ".tenancy-cache";
 const FORMAT: u32 = 1;
-/// Files modified this close to the cache write are verified by content next time. Two seconds
-/// covers the coarsest timestamps in use (FAT); ext4 and friends are far finer.
-pub const RACY_WINDOW_NANOS: i128 = 2_000_000_000;
+/// How long before the cache write a file must have been modified for its status to be
+/// trusted; files modified later are verified by content. A timestamp with a sub-second part
+/// comes from a file system with fine timestamps (ext4, XFS, btrfs, tmpfs: nanoseconds, kept
+/// by a clock that ticks at most every 10 ms), where 100 ms is ample; a whole-second one may
+/// come from a coarse file system (FAT keeps two-second times), so it gets two seconds.
+pub fn racy_window(modified: i128) -> i128 {
+    const SECOND: i128 = 1_000_000_000;
+    if modified % SECOND == 0 { 2 * SECOND } else { SECOND / 10 }
+}
 
 /// A file's status as synth left it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,7 +109,6 @@ pub struct TenantRecord {
 struct Stored {
     format: u32,
     build: String,
-    written_at: i128,
     files: BTreeMap<String, FileRecord>,
     tenants: BTreeMap<String, TenantRecord>,
 }
@@ -111,6 +116,7 @@ struct Stored {
 /// The previous synth's records, as loaded.
 #[derive(Debug, Default)]
 pub struct Cache {
+    /// When the cache file was last modified: the moment the last synth finished.
     written_at: i128,
     files: BTreeMap<String, FileRecord>,
     tenants: BTreeMap<String, TenantRecord>,
@@ -120,10 +126,12 @@ impl Cache {
     /// Loads the cache of `out`; anything unusable gives an empty cache.
     pub fn load(out: &Path) -> Self {
         let Some(build) = build_identity() else { return Self::default() };
-        let Ok(bytes) = fs::read(out.join(CACHE)) else { return Self::default() };
+        let path = out.join(CACHE);
+        let Some(written_at) = Status::of(&path).map(|s| s.modified) else { return Self::default() };
+        let Ok(bytes) = fs::read(&path) else { return Self::default() };
         match serde_json::from_slice::<Stored>(&bytes) {
             Ok(stored) if stored.format == FORMAT && stored.build == build => {
-                Self { written_at: stored.written_at, files: stored.files, tenants: stored.tenants }
+                Self { written_at, files: stored.files, tenants: stored.tenants }
             }
             _ => Self::default(),
         }
@@ -132,7 +140,7 @@ impl Cache {
     /// The recorded facts of `path` if the file under `out` is trusted to still hold them.
     pub fn trusted(&self, out: &Path, path: &str) -> Option<&FileRecord> {
         let record = self.files.get(path)?;
-        let settled = record.status.modified + RACY_WINDOW_NANOS <= self.written_at;
+        let settled = record.status.modified + racy_window(record.status.modified) <= self.written_at;
         (settled && Status::of(&out.join(path)) == Some(record.status)).then_some(record)
     }
 
@@ -176,8 +184,7 @@ impl NewCache {
     /// costs the next synth time, never correctness, so errors are returned for a note only.
     pub fn save(self, out: &Path) -> std::io::Result<()> {
         let Some(build) = build_identity() else { return Ok(()) };
-        let written_at = nanos(SystemTime::now()).unwrap_or_default();
-        let stored = Stored { format: FORMAT, build, written_at, files: self.files, tenants: self.tenants };
+        let stored = Stored { format: FORMAT, build, files: self.files, tenants: self.tenants };
         let bytes = serde_json::to_vec(&stored).map_err(std::io::Error::other)?;
         let mut temp = tempfile::NamedTempFile::new_in(out)?;
         std::io::Write::write_all(&mut temp, &bytes)?;
@@ -213,5 +220,43 @@ impl Fingerprints {
         let mut hasher = self.settings.clone();
         hasher.update(format!("{tenant:?}").as_bytes());
         crate::plan::to_hex(&hasher.finalize())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coarse_timestamps_get_the_wider_window() {
+        assert_eq!(racy_window(5_000_000_000), 2_000_000_000);
+        assert_eq!(racy_window(5_000_000_001), 100_000_000);
+    }
+
+    /// A record is trusted only once its file is older than the cache by the racy window.
+    #[test]
+    fn fresh_files_are_not_trusted_settled_ones_are() {
+        let dir = tempfile::tempdir().unwrap();
+        let (fresh, settled) = (dir.path().join("fresh.yaml"), dir.path().join("settled.yaml"));
+        fs::write(&fresh, "a").unwrap();
+        fs::write(&settled, "b").unwrap();
+        // Stamped a second ahead, so no stall of this machine can make it look settled.
+        let now = SystemTime::now();
+        let second = std::time::Duration::from_secs(1);
+        fs::File::options().write(true).open(&fresh).unwrap().set_modified(now + second).unwrap();
+        fs::File::options().write(true).open(&settled).unwrap().set_modified(now - 5 * second).unwrap();
+
+        let mut cache = NewCache::default();
+        for (path, text) in [("fresh.yaml", "a"), ("settled.yaml", "b")] {
+            let status = Status::of(&dir.path().join(path)).unwrap();
+            cache.files.insert(path.into(), FileRecord { status, facts: ArtifactFacts::of(text) });
+        }
+        cache.save(dir.path()).unwrap();
+        let loaded = Cache::load(dir.path());
+        assert!(loaded.trusted(dir.path(), "fresh.yaml").is_none());
+        assert!(loaded.trusted(dir.path(), "settled.yaml").is_some());
+        // Any change of status withdraws the trust.
+        fs::write(&settled, "c").unwrap();
+        assert!(loaded.trusted(dir.path(), "settled.yaml").is_none());
     }
 }

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::io;
 use std::path::Path;
 
-pub use cache::{CACHE, RACY_WINDOW_NANOS};
+pub use cache::{CACHE, racy_window};
 use cache::{Fingerprints, TenantRecord};
 use output::{Finished, Mode, Output, Produced};
 
