@@ -7,8 +7,10 @@
 //! ## The data flow
 //!
 //! ```text
-//! blueprint YAML ──blueprint::load──▶ model::Platform ──compile::compile──▶ compile::Artifacts ──synth::write──▶ generated/
-//! Rust API ──PlatformBuilder::build──▲                  (cfn::Template as YAML, eksctl config)   └─synth::check─▶ stale?
+//! blueprint YAML ──blueprint::load──▶ model::Platform ──compile──▶ artifacts ──plan──▶ plan::DeployPlan
+//! Rust API ──PlatformBuilder::build──▲          (templates, manifests,   │
+//!                                                buildspecs, as YAML)    └──synth::synthesize──▶ generated/
+//!                                                                                 └─synth::check_platform─▶ stale?
 //! ```
 //!
 //! 1. [`model`] holds the domain: a [`model::Platform`] is only ever built validated, with
@@ -16,9 +18,12 @@
 //!    in one place ([`model::TenantNames`], [`model::BaselineNames`]).
 //! 2. [`blueprint`] reads YAML into the model and places each problem at `file:line:column`.
 //! 3. [`cfn`] is a typed CloudFormation model: references and limits are checked when a
-//!    template is built, not when it is deployed.
+//!    template is built, not when it is deployed. [`k8s`] and [`buildspec`] do the same for
+//!    manifests and buildspecs; [`yaml`] writes them all.
 //! 4. [`compile`] turns a platform into artifacts. It is pure: same platform, same bytes.
-//! 5. [`synth`] writes artifacts atomically and checks a tree for staleness; [`cli`] wires it up.
+//! 5. [`plan`] orders every deploy step in one graph over the artifacts' digests.
+//! 6. [`synth`] streams a platform to disk, writing only what changed, and checks a tree for
+//!    staleness; [`apply`] runs the committed plan; [`cli`] wires it up.
 //!
 //! ```
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -26,10 +31,15 @@
 //! let artifacts = tenancy::compile::compile(&platform)?;
 //! let acme = artifacts.files.iter().find(|a| a.path == "tenants/acme/stack.cfn.yaml").unwrap();
 //! assert!(acme.contents.contains("dynamodb:LeadingKeys"));
+//!
+//! let dir = tempfile::tempdir()?;
+//! let synthesis = tenancy::synth::synthesize(&platform, &dir.path().join("generated"))?;
+//! assert_eq!(synthesis.compiled_tenants, platform.tenants().len());
+//! assert!(synthesis.report.written.contains(&"plan.json".to_owned()));
 //! # Ok(()) }
 //! ```
 //!
-//! Only [`synth`] and [`cli`] touch the file system; everything else returns values.
+//! Only [`synth`], [`apply`] and [`cli`] touch the file system; everything else returns values.
 
 pub mod apply;
 pub mod blueprint;
