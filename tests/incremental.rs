@@ -37,6 +37,18 @@ fn stamps(dir: &Path) -> BTreeMap<String, (SystemTime, u64)> {
         .collect()
 }
 
+/// Changes one byte of `path` and puts its modification time back: the same length and mtime,
+/// different bytes. Only the change time betrays the edit.
+fn forge_edit(path: &Path) {
+    let modified = fs::metadata(path).unwrap().modified().unwrap();
+    let mut bytes = fs::read(path).unwrap();
+    let at = bytes.len() - 2;
+    bytes[at] = if bytes[at] == b'x' { b'y' } else { b'x' };
+    fs::write(path, &bytes).unwrap();
+    fs::File::options().write(true).open(path).unwrap().set_modified(modified).unwrap();
+    assert_eq!(fs::metadata(path).unwrap().modified().unwrap(), modified);
+}
+
 /// Waits out the window in which the cache does not trust a file's status, then synthesizes
 /// once more so that every record is trusted by status alone.
 fn settle(platform: &Platform, out: &Path) {
@@ -104,15 +116,9 @@ fn a_hand_edit_is_restored_even_when_size_and_modification_time_are_kept() {
     let trusted = synthesize(&platform, &out);
     assert_eq!((trusted.compiled_tenants, trusted.reused_tenants), (0, 4), "settled records are trusted");
 
-    // Same length, same modification time, different bytes: only the change time betrays it.
     let path = out.join(tenant_file(&platform, 2, "stack.cfn.yaml"));
     let original = fs::read(&path).unwrap();
-    let modified = fs::metadata(&path).unwrap().modified().unwrap();
-    let mut edited = original.clone();
-    let at = edited.len() - 2;
-    edited[at] = if edited[at] == b'x' { b'y' } else { b'x' };
-    fs::write(&path, &edited).unwrap();
-    fs::File::options().write(true).open(&path).unwrap().set_modified(modified).unwrap();
+    forge_edit(&path);
 
     let repaired = synthesize(&platform, &out);
     assert_eq!(repaired.report.written, [tenant_file(&platform, 2, "stack.cfn.yaml")]);
@@ -165,12 +171,7 @@ fn check_reads_everything_and_writes_nothing() {
     // Check trusts no cache: an edit that keeps size and modification time is still found.
     let k8s = tenant_file(&platform, 0, "k8s.yaml");
     let path = out.join(&k8s);
-    let modified = fs::metadata(&path).unwrap().modified().unwrap();
-    let mut bytes = fs::read(&path).unwrap();
-    let at = bytes.len() - 2;
-    bytes[at] = if bytes[at] == b'x' { b'y' } else { b'x' };
-    fs::write(&path, &bytes).unwrap();
-    fs::File::options().write(true).open(&path).unwrap().set_modified(modified).unwrap();
+    forge_edit(&path);
     assert_eq!(synth::check_platform(&platform, &out).unwrap().differing, [k8s]);
 }
 
