@@ -117,11 +117,18 @@ pub enum PlanFormat {
     Dot,
 }
 
-/// Compiles the platform and its plan: every file synth writes.
-fn synthesize(platform: &Platform) -> anyhow::Result<(compile::Artifacts, plan::DeployPlan)> {
-    let mut artifacts = compile::compile(platform).context("while compiling the platform")?;
-    let plan = plan::attach(platform, &mut artifacts).context("while planning the deployment")?;
-    Ok((artifacts, plan))
+/// The platform's plan, from the facts of its artifacts: each tenant is compiled, digested and
+/// dropped, so planning a fleet takes no more memory than synthesizing it.
+fn plan_only(platform: &Platform) -> anyhow::Result<plan::DeployPlan> {
+    let facts_of = |files: Vec<compile::Artifact>| {
+        files.into_iter().map(|a| (a.path, plan::ArtifactFacts::of(&a.contents))).collect::<Vec<_>>()
+    };
+    let base = compile::compile_platform(platform).context("while compiling the platform")?;
+    let mut facts: std::collections::BTreeMap<_, _> = facts_of(base.files).into_iter().collect();
+    for tenant in compile::parallel::map(platform.tenants(), |t| compile::compile_tenant(platform, t)) {
+        facts.extend(facts_of(tenant.context("while compiling the platform")?.0));
+    }
+    plan::plan_for(platform, &facts).context("while planning the deployment")
 }
 
 #[derive(Debug, Args)]
@@ -179,7 +186,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }),
         Command::Plan(args) => with_platform(&args.blueprint, |platform| {
-            let (_, plan) = synthesize(platform)?;
+            let plan = plan_only(platform)?;
             let text = match args.format {
                 PlanFormat::Table => plan::to_table(&plan),
                 PlanFormat::Json => {
