@@ -125,8 +125,10 @@ fn plan_only(platform: &Platform) -> anyhow::Result<plan::DeployPlan> {
     };
     let base = compile::compile_platform(platform).context("while compiling the platform")?;
     let mut facts: std::collections::BTreeMap<_, _> = facts_of(base.files).into_iter().collect();
-    for tenant in compile::parallel::map(platform.tenants(), |t| compile::compile_tenant(platform, t)) {
-        facts.extend(facts_of(tenant.context("while compiling the platform")?.0));
+    let tenants =
+        compile::parallel::map(platform.tenants(), |t| compile::compile_tenant(platform, t).map(|c| facts_of(c.0)));
+    for tenant in tenants {
+        facts.extend(tenant.context("while compiling the platform")?);
     }
     plan::plan_for(platform, &facts).context("while planning the deployment")
 }
