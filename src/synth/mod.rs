@@ -20,7 +20,7 @@ use std::path::Path;
 
 pub use cache::{CACHE, racy_window};
 use cache::{Fingerprints, TenantRecord};
-use output::{Finished, Mode, Output, Produced};
+use output::{Mode, Output, Produced};
 
 use crate::compile::{self, Artifact, CompileError};
 use crate::model::Platform;
@@ -103,8 +103,8 @@ pub struct Synthesis {
 
 /// Compiles `platform` with its plan into `out`, writing only what changed.
 pub fn synthesize(platform: &Platform, out: &Path) -> Result<Synthesis, SynthError> {
-    let (finished, run) = stream(platform, out, Mode::Write)?;
-    let Finished::Written(report) = finished else { unreachable!("writing reports what it wrote") };
+    let run = stream(platform, out, Mode::Write)?;
+    let report = run.output.commit(run.produced, run.records)?;
     Ok(Synthesis {
         plan: run.plan,
         notes: run.notes,
@@ -116,20 +116,22 @@ pub fn synthesize(platform: &Platform, out: &Path) -> Result<Synthesis, SynthErr
 
 /// Compares `out` with what [`synthesize`] would write, reading every file, writing nothing.
 pub fn check_platform(platform: &Platform, out: &Path) -> Result<Staleness, SynthError> {
-    match stream(platform, out, Mode::Check)?.0 {
-        Finished::Checked(staleness) => Ok(staleness),
-        Finished::Written(_) => unreachable!("checking writes nothing"),
-    }
+    let run = stream(platform, out, Mode::Check)?;
+    run.output.staleness(&run.produced)
 }
 
-struct Run {
+/// Everything one run produced, compared with the tree but not yet committed.
+struct Run<'a> {
+    output: Output<'a>,
+    produced: Vec<Produced>,
+    records: BTreeMap<String, TenantRecord>,
     plan: DeployPlan,
     notes: Vec<String>,
     compiled: usize,
     reused: usize,
 }
 
-fn stream(platform: &Platform, out: &Path, mode: Mode) -> Result<(Finished, Run), SynthError> {
+fn stream<'a>(platform: &Platform, out: &'a Path, mode: Mode) -> Result<Run<'a>, SynthError> {
     let output = Output::open(out, mode)?;
     let mut produced = Vec::new();
     let base = compile::compile_platform(platform)?;
@@ -173,8 +175,7 @@ fn stream(platform: &Platform, out: &Path, mode: Mode) -> Result<(Finished, Run)
         produced.push(output.put(&artifact.path, &artifact.contents)?);
     }
     own_files(&output, &mut produced)?;
-    let finished = output.finish(produced, records)?;
-    Ok((finished, Run { plan, notes, compiled, reused }))
+    Ok(Run { output, produced, records, plan, notes, compiled, reused })
 }
 
 /// The marker and the `.gitignore` that every output holds.
@@ -186,25 +187,21 @@ fn own_files(output: &Output<'_>, produced: &mut Vec<Produced>) -> Result<(), Sy
 
 /// Replaces `out` with exactly `artifacts`, writing only the files that change.
 pub fn write(out: &Path, artifacts: &[Artifact]) -> Result<WriteReport, SynthError> {
-    match put_all(out, artifacts, Mode::Write)? {
-        Finished::Written(report) => Ok(report),
-        Finished::Checked(_) => unreachable!("writing reports what it wrote"),
-    }
+    let (output, produced) = put_all(out, artifacts, Mode::Write)?;
+    output.commit(produced, BTreeMap::new())
 }
 
 /// Compares `out` with `artifacts` without writing anything.
 pub fn check(out: &Path, artifacts: &[Artifact]) -> Result<Staleness, SynthError> {
-    match put_all(out, artifacts, Mode::Check)? {
-        Finished::Checked(staleness) => Ok(staleness),
-        Finished::Written(_) => unreachable!("checking writes nothing"),
-    }
+    let (output, produced) = put_all(out, artifacts, Mode::Check)?;
+    output.staleness(&produced)
 }
 
-fn put_all(out: &Path, artifacts: &[Artifact], mode: Mode) -> Result<Finished, SynthError> {
+fn put_all<'a>(out: &'a Path, artifacts: &[Artifact], mode: Mode) -> Result<(Output<'a>, Vec<Produced>), SynthError> {
     let output = Output::open(out, mode)?;
     let mut produced = artifacts.iter().map(|a| output.put(&a.path, &a.contents)).collect::<Result<Vec<_>, _>>()?;
     own_files(&output, &mut produced)?;
-    output.finish(produced, BTreeMap::new())
+    Ok((output, produced))
 }
 
 #[cfg(test)]

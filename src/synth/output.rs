@@ -1,8 +1,8 @@
 //! One synth's output: each file is put as soon as it is produced, compared with the tree,
-//! staged if it changed, and forgotten; [`Output::finish`] then commits the staged files and
-//! removes the ones that are gone, or, when checking, reports the differences.
+//! staged if it changed, and forgotten; [`Output::commit`] then renames the staged files into
+//! place and removes the ones that are gone, or [`Output::staleness`] reports the differences.
 //!
-//! Nothing in the tree changes before `finish`, so a failure while compiling or planning
+//! Nothing in the tree changes before `commit`, so a failure while compiling or planning
 //! leaves it exactly as it was (the staging directory is dropped). When the tree does not
 //! exist yet, the whole staging directory is moved into place at once. Otherwise each changed
 //! file is renamed over its old version, so every file is always whole, old or new; an IO
@@ -46,20 +46,13 @@ enum State {
 /// The output directory of one synth or check.
 pub struct Output<'a> {
     out: &'a Path,
-    mode: Mode,
     /// Whether `out` exists; when it does not, no file is looked for.
     existing: bool,
     staging: Option<TempDir>,
     cache: Cache,
     /// The files already in the tree, listed on a thread of its own while the output is
-    /// produced: nothing changes in the tree before `finish`.
+    /// produced: nothing changes in the tree before `commit`.
     listing: Option<std::thread::JoinHandle<Result<Vec<String>, SynthError>>>,
-}
-
-/// What `finish` did.
-pub enum Finished {
-    Written(WriteReport),
-    Checked(Staleness),
 }
 
 impl<'a> Output<'a> {
@@ -78,7 +71,7 @@ impl<'a> Output<'a> {
             })
         });
         if mode == Mode::Check {
-            return Ok(Self { out, mode, existing, staging: None, cache: Cache::default(), listing });
+            return Ok(Self { out, existing, staging: None, cache: Cache::default(), listing });
         }
         let parent = match out.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -91,7 +84,7 @@ impl<'a> Output<'a> {
             .tempdir_in(&parent)
             .map_err(io_error("create a staging directory in", &parent))?;
         let cache = if existing { Cache::load(out) } else { Cache::default() };
-        Ok(Self { out, mode, existing, staging: Some(staging), cache, listing })
+        Ok(Self { out, existing, staging: Some(staging), cache, listing })
     }
 
     /// Compares one produced file with the tree and stages it if it changed.
@@ -157,38 +150,45 @@ impl<'a> Output<'a> {
         self.cache.notes(id)
     }
 
-    /// Commits the staged files and removes the files no longer produced, or reports how the
-    /// tree differs when checking. `produced` must name every file of the output.
-    pub fn finish(
-        self,
-        produced: Vec<Produced>,
-        tenants: BTreeMap<String, TenantRecord>,
-    ) -> Result<Finished, SynthError> {
+    /// The files in the tree that were not produced (the cache aside). `produced` must name
+    /// every file of the output, each once.
+    fn extra(&mut self, produced: &[Produced]) -> Result<Vec<String>, SynthError> {
         let mut expected = BTreeSet::new();
-        for file in &produced {
+        for file in produced {
             if !expected.insert(file.path.as_str()) {
                 return Err(SynthError::Duplicate(file.path.clone()));
             }
         }
-        let on_disk = match self.listing {
+        let on_disk = match self.listing.take() {
             Some(listing) => listing.join().expect("listing the output panicked")?,
             None => Vec::new(),
         };
-        let extra: Vec<String> = on_disk.into_iter().filter(|p| p != CACHE && !expected.contains(p.as_str())).collect();
+        Ok(on_disk.into_iter().filter(|p| p != CACHE && !expected.contains(p.as_str())).collect())
+    }
+
+    /// How the tree differs from `produced`: what checking reports.
+    pub fn staleness(mut self, produced: &[Produced]) -> Result<Staleness, SynthError> {
+        let extra = self.extra(produced)?;
+        let pick = |want: fn(&State) -> bool| {
+            produced.iter().filter(|f| want(&f.state)).map(|f| f.path.clone()).collect::<Vec<_>>()
+        };
+        Ok(Staleness {
+            missing: pick(|s| matches!(s, State::Missing)),
+            extra,
+            differing: pick(|s| matches!(s, State::Differs)),
+        })
+    }
+
+    /// Renames the staged files into place, removes the files no longer produced, and saves
+    /// the cache with `tenants`' records.
+    pub fn commit(
+        mut self,
+        produced: Vec<Produced>,
+        tenants: BTreeMap<String, TenantRecord>,
+    ) -> Result<WriteReport, SynthError> {
+        let extra = self.extra(&produced)?;
         let changed = |state: &State| !matches!(state, State::Unchanged(_));
-
-        if self.mode == Mode::Check {
-            let pick = |want: fn(&State) -> bool| {
-                produced.iter().filter(|f| want(&f.state)).map(|f| f.path.clone()).collect::<Vec<_>>()
-            };
-            return Ok(Finished::Checked(Staleness {
-                missing: pick(|s| matches!(s, State::Missing)),
-                extra,
-                differing: pick(|s| matches!(s, State::Differs)),
-            }));
-        }
-
-        let staging = self.staging.expect("writing has a staging directory");
+        let staging = self.staging.take().expect("only an output opened for writing commits");
         if !self.existing || is_empty_dir(self.out)? {
             if self.existing {
                 fs::remove_dir(self.out).map_err(io_error("replace", self.out))?;
@@ -231,7 +231,7 @@ impl<'a> Output<'a> {
         if let Err(err) = cache.save(self.out) {
             report.note = Some(format!("could not save the synth cache ({err}); the next synth will do the full work"));
         }
-        Ok(Finished::Written(report))
+        Ok(report)
     }
 }
 
