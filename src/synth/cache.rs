@@ -147,9 +147,10 @@ impl Cache {
     /// The tenant's files and their records, if its inputs are unchanged and every file still
     /// holds the recorded bytes: trusted by status, or else read and hashed (much cheaper than
     /// compiling the tenant again). A verified file's record carries its current status.
-    pub fn tenant(&self, out: &Path, id: &str, inputs: &str) -> Option<Vec<(String, FileRecord)>> {
+    /// The notes compiling the tenant gave come along, to be repeated.
+    pub fn tenant(&self, out: &Path, id: &str, inputs: &str) -> Option<CachedTenant> {
         let tenant = self.tenants.get(id).filter(|t| t.inputs == inputs)?;
-        tenant
+        let files = tenant
             .files
             .iter()
             .map(|path| {
@@ -163,13 +164,15 @@ impl Cache {
                 (crate::plan::hex_digest(&bytes) == record.facts.sha256)
                     .then(|| (path.clone(), FileRecord { status, facts: record.facts.clone() }))
             })
-            .collect()
+            .collect::<Option<_>>()?;
+        Some(CachedTenant { files, notes: tenant.notes.clone() })
     }
+}
 
-    /// The notes recorded with tenant `id`.
-    pub fn notes(&self, id: &str) -> Vec<String> {
-        self.tenants.get(id).map(|t| t.notes.clone()).unwrap_or_default()
-    }
+/// A tenant's output as the last synth left it, verified to be still in the tree.
+pub struct CachedTenant {
+    pub files: Vec<(String, FileRecord)>,
+    pub notes: Vec<String>,
 }
 
 /// The records of this synth, saved when it is done.

@@ -144,8 +144,8 @@ fn stream<'a>(platform: &Platform, out: &'a Path, mode: Mode) -> Result<Run<'a>,
     let tenants = compile::parallel::map(platform.tenants(), |tenant| {
         let inputs = fingerprints.tenant(tenant);
         let id = tenant.id.as_str();
-        if let Some(files) = output.reuse(id, &inputs) {
-            return Ok((files, output.cached_notes(id), inputs, false));
+        if let Some((files, notes)) = output.reuse(id, &inputs) {
+            return Ok((files, notes, inputs, false));
         }
         let (artifacts, notes) = compile::compile_tenant(platform, tenant)?;
         let files = artifacts.iter().map(|a| output.put(&a.path, &a.contents)).collect::<Result<Vec<_>, _>>()?;

@@ -128,26 +128,21 @@ impl<'a> Output<'a> {
         }
     }
 
-    /// The files of tenant `id` as the last synth left them, if its inputs are unchanged and
-    /// the files untouched since.
-    pub fn reuse(&self, id: &str, inputs: &str) -> Option<Vec<Produced>> {
-        let files = self.cache.tenant(self.out, id, inputs)?;
-        Some(
-            files
-                .into_iter()
-                .map(|(path, record)| Produced {
-                    path,
-                    facts: record.facts,
-                    len: record.status.len,
-                    state: State::Unchanged(Some(record.status)),
-                })
-                .collect(),
-        )
-    }
-
-    /// The notes recorded with tenant `id`'s cached output.
-    pub fn cached_notes(&self, id: &str) -> Vec<String> {
-        self.cache.notes(id)
+    /// The files of tenant `id` as the last synth left them, and the notes its compilation
+    /// gave, if its inputs are unchanged and the files untouched since.
+    pub fn reuse(&self, id: &str, inputs: &str) -> Option<(Vec<Produced>, Vec<String>)> {
+        let cached = self.cache.tenant(self.out, id, inputs)?;
+        let files = cached
+            .files
+            .into_iter()
+            .map(|(path, record)| Produced {
+                path,
+                facts: record.facts,
+                len: record.status.len,
+                state: State::Unchanged(Some(record.status)),
+            })
+            .collect();
+        Some((files, cached.notes))
     }
 
     /// The files in the tree that were not produced (the cache aside). `produced` must name
