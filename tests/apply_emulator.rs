@@ -266,14 +266,9 @@ async fn aws_sdk_iam_like_policy(config: &aws_config::SdkConfig, role: &str) -> 
     decoded
 }
 
-#[tokio::test(flavor = "multi_thread")]
-#[ignore = "needs moto on 127.0.0.1: scripts/test starts it and runs this"]
-async fn the_dynamodb_journal_records_steps_and_refuses_a_second_lock() {
-    use tenancy::apply::StateStore;
-    use tenancy::apply::aws::{AwsOptions, Configs, DynamoState};
-
-    let region = "eu-central-1";
-    let table = format!("journal-{}", std::process::id());
+/// A fresh journal table in moto, named for this test.
+async fn journal_table(region: &str, name: &str) -> String {
+    let table = format!("{name}-{}", std::process::id());
     let dynamodb = aws_sdk_dynamodb::Client::new(&sdk_config(region).await);
     dynamodb
         .create_table()
@@ -296,34 +291,144 @@ async fn the_dynamodb_journal_records_steps_and_refuses_a_second_lock() {
         .send()
         .await
         .unwrap();
-    let configs = Configs::new(AwsOptions { endpoint_url: Some(moto_url()), ..AwsOptions::default() });
-    let store = DynamoState::new(configs.clone(), region.into(), table.clone());
-    let lock = store.lock().await.unwrap();
-    let second = DynamoState::new(configs.clone(), region.into(), table.clone());
-    let err = second.lock().await.err().expect("the lock is held");
-    assert!(err.to_string().contains("another apply holds the lock"), "{err}");
+    table
+}
 
-    let record = tenancy::apply::StepRecord {
-        hash: "h1".into(),
+/// The keys of every item in `table`.
+async fn item_keys(region: &str, table: &str) -> Vec<String> {
+    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk_config(region).await);
+    let scan = dynamodb.scan().table_name(table).send().await.unwrap();
+    let mut keys: Vec<String> =
+        scan.items().iter().filter_map(|i| i.get("Key").and_then(|k| k.as_s().ok()).cloned()).collect();
+    keys.sort();
+    keys
+}
+
+fn record(hash: &str) -> tenancy::apply::StepRecord {
+    tenancy::apply::StepRecord {
+        hash: hash.into(),
         status: tenancy::apply::Status::Applied,
         action: tenancy::plan::Action::Register { table: "t".into(), tenant: "a".into(), tier: "x".into() },
         outputs: BTreeMap::from([("K".to_owned(), "V".to_owned())]),
         error: None,
-    };
-    store.record(&tenancy::plan::StepId::new("tenant/a/register"), &record).await.unwrap();
-    let journal = second.load().await.unwrap();
-    assert!(journal.is_current(&tenancy::plan::StepId::new("tenant/a/register"), "h1"));
-    assert_eq!(journal.steps.len(), 1);
-
-    drop(lock);
-    // Release is asynchronous (best effort); the lease would end it anyway. Wait, bounded.
-    let mut taken = None;
-    for _ in 0..50 {
-        if let Ok(lock) = second.lock().await {
-            taken = Some(lock);
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert!(taken.is_some(), "the lock was never released");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs moto on 127.0.0.1: scripts/test starts it and runs this"]
+async fn the_dynamodb_lock_is_scoped_released_explicitly_and_fences_journal_writes() {
+    use std::time::Duration;
+    use tenancy::apply::aws::{AwsOptions, Configs, DynamoState, Lease};
+    use tenancy::apply::{LockScope, LockWait, Selection, StateStore};
+    use tenancy::plan::StepId;
+
+    let region = "eu-central-1";
+    let table = journal_table(region, "journal").await;
+    let configs = Configs::new(AwsOptions { endpoint_url: Some(moto_url()), ..AwsOptions::default() });
+    let store = || DynamoState::new(configs.clone(), region.into(), table.clone());
+    let now = LockWait { timeout: Duration::ZERO, poll: Duration::from_millis(50) };
+    let scope = |s: &str| LockScope::of(&s.parse::<Selection>().unwrap());
+
+    // The whole platform, exclusively: a second apply is refused, told who holds it and until when.
+    let first = store();
+    let lock = first.lock(&LockScope::Platform, now).await.unwrap();
+    let second = store();
+    let err = second.lock(&LockScope::Platform, now).await.err().expect("the lock is held");
+    let text = err.to_string();
+    assert!(text.contains("another apply holds the lock") && text.contains(first.holder()), "{text}");
+    assert!(text.contains("lease until 20"), "the lease's expiry is named: {text}");
+    assert!(second.lock(&scope("shard:1/8"), now).await.is_err(), "all excludes every part");
+
+    first.record(&StepId::new("tenant/a/register"), &record("h1")).await.unwrap();
+    let journal = second.load().await.unwrap();
+    assert!(journal.is_current(&StepId::new("tenant/a/register"), "h1"));
+    assert_eq!(journal.steps.len(), 1);
+    let err = second.record(&StepId::new("tenant/a/register"), &record("h2")).await.unwrap_err();
+    assert!(err.to_string().contains("without holding the lock"), "{err}");
+
+    // Released explicitly: the next apply gets it at once, and no lock item is left behind.
+    lock.release().await.unwrap();
+    let again = second.lock(&LockScope::Platform, now).await.expect("released, not leaked");
+    again.release().await.unwrap();
+    assert_eq!(item_keys(region, &table).await, ["lock#platform", "step#tenant/a/register"]);
+
+    // Disjoint parts at once; overlapping ones, and the whole platform, excluded.
+    let (one, two) = (store(), store());
+    let shard_one = one.lock(&scope("shard:1/8"), now).await.unwrap();
+    let shard_two = two.lock(&scope("shard:2/8"), now).await.unwrap();
+    let cluster = store();
+    let cluster_lock = cluster.lock(&scope("step:baseline/cluster"), now).await.unwrap();
+    let tenant_in_one =
+        (0..1000).map(|i| format!("t{i}")).find(|t| tenancy::apply::shard_of(t, 8) == 1).expect("a tenant of shard 1");
+    let err = store().lock(&scope(&format!("tenant:{tenant_in_one}")), now).await.err().expect("shard 1 is held");
+    assert!(err.to_string().contains("shard:1/8") && err.to_string().contains(one.holder()), "{err}");
+    let err = store().lock(&LockScope::Platform, now).await.err().expect("partial applies hold the platform");
+    assert!(err.to_string().contains("a partial apply; 3 in all"), "{err}");
+    // The refused exclusive apply left no intent behind: new partial applies still get in.
+    let three = store();
+    let shard_three = three.lock(&scope("shard:3/8"), now).await.expect("no intent left behind");
+    one.record(&StepId::new("tenant/x/stack"), &record("h")).await.unwrap();
+    for guard in [shard_one, shard_two, cluster_lock, shard_three] {
+        guard.release().await.unwrap();
+    }
+
+    // A lease that runs out can be taken over, and the old holder can no longer write.
+    let short = Lease { length: Duration::from_secs(1), renew_every: Duration::from_secs(3600) };
+    let stale = DynamoState::with_lease(configs.clone(), region.into(), table.clone(), short);
+    let stale_lock = stale.lock(&scope("shard:4/8"), now).await.unwrap();
+    let wait = LockWait { timeout: Duration::from_secs(10), poll: Duration::from_millis(200) };
+    let taker = store();
+    let taken = taker.lock(&scope("shard:4/8"), wait).await.expect("the lease ran out");
+    let err = stale.record(&StepId::new("tenant/y/stack"), &record("h")).await.unwrap_err();
+    assert!(err.to_string().contains("no longer held"), "fenced: {err}");
+    assert!(stale_lock.release().await.is_err(), "releasing a lock taken over is reported");
+    taker.record(&StepId::new("tenant/y/stack"), &record("h")).await.unwrap();
+    taken.release().await.unwrap();
+
+    // A renewed lease outlives its length.
+    let renewing = Lease { length: Duration::from_secs(2), renew_every: Duration::from_millis(300) };
+    let live = DynamoState::with_lease(configs.clone(), region.into(), table.clone(), renewing);
+    let live_lock = live.lock(&scope("shard:5/8"), now).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert!(store().lock(&scope("shard:5/8"), now).await.is_err(), "renewed, so still held");
+    live.record(&StepId::new("tenant/z/stack"), &record("h")).await.unwrap();
+    live_lock.release().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs moto on 127.0.0.1: scripts/test starts it and runs this"]
+async fn the_real_binary_applies_twice_in_a_row_with_the_dynamodb_journal() {
+    reset_moto();
+    let platform = common::reference();
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("generated");
+    write_emulated_output(&platform, &out);
+    let table = journal_table("eu-west-1", "deploy-state").await;
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_tenancy"))
+            .args(["apply", "--format", "json", "--poll-seconds", "0.05", "--lock-timeout", "0"])
+            .args(["--endpoint-url", &moto_url(), "--select", "step:baseline/edge"])
+            .arg("--generated")
+            .arg(&out)
+            .args(["--state", &format!("dynamodb:{table}")])
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env_remove("AWS_PROFILE")
+            .output()
+            .unwrap()
+    };
+    let first = run();
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    // The process ended; its lock must not outlive it (it was released, not left to a lease).
+    assert_eq!(item_keys("eu-west-1", &table).await, ["lock#platform", "step#baseline/edge"]);
+    let second = run();
+    assert!(
+        second.status.success(),
+        "the second apply right after the first: {}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    let events: Vec<Value> =
+        String::from_utf8_lossy(&second.stdout).lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    assert_eq!(summary(&events)["unchanged"], 1, "{events:?}");
 }

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use tenancy::apply::{
-    ApplyError, Engine, LocalState, Options, Outcome, Provider, Providers, Quiet, Removal, RetryPolicy, Selection,
-    StateStore, StepError, StepOutcome, StepRun,
+    ApplyError, Engine, LocalState, LockWait, Options, Outcome, Provider, Providers, Quiet, Removal, RetryPolicy,
+    Selection, StateStore, StepError, StepOutcome, StepRun,
 };
 use tenancy::plan::{Action, DeployPlan, Step, StepId};
 
@@ -230,9 +230,13 @@ async fn a_second_apply_refuses_while_one_runs() {
     let first_state = LocalState::new(dir.path());
     let no_files = BTreeMap::new();
     let first = first_engine.run(&plan, &no_files, &Selection::All, &first_state);
+    let impatient = Options {
+        lock_wait: LockWait { timeout: Duration::from_secs(5), poll: Duration::from_secs(1) },
+        ..Options::default()
+    };
     let second = async {
         tokio::time::sleep(Duration::from_secs(1)).await;
-        engine(Arc::new(Fake::default()), Options::default())
+        engine(Arc::new(Fake::default()), impatient)
             .run(&plan, &BTreeMap::new(), &Selection::All, &LocalState::new(dir.path()))
             .await
     };
@@ -240,6 +244,87 @@ async fn a_second_apply_refuses_while_one_runs() {
     assert!(first.unwrap().succeeded());
     let err = second.expect_err("the second apply refused");
     assert!(err.to_string().contains("another apply holds the lock"), "{err}");
+    assert!(err.to_string().contains("after waiting 5s"), "{err}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_second_apply_waits_for_the_first_then_finds_nothing_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan(1);
+    let slow = Arc::new(Fake { latency: Duration::from_secs(30), ..Fake::default() });
+    let first_state = LocalState::new(dir.path());
+    let no_files = BTreeMap::new();
+    let first_engine = engine(slow, Options::default());
+    let first = first_engine.run(&plan, &no_files, &Selection::All, &first_state);
+    let late = Arc::new(Fake::default());
+    let second = async {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        engine(late.clone(), Options::default())
+            .run(&plan, &BTreeMap::new(), &Selection::All, &LocalState::new(dir.path()))
+            .await
+    };
+    let (first, second) = tokio::join!(first, second);
+    assert!(first.unwrap().succeeded());
+    let second = second.expect("the second apply waited for the lock");
+    assert_eq!(second.count("unchanged"), second.steps.len(), "everything was applied by the first");
+    assert!(late.calls.lock().unwrap().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn disjoint_shards_apply_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan(16);
+    let fake = Arc::new(Fake { latency: Duration::from_secs(10), ..Fake::default() });
+    engine(fake.clone(), Options::default())
+        .run(&plan, &BTreeMap::new(), &Selection::Step(StepId::new("baseline/a")), &LocalState::new(dir.path()))
+        .await
+        .unwrap();
+    engine(fake.clone(), Options::default())
+        .run(&plan, &BTreeMap::new(), &Selection::Step(StepId::new("baseline/b")), &LocalState::new(dir.path()))
+        .await
+        .unwrap();
+    let started = tokio::time::Instant::now();
+    let impatient =
+        Options { lock_wait: LockWait { timeout: Duration::ZERO, poll: Duration::from_secs(1) }, ..Options::default() };
+    let shards = (1..=8).map(|i| {
+        let (fake, plan, dir, options) = (fake.clone(), &plan, dir.path(), impatient.clone());
+        async move {
+            engine(fake, options)
+                .run(plan, &BTreeMap::new(), &Selection::Shard { index: i, count: 8 }, &LocalState::new(dir))
+                .await
+        }
+    });
+    let reports = futures_join_all(shards).await;
+    for report in &reports {
+        assert!(report.as_ref().is_ok_and(|r| r.succeeded()), "{report:?}");
+    }
+    // Three chained steps per tenant at 10 s each: the shards ran side by side, none waited.
+    assert_eq!(started.elapsed(), Duration::from_secs(30));
+    let journal = LocalState::new(dir.path()).load().await.unwrap();
+    assert_eq!(journal.steps.len(), 2 + 16 * 3, "every shard's records are in the one journal");
+}
+
+/// Runs futures concurrently on this task, in order of results.
+async fn futures_join_all<F: std::future::Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
+    let mut set = Vec::new();
+    for future in futures {
+        set.push(Box::pin(future));
+    }
+    let mut results: Vec<Option<F::Output>> = (0..set.len()).map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (i, future) in set.iter_mut().enumerate() {
+            if results[i].is_none() {
+                match future.as_mut().poll(cx) {
+                    std::task::Poll::Ready(out) => results[i] = Some(out),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending { std::task::Poll::Pending } else { std::task::Poll::Ready(()) }
+    })
+    .await;
+    results.into_iter().map(|r| r.expect("ready")).collect()
 }
 
 #[tokio::test(start_paused = true)]

@@ -10,6 +10,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::events::{Event, Sink};
+use super::lock::{LockScope, LockWait};
 use super::provider::{Providers, Removal, StepError, StepOutcome, StepRun};
 use super::retry::RetryPolicy;
 use super::select::Selection;
@@ -24,11 +25,20 @@ pub struct Options {
     pub dry_run: bool,
     pub allow_delete: bool,
     pub retry: RetryPolicy,
+    /// How long to wait for a lock another apply holds on an overlapping part of the plan.
+    pub lock_wait: LockWait,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { concurrency: 8, fail_fast: false, dry_run: false, allow_delete: false, retry: RetryPolicy::default() }
+        Self {
+            concurrency: 8,
+            fail_fast: false,
+            dry_run: false,
+            allow_delete: false,
+            retry: RetryPolicy::default(),
+            lock_wait: LockWait::default(),
+        }
     }
 }
 
@@ -157,7 +167,9 @@ impl Engine {
         Self { providers, options, sink }
     }
 
-    /// Applies `selection` of `plan`, whose artifacts are `files`, journaling into `store`.
+    /// Applies `selection` of `plan`, whose artifacts are `files`, journaling into `store`. The
+    /// lock of the selection's scope is held throughout and released (awaited) on every exit,
+    /// error or not.
     pub async fn run(
         &self,
         plan: &DeployPlan,
@@ -166,7 +178,24 @@ impl Engine {
         store: &dyn StateStore,
     ) -> Result<Report, ApplyError> {
         let started = Instant::now();
-        let _lock = store.lock().await?;
+        let lock = store.lock(&LockScope::of(selection), self.options.lock_wait).await?;
+        let result = self.run_locked(plan, files, selection, store, started).await;
+        let released = lock.release().await;
+        match (result, released) {
+            (Ok(report), Ok(())) => Ok(report),
+            (Err(err), _) => Err(err),
+            (Ok(_), Err(err)) => Err(err.into()),
+        }
+    }
+
+    async fn run_locked(
+        &self,
+        plan: &DeployPlan,
+        files: &BTreeMap<String, String>,
+        selection: &Selection,
+        store: &dyn StateStore,
+        started: Instant,
+    ) -> Result<Report, ApplyError> {
         let journal = store.load().await?;
         let selected = selection.steps(plan).map_err(ApplyError::Selection)?;
 

@@ -6,6 +6,7 @@ pub mod aws;
 mod engine;
 mod events;
 pub mod kubernetes;
+mod lock;
 mod provider;
 mod retry;
 mod select;
@@ -13,7 +14,8 @@ mod state;
 
 pub use engine::{ApplyError, Engine, Options, Outcome, Report, StepReport};
 pub use events::{Event, JsonLines, Lines, Live, Quiet, Sink, human};
+pub use lock::{LockGuard, LockScope, LockWait};
 pub use provider::{Provider, Providers, Removal, StepError, StepOutcome, StepRun};
 pub use retry::RetryPolicy;
 pub use select::{Selection, shard_of};
-pub use state::{Journal, LocalState, LockGuard, STATE_FORMAT, StateError, StateStore, Status, StepRecord};
+pub use state::{Journal, LocalState, STATE_FORMAT, StateError, StateStore, Status, StepRecord};

@@ -92,6 +92,9 @@ pub struct ApplyArgs {
     /// Where the journal and lock live: `local:<dir>` or `dynamodb:<table>`.
     #[arg(long, default_value = "local:.tenancy")]
     pub state: String,
+    /// Seconds to wait for the lock while another apply holds an overlapping part of the plan.
+    #[arg(long, default_value_t = 600.0)]
+    pub lock_timeout: f64,
     /// An endpoint for every AWS service (a local emulator); AWS_ENDPOINT_URL works too.
     #[arg(long)]
     pub endpoint_url: Option<String>,
@@ -326,6 +329,10 @@ async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         fail_fast: args.fail_fast,
         dry_run: args.dry_run,
         allow_delete: args.allow_delete,
+        lock_wait: crate::apply::LockWait {
+            timeout: Duration::from_secs_f64(args.lock_timeout.max(0.0)),
+            poll: poll.clamp(Duration::from_millis(50), Duration::from_secs(2)),
+        },
         ..Options::default()
     };
     let engine = Engine::new(providers, options, sink);

@@ -10,7 +10,7 @@ mod state;
 pub use cloudformation::CloudFormation;
 pub use codebuild::CodeBuild;
 pub use register::Register;
-pub use state::{DynamoState, LEASE};
+pub use state::{DynamoState, LEASE, Lease, RENEW_EVERY};
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
