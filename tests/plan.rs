@@ -190,6 +190,36 @@ fn the_pipeline_runs_check_then_the_plan_in_order_within_stage_limits() {
     assert_eq!(template_stages.len(), stages.len() + 1, "source stage plus one per planned stage");
 }
 
+/// B3 of the deployability review: CodeBuild resolves `buildspecOverride` relative to
+/// `CODEBUILD_SRC_DIR`, the root of the source bundle (this repository), so every path a build
+/// step names must exist there, and be the buildspec its project names too.
+#[test]
+fn codebuild_steps_name_buildspecs_that_exist_in_the_source_bundle() {
+    let platform = reference();
+    let delivery = template_json(&files(&platform)["baseline/delivery.cfn.yaml"]);
+    let projects: BTreeMap<String, String> = delivery["Resources"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|r| r["Type"] == "AWS::CodeBuild::Project")
+        .map(|r| {
+            let p = &r["Properties"];
+            (p["Name"].as_str().unwrap().to_owned(), p["Source"]["BuildSpec"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    let mut builds = 0;
+    for step in reference_plan().steps() {
+        let Action::Codebuild { project, buildspec } = &step.action else { continue };
+        builds += 1;
+        assert!(root().join(buildspec).is_file(), "{}: {buildspec} is not in the source bundle", step.id);
+        assert_eq!(projects.get(project), Some(buildspec), "{}: project {project} runs another buildspec", step.id);
+    }
+    assert!(builds >= 3);
+    for (project, buildspec) in &projects {
+        assert!(root().join(buildspec).is_file(), "project {project}: {buildspec} is not in the source bundle");
+    }
+}
+
 #[test]
 fn every_template_value_reaching_a_command_is_quoted() {
     for (name, text) in tenancy::buildspec::TEMPLATES.iter().chain(PARTIALS.iter()) {

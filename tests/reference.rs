@@ -1,19 +1,14 @@
-//! The reference platform's artifacts, as reviewed snapshots, and the properties that make them
-//! safe to deploy: tenant roles that reach only their own data, identities whose tenant claim
-//! users cannot change, storage and sites locked down.
+//! The properties that make the reference platform's artifacts safe to deploy: tenant roles
+//! that reach only their own data, identities whose tenant claim users cannot change, storage
+//! and sites locked down. The artifacts' bytes are pinned by the committed `generated/` tree
+//! (`tests/synth.rs`), which reviewers read in the diff; snapshots of them would be a second
+//! copy of the same bytes.
 
 mod common;
 
 use common::*;
 use serde_json::{Value, json};
 use tenancy::compile::{TABLE_ITEM_ACTIONS, role_arn};
-
-#[test]
-fn reference_artifacts_snapshots() {
-    for (path, contents) in files(&reference()) {
-        insta::assert_snapshot!(path.replace('/', "__"), contents);
-    }
-}
 
 fn tenant_template(id: &str) -> Value {
     template_json(&files(&reference())[&format!("tenants/{id}/stack.cfn.yaml")])
@@ -55,7 +50,8 @@ fn tenant_roles_reach_only_their_own_data() {
         assert_eq!(conditions[format!("{issuer}:aud")], "sts.amazonaws.com");
         assert_eq!(trust[0]["Action"], json!(["sts:AssumeRoleWithWebIdentity"]));
 
-        // No wildcard actions, no `*` resource, no Scan, and a permissions boundary.
+        // No wildcard actions, no `*` resource, Scan only on the tenant's own silo table (the
+        // order listing), and a permissions boundary.
         let statements: Vec<&Value> = role["Policies"]
             .as_array()
             .unwrap()
@@ -67,7 +63,12 @@ fn tenant_roles_reach_only_their_own_data() {
             for action in statement["Action"].as_array().unwrap() {
                 let action = action.as_str().unwrap();
                 assert!(!action.contains('*'), "{}: wildcard action {action}", tenant.id);
-                assert_ne!(action, "dynamodb:Scan");
+                if action == "dynamodb:Scan" {
+                    let own = format!(":table/{}", names.silo_table(&"order".parse().unwrap()).unwrap());
+                    for resource in strings(&statement["Resource"]) {
+                        assert!(resource.ends_with(&own), "{}: Scan beyond its silo table: {resource}", tenant.id);
+                    }
+                }
             }
             let kms = statement["Action"].as_array().unwrap().iter().all(|a| a.as_str().unwrap().starts_with("kms:"));
             if kms {

@@ -93,7 +93,7 @@ impl BuildspecData {
                     repository: r.repository.to_owned(),
                     version: r.version.to_owned(),
                     namespace: r.namespace,
-                    values: format!("generated/{}", r.values),
+                    values: crate::compile::in_source(&r.values),
                 })
                 .collect(),
             images: platform

@@ -17,8 +17,6 @@ use super::static_site::{Site, SiteShared, add_site};
 
 /// Where the tenant deploy project reads its source bundle, in the artifacts bucket.
 pub const SOURCE_KEY: &str = "source/tenancy.zip";
-/// The buildspec the tenant deploy project runs, inside the source bundle.
-pub const DEPLOY_BUILDSPEC: &str = "generated/buildspecs/tenant-deploy.yml";
 /// The CodeBuild image: Amazon Linux based, maintained by AWS.
 pub const CODEBUILD_IMAGE: &str = "aws/codebuild/amazonlinux-x86_64-standard:5.0";
 

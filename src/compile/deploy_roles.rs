@@ -44,6 +44,16 @@ fn service_tables(platform: &Platform, with_indexes: bool) -> Vec<Expr> {
     arns
 }
 
+/// ARNs of every service's silo tables, by prefix (one per tenant).
+fn silo_table_patterns(platform: &Platform) -> Vec<Expr> {
+    platform
+        .services()
+        .iter()
+        .filter(|s| matches!(s.storage, Storage::Silo(_)))
+        .map(|s| regional_arn("dynamodb", &format!("table/{}-{}-*", platform.name(), s.name)))
+        .collect()
+}
+
 pub(crate) fn trust(service: &str, platform: &Platform) -> PolicyDocument {
     PolicyDocument::new(vec![
         Statement::allow("TrustService", &["sts:AssumeRole"]).principal("Service", Expr::str(service)).when(
@@ -79,6 +89,9 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, key: &Expr) {
             description: format!("Upper bound of every {p} tenant role: item actions on the services' tables"),
             policy_document: PolicyDocument::new(vec![
                 Statement::allow("TenantData", &TABLE_ITEM_ACTIONS).on(service_tables(platform, true)),
+                // A Scan carries no partition key, so it is bounded to silo tables, which each
+                // hold one tenant's items; never the pooled tables.
+                Statement::allow("TenantSiloScan", &["dynamodb:Scan"]).on(silo_table_patterns(platform)),
                 Statement::allow("DescribeTables", &["dynamodb:DescribeTable"]).on(service_tables(platform, false)),
                 data_key_statement("TenantDataKey", &DATA_KEY_ACTIONS, key.clone()),
             ]),
@@ -89,12 +102,7 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, key: &Expr) {
         Output::new("Permissions boundary of tenant roles", Expr::reference(&boundary)),
     );
 
-    let silo_tables: Vec<Expr> = platform
-        .services()
-        .iter()
-        .filter(|s| matches!(s.storage, Storage::Silo(_)))
-        .map(|s| regional_arn("dynamodb", &format!("table/{p}-{}-*", s.name)))
-        .collect();
+    let silo_tables = silo_table_patterns(platform);
     // Route 53 ARNs carry neither region nor account.
     let zone = Expr::sub(format!(
         "arn:${{AWS::Partition}}:route53:::hostedzone/{}",
@@ -240,9 +248,18 @@ pub fn deployer_statements(platform: &Platform, artifacts: &BucketRef, key: &Exp
             .on([regional_arn("eks", &format!("cluster/{}", platform.cluster().name))]),
         Statement::allow("WriteTenantRecords", &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"])
             .on([regional_arn("dynamodb", &format!("table/{}", names.tenant_table))]),
+        // The journal is read whole with a consistent Scan (the table holds only journal and
+        // lock items); a journal write is a transaction with condition checks on the lock.
         Statement::allow(
             "JournalAndLock",
-            &["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"],
+            &[
+                "dynamodb:ConditionCheckItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:Scan",
+                "dynamodb:UpdateItem",
+            ],
         )
         .on([regional_arn("dynamodb", &format!("table/{}", names.deploy_state_table))]),
         data_key_statement("DataKeyThroughDynamoDb", &DATA_KEY_ACTIONS, key.clone()),

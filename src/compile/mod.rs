@@ -20,7 +20,7 @@ mod tenant;
 
 pub use baseline::{TABLE_ITEM_ACTIONS, baseline_stack};
 pub use cluster_config::{ClusterConfig, TIER_NODE_KEY, cluster_config};
-pub use common::GENERATED_HEADER;
+pub use common::{GENERATED_HEADER, SOURCE_GENERATED_DIR, buildspecs, in_source};
 pub use delivery::delivery_stack;
 pub use edge::{CLOUDFRONT_REGION, edge_stack, separate_stack};
 pub use k8s_baseline::{

@@ -14,7 +14,7 @@ use crate::cfn::{Expr, LogicalId, Statement, TemplateBuilder};
 use crate::model::{BaselineNames, Platform};
 
 use super::baseline::{CODEBUILD_IMAGE, SOURCE_KEY};
-use super::common::{BucketRef, global_arn, platform_tags, regional_arn};
+use super::common::{BucketRef, buildspecs, global_arn, in_source, platform_tags, regional_arn};
 use super::edge::{CLOUDFRONT_REGION, separate_stack};
 
 /// CodePipeline's limit of actions in one stage.
@@ -49,6 +49,7 @@ pub fn batches<T: Clone>(items: &[T]) -> Vec<Vec<T>> {
 struct ProjectSpec {
     logical: &'static str,
     name: String,
+    /// The buildspec's artifact path (under the output directory).
     buildspec: &'static str,
     description: String,
     privileged: bool,
@@ -131,11 +132,25 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, artifacts: &BucketRef, 
     t.resource(&baseline_cfn, baseline_role);
 
     let read_source = || Statement::allow("ReadSource", &["s3:GetObject", "s3:GetObjectVersion"]).on([source.clone()]);
+    // CodeBuild downloads a pipeline action's input artifacts with the project's own role, from
+    // the artifact store, decrypting them with the store's key through S3.
+    let pipeline_artifacts = artifacts.objects(&format!("{}/*", pipeline_prefix(&names.pipeline)));
+    let read_pipeline_artifacts = || {
+        vec![
+            Statement::allow("ReadPipelineArtifacts", &["s3:GetObject", "s3:GetObjectVersion"])
+                .on([pipeline_artifacts.clone()]),
+            Statement::allow("DecryptPipelineArtifacts", &["kms:Decrypt"]).on([key.clone()]).when(
+                "StringEquals",
+                "kms:ViaService",
+                Expr::sub("s3.${AWS::Region}.amazonaws.com"),
+            ),
+        ]
+    };
     let specs = vec![
         ProjectSpec {
             logical: "Deployer",
             name: names.deploy_project.clone(),
-            buildspec: super::baseline::DEPLOY_BUILDSPEC,
+            buildspec: buildspecs::TENANT_DEPLOY,
             description: format!("Deploys one {p} tenant (tenancy apply --select tenant:$TENANT_ID)"),
             privileged: false,
             statements: super::deploy_roles::deployer_statements(platform, artifacts, key),
@@ -145,17 +160,17 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, artifacts: &BucketRef, 
         ProjectSpec {
             logical: "Check",
             name: names.check_project.clone(),
-            buildspec: "generated/buildspecs/synth-check.yml",
+            buildspec: buildspecs::CHECK,
             description: format!("Fails when {p}'s generated/ is stale"),
             privileged: false,
-            statements: vec![read_source()],
+            statements: [vec![read_source()], read_pipeline_artifacts()].concat(),
             managed_policies: vec![],
             variables: vec![],
         },
         ProjectSpec {
             logical: "Cluster",
             name: names.cluster_project.clone(),
-            buildspec: "generated/buildspecs/cluster.yml",
+            buildspec: buildspecs::CLUSTER,
             description: format!("Creates or upgrades {p}'s cluster with eksctl"),
             privileged: false,
             // eksctl builds the VPC, the cluster, node groups and the OIDC provider through its
@@ -202,7 +217,7 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, artifacts: &BucketRef, 
         ProjectSpec {
             logical: "Images",
             name: names.images_project.clone(),
-            buildspec: "generated/buildspecs/service-images.yml",
+            buildspec: buildspecs::IMAGES,
             description: format!("Builds and pushes {p}'s service images"),
             privileged: true,
             statements: vec![
@@ -232,7 +247,7 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, artifacts: &BucketRef, 
         ProjectSpec {
             logical: "Addons",
             name: names.addons_project.clone(),
-            buildspec: "generated/buildspecs/addons.yml",
+            buildspec: buildspecs::ADDONS,
             description: format!("Installs {p}'s cluster add-ons at pinned chart versions"),
             privileged: false,
             statements: vec![
@@ -245,11 +260,12 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, artifacts: &BucketRef, 
         ProjectSpec {
             logical: "Apply",
             name: names.apply_project.clone(),
-            buildspec: "generated/buildspecs/apply.yml",
+            buildspec: buildspecs::APPLY,
             description: format!("Runs one selection of {p}'s deploy plan (tenancy apply --select $SELECTION)"),
             privileged: false,
             statements: {
                 let mut statements = super::deploy_roles::deployer_statements(platform, artifacts, key);
+                statements.extend(read_pipeline_artifacts());
                 statements.push(Statement::allow("DrivePlatformStacks", &change_sets).on([
                     stacks(&names.stack, None),
                     stacks(&names.delivery_stack, None),
@@ -332,6 +348,7 @@ pub struct ProjectParts<'a> {
     pub description: &'a str,
     pub role: Expr,
     pub artifacts: &'a BucketRef,
+    /// The buildspec's artifact path; the project names it in the source bundle.
     pub buildspec: &'a str,
     pub log_group: &'a str,
     pub key: &'a Expr,
@@ -367,7 +384,7 @@ pub fn add_codebuild_project(t: &mut TemplateBuilder, platform: &Platform, id: &
             source: ProjectSource {
                 source_type: "S3",
                 location: Expr::str(format!("{}/{SOURCE_KEY}", parts.artifacts.name)),
-                build_spec: parts.buildspec.to_owned(),
+                build_spec: in_source(parts.buildspec),
             },
             artifacts: ProjectArtifacts { artifacts_type: "NO_ARTIFACTS" },
             environment: ProjectEnvironment {

@@ -131,7 +131,13 @@ pub fn tenant_stack(platform: &Platform, tenant: &Tenant) -> Result<Template, Te
                 describe.push(arn.clone());
                 data_statements.push(
                     Statement::allow(&format!("{}SiloItems", pascal_case(service.name.as_str())), &TABLE_ITEM_ACTIONS)
-                        .on([arn, regional_arn("dynamodb", &format!("table/{table_name}/index/*"))]),
+                        .on([arn.clone(), regional_arn("dynamodb", &format!("table/{table_name}/index/*"))]),
+                );
+                // The table is the tenant's alone, so a Scan (the order listing) reads only its
+                // items. Never granted on a pooled table, where it would read every tenant's.
+                data_statements.push(
+                    Statement::allow(&format!("{}SiloScan", pascal_case(service.name.as_str())), &["dynamodb:Scan"])
+                        .on([arn]),
                 );
             }
             Storage::Pool(_) => {

@@ -50,7 +50,8 @@ pub enum Action {
     },
     /// Server-side apply of a bundle (field manager `tenancy`).
     Kubernetes { bundle: String, namespace: Option<String> },
-    /// Start a build of a project and wait for it.
+    /// Start a build of a project and wait for it. `buildspec` is the path CodeBuild resolves
+    /// in the unpacked source bundle (relative to `CODEBUILD_SRC_DIR`, the repository root).
     Codebuild { project: String, buildspec: String },
     /// Write the tenant's record.
     Register { table: String, tenant: String, tier: String },

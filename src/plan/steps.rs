@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use super::facts::ArtifactFacts;
 use super::step::{Action, Binding, Step, StepId};
-use crate::compile::{CLOUDFRONT_REGION, separate_stack, tenant_outputs};
+use crate::compile::{CLOUDFRONT_REGION, buildspecs, in_source, separate_stack, tenant_outputs};
 use crate::model::{Platform, Tenant};
 
 pub const EDGE: &str = "baseline/edge";
@@ -27,12 +27,8 @@ pub const IMAGES: &str = "baseline/images";
 pub const ADDONS: &str = "baseline/addons";
 
 /// The buildspecs the delivery stack's projects run and that no plan step runs itself.
-const PIPELINE_BUILDSPECS: [&str; 4] = [
-    "buildspecs/apply.yml",
-    "buildspecs/synth-check.yml",
-    "buildspecs/tenant-deploy.yml",
-    "buildspecs/tenant-offboard.yml",
-];
+const PIPELINE_BUILDSPECS: [&str; 4] =
+    [buildspecs::APPLY, buildspecs::CHECK, buildspecs::TENANT_DEPLOY, buildspecs::TENANT_OFFBOARD];
 
 fn platform_tags(platform: &Platform) -> BTreeMap<String, String> {
     BTreeMap::from([("tenancy:platform".to_owned(), platform.name().to_string())])
@@ -130,7 +126,8 @@ fn baseline_steps(platform: &Platform, steps: &mut Vec<Step>) {
     let build =
         |step: &str, project: &str, buildspec: &str, artifacts: &[&str], depends: &[&str], estimate: u32| Step {
             id: id(step),
-            action: Action::Codebuild { project: project.to_owned(), buildspec: buildspec.to_owned() },
+            // The build reads its buildspec from the source bundle, where generated/ sits.
+            action: Action::Codebuild { project: project.to_owned(), buildspec: in_source(buildspec) },
             artifacts: strings(artifacts),
             depends_on: depends.iter().map(|d| id(d)).collect(),
             bindings: vec![],
@@ -140,29 +137,29 @@ fn baseline_steps(platform: &Platform, steps: &mut Vec<Step>) {
     steps.push(build(
         CLUSTER,
         &names.cluster_project,
-        "buildspecs/cluster.yml",
-        &["baseline/eksctl-cluster.yaml", "buildspecs/cluster.yml"],
+        buildspecs::CLUSTER,
+        &["baseline/eksctl-cluster.yaml", buildspecs::CLUSTER],
         &[DELIVERY],
         1500,
     ));
     steps.push(build(
         IMAGES,
         &names.images_project,
-        "buildspecs/service-images.yml",
-        &["buildspecs/service-images.yml"],
+        buildspecs::IMAGES,
+        &[buildspecs::IMAGES],
         &[BASELINE, DELIVERY],
         900,
     ));
     let mut addons = build(
         ADDONS,
         &names.addons_project,
-        "buildspecs/addons.yml",
+        buildspecs::ADDONS,
         &[
             "baseline/helm/external-dns.values.yaml",
             "baseline/helm/ingress-nginx.values.yaml",
             "baseline/helm/releases.yaml",
             "baseline/k8s.yaml",
-            "buildspecs/addons.yml",
+            buildspecs::ADDONS,
         ],
         &[BASELINE, CLUSTER, DELIVERY],
         600,

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code, reason = "each test crate uses a different subset")]
 
+pub mod iam;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

@@ -65,6 +65,10 @@ impl Orders for MemoryOrders {
     }
 }
 
+/// Every DynamoDB action `DynamoOrders` calls, on the tenant's silo table: what the tenant
+/// role and its boundary must grant (checked against the generated templates).
+pub const IAM_ACTIONS: [&str; 4] = ["dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan"];
+
 pub struct DynamoOrders {
     client: Client,
     table: String,

@@ -81,6 +81,12 @@ impl Products for MemoryProducts {
     }
 }
 
+/// Every DynamoDB action `DynamoProducts` calls, on the pooled table, each with the tenant's
+/// id as the only partition key (DescribeTable aside): what the tenant role and its boundary
+/// must grant (checked against the generated templates).
+pub const IAM_ACTIONS: [&str; 5] =
+    ["dynamodb:DeleteItem", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"];
+
 pub struct DynamoProducts {
     client: Client,
     table: String,

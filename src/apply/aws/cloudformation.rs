@@ -16,6 +16,17 @@ use crate::apply::provider::{Provider, Removal, StepError, StepOutcome, StepRun}
 use crate::cfn::limits::INLINE_TEMPLATE_BYTES;
 use crate::plan::Action;
 
+/// Every CloudFormation action this provider calls, on the step's stack.
+pub const IAM_ACTIONS: [&str; 7] = [
+    "cloudformation:CreateChangeSet",
+    "cloudformation:DeleteChangeSet",
+    "cloudformation:DeleteStack",
+    "cloudformation:DescribeChangeSet",
+    "cloudformation:DescribeStackEvents",
+    "cloudformation:DescribeStacks",
+    "cloudformation:ExecuteChangeSet",
+];
+
 pub struct CloudFormation {
     configs: Configs,
     /// Where templates too large to send inline are uploaded.

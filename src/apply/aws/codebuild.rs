@@ -11,6 +11,9 @@ use super::{Configs, sdk_error};
 use crate::apply::provider::{Provider, Removal, StepError, StepOutcome, StepRun};
 use crate::plan::Action;
 
+/// Every CodeBuild action this provider calls, on the step's project.
+pub const IAM_ACTIONS: [&str; 2] = ["codebuild:BatchGetBuilds", "codebuild:StartBuild"];
+
 pub struct CodeBuild {
     configs: Configs,
     region: String,

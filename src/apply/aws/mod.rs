@@ -2,10 +2,10 @@
 //! registry in DynamoDB, plus the journal and lock in DynamoDB. Every client honours
 //! `--endpoint-url` (and `AWS_ENDPOINT_URL`), so the whole engine runs against an emulator.
 
-mod cloudformation;
-mod codebuild;
-mod register;
-mod state;
+pub mod cloudformation;
+pub mod codebuild;
+pub mod register;
+pub mod state;
 
 pub use cloudformation::CloudFormation;
 pub use codebuild::CodeBuild;

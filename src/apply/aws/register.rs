@@ -11,6 +11,9 @@ use super::{Configs, sdk_error};
 use crate::apply::provider::{Provider, Removal, StepError, StepOutcome, StepRun};
 use crate::plan::Action;
 
+/// Every DynamoDB action this provider calls, on the tenant table.
+pub const IAM_ACTIONS: [&str; 2] = ["dynamodb:GetItem", "dynamodb:PutItem"];
+
 pub struct Register {
     configs: Configs,
     region: String,

@@ -32,6 +32,17 @@ pub const LEASE: Duration = Duration::from_secs(10 * 60);
 /// How often a running apply renews its holds: well inside the lease.
 pub const RENEW_EVERY: Duration = Duration::from_secs(2 * 60);
 
+/// Every DynamoDB action this store calls on its table (a fenced write is a transaction of a
+/// Put and ConditionChecks): what every principal that applies must be granted.
+pub const IAM_ACTIONS: [&str; 6] = [
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Scan",
+    "dynamodb:UpdateItem",
+];
+
 const PLATFORM_KEY: &str = "lock#platform";
 const SHARED_PREFIX: &str = "Shared:";
 

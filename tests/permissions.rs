@@ -1,0 +1,172 @@
+//! Every call the code makes is granted to the principal that makes it, read off the generated
+//! templates: the journal and lock for whoever applies (B6 of the deployability review), the
+//! services' table actions for each tenant's role and its boundary (B9), the pipeline's input
+//! artifact for every project the pipeline runs (B5), the builds and stacks apply drives.
+//! The actions come from the code's own lists (`IAM_ACTIONS` next to each caller).
+
+mod common;
+
+use common::iam::{Context, role_allows, role_named};
+use common::*;
+use serde_json::Value;
+use tenancy::model::Platform;
+
+const REGION: &str = "eu-west-1";
+const ACCOUNT: &str = "123456789012";
+
+fn at() -> (&'static str, &'static str) {
+    (REGION, ACCOUNT)
+}
+
+fn arn(service: &str, resource: &str) -> String {
+    format!("arn:aws:{service}:{REGION}:{ACCOUNT}:{resource}")
+}
+
+struct Generated {
+    platform: Platform,
+    delivery: Value,
+    files: std::collections::BTreeMap<String, String>,
+}
+
+fn generated() -> Generated {
+    let platform = reference();
+    let files = files(&platform);
+    let delivery = template_json(&files["baseline/delivery.cfn.yaml"]);
+    Generated { platform, delivery, files }
+}
+
+/// The roles that run `tenancy apply`: the pipeline's apply project and the tenant deployer.
+fn applying_roles(g: &Generated) -> Vec<String> {
+    let names = g.platform.baseline_names();
+    vec![role_named(&g.delivery, &names.apply_project), role_named(&g.delivery, &names.deploy_project)]
+}
+
+fn all_granted(checks: impl IntoIterator<Item = Result<(), String>>) {
+    let problems: Vec<String> = checks.into_iter().filter_map(Result::err).collect();
+    assert!(problems.is_empty(), "missing grants:\n  {}", problems.join("\n  "));
+}
+
+#[test]
+fn whoever_applies_can_read_and_write_the_journal_and_lock() {
+    let g = generated();
+    let table = arn("dynamodb", &format!("table/{}", g.platform.baseline_names().deploy_state_table));
+    all_granted(applying_roles(&g).iter().flat_map(|role| {
+        tenancy::apply::aws::state::IAM_ACTIONS
+            .iter()
+            .map(|action| role_allows(&g.delivery, role, action, &table, &Context::new(), at()))
+            .collect::<Vec<_>>()
+    }));
+}
+
+#[test]
+fn whoever_applies_can_drive_tenant_stacks_and_write_tenant_records() {
+    let g = generated();
+    let names = g.platform.baseline_names();
+    let stack = arn("cloudformation", "stack/saas-tenant-acme/0b0e2c40-0000-0000-0000-000000000000");
+    let records = arn("dynamodb", &format!("table/{}", names.tenant_table));
+    all_granted(applying_roles(&g).iter().flat_map(|role| {
+        let stacks = tenancy::apply::aws::cloudformation::IAM_ACTIONS
+            .iter()
+            .map(|a| role_allows(&g.delivery, role, a, &stack, &Context::new(), at()));
+        let register = tenancy::apply::aws::register::IAM_ACTIONS
+            .iter()
+            .map(|a| role_allows(&g.delivery, role, a, &records, &Context::new(), at()));
+        stacks.chain(register).collect::<Vec<_>>()
+    }));
+}
+
+#[test]
+fn the_apply_project_can_run_every_build_of_the_plan() {
+    let g = generated();
+    let names = g.platform.baseline_names();
+    let role = role_named(&g.delivery, &names.apply_project);
+    let plan = tenancy::plan::plan_for(&g.platform, &tenancy::plan::facts_of(&g.files)).unwrap();
+    let mut checks = Vec::new();
+    for step in plan.steps() {
+        if let tenancy::plan::Action::Codebuild { project, .. } = &step.action {
+            for action in tenancy::apply::aws::codebuild::IAM_ACTIONS {
+                checks.push(role_allows(
+                    &g.delivery,
+                    &role,
+                    action,
+                    &arn("codebuild", &format!("project/{project}")),
+                    &Context::new(),
+                    at(),
+                ));
+            }
+        }
+    }
+    assert!(checks.len() >= 6);
+    all_granted(checks);
+}
+
+/// CodeBuild downloads a pipeline's input artifact with the project's own role, from the
+/// artifact store (`<first 20 characters of the pipeline name>/...`), decrypting it with the
+/// store's key through S3.
+#[test]
+fn every_project_the_pipeline_runs_can_read_its_input_artifacts() {
+    let g = generated();
+    let pipeline = &g.delivery["Resources"]["PlatformPipeline"]["Properties"];
+    let store = pipeline["ArtifactStore"]["Location"].as_str().unwrap();
+    let prefix: String = pipeline["Name"].as_str().unwrap().chars().take(20).collect();
+    let key = "import:saas-baseline-DataKeyArn";
+    let s3 = Context::from([("kms:ViaService", vec![format!("s3.{REGION}.amazonaws.com")])]);
+    let projects: std::collections::BTreeSet<String> = pipeline["Stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|stage| stage["Actions"].as_array().unwrap())
+        .filter(|action| action["ActionTypeId"]["Provider"] == "CodeBuild")
+        .map(|action| action["Configuration"]["ProjectName"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(projects.len() >= 2, "{projects:?}");
+    let object = format!("arn:aws:s3:::{store}/{prefix}/Source/AbCdEf1");
+    all_granted(projects.iter().flat_map(|project| {
+        let role = role_named(&g.delivery, project);
+        ["s3:GetObject", "s3:GetObjectVersion"]
+            .into_iter()
+            .map(|action| role_allows(&g.delivery, &role, action, &object, &Context::new(), at()))
+            .chain([role_allows(&g.delivery, &role, "kms:Decrypt", key, &s3, at())])
+            .collect::<Vec<_>>()
+    }));
+}
+
+/// The tenant role (and its permissions boundary) grants what the services call: the order
+/// service's listing Scans its own silo table, which must be granted there and nowhere else.
+#[test]
+fn each_tenants_role_and_boundary_grant_what_its_services_call_on_its_own_tables_only() {
+    let g = generated();
+    let boundary = &g.delivery["Resources"]["TenantRoleBoundary"]["Properties"]["PolicyDocument"];
+    let mut checks = Vec::new();
+    for tenant in g.platform.tenants() {
+        let stack = template_json(&g.files[&format!("tenants/{}/stack.cfn.yaml", tenant.id)]);
+        let own = arn("dynamodb", &format!("table/saas-order-{}", tenant.id));
+        let pool = arn("dynamodb", "table/saas-product");
+        let mine = Context::from([("dynamodb:LeadingKeys", vec![tenant.id.to_string()])]);
+        let grants = |action: &str, resource: &str, context: &Context| {
+            let role = role_allows(&stack, "ServiceRole", action, resource, context, at());
+            let bounded =
+                common::iam::document_allows(&g.delivery, boundary, action, resource, context, REGION, ACCOUNT);
+            role.and_then(|()| match bounded {
+                Some(true) => Ok(()),
+                _ => Err(format!("the tenant boundary does not allow {action} on {resource}")),
+            })
+        };
+        for action in order::store::IAM_ACTIONS {
+            checks.push(grants(action, &own, &Context::new()).map_err(|e| format!("{}: order: {e}", tenant.id)));
+        }
+        for action in product::store::IAM_ACTIONS {
+            let context = if action == "dynamodb:DescribeTable" { Context::new() } else { mine.clone() };
+            checks.push(grants(action, &pool, &context).map_err(|e| format!("{}: product: {e}", tenant.id)));
+        }
+        // Never another tenant's table, never a Scan of the pooled table.
+        let other = arn("dynamodb", "table/saas-order-someone-else");
+        assert!(role_allows(&stack, "ServiceRole", "dynamodb:Scan", &other, &Context::new(), at()).is_err());
+        assert!(role_allows(&stack, "ServiceRole", "dynamodb:GetItem", &other, &Context::new(), at()).is_err());
+        assert!(role_allows(&stack, "ServiceRole", "dynamodb:Scan", &pool, &mine, at()).is_err(), "Scan on the pool");
+        assert!(role_allows(&stack, "ServiceRole", "dynamodb:Scan", &pool, &Context::new(), at()).is_err());
+        let theirs = Context::from([("dynamodb:LeadingKeys", vec!["someone-else".to_owned()])]);
+        assert!(role_allows(&stack, "ServiceRole", "dynamodb:Query", &pool, &theirs, at()).is_err());
+    }
+    all_granted(checks);
+}
