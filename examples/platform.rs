@@ -10,7 +10,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cluster = Cluster {
         name: ClusterName::parse("shop")?,
         kubernetes_version: KubernetesVersion::parse("1.33")?,
-        oidc_issuer: OidcIssuer::parse("https://oidc.eks.eu-central-1.amazonaws.com/id/0123456789ABCDEF")?,
         nodes: NodeGroup::default(),
     };
     let key = |name: &str| AttributeName::parse(name);
@@ -33,14 +32,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         8080,
         RoutePath::parse("/products")?,
         Storage::Pool(TableKeys { partition_key: key("TenantId")?, sort_key: Some(key("ProductId")?) }),
-        ImageRef::parse("2.3.0")?,
     ))
     .service(Service::new(
         ServiceName::parse("order")?,
         8080,
         RoutePath::parse("/orders")?,
         Storage::Silo(TableKeys { partition_key: key("OrderId")?, sort_key: None }),
-        ImageRef::parse("2.3.0")?,
     ))
     .tier(gold)
     .tier(free)

@@ -52,10 +52,9 @@ fn write_emulated_output(platform: &Platform, dir: &Path) {
         artifacts.files.iter().map(|a| (a.path.clone(), a.contents.clone())).collect();
     let files = tenancy::plan::facts_of(&files);
     let plan = DeployPlan::build(platform_steps(platform, &files), &files, &PLAN_FILES).unwrap();
-    let names = platform.baseline_names();
     artifacts.files.push(Artifact {
         path: "plan.json".into(),
-        contents: to_json(&plan, platform.name().as_str(), platform.region().as_str(), &names.artifacts_bucket),
+        contents: to_json(&plan, &tenancy::plan::PlanContext::of(platform)),
     });
     tenancy::synth::write(dir, &artifacts.files).unwrap();
 }
@@ -311,6 +310,7 @@ fn record(hash: &str) -> tenancy::apply::StepRecord {
         action: tenancy::plan::Action::Register { table: "t".into(), tenant: "a".into(), tier: "x".into() },
         outputs: BTreeMap::from([("K".to_owned(), "V".to_owned())]),
         error: None,
+        inputs: None,
     }
 }
 

@@ -42,18 +42,28 @@ const EXPECTED: &[(&str, usize, &[&str])] = &[
         &[
             "missing field `cluster`",
             "unknown field `servics`",
-            "missing-and-unknown-fields.yaml:27:5 (tenants[0].plan)",
+            "missing-and-unknown-fields.yaml:26:5 (tenants[0].plan)",
         ],
     ),
     (
         "platform-values.yaml",
-        12,
+        10,
         &[
             "account id `12345678901` is not 12 digits",
             "region `europe-west` is not an AWS region code",
             "domain `localhost` needs at least two labels",
             "Kubernetes version `v1.33`",
-            "image `latest` is not a pinned tag or digest",
+        ],
+    ),
+    (
+        "removed-fields.yaml",
+        2,
+        &[
+            "removed-fields.yaml:11:15 (cluster.oidcIssuer)",
+            "`oidcIssuer` is no longer part of a blueprint",
+            "EKS Pod Identity",
+            "removed-fields.yaml:17:12 (services[0].image)",
+            "the images step builds services/<name>/Dockerfile",
         ],
     ),
     (
@@ -61,7 +71,7 @@ const EXPECTED: &[(&str, usize, &[&str])] = &[
         17,
         &[
             "quantity `lots` is not a Kubernetes quantity",
-            "tiers.yaml:21:45 (tiers[0].quotas.pods)",
+            "tiers.yaml:19:45 (tiers[0].quotas.pods)",
             "`pods` is -1, which is negative",
             "autoscaling max 2 is below min 4",
             "pooled compute, which is not yet supported",

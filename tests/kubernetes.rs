@@ -39,16 +39,20 @@ fn every_deployment_runs_as_its_tenants_service_account_with_the_stacks_role() {
         let account = &accounts[0];
         assert_eq!(account.metadata.name.as_deref(), Some(names.service_account.as_str()));
         assert_eq!(account.metadata.namespace.as_deref(), Some(names.namespace.as_str()));
-        let annotated = &account.metadata.annotations.as_ref().unwrap()["eks.amazonaws.com/role-arn"];
-        assert_eq!(annotated, &role_arn(platform, &names));
+        assert!(account.metadata.annotations.is_none(), "Pod Identity needs no role annotation");
 
-        // The ARN names exactly the role the tenant's stack creates, trusted by exactly this
-        // ServiceAccount.
+        // The stack's Pod Identity association gives exactly this ServiceAccount the role the
+        // stack creates, and the role trusts exactly this ServiceAccount's sessions.
         let stack = template_json(&files(platform)[&format!("tenants/{}/stack.cfn.yaml", tenant.id)]);
-        let role = &stack["Resources"]["ServiceRole"]["Properties"];
-        assert!(annotated.ends_with(&format!(":role/{}", role["RoleName"].as_str().unwrap())));
-        let trust = serde_json::to_string(&role["AssumeRolePolicyDocument"]).unwrap();
-        assert!(trust.contains(&format!("system:serviceaccount:{}:{}", names.namespace, names.service_account)));
+        let association = &stack["Resources"]["ServiceRoleAssociation"]["Properties"];
+        assert_eq!(association["Namespace"], names.namespace.as_str());
+        assert_eq!(association["ServiceAccount"], names.service_account.as_str());
+        assert_eq!(association["RoleArn"]["Fn::GetAtt"][0], "ServiceRole");
+        let trust = &stack["Resources"]["ServiceRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0];
+        let tags = &trust["Condition"]["StringEquals"];
+        assert_eq!(tags["aws:RequestTag/kubernetes-namespace"], names.namespace.as_str());
+        assert_eq!(tags["aws:RequestTag/kubernetes-service-account"], names.service_account.as_str());
+        assert!(role_arn(platform, &names).ends_with(&format!(":role/{}", names.role)));
 
         let deployments: Vec<Deployment> = objects(text, "Deployment");
         assert_eq!(deployments.len(), platform.services().len());
@@ -91,14 +95,21 @@ fn no_pod_can_run_privileged() {
                 assert_eq!(capabilities.drop.as_deref(), Some(&["ALL".to_owned()][..]));
                 assert!(capabilities.add.is_none());
                 let image = container.image.as_deref().unwrap();
-                assert!(image.contains(".dkr.ecr.eu-west-1.amazonaws.com/saas/"), "{image}");
-                assert!(image.contains("@sha256:"), "the reference pins images by digest: {image}");
+                // The platform's repository, at the digest the images build pushed (bound at apply).
+                let service = container.name.as_str();
+                let expected = format!(
+                    "123456789012.dkr.ecr.eu-west-1.amazonaws.com/saas/{service}@${{build:saas-images:IMAGE_DIGEST_{}}}",
+                    service.to_ascii_uppercase()
+                );
+                assert_eq!(image, expected);
                 let resources = container.resources.as_ref().unwrap();
                 assert!(resources.requests.is_some() && resources.limits.is_some());
-                for probe in [&container.liveness_probe, &container.readiness_probe] {
-                    let path = probe.as_ref().unwrap().http_get.as_ref().unwrap().path.as_deref();
-                    assert_eq!(path, Some("/health"));
-                }
+                let path = |probe: &Option<k8s_openapi::api::core::v1::Probe>| {
+                    probe.as_ref().unwrap().http_get.as_ref().unwrap().path.clone()
+                };
+                assert_eq!(path(&container.liveness_probe).as_deref(), Some("/health"));
+                // Ready only once the table answers with the tenant role's credentials.
+                assert_eq!(path(&container.readiness_probe).as_deref(), Some("/ready"));
             }
         }
     });
@@ -120,6 +131,7 @@ fn network_policies_admit_the_ingress_controller_and_dns_and_isolate_tenants() {
     let other_in_ingress_namespace = Peer::Pod(Pod::new("ingress-nginx", &[("app.kubernetes.io/name", "debug")]));
     let dns = Peer::Pod(Pod::new("kube-system", &[("k8s-app", "kube-dns")]));
     let metadata = Peer::Address("169.254.169.254".parse().unwrap());
+    let agent = Peer::Address("169.254.170.23".parse().unwrap());
     let aws_api = Peer::Address("52.94.4.10".parse().unwrap());
     let check =
         |from: &Peer, to: &Peer, port: u16, protocol: &str| allows(&policies, from, to, port, protocol).unwrap();
@@ -144,6 +156,9 @@ fn network_policies_admit_the_ingress_controller_and_dns_and_isolate_tenants() {
         assert!(check(&me, &aws_api, 443, "TCP"), "{}: cannot reach AWS APIs", tenant.id);
         assert!(!check(&me, &aws_api, 80, "TCP"), "{}: plain HTTP out", tenant.id);
         assert!(!check(&me, &metadata, 443, "TCP") && !check(&me, &metadata, 80, "TCP"), "{}: reaches IMDS", tenant.id);
+        // EKS Pod Identity: the node's agent hands out the tenant role's credentials on port 80.
+        assert!(check(&me, &agent, 80, "TCP"), "{}: no Pod Identity", tenant.id);
+        assert!(!check(&me, &agent, 81, "TCP"), "{}: the agent's address on another port", tenant.id);
         for other in platform.tenants().iter().filter(|o| o.id != tenant.id) {
             for (port, protocol) in [(port, "TCP"), (443, "TCP"), (53, "UDP"), (80, "TCP")] {
                 assert!(
@@ -180,7 +195,7 @@ fn limits_scaling_and_placement_follow_the_tier() {
 
         for deployment in objects::<Deployment>(text, "Deployment") {
             let spec = deployment.spec.unwrap();
-            assert_eq!(spec.replicas, Some(tier.replicas as i32));
+            assert_eq!(spec.replicas, None, "the HPA owns the replica count (server-side apply would reset it)");
             let pod = spec.template.spec.unwrap();
             assert_eq!(pod.priority_class_name, Some(format!("saas-{}", tier.name)));
             let dedicated = tier.placement == Placement::Dedicated;

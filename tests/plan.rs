@@ -36,6 +36,8 @@ fn reference_edges_come_in_the_required_order() {
         before("baseline/addons", &t("k8s"));
         before("baseline/images", &t("k8s"));
         before("baseline/stack", &t("stack"));
+        // The stack's Pod Identity association needs the cluster.
+        before("baseline/cluster", &t("stack"));
         before(&t("stack"), &t("k8s"));
         before(&t("k8s"), &t("register"));
     }
@@ -43,8 +45,8 @@ fn reference_edges_come_in_the_required_order() {
     assert_eq!(waves[0], ["baseline/edge"]);
     assert_eq!(waves[1], ["baseline/stack"]);
     assert_eq!(waves[2], ["baseline/delivery"]);
-    assert!(waves[3].contains(&"baseline/cluster") && waves[3].contains(&"tenant/acme/stack"));
-    assert_eq!(waves[4], ["baseline/addons"]);
+    assert_eq!(waves[3], ["baseline/cluster", "baseline/images"]);
+    assert!(waves[4].contains(&"baseline/addons") && waves[4].contains(&"tenant/acme/stack"));
     assert!(waves[5].iter().all(|s| s.ends_with("/k8s")));
     assert!(waves[6].iter().all(|s| s.ends_with("/register")));
     let critical: Vec<&str> = plan.critical_path().iter().map(StepId::as_str).collect();
@@ -209,7 +211,7 @@ fn codebuild_steps_name_buildspecs_that_exist_in_the_source_bundle() {
         .collect();
     let mut builds = 0;
     for step in reference_plan().steps() {
-        let Action::Codebuild { project, buildspec } = &step.action else { continue };
+        let Action::Codebuild { project, buildspec, .. } = &step.action else { continue };
         builds += 1;
         assert!(root().join(buildspec).is_file(), "{}: {buildspec} is not in the source bundle", step.id);
         assert_eq!(projects.get(project), Some(buildspec), "{}: project {project} runs another buildspec", step.id);
@@ -218,6 +220,27 @@ fn codebuild_steps_name_buildspecs_that_exist_in_the_source_bundle() {
     for (project, buildspec) in &projects {
         assert!(root().join(buildspec).is_file(), "project {project}: {buildspec} is not in the source bundle");
     }
+}
+
+/// Deploy-time values (image digests, stack outputs) reach a step only through a binding from
+/// the step that produces them: a step holding a placeholder without depending on its producer
+/// is an invalid plan.
+#[test]
+fn a_step_that_reads_a_value_without_depending_on_its_producer_is_rejected() {
+    let platform = reference();
+    let files = tenancy::plan::facts_of(&files(&platform));
+    let mut steps = tenancy::plan::platform_steps(&platform, &files);
+    let bundle = steps.iter_mut().find(|s| s.id.as_str() == "tenant/acme/k8s").unwrap();
+    assert!(bundle.bindings.iter().any(|b| b.input == "${build:saas-images:IMAGE_DIGEST_ORDER}"));
+    bundle.depends_on.retain(|d| d.as_str() != "baseline/images");
+    let err = DeployPlan::build(steps, &files, &tenancy::plan::PLAN_FILES).unwrap_err();
+    assert_eq!(
+        err.problems,
+        [
+            "step tenant/acme/k8s: binding ${build:saas-images:IMAGE_DIGEST_ORDER} comes from baseline/images, which does not run before it",
+            "step tenant/acme/k8s: binding ${build:saas-images:IMAGE_DIGEST_PRODUCT} comes from baseline/images, which does not run before it",
+        ]
+    );
 }
 
 #[test]
@@ -372,8 +395,8 @@ fn invalid_plans_are_reported_whole() {
 #[test]
 fn the_committed_plan_loads_back_and_refuses_edited_artifacts() {
     let loaded = tenancy::plan::load(&root().join("generated")).unwrap();
-    assert_eq!(loaded.platform, "saas");
-    assert_eq!(loaded.artifacts_bucket, "saas-artifacts-123456789012-eu-west-1");
+    assert_eq!(loaded.context.platform, "saas");
+    assert_eq!(loaded.context.artifacts_bucket, "saas-artifacts-123456789012-eu-west-1");
     assert_eq!(loaded.plan.steps(), reference_plan().steps());
 
     let dir = tempfile::tempdir().unwrap();
@@ -390,7 +413,7 @@ fn the_committed_plan_loads_back_and_refuses_edited_artifacts() {
     )
     .unwrap();
     let path = out.join("tenants/acme/k8s.yaml");
-    let edited = std::fs::read_to_string(&path).unwrap().replace("replicas: 3", "replicas: 30");
+    let edited = std::fs::read_to_string(&path).unwrap().replace("maxReplicas: 12", "maxReplicas: 120");
     std::fs::write(&path, edited).unwrap();
     let err = tenancy::plan::load(&out).unwrap_err().to_string();
     assert!(err.contains("step tenant/acme/k8s: its artifacts changed after the plan was made"), "{err}");

@@ -38,17 +38,27 @@ fn tenant_roles_reach_only_their_own_data() {
         let role = &roles[0].1["Properties"];
         let names = platform.tenant_names(tenant);
 
-        // Trusted by exactly the tenant's ServiceAccount on the cluster's issuer, for STS.
+        // Trusted by EKS Pod Identity for exactly the tenant's ServiceAccount in the platform's
+        // cluster (the session tags the agent sets), and given to it by one association.
         let trust = &role["AssumeRolePolicyDocument"]["Statement"];
         assert_eq!(trust.as_array().unwrap().len(), 1);
-        let issuer = platform.cluster().oidc_issuer.host_path();
+        assert_eq!(trust[0]["Principal"], json!({"Service": "pods.eks.amazonaws.com"}));
+        assert_eq!(trust[0]["Action"], json!(["sts:AssumeRole", "sts:TagSession"]));
         let conditions = &trust[0]["Condition"]["StringEquals"];
+        assert_eq!(conditions["aws:RequestTag/kubernetes-namespace"], format!("tenant-{}", tenant.id));
+        assert_eq!(conditions["aws:RequestTag/kubernetes-service-account"], "tenant-services");
         assert_eq!(
-            conditions[format!("{issuer}:sub")],
-            format!("system:serviceaccount:tenant-{}:tenant-services", tenant.id)
+            conditions["aws:RequestTag/eks-cluster-arn"],
+            json!({"Fn::Sub": "arn:${AWS::Partition}:eks:${AWS::Region}:${AWS::AccountId}:cluster/saas"})
         );
-        assert_eq!(conditions[format!("{issuer}:aud")], "sts.amazonaws.com");
-        assert_eq!(trust[0]["Action"], json!(["sts:AssumeRoleWithWebIdentity"]));
+        let associations = resources_of_type(&template, "AWS::EKS::PodIdentityAssociation");
+        assert_eq!(associations.len(), 1, "{}", tenant.id);
+        let association = &associations[0].1["Properties"];
+        assert_eq!(association["ClusterName"], "saas");
+        assert_eq!(association["Namespace"], names.namespace.as_str());
+        assert_eq!(association["ServiceAccount"], names.service_account.as_str());
+        assert_eq!(association["RoleArn"], json!({"Fn::GetAtt": ["ServiceRole", "Arn"]}));
+        assert!(!serde_json::to_string(&template).unwrap().contains("oidc"), "nothing trusts an OIDC issuer");
 
         // No wildcard actions, no `*` resource, Scan only on the tenant's own silo table (the
         // order listing), and a permissions boundary.

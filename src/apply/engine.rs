@@ -253,6 +253,8 @@ impl Engine {
         let mut pending: BTreeSet<StepId> = selected.clone();
         let mut running: JoinSet<Done> = JoinSet::new();
         let mut failed_once = false;
+        // The digest of each started step's bound values, for its record.
+        let mut digests: BTreeMap<StepId, Option<String>> = BTreeMap::new();
 
         loop {
             // Start (or settle) every pending step whose dependencies are settled, until settling
@@ -285,11 +287,6 @@ impl Engine {
                         self.finish(report, &step, Outcome::Cancelled, Duration::ZERO, 0);
                         continue;
                     }
-                    if journal.is_current(&id, &step.hash) {
-                        finished.insert(id.clone());
-                        self.finish(report, &step, Outcome::Unchanged, Duration::ZERO, 0);
-                        continue;
-                    }
                     let inputs = match resolve_inputs(&step, &outputs, self.options.dry_run) {
                         Ok(inputs) => inputs,
                         Err(error) => {
@@ -300,8 +297,15 @@ impl Engine {
                             continue;
                         }
                     };
+                    let rerun = matches!(step.action, Action::Codebuild { rerun: true, .. });
+                    if !rerun && journal.is_unchanged(&id, &step.hash, inputs_digest(&inputs).as_deref()) {
+                        finished.insert(id.clone());
+                        self.finish(report, &step, Outcome::Unchanged, Duration::ZERO, 0);
+                        continue;
+                    }
                     let artifacts =
                         step.artifacts.iter().filter_map(|p| files.get(p).map(|b| (p.clone(), b.clone()))).collect();
+                    digests.insert(id.clone(), inputs_digest(&inputs));
                     let run = StepRun { step, inputs, artifacts, dry_run: self.options.dry_run };
                     self.spawn(&mut running, run, semaphore.clone());
                 }
@@ -320,6 +324,7 @@ impl Engine {
                             action: step.action.clone(),
                             outputs: outcome.outputs.clone(),
                             error: None,
+                            inputs: digests.get(&id).cloned().flatten(),
                         };
                         store.record(&id, &record).await?;
                     }
@@ -343,6 +348,7 @@ impl Engine {
                             action: step.action.clone(),
                             outputs: BTreeMap::new(),
                             error: Some(error.message.clone()),
+                            inputs: digests.get(&id).cloned().flatten(),
                         };
                         store.record(&id, &record).await?;
                     }
@@ -439,6 +445,7 @@ impl Engine {
                                 action: removal.action.clone(),
                                 outputs: removal.outputs.clone(),
                                 error: None,
+                                inputs: None,
                             };
                             store.record(&removal.id, &record).await?;
                         }
@@ -489,6 +496,21 @@ fn removals(plan: &DeployPlan, journal: &Journal, selection: &Selection) -> Vec<
         .filter(|(id, _)| id.tenant().is_some_and(|t| selection.covers_tenant(t)))
         .map(|(id, record)| Removal { id: id.clone(), action: record.action.clone(), outputs: record.outputs.clone() })
         .collect()
+}
+
+/// A digest of a step's resolved inputs, none for a step without bindings.
+fn inputs_digest(inputs: &BTreeMap<String, String>) -> Option<String> {
+    if inputs.is_empty() {
+        return None;
+    }
+    let mut text = String::new();
+    for (input, value) in inputs {
+        text.push_str(input);
+        text.push('\0');
+        text.push_str(value);
+        text.push('\0');
+    }
+    Some(crate::plan::hex_digest(text.as_bytes()))
 }
 
 /// The values of a step's bindings, from the outputs of the steps they come from.

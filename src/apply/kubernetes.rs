@@ -1,4 +1,5 @@
-//! Bundles through kube: server-side apply of each object with field manager `tenancy`, in the
+//! Bundles through kube: a check that every image the bundle runs is in the registry, then
+//! server-side apply of each object with field manager `tenancy`, in the
 //! bundle's order (namespace first), a wait for every Deployment to roll out, and pruning of
 //! objects tenancy applied earlier for the same step that the bundle no longer holds. Objects
 //! carry a label naming their step, which is how pruning (and offboarding) finds them.
@@ -48,18 +49,41 @@ pub fn step_label(id: &StepId) -> String {
     id.as_str().replace('/', ".")
 }
 
-/// Replaces every `${stack:...}` binding placeholder in `text` with its resolved value; a
-/// placeholder without a value is an error (it would reach the cluster as text).
+/// Replaces every binding placeholder (`${stack:...}`, `${build:...}`) in `text` with its
+/// resolved value; a placeholder without a value is an error (it would reach the cluster as
+/// text).
 pub fn substitute(text: &str, inputs: &BTreeMap<String, String>) -> Result<String, StepError> {
     let mut out = text.to_owned();
-    for (input, value) in inputs.iter().filter(|(k, _)| k.starts_with("${stack:")) {
+    for (input, value) in inputs.iter().filter(|(k, _)| k.starts_with("${")) {
         out = out.replace(input.as_str(), value);
     }
-    if let Some(start) = out.find("${stack:") {
-        let end = out[start..].find('}').map_or(out.len(), |e| start + e + 1);
-        return Err(StepError::fatal(format!("binding {} has no value", &out[start..end])));
+    if let Some(unresolved) = crate::plan::first_unresolved(&out) {
+        return Err(StepError::fatal(format!("binding {unresolved} has no value")));
     }
     Ok(out)
+}
+
+/// Where the images a bundle runs must be: asked before anything is applied.
+#[async_trait]
+pub trait Images: Send + Sync {
+    /// The images of `images` the registry does not hold, each with the reason.
+    async fn missing(&self, images: &[String]) -> Result<Vec<String>, StepError>;
+}
+
+/// Every container image the workloads of `objects` run, sorted, without repeats.
+fn images_of(objects: &[(DynamicObject, ApiResource, bool, Address)]) -> Vec<String> {
+    let mut images = BTreeSet::new();
+    for (object, ..) in objects {
+        let spec = &object.data["spec"]["template"]["spec"];
+        for list in ["initContainers", "containers"] {
+            for container in spec[list].as_array().into_iter().flatten() {
+                if let Some(image) = container["image"].as_str() {
+                    images.insert(image.to_owned());
+                }
+            }
+        }
+    }
+    images.into_iter().collect()
 }
 
 /// An object's address: kind, namespace, name.
@@ -128,13 +152,14 @@ fn parse_bundle(
 
 pub struct Kubernetes {
     client: Client,
+    images: std::sync::Arc<dyn Images>,
     rollout_timeout: Duration,
     poll: Duration,
 }
 
 impl Kubernetes {
-    pub fn new(client: Client, rollout_timeout: Duration, poll: Duration) -> Self {
-        Self { client, rollout_timeout, poll }
+    pub fn new(client: Client, images: std::sync::Arc<dyn Images>, rollout_timeout: Duration, poll: Duration) -> Self {
+        Self { client, images, rollout_timeout, poll }
     }
 
     fn api(&self, resource: &ApiResource, namespaced: bool, namespace: Option<&str>) -> Api<DynamicObject> {
@@ -191,6 +216,16 @@ impl Provider for Kubernetes {
         let text = substitute(run.artifact(bundle)?, &run.inputs)?;
         let label = step_label(&run.step.id);
         let objects = parse_bundle(&text, bundle, &label)?;
+        let images = images_of(&objects);
+        if !run.dry_run && !images.is_empty() {
+            let missing = self.images.missing(&images).await?;
+            if !missing.is_empty() {
+                return Err(StepError::fatal(format!(
+                    "{bundle} runs images the registry does not hold, so nothing was applied: {}",
+                    missing.join(", ")
+                )));
+            }
+        }
         let mut applied = Vec::new();
         let mut summary = Vec::new();
         for (object, resource, namespaced, address) in objects {
@@ -276,22 +311,26 @@ impl Provider for Kubernetes {
 /// use: an apply that runs no Kubernetes step needs no cluster.
 pub struct LazyKubernetes {
     provider: tokio::sync::OnceCell<Kubernetes>,
+    images: std::sync::Arc<dyn Images>,
     rollout_timeout: Duration,
     poll: Duration,
 }
 
 impl LazyKubernetes {
-    pub fn new(rollout_timeout: Duration, poll: Duration) -> Self {
-        Self { provider: tokio::sync::OnceCell::new(), rollout_timeout, poll }
+    pub fn new(images: std::sync::Arc<dyn Images>, rollout_timeout: Duration, poll: Duration) -> Self {
+        Self { provider: tokio::sync::OnceCell::new(), images, rollout_timeout, poll }
     }
 
     async fn get(&self) -> Result<&Kubernetes, StepError> {
         self.provider
             .get_or_try_init(|| async {
                 let client = Client::try_default().await.map_err(|e| {
-                    StepError::fatal(format!("cannot reach the cluster (kubeconfig or in-cluster config): {e}"))
+                    StepError::fatal(format!(
+                        "cannot reach the cluster (kubeconfig or in-cluster config): {e}; \
+                         run `aws eks update-kubeconfig --name <cluster> --region <region>` first"
+                    ))
                 })?;
-                Ok(Kubernetes::new(client, self.rollout_timeout, self.poll))
+                Ok(Kubernetes::new(client, self.images.clone(), self.rollout_timeout, self.poll))
             })
             .await
     }

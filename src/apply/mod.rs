@@ -10,6 +10,7 @@ mod lock;
 mod provider;
 mod retry;
 mod select;
+pub mod source;
 mod state;
 
 pub use engine::{ApplyError, Engine, Options, Outcome, Report, StepReport};

@@ -41,6 +41,11 @@ pub struct StepRecord {
     pub outputs: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// A digest of the values bound into the step when it ran (none without bindings): a step
+    /// whose bound values changed (a replaced user pool client, a new image digest) runs again
+    /// though its artifacts did not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<String>,
 }
 
 /// All records, by step id.
@@ -51,9 +56,16 @@ pub struct Journal {
 }
 
 impl Journal {
-    /// Whether `id` was applied with exactly `hash`.
+    /// Whether `id` was applied with exactly `hash` (whatever was bound into it): what a step
+    /// downstream needs of it.
     pub fn is_current(&self, id: &StepId, hash: &str) -> bool {
         self.steps.get(id).is_some_and(|r| r.status == Status::Applied && r.hash == hash)
+    }
+
+    /// Whether `id` was applied with exactly `hash` and the bound values of digest `inputs`:
+    /// nothing to do for it.
+    pub fn is_unchanged(&self, id: &StepId, hash: &str, inputs: Option<&str>) -> bool {
+        self.is_current(id, hash) && self.steps.get(id).is_some_and(|r| r.inputs.as_deref() == inputs)
     }
 }
 
@@ -336,6 +348,7 @@ mod tests {
             action: Action::Register { table: "t".into(), tenant: "a".into(), tier: "x".into() },
             outputs: BTreeMap::from([("K".to_owned(), "V".to_owned())]),
             error: None,
+            inputs: None,
         }
     }
 

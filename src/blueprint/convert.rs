@@ -243,7 +243,13 @@ impl Cx {
         let at = FieldPath::root().key("cluster");
         let name = self.parse(at.key("name"), &doc.name, ClusterName::parse);
         let version = self.parse(at.key("kubernetesVersion"), &doc.kubernetes_version, KubernetesVersion::parse);
-        let issuer = self.parse(at.key("oidcIssuer"), &doc.oidc_issuer, OidcIssuer::parse);
+        if doc.oidc_issuer.is_some() {
+            self.problem(
+                at.key("oidcIssuer"),
+                "`oidcIssuer` is no longer part of a blueprint: a cluster's OIDC issuer exists only once the cluster does, so no blueprint can know it",
+                "remove the line: tenant pods get their credentials through EKS Pod Identity, which needs no issuer",
+            );
+        }
         let nodes = match &doc.nodes {
             None => Some(NodeGroup::default()),
             Some(nodes) => {
@@ -254,7 +260,7 @@ impl Cx {
                 Some(NodeGroup { instance_type: instance_type?, min: min?, max: max? })
             }
         };
-        Some(Cluster { name: name?, kubernetes_version: version?, oidc_issuer: issuer?, nodes: nodes? })
+        Some(Cluster { name: name?, kubernetes_version: version?, nodes: nodes? })
     }
 
     fn service(&mut self, doc: &ServiceDoc, i: usize) -> Option<Service> {
@@ -262,7 +268,13 @@ impl Cx {
         let name = self.parse(at.key("name"), &doc.name, ServiceName::parse);
         let port = self.number(at.key("port"), doc.port, 1, 65535).map(|p| u16::try_from(p).expect("range checked"));
         let path = self.parse(at.key("path"), &doc.path, RoutePath::parse);
-        let image = self.parse(at.key("image"), &doc.image, ImageRef::parse);
+        if doc.image.is_some() {
+            self.problem(
+                at.key("image"),
+                "`image` is no longer part of a blueprint: a service image's digest exists only once the images step has pushed it",
+                "remove the line: the images step builds services/<name>/Dockerfile, and apply binds the digest it pushed into the Deployments",
+            );
+        }
         let storage_at = at.key("storage");
         let partition_key =
             self.parse(storage_at.key("partitionKey"), &doc.storage.partition_key, AttributeName::parse);
@@ -275,7 +287,7 @@ impl Cx {
             StorageModelDoc::Silo => Storage::Silo(keys),
             StorageModelDoc::Pool => Storage::Pool(keys),
         };
-        Some(Service::new(name?, port?, path?, storage, image?))
+        Some(Service::new(name?, port?, path?, storage))
     }
 
     fn tier(&mut self, doc: &TierDoc, i: usize) -> Option<Tier> {

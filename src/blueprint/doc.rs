@@ -54,8 +54,11 @@ pub struct ClusterDoc {
     pub name: String,
     /// Kubernetes minor version, quoted: `"1.33"` (a bare 1.30 would read as the number 1.3).
     pub kubernetes_version: String,
-    /// The cluster's OIDC issuer URL; tenant roles trust exactly this issuer.
-    pub oidc_issuer: String,
+    /// No longer read: a cluster's OIDC issuer exists only once the cluster does. Kept so that
+    /// a blueprint that still has it gets a diagnostic saying so, not "unknown field".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(skip)]
+    pub oidc_issuer: Option<serde_yaml::Value>,
     /// The shared managed node group; defaults to 2 to 6 `m6i.large` nodes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nodes: Option<NodeGroupDoc>,
@@ -80,9 +83,11 @@ pub struct ServiceDoc {
     /// Path prefix under `/<tenant>` routed to the service, e.g. `/products`.
     pub path: String,
     pub storage: StorageDoc,
-    /// The pinned image in the service's ECR repository: a version tag (not `latest`) or a
-    /// digest `sha256:<64 hex>`.
-    pub image: String,
+    /// No longer read: an image digest exists only once the images step has pushed it. Kept
+    /// so that a blueprint that still has it gets a diagnostic saying so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(skip)]
+    pub image: Option<serde_yaml::Value>,
 }
 
 /// How a service stores its data.

@@ -52,6 +52,8 @@ pub struct ImageData {
     pub name: String,
     /// The full repository URI.
     pub repository: String,
+    /// The variable the build exports with the digest it pushed.
+    pub variable: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -70,7 +72,7 @@ pub struct BuildspecData {
 impl BuildspecData {
     pub fn new(platform: &Platform) -> Self {
         let names = platform.baseline_names();
-        let registry = format!("{}.dkr.ecr.{}.amazonaws.com", platform.account_id(), platform.region());
+        let registry = crate::compile::registry_host(platform);
         Self {
             platform: platform.name().to_string(),
             region: platform.region().to_string(),
@@ -101,7 +103,12 @@ impl BuildspecData {
                 .iter()
                 .map(|s| {
                     let name = BaselineNames::repository(platform.name(), &s.name);
-                    ImageData { service: s.name.to_string(), repository: format!("{registry}/{name}"), name }
+                    ImageData {
+                        service: s.name.to_string(),
+                        repository: format!("{registry}/{name}"),
+                        name,
+                        variable: crate::compile::image_digest_variable(&s.name),
+                    }
                 })
                 .collect(),
             registry,

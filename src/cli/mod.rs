@@ -39,6 +39,9 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Print the blueprint's JSON Schema.
     Schema,
+    /// The source bundle CodeBuild and the pipeline read (the repository's tracked files).
+    #[command(subcommand)]
+    Source(SourceCommand),
     /// Blueprint tools.
     #[command(subcommand)]
     Blueprint(BlueprintCommand),
@@ -55,6 +58,30 @@ pub enum BlueprintCommand {
         #[arg(long, value_delimiter = ',')]
         tiers: Vec<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SourceCommand {
+    /// Zip the repository's tracked files and upload them as a new version of
+    /// s3://<artifacts bucket>/source/tenancy.zip, tagged with the digest of the plan they carry
+    /// (this starts the pipeline).
+    Push(SourcePushArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SourcePushArgs {
+    /// The repository's output directory (generated/ at the repository root).
+    #[arg(long, default_value = "generated")]
+    pub generated: PathBuf,
+    /// Push uncommitted changes too (the pipeline should run reviewed commits only).
+    #[arg(long)]
+    pub allow_dirty: bool,
+    /// Write the bundle to this file instead of uploading it.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// An endpoint for every AWS service (a local emulator); AWS_ENDPOINT_URL works too.
+    #[arg(long)]
+    pub endpoint_url: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -177,6 +204,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::from(EXIT_INVALID))
             }
         },
+        Command::Source(SourceCommand::Push(args)) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("while starting the runtime")?;
+            runtime.block_on(source_push(args))
+        }
         Command::Schema => {
             print!("{}", blueprint::schema_json());
             Ok(ExitCode::SUCCESS)
@@ -194,10 +228,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let plan = plan_only(platform)?;
             let text = match args.format {
                 PlanFormat::Table => plan::to_table(&plan),
-                PlanFormat::Json => {
-                    let names = platform.baseline_names();
-                    plan::to_json(&plan, platform.name().as_str(), platform.region().as_str(), &names.artifacts_bucket)
-                }
+                PlanFormat::Json => plan::to_json(&plan, &plan::PlanContext::of(platform)),
                 PlanFormat::Mermaid => plan::to_mermaid(&plan),
                 PlanFormat::Dot => plan::to_dot(&plan),
             };
@@ -275,6 +306,50 @@ fn with_platform(
     }
 }
 
+/// `tenancy source push`: bundle the checkout that holds the plan, upload it.
+async fn source_push(args: SourcePushArgs) -> anyhow::Result<ExitCode> {
+    use crate::apply::aws::{AwsOptions, Configs};
+    use crate::apply::source;
+
+    // The plan must load (and match its artifacts): a bundle of a tampered tree is refused.
+    let loaded = plan::load(&args.generated)
+        .with_context(|| format!("while loading the plan in {}", args.generated.display()))?;
+    let checkout = source::checkout(&args.generated)?;
+    if !checkout.changes.is_empty() && !args.allow_dirty {
+        return Err(source::SourceError::Dirty { files: checkout.changes }.into());
+    }
+    let bytes = source::bundle(&checkout)?;
+    let digest = plan::hex_digest(&bytes);
+    if let Some(path) = &args.output {
+        std::fs::write(path, &bytes).with_context(|| format!("while writing {}", path.display()))?;
+        eprintln!("{}: {} files, {} bytes, sha256 {digest}", path.display(), checkout.files.len(), bytes.len());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let configs = Configs::new(AwsOptions { endpoint_url: args.endpoint_url.clone(), ..AwsOptions::default() });
+    let version = crate::apply::aws::source::push(
+        &configs,
+        &loaded.context.region,
+        &loaded.context.artifacts_bucket,
+        bytes.clone(),
+        &loaded.plan_sha256,
+        &checkout.commit,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!(e.message))
+    .context("while uploading the source bundle")?;
+    eprintln!(
+        "s3://{}/{} version {version}: {} files of commit {}, {} bytes (sha256 {digest}), plan sha256 {}",
+        loaded.context.artifacts_bucket,
+        source::SOURCE_KEY,
+        checkout.files.len(),
+        checkout.commit,
+        bytes.len(),
+        loaded.plan_sha256
+    );
+    println!("{version}");
+    Ok(ExitCode::SUCCESS)
+}
+
 /// `tenancy apply`: load the committed plan, wire the providers, run the engine.
 async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     use std::sync::Arc;
@@ -303,17 +378,28 @@ async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     let providers = Providers {
         cloudformation: Arc::new(CloudFormation::new(
             configs.clone(),
-            loaded.artifacts_bucket.clone(),
+            loaded.context.artifacts_bucket.clone(),
             args.recreate_failed,
         )),
-        kubernetes: Arc::new(LazyKubernetes::new(Duration::from_secs(600), poll)),
-        codebuild: Arc::new(CodeBuild::new(configs.clone(), loaded.region.clone())),
-        register: Arc::new(Register::new(configs.clone(), loaded.region.clone())),
+        kubernetes: Arc::new(LazyKubernetes::new(
+            Arc::new(crate::apply::aws::Ecr::new(configs.clone(), loaded.context.region.clone(), loaded.context.registry.clone())),
+            Duration::from_secs(600),
+            poll,
+        )),
+        codebuild: Arc::new(CodeBuild::new(
+            configs.clone(),
+            loaded.context.region.clone(),
+            crate::apply::aws::codebuild::SourceOf {
+                bucket: loaded.context.artifacts_bucket.clone(),
+                plan_sha256: loaded.plan_sha256.clone(),
+            },
+        )),
+        register: Arc::new(Register::new(configs.clone(), loaded.context.region.clone())),
     };
     let store: Box<dyn StateStore> = match args.state.split_once(':') {
         Some(("local", dir)) => Box::new(LocalState::new(dir)),
         Some(("dynamodb", table)) if !table.is_empty() => {
-            Box::new(DynamoState::new(configs.clone(), loaded.region.clone(), table.to_owned()))
+            Box::new(DynamoState::new(configs.clone(), loaded.context.region.clone(), table.to_owned()))
         }
         _ => {
             eprintln!("error: --state must be local:<dir> or dynamodb:<table>, not `{}`", args.state);

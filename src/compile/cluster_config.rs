@@ -1,7 +1,10 @@
 //! The eksctl ClusterConfig for the platform's cluster: a VPC across availability zones with
-//! highly available NAT, OIDC for IRSA, a shared managed node group, a tainted node group per
-//! tier with dedicated placement, and the VPC CNI with network policy enforcement on (the
-//! reference architecture's policies were never enforced).
+//! highly available NAT, a shared managed node group, a tainted node group per tier with
+//! dedicated placement, the VPC CNI with network policy enforcement on (the reference
+//! architecture's policies were never enforced), and EKS Pod Identity: the agent add-on, and
+//! the associations of the add-ons' roles (tenant stacks add their own). No OIDC provider:
+//! nothing trusts the cluster's issuer. Field names are eksctl v0.210.0's
+//! (`pkg/apis/eksctl.io/v1alpha5`), which it reads case-sensitively.
 
 use std::collections::BTreeMap;
 
@@ -39,6 +42,20 @@ struct Metadata {
 struct Iam {
     #[serde(rename = "withOIDC")]
     with_oidc: bool,
+    pod_identity_associations: Vec<PodIdentityAssociation>,
+}
+
+/// A role (created by the delivery stack) for a ServiceAccount's pods; eksctl only creates the
+/// association when `roleARN` is given.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PodIdentityAssociation {
+    namespace: String,
+    service_account_name: String,
+    #[serde(rename = "roleARN")]
+    role_arn: String,
+    /// The Helm chart creates the ServiceAccount.
+    create_service_account: bool,
 }
 
 /// Cluster access through EKS access entries (no aws-auth ConfigMap): the roles that apply
@@ -109,6 +126,7 @@ struct NodeGroup {
     desired_capacity: u32,
     private_networking: bool,
     volume_encrypted: bool,
+    #[serde(rename = "disableIMDSv1")]
     disable_imdsv1: bool,
     labels: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -169,7 +187,15 @@ pub fn cluster_config(platform: &Platform) -> ClusterConfig {
             version: cluster.kubernetes_version.to_string(),
             tags: BTreeMap::from([("tenancy:platform".to_owned(), platform.name().to_string())]),
         },
-        iam: Iam { with_oidc: true },
+        iam: Iam {
+            with_oidc: false,
+            pod_identity_associations: vec![PodIdentityAssociation {
+                namespace: platform.baseline_names().external_dns_namespace,
+                service_account_name: platform.baseline_names().external_dns_service_account,
+                role_arn: super::deploy_roles::external_dns_role_arn(platform),
+                create_service_account: false,
+            }],
+        },
         access_config: {
             let names = platform.baseline_names();
             let partition = platform.region().partition();
@@ -197,6 +223,7 @@ pub fn cluster_config(platform: &Platform) -> ClusterConfig {
             Addon { name: "vpc-cni", configuration_values: Some(r#"{"enableNetworkPolicy": "true"}"#) },
             Addon { name: "coredns", configuration_values: None },
             Addon { name: "kube-proxy", configuration_values: None },
+            Addon { name: super::pod_identity::AGENT_ADDON, configuration_values: None },
         ],
         managed_node_groups,
         cloud_watch: CloudWatch {

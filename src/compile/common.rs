@@ -28,6 +28,17 @@ pub mod buildspecs {
     pub const TENANT_OFFBOARD: &str = "buildspecs/tenant-offboard.yml";
 }
 
+/// The host of the platform's container registry (ECR, in the platform's account and region).
+pub fn registry_host(platform: &Platform) -> String {
+    format!("{}.dkr.ecr.{}.amazonaws.com", platform.account_id(), platform.region())
+}
+
+/// The variable the images build exports with the digest it pushed for `service`:
+/// `IMAGE_DIGEST_<SERVICE>`, upper case, `-` as `_`.
+pub fn image_digest_variable(service: &crate::model::ServiceName) -> String {
+    format!("IMAGE_DIGEST_{}", service.as_str().to_ascii_uppercase().replace('-', "_"))
+}
+
 /// Tags on every platform-wide resource.
 pub fn platform_tags(platform: &Platform) -> Vec<Tag> {
     tags(&[("tenancy:platform", platform.name().as_str())])

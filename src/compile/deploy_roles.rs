@@ -168,6 +168,12 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, key: &Expr) {
             ],
         )
         .on([tenant_roles.clone()]),
+        // Each tenant stack gives its role to its pods: an EKS Pod Identity association.
+        Statement::allow("AssociateTenantRoles", &super::pod_identity::ASSOCIATION_ACTIONS)
+            .on(super::pod_identity::association_resources(platform)),
+        Statement::allow("ListTenantAssociations", &["eks:ListPodIdentityAssociations"])
+            .on([super::pod_identity::cluster_arn(platform)]),
+        Statement::allow("PassTenantRoles", &["iam:GetRole", "iam:PassRole"]).on([tenant_roles.clone()]),
         Statement::allow("ReadRecordChanges", &["route53:GetChange", "route53:ListHostedZonesByName"])
             .on([Expr::str("*")]),
         Statement::allow(
@@ -292,10 +298,10 @@ pub(crate) fn service_role(
     }
 }
 
-/// The role external-dns runs as (IRSA): record changes in the platform's zone only.
+/// The role external-dns runs as (Pod Identity: the cluster config associates it with
+/// external-dns's ServiceAccount): record changes in the platform's zone only.
 pub fn add_external_dns_role(t: &mut TemplateBuilder, platform: &Platform) {
     let names = platform.baseline_names();
-    let issuer = platform.cluster().oidc_issuer.host_path();
     let zone = platform.hosted_zone_id().map_or("*", |id| id.as_str());
     let statements = vec![
         Statement::allow("ChangeRecords", &["route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets"])
@@ -307,22 +313,11 @@ pub fn add_external_dns_role(t: &mut TemplateBuilder, platform: &Platform) {
         Role {
             role_name: Expr::str(&names.external_dns_role),
             description: format!("external-dns in {}'s cluster", platform.cluster().name),
-            assume_role_policy_document: PolicyDocument::new(vec![
-                Statement::allow("ExternalDnsServiceAccount", &["sts:AssumeRoleWithWebIdentity"])
-                    .principal(
-                        "Federated",
-                        Expr::sub(format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:oidc-provider/{issuer}")),
-                    )
-                    .when(
-                        "StringEquals",
-                        format!("{issuer}:sub"),
-                        Expr::str(format!(
-                            "system:serviceaccount:{}:{}",
-                            names.external_dns_namespace, names.external_dns_service_account
-                        )),
-                    )
-                    .when("StringEquals", format!("{issuer}:aud"), Expr::str("sts.amazonaws.com")),
-            ]),
+            assume_role_policy_document: super::pod_identity::trust(
+                platform,
+                &names.external_dns_namespace,
+                &names.external_dns_service_account,
+            ),
             policies: vec![InlinePolicy {
                 policy_name: "external-dns".into(),
                 policy_document: PolicyDocument::new(statements),
@@ -333,6 +328,11 @@ pub fn add_external_dns_role(t: &mut TemplateBuilder, platform: &Platform) {
             tags: platform_tags(platform),
         },
     );
+}
+
+/// The ARNs of the roles the cluster's add-ons run as, which the cluster config associates.
+pub fn addon_role_arns(platform: &Platform) -> Vec<Expr> {
+    vec![global_arn("iam", &format!("role/{}", platform.baseline_names().external_dns_role))]
 }
 
 /// The ARN of the external-dns role, known before deploy.

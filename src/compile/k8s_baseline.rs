@@ -12,7 +12,6 @@ use serde::Serialize;
 use crate::k8s::Bundle;
 use crate::model::Platform;
 
-use super::deploy_roles::external_dns_role_arn;
 use super::k8s_tenant::{api_host, priority_class, stack_binding};
 
 /// Output of the baseline stack holding the API's regional certificate (for the NLB).
@@ -237,11 +236,12 @@ struct EnvValue {
 struct HelmServiceAccount {
     create: bool,
     name: String,
-    annotations: BTreeMap<String, String>,
 }
 
 /// Values for external-dns: Route 53 records for the platform's domain only, never deleting
-/// records it did not create (upsert-only, TXT ownership), running as its IRSA role.
+/// records it did not create (upsert-only, TXT ownership). Its role reaches its pods through
+/// the Pod Identity association in the cluster config, so the ServiceAccount needs no
+/// annotation.
 pub fn external_dns_values(platform: &Platform) -> ExternalDnsValues {
     let names = platform.baseline_names();
     ExternalDnsValues {
@@ -255,7 +255,6 @@ pub fn external_dns_values(platform: &Platform) -> ExternalDnsValues {
         service_account: HelmServiceAccount {
             create: true,
             name: names.external_dns_service_account,
-            annotations: map(&[("eks.amazonaws.com/role-arn", &external_dns_role_arn(platform))]),
         },
     }
 }

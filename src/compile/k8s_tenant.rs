@@ -30,7 +30,8 @@ use crate::k8s::Bundle;
 use crate::model::{BaselineNames, Placement, Platform, Storage, Tenant, TenantNames, Tier};
 
 use super::cluster_config::TIER_NODE_KEY;
-use super::tenant::{outputs, role_arn};
+use super::pod_identity;
+use super::tenant::outputs;
 
 /// The UID and GID every service container runs as; the images are built for it.
 pub const SERVICE_UID: i64 = 10001;
@@ -50,7 +51,7 @@ pub const LABEL_NAMESPACE: &str = "kubernetes.io/metadata.name";
 
 /// A binding to a stack output, resolved by apply before the bundle is sent.
 pub fn stack_binding(stack: &str, output: &str) -> String {
-    format!("${{stack:{stack}:{output}}}")
+    crate::plan::Placeholder::stack(stack, output).to_string()
 }
 
 /// The hostname tenant APIs are served on.
@@ -63,15 +64,16 @@ pub fn priority_class(platform: &Platform, tier: &Tier) -> String {
     format!("{}-{}", platform.name(), tier.name)
 }
 
-/// The image of a service, from its ECR repository, pinned.
+/// The image of a service: its ECR repository, pinned to the digest the images build pushed
+/// (a binding the plan resolves from that build's exported variables). The reviewed manifest
+/// names the repository and the build; apply checks the digest is in ECR before it applies.
 pub fn image(platform: &Platform, service: &crate::model::Service) -> String {
-    let repository = format!(
-        "{}.dkr.ecr.{}.amazonaws.com/{}",
-        platform.account_id(),
-        platform.region(),
-        BaselineNames::repository(platform.name(), &service.name)
+    let repository = BaselineNames::repository(platform.name(), &service.name);
+    let digest = crate::plan::Placeholder::build(
+        &platform.baseline_names().images_project,
+        &super::common::image_digest_variable(&service.name),
     );
-    service.image.in_repository(&repository)
+    format!("{}/{repository}@{digest}", super::common::registry_host(platform))
 }
 
 fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
@@ -149,11 +151,11 @@ fn namespace(cx: &Context, bundle: &mut Bundle) {
         metadata: ObjectMeta { name: Some(cx.names.namespace.clone()), labels: Some(labels), ..Default::default() },
         ..Default::default()
     });
-    let mut meta = cx.meta(&cx.names.service_account);
-    meta.annotations = Some(labels_from([("eks.amazonaws.com/role-arn".to_owned(), role_arn(cx.platform, &cx.names))]));
+    // The tenant stack's Pod Identity association gives this ServiceAccount's pods the tenant
+    // role; the pod identity webhook projects their token whether or not one is automounted.
     bundle.push(ServiceAccount {
-        metadata: meta,
-        // The pods need AWS credentials (projected by the IRSA webhook), not a Kubernetes token.
+        metadata: cx.meta(&cx.names.service_account),
+        // The pods need AWS credentials, not a Kubernetes API token.
         automount_service_account_token: Some(false),
         ..Default::default()
     });
@@ -269,6 +271,20 @@ fn network_policies(cx: &Context, bundle: &mut Bundle) {
             ports: Some(vec![port(53, "UDP"), port(53, "TCP")]),
         }]),
     ));
+    // The Pod Identity Agent on the node, which hands out the tenant role's credentials.
+    let agent = |cidr: &str| NetworkPolicyPeer {
+        ip_block: Some(IPBlock { cidr: cidr.to_owned(), except: None }),
+        ..Default::default()
+    };
+    bundle.push(policy(
+        "allow-pod-identity-agent",
+        &["Egress"],
+        None,
+        Some(vec![NetworkPolicyEgressRule {
+            to: Some(vec![agent(pod_identity::AGENT_CIDR), agent(pod_identity::AGENT_CIDR_V6)]),
+            ports: Some(vec![port(pod_identity::AGENT_PORT, "TCP")]),
+        }]),
+    ));
     // AWS APIs over HTTPS, but never the instance metadata service, whose node credentials
     // would bypass the tenant role.
     let anywhere_but_metadata = |cidr: &str, except: &str| NetworkPolicyPeer {
@@ -360,8 +376,10 @@ fn workload(cx: &Context, service: &crate::model::Service, bundle: &mut Bundle) 
             limits: Some(cpu_memory(resources.cpu_limit_millis, resources.memory_limit_mib)),
             ..Default::default()
         }),
+        // Live while the process answers; ready only once it reaches its table (with the
+        // tenant role's credentials), so a pod without AWS access never takes traffic.
         liveness_probe: Some(probe("/health", 5)),
-        readiness_probe: Some(probe("/health", 2)),
+        readiness_probe: Some(probe("/ready", 2)),
         security_context: Some(SecurityContext {
             allow_privilege_escalation: Some(false),
             privileged: Some(false),
@@ -442,7 +460,9 @@ fn workload(cx: &Context, service: &crate::model::Service, bundle: &mut Bundle) 
     bundle.push(Deployment {
         metadata: meta.clone(),
         spec: Some(DeploymentSpec {
-            replicas: Some(i32::try_from(cx.tier.replicas).expect("validated replicas")),
+            // The HPA below owns the replica count; a count here would be reset by every
+            // server-side apply (field manager `tenancy`, forced).
+            replicas: None,
             selector: cx.selector(name),
             strategy: Some(DeploymentStrategy {
                 type_: Some("RollingUpdate".into()),
@@ -502,7 +522,7 @@ fn workload(cx: &Context, service: &crate::model::Service, bundle: &mut Bundle) 
         }),
         ..Default::default()
     });
-    if cx.tier.replicas > 1 {
+    if scaling.min > 1 {
         bundle.push(PodDisruptionBudget {
             metadata: meta,
             spec: Some(PodDisruptionBudgetSpec {

@@ -15,12 +15,13 @@ mod k8s_baseline;
 mod k8s_tenant;
 pub(crate) mod parallel;
 mod pipeline;
+mod pod_identity;
 mod static_site;
 mod tenant;
 
 pub use baseline::{TABLE_ITEM_ACTIONS, baseline_stack};
 pub use cluster_config::{ClusterConfig, TIER_NODE_KEY, cluster_config};
-pub use common::{GENERATED_HEADER, SOURCE_GENERATED_DIR, buildspecs, in_source};
+pub use common::{GENERATED_HEADER, SOURCE_GENERATED_DIR, buildspecs, image_digest_variable, in_source, registry_host};
 pub use delivery::delivery_stack;
 pub use edge::{CLOUDFRONT_REGION, edge_stack, separate_stack};
 pub use k8s_baseline::{

@@ -45,6 +45,37 @@ pub fn batches<T: Clone>(items: &[T]) -> Vec<Vec<T>> {
     items.chunks(MAX_ACTIONS_PER_STAGE).map(<[T]>::to_vec).collect()
 }
 
+/// The IAM actions of eksctl's documented minimum policy (IamLimitedAccess) that act on roles,
+/// instance profiles and policies, for eksctl's own resources. No OIDC provider actions: the
+/// cluster has none (EKS Pod Identity).
+/// `iam:ListRolePolicies` is added: CloudFormation lists inline policies to delete a role.
+const EKSCTL_IAM_ACTIONS: [&str; 24] = [
+    "iam:AddRoleToInstanceProfile",
+    "iam:AttachRolePolicy",
+    "iam:CreateInstanceProfile",
+    "iam:CreatePolicy",
+    "iam:CreateRole",
+    "iam:DeleteInstanceProfile",
+    "iam:DeletePolicy",
+    "iam:DeleteRole",
+    "iam:DeleteRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:GetInstanceProfile",
+    "iam:GetPolicy",
+    "iam:GetRole",
+    "iam:GetRolePolicy",
+    "iam:ListAttachedRolePolicies",
+    "iam:ListInstanceProfilesForRole",
+    "iam:ListPolicyVersions",
+    "iam:ListRolePolicies",
+    "iam:PassRole",
+    "iam:PutRolePolicy",
+    "iam:RemoveRoleFromInstanceProfile",
+    "iam:TagRole",
+    "iam:UntagRole",
+    "iam:UpdateAssumeRolePolicy",
+];
+
 /// A project and the role it runs as.
 struct ProjectSpec {
     logical: &'static str,
@@ -173,44 +204,32 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, artifacts: &BucketRef, 
             buildspec: buildspecs::CLUSTER,
             description: format!("Creates or upgrades {p}'s cluster with eksctl"),
             privileged: false,
-            // eksctl builds the VPC, the cluster, node groups and the OIDC provider through its
-            // own CloudFormation stacks: PowerUserAccess, and IAM over eksctl's roles only.
-            statements: vec![
-                read_source(),
-                Statement::allow(
-                    "EksctlRoles",
-                    &[
-                        "iam:AddRoleToInstanceProfile",
-                        "iam:AttachRolePolicy",
-                        "iam:CreateInstanceProfile",
-                        "iam:CreateRole",
-                        "iam:DeleteInstanceProfile",
-                        "iam:DeleteRole",
-                        "iam:DeleteRolePolicy",
-                        "iam:DetachRolePolicy",
-                        "iam:GetInstanceProfile",
-                        "iam:GetRole",
-                        "iam:GetRolePolicy",
-                        "iam:PassRole",
-                        "iam:PutRolePolicy",
-                        "iam:RemoveRoleFromInstanceProfile",
-                        "iam:TagRole",
-                    ],
-                )
-                .on([
-                    global_arn("iam", &format!("role/eksctl-{}-*", platform.cluster().name)),
-                    global_arn("iam", &format!("instance-profile/eksctl-{}-*", platform.cluster().name)),
-                ]),
-                Statement::allow(
-                    "ClusterOidcProvider",
-                    &[
-                        "iam:CreateOpenIDConnectProvider",
-                        "iam:GetOpenIDConnectProvider",
-                        "iam:TagOpenIDConnectProvider",
-                    ],
-                )
-                .on([global_arn("iam", "oidc-provider/oidc.eks.*")]),
-            ],
+            // eksctl builds the VPC, the cluster and node groups through its own CloudFormation
+            // stacks: PowerUserAccess, and IAM over eksctl's own roles and policies only, with
+            // every action of eksctl's documented minimum (userdocs "Minimum IAM policies",
+            // IamLimitedAccess), which rollbacks and deletes of its stacks need too.
+            statements: {
+                let cluster = platform.cluster().name.as_str();
+                vec![
+                    read_source(),
+                    Statement::allow("EksctlRoles", &EKSCTL_IAM_ACTIONS).on([
+                        global_arn("iam", &format!("role/eksctl-{cluster}-*")),
+                        global_arn("iam", &format!("instance-profile/eksctl-{cluster}-*")),
+                        global_arn("iam", &format!("policy/eksctl-{cluster}-*")),
+                    ]),
+                    // Access entries name principals, which eksctl looks up.
+                    Statement::allow("ReadPrincipals", &["iam:GetRole", "iam:GetUser"])
+                        .on([global_arn("iam", "role/*"), global_arn("iam", "user/*")]),
+                    Statement::allow("EksServiceLinkedRoles", &["iam:CreateServiceLinkedRole"]).on([Expr::str("*")]).when(
+                        "StringEquals",
+                        "iam:AWSServiceName",
+                        Expr::list([Expr::str("eks.amazonaws.com"), Expr::str("eks-nodegroup.amazonaws.com")]),
+                    ),
+                    // The add-ons' roles (delivery stack) are associated with their pods.
+                    Statement::allow("AssociateAddonRoles", &["iam:GetRole", "iam:PassRole"])
+                        .on(super::deploy_roles::addon_role_arns(platform)),
+                ]
+            },
             managed_policies: vec![power_user],
             variables: vec![],
         },

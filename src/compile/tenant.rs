@@ -15,6 +15,7 @@ use super::baseline::TABLE_ITEM_ACTIONS;
 use super::common::{baseline_export, exports, regional_arn, tenant_tags};
 use super::deploy_roles::{DATA_KEY_ACTIONS, boundary_arn, data_key_statement};
 use super::identity::{user_pool, web_client};
+use super::pod_identity;
 use super::static_site::alias_records;
 
 /// Logical ids and outputs later steps read (the tenant record, the Kubernetes bundle).
@@ -164,8 +165,8 @@ pub fn tenant_stack(platform: &Platform, tenant: &Tenant) -> Result<Template, Te
         data_statements.push(data_key_statement("DataKeyThroughDynamoDb", &DATA_KEY_ACTIONS, key));
     }
 
-    // The role the tenant's pods assume through IRSA: trusted by exactly one ServiceAccount.
-    let issuer_host = platform.cluster().oidc_issuer.host_path();
+    // The role the tenant's pods get through EKS Pod Identity: trusted for exactly one
+    // ServiceAccount of the platform's cluster, and given to it by the association below.
     let role = LogicalId::fixed(SERVICE_ROLE);
     t.resource(
         &role,
@@ -175,21 +176,7 @@ pub fn tenant_stack(platform: &Platform, tenant: &Tenant) -> Result<Template, Te
                 "Pods of tenant {} (ServiceAccount {}/{})",
                 tenant.id, names.namespace, names.service_account
             ),
-            assume_role_policy_document: PolicyDocument::new(vec![
-                Statement::allow("TenantServiceAccount", &["sts:AssumeRoleWithWebIdentity"])
-                    .principal(
-                        "Federated",
-                        Expr::sub(format!(
-                            "arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:oidc-provider/{issuer_host}"
-                        )),
-                    )
-                    .when(
-                        "StringEquals",
-                        format!("{issuer_host}:sub"),
-                        Expr::str(format!("system:serviceaccount:{}:{}", names.namespace, names.service_account)),
-                    )
-                    .when("StringEquals", format!("{issuer_host}:aud"), Expr::str("sts.amazonaws.com")),
-            ]),
+            assume_role_policy_document: pod_identity::trust(platform, &names.namespace, &names.service_account),
             policies: vec![InlinePolicy {
                 policy_name: "tenant-data".into(),
                 policy_document: PolicyDocument::new(data_statements),
@@ -199,6 +186,16 @@ pub fn tenant_stack(platform: &Platform, tenant: &Tenant) -> Result<Template, Te
             max_session_duration: 3600,
             tags: tags.clone(),
         },
+    );
+    t.resource(
+        &LogicalId::fixed("ServiceRoleAssociation"),
+        pod_identity::association(
+            platform,
+            &names.namespace,
+            &names.service_account,
+            Expr::get_att(&role, "Arn"),
+            tags.clone(),
+        ),
     );
 
     alias_records(

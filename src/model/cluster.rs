@@ -1,15 +1,14 @@
 //! The EKS cluster the platform runs on.
 
-use super::{ClusterName, InstanceType, KubernetesVersion, OidcIssuer};
+use super::{ClusterName, InstanceType, KubernetesVersion};
 
-/// The EKS cluster: created from the generated eksctl ClusterConfig, referenced by name and
-/// OIDC issuer everywhere else.
+/// The EKS cluster: created from the generated eksctl ClusterConfig, referenced by name
+/// everywhere else. Pods get AWS credentials through EKS Pod Identity, so nothing needs the
+/// cluster's OIDC issuer, which exists only once the cluster does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cluster {
     pub name: ClusterName,
     pub kubernetes_version: KubernetesVersion,
-    /// The cluster's OIDC issuer: tenant roles trust exactly this issuer (IRSA).
-    pub oidc_issuer: OidcIssuer,
     /// The shared managed node group.
     pub nodes: NodeGroup,
 }

@@ -17,8 +17,8 @@ mod validate;
 
 pub use cluster::{Cluster, NodeGroup};
 pub use names::{
-    AccountId, AttributeName, ClusterName, DisplayName, DomainName, EmailAddress, HostedZoneId, ImageRef, InstanceType,
-    Invalid, KubernetesVersion, OidcIssuer, PlatformName, Quantity, Region, RoutePath, ServiceName, TenantId, TierName,
+    AccountId, AttributeName, ClusterName, DisplayName, DomainName, EmailAddress, HostedZoneId, InstanceType,
+    Invalid, KubernetesVersion, PlatformName, Quantity, Region, RoutePath, ServiceName, TenantId, TierName,
 };
 pub use naming::{BaselineNames, DerivedName, NameKind, TENANT_SERVICE_ACCOUNT, TenantNames};
 pub use path::{FieldPath, Segment};
@@ -42,7 +42,6 @@ pub(crate) mod test_support {
             8080,
             RoutePath::parse(&format!("/{name}")).unwrap(),
             if silo { Storage::Silo(keys) } else { Storage::Pool(keys) },
-            ImageRef::parse("1.0.0").unwrap(),
         )
     }
 }

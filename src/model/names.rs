@@ -279,33 +279,6 @@ impl KubernetesVersion {
 }
 
 validated_string!(
-    /// The cluster's OIDC issuer URL, e.g.
-    /// `https://oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE`.
-    OidcIssuer,
-    |v| {
-        let help = "copy the issuer from `aws eks describe-cluster --query cluster.identity.oidc.issuer`, e.g. https://oidc.eks.us-west-2.amazonaws.com/id/EXAMPLE0123456789";
-        let Some(rest) = v.strip_prefix("https://") else {
-            return Err(Invalid::new(format!("OIDC issuer {} does not start with https://", shown(v)), help));
-        };
-        let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
-        let path_ok = path.bytes().all(|b| b.is_ascii_alphanumeric() || b"/-_.".contains(&b)) && !path.ends_with('/');
-        if dns_name("OIDC issuer host", host).is_ok() && path_ok && v.len() <= 255 {
-            Ok(())
-        } else {
-            Err(Invalid::new(format!("OIDC issuer {} is not a valid issuer URL", shown(v)), help))
-        }
-    }
-);
-
-impl OidcIssuer {
-    /// The issuer without its scheme: the name IAM gives the OIDC provider and uses as the
-    /// prefix of condition keys (`<host/path>:sub`).
-    pub fn host_path(&self) -> &str {
-        &self.0["https://".len()..]
-    }
-}
-
-validated_string!(
     /// A route path prefix such as `/products`: `/` followed by lowercase segments.
     RoutePath,
     |v| {
@@ -360,38 +333,6 @@ validated_string!(
     }
 );
 
-validated_string!(
-    /// A pinned container image version: a tag other than `latest` (`1.4.2`) or a digest
-    /// (`sha256:<64 hex>`). Digests are immutable; tags are immutable too in our repositories.
-    ImageRef,
-    |v| {
-        let help = "pin the image: a version tag such as \"1.4.2\" (not latest) or a digest \"sha256:<64 hex digits>\"";
-        let digest_ok = v
-            .strip_prefix("sha256:")
-            .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
-        let tag_ok = !v.is_empty()
-            && v.len() <= 128
-            && !v.starts_with(['.', '-'])
-            && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
-            && v != "latest";
-        if digest_ok || (tag_ok && !v.starts_with("sha256")) {
-            Ok(())
-        } else {
-            Err(Invalid::new(format!("image {} is not a pinned tag or digest", shown(v)), help))
-        }
-    }
-);
-
-impl ImageRef {
-    /// The full image reference in `repository`: `repo:tag` or `repo@sha256:...`.
-    pub fn in_repository(&self, repository: &str) -> String {
-        if self.0.starts_with("sha256:") {
-            format!("{repository}@{}", self.0)
-        } else {
-            format!("{repository}:{}", self.0)
-        }
-    }
-}
 
 validated_string!(
     /// A Kubernetes resource quantity such as `500m`, `2`, `4Gi` or `1e3`.
@@ -561,38 +502,10 @@ mod tests {
     }
 
     #[test]
-    fn images_are_pinned() {
-        let digest = format!("sha256:{}", "a".repeat(64));
-        ok(ImageRef::parse, &["1.4.2", "v2", "2026-11-22_abc123", &digest]);
-        bad(
-            ImageRef::parse,
-            &["", "latest", "-x", "a b", "1.0;rm", "sha256:abc", &format!("sha256:{}", "A".repeat(64))],
-        );
-        assert_eq!(ImageRef::parse("1.4.2").unwrap().in_repository("r/p"), "r/p:1.4.2");
-        assert_eq!(ImageRef::parse(&digest).unwrap().in_repository("r/p"), format!("r/p@{digest}"));
-    }
-
-    #[test]
     fn kubernetes_versions() {
         ok(KubernetesVersion::parse, &["1.33", "1.9"]);
         bad(KubernetesVersion::parse, &["1", "1.", "2.30", "1.3a", "v1.33", "1.033"]);
         assert_eq!(KubernetesVersion::parse("1.33").unwrap().minor(), 33);
-    }
-
-    #[test]
-    fn oidc_issuers() {
-        let issuer = OidcIssuer::parse("https://oidc.eks.us-west-2.amazonaws.com/id/ABC123").unwrap();
-        assert_eq!(issuer.host_path(), "oidc.eks.us-west-2.amazonaws.com/id/ABC123");
-        bad(
-            OidcIssuer::parse,
-            &[
-                "http://oidc.eks.x.amazonaws.com/id/A",
-                "https://",
-                "https://oidc/id/A",
-                "https://a.com/id/A?x=1",
-                "https://a.com/id/",
-            ],
-        );
     }
 
     #[test]

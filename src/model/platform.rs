@@ -38,7 +38,6 @@ impl Platform {
     /// let cluster = Cluster {
     ///     name: ClusterName::parse("saas")?,
     ///     kubernetes_version: KubernetesVersion::parse("1.33")?,
-    ///     oidc_issuer: OidcIssuer::parse("https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE")?,
     ///     nodes: NodeGroup::default(),
     /// };
     /// let platform = Platform::builder(
@@ -53,7 +52,6 @@ impl Platform {
     ///     8080,
     ///     RoutePath::parse("/orders")?,
     ///     Storage::Silo(TableKeys { partition_key: AttributeName::parse("OrderId")?, sort_key: None }),
-    ///     ImageRef::parse("1.0.0")?,
     /// ))
     /// .tier(Tier::new(TierName::parse("basic")?))
     /// .tenant(Tenant::new(

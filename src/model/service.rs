@@ -1,6 +1,6 @@
 //! Services: the microservices every tenant runs, and how each stores its data.
 
-use super::{AttributeName, ImageRef, RoutePath, ServiceName};
+use super::{AttributeName, RoutePath, ServiceName};
 
 /// A microservice deployed for every tenant, e.g. `product` or `order`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,13 +11,13 @@ pub struct Service {
     /// The path prefix under `/<tenant>` that the ingress routes to it, e.g. `/products`.
     pub path: RoutePath,
     pub storage: Storage,
-    /// The pinned image in the service's ECR repository.
-    pub image: ImageRef,
 }
 
 impl Service {
-    pub fn new(name: ServiceName, port: u16, path: RoutePath, storage: Storage, image: ImageRef) -> Self {
-        Self { name, port, path, storage, image }
+    /// A service whose image the images step builds from `services/<name>/Dockerfile`; the
+    /// digest it pushes reaches the Deployments through a binding, never a blueprint constant.
+    pub fn new(name: ServiceName, port: u16, path: RoutePath, storage: Storage) -> Self {
+        Self { name, port, path, storage }
     }
 }
 

@@ -418,7 +418,6 @@ mod tests {
         let cluster = Cluster {
             name: ClusterName::parse("saas").unwrap(),
             kubernetes_version: KubernetesVersion::parse("1.33").unwrap(),
-            oidc_issuer: OidcIssuer::parse("https://oidc.eks.eu-west-1.amazonaws.com/id/X").unwrap(),
             nodes: NodeGroup::default(),
         };
         let mut pooled = Tier::new(TierName::parse("basic").unwrap());

@@ -1,4 +1,4 @@
-//! What the plan needs to know of an artifact: its digest and the stack outputs it reads.
+//! What the plan needs to know of an artifact: its digest and the deploy-time values it reads.
 //!
 //! The plan never holds artifact text. Synth computes these facts as each file is produced and
 //! drops the bytes, which is what keeps memory flat at fleet scale; a cached file's facts are
@@ -9,24 +9,22 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::placeholder::Placeholder;
+
 /// The facts of one artifact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ArtifactFacts {
     /// SHA-256 of the bytes, lowercase hex.
     pub sha256: String,
-    /// Every `${stack:<stack>:<output>}` placeholder in the text, in order of appearance,
-    /// without repeats.
-    pub placeholders: Vec<(String, String)>,
+    /// Every placeholder in the text (`super::placeholder`), in order of appearance, without
+    /// repeats.
+    pub placeholders: Vec<Placeholder>,
 }
 
 impl ArtifactFacts {
     pub fn of(text: &str) -> Self {
         let mut seen = BTreeSet::new();
-        let placeholders = super::placeholders(text)
-            .into_iter()
-            .filter(|pair| seen.insert(*pair))
-            .map(|(stack, output)| (stack.to_owned(), output.to_owned()))
-            .collect();
+        let placeholders = super::placeholders(text).into_iter().filter(|p| seen.insert(p.clone())).collect();
         Self { sha256: hex_digest(text.as_bytes()), placeholders }
     }
 }
@@ -57,8 +55,8 @@ mod tests {
 
     #[test]
     fn digests_and_placeholders() {
-        let facts = ArtifactFacts::of("a: ${stack:s:X}\nb: ${stack:s:X} ${stack:t:Y}\n");
-        assert_eq!(facts.placeholders, [("s".to_owned(), "X".to_owned()), ("t".to_owned(), "Y".to_owned())]);
+        let facts = ArtifactFacts::of("a: ${stack:s:X}\nb: ${stack:s:X} ${build:t:Y}\n");
+        assert_eq!(facts.placeholders, [Placeholder::stack("s", "X"), Placeholder::build("t", "Y")]);
         // The well-known digest of the empty string.
         assert_eq!(ArtifactFacts::of("").sha256, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     }

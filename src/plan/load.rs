@@ -15,9 +15,8 @@ use super::step::{Action, Binding, Step, StepId};
 #[serde(rename_all = "camelCase")]
 struct StoredPlan {
     format: String,
-    platform: String,
-    region: String,
-    artifacts_bucket: String,
+    #[serde(flatten)]
+    context: super::PlanContext,
     steps: Vec<StoredStep>,
 }
 
@@ -39,9 +38,9 @@ struct StoredStep {
 pub struct LoadedPlan {
     pub plan: DeployPlan,
     pub files: BTreeMap<String, String>,
-    pub platform: String,
-    pub region: String,
-    pub artifacts_bucket: String,
+    pub context: super::PlanContext,
+    /// SHA-256 of `plan.json`: the source bundle that carries this plan is found by it.
+    pub plan_sha256: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -109,8 +108,7 @@ pub fn load(dir: &Path) -> Result<LoadedPlan, LoadError> {
     Ok(LoadedPlan {
         plan,
         files,
-        platform: stored.platform,
-        region: stored.region,
-        artifacts_bucket: stored.artifacts_bucket,
+        context: stored.context,
+        plan_sha256: super::hex_digest(text.as_bytes()),
     })
 }

@@ -5,6 +5,7 @@
 mod facts;
 mod graph;
 mod load;
+mod placeholder;
 mod render;
 mod step;
 mod steps;
@@ -13,9 +14,10 @@ pub(crate) use facts::to_hex;
 pub use facts::{ArtifactFacts, facts_of, hex_digest};
 pub use graph::{DeployPlan, PlanError, PlannedStep};
 pub use load::{LoadError, LoadedPlan, load};
-pub use render::{PLAN_FORMAT, to_dot, to_json, to_mermaid, to_table};
+pub use render::{PLAN_FORMAT, PlanContext, to_dot, to_json, to_mermaid, to_table};
 pub use step::{Action, Binding, Step, StepId};
-pub use steps::{ADDONS, BASELINE, CLUSTER, DELIVERY, EDGE, IMAGES, placeholders, platform_steps, tenant_step};
+pub use placeholder::{Placeholder, Producer, first_unresolved, placeholders};
+pub use steps::{ADDONS, BASELINE, CLUSTER, DELIVERY, EDGE, IMAGES, platform_steps, tenant_step};
 
 use std::collections::BTreeMap;
 
@@ -33,10 +35,10 @@ pub fn plan_for(platform: &Platform, files: &BTreeMap<String, ArtifactFacts>) ->
 /// The plan's own files, `plan.json` and `plan.mmd`, rendered (side by side: at fleet scale
 /// they are tens of megabytes).
 pub fn plan_files(platform: &Platform, plan: &DeployPlan) -> [Artifact; 2] {
-    let bucket = platform.baseline_names().artifacts_bucket;
+    let context = PlanContext::of(platform);
     let (json, mermaid) = std::thread::scope(|scope| {
         let mermaid = scope.spawn(|| to_mermaid(plan));
-        let json = to_json(plan, platform.name().as_str(), platform.region().as_str(), &bucket);
+        let json = to_json(plan, &context);
         (json, mermaid.join().expect("rendering the plan panicked"))
     });
     [

@@ -4,10 +4,37 @@
 use std::collections::HashMap;
 use std::fmt::Write;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::graph::{DeployPlan, PlannedStep};
 use super::step::StepId;
+
+/// What apply needs to know of the platform besides its steps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanContext {
+    pub platform: String,
+    /// The platform's region (builds and the tenant registry live there).
+    pub region: String,
+    /// Where apply uploads templates too large to send inline, and the source bundle lives.
+    pub artifacts_bucket: String,
+    /// The container registry host the bundles' images must be in.
+    pub registry: String,
+    /// The EKS cluster the Kubernetes steps reach.
+    pub cluster: String,
+}
+
+impl PlanContext {
+    pub fn of(platform: &crate::model::Platform) -> Self {
+        Self {
+            platform: platform.name().to_string(),
+            region: platform.region().to_string(),
+            artifacts_bucket: platform.baseline_names().artifacts_bucket,
+            registry: crate::compile::registry_host(platform),
+            cluster: platform.cluster().name.to_string(),
+        }
+    }
+}
 
 /// The JSON document `generated/plan.json` holds. `format` changes only with an incompatible
 /// change of the schema (documented in ARCHITECTURE.md).
@@ -15,11 +42,8 @@ use super::step::StepId;
 #[serde(rename_all = "camelCase")]
 pub struct PlanDocument<'a> {
     pub format: &'static str,
-    pub platform: &'a str,
-    /// The platform's region (builds and the tenant registry live there).
-    pub region: &'a str,
-    /// Where apply uploads templates too large to send inline.
-    pub artifacts_bucket: &'a str,
+    #[serde(flatten)]
+    pub context: &'a PlanContext,
     pub waves: &'a [Vec<StepId>],
     pub critical_path: CriticalPath<'a>,
     pub steps: Vec<&'a PlannedStep>,
@@ -34,12 +58,10 @@ pub struct CriticalPath<'a> {
 
 pub const PLAN_FORMAT: &str = "tenancy.plan/v1";
 
-pub fn to_json(plan: &DeployPlan, platform: &str, region: &str, artifacts_bucket: &str) -> String {
+pub fn to_json(plan: &DeployPlan, context: &PlanContext) -> String {
     let doc = PlanDocument {
         format: PLAN_FORMAT,
-        platform,
-        region,
-        artifacts_bucket,
+        context,
         waves: plan.waves(),
         critical_path: CriticalPath { steps: plan.critical_path(), estimated_seconds: plan.critical_path_seconds() },
         steps: plan.steps(),

@@ -52,9 +52,21 @@ pub enum Action {
     Kubernetes { bundle: String, namespace: Option<String> },
     /// Start a build of a project and wait for it. `buildspec` is the path CodeBuild resolves
     /// in the unpacked source bundle (relative to `CODEBUILD_SRC_DIR`, the repository root).
-    Codebuild { project: String, buildspec: String },
+    /// A `rerun` build runs at every apply that selects it, journaled or not: what it makes
+    /// depends on more than its artifacts (the images build, on the services' sources, which it
+    /// digests itself and skips when its registry already holds them).
+    Codebuild {
+        project: String,
+        buildspec: String,
+        #[serde(default, skip_serializing_if = "is_false")]
+        rerun: bool,
+    },
     /// Write the tenant's record.
     Register { table: String, tenant: String, tier: String },
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 impl Action {

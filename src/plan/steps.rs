@@ -15,6 +15,7 @@
 use std::collections::BTreeMap;
 
 use super::facts::ArtifactFacts;
+use super::placeholder::Producer;
 use super::step::{Action, Binding, Step, StepId};
 use crate::compile::{CLOUDFRONT_REGION, buildspecs, in_source, separate_stack, tenant_outputs};
 use crate::model::{Platform, Tenant};
@@ -127,7 +128,11 @@ fn baseline_steps(platform: &Platform, steps: &mut Vec<Step>) {
         |step: &str, project: &str, buildspec: &str, artifacts: &[&str], depends: &[&str], estimate: u32| Step {
             id: id(step),
             // The build reads its buildspec from the source bundle, where generated/ sits.
-            action: Action::Codebuild { project: project.to_owned(), buildspec: in_source(buildspec) },
+            action: Action::Codebuild {
+                project: project.to_owned(),
+                buildspec: in_source(buildspec),
+                rerun: step == IMAGES,
+            },
             artifacts: strings(artifacts),
             depends_on: depends.iter().map(|d| id(d)).collect(),
             bindings: vec![],
@@ -191,8 +196,9 @@ fn tenant_steps(platform: &Platform, tenant: &Tenant, role: &str, steps: &mut Ve
             },
         },
         artifacts: vec![format!("tenants/{}/stack.cfn.yaml", tenant.id)],
-        // The baseline exports what the stack imports; delivery holds the role it runs as.
-        depends_on: vec![id(BASELINE), id(DELIVERY)],
+        // The baseline exports what the stack imports; delivery holds the role it runs as; the
+        // cluster must exist for the stack's Pod Identity association.
+        depends_on: vec![id(BASELINE), id(CLUSTER), id(DELIVERY)],
         bindings: vec![],
         estimate_seconds: 240,
     });
@@ -231,59 +237,34 @@ fn tenant_steps(platform: &Platform, tenant: &Tenant, role: &str, steps: &mut Ve
     });
 }
 
-/// Finds every `${stack:<stack>:<output>}` in a step's artifacts and binds it to the step that
-/// deploys `<stack>`. A placeholder naming a stack no step deploys binds to a missing step,
-/// which plan validation reports.
+/// Finds every placeholder in a step's artifacts and binds it to the step that produces it:
+/// the step deploying the named stack, or the step running the named build project. A
+/// placeholder naming a producer no step runs binds to a missing step, which plan validation
+/// reports (as it reports a producer the step does not depend on).
 fn placeholder_bindings(steps: &mut [Step], files: &BTreeMap<String, ArtifactFacts>) {
-    let stacks: BTreeMap<String, StepId> = steps
+    let producers: BTreeMap<(Producer, String), StepId> = steps
         .iter()
         .filter_map(|s| match &s.action {
-            Action::Cloudformation { stack, .. } => Some((stack.clone(), s.id.clone())),
+            Action::Cloudformation { stack, .. } => Some(((Producer::Stack, stack.clone()), s.id.clone())),
+            Action::Codebuild { project, .. } => Some(((Producer::Build, project.clone()), s.id.clone())),
             _ => None,
         })
         .collect();
     for step in steps.iter_mut() {
         for path in &step.artifacts {
             let Some(facts) = files.get(path) else { continue };
-            for (stack, output) in &facts.placeholders {
+            for placeholder in &facts.placeholders {
                 let binding = Binding {
-                    input: format!("${{stack:{stack}:{output}}}"),
-                    from: stacks
-                        .get(stack)
-                        .cloned()
-                        .unwrap_or_else(|| StepId::new(format!("(no step deploys {stack})"))),
-                    output: output.clone(),
+                    input: placeholder.to_string(),
+                    from: producers.get(&(placeholder.producer, placeholder.name.clone())).cloned().unwrap_or_else(
+                        || StepId::new(format!("(no step produces {placeholder})")),
+                    ),
+                    output: placeholder.output.clone(),
                 };
                 if !step.bindings.contains(&binding) {
                     step.bindings.push(binding);
                 }
             }
         }
-    }
-}
-
-/// The (stack, output) pairs of `${stack:<stack>:<output>}` placeholders in `text`.
-pub fn placeholders(text: &str) -> Vec<(&str, &str)> {
-    let mut found = Vec::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("${stack:") {
-        let after = &rest[start + "${stack:".len()..];
-        let Some(end) = after.find('}') else { break };
-        if let Some((stack, output)) = after[..end].split_once(':') {
-            found.push((stack, output));
-        }
-        rest = &after[end..];
-    }
-    found
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn finds_placeholders() {
-        let text = "a: ${stack:saas-tenant-acme:IssuerUrl}\nb: ${stack:x:Y} ${other}";
-        assert_eq!(placeholders(text), [("saas-tenant-acme", "IssuerUrl"), ("x", "Y")]);
     }
 }

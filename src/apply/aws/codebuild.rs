@@ -1,5 +1,7 @@
-//! Builds: start a project's build with environment overrides, poll with backoff to a terminal
-//! status, fail with the build's status, phase and log link.
+//! Builds: start a project's build on the source bundle version that carries the plan being
+//! applied, with environment overrides, poll with backoff to a terminal status, and return the
+//! variables the build exported (the images build exports the digests it pushed); fail with
+//! the build's status, phase and log link.
 
 use std::collections::BTreeMap;
 
@@ -14,21 +16,41 @@ use crate::plan::Action;
 /// Every CodeBuild action this provider calls, on the step's project.
 pub const IAM_ACTIONS: [&str; 2] = ["codebuild:BatchGetBuilds", "codebuild:StartBuild"];
 
+/// Which source bundle the builds read: the artifacts bucket, and the digest of the plan whose
+/// bundle version they must run.
+#[derive(Debug, Clone)]
+pub struct SourceOf {
+    pub bucket: String,
+    pub plan_sha256: String,
+}
+
 pub struct CodeBuild {
     configs: Configs,
     region: String,
+    source: SourceOf,
+    /// The bundle version carrying the plan, looked up once per apply.
+    version: tokio::sync::OnceCell<String>,
 }
 
 impl CodeBuild {
-    pub fn new(configs: Configs, region: String) -> Self {
-        Self { configs, region }
+    pub fn new(configs: Configs, region: String, source: SourceOf) -> Self {
+        Self { configs, region, source, version: tokio::sync::OnceCell::new() }
+    }
+
+    async fn source_version(&self) -> Result<&str, StepError> {
+        self.version
+            .get_or_try_init(|| {
+                super::source::find(&self.configs, &self.region, &self.source.bucket, &self.source.plan_sha256)
+            })
+            .await
+            .map(String::as_str)
     }
 }
 
 #[async_trait]
 impl Provider for CodeBuild {
     async fn apply(&self, run: &StepRun) -> Result<StepOutcome, StepError> {
-        let Action::Codebuild { project, buildspec } = &run.step.action else {
+        let Action::Codebuild { project, buildspec, .. } = &run.step.action else {
             return Err(StepError::fatal("not a CodeBuild step"));
         };
         if run.dry_run {
@@ -51,10 +73,18 @@ impl Provider for CodeBuild {
                     .map_err(|e| StepError::fatal(format!("environment override: {e}")))
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let version = self.source_version().await?;
+        // The same step, hash and inputs within CodeBuild's five minutes is the same build: a
+        // retried StartBuild whose reply was lost does not start a second one.
+        let token = crate::plan::hex_digest(
+            format!("{}\0{}\0{version}\0{:?}", run.step.id, run.step.hash, run.inputs).as_bytes(),
+        );
         let started = client
             .start_build()
             .project_name(project)
             .buildspec_override(buildspec)
+            .source_version(version)
+            .idempotency_token(token)
             .set_environment_variables_override(Some(overrides))
             .send()
             .await
@@ -70,10 +100,16 @@ impl Provider for CodeBuild {
             match build.build_status() {
                 Some(StatusType::InProgress) | None => self.configs.pause(round).await,
                 Some(StatusType::Succeeded) => {
+                    let mut outputs: BTreeMap<String, String> = build
+                        .exported_environment_variables()
+                        .iter()
+                        .filter_map(|v| Some((v.name()?.to_owned(), v.value()?.to_owned())))
+                        .collect();
+                    outputs.insert("BuildId".to_owned(), id.clone());
                     return Ok(StepOutcome {
                         changed: true,
-                        outputs: BTreeMap::from([("BuildId".to_owned(), id.clone())]),
-                        summary: vec![format!("build {id} succeeded")],
+                        outputs,
+                        summary: vec![format!("build {id} succeeded on source version {version}")],
                     });
                 }
                 Some(status) => {

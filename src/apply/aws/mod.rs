@@ -5,11 +5,14 @@
 pub mod cloudformation;
 pub mod codebuild;
 pub mod register;
+pub mod registry;
+pub mod source;
 pub mod state;
 
 pub use cloudformation::CloudFormation;
 pub use codebuild::CodeBuild;
 pub use register::Register;
+pub use registry::Ecr;
 pub use state::{DynamoState, LEASE, Lease, RENEW_EVERY};
 
 use std::collections::BTreeMap;

@@ -1,0 +1,18 @@
+//! AWS::EKS::PodIdentityAssociation: the role a ServiceAccount's pods get through EKS Pod
+//! Identity. The agent on each node exchanges the pod's projected token for the role's
+//! credentials; no OIDC provider, and so no issuer that only exists after the cluster does.
+
+use serde::Serialize;
+
+use super::Tag;
+use crate::cfn::Expr;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PodIdentityAssociation {
+    pub cluster_name: Expr,
+    pub namespace: String,
+    pub service_account: String,
+    pub role_arn: Expr,
+    pub tags: Vec<Tag>,
+}
