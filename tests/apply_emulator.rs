@@ -54,7 +54,7 @@ fn write_emulated_output(platform: &Platform, dir: &Path) {
     let plan = DeployPlan::build(platform_steps(platform, &files), &files, &PLAN_FILES).unwrap();
     artifacts.files.push(Artifact {
         path: "plan.json".into(),
-        contents: to_json(&plan, &tenancy::plan::PlanContext::of(platform)),
+        contents: to_json(&plan, &tenancy::plan::PlanContext::of(platform, &files)),
     });
     tenancy::synth::write(dir, &artifacts.files).unwrap();
 }

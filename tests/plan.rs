@@ -108,7 +108,7 @@ fn every_artifact_is_applied_by_exactly_one_step_and_hashes_follow_content() {
         assert_eq!(step.hash.len(), 64);
     }
     for artifact in &artifacts.files {
-        let plan_file = ["plan.json", "plan.mmd"].contains(&artifact.path.as_str());
+        let plan_file = tenancy::plan::PLAN_FILES.contains(&artifact.path.as_str());
         assert_eq!(owned.contains_key(artifact.path.as_str()), !plan_file, "{}", artifact.path);
     }
 
@@ -262,9 +262,11 @@ fn every_template_value_reaching_a_command_is_quoted() {
     }
 }
 
-const PARTIALS: [(&str, &str); 2] = [
+const PARTIALS: [(&str, &str); 4] = [
     ("install-kubectl.hbs", include_str!("../buildspecs/partials/install-kubectl.hbs")),
+    ("install-rust.hbs", include_str!("../buildspecs/partials/install-rust.hbs")),
     ("install-tenancy.hbs", include_str!("../buildspecs/partials/install-tenancy.hbs")),
+    ("kubeconfig.hbs", include_str!("../buildspecs/partials/kubeconfig.hbs")),
 ];
 
 #[test]
@@ -275,11 +277,17 @@ fn buildspecs_install_every_tool_they_use_at_a_pinned_version() {
         ("addons.yml", "helm upgrade --install", "helm-\"'v3.18.4'\""),
         ("addons.yml", "kubectl apply", "release/\"'v1.33.0'\"/bin"),
         ("tenant-deploy.yml", "tenancy apply", "--default-toolchain '1.95.0'"),
-        ("synth-check.yml", "tenancy check", "cargo install --locked"),
+        ("synth-check.yml", "tenancy check", "cargo\" build --locked --release --bin tenancy"),
+        // rustup-init at a pinned version, checked against its published digest.
+        ("synth-check.yml", "rustup-init -y", "archive/\"'1.28.2'\"/x86_64-unknown-linux-gnu/rustup-init"),
+        ("synth-check.yml", "rustup-init -y", "| sha256sum --check"),
+        // The pipeline's applies run the binary the check stage built, never a build of their own.
+        ("apply.yml", "tenancy apply", "CODEBUILD_SRC_DIR_Tools"),
     ] {
         let text = &all[&format!("buildspecs/{name}")];
         assert!(text.contains(uses) && text.contains(installs), "{name}: {uses} without {installs}");
     }
+    assert!(!all["buildspecs/apply.yml"].contains("cargo"), "the pipeline's applies build nothing");
 }
 
 fn step(n: usize, deps: &[usize]) -> Step {

@@ -18,9 +18,11 @@ pub const TEMPLATES: [(&str, &str); 7] = [
 ];
 
 /// Partials the templates include with `{{> name}}`.
-pub const PARTIALS: [(&str, &str); 2] = [
+pub const PARTIALS: [(&str, &str); 4] = [
     ("install-kubectl", include_str!("../../buildspecs/partials/install-kubectl.hbs")),
+    ("install-rust", include_str!("../../buildspecs/partials/install-rust.hbs")),
     ("install-tenancy", include_str!("../../buildspecs/partials/install-tenancy.hbs")),
+    ("kubeconfig", include_str!("../../buildspecs/partials/kubeconfig.hbs")),
 ];
 
 /// Pinned versions of every tool a buildspec installs. Each download is checked against the
@@ -31,6 +33,10 @@ pub struct Tools {
     pub kubectl: String,
     pub helm: &'static str,
     pub rust: &'static str,
+    /// rustup-init, by version and its published SHA-256 (x86_64-unknown-linux-gnu):
+    /// https://static.rust-lang.org/rustup/archive/<version>/x86_64-unknown-linux-gnu/rustup-init.sha256
+    pub rustup: &'static str,
+    pub rustup_sha256: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -64,6 +70,8 @@ pub struct BuildspecData {
     pub registry: String,
     /// Where apply journals its state and takes its lock: `dynamodb:<table>`.
     pub state: String,
+    /// The artifacts bucket (source bundle, tools).
+    pub artifacts_bucket: String,
     pub tools: Tools,
     pub releases: Vec<ReleaseData>,
     pub images: Vec<ImageData>,
@@ -78,12 +86,15 @@ impl BuildspecData {
             region: platform.region().to_string(),
             cluster: platform.cluster().name.to_string(),
             state: format!("dynamodb:{}", names.deploy_state_table),
+            artifacts_bucket: names.artifacts_bucket.clone(),
             tools: Tools {
                 eksctl: "v0.210.0",
                 // kubectl at the cluster's own minor version: always within the skew policy.
                 kubectl: format!("v{}.0", platform.cluster().kubernetes_version),
                 helm: "v3.18.4",
                 rust: "1.95.0",
+                rustup: "1.28.2",
+                rustup_sha256: "20a06e644b0d9bd2fbdbfd52d42540bdde820ea7df86e92e533c073da0cdd43c",
             },
             releases: crate::compile::releases(platform)
                 .releases

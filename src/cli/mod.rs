@@ -35,6 +35,10 @@ pub enum Command {
     Validate(BlueprintArgs),
     /// Print the deploy plan: its waves and steps, or the whole plan as JSON, Mermaid or DOT.
     Plan(PlanArgs),
+    /// Deploy the bootstrap stack (journal table, artifacts and logs buckets, the platform
+    /// stacks' CloudFormation role) with your own credentials: once per account, before the
+    /// first apply, and again when its template changes.
+    Bootstrap(BootstrapArgs),
     /// Apply the committed plan (generated/plan.json) to AWS and the cluster.
     Apply(ApplyArgs),
     /// Print the blueprint's JSON Schema.
@@ -58,6 +62,22 @@ pub enum BlueprintCommand {
         #[arg(long, value_delimiter = ',')]
         tiers: Vec<String>,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct BootstrapArgs {
+    /// The synthesized output whose plan names the bootstrap stack.
+    #[arg(long, default_value = "generated")]
+    pub generated: PathBuf,
+    /// Create the change set, print what would change, and delete it.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// An endpoint for every AWS service (a local emulator); AWS_ENDPOINT_URL works too.
+    #[arg(long)]
+    pub endpoint_url: Option<String>,
+    /// Seconds between the first polls of the stack (they back off from there).
+    #[arg(long, default_value_t = 2.0)]
+    pub poll_seconds: f64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -116,9 +136,11 @@ pub struct ApplyArgs {
     /// Delete and recreate stacks stuck in ROLLBACK_COMPLETE.
     #[arg(long)]
     pub recreate_failed: bool,
-    /// Where the journal and lock live: `local:<dir>` or `dynamodb:<table>`.
-    #[arg(long, default_value = "local:.tenancy")]
-    pub state: String,
+    /// Where the journal and lock live: `dynamodb:<table>`, by default the bootstrap stack's
+    /// table (one journal for every apply, local or in the pipeline), or `local:<dir>` (a
+    /// journal on this machine only: for emulators and experiments).
+    #[arg(long)]
+    pub state: Option<String>,
     /// Seconds to wait for the lock while another apply holds an overlapping part of the plan.
     #[arg(long, default_value_t = 600.0)]
     pub lock_timeout: f64,
@@ -149,7 +171,7 @@ pub enum PlanFormat {
 
 /// The platform's plan, from the facts of its artifacts: each tenant is compiled, digested and
 /// dropped, so planning a fleet takes no more memory than synthesizing it.
-fn plan_only(platform: &Platform) -> anyhow::Result<plan::DeployPlan> {
+fn plan_only(platform: &Platform) -> anyhow::Result<(plan::DeployPlan, plan::PlanContext)> {
     let facts_of = |files: Vec<compile::Artifact>| {
         files.into_iter().map(|a| (a.path, plan::ArtifactFacts::of(&a.contents))).collect::<Vec<_>>()
     };
@@ -160,7 +182,8 @@ fn plan_only(platform: &Platform) -> anyhow::Result<plan::DeployPlan> {
     for tenant in tenants {
         facts.extend(tenant.context("while compiling the platform")?);
     }
-    plan::plan_for(platform, &facts).context("while planning the deployment")
+    let plan = plan::plan_for(platform, &facts).context("while planning the deployment")?;
+    Ok((plan, plan::PlanContext::of(platform, &facts)))
 }
 
 #[derive(Debug, Args)]
@@ -204,6 +227,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::from(EXIT_INVALID))
             }
         },
+        Command::Bootstrap(args) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("while starting the runtime")?;
+            runtime.block_on(bootstrap(args))
+        }
         Command::Source(SourceCommand::Push(args)) => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -225,10 +255,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }),
         Command::Plan(args) => with_platform(&args.blueprint, |platform| {
-            let plan = plan_only(platform)?;
+            let (plan, context) = plan_only(platform)?;
             let text = match args.format {
                 PlanFormat::Table => plan::to_table(&plan),
-                PlanFormat::Json => plan::to_json(&plan, &plan::PlanContext::of(platform)),
+                PlanFormat::Json => plan::to_json(&plan, &context),
                 PlanFormat::Mermaid => plan::to_mermaid(&plan),
                 PlanFormat::Dot => plan::to_dot(&plan),
             };
@@ -306,9 +336,50 @@ fn with_platform(
     }
 }
 
+/// How providers reach AWS for a command: the endpoint, and polls that start at `poll_seconds`.
+fn aws_configs(endpoint_url: Option<String>, poll_seconds: f64) -> crate::apply::aws::Configs {
+    use std::time::Duration;
+    let poll = Duration::from_secs_f64(poll_seconds.max(0.01));
+    crate::apply::aws::Configs::new(crate::apply::aws::AwsOptions {
+        endpoint_url,
+        poll,
+        max_poll: poll.max(Duration::from_secs(20)).min(poll * 10),
+        ..crate::apply::aws::AwsOptions::default()
+    })
+}
+
+/// `tenancy bootstrap`: deploy the bootstrap stack the plan records.
+async fn bootstrap(args: BootstrapArgs) -> anyhow::Result<ExitCode> {
+    let loaded = plan::load(&args.generated)
+        .with_context(|| format!("while loading the plan in {}", args.generated.display()))?;
+    let bootstrap = &loaded.context.bootstrap;
+    let path = args.generated.join(&bootstrap.template);
+    let template = std::fs::read_to_string(&path).with_context(|| format!("while reading {}", path.display()))?;
+    let configs = aws_configs(args.endpoint_url, args.poll_seconds);
+    let outcome =
+        crate::apply::aws::bootstrap::deploy(&configs, bootstrap, &loaded.context.platform, template, args.dry_run)
+            .await
+            .map_err(|e| anyhow::anyhow!(e.message))
+            .with_context(|| format!("while deploying the bootstrap stack {}", bootstrap.stack))?;
+    for line in &outcome.summary {
+        eprintln!("  {line}");
+    }
+    let verb = if args.dry_run {
+        "would change"
+    } else if outcome.changed {
+        "deployed"
+    } else {
+        "unchanged"
+    };
+    eprintln!("bootstrap stack {} in {}: {verb}", bootstrap.stack, bootstrap.region);
+    for (output, value) in &outcome.outputs {
+        println!("{output}={value}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// `tenancy source push`: bundle the checkout that holds the plan, upload it.
 async fn source_push(args: SourcePushArgs) -> anyhow::Result<ExitCode> {
-    use crate::apply::aws::{AwsOptions, Configs};
     use crate::apply::source;
 
     // The plan must load (and match its artifacts): a bundle of a tampered tree is refused.
@@ -325,7 +396,7 @@ async fn source_push(args: SourcePushArgs) -> anyhow::Result<ExitCode> {
         eprintln!("{}: {} files, {} bytes, sha256 {digest}", path.display(), checkout.files.len(), bytes.len());
         return Ok(ExitCode::SUCCESS);
     }
-    let configs = Configs::new(AwsOptions { endpoint_url: args.endpoint_url.clone(), ..AwsOptions::default() });
+    let configs = aws_configs(args.endpoint_url.clone(), 2.0);
     let version = crate::apply::aws::source::push(
         &configs,
         &loaded.context.region,
@@ -355,7 +426,7 @@ async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     use std::sync::Arc;
     use std::time::Duration;
 
-    use crate::apply::aws::{AwsOptions, CloudFormation, CodeBuild, Configs, DynamoState, Register};
+    use crate::apply::aws::{CloudFormation, CodeBuild, DynamoState, Register};
     use crate::apply::kubernetes::LazyKubernetes;
     use crate::apply::{Engine, LocalState, Options, Providers, Selection, StateStore};
 
@@ -369,12 +440,12 @@ async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     let loaded = plan::load(&args.generated)
         .with_context(|| format!("while loading the plan in {}", args.generated.display()))?;
     let poll = Duration::from_secs_f64(args.poll_seconds.max(0.01));
-    let configs = Configs::new(AwsOptions {
-        endpoint_url: args.endpoint_url.clone(),
-        poll,
-        max_poll: poll.max(Duration::from_secs(20)).min(poll * 10),
-        ..AwsOptions::default()
-    });
+    let configs = aws_configs(args.endpoint_url.clone(), args.poll_seconds);
+    // Every apply runs on the reviewed bootstrap stack: its role, bucket and journal.
+    if let Err(err) = crate::apply::aws::bootstrap::check(&configs, &loaded.context.bootstrap).await {
+        eprintln!("error: {}", err.message);
+        return Ok(ExitCode::FAILURE);
+    }
     let providers = Providers {
         cloudformation: Arc::new(CloudFormation::new(
             configs.clone(),
@@ -382,7 +453,11 @@ async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
             args.recreate_failed,
         )),
         kubernetes: Arc::new(LazyKubernetes::new(
-            Arc::new(crate::apply::aws::Ecr::new(configs.clone(), loaded.context.region.clone(), loaded.context.registry.clone())),
+            Arc::new(crate::apply::aws::Ecr::new(
+                configs.clone(),
+                loaded.context.region.clone(),
+                loaded.context.registry.clone(),
+            )),
             Duration::from_secs(600),
             poll,
         )),
@@ -396,13 +471,14 @@ async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         )),
         register: Arc::new(Register::new(configs.clone(), loaded.context.region.clone())),
     };
-    let store: Box<dyn StateStore> = match args.state.split_once(':') {
+    let state = args.state.clone().unwrap_or_else(|| format!("dynamodb:{}", loaded.context.state_table));
+    let store: Box<dyn StateStore> = match state.split_once(':') {
         Some(("local", dir)) => Box::new(LocalState::new(dir)),
         Some(("dynamodb", table)) if !table.is_empty() => {
             Box::new(DynamoState::new(configs.clone(), loaded.context.region.clone(), table.to_owned()))
         }
         _ => {
-            eprintln!("error: --state must be local:<dir> or dynamodb:<table>, not `{}`", args.state);
+            eprintln!("error: --state must be local:<dir> or dynamodb:<table>, not `{state}`");
             return Ok(ExitCode::from(EXIT_INVALID));
         }
     };

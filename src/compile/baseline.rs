@@ -1,8 +1,8 @@
 //! The baseline stack: everything platform-wide that lives in the platform's region.
 
 use crate::cfn::resources::{
-    Alias, Bucket, BucketPolicy, Certificate, DomainValidationOption, EncryptionConfiguration,
-    ImageScanningConfiguration, Key, LifecyclePolicy, Repository, Table, Topic, UserPoolDomain,
+    Alias, Certificate, DomainValidationOption, EncryptionConfiguration, ImageScanningConfiguration, Key,
+    LifecyclePolicy, Repository, Table, Topic, UserPoolDomain,
 };
 use crate::cfn::{
     Expr, LogicalId, Output, Parameter, Policy, PolicyDocument, Statement, Template, TemplateBuilder, TemplateError,
@@ -10,7 +10,7 @@ use crate::cfn::{
 };
 use crate::model::{BaselineNames, Identity, Platform, Storage};
 
-use super::common::{baseline_export, exports, platform_tags, regional_arn};
+use super::common::{BucketRef, baseline_export, exports, platform_tags, regional_arn};
 use super::edge::{CERTIFICATE_ARN, WEB_ACL_ARN, add_edge, separate_stack};
 use super::identity::{user_pool, web_client};
 use super::static_site::{Site, SiteShared, add_site};
@@ -98,8 +98,8 @@ pub fn baseline_stack(platform: &Platform) -> Result<Template, TemplateError> {
     // The key that encrypts tenant data, registries and logs.
     let key = add_data_key(&mut t, platform);
 
-    // Every bucket and distribution logs here.
-    let logs_bucket = add_logs_bucket(&mut t, platform);
+    // Every bucket and distribution logs to the bootstrap stack's logs bucket.
+    let logs_bucket = BucketRef { name: names.logs_bucket.clone() };
 
     // Tables: tenant records, provider metadata, and each pooled service's shared table.
     let tenant_table = LogicalId::fixed("TenantTable");
@@ -108,9 +108,6 @@ pub fn baseline_stack(platform: &Platform) -> Result<Template, TemplateError> {
     };
     t.resource(&tenant_table, table(&names.tenant_table, "TenantId", None)).keep(Policy::Retain);
     t.resource(&LogicalId::fixed("ProviderMetadataTable"), table(&names.metadata_table, "MetadataKey", None))
-        .keep(Policy::Retain);
-    // Apply's journal and lock when it runs on AWS (CodeBuild): one item per step, and the lock.
-    t.resource(&LogicalId::fixed("DeployStateTable"), table(&names.deploy_state_table, "Key", None))
         .keep(Policy::Retain);
     for service in platform.services() {
         if let Storage::Pool(keys) = &service.storage {
@@ -219,23 +216,6 @@ pub fn baseline_stack(platform: &Platform) -> Result<Template, TemplateError> {
         Output::new("Tenant lifecycle notifications", Expr::reference(&topic)),
     );
 
-    // Deployment: artifacts bucket, the boundary every tenant role carries, the role
-    // CloudFormation assumes for tenant stacks, and the CodeBuild project that runs them.
-    let artifacts = LogicalId::fixed("ArtifactsBucket");
-    t.resource(
-        &artifacts,
-        Bucket::private_logged(
-            Expr::str(&names.artifacts_bucket),
-            Expr::reference(&logs_bucket),
-            "s3/artifacts/".into(),
-            tags.clone(),
-        ),
-    );
-    t.output(
-        &LogicalId::fixed("ArtifactsBucketName"),
-        Output::new("Bucket for source bundles and large templates", Expr::reference(&artifacts)),
-    );
-
     t.build()
 }
 
@@ -283,31 +263,7 @@ fn add_data_key(t: &mut TemplateBuilder, platform: &Platform) -> Expr {
     Expr::get_att(&key, "Arn")
 }
 
-/// The bucket every access log goes to. It does not log itself (that would loop).
-fn add_logs_bucket(t: &mut TemplateBuilder, platform: &Platform) -> LogicalId {
-    let names = platform.baseline_names();
-    let bucket = LogicalId::fixed("LogsBucket");
-    t.resource(&bucket, Bucket::log_store(Expr::str(&names.logs_bucket), 365, platform_tags(platform)))
-        .keep(Policy::Retain);
-    let objects = Expr::sub(format!("${{{bucket}.Arn}}/*"));
-    t.resource(
-        &LogicalId::fixed("LogsBucketPolicy"),
-        BucketPolicy {
-            bucket: Expr::reference(&bucket),
-            policy_document: PolicyDocument::new(vec![
-                Statement::allow("S3ServerAccessLogs", &["s3:PutObject"])
-                    .principal("Service", Expr::str("logging.s3.amazonaws.com"))
-                    .on([Expr::sub(format!("${{{bucket}.Arn}}/s3/*"))])
-                    .when("StringEquals", "aws:SourceAccount", Expr::pseudo("AWS::AccountId")),
-                Statement::deny("DenyInsecureTransport", &["s3:*"])
-                    .principal("AWS", Expr::str("*"))
-                    .on([Expr::get_att(&bucket, "Arn"), objects])
-                    .when("Bool", "aws:SecureTransport", Expr::str("false")),
-            ]),
-        },
-    );
-    bucket
-}
-
-/// Keep the 50 newest images; untagged layers go after a day.
-const ECR_LIFECYCLE_POLICY: &str = r#"{"rules":[{"rulePriority":1,"description":"expire untagged images after 1 day","selection":{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":1},"action":{"type":"expire"}},{"rulePriority":2,"description":"keep the 50 newest images","selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":50},"action":{"type":"expire"}}]}"#;
+/// Untagged images go after a day; tagged ones are kept. A count rule ("the 50 newest") could
+/// expire a digest running tenants still pull, and ECR cannot tell which digests run: images
+/// are pruned by whoever can (a tool reading the applied bundles), not by age or count.
+const ECR_LIFECYCLE_POLICY: &str = r#"{"rules":[{"rulePriority":1,"description":"expire untagged images after 1 day","selection":{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":1},"action":{"type":"expire"}}]}"#;

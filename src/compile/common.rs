@@ -90,6 +90,12 @@ impl BucketRef {
         Expr::sub(format!("arn:${{AWS::Partition}}:s3:::{}", self.name))
     }
 
+    /// The bucket's global domain name (`<bucket>.s3.amazonaws.com`), what `GetAtt DomainName`
+    /// gives, as CloudFront's logging configuration wants it.
+    pub fn domain_name(&self) -> Expr {
+        Expr::sub(format!("{}.s3.${{AWS::URLSuffix}}", self.name))
+    }
+
     /// The ARN of the objects under `key` (a key or a pattern such as `templates/*`).
     pub fn objects(&self, key: &str) -> Expr {
         Expr::sub(format!("arn:${{AWS::Partition}}:s3:::{}/{key}", self.name))

@@ -15,6 +15,8 @@ use super::baseline::{SOURCE_KEY, TABLE_ITEM_ACTIONS};
 use super::common::{BucketRef, global_arn, platform_tags, regional_arn};
 
 pub const CFN_ROLE: &str = "TenantStackRole";
+/// Where the pipeline's check stage leaves the tenancy binary it built, per plan digest.
+pub const TOOLS_PREFIX: &str = "tools/";
 pub const TENANT_BOUNDARY: &str = "TenantRoleBoundary";
 
 /// The name of the managed policy bounding every tenant role.
@@ -231,6 +233,18 @@ pub fn deployer_statements(platform: &Platform, artifacts: &BucketRef, key: &Exp
     let p = platform.name();
     vec![
         Statement::allow("ReadSource", &["s3:GetObject", "s3:GetObjectVersion"]).on([artifacts.objects(SOURCE_KEY)]),
+        // Builds start on the source version that carries the plan applied: found by listing.
+        Statement::allow("FindSourceVersions", &["s3:ListBucketVersions"]).on([artifacts.arn()]),
+        // The tenancy binary the pipeline's check stage built.
+        Statement::allow("ReadTools", &["s3:GetObject"]).on([artifacts.objects(&format!("{TOOLS_PREFIX}*"))]),
+        // Every apply checks the bootstrap stack is the reviewed one.
+        Statement::allow("CheckBootstrap", &["cloudformation:DescribeStacks"])
+            .on([regional_arn("cloudformation", &format!("stack/{}/*", names.bootstrap_stack))]),
+        // Every image a bundle runs is looked up in ECR before the bundle is applied.
+        Statement::allow("CheckImages", &["ecr:DescribeImages"]).on(platform
+            .services()
+            .iter()
+            .map(|s| regional_arn("ecr", &format!("repository/{}", BaselineNames::repository(p, &s.name))))),
         Statement::allow("StageLargeTemplates", &["s3:GetObject", "s3:PutObject"])
             .on([artifacts.objects("templates/*")]),
         Statement::allow(

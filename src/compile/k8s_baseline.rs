@@ -252,9 +252,6 @@ pub fn external_dns_values(platform: &Platform) -> ExternalDnsValues {
         registry: "txt",
         txt_owner_id: platform.name().to_string(),
         sources: vec!["ingress", "service"],
-        service_account: HelmServiceAccount {
-            create: true,
-            name: names.external_dns_service_account,
-        },
+        service_account: HelmServiceAccount { create: true, name: names.external_dns_service_account },
     }
 }

@@ -5,6 +5,7 @@
 //! maps only. A tenant's artifacts depend on the platform, its tier and itself alone.
 
 mod baseline;
+mod bootstrap;
 mod cluster_config;
 mod common;
 mod delivery;
@@ -20,6 +21,7 @@ mod static_site;
 mod tenant;
 
 pub use baseline::{TABLE_ITEM_ACTIONS, baseline_stack};
+pub use bootstrap::{TEMPLATE_TAG, bootstrap_stack};
 pub use cluster_config::{ClusterConfig, TIER_NODE_KEY, cluster_config};
 pub use common::{GENERATED_HEADER, SOURCE_GENERATED_DIR, buildspecs, image_digest_variable, in_source, registry_host};
 pub use delivery::delivery_stack;
@@ -37,6 +39,9 @@ pub use tenant::{outputs as tenant_outputs, role_arn, tenant_stack};
 
 use crate::cfn::{Template, TemplateError};
 use crate::model::{Platform, Tenant};
+
+/// The bootstrap stack's template (no plan step applies it: `tenancy bootstrap` does).
+pub const BOOTSTRAP_TEMPLATE: &str = "baseline/bootstrap.cfn.yaml";
 
 /// One generated file: where it goes under the output directory, and its bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,6 +95,7 @@ pub fn compile(platform: &Platform) -> Result<Artifacts, CompileError> {
 /// cluster config, the Helm values and the buildspecs.
 pub fn compile_platform(platform: &Platform) -> Result<Artifacts, CompileError> {
     let mut out = Artifacts::default();
+    template(&mut out, BOOTSTRAP_TEMPLATE, bootstrap_stack(platform))?;
     template(&mut out, "baseline/baseline.cfn.yaml", baseline_stack(platform))?;
     template(&mut out, "baseline/delivery.cfn.yaml", delivery_stack(platform))?;
     if separate_stack(platform) {

@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 
 use crate::cfn::resources::{
     ActionTypeId, ArtifactName, ArtifactStore, CloudWatchLogs, EncryptionKey, EnvironmentVariable, LogGroup,
-    LogsConfig, Pipeline, PipelineAction, Project, ProjectArtifacts, ProjectEnvironment, ProjectSource, Stage,
+    LogsConfig, Pipeline, PipelineAction, Project, ProjectArtifacts, ProjectEnvironment, ProjectSource, Rule,
+    RuleTarget, Stage,
 };
 use crate::cfn::{Expr, LogicalId, Statement, TemplateBuilder};
 use crate::model::{BaselineNames, Platform};
@@ -113,55 +114,6 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, artifacts: &BucketRef, 
     ];
     let power_user = Expr::sub("arn:${AWS::Partition}:iam::aws:policy/PowerUserAccess");
 
-    // The role CloudFormation assumes for the platform's own stacks (baseline, edge). They
-    // create every kind of resource the platform has, so it holds PowerUserAccess, and IAM
-    // rights only over the platform's own roles and policies.
-    let baseline_cfn = LogicalId::fixed("BaselineStackRole");
-    let mut baseline_role = super::deploy_roles::service_role(
-        platform,
-        &names.cfn_baseline_role,
-        format!("Assumed by CloudFormation for {p}'s baseline and edge stacks"),
-        "cloudformation.amazonaws.com",
-        "platform-iam",
-        vec![
-            Statement::allow(
-                "PlatformRoles",
-                &[
-                    "iam:AttachRolePolicy",
-                    "iam:CreateRole",
-                    "iam:DeleteRole",
-                    "iam:DeleteRolePolicy",
-                    "iam:DetachRolePolicy",
-                    "iam:GetRole",
-                    "iam:GetRolePolicy",
-                    "iam:PassRole",
-                    "iam:PutRolePolicy",
-                    "iam:TagRole",
-                    "iam:UntagRole",
-                    "iam:UpdateAssumeRolePolicy",
-                    "iam:UpdateRole",
-                ],
-            )
-            .on([global_arn("iam", &format!("role/{p}-*"))]),
-            Statement::allow(
-                "PlatformPolicies",
-                &[
-                    "iam:CreatePolicy",
-                    "iam:CreatePolicyVersion",
-                    "iam:DeletePolicy",
-                    "iam:DeletePolicyVersion",
-                    "iam:GetPolicy",
-                    "iam:GetPolicyVersion",
-                    "iam:ListPolicyVersions",
-                    "iam:TagPolicy",
-                ],
-            )
-            .on([global_arn("iam", &format!("policy/{p}-*"))]),
-        ],
-    );
-    baseline_role.managed_policy_arns = vec![power_user.clone()];
-    t.resource(&baseline_cfn, baseline_role);
-
     let read_source = || Statement::allow("ReadSource", &["s3:GetObject", "s3:GetObjectVersion"]).on([source.clone()]);
     // CodeBuild downloads a pipeline action's input artifacts with the project's own role, from
     // the artifact store, decrypting them with the store's key through S3.
@@ -192,9 +144,25 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, artifacts: &BucketRef, 
             logical: "Check",
             name: names.check_project.clone(),
             buildspec: buildspecs::CHECK,
-            description: format!("Fails when {p}'s generated/ is stale"),
+            description: format!("Builds tenancy once per pipeline run and fails when {p}'s generated/ is stale"),
             privileged: false,
-            statements: [vec![read_source()], read_pipeline_artifacts()].concat(),
+            statements: [
+                vec![read_source()],
+                read_pipeline_artifacts(),
+                vec![
+                    // The Tools output artifact, which every later action takes as input.
+                    Statement::allow("WritePipelineArtifacts", &["s3:PutObject"]).on([pipeline_artifacts.clone()]),
+                    Statement::allow("EncryptPipelineArtifacts", &["kms:GenerateDataKey"]).on([key.clone()]).when(
+                        "StringEquals",
+                        "kms:ViaService",
+                        Expr::sub("s3.${AWS::Region}.amazonaws.com"),
+                    ),
+                    // The same binary for builds the pipeline does not run (tenant deploys).
+                    Statement::allow("PublishTools", &["s3:PutObject"])
+                        .on([artifacts.objects(&format!("{}*", super::deploy_roles::TOOLS_PREFIX))]),
+                ],
+            ]
+            .concat(),
             managed_policies: vec![],
             variables: vec![],
         },
@@ -220,11 +188,13 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, artifacts: &BucketRef, 
                     // Access entries name principals, which eksctl looks up.
                     Statement::allow("ReadPrincipals", &["iam:GetRole", "iam:GetUser"])
                         .on([global_arn("iam", "role/*"), global_arn("iam", "user/*")]),
-                    Statement::allow("EksServiceLinkedRoles", &["iam:CreateServiceLinkedRole"]).on([Expr::str("*")]).when(
-                        "StringEquals",
-                        "iam:AWSServiceName",
-                        Expr::list([Expr::str("eks.amazonaws.com"), Expr::str("eks-nodegroup.amazonaws.com")]),
-                    ),
+                    Statement::allow("EksServiceLinkedRoles", &["iam:CreateServiceLinkedRole"])
+                        .on([Expr::str("*")])
+                        .when(
+                            "StringEquals",
+                            "iam:AWSServiceName",
+                            Expr::list([Expr::str("eks.amazonaws.com"), Expr::str("eks-nodegroup.amazonaws.com")]),
+                        ),
                     // The add-ons' roles (delivery stack) are associated with their pods.
                     Statement::allow("AssociateAddonRoles", &["iam:GetRole", "iam:PassRole"])
                         .on(super::deploy_roles::addon_role_arns(platform)),
@@ -292,7 +262,7 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, artifacts: &BucketRef, 
                 ]));
                 statements.push(
                     Statement::allow("PassBaselineStackRole", &["iam:PassRole"])
-                        .on([Expr::get_att(&baseline_cfn, "Arn")])
+                        .on([global_arn("iam", &format!("role/{}", names.cfn_baseline_role))])
                         .when("StringEquals", "iam:PassedToService", Expr::str("cloudformation.amazonaws.com")),
                 );
                 statements.push(
@@ -424,6 +394,10 @@ pub fn add_codebuild_project(t: &mut TemplateBuilder, platform: &Platform, id: &
     );
 }
 
+/// The pipeline's artifacts: the source bundle, and the tenancy binary the check stage built.
+pub const SOURCE_ARTIFACT: &str = "Source";
+pub const TOOLS_ARTIFACT: &str = "Tools";
+
 /// The pipeline's stages: check, the baseline waves, then the tenant shards, each batched.
 pub fn stages(platform: &Platform) -> Vec<(String, Vec<String>)> {
     let mut stages = vec![("Check".to_owned(), vec!["check".to_owned()])];
@@ -465,7 +439,7 @@ fn add_pipeline(t: &mut TemplateBuilder, platform: &Platform, artifacts: &Bucket
                 ("S3ObjectKey".to_owned(), Expr::str(SOURCE_KEY)),
             ]),
             input_artifacts: vec![],
-            output_artifacts: vec![ArtifactName { name: "Source".into() }],
+            output_artifacts: vec![ArtifactName { name: SOURCE_ARTIFACT.into() }],
             run_order: 1,
         }],
     }];
@@ -473,12 +447,19 @@ fn add_pipeline(t: &mut TemplateBuilder, platform: &Platform, artifacts: &Bucket
         let actions = selections
             .iter()
             .map(|selection| {
-                let configuration = if selection == "check" {
+                // The check action builds tenancy once and hands it on (the Tools artifact);
+                // every apply action takes the source and those tools.
+                let check = selection == "check";
+                let mut configuration = if check {
                     codebuild(&names.check_project, None)
                 } else {
                     let variables = serde_json::json!([{"name": "SELECTION", "value": selection, "type": "PLAINTEXT"}]);
                     codebuild(&names.apply_project, Some(variables.to_string()))
                 };
+                if !check {
+                    configuration.insert("PrimarySource".into(), Expr::str(SOURCE_ARTIFACT));
+                }
+                let artifact = |name: &str| ArtifactName { name: name.into() };
                 PipelineAction {
                     name: action_name(selection),
                     action_type_id: ActionTypeId {
@@ -488,8 +469,12 @@ fn add_pipeline(t: &mut TemplateBuilder, platform: &Platform, artifacts: &Bucket
                         version: "1",
                     },
                     configuration,
-                    input_artifacts: vec![ArtifactName { name: "Source".into() }],
-                    output_artifacts: vec![],
+                    input_artifacts: if check {
+                        vec![artifact(SOURCE_ARTIFACT)]
+                    } else {
+                        vec![artifact(SOURCE_ARTIFACT), artifact(TOOLS_ARTIFACT)]
+                    },
+                    output_artifacts: if check { vec![artifact(TOOLS_ARTIFACT)] } else { vec![] },
                     run_order: 1,
                 }
             })
@@ -535,6 +520,47 @@ fn add_pipeline(t: &mut TemplateBuilder, platform: &Platform, artifacts: &Bucket
             },
             stages: pipeline_stages,
             tags: platform_tags(platform),
+        },
+    );
+    add_trigger(t, platform, artifacts);
+}
+
+/// The rule that starts the pipeline when a source bundle is pushed (the S3 source action does
+/// not poll): the artifacts bucket sends its events to EventBridge (bootstrap stack), and an
+/// "Object Created" event for the bundle's key starts an execution.
+fn add_trigger(t: &mut TemplateBuilder, platform: &Platform, artifacts: &BucketRef) {
+    let names = platform.baseline_names();
+    let pipeline_arn = regional_arn("codepipeline", &names.pipeline);
+    let role = LogicalId::fixed("PipelineTriggerRole");
+    t.resource(
+        &role,
+        super::deploy_roles::service_role(
+            platform,
+            &names.pipeline_trigger_role,
+            format!("Starts {}'s pipeline when a source bundle is pushed", platform.name()),
+            "events.amazonaws.com",
+            "start-pipeline",
+            vec![
+                Statement::allow("StartPipeline", &["codepipeline:StartPipelineExecution"]).on([pipeline_arn.clone()]),
+            ],
+        ),
+    );
+    t.resource(
+        &LogicalId::fixed("PipelineTrigger"),
+        Rule {
+            name: Expr::str(format!("{}-source-pushed", names.pipeline)),
+            description: format!("A new version of s3://{}/{SOURCE_KEY} starts the pipeline", artifacts.name),
+            event_pattern: serde_json::json!({
+                "source": ["aws.s3"],
+                "detail-type": ["Object Created"],
+                "detail": {"bucket": {"name": [artifacts.name]}, "object": {"key": [SOURCE_KEY]}},
+            }),
+            state: "ENABLED",
+            targets: vec![RuleTarget {
+                arn: pipeline_arn,
+                id: "pipeline".into(),
+                role_arn: Expr::get_att(&role, "Arn"),
+            }],
         },
     );
 }

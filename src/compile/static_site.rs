@@ -9,7 +9,7 @@ use crate::cfn::resources::{
 use crate::cfn::{Expr, LogicalId, PolicyDocument, Statement, TemplateBuilder, pascal_case};
 use crate::model::{BaselineNames, Platform};
 
-use super::common::platform_tags;
+use super::common::{BucketRef, platform_tags};
 
 /// One static site of the baseline.
 pub struct Site {
@@ -53,7 +53,8 @@ pub fn alias_records(t: &mut TemplateBuilder, prefix: &str, platform: &Platform,
 pub struct SiteShared {
     pub certificate_arn: Expr,
     pub web_acl_arn: Expr,
-    pub logs_bucket: LogicalId,
+    /// The bucket access logs go to (the bootstrap stack's), by name.
+    pub logs_bucket: BucketRef,
 }
 
 /// Adds the site's resources; returns the distribution's logical id.
@@ -68,7 +69,7 @@ pub fn add_site(t: &mut TemplateBuilder, platform: &Platform, site: &Site, share
         &bucket,
         Bucket::private_logged(
             Expr::str(&bucket_name),
-            Expr::reference(&shared.logs_bucket),
+            shared.logs_bucket.name(),
             format!("s3/{}/", site.name),
             platform_tags(platform),
         ),
@@ -126,7 +127,7 @@ pub fn add_site(t: &mut TemplateBuilder, platform: &Platform, site: &Site, share
                     minimum_protocol_version: "TLSv1.2_2021",
                 },
                 logging: DistributionLogging {
-                    bucket: Expr::get_att(&shared.logs_bucket, "DomainName"),
+                    bucket: shared.logs_bucket.domain_name(),
                     prefix: format!("cloudfront/{}/", site.name),
                     include_cookies: false,
                 },

@@ -333,7 +333,6 @@ validated_string!(
     }
 );
 
-
 validated_string!(
     /// A Kubernetes resource quantity such as `500m`, `2`, `4Gi` or `1e3`.
     Quantity,

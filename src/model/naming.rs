@@ -83,6 +83,8 @@ pub const TENANT_SERVICE_ACCOUNT: &str = "tenant-services";
 /// Names of the platform-wide (baseline) objects.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BaselineNames {
+    /// The stack `tenancy bootstrap` deploys before the first apply.
+    pub bootstrap_stack: String,
     pub stack: String,
     pub delivery_stack: String,
     pub tenant_table: String,
@@ -99,6 +101,8 @@ pub struct BaselineNames {
     pub apply_project: String,
     pub check_project: String,
     pub pipeline: String,
+    /// The role EventBridge assumes to start the pipeline.
+    pub pipeline_trigger_role: String,
     pub deploy_role: String,
     pub cfn_execution_role: String,
     /// The role CloudFormation assumes for the platform's own stacks.
@@ -120,6 +124,7 @@ impl BaselineNames {
     pub fn derive(platform: &PlatformName, account: &AccountId, region: &Region) -> Self {
         let p = platform.as_str();
         Self {
+            bootstrap_stack: format!("{p}-bootstrap"),
             stack: format!("{p}-baseline"),
             delivery_stack: format!("{p}-delivery"),
             edge_stack: format!("{p}-edge"),
@@ -138,6 +143,7 @@ impl BaselineNames {
             apply_project: format!("{p}-apply"),
             check_project: format!("{p}-check"),
             pipeline: format!("{p}-platform"),
+            pipeline_trigger_role: format!("{p}-platform-trigger"),
             deploy_role: format!("{p}-deployer"),
             cfn_execution_role: format!("{p}-cfn-tenant"),
             cfn_baseline_role: format!("{p}-cfn-baseline"),
@@ -171,6 +177,7 @@ impl BaselineNames {
     pub fn reserved(&self, platform: &PlatformName, services: &[Service]) -> Vec<DerivedName> {
         use NameKind::*;
         let mut names = vec![
+            DerivedName::new(CloudFormationStack, self.bootstrap_stack.clone()),
             DerivedName::new(CloudFormationStack, self.stack.clone()),
             DerivedName::new(CloudFormationStack, self.edge_stack.clone()),
             DerivedName::new(CloudFormationStack, self.delivery_stack.clone()),
@@ -191,6 +198,7 @@ impl BaselineNames {
             DerivedName::new(IamRole, self.apply_project.clone()),
             DerivedName::new(IamRole, self.check_project.clone()),
             DerivedName::new(IamRole, self.pipeline.clone()),
+            DerivedName::new(IamRole, self.pipeline_trigger_role.clone()),
         ];
         for namespace in [
             "default",

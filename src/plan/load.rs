@@ -105,10 +105,5 @@ pub fn load(dir: &Path) -> Result<LoadedPlan, LoadError> {
             });
         }
     }
-    Ok(LoadedPlan {
-        plan,
-        files,
-        context: stored.context,
-        plan_sha256: super::hex_digest(text.as_bytes()),
-    })
+    Ok(LoadedPlan { plan, files, context: stored.context, plan_sha256: super::hex_digest(text.as_bytes()) })
 }

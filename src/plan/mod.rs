@@ -14,9 +14,9 @@ pub(crate) use facts::to_hex;
 pub use facts::{ArtifactFacts, facts_of, hex_digest};
 pub use graph::{DeployPlan, PlanError, PlannedStep};
 pub use load::{LoadError, LoadedPlan, load};
-pub use render::{PLAN_FORMAT, PlanContext, to_dot, to_json, to_mermaid, to_table};
-pub use step::{Action, Binding, Step, StepId};
 pub use placeholder::{Placeholder, Producer, first_unresolved, placeholders};
+pub use render::{Bootstrap, PLAN_FORMAT, PlanContext, to_dot, to_json, to_mermaid, to_table};
+pub use step::{Action, Binding, Step, StepId};
 pub use steps::{ADDONS, BASELINE, CLUSTER, DELIVERY, EDGE, IMAGES, platform_steps, tenant_step};
 
 use std::collections::BTreeMap;
@@ -24,8 +24,10 @@ use std::collections::BTreeMap;
 use crate::compile::{Artifact, Artifacts};
 use crate::model::Platform;
 
-/// The plan's own files under the output directory, applied by no step.
-pub const PLAN_FILES: [&str; 2] = ["plan.json", "plan.mmd"];
+/// The files under the output directory that no step applies: the plan's own, and the
+/// bootstrap stack's template (`tenancy bootstrap` deploys it before any apply; the plan
+/// records its digest).
+pub const PLAN_FILES: [&str; 3] = ["plan.json", "plan.mmd", crate::compile::BOOTSTRAP_TEMPLATE];
 
 /// Builds the plan of `platform` over the facts of its compiled artifacts.
 pub fn plan_for(platform: &Platform, files: &BTreeMap<String, ArtifactFacts>) -> Result<DeployPlan, PlanError> {
@@ -34,8 +36,8 @@ pub fn plan_for(platform: &Platform, files: &BTreeMap<String, ArtifactFacts>) ->
 
 /// The plan's own files, `plan.json` and `plan.mmd`, rendered (side by side: at fleet scale
 /// they are tens of megabytes).
-pub fn plan_files(platform: &Platform, plan: &DeployPlan) -> [Artifact; 2] {
-    let context = PlanContext::of(platform);
+pub fn plan_files(platform: &Platform, plan: &DeployPlan, files: &BTreeMap<String, ArtifactFacts>) -> [Artifact; 2] {
+    let context = PlanContext::of(platform, files);
     let (json, mermaid) = std::thread::scope(|scope| {
         let mermaid = scope.spawn(|| to_mermaid(plan));
         let json = to_json(plan, &context);
@@ -53,7 +55,7 @@ pub fn attach(platform: &Platform, artifacts: &mut Artifacts) -> Result<DeployPl
     let files: BTreeMap<String, ArtifactFacts> =
         artifacts.files.iter().map(|a| (a.path.clone(), ArtifactFacts::of(&a.contents))).collect();
     let plan = plan_for(platform, &files)?;
-    artifacts.files.extend(plan_files(platform, &plan));
+    artifacts.files.extend(plan_files(platform, &plan, &files));
     artifacts.files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(plan)
 }

@@ -97,10 +97,14 @@ mod tests {
 
     #[test]
     fn finds_placeholders_of_every_producer() {
-        let text = "a: ${stack:saas-tenant-acme:IssuerUrl}\nb: ${build:saas-images:IMAGE_DIGEST_ORDER} ${other} ${stack:x}";
+        let text =
+            "a: ${stack:saas-tenant-acme:IssuerUrl}\nb: ${build:saas-images:IMAGE_DIGEST_ORDER} ${other} ${stack:x}";
         assert_eq!(
             placeholders(text),
-            [Placeholder::stack("saas-tenant-acme", "IssuerUrl"), Placeholder::build("saas-images", "IMAGE_DIGEST_ORDER")]
+            [
+                Placeholder::stack("saas-tenant-acme", "IssuerUrl"),
+                Placeholder::build("saas-images", "IMAGE_DIGEST_ORDER")
+            ]
         );
         assert_eq!(placeholders(text)[1].to_string(), "${build:saas-images:IMAGE_DIGEST_ORDER}");
         assert_eq!(first_unresolved("x ${HOME} y ${build:p:V} z"), Some("${build:p:V}"));

@@ -1,7 +1,7 @@
 //! The plan for people and machines: JSON (stable, versioned), Mermaid, DOT and a table. All
 //! rendered from the same validated graph the engine walks.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 
 use serde::{Deserialize, Serialize};
@@ -22,16 +22,40 @@ pub struct PlanContext {
     pub registry: String,
     /// The EKS cluster the Kubernetes steps reach.
     pub cluster: String,
+    /// The journal and lock table on AWS (`--state dynamodb:<table>`).
+    pub state_table: String,
+    /// The bootstrap stack every apply needs deployed, from exactly this template.
+    pub bootstrap: Bootstrap,
+}
+
+/// The bootstrap stack: deployed by `tenancy bootstrap`, checked by every apply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Bootstrap {
+    pub stack: String,
+    pub region: String,
+    pub template: String,
+    pub sha256: String,
 }
 
 impl PlanContext {
-    pub fn of(platform: &crate::model::Platform) -> Self {
+    /// The context of `platform`, whose artifacts have the facts `files`.
+    pub fn of(platform: &crate::model::Platform, files: &BTreeMap<String, super::ArtifactFacts>) -> Self {
+        let names = platform.baseline_names();
+        let template = crate::compile::BOOTSTRAP_TEMPLATE;
         Self {
             platform: platform.name().to_string(),
             region: platform.region().to_string(),
-            artifacts_bucket: platform.baseline_names().artifacts_bucket,
+            artifacts_bucket: names.artifacts_bucket,
             registry: crate::compile::registry_host(platform),
             cluster: platform.cluster().name.to_string(),
+            state_table: names.deploy_state_table,
+            bootstrap: Bootstrap {
+                stack: names.bootstrap_stack,
+                region: platform.region().to_string(),
+                template: template.to_owned(),
+                sha256: files.get(template).map(|f| f.sha256.clone()).unwrap_or_default(),
+            },
         }
     }
 }

@@ -67,6 +67,14 @@ pub fn platform_steps(platform: &Platform, files: &BTreeMap<String, ArtifactFact
 
 fn baseline_steps(platform: &Platform, steps: &mut Vec<Step>) {
     let names = platform.baseline_names();
+    // The platform's own stacks run as the bootstrap stack's CloudFormation role, never with
+    // the rights of whoever applies (the pipeline's apply role cannot create them itself).
+    let platform_role = Some(format!(
+        "arn:{}:iam::{}:role/{}",
+        platform.region().partition(),
+        platform.account_id(),
+        names.cfn_baseline_role
+    ));
     let region = platform.region().to_string();
     let mut baseline_deps = Vec::new();
     let mut baseline_bindings = Vec::new();
@@ -77,7 +85,7 @@ fn baseline_steps(platform: &Platform, steps: &mut Vec<Step>) {
                 stack: names.edge_stack.clone(),
                 region: CLOUDFRONT_REGION.into(),
                 template: "baseline/edge.cfn.yaml".into(),
-                role: None,
+                role: platform_role.clone(),
                 tags: platform_tags(platform),
             },
             artifacts: strings(&["baseline/edge.cfn.yaml"]),
@@ -100,7 +108,7 @@ fn baseline_steps(platform: &Platform, steps: &mut Vec<Step>) {
             stack: names.stack.clone(),
             region: region.clone(),
             template: "baseline/baseline.cfn.yaml".into(),
-            role: None,
+            role: platform_role.clone(),
             tags: platform_tags(platform),
         },
         artifacts: strings(&["baseline/baseline.cfn.yaml"]),
@@ -116,7 +124,7 @@ fn baseline_steps(platform: &Platform, steps: &mut Vec<Step>) {
             stack: names.delivery_stack.clone(),
             region: region.clone(),
             template: "baseline/delivery.cfn.yaml".into(),
-            role: None,
+            role: platform_role.clone(),
             tags: platform_tags(platform),
         },
         artifacts: delivery_artifacts,
@@ -256,9 +264,10 @@ fn placeholder_bindings(steps: &mut [Step], files: &BTreeMap<String, ArtifactFac
             for placeholder in &facts.placeholders {
                 let binding = Binding {
                     input: placeholder.to_string(),
-                    from: producers.get(&(placeholder.producer, placeholder.name.clone())).cloned().unwrap_or_else(
-                        || StepId::new(format!("(no step produces {placeholder})")),
-                    ),
+                    from: producers
+                        .get(&(placeholder.producer, placeholder.name.clone()))
+                        .cloned()
+                        .unwrap_or_else(|| StepId::new(format!("(no step produces {placeholder})"))),
                     output: placeholder.output.clone(),
                 };
                 if !step.bindings.contains(&binding) {

@@ -170,8 +170,9 @@ fn stream<'a>(platform: &Platform, out: &'a Path, mode: Mode) -> Result<Run<'a>,
 
     let facts = produced.iter().map(|f| (f.path.clone(), f.facts.clone())).collect();
     let plan = plan::plan_for(platform, &facts)?;
+    let plan_files = plan::plan_files(platform, &plan, &facts);
     drop(facts);
-    for artifact in plan::plan_files(platform, &plan) {
+    for artifact in plan_files {
         produced.push(output.put(&artifact.path, &artifact.contents)?);
     }
     own_files(&output, &mut produced)?;

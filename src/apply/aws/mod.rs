@@ -2,6 +2,7 @@
 //! registry in DynamoDB, plus the journal and lock in DynamoDB. Every client honours
 //! `--endpoint-url` (and `AWS_ENDPOINT_URL`), so the whole engine runs against an emulator.
 
+pub mod bootstrap;
 pub mod cloudformation;
 pub mod codebuild;
 pub mod register;

@@ -50,9 +50,9 @@ impl Images for Ecr {
                 Ok(out) if !out.image_details().is_empty() => {}
                 Ok(_) => missing.push(image.clone()),
                 Err(err)
-                    if err.as_service_error().is_some_and(|e| {
-                        e.is_image_not_found_exception() || e.is_repository_not_found_exception()
-                    }) =>
+                    if err
+                        .as_service_error()
+                        .is_some_and(|e| e.is_image_not_found_exception() || e.is_repository_not_found_exception()) =>
                 {
                     missing.push(image.clone())
                 }

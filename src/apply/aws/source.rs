@@ -41,9 +41,9 @@ pub async fn push(
         .send()
         .await
         .map_err(|e| sdk_error(&format!("upload s3://{bucket}/{SOURCE_KEY}"), e))?;
-    out.version_id()
-        .map(str::to_owned)
-        .ok_or_else(|| StepError::fatal(format!("s3://{bucket} is not versioned: the pipeline's source needs versions")))
+    out.version_id().map(str::to_owned).ok_or_else(|| {
+        StepError::fatal(format!("s3://{bucket} is not versioned: the pipeline's source needs versions"))
+    })
 }
 
 /// The newest version of the bundle that carries the plan of digest `plan_sha256`.

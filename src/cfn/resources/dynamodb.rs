@@ -45,7 +45,7 @@ impl Table {
             point_in_time_recovery_specification: PointInTimeRecoverySpecification {
                 point_in_time_recovery_enabled: true,
             },
-            sse_specification: SseSpecification { sse_enabled: true, sse_type: "KMS", kms_master_key_id: key },
+            sse_specification: SseSpecification { sse_enabled: true, sse_type: "KMS", kms_master_key_id: Some(key) },
             deletion_protection_enabled: deletion_protection,
             tags,
         }
@@ -84,6 +84,7 @@ pub struct SseSpecification {
     pub sse_enabled: bool,
     #[serde(rename = "SSEType")]
     pub sse_type: &'static str,
-    #[serde(rename = "KMSMasterKeyId")]
-    pub kms_master_key_id: Expr,
+    /// A customer managed key; none: the AWS managed key for DynamoDB.
+    #[serde(rename = "KMSMasterKeyId", skip_serializing_if = "Option::is_none")]
+    pub kms_master_key_id: Option<Expr>,
 }

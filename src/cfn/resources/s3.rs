@@ -19,7 +19,22 @@ pub struct Bucket {
     pub logging_configuration: Option<LoggingConfiguration>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lifecycle_configuration: Option<LifecycleConfiguration>,
+    /// Events to EventBridge (an S3 source of CodePipeline starts it from them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notification_configuration: Option<NotificationConfiguration>,
     pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NotificationConfiguration {
+    pub event_bridge_configuration: EventBridgeConfiguration,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EventBridgeConfiguration {
+    pub event_bridge_enabled: bool,
 }
 
 impl Bucket {
@@ -71,6 +86,7 @@ impl Bucket {
             versioning_configuration: VersioningConfiguration { status: "Enabled" },
             logging_configuration: None,
             lifecycle_configuration: None,
+            notification_configuration: None,
             tags,
         }
     }
