@@ -11,6 +11,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         name: ClusterName::parse("shop")?,
         kubernetes_version: KubernetesVersion::parse("1.33")?,
         nodes: NodeGroup::default(),
+        // Whoever runs the first apply from a workstation needs an access entry.
+        administrators: vec![PrincipalArn::parse("arn:aws:iam::111122223333:role/ShopPlatformAdmin")?],
     };
     let key = |name: &str| AttributeName::parse(name);
 

@@ -47,12 +47,13 @@ const EXPECTED: &[(&str, usize, &[&str])] = &[
     ),
     (
         "platform-values.yaml",
-        10,
+        11,
         &[
             "account id `12345678901` is not 12 digits",
             "region `europe-west` is not an AWS region code",
             "domain `localhost` needs at least two labels",
             "Kubernetes version `v1.33`",
+            "`arn:aws:sts::123456789012:assumed-role/Admin/me` is not an IAM role or user ARN",
         ],
     ),
     (
@@ -90,7 +91,7 @@ const EXPECTED: &[(&str, usize, &[&str])] = &[
             "which the platform itself uses",
             "covers the platform table `saas-provider-metadata`",
             "too long for its derived names",
-            "use a tenant id of at most 52 characters",
+            "use a tenant id of at most 49 characters",
             "names tier `gold`, which is not defined",
             "email address `not an email` is not valid",
             "in the shared user pool",

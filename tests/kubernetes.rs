@@ -271,3 +271,40 @@ fn the_baseline_bundle_holds_add_on_namespaces_and_tier_priorities() {
     let releases = files(&platform)["baseline/helm/releases.yaml"].clone();
     assert!(releases.contains("version: 4.12.1") && releases.contains("version: 1.16.1"), "{releases}");
 }
+
+/// M3 of the deployability review: the tenant app calls the API cross-origin with a bearer
+/// token, so the preflight must be answered, and for exactly the tenant's own app origin.
+#[test]
+fn each_tenants_api_admits_cross_origin_calls_from_its_own_app_only() {
+    each_tenant(|platform, tenant, text| {
+        let ingresses: Vec<Ingress> = objects(text, "Ingress");
+        let annotations = ingresses[0].metadata.annotations.as_ref().unwrap();
+        assert_eq!(annotations["nginx.ingress.kubernetes.io/enable-cors"], "true");
+        let origin = format!("https://{}", platform.tenant_names(tenant).app_host);
+        assert_eq!(annotations["nginx.ingress.kubernetes.io/cors-allow-origin"], origin, "one origin, no wildcard");
+        assert!(annotations["nginx.ingress.kubernetes.io/cors-allow-headers"].contains("Authorization"));
+        assert!(
+            !annotations.contains_key("nginx.ingress.kubernetes.io/cors-allow-credentials"),
+            "bearer tokens, no cookies"
+        );
+    });
+}
+
+/// M6 and m3 of the deployability review: rate limits must count clients (the NLB keeps the
+/// client's address only with `externalTrafficPolicy: Local`), a forged X-Forwarded-For must
+/// not be believed, and tokens never cross plain HTTP.
+#[test]
+fn the_ingress_controller_sees_clients_and_serves_tls_only() {
+    let values: serde_json::Value =
+        serde_yaml::from_str(&files(&reference())["baseline/helm/ingress-nginx.values.yaml"]).unwrap();
+    let controller = &values["controller"];
+    assert_eq!(controller["service"]["externalTrafficPolicy"], "Local");
+    assert_eq!(controller["service"]["enableHttp"], false);
+    assert!(controller["config"].get("use-forwarded-headers").is_none(), "nginx would trust client headers");
+    assert!(controller["config"].get("use-proxy-protocol").is_none());
+    let annotations = controller["service"]["annotations"].as_object().unwrap();
+    assert!(
+        !annotations.contains_key("service.beta.kubernetes.io/aws-load-balancer-scheme"),
+        "an AWS Load Balancer Controller annotation the in-tree NLB ignores"
+    );
+}

@@ -260,3 +260,27 @@ fn the_edge_lives_in_us_east_1() {
     assert_eq!(resources_of_type(&baseline, "AWS::WAFv2::WebACL").len(), 1);
     assert!(baseline.get("Parameters").is_none());
 }
+
+/// M2 of the deployability review: the first apply runs from a workstation, so the principal
+/// that runs it needs an access entry, beside the pipeline's applying roles.
+#[test]
+fn the_cluster_admits_the_applying_roles_and_the_declared_administrators() {
+    let platform = reference();
+    let config: Value = serde_yaml::from_str(&files(&platform)["baseline/eksctl-cluster.yaml"]).unwrap();
+    let entries: Vec<&str> = config["accessConfig"]["accessEntries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["principalARN"].as_str().unwrap())
+        .collect();
+    for principal in [
+        "arn:aws:iam::123456789012:role/saas-apply",
+        "arn:aws:iam::123456789012:role/saas-deployer",
+        "arn:aws:iam::123456789012:role/saas-platform-admin",
+    ] {
+        assert!(entries.contains(&principal), "{principal} has no access entry: {entries:?}");
+    }
+    assert_eq!(config["iam"]["withOIDC"], false, "nothing trusts the cluster's issuer");
+    let addons: Vec<&str> = config["addons"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
+    assert!(addons.contains(&"eks-pod-identity-agent"), "{addons:?}");
+}

@@ -250,6 +250,13 @@ impl Cx {
                 "remove the line: tenant pods get their credentials through EKS Pod Identity, which needs no issuer",
             );
         }
+        let administrators: Vec<Option<PrincipalArn>> = doc
+            .administrators
+            .iter()
+            .enumerate()
+            .map(|(i, arn)| self.parse(at.key("administrators").index(i), arn, PrincipalArn::parse))
+            .collect();
+        let administrators = administrators.into_iter().collect::<Option<Vec<_>>>();
         let nodes = match &doc.nodes {
             None => Some(NodeGroup::default()),
             Some(nodes) => {
@@ -260,7 +267,7 @@ impl Cx {
                 Some(NodeGroup { instance_type: instance_type?, min: min?, max: max? })
             }
         };
-        Some(Cluster { name: name?, kubernetes_version: version?, nodes: nodes? })
+        Some(Cluster { name: name?, kubernetes_version: version?, nodes: nodes?, administrators: administrators? })
     }
 
     fn service(&mut self, doc: &ServiceDoc, i: usize) -> Option<Service> {

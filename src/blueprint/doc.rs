@@ -62,6 +62,10 @@ pub struct ClusterDoc {
     /// The shared managed node group; defaults to 2 to 6 `m6i.large` nodes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nodes: Option<NodeGroupDoc>,
+    /// IAM roles or users that administer the cluster (EKS access entries), e.g. the role an
+    /// operator runs the first `tenancy apply` as.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub administrators: Vec<String>,
 }
 
 /// A managed node group's size.

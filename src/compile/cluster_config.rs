@@ -203,8 +203,10 @@ pub fn cluster_config(platform: &Platform) -> ClusterConfig {
                 authentication_mode: "API",
                 access_entries: [&names.apply_project, &names.addons_project, &names.deploy_project]
                     .into_iter()
-                    .map(|role| AccessEntry {
-                        principal_arn: format!("arn:{partition}:iam::{}:role/{role}", platform.account_id()),
+                    .map(|role| format!("arn:{partition}:iam::{}:role/{role}", platform.account_id()))
+                    .chain(platform.cluster().administrators.iter().map(ToString::to_string))
+                    .map(|principal_arn| AccessEntry {
+                        principal_arn,
                         access_policies: vec![AccessPolicy {
                             policy_arn: format!(
                                 "arn:{partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"

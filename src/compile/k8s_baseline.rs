@@ -144,6 +144,12 @@ struct IngressClassResource {
 #[serde(rename_all = "camelCase")]
 struct ControllerService {
     annotations: BTreeMap<String, String>,
+    /// `Local`: the NLB's instance targets forward to a node that runs a controller pod, and
+    /// kube-proxy keeps the client's address (with `Cluster` it SNATs to the node's), so the
+    /// per-client rate limits count clients, not nodes.
+    external_traffic_policy: &'static str,
+    /// No plain-HTTP listener: bearer tokens never cross in cleartext.
+    enable_http: bool,
     target_ports: BTreeMap<String, String>,
 }
 
@@ -161,15 +167,15 @@ struct SpreadConstraint {
     label_selector: BTreeMap<String, BTreeMap<String, String>>,
 }
 
-/// Values for ingress-nginx: an internet-facing NLB terminating TLS with the API's regional
-/// certificate (bound from the baseline stack at apply), two replicas spread across zones, and
-/// 429 for rate-limited requests.
+/// Values for ingress-nginx: an internet-facing NLB (the in-tree controller's default; it reads
+/// the `aws-load-balancer-*` annotations below, cloud-provider-aws `aws.go`) terminating TLS with
+/// the API's regional certificate (bound from the baseline stack at apply), two replicas spread
+/// across zones, and 429 for rate-limited requests.
 pub fn ingress_nginx_values(platform: &Platform) -> IngressNginxValues {
     let baseline = platform.baseline_names().stack;
     let annotations = map(&[
         ("external-dns.alpha.kubernetes.io/hostname", &api_host(platform)),
         ("service.beta.kubernetes.io/aws-load-balancer-backend-protocol", "http"),
-        ("service.beta.kubernetes.io/aws-load-balancer-scheme", "internet-facing"),
         ("service.beta.kubernetes.io/aws-load-balancer-ssl-cert", &stack_binding(&baseline, API_CERTIFICATE_ARN)),
         ("service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy", "ELBSecurityPolicy-TLS13-1-2-2021-06"),
         ("service.beta.kubernetes.io/aws-load-balancer-ssl-ports", "https"),
@@ -186,14 +192,17 @@ pub fn ingress_nginx_values(platform: &Platform) -> IngressNginxValues {
                 default: false,
                 controller_value: "k8s.io/ingress-nginx",
             },
-            config: map(&[
-                ("limit-req-status-code", "429"),
-                ("server-tokens", "false"),
-                ("ssl-redirect", "false"),
-                ("use-forwarded-headers", "true"),
-            ]),
-            // TLS ends at the NLB; both listeners reach the controller's plain HTTP port.
-            service: ControllerService { annotations, target_ports: map(&[("http", "http"), ("https", "http")]) },
+            config: map(&[("limit-req-status-code", "429"), ("server-tokens", "false"), ("ssl-redirect", "false")]),
+            // TLS ends at the NLB, whose one listener (443) reaches the controller's plain HTTP
+            // port. No `use-forwarded-headers`: an L4 NLB sets no X-Forwarded-For, so nginx
+            // would trust whatever the client sent, and a forged header would dodge the rate
+            // limits; with `externalTrafficPolicy: Local` the client's address is the source.
+            service: ControllerService {
+                annotations,
+                external_traffic_policy: "Local",
+                enable_http: false,
+                target_ports: map(&[("https", "http")]),
+            },
             resources: [("requests".to_owned(), map(&[("cpu", "100m"), ("memory", "128Mi")]))].into(),
             metrics: Enabled { enabled: true },
             admission_webhooks: Enabled { enabled: true },

@@ -539,7 +539,15 @@ fn ingress(cx: &Context, bundle: &mut Bundle) {
     let rate = cx.tier.rate_limit;
     let multiplier = rate.burst.div_ceil(rate.requests_per_second.max(1));
     let mut meta = cx.meta("tenant-api");
+    // The tenant's app (https://<tenant>.app.<domain>) calls the API from the browser with a
+    // bearer token: a non-simple cross-origin request, preflighted. CORS admits exactly that
+    // origin; nginx answers the preflight, so it never reaches a service.
     meta.annotations = Some(labels_from([
+        ("nginx.ingress.kubernetes.io/cors-allow-headers".to_owned(), "Authorization, Content-Type".to_owned()),
+        ("nginx.ingress.kubernetes.io/cors-allow-methods".to_owned(), "GET, POST, PUT, DELETE, OPTIONS".to_owned()),
+        ("nginx.ingress.kubernetes.io/cors-allow-origin".to_owned(), format!("https://{}", cx.names.app_host)),
+        ("nginx.ingress.kubernetes.io/cors-max-age".to_owned(), "600".to_owned()),
+        ("nginx.ingress.kubernetes.io/enable-cors".to_owned(), "true".to_owned()),
         ("nginx.ingress.kubernetes.io/limit-burst-multiplier".to_owned(), multiplier.to_string()),
         ("nginx.ingress.kubernetes.io/limit-rps".to_owned(), rate.requests_per_second.to_string()),
     ]));

@@ -1,6 +1,6 @@
 //! The EKS cluster the platform runs on.
 
-use super::{ClusterName, InstanceType, KubernetesVersion};
+use super::{ClusterName, InstanceType, KubernetesVersion, PrincipalArn};
 
 /// The EKS cluster: created from the generated eksctl ClusterConfig, referenced by name
 /// everywhere else. Pods get AWS credentials through EKS Pod Identity, so nothing needs the
@@ -11,6 +11,10 @@ pub struct Cluster {
     pub kubernetes_version: KubernetesVersion,
     /// The shared managed node group.
     pub nodes: NodeGroup,
+    /// The people's principals (roles or users) that administer the cluster: the first apply
+    /// runs from a workstation, and its Kubernetes steps need an access entry for whoever runs
+    /// it. Apply's own roles in the pipeline get theirs regardless.
+    pub administrators: Vec<PrincipalArn>,
 }
 
 /// Size of a managed node group.

@@ -18,7 +18,7 @@ mod validate;
 pub use cluster::{Cluster, NodeGroup};
 pub use names::{
     AccountId, AttributeName, ClusterName, DisplayName, DomainName, EmailAddress, HostedZoneId, InstanceType, Invalid,
-    KubernetesVersion, PlatformName, Quantity, Region, RoutePath, ServiceName, TenantId, TierName,
+    KubernetesVersion, PlatformName, PrincipalArn, Quantity, Region, RoutePath, ServiceName, TenantId, TierName,
 };
 pub use naming::{BaselineNames, DerivedName, NameKind, TENANT_SERVICE_ACCOUNT, TenantNames};
 pub use path::{FieldPath, Segment};

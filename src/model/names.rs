@@ -219,6 +219,28 @@ validated_string!(
 );
 
 validated_string!(
+    /// An IAM role or user ARN, e.g. `arn:aws:iam::123456789012:role/PlatformAdmin`: a principal
+    /// the cluster gives administrator access (an EKS access entry).
+    PrincipalArn,
+    |v| {
+        let help = "use a role or user ARN such as `arn:aws:iam::123456789012:role/PlatformAdmin` (not an assumed-role session ARN)";
+        let parts: Vec<&str> = v.splitn(6, ':').collect();
+        let ok = parts.len() == 6
+            && parts[0] == "arn"
+            && ["aws", "aws-cn", "aws-us-gov"].contains(&parts[1])
+            && parts[2] == "iam"
+            && parts[3].is_empty()
+            && parts[4].len() == 12
+            && parts[4].bytes().all(|b| b.is_ascii_digit())
+            && (parts[5].starts_with("role/") || parts[5].starts_with("user/"))
+            && parts[5].len() > 5
+            && parts[5].bytes().all(|b| b.is_ascii_alphanumeric() || b"/+=,.@_-".contains(&b))
+            && v.len() <= 2048;
+        if ok { Ok(()) } else { Err(Invalid::new(format!("{} is not an IAM role or user ARN", shown(v)), help)) }
+    }
+);
+
+validated_string!(
     /// An email address, restricted to a conservative ASCII subset.
     EmailAddress,
     |v| {
@@ -516,6 +538,21 @@ mod tests {
         ok(InstanceType::parse, &["m6i.large", "c7g.2xlarge"]);
         bad(InstanceType::parse, &["m6i", ".large", "m6i.large.x", "M6I.large"]);
         ok(HostedZoneId::parse, &["Z0123456789ABCDEFGHIJ"]);
+        ok(
+            PrincipalArn::parse,
+            &["arn:aws:iam::123456789012:role/PlatformAdmin", "arn:aws:iam::123456789012:user/ops/ana"],
+        );
+        bad(
+            PrincipalArn::parse,
+            &[
+                "arn:aws:sts::123456789012:assumed-role/Admin/me",
+                "arn:aws:iam::12345:role/x",
+                "arn:aws:iam::123456789012:group/x",
+                "arn:aws:iam::123456789012:role/",
+                "role/x",
+                "arn:aws:iam::123456789012:role/$(id)",
+            ],
+        );
         bad(HostedZoneId::parse, &["/hostedzone/Z01", "z01", "Z"]);
     }
 }

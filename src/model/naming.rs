@@ -74,6 +74,16 @@ impl DerivedName {
     }
 }
 
+/// A short, stable part derived from the account and region, for names that must be unique
+/// across every AWS customer: Cognito's hosted-UI domain prefixes are one namespace per region
+/// for all accounts, so `saas-admin` alone is likely taken. Eight hex digits of SHA-256 of
+/// `<account>:<region>`: the same names on every synth, different ones in every account.
+pub fn account_suffix(account: &AccountId, region: &Region) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("{account}:{region}").as_bytes());
+    digest[..4].iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Words Cognito refuses inside a hosted-UI domain prefix.
 pub const COGNITO_RESERVED_WORDS: [&str; 3] = ["aws", "amazon", "cognito"];
 
@@ -131,9 +141,9 @@ impl BaselineNames {
             tenant_table: format!("{p}-tenant"),
             metadata_table: format!("{p}-provider-metadata"),
             admin_user_pool: format!("{p}-admin"),
-            admin_domain_prefix: format!("{p}-admin"),
+            admin_domain_prefix: format!("{p}-admin-{}", account_suffix(account, region)),
             tenants_user_pool: format!("{p}-tenants"),
-            tenants_domain_prefix: format!("{p}-tenants"),
+            tenants_domain_prefix: format!("{p}-tenants-{}", account_suffix(account, region)),
             lifecycle_topic: format!("{p}-tenant-lifecycle"),
             // Not `<p>-tenant-...`: tenant roles and stacks are granted by that prefix.
             deploy_project: format!("{p}-deployer"),
@@ -237,7 +247,13 @@ pub struct TenantNames {
 }
 
 impl TenantNames {
-    pub fn derive(platform: &PlatformName, domain: &DomainName, services: &[Service], tenant: &TenantId) -> Self {
+    pub fn derive(
+        platform: &PlatformName,
+        (account, region): (&AccountId, &Region),
+        domain: &DomainName,
+        services: &[Service],
+        tenant: &TenantId,
+    ) -> Self {
         let (p, t) = (platform.as_str(), tenant.as_str());
         Self {
             stack: format!("{p}-tenant-{t}"),
@@ -245,7 +261,7 @@ impl TenantNames {
             service_account: TENANT_SERVICE_ACCOUNT.to_owned(),
             role: format!("{p}-tenant-{t}"),
             user_pool: format!("{p}-tenant-{t}"),
-            domain_prefix: format!("{p}-{t}"),
+            domain_prefix: format!("{p}-{t}-{}", account_suffix(account, region)),
             group: format!("tenant-{t}"),
             app_host: format!("{t}.app.{domain}"),
             silo_tables: services
@@ -286,8 +302,10 @@ mod tests {
 
     #[test]
     fn tenant_names_follow_one_pattern() {
+        let (account, region) = (AccountId::parse("123456789012").unwrap(), Region::parse("eu-west-1").unwrap());
         let names = TenantNames::derive(
             &PlatformName::parse("saas").unwrap(),
+            (&account, &region),
             &DomainName::parse("example.com").unwrap(),
             &[service("product", false), service("order", true)],
             &TenantId::parse("acme").unwrap(),
@@ -295,7 +313,12 @@ mod tests {
         assert_eq!(names.stack, "saas-tenant-acme");
         assert_eq!(names.namespace, "tenant-acme");
         assert_eq!(names.role, "saas-tenant-acme");
-        assert_eq!(names.domain_prefix, "saas-acme");
+        // Unique per account and region: Cognito prefixes are shared by every AWS customer.
+        let suffix = account_suffix(&account, &region);
+        assert_eq!(names.domain_prefix, format!("saas-acme-{suffix}"));
+        assert_eq!(suffix.len(), 8);
+        assert_ne!(suffix, account_suffix(&AccountId::parse("210987654321").unwrap(), &region));
+        assert_ne!(suffix, account_suffix(&account, &Region::parse("us-east-1").unwrap()));
         assert_eq!(names.app_host, "acme.app.example.com");
         assert_eq!(names.silo_table(&ServiceName::parse("order").unwrap()), Some("saas-order-acme"));
         assert_eq!(names.silo_table(&ServiceName::parse("product").unwrap()), None);

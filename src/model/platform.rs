@@ -39,6 +39,7 @@ impl Platform {
     ///     name: ClusterName::parse("saas")?,
     ///     kubernetes_version: KubernetesVersion::parse("1.33")?,
     ///     nodes: NodeGroup::default(),
+    ///     administrators: vec![PrincipalArn::parse("arn:aws:iam::123456789012:role/PlatformAdmin")?],
     /// };
     /// let platform = Platform::builder(
     ///     PlatformName::parse("saas")?,
@@ -125,7 +126,13 @@ impl Platform {
     }
 
     pub fn tenant_names(&self, tenant: &Tenant) -> TenantNames {
-        TenantNames::derive(&self.parts.name, &self.parts.domain, &self.parts.services, &tenant.id)
+        TenantNames::derive(
+            &self.parts.name,
+            (&self.parts.account_id, &self.parts.region),
+            &self.parts.domain,
+            &self.parts.services,
+            &tenant.id,
+        )
     }
 
     /// Every setting of the platform except its tenants, as text: what a tenant's artifacts

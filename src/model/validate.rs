@@ -56,6 +56,16 @@ fn check_platform(parts: &PlatformParts, names: &BaselineNames, problems: &mut V
             ),
         ));
     }
+    for (i, arn) in parts.cluster.administrators.iter().enumerate() {
+        // EKS access entries name principals of the cluster's own account.
+        if arn.as_str().split(':').nth(4) != Some(parts.account_id.as_str()) {
+            problems.push(Problem::new(
+                root("cluster").key("administrators").index(i),
+                format!("administrator {arn} is not in the platform's account {}", parts.account_id),
+                "name a role or user of the platform's account (a role others assume to administer it)",
+            ));
+        }
+    }
     let nodes = &parts.cluster.nodes;
     let at = root("cluster").key("nodes");
     if nodes.min < 1 {
@@ -318,8 +328,13 @@ fn check_tenants(parts: &PlatformParts, baseline: &BaselineNames, problems: &mut
     for name in baseline.reserved(&parts.name, &parts.services) {
         owners.insert(name.collision_key(), None);
     }
-    let all_names: Vec<TenantNames> =
-        parts.tenants.iter().map(|t| TenantNames::derive(&parts.name, &parts.domain, &parts.services, &t.id)).collect();
+    let all_names: Vec<TenantNames> = parts
+        .tenants
+        .iter()
+        .map(|t| {
+            TenantNames::derive(&parts.name, (&parts.account_id, &parts.region), &parts.domain, &parts.services, &t.id)
+        })
+        .collect();
     let id_budget = id_length_budget(parts);
     for (i, (tenant, names)) in parts.tenants.iter().zip(&all_names).enumerate() {
         if ids.get(tenant.id.as_str()) != Some(&at(i, "id")) {
@@ -386,7 +401,7 @@ fn check_tenants(parts: &PlatformParts, baseline: &BaselineNames, problems: &mut
 /// holds the id once, so a one-character probe id measures each name's overhead.
 fn id_length_budget(parts: &PlatformParts) -> usize {
     let probe = TenantId::parse("x").expect("a valid tenant id");
-    TenantNames::derive(&parts.name, &parts.domain, &parts.services, &probe)
+    TenantNames::derive(&parts.name, (&parts.account_id, &parts.region), &parts.domain, &parts.services, &probe)
         .all()
         .iter()
         .map(|n| n.kind.max_len().saturating_sub(n.value.len() - 1))
@@ -419,6 +434,7 @@ mod tests {
             name: ClusterName::parse("saas").unwrap(),
             kubernetes_version: KubernetesVersion::parse("1.33").unwrap(),
             nodes: NodeGroup::default(),
+            administrators: vec![],
         };
         let mut pooled = Tier::new(TierName::parse("basic").unwrap());
         pooled.identity = Identity::Pooled;
@@ -502,21 +518,22 @@ mod tests {
 
     #[test]
     fn ids_too_long_for_derived_names() {
-        // 53 characters: fits a namespace (63) but not the IAM role `saas-tenant-<id>` (64).
-        let id = "a".repeat(53);
+        // 50 characters: fits a namespace (63) and the IAM role `saas-tenant-<id>` (64), but not
+        // the Cognito domain prefix `saas-<id>-<8 hex digits>` (63).
+        let id = "a".repeat(50);
         let problems = base().tenant(tenant(&id, "premium", "a@a.example")).build().unwrap_err().into_vec();
         assert_eq!(problems.len(), 1, "{problems:#?}");
-        assert!(problems[0].message.contains("IAM role name"), "{}", problems[0].message);
-        assert!(!problems[0].message.contains("Kubernetes namespace"), "{}", problems[0].message);
-        assert_eq!(problems[0].help, "use a tenant id of at most 52 characters on this platform");
-        check(base().tenant(tenant(&"a".repeat(52), "premium", "a@a.example")), &[]);
+        assert!(problems[0].message.contains("Cognito domain prefix"), "{}", problems[0].message);
+        assert!(!problems[0].message.contains("IAM role name"), "{}", problems[0].message);
+        assert_eq!(problems[0].help, "use a tenant id of at most 49 characters on this platform");
+        check(base().tenant(tenant(&"a".repeat(49), "premium", "a@a.example")), &[]);
     }
 
     #[test]
     fn cognito_reserved_words() {
         check(
             base().tenant(tenant("outlaws", "premium", "a@a.example")),
-            &[("tenants[0].id", "Cognito refuses the domain prefix `saas-outlaws`")],
+            &[("tenants[0].id", "Cognito refuses the domain prefix `saas-outlaws-")],
         );
     }
 
