@@ -75,6 +75,20 @@ fn whoever_applies_can_drive_tenant_stacks_and_write_tenant_records() {
     }));
 }
 
+/// M8 of the deployability review: offboarding a `backup` tier's tenant takes its backups.
+#[test]
+fn whoever_applies_can_back_up_an_offboarded_tenants_tables() {
+    let g = generated();
+    let table = arn("dynamodb", "table/saas-order-globex");
+    let backup = arn("dynamodb", "table/saas-order-globex/backup/01700000000000-abcdef12");
+    all_granted(applying_roles(&g).iter().flat_map(|role| {
+        let create = role_allows(&g.delivery, role, "dynamodb:CreateBackup", &table, &Context::new(), at());
+        let describe = role_allows(&g.delivery, role, "dynamodb:DescribeBackup", &backup, &Context::new(), at());
+        assert!(tenancy::apply::aws::cloudformation::BACKUP_IAM_ACTIONS.contains(&"dynamodb:CreateBackup"));
+        [create, describe]
+    }));
+}
+
 #[test]
 fn the_apply_project_can_run_every_build_of_the_plan() {
     let g = generated();

@@ -284,3 +284,35 @@ fn the_cluster_admits_the_applying_roles_and_the_declared_administrators() {
     let addons: Vec<&str> = config["addons"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
     assert!(addons.contains(&"eks-pod-identity-agent"), "{addons:?}");
 }
+
+/// M8 of the deployability review: a dedicated pool is protected from deletion, so offboarding
+/// must be able to turn that off (a parameter it sets before deleting the stack), and it must
+/// know whether the tier promised a backup (an output it reads from the journal).
+#[test]
+fn tenant_stacks_let_offboarding_unprotect_the_pool_and_say_what_to_keep() {
+    let platform = reference();
+    for tenant in platform.tenants() {
+        let template = tenant_template(tenant.id.as_str());
+        let tier = platform.tiers().iter().find(|t| t.name == tenant.tier).unwrap();
+        let retention = &template["Outputs"]["DataRetention"]["Value"];
+        let expected = match tier.data_retention {
+            tenancy::model::DataRetention::Backup => "backup",
+            tenancy::model::DataRetention::Retain => "retain",
+        };
+        assert_eq!(retention, expected, "{}", tenant.id);
+        match tier.identity {
+            tenancy::model::Identity::Dedicated => {
+                let parameter = &template["Parameters"]["UserPoolDeletionProtection"];
+                assert_eq!(parameter["Default"], "ACTIVE");
+                assert_eq!(parameter["AllowedValues"], json!(["ACTIVE", "INACTIVE"]));
+                assert_eq!(
+                    template["Resources"]["UserPool"]["Properties"]["DeletionProtection"],
+                    json!({"Ref": "UserPoolDeletionProtection"})
+                );
+            }
+            tenancy::model::Identity::Pooled => {
+                assert!(template["Parameters"].get("UserPoolDeletionProtection").is_none(), "the shared pool stays");
+            }
+        }
+    }
+}

@@ -28,6 +28,10 @@ pub struct Parameter {
     pub parameter_type: &'static str,
     pub description: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_values: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_pattern: Option<String>,
 }
 
@@ -36,7 +40,20 @@ impl Parameter {
         Self {
             parameter_type: "String",
             description: description.into(),
+            default: None,
+            allowed_values: None,
             allowed_pattern: allowed_pattern.map(str::to_owned),
+        }
+    }
+
+    /// A string parameter that takes one of `values`, the first by default.
+    pub fn choice(description: impl Into<String>, values: &[&str]) -> Self {
+        Self {
+            parameter_type: "String",
+            description: description.into(),
+            default: values.first().map(|v| (*v).to_owned()),
+            allowed_values: Some(values.iter().map(|v| (*v).to_owned()).collect()),
+            allowed_pattern: None,
         }
     }
 }

@@ -283,6 +283,16 @@ pub fn deployer_statements(platform: &Platform, artifacts: &BucketRef, key: &Exp
         )
         .on([regional_arn("dynamodb", &format!("table/{}", names.deploy_state_table))]),
         data_key_statement("DataKeyThroughDynamoDb", &DATA_KEY_ACTIONS, key.clone()),
+        // Offboarding takes the on-demand backup a `backup` tier promises before the stack goes.
+        Statement::allow("BackUpOffboardedTables", &["dynamodb:CreateBackup", "dynamodb:DescribeBackup"]).on(
+            silo_table_patterns(platform).into_iter().chain(
+                platform
+                    .services()
+                    .iter()
+                    .filter(|s| matches!(s.storage, Storage::Silo(_)))
+                    .map(|s| regional_arn("dynamodb", &format!("table/{p}-{}-*/backup/*", s.name))),
+            ),
+        ),
         Statement::allow("NotifyLifecycle", &["sns:Publish"]).on([regional_arn("sns", &names.lifecycle_topic)]),
     ]
 }

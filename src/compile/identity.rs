@@ -49,7 +49,7 @@ pub fn user_pool(name: &str, with_tenant_attribute: bool, tags: &[Tag]) -> UserP
         account_recovery_setting: AccountRecoverySetting {
             recovery_mechanisms: vec![RecoveryOption { name: "verified_email", priority: 1 }],
         },
-        deletion_protection: "ACTIVE",
+        deletion_protection: Expr::str("ACTIVE"),
         user_pool_tags: tags.iter().map(|t| (t.key.clone(), t.value.clone())).collect::<BTreeMap<_, _>>(),
     }
 }

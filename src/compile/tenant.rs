@@ -7,7 +7,8 @@ use crate::cfn::resources::{
     UserPoolUserToGroupAttachment,
 };
 use crate::cfn::{
-    Expr, LogicalId, Output, Policy, PolicyDocument, Statement, Template, TemplateBuilder, TemplateError, pascal_case,
+    Expr, LogicalId, Output, Parameter, Policy, PolicyDocument, Statement, Template, TemplateBuilder, TemplateError,
+    pascal_case,
 };
 use crate::model::{BaselineNames, DataRetention, Identity, Platform, Storage, Tenant, TenantNames};
 
@@ -20,6 +21,11 @@ use super::static_site::alias_records;
 
 /// Logical ids and outputs later steps read (the tenant record, the Kubernetes bundle).
 pub mod outputs {
+    /// What offboarding does with the tenant's silo tables: `backup` (an on-demand backup,
+    /// then the stack deletes them) or `retain` (the stack keeps them).
+    pub const DATA_RETENTION: &str = "DataRetention";
+    /// The parameter holding a dedicated pool's deletion protection (offboarding turns it off).
+    pub const DELETION_PROTECTION: &str = "UserPoolDeletionProtection";
     pub const USER_POOL_ID: &str = "UserPoolId";
     pub const USER_POOL_CLIENT_ID: &str = "UserPoolClientId";
     pub const ISSUER_URL: &str = "IssuerUrl";
@@ -53,8 +59,18 @@ pub fn tenant_stack(platform: &Platform, tenant: &Tenant) -> Result<Template, Te
     let admin = LogicalId::fixed("AdminUser");
     let (pool_id, issuer) = match tier.identity {
         Identity::Dedicated => {
+            let protection = LogicalId::fixed(outputs::DELETION_PROTECTION);
+            t.parameter(
+                &protection,
+                Parameter::choice(
+                    "Deletion protection of the tenant's user pool: offboarding sets INACTIVE just before it deletes the stack",
+                    &["ACTIVE", "INACTIVE"],
+                ),
+            );
             let pool = LogicalId::fixed("UserPool");
-            t.resource(&pool, user_pool(&names.user_pool, true, &tags));
+            let mut pool_properties = user_pool(&names.user_pool, true, &tags);
+            pool_properties.deletion_protection = Expr::reference(&protection);
+            t.resource(&pool, pool_properties);
             t.resource(
                 &LogicalId::fixed("UserPoolDomain"),
                 UserPoolDomain { domain: Expr::str(&names.domain_prefix), user_pool_id: Expr::reference(&pool) },
@@ -220,5 +236,15 @@ pub fn tenant_stack(platform: &Platform, tenant: &Tenant) -> Result<Template, Te
         Output::new("Role of the tenant's ServiceAccount", Expr::get_att(&role, "Arn")),
     );
     t.output(&LogicalId::fixed(outputs::APP_URL), Output::new("The tenant application", Expr::str(app_url)));
+    t.output(
+        &LogicalId::fixed(outputs::DATA_RETENTION),
+        Output::new(
+            "What offboarding does with the silo tables: backup (then delete) or retain",
+            Expr::str(match tier.data_retention {
+                DataRetention::Backup => "backup",
+                DataRetention::Retain => "retain",
+            }),
+        ),
+    );
     t.build()
 }

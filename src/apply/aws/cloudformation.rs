@@ -27,6 +27,10 @@ pub const IAM_ACTIONS: [&str; 7] = [
     "cloudformation:ExecuteChangeSet",
 ];
 
+/// The DynamoDB actions offboarding calls on a tenant's silo tables (and their backups) when its
+/// tier's retention is `backup`.
+pub const BACKUP_IAM_ACTIONS: [&str; 2] = ["dynamodb:CreateBackup", "dynamodb:DescribeBackup"];
+
 pub struct CloudFormation {
     configs: Configs,
     /// Where templates too large to send inline are uploaded.
@@ -114,6 +118,150 @@ impl CloudFormation {
             })
             .collect();
         reasons.join("; ")
+    }
+
+    /// Polls a change set until it is created (or failed).
+    async fn wait_change_set(
+        &self,
+        client: &Client,
+        stack: &str,
+        name: &str,
+    ) -> Result<aws_sdk_cloudformation::operation::describe_change_set::DescribeChangeSetOutput, StepError> {
+        for round in 0..self.configs.max_rounds() {
+            let out = client
+                .describe_change_set()
+                .stack_name(stack)
+                .change_set_name(name)
+                .send()
+                .await
+                .map_err(|e| sdk_error("describe change set", e))?;
+            match out.status() {
+                Some(ChangeSetStatus::CreatePending | ChangeSetStatus::CreateInProgress) => {
+                    self.configs.pause(round).await
+                }
+                _ => return Ok(out),
+            }
+        }
+        Err(StepError::fatal(format!("change set for {stack} never completed")))
+    }
+
+    /// Before a tenant's stack goes: its dedicated user pool's deletion protection off (Cognito
+    /// refuses to delete a protected pool, and the stack would end in DELETE_FAILED), through
+    /// an update of the stack's own template with that one parameter changed.
+    async fn unprotect(
+        &self,
+        client: &Client,
+        stack: &str,
+        role: Option<&String>,
+    ) -> Result<Option<String>, StepError> {
+        let described =
+            client.describe_stacks().stack_name(stack).send().await.map_err(|e| sdk_error("describe stack", e))?;
+        let Some(found) = described.stacks().first() else { return Ok(None) };
+        let protection = crate::compile::tenant_outputs::DELETION_PROTECTION;
+        let active = found
+            .parameters()
+            .iter()
+            .any(|p| p.parameter_key() == Some(protection) && p.parameter_value() == Some("ACTIVE"));
+        if !active {
+            return Ok(None);
+        }
+        let parameters: Vec<Parameter> = found
+            .parameters()
+            .iter()
+            .filter_map(|p| p.parameter_key())
+            .map(|key| {
+                let builder = Parameter::builder().parameter_key(key);
+                if key == protection {
+                    builder.parameter_value("INACTIVE").build()
+                } else {
+                    builder.use_previous_value(true).build()
+                }
+            })
+            .collect();
+        let name = "tenancy-offboard-unprotect";
+        let _ = client.delete_change_set().stack_name(stack).change_set_name(name).send().await;
+        client
+            .create_change_set()
+            .stack_name(stack)
+            .change_set_name(name)
+            .change_set_type(ChangeSetType::Update)
+            .use_previous_template(true)
+            .set_parameters(Some(parameters))
+            .capabilities(Capability::CapabilityIam)
+            .capabilities(Capability::CapabilityNamedIam)
+            .set_role_arn(role.cloned())
+            .send()
+            .await
+            .map_err(|e| sdk_error(&format!("create the unprotect change set for {stack}"), e))?;
+        let described = self.wait_change_set(client, stack, name).await?;
+        if described.status() == Some(&ChangeSetStatus::Failed) {
+            return Err(StepError::fatal(format!(
+                "turning off the user pool's deletion protection in {stack}: {}",
+                described.status_reason().unwrap_or_default()
+            )));
+        }
+        client
+            .execute_change_set()
+            .stack_name(stack)
+            .change_set_name(name)
+            .send()
+            .await
+            .map_err(|e| sdk_error(&format!("execute the unprotect change set for {stack}"), e))?;
+        match self.wait_stack(client, stack).await? {
+            Some((StackStatus::UpdateComplete, _)) => Ok(Some("user pool deletion protection turned off".into())),
+            other => Err(StepError::fatal(format!(
+                "turning off the user pool's deletion protection left {stack} in {}",
+                other.map_or("no stack".to_owned(), |(s, _)| s.as_str().to_owned())
+            ))),
+        }
+    }
+
+    /// The on-demand backups `retention: backup` promises, each waited for: the tables go with
+    /// the stack right after.
+    async fn back_up(&self, region: &str, outputs: &BTreeMap<String, String>) -> Result<Vec<String>, StepError> {
+        if outputs.get(crate::compile::tenant_outputs::DATA_RETENTION).map(String::as_str) != Some("backup") {
+            return Ok(vec![]);
+        }
+        let dynamodb = aws_sdk_dynamodb::Client::new(&self.configs.get(region).await);
+        let mut done = Vec::new();
+        for (output, table) in outputs.iter().filter(|(k, _)| k.ends_with("TableName")) {
+            let name = format!("{table}-offboarded-{}", crate::apply::lock::epoch_seconds());
+            let created = dynamodb
+                .create_backup()
+                .table_name(table)
+                .backup_name(&name)
+                .send()
+                .await
+                .map_err(|e| sdk_error(&format!("back up {table} ({output})"), e))?;
+            let arn = created
+                .backup_details()
+                .map(|d| d.backup_arn().to_owned())
+                .ok_or_else(|| StepError::fatal(format!("the backup of {table} has no ARN")))?;
+            let mut available = false;
+            for round in 0..self.configs.max_rounds() {
+                let described = dynamodb
+                    .describe_backup()
+                    .backup_arn(&arn)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error(&format!("read the backup of {table}"), e))?;
+                let status =
+                    described.backup_description().and_then(|d| d.backup_details()).map(|d| d.backup_status().clone());
+                match status {
+                    Some(aws_sdk_dynamodb::types::BackupStatus::Available) => {
+                        available = true;
+                        break;
+                    }
+                    Some(aws_sdk_dynamodb::types::BackupStatus::Creating) => self.configs.pause(round).await,
+                    other => return Err(StepError::fatal(format!("the backup of {table} is {other:?}"))),
+                }
+            }
+            if !available {
+                return Err(StepError::fatal(format!("the backup of {table} did not finish in time")));
+            }
+            done.push(format!("backed up {table} as {name}"));
+        }
+        Ok(done)
     }
 
     async fn template_source(
@@ -205,26 +353,7 @@ impl Provider for CloudFormation {
             .map_err(|e| sdk_error(&format!("create change set for {stack}"), e))?;
 
         // Wait for the change set, then read what it would do.
-        let mut described = None;
-        for round in 0..self.configs.max_rounds() {
-            let out = client
-                .describe_change_set()
-                .stack_name(stack)
-                .change_set_name(&name)
-                .send()
-                .await
-                .map_err(|e| sdk_error("describe change set", e))?;
-            match out.status() {
-                Some(ChangeSetStatus::CreatePending | ChangeSetStatus::CreateInProgress) => {
-                    self.configs.pause(round).await
-                }
-                _ => {
-                    described = Some(out);
-                    break;
-                }
-            }
-        }
-        let described = described.ok_or_else(|| StepError::fatal(format!("change set for {stack} never completed")))?;
+        let described = self.wait_change_set(&client, stack, &name).await?;
         if described.status() == Some(&ChangeSetStatus::Failed) {
             let reason = described.status_reason().unwrap_or_default().to_owned();
             let _ = client.delete_change_set().stack_name(stack).change_set_name(&name).send().await;
@@ -290,7 +419,7 @@ impl Provider for CloudFormation {
     }
 
     async fn remove(&self, removal: &Removal) -> Result<StepOutcome, StepError> {
-        let Action::Cloudformation { stack, region, .. } = &removal.action else {
+        let Action::Cloudformation { stack, region, role, .. } = &removal.action else {
             return Err(StepError::fatal("not a CloudFormation step"));
         };
         let client = self.client(region).await;
@@ -301,6 +430,8 @@ impl Provider for CloudFormation {
                 summary: vec![format!("stack {stack} already gone")],
             });
         }
+        let mut summary: Vec<String> = self.unprotect(&client, stack, role.as_ref()).await?.into_iter().collect();
+        summary.extend(self.back_up(region, &removal.outputs).await?);
         client
             .delete_stack()
             .stack_name(stack)
@@ -308,11 +439,10 @@ impl Provider for CloudFormation {
             .await
             .map_err(|e| sdk_error(&format!("delete stack {stack}"), e))?;
         match self.wait_stack(&client, stack).await? {
-            None => Ok(StepOutcome {
-                changed: true,
-                outputs: BTreeMap::new(),
-                summary: vec![format!("deleted stack {stack}")],
-            }),
+            None => {
+                summary.push(format!("deleted stack {stack}"));
+                Ok(StepOutcome { changed: true, outputs: BTreeMap::new(), summary })
+            }
             Some((status, reason)) => Err(StepError::fatal(format!(
                 "stack {stack} was not deleted: {}{}",
                 status.as_str(),

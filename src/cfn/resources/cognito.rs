@@ -19,7 +19,9 @@ pub struct UserPool {
     pub mfa_configuration: &'static str,
     pub enabled_mfas: Vec<&'static str>,
     pub account_recovery_setting: AccountRecoverySetting,
-    pub deletion_protection: &'static str,
+    /// `ACTIVE` or `INACTIVE`; tenant pools take it from a parameter, which offboarding sets
+    /// `INACTIVE` before it deletes the stack.
+    pub deletion_protection: Expr,
     /// User pools take tags as a map, unlike most resources.
     pub user_pool_tags: BTreeMap<String, String>,
 }
