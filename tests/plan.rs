@@ -280,7 +280,7 @@ fn buildspecs_install_every_tool_they_use_at_a_pinned_version() {
         ("synth-check.yml", "tenancy check", "cargo\" build --locked --release --bin tenancy"),
         // rustup-init at a pinned version, checked against its published digest.
         ("synth-check.yml", "rustup-init -y", "archive/\"'1.28.2'\"/x86_64-unknown-linux-gnu/rustup-init"),
-        ("synth-check.yml", "rustup-init -y", "| sha256sum --check"),
+        ("synth-check.yml", "rustup-init -y", "sha256sum --check rustup-init.sha256"),
         // The pipeline's applies run the binary the check stage built, never a build of their own.
         ("apply.yml", "tenancy apply", "CODEBUILD_SRC_DIR_Tools"),
     ] {

@@ -329,9 +329,15 @@ impl Engine {
                         store.record(&id, &record).await?;
                     }
                     outputs.insert(id.clone(), outcome.outputs.clone());
+                    // A rerun step (the images build) that made what it made before, for the
+                    // same plan, changed nothing.
+                    let same_again = matches!(step.action, Action::Codebuild { rerun: true, .. })
+                        && journal.steps.get(&id).is_some_and(|r| {
+                            r.status == Status::Applied && r.hash == step.hash && r.outputs == outcome.outputs
+                        });
                     let result = if self.options.dry_run {
                         Outcome::Planned { summary: outcome.summary }
-                    } else if outcome.changed {
+                    } else if outcome.changed && !same_again {
                         Outcome::Applied { summary: outcome.summary }
                     } else {
                         Outcome::Unchanged

@@ -307,29 +307,63 @@ impl Provider for Kubernetes {
     }
 }
 
-/// The Kubernetes provider, connecting (from the kubeconfig or in-cluster settings) on first
-/// use: an apply that runs no Kubernetes step needs no cluster.
+/// The Kubernetes provider, connecting on first use (an apply that runs no Kubernetes step
+/// needs no cluster): through the kubeconfig or in-cluster settings when there are some, else
+/// to the plan's EKS cluster with a kubeconfig `aws eks update-kubeconfig` writes for this
+/// apply alone. So the first apply on a fresh account, which creates the cluster half-way,
+/// reaches it without a step in between.
 pub struct LazyKubernetes {
     provider: tokio::sync::OnceCell<Kubernetes>,
     images: std::sync::Arc<dyn Images>,
+    /// The plan's cluster and region.
+    cluster: (String, String),
     rollout_timeout: Duration,
     poll: Duration,
 }
 
 impl LazyKubernetes {
-    pub fn new(images: std::sync::Arc<dyn Images>, rollout_timeout: Duration, poll: Duration) -> Self {
-        Self { provider: tokio::sync::OnceCell::new(), images, rollout_timeout, poll }
+    pub fn new(
+        images: std::sync::Arc<dyn Images>,
+        cluster: (String, String),
+        rollout_timeout: Duration,
+        poll: Duration,
+    ) -> Self {
+        Self { provider: tokio::sync::OnceCell::new(), images, cluster, rollout_timeout, poll }
     }
 
     async fn get(&self) -> Result<&Kubernetes, StepError> {
         self.provider
             .get_or_try_init(|| async {
-                let client = Client::try_default().await.map_err(|e| {
-                    StepError::fatal(format!(
-                        "cannot reach the cluster (kubeconfig or in-cluster config): {e}; \
-                         run `aws eks update-kubeconfig --name <cluster> --region <region>` first"
-                    ))
-                })?;
+                let cannot = |e: String| StepError::fatal(format!("cannot reach the cluster: {e}"));
+                let configured = std::env::var_os("KUBECONFIG").is_some()
+                    || std::env::var_os("KUBERNETES_SERVICE_HOST").is_some()
+                    || std::env::var_os("HOME").is_some_and(|h| std::path::Path::new(&h).join(".kube/config").exists());
+                let client = if configured {
+                    Client::try_default().await.map_err(|e| cannot(format!("{e} (kubeconfig or in-cluster config)")))?
+                } else {
+                    let (name, region) = &self.cluster;
+                    let path = std::env::temp_dir().join(format!("tenancy-kubeconfig-{}", std::process::id()));
+                    let out = tokio::process::Command::new("aws")
+                        .args(["eks", "update-kubeconfig", "--name", name, "--region", region, "--kubeconfig"])
+                        .arg(&path)
+                        .output()
+                        .await
+                        .map_err(|e| {
+                            cannot(format!("no kubeconfig, and `aws eks update-kubeconfig` could not run: {e}"))
+                        })?;
+                    if !out.status.success() {
+                        return Err(cannot(format!(
+                            "no kubeconfig, and `aws eks update-kubeconfig --name {name} --region {region}` failed: {}",
+                            String::from_utf8_lossy(&out.stderr).trim()
+                        )));
+                    }
+                    let kubeconfig = kube::config::Kubeconfig::read_from(&path).map_err(|e| cannot(e.to_string()));
+                    let _ = std::fs::remove_file(&path);
+                    let config = kube::Config::from_custom_kubeconfig(kubeconfig?, &Default::default())
+                        .await
+                        .map_err(|e| cannot(e.to_string()))?;
+                    Client::try_from(config).map_err(|e| cannot(e.to_string()))?
+                };
                 Ok(Kubernetes::new(client, self.images.clone(), self.rollout_timeout, self.poll))
             })
             .await

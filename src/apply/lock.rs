@@ -37,7 +37,8 @@ impl LockScope {
     pub fn of(selection: &Selection) -> Self {
         let shard = |tenant: &str| format!("shard:{}/{TENANT_SHARDS}", shard_of(tenant, TENANT_SHARDS));
         let parts = match selection {
-            Selection::All => return LockScope::Platform,
+            // Everything upstream of a step: the whole platform, by all accounts.
+            Selection::All | Selection::Through(_) => return LockScope::Platform,
             Selection::Tenant(tenant) => BTreeSet::from([shard(tenant)]),
             Selection::Step(step) => match step.tenant() {
                 Some(tenant) => BTreeSet::from([shard(tenant)]),

@@ -14,6 +14,9 @@ pub enum Selection {
     All,
     Tenant(String),
     Step(StepId),
+    /// A step and every step it depends on, directly or not: `through:baseline/delivery` is the
+    /// first deploy's local part (the pipeline the delivery stack creates does the rest).
+    Through(StepId),
     /// Tenants whose id hashes to shard `index` of `count` (1-based), with their steps.
     Shard {
         index: usize,
@@ -25,11 +28,12 @@ impl FromStr for Selection {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, String> {
-        let help = "use all, tenant:<id>, step:<id> or shard:<i>/<n>";
+        let help = "use all, tenant:<id>, step:<id>, through:<step id> or shard:<i>/<n>";
         match text.split_once(':') {
             None if text == "all" => Ok(Selection::All),
             Some(("tenant", id)) if crate::model::TenantId::parse(id).is_ok() => Ok(Selection::Tenant(id.to_owned())),
             Some(("step", id)) if !id.is_empty() => Ok(Selection::Step(StepId::new(id))),
+            Some(("through", id)) if !id.is_empty() => Ok(Selection::Through(StepId::new(id))),
             Some(("shard", spec)) => {
                 let parsed =
                     spec.split_once('/').and_then(|(i, n)| Some((i.parse::<usize>().ok()?, n.parse::<usize>().ok()?)));
@@ -51,6 +55,7 @@ impl fmt::Display for Selection {
             Selection::All => f.write_str("all"),
             Selection::Tenant(id) => write!(f, "tenant:{id}"),
             Selection::Step(id) => write!(f, "step:{id}"),
+            Selection::Through(id) => write!(f, "through:{id}"),
             Selection::Shard { index, count } => write!(f, "shard:{index}/{count}"),
         }
     }
@@ -70,7 +75,7 @@ impl Selection {
         match self {
             Selection::All => true,
             Selection::Tenant(id) => id == tenant,
-            Selection::Step(_) => false,
+            Selection::Step(_) | Selection::Through(_) => false,
             Selection::Shard { index, count } => shard_of(tenant, *count) == *index,
         }
     }
@@ -85,6 +90,12 @@ impl Selection {
                     return Err(format!("step {id} is not in the plan; `tenancy plan` lists the steps"));
                 }
                 BTreeSet::from([id.clone()])
+            }
+            Selection::Through(id) => {
+                if plan.step(id).is_none() {
+                    return Err(format!("step {id} is not in the plan; `tenancy plan` lists the steps"));
+                }
+                all.iter().filter(|s| s.id == *id || plan.depends(id, &s.id)).map(|s| s.id.clone()).collect()
             }
             Selection::Tenant(_) | Selection::Shard { .. } => all
                 .iter()
@@ -102,10 +113,21 @@ mod tests {
 
     #[test]
     fn parses_and_prints_selections() {
-        for text in ["all", "tenant:acme", "step:baseline/stack", "shard:3/8"] {
+        for text in ["all", "tenant:acme", "step:baseline/stack", "through:baseline/delivery", "shard:3/8"] {
             assert_eq!(text.parse::<Selection>().unwrap().to_string(), text);
         }
-        for bad in ["", "tenant:", "tenant:Acme", "shard:0/8", "shard:9/8", "shard:1/0", "shard:x", "nope:1", "step:"] {
+        for bad in [
+            "",
+            "tenant:",
+            "tenant:Acme",
+            "shard:0/8",
+            "shard:9/8",
+            "shard:1/0",
+            "shard:x",
+            "nope:1",
+            "step:",
+            "through:",
+        ] {
             assert!(bad.parse::<Selection>().is_err(), "{bad}");
         }
     }

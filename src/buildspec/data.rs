@@ -33,10 +33,9 @@ pub struct Tools {
     pub kubectl: String,
     pub helm: &'static str,
     pub rust: &'static str,
-    /// rustup-init, by version and its published SHA-256 (x86_64-unknown-linux-gnu):
+    /// rustup-init, checked like every tool against the checksum its publisher ships:
     /// https://static.rust-lang.org/rustup/archive/<version>/x86_64-unknown-linux-gnu/rustup-init.sha256
     pub rustup: &'static str,
-    pub rustup_sha256: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -94,7 +93,6 @@ impl BuildspecData {
                 helm: "v3.18.4",
                 rust: "1.95.0",
                 rustup: "1.28.2",
-                rustup_sha256: "20a06e644b0d9bd2fbdbfd52d42540bdde820ea7df86e92e533c073da0cdd43c",
             },
             releases: crate::compile::releases(platform)
                 .releases

@@ -118,7 +118,8 @@ pub struct ApplyArgs {
     /// The synthesized output whose plan.json to apply.
     #[arg(long, default_value = "generated")]
     pub generated: PathBuf,
-    /// What to apply: all, tenant:<id>, step:<id> or shard:<i>/<n>.
+    /// What to apply: all, tenant:<id>, step:<id>, through:<step id> (it and everything it
+    /// depends on) or shard:<i>/<n>.
     #[arg(long, default_value = "all")]
     pub select: String,
     /// Steps run at once.
@@ -458,6 +459,7 @@ async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
                 loaded.context.region.clone(),
                 loaded.context.registry.clone(),
             )),
+            (loaded.context.cluster.clone(), loaded.context.region.clone()),
             Duration::from_secs(600),
             poll,
         )),

@@ -1,25 +1,51 @@
-"""Starts moto's server for the end-to-end tests, with two gaps of moto 5.2 closed.
+"""Starts moto's server for the end-to-end tests, with its gaps closed where tenancy's contract
+with AWS runs through them. moto runs unchanged otherwise.
 
-Stacks made through change sets (the only way tenancy makes stacks, as on AWS) do not work in
-moto as they do on AWS: moto builds a CREATE change set's stack without the account's exports,
-so `Fn::ImportValue` fails, and after executing a change set it never rebuilds the stack's
-outputs or registers its exports. This wrapper gives such stacks the exports, refreshes outputs
-and exports after a change set executes, then runs moto's own server unchanged.
+1. Change sets (the only way tenancy makes stacks, as on AWS): moto builds a CREATE change set's
+   stack without the account's exports, so `Fn::ImportValue` fails, and after executing a change
+   set it never rebuilds the stack's outputs or registers its exports. Both are fixed here.
+2. Resource types moto does not implement inside CloudFormation (Cognito, CloudFront, ACM, WAF,
+   CodeBuild, CodePipeline, EKS Pod Identity associations, bucket policies) become stand-ins:
+   their properties are resolved like any resource's, `Ref` and `Fn::GetAtt` give values of the
+   shape AWS gives (an ACM certificate's Ref is a certificate ARN, a user pool's id looks like
+   `eu-west-1_AbC123xyZ`), and a CodeBuild project is also created in moto's CodeBuild, so
+   builds start on the project the template declares. The generated templates deploy as they
+   are: no emulator view of them.
+3. KMS keys: moto reads a key's CloudFormation `Tags` in the KMS API's shape; they are
+   translated. Buckets: moto ignores `VersioningConfiguration`; it is applied.
+4. CodeBuild: moto's builds "succeed" without running. With TENANCY_EMULATOR_BUILDS set, a build
+   runs its buildspec on this machine (`codebuild.py`): source downloaded from moto's S3 at the
+   requested version, phases in order, the project's and the request's environment, exported
+   variables returned, stand-ins for the tools that cannot run here.
+5. EKS: a cluster's endpoint is the mock Kubernetes API server (TENANCY_KUBE_URL), and its
+   certificate data is a real (self-signed) certificate, so `aws eks update-kubeconfig` writes a
+   kubeconfig a client can use.
 
 Usage: python moto_server.py PORT
 """
 
+import base64
+import datetime
+import json
+import os
 import sys
+import threading
+import time
+import uuid
 
-from moto.cloudformation import models
-from moto.server import main
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from moto.cloudformation import models, parsing  # noqa: E402
+from moto.core.common_models import CloudFormationModel  # noqa: E402
+from moto.server import main  # noqa: E402
 
-original = models.CloudFormationBackend.execute_change_set
+# 1. Change sets ---------------------------------------------------------------------------
+
+original_execute = models.CloudFormationBackend.execute_change_set
 
 
 def execute_change_set(self, change_set_name, stack_name=None):
-    original(self, change_set_name, stack_name)
+    original_execute(self, change_set_name, stack_name)
     for stack in self.stacks.values():
         if stack.status in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
             stack._parse_template()
@@ -43,6 +69,304 @@ def create_change_set(self, *args, **kwargs):
 
 
 models.CloudFormationBackend.create_change_set = create_change_set
+
+# 2. Stand-ins for resource types moto skips -------------------------------------------------
+
+ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def random_text(n, alphabet=ALPHABET):
+    return "".join(alphabet[b % len(alphabet)] for b in os.urandom(n))
+
+
+class StandIn(CloudFormationModel):
+    """A resource moto does not implement: its resolved properties, an id and attributes of
+    the shape AWS gives."""
+
+    # moto's model registry files models by the second part of their module's name.
+    __module__ = "tenancy_emulator.standins"
+
+    def __init__(self, account_id, region, logical_id, resource_type, properties, stack_name):
+        self.account_id = account_id
+        self.region = region
+        self.logical_id = logical_id
+        self.resource_type = resource_type
+        self.properties = properties
+        self.id = self._make_id(stack_name)
+
+    def _arn(self, service, resource, region=None, account=None):
+        region = self.region if region is None else region
+        account = self.account_id if account is None else account
+        return f"arn:aws:{service}:{region}:{account}:{resource}"
+
+    def _make_id(self, stack_name):
+        p, t = self.properties, self.resource_type
+        if t == "AWS::Cognito::UserPool":
+            return f"{self.region}_{random_text(9, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789')}"
+        if t == "AWS::Cognito::UserPoolClient":
+            return random_text(26)
+        if t == "AWS::CertificateManager::Certificate":
+            return self._arn("acm", f"certificate/{uuid.uuid4()}")
+        if t == "AWS::WAFv2::WebACL":
+            return f"{p.get('Name', self.logical_id)}|{uuid.uuid4()}|{p.get('Scope', 'REGIONAL')}"
+        if t == "AWS::CloudFront::Distribution":
+            return "E" + random_text(13, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        if t == "AWS::EKS::PodIdentityAssociation":
+            return self._arn("eks", f"podidentityassociation/{p['ClusterName']}/a-{random_text(17)}")
+        if t in ("AWS::CodeBuild::Project", "AWS::CodePipeline::Pipeline") and "Name" in p:
+            return p["Name"]
+        if t == "AWS::S3::BucketPolicy":
+            return p["Bucket"]
+        if t == "AWS::Cognito::UserPoolDomain":
+            return p["Domain"]
+        if t == "AWS::Cognito::UserPoolGroup":
+            return p.get("GroupName", self.logical_id)
+        if t == "AWS::Cognito::UserPoolUser":
+            return p.get("Username", self.logical_id)
+        return f"{stack_name}-{self.logical_id}-{random_text(12)}"
+
+    @property
+    def physical_resource_id(self):
+        return self.id
+
+    @staticmethod
+    def cloudformation_type():
+        return "tenancy::StandIn"
+
+    @classmethod
+    def has_cfn_attr(cls, attr):
+        return True
+
+    def get_cfn_attribute(self, attr):
+        p, t = self.properties, self.resource_type
+        if t == "AWS::WAFv2::WebACL":
+            name, acl_id, _ = self.id.split("|")
+            scope = "global" if p.get("Scope") == "CLOUDFRONT" else "regional"
+            return {"Arn": self._arn("wafv2", f"{scope}/webacl/{name}/{acl_id}"), "Id": acl_id}.get(attr, acl_id)
+        if t == "AWS::Cognito::UserPool":
+            return {
+                "Arn": self._arn("cognito-idp", f"userpool/{self.id}"),
+                "UserPoolId": self.id,
+                "ProviderName": f"cognito-idp.{self.region}.amazonaws.com/{self.id}",
+                "ProviderURL": f"https://cognito-idp.{self.region}.amazonaws.com/{self.id}",
+            }[attr]
+        if t == "AWS::Cognito::UserPoolClient":
+            return {"ClientId": self.id, "Name": p.get("ClientName", "")}.get(attr, "")
+        if t == "AWS::CloudFront::Distribution":
+            return {"DomainName": f"d{random_text(13)}.cloudfront.net", "Id": self.id}[attr]
+        if t == "AWS::EKS::PodIdentityAssociation":
+            return {"AssociationArn": self.id, "AssociationId": self.id.rsplit("/", 1)[-1]}[attr]
+        if t == "AWS::CodeBuild::Project" and attr == "Arn":
+            return self._arn("codebuild", f"project/{self.id}")
+        if attr == "Arn":
+            service = t.split("::")[1].lower()
+            return self._arn(service, f"{self.logical_id}/{self.id}")
+        return f"standin-{self.logical_id}-{attr}"
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        properties = cloudformation_json.get("Properties", {})
+        stack = models.cloudformation_backends[account_id][region_name].get_stack(kwargs["StackId"])
+        resource = cls(account_id, region_name, kwargs["LogicalId"], kwargs["ResourceType"], properties, stack.name)
+        resource.created()
+        return resource
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+        original_resource.properties = cloudformation_json.get("Properties", {})
+        original_resource.created()
+        return original_resource
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        if cloudformation_json.get("Type") == "AWS::CodeBuild::Project":
+            from moto.codebuild.models import codebuild_backends
+
+            codebuild_backends[account_id][region_name].codebuild_projects.pop(resource_name, None)
+
+    def delete(self, account_id, region_name):
+        self.delete_from_cloudformation_json(self.id, {"Type": self.resource_type}, account_id, region_name)
+
+    def created(self):
+        """Side effects of the stand-in: a CodeBuild project also exists in moto's CodeBuild."""
+        if self.resource_type == "AWS::CodeBuild::Project":
+            from moto.codebuild.models import codebuild_backends
+
+            p = self.properties
+            env = p.get("Environment", {})
+            source = p.get("Source", {})
+            codebuild_backends[self.account_id][self.region].create_project(
+                project_name=p["Name"],
+                description=p.get("Description"),
+                project_source={
+                    "type": source.get("Type"),
+                    "location": source.get("Location"),
+                    "buildspec": source.get("BuildSpec"),
+                },
+                artifacts={"type": p.get("Artifacts", {}).get("Type", "NO_ARTIFACTS")},
+                environment={
+                    "type": env.get("Type"),
+                    "image": env.get("Image"),
+                    "computeType": env.get("ComputeType"),
+                    "privilegedMode": bool(env.get("PrivilegedMode", False)),
+                    "imagePullCredentialsType": env.get("ImagePullCredentialsType"),
+                    "environmentVariables": [
+                        {"name": v["Name"], "value": v.get("Value", ""), "type": v.get("Type", "PLAINTEXT")}
+                        for v in env.get("EnvironmentVariables", [])
+                    ],
+                },
+                service_role=p["ServiceRole"],
+                tags=[{"key": t["Key"], "value": t["Value"]} for t in p.get("Tags", [])],
+                cache=None,
+                timeout=int(p.get("TimeoutInMinutes", 60)),
+                queued_timeout=None,
+                source_version=None,
+                logs_config=None,
+                vpc_config=None,
+            )
+
+
+original_class_from_type = parsing.resource_class_from_type
+
+
+def resource_class_from_type(resource_type):
+    if resource_type in parsing.NULL_MODELS or resource_type.startswith("Custom::"):
+        return original_class_from_type(resource_type)
+    if resource_type not in parsing.get_model_map():
+        return StandIn
+    return original_class_from_type(resource_type)
+
+
+parsing.resource_class_from_type = resource_class_from_type
+
+# 3. KMS key tags, in CloudFormation's shape ---------------------------------------------------
+
+from moto.kms import models as kms_models  # noqa: E402
+
+original_key_create = kms_models.Key.create_from_cloudformation_json.__func__
+
+
+def key_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    properties = cloudformation_json.get("Properties", {})
+    if "Tags" in properties:
+        properties["Tags"] = [
+            {"TagKey": t.get("Key", t.get("TagKey")), "TagValue": t.get("Value", t.get("TagValue"))}
+            for t in properties["Tags"]
+        ]
+    return original_key_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+
+
+kms_models.Key.create_from_cloudformation_json = classmethod(key_create)
+
+# 3b. Buckets: moto's CloudFormation ignores VersioningConfiguration (the pipeline's S3 source
+# and `tenancy source push` need versions) -----------------------------------------------------
+
+from moto.s3 import models as s3_models  # noqa: E402
+
+original_bucket_create = s3_models.FakeBucket.create_from_cloudformation_json.__func__
+
+
+def bucket_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    bucket = original_bucket_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+    status = cloudformation_json.get("Properties", {}).get("VersioningConfiguration", {}).get("Status")
+    if status:
+        backend = s3_models.s3_backends[account_id][s3_models.get_partition(region_name)]
+        backend.put_bucket_versioning(bucket.name, status)
+    return bucket
+
+
+s3_models.FakeBucket.create_from_cloudformation_json = classmethod(bucket_create)
+
+# 4. CodeBuild builds that run ------------------------------------------------------------------
+
+if os.environ.get("TENANCY_EMULATOR_BUILDS"):
+    import codebuild  # tests/emulator/codebuild.py
+    from moto.codebuild import responses as codebuild_responses
+    from moto.codebuild.exceptions import InvalidInputException, ResourceNotFoundException
+    from moto.codebuild.models import codebuild_backends
+    from moto.core.responses import ActionResult
+
+    BUILDS = {}
+    TOKENS = {}
+    LOCK = threading.Lock()
+
+    def start_build(self):
+        name = self._get_param("projectName")
+        backend = codebuild_backends[self.current_account][self.region]
+        project = backend.codebuild_projects.get(name)
+        if project is None:
+            raise ResourceNotFoundException(
+                f"Project cannot be found: arn:aws:codebuild:{self.region}:{self.current_account}:project/{name}"
+            )
+        request = {
+            "sourceVersion": self._get_param("sourceVersion"),
+            "buildspecOverride": self._get_param("buildspecOverride"),
+            "environmentVariablesOverride": self._get_param("environmentVariablesOverride") or [],
+        }
+        token = self._get_param("idempotencyToken")
+        with LOCK:
+            # StartBuild's idempotency token: the same request within five minutes is the same build.
+            if token and token in TOKENS:
+                seen, build_id, when = TOKENS[token]
+                if time.time() - when < 300:
+                    if seen != request:
+                        raise InvalidInputException("idempotencyToken reused with other parameters")
+                    return ActionResult({"build": BUILDS[build_id].describe()})
+            build = codebuild.Build(self.current_account, self.region, project.project_metadata, request)
+            BUILDS[build.id] = build
+            if token:
+                TOKENS[token] = (request, build.id, time.time())
+        build.start()
+        return ActionResult({"build": build.describe()})
+
+    def batch_get_builds(self):
+        ids = self._get_param("ids")
+        with LOCK:
+            found = [BUILDS[i].describe() for i in ids if i in BUILDS]
+        return ActionResult({"builds": found, "buildsNotFound": [i for i in ids if i not in BUILDS]})
+
+    def list_builds_for_project(self):
+        name = self._get_param("projectName")
+        with LOCK:
+            ids = [b.id for b in sorted(BUILDS.values(), key=lambda b: -b.started) if b.project["name"] == name]
+        return ActionResult({"ids": ids})
+
+    codebuild_responses.CodeBuildResponse.start_build = start_build
+    codebuild_responses.CodeBuildResponse.batch_get_builds = batch_get_builds
+    codebuild_responses.CodeBuildResponse.list_builds_for_project = list_builds_for_project
+
+# 5. EKS endpoints that answer ------------------------------------------------------------------
+
+if os.environ.get("TENANCY_KUBE_URL"):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    from moto.eks import models as eks_models
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kubernetes")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    CA = base64.b64encode(certificate.public_bytes(serialization.Encoding.PEM)).decode()
+    eks_models.ENDPOINT_TEMPLATE = os.environ["TENANCY_KUBE_URL"]
+    original_cluster_init = eks_models.Cluster.__init__
+
+    def cluster_init(self, *args, **kwargs):
+        original_cluster_init(self, *args, **kwargs)
+        self.endpoint = os.environ["TENANCY_KUBE_URL"]
+        self.certificate_authority = {"data": CA}
+
+    eks_models.Cluster.__init__ = cluster_init
 
 if __name__ == "__main__":
     main(["-H", "127.0.0.1", "-p", sys.argv[1]])

@@ -100,12 +100,13 @@ impl Provider for CodeBuild {
             match build.build_status() {
                 Some(StatusType::InProgress) | None => self.configs.pause(round).await,
                 Some(StatusType::Succeeded) => {
-                    let mut outputs: BTreeMap<String, String> = build
+                    // The outputs are what the build exported, nothing about this run (its
+                    // id is in the summary): a rerun that makes the same is unchanged.
+                    let outputs: BTreeMap<String, String> = build
                         .exported_environment_variables()
                         .iter()
                         .filter_map(|v| Some((v.name()?.to_owned(), v.value()?.to_owned())))
                         .collect();
-                    outputs.insert("BuildId".to_owned(), id.clone());
                     return Ok(StepOutcome {
                         changed: true,
                         outputs,
