@@ -269,7 +269,7 @@ fn the_baseline_bundle_holds_add_on_namespaces_and_tier_priorities() {
         platform.tiers().iter().map(|t| (format!("saas-{}", t.name), t.priority as i32)).collect();
     assert_eq!(classes, expected);
     let releases = files(&platform)["baseline/helm/releases.yaml"].clone();
-    assert!(releases.contains("version: 4.12.1") && releases.contains("version: 1.16.1"), "{releases}");
+    assert!(releases.contains("version: 4.14.5") && releases.contains("version: 1.16.1"), "{releases}");
 }
 
 /// M3 of the deployability review: the tenant app calls the API cross-origin with a bearer

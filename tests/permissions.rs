@@ -184,3 +184,164 @@ fn each_tenants_role_and_boundary_grant_what_its_services_call_on_its_own_tables
     }
     all_granted(checks);
 }
+
+/// m11 of the deployability review: the role CloudFormation assumes for tenant stacks must
+/// hold what each resource type's handlers call (the handler permissions of the resource
+/// provider schemas, read from hashicorp/terraform-provider-awscc v1.96.0
+/// `internal/service/cloudformation/schemas/`; cfn-lint's bundled schemas strip them). Only the
+/// actions for what the tenant stacks use: no KMS-encrypted pools, no Kinesis streams, no
+/// table imports or replicas.
+#[test]
+fn the_tenant_stack_role_holds_every_handler_permission_its_resources_need() {
+    let g = generated();
+    let role = "TenantStackRole";
+    let pool = arn("cognito-idp", "userpool/eu-west-1_AbCdEf123");
+    let table = arn("dynamodb", "table/saas-order-acme");
+    let tenant_role = "arn:aws:iam::123456789012:role/saas-tenant-acme";
+    let association = arn("eks", "podidentityassociation/saas/a-123");
+    let cluster = arn("eks", "cluster/saas");
+    let handlers: &[(&str, &[&str], &str)] = &[
+        (
+            "AWS::Cognito::UserPool",
+            &[
+                "cognito-idp:SetUserPoolMfaConfig",
+                "cognito-idp:DescribeUserPool",
+                "cognito-idp:TagResource",
+                "cognito-idp:GetUserPoolMfaConfig",
+                "cognito-idp:UpdateUserPool",
+                "cognito-idp:ListTagsForResource",
+                "cognito-idp:UntagResource",
+                "cognito-idp:AddCustomAttributes",
+                "cognito-idp:DeleteUserPool",
+            ],
+            &pool,
+        ),
+        (
+            "AWS::Cognito::UserPoolClient",
+            &[
+                "cognito-idp:CreateUserPoolClient",
+                "cognito-idp:DescribeUserPoolClient",
+                "cognito-idp:UpdateUserPoolClient",
+                "cognito-idp:DeleteUserPoolClient",
+            ],
+            &pool,
+        ),
+        (
+            "AWS::Cognito::UserPoolDomain",
+            &[
+                "cognito-idp:CreateUserPoolDomain",
+                "cognito-idp:DescribeUserPoolDomain",
+                "cognito-idp:DeleteUserPoolDomain",
+            ],
+            &pool,
+        ),
+        (
+            "AWS::Cognito::UserPoolUser",
+            &["cognito-idp:AdminCreateUser", "cognito-idp:AdminGetUser", "cognito-idp:AdminDeleteUser"],
+            &pool,
+        ),
+        (
+            "AWS::Cognito::UserPoolGroup",
+            &["cognito-idp:CreateGroup", "cognito-idp:GetGroup", "cognito-idp:UpdateGroup", "cognito-idp:DeleteGroup"],
+            &pool,
+        ),
+        (
+            "AWS::Cognito::UserPoolUserToGroupAttachment",
+            &[
+                "cognito-idp:AdminAddUserToGroup",
+                "cognito-idp:AdminListGroupsForUser",
+                "cognito-idp:AdminRemoveUserFromGroup",
+            ],
+            &pool,
+        ),
+        (
+            "AWS::DynamoDB::Table",
+            &[
+                "dynamodb:CreateTable",
+                "dynamodb:DescribeTable",
+                "dynamodb:DescribeTimeToLive",
+                "dynamodb:UpdateTimeToLive",
+                "dynamodb:UpdateContinuousBackups",
+                "dynamodb:DescribeContinuousBackups",
+                "dynamodb:DescribeContributorInsights",
+                "dynamodb:DescribeKinesisStreamingDestination",
+                "dynamodb:ListTagsOfResource",
+                "dynamodb:TagResource",
+                "dynamodb:UntagResource",
+                "dynamodb:UpdateTable",
+                "dynamodb:GetResourcePolicy",
+                "dynamodb:DeleteTable",
+            ],
+            &table,
+        ),
+        (
+            "AWS::IAM::Role",
+            &[
+                "iam:GetRole",
+                "iam:GetRolePolicy",
+                "iam:TagRole",
+                "iam:UntagRole",
+                "iam:ListAttachedRolePolicies",
+                "iam:ListRolePolicies",
+                "iam:UpdateRole",
+                "iam:UpdateAssumeRolePolicy",
+                "iam:DeleteRolePolicy",
+                "iam:DeleteRole",
+            ],
+            tenant_role,
+        ),
+        (
+            "AWS::EKS::PodIdentityAssociation",
+            &[
+                "eks:DescribePodIdentityAssociation",
+                "eks:UpdatePodIdentityAssociation",
+                "eks:DeletePodIdentityAssociation",
+                "eks:TagResource",
+                "eks:UntagResource",
+            ],
+            &association,
+        ),
+        ("AWS::EKS::PodIdentityAssociation", &["eks:CreatePodIdentityAssociation"], &cluster),
+        ("AWS::EKS::PodIdentityAssociation", &["iam:GetRole", "iam:PassRole"], tenant_role),
+    ];
+    let used: std::collections::BTreeSet<String> = g
+        .platform
+        .tenants()
+        .iter()
+        .flat_map(|t| {
+            let stack = template_json(&g.files[&format!("tenants/{}/stack.cfn.yaml", t.id)]);
+            stack["Resources"]
+                .as_object()
+                .unwrap()
+                .values()
+                .map(|r| r["Type"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for resource_type in &used {
+        assert!(
+            resource_type == "AWS::Route53::RecordSet" || handlers.iter().any(|(t, ..)| t == resource_type),
+            "{resource_type}: no handler permissions listed for it here"
+        );
+    }
+    // The boundary-guarded actions (iam:CreateRole, PutRolePolicy) need their condition: checked
+    // by tenant_roles_reach_only_their_own_data; here, everything else.
+    all_granted(handlers.iter().flat_map(|(_, actions, resource)| {
+        actions.iter().map(|a| role_allows(&g.delivery, role, a, resource, &Context::new(), at())).collect::<Vec<_>>()
+    }));
+    let bounded = Context::from([(
+        "iam:PermissionsBoundary",
+        vec!["arn:aws:iam::123456789012:policy/saas-tenant-boundary".to_owned()],
+    )]);
+    // A pool is created only tagged as the platform's (CreateUserPool has no pool ARN yet).
+    let tagged = Context::from([("aws:RequestTag/tenancy:platform", vec!["saas".to_owned()])]);
+    role_allows(&g.delivery, role, "cognito-idp:CreateUserPool", "*", &tagged, at()).unwrap();
+    assert!(role_allows(&g.delivery, role, "cognito-idp:CreateUserPool", "*", &Context::new(), at()).is_err());
+    for action in ["iam:CreateRole", "iam:PutRolePolicy"] {
+        role_allows(&g.delivery, role, action, tenant_role, &bounded, at()).unwrap();
+        assert!(
+            role_allows(&g.delivery, role, action, tenant_role, &Context::new(), at()).is_err(),
+            "{action} unbounded"
+        );
+    }
+}

@@ -126,8 +126,15 @@ fn platform_roles_are_outside_the_tenant_role_prefix() {
     let baseline = template_json(&all["baseline/baseline.cfn.yaml"]);
     assert!(resources_of_type(&baseline, "AWS::IAM::Role").is_empty(), "roles live in the delivery stack");
     let delivery = template_json(&all["baseline/delivery.cfn.yaml"]);
-    let roles = resources_of_type(&delivery, "AWS::IAM::Role");
-    assert_eq!(roles.len(), 10);
+    let bootstrap = template_json(&all["baseline/bootstrap.cfn.yaml"]);
+    let mut roles = resources_of_type(&delivery, "AWS::IAM::Role");
+    assert_eq!(
+        roles.len(),
+        11,
+        "six projects', the tenant stacks' CloudFormation role, the pipeline's and its trigger's, two add-ons'"
+    );
+    roles.extend(resources_of_type(&bootstrap, "AWS::IAM::Role"));
+    assert_eq!(roles.len(), 12, "and the platform stacks' CloudFormation role");
     for (id, role) in roles {
         let name = role["Properties"]["RoleName"].as_str().unwrap();
         assert!(!name.starts_with("saas-tenant-"), "{id} is named {name}");
@@ -315,4 +322,40 @@ fn tenant_stacks_let_offboarding_unprotect_the_pool_and_say_what_to_keep() {
             }
         }
     }
+}
+
+/// M7 of the deployability review: the tenants' HPAs need resource metrics (metrics-server),
+/// and more pods than the nodes hold need more nodes (the cluster autoscaler, with a role of
+/// its own, associated with its ServiceAccount).
+#[test]
+fn the_cluster_can_scale_pods_and_nodes() {
+    let all = files(&reference());
+    let config: Value = serde_yaml::from_str(&all["baseline/eksctl-cluster.yaml"]).unwrap();
+    let addons: Vec<&str> = config["addons"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
+    assert!(addons.contains(&"metrics-server"), "{addons:?}");
+    let releases: Value = serde_yaml::from_str(&all["baseline/helm/releases.yaml"]).unwrap();
+    let autoscaler = releases["releases"].as_array().unwrap().iter().find(|r| r["name"] == "cluster-autoscaler");
+    let autoscaler = autoscaler.expect("a cluster-autoscaler release");
+    assert_eq!(autoscaler["namespace"], "kube-system");
+    let values: Value = serde_yaml::from_str(&all["baseline/helm/cluster-autoscaler.values.yaml"]).unwrap();
+    assert_eq!(values["autoDiscovery"]["clusterName"], "saas");
+    let associated: Vec<(&str, &str)> = config["iam"]["podIdentityAssociations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["serviceAccountName"].as_str().unwrap(), a["roleARN"].as_str().unwrap()))
+        .collect();
+    assert!(
+        associated.contains(&(
+            values["rbac"]["serviceAccount"]["name"].as_str().unwrap(),
+            "arn:aws:iam::123456789012:role/saas-cluster-autoscaler"
+        )),
+        "{associated:?}"
+    );
+    let delivery = template_json(&all["baseline/delivery.cfn.yaml"]);
+    let scale = serde_json::to_string(&delivery["Resources"]["ClusterAutoscalerRole"]).unwrap();
+    assert!(
+        scale.contains("autoscaling:SetDesiredCapacity")
+            && scale.contains("aws:ResourceTag/k8s.io/cluster-autoscaler/saas")
+    );
 }

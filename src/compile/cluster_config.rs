@@ -189,12 +189,15 @@ pub fn cluster_config(platform: &Platform) -> ClusterConfig {
         },
         iam: Iam {
             with_oidc: false,
-            pod_identity_associations: vec![PodIdentityAssociation {
-                namespace: platform.baseline_names().external_dns_namespace,
-                service_account_name: platform.baseline_names().external_dns_service_account,
-                role_arn: super::deploy_roles::external_dns_role_arn(platform),
-                create_service_account: false,
-            }],
+            pod_identity_associations: super::deploy_roles::addon_identities(platform)
+                .into_iter()
+                .map(|addon| PodIdentityAssociation {
+                    role_arn: super::deploy_roles::role_arn_of(platform, &addon.role),
+                    namespace: addon.namespace,
+                    service_account_name: addon.service_account,
+                    create_service_account: false,
+                })
+                .collect(),
         },
         access_config: {
             let names = platform.baseline_names();
@@ -226,6 +229,9 @@ pub fn cluster_config(platform: &Platform) -> ClusterConfig {
             Addon { name: "coredns", configuration_values: None },
             Addon { name: "kube-proxy", configuration_values: None },
             Addon { name: super::pod_identity::AGENT_ADDON, configuration_values: None },
+            // Resource metrics, which the tenants' HorizontalPodAutoscalers scale on (EKS
+            // community add-on; without it every HPA reports FailedGetResourceMetric).
+            Addon { name: "metrics-server", configuration_values: None },
         ],
         managed_node_groups,
         cloud_watch: CloudWatch {

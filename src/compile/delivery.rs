@@ -17,7 +17,7 @@ pub fn delivery_stack(platform: &Platform) -> Result<Template, TemplateError> {
     let key = Expr::import(baseline_export(platform, exports::DATA_KEY_ARN));
     let artifacts = BucketRef { name: names.artifacts_bucket };
     super::deploy_roles::add(&mut t, platform, &key);
-    super::deploy_roles::add_external_dns_role(&mut t, platform);
+    super::deploy_roles::add_addon_roles(&mut t, platform);
     super::pipeline::add(&mut t, platform, &artifacts, &key);
     t.build()
 }

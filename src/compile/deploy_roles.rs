@@ -120,10 +120,12 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, key: &Expr) {
         Statement::allow(
             "ManageUserPools",
             &[
+                "cognito-idp:AddCustomAttributes",
                 "cognito-idp:AdminAddUserToGroup",
                 "cognito-idp:AdminCreateUser",
                 "cognito-idp:AdminDeleteUser",
                 "cognito-idp:AdminGetUser",
+                "cognito-idp:AdminListGroupsForUser",
                 "cognito-idp:AdminRemoveUserFromGroup",
                 "cognito-idp:CreateGroup",
                 "cognito-idp:CreateUserPoolClient",
@@ -199,13 +201,17 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, key: &Expr) {
                     "dynamodb:CreateTable",
                     "dynamodb:DeleteTable",
                     "dynamodb:DescribeContinuousBackups",
+                    "dynamodb:DescribeContributorInsights",
+                    "dynamodb:DescribeKinesisStreamingDestination",
                     "dynamodb:DescribeTable",
                     "dynamodb:DescribeTimeToLive",
+                    "dynamodb:GetResourcePolicy",
                     "dynamodb:ListTagsOfResource",
                     "dynamodb:TagResource",
                     "dynamodb:UntagResource",
                     "dynamodb:UpdateContinuousBackups",
                     "dynamodb:UpdateTable",
+                    "dynamodb:UpdateTimeToLive",
                 ],
             )
             .on(silo_tables),
@@ -322,49 +328,113 @@ pub(crate) fn service_role(
     }
 }
 
-/// The role external-dns runs as (Pod Identity: the cluster config associates it with
-/// external-dns's ServiceAccount): record changes in the platform's zone only.
-pub fn add_external_dns_role(t: &mut TemplateBuilder, platform: &Platform) {
+/// A cluster add-on that runs with an AWS role of its own, through EKS Pod Identity (the
+/// cluster config associates the role with the add-on's ServiceAccount).
+pub struct AddonIdentity {
+    pub logical: &'static str,
+    pub namespace: String,
+    pub service_account: String,
+    pub role: String,
+    pub description: String,
+    pub statements: Vec<Statement>,
+}
+
+/// The add-ons' identities: external-dns (records in the platform's zone only) and the
+/// cluster autoscaler (the node groups of this cluster only).
+pub fn addon_identities(platform: &Platform) -> Vec<AddonIdentity> {
     let names = platform.baseline_names();
     let zone = platform.hosted_zone_id().map_or("*", |id| id.as_str());
-    let statements = vec![
-        Statement::allow("ChangeRecords", &["route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets"])
-            .on([Expr::sub(format!("arn:${{AWS::Partition}}:route53:::hostedzone/{zone}"))]),
-        Statement::allow("FindZones", &["route53:ListHostedZones", "route53:ListTagsForResource"]).on([Expr::str("*")]),
-    ];
-    t.resource(
-        &LogicalId::fixed("ExternalDnsRole"),
-        Role {
-            role_name: Expr::str(&names.external_dns_role),
-            description: format!("external-dns in {}'s cluster", platform.cluster().name),
-            assume_role_policy_document: super::pod_identity::trust(
-                platform,
-                &names.external_dns_namespace,
-                &names.external_dns_service_account,
-            ),
-            policies: vec![InlinePolicy {
-                policy_name: "external-dns".into(),
-                policy_document: PolicyDocument::new(statements),
-            }],
-            managed_policy_arns: vec![],
-            permissions_boundary: None,
-            max_session_duration: 3600,
-            tags: platform_tags(platform),
+    let cluster = platform.cluster().name.as_str();
+    vec![
+        AddonIdentity {
+            logical: "ExternalDnsRole",
+            namespace: names.external_dns_namespace.clone(),
+            service_account: names.external_dns_service_account.clone(),
+            role: names.external_dns_role.clone(),
+            description: format!("external-dns in {cluster}'s cluster"),
+            statements: vec![
+                Statement::allow(
+                    "ChangeRecords",
+                    &["route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets"],
+                )
+                .on([Expr::sub(format!("arn:${{AWS::Partition}}:route53:::hostedzone/{zone}"))]),
+                Statement::allow("FindZones", &["route53:ListHostedZones", "route53:ListTagsForResource"])
+                    .on([Expr::str("*")]),
+            ],
         },
-    );
+        AddonIdentity {
+            logical: "ClusterAutoscalerRole",
+            namespace: names.cluster_autoscaler_namespace.clone(),
+            service_account: names.cluster_autoscaler_service_account.clone(),
+            role: names.cluster_autoscaler_role.clone(),
+            description: format!("The cluster autoscaler of {cluster}'s node groups"),
+            // The cluster autoscaler's documented policy (kubernetes/autoscaler,
+            // cluster-autoscaler/cloudprovider/aws/README.md): reads on everything, and changes
+            // only to the Auto Scaling groups EKS tags as this cluster's node groups.
+            statements: vec![
+                Statement::allow(
+                    "ReadNodeGroups",
+                    &[
+                        "autoscaling:DescribeAutoScalingGroups",
+                        "autoscaling:DescribeAutoScalingInstances",
+                        "autoscaling:DescribeLaunchConfigurations",
+                        "autoscaling:DescribeScalingActivities",
+                        "autoscaling:DescribeTags",
+                        "ec2:DescribeImages",
+                        "ec2:DescribeInstanceTypes",
+                        "ec2:DescribeLaunchTemplateVersions",
+                        "ec2:GetInstanceTypesFromInstanceRequirements",
+                        "eks:DescribeNodegroup",
+                    ],
+                )
+                .on([Expr::str("*")]),
+                Statement::allow(
+                    "ScaleThisClustersNodeGroups",
+                    &["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
+                )
+                .on([Expr::str("*")])
+                .when(
+                    "StringEquals",
+                    format!("aws:ResourceTag/k8s.io/cluster-autoscaler/{cluster}"),
+                    Expr::str("owned"),
+                ),
+            ],
+        },
+    ]
+}
+
+/// The add-ons' roles (delivery stack).
+pub fn add_addon_roles(t: &mut TemplateBuilder, platform: &Platform) {
+    for addon in addon_identities(platform) {
+        t.resource(
+            &LogicalId::fixed(addon.logical),
+            Role {
+                role_name: Expr::str(&addon.role),
+                description: addon.description,
+                assume_role_policy_document: super::pod_identity::trust(
+                    platform,
+                    &addon.namespace,
+                    &addon.service_account,
+                ),
+                policies: vec![InlinePolicy {
+                    policy_name: "addon".into(),
+                    policy_document: PolicyDocument::new(addon.statements),
+                }],
+                managed_policy_arns: vec![],
+                permissions_boundary: None,
+                max_session_duration: 3600,
+                tags: platform_tags(platform),
+            },
+        );
+    }
 }
 
 /// The ARNs of the roles the cluster's add-ons run as, which the cluster config associates.
 pub fn addon_role_arns(platform: &Platform) -> Vec<Expr> {
-    vec![global_arn("iam", &format!("role/{}", platform.baseline_names().external_dns_role))]
+    addon_identities(platform).iter().map(|a| global_arn("iam", &format!("role/{}", a.role))).collect()
 }
 
-/// The ARN of the external-dns role, known before deploy.
-pub fn external_dns_role_arn(platform: &Platform) -> String {
-    format!(
-        "arn:{}:iam::{}:role/{}",
-        platform.region().partition(),
-        platform.account_id(),
-        platform.baseline_names().external_dns_role
-    )
+/// The ARN of role `name` of the platform's account, known before deploy.
+pub fn role_arn_of(platform: &Platform, name: &str) -> String {
+    format!("arn:{}:iam::{}:role/{name}", platform.region().partition(), platform.account_id())
 }

@@ -36,12 +36,17 @@ pub struct HelmReleases {
     pub releases: Vec<HelmRelease>,
 }
 
-/// ingress-nginx chart 4.12.1 (controller 1.12.1). The project is retired upstream (best
-/// effort until March 2026); it is pinned here because the reference architecture routes with
-/// it, and replacing it (Gateway API) is a platform decision recorded in ARCHITECTURE.md.
-pub const INGRESS_NGINX_CHART_VERSION: &str = "4.12.1";
+/// ingress-nginx chart 4.14.5 (controller 1.14.5), the newest of the line whose support matrix
+/// covers Kubernetes 1.33 and 1.34 (kubernetes/ingress-nginx README, "Supported Versions";
+/// 4.12's controller stops at 1.32). The project is retired upstream (best effort until March
+/// 2026); it is pinned here because the reference architecture routes with it, and replacing
+/// it (Gateway API) is a platform decision recorded in ARCHITECTURE.md.
+pub const INGRESS_NGINX_CHART_VERSION: &str = "4.14.5";
 /// external-dns chart 1.16.1 (external-dns 0.16.1).
 pub const EXTERNAL_DNS_CHART_VERSION: &str = "1.16.1";
+/// cluster-autoscaler chart 9.51.0, the newest whose appVersion is 1.33.0 (the autoscaler's
+/// minor follows the cluster's, kubernetes/autoscaler's rule).
+pub const CLUSTER_AUTOSCALER_CHART_VERSION: &str = "9.51.0";
 
 pub fn releases(platform: &Platform) -> HelmReleases {
     let names = platform.baseline_names();
@@ -62,6 +67,14 @@ pub fn releases(platform: &Platform) -> HelmReleases {
                 repository: "https://kubernetes-sigs.github.io/external-dns/",
                 version: EXTERNAL_DNS_CHART_VERSION,
                 values: "baseline/helm/external-dns.values.yaml".into(),
+            },
+            HelmRelease {
+                name: "cluster-autoscaler",
+                namespace: names.cluster_autoscaler_namespace,
+                chart: "cluster-autoscaler",
+                repository: "https://kubernetes.github.io/autoscaler",
+                version: CLUSTER_AUTOSCALER_CHART_VERSION,
+                values: "baseline/helm/cluster-autoscaler.values.yaml".into(),
             },
         ],
     }
@@ -245,6 +258,45 @@ struct EnvValue {
 struct HelmServiceAccount {
     create: bool,
     name: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterAutoscalerValues {
+    cloud_provider: &'static str,
+    aws_region: String,
+    auto_discovery: AutoDiscovery,
+    rbac: Rbac,
+    extra_args: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AutoDiscovery {
+    cluster_name: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Rbac {
+    service_account: HelmServiceAccount,
+}
+
+/// Values for the cluster autoscaler: the node groups of this cluster, found by the tags EKS
+/// puts on managed node groups' Auto Scaling groups, so a tier's HPA that needs more pods than
+/// the nodes hold gets nodes up to the group's `maxSize`. Its role reaches its pods through the
+/// Pod Identity association in the cluster config.
+pub fn cluster_autoscaler_values(platform: &Platform) -> ClusterAutoscalerValues {
+    let names = platform.baseline_names();
+    ClusterAutoscalerValues {
+        cloud_provider: "aws",
+        aws_region: platform.region().to_string(),
+        auto_discovery: AutoDiscovery { cluster_name: platform.cluster().name.to_string() },
+        rbac: Rbac {
+            service_account: HelmServiceAccount { create: true, name: names.cluster_autoscaler_service_account },
+        },
+        extra_args: map(&[("balance-similar-node-groups", "true"), ("expander", "least-waste")]),
+    }
 }
 
 /// Values for external-dns: Route 53 records for the platform's domain only, never deleting

@@ -27,8 +27,9 @@ pub use common::{GENERATED_HEADER, SOURCE_GENERATED_DIR, buildspecs, image_diges
 pub use delivery::delivery_stack;
 pub use edge::{CLOUDFRONT_REGION, edge_stack, separate_stack};
 pub use k8s_baseline::{
-    API_CERTIFICATE_ARN, EXTERNAL_DNS_CHART_VERSION, HelmRelease, HelmReleases, INGRESS_NGINX_CHART_VERSION,
-    baseline_bundle, external_dns_values, ingress_nginx_values, releases,
+    API_CERTIFICATE_ARN, CLUSTER_AUTOSCALER_CHART_VERSION, EXTERNAL_DNS_CHART_VERSION, HelmRelease, HelmReleases,
+    INGRESS_NGINX_CHART_VERSION, baseline_bundle, cluster_autoscaler_values, external_dns_values, ingress_nginx_values,
+    releases,
 };
 pub use k8s_tenant::{
     IDENTITY_CONFIG_MAP, INSTANCE_METADATA_CIDR, LABEL_NAME, LABEL_TENANT, SERVICE_UID, api_host, image,
@@ -106,6 +107,7 @@ pub fn compile_platform(platform: &Platform) -> Result<Artifacts, CompileError> 
     yaml(&mut out, "baseline/helm/releases.yaml", &releases(platform))?;
     yaml(&mut out, "baseline/helm/ingress-nginx.values.yaml", &ingress_nginx_values(platform))?;
     yaml(&mut out, "baseline/helm/external-dns.values.yaml", &external_dns_values(platform))?;
+    yaml(&mut out, "baseline/helm/cluster-autoscaler.values.yaml", &cluster_autoscaler_values(platform))?;
     for (name, text, _) in crate::buildspec::render_all(platform)? {
         out.files.push(Artifact { path: format!("buildspecs/{name}"), contents: format!("{GENERATED_HEADER}{text}") });
     }

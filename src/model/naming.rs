@@ -128,6 +128,10 @@ pub struct BaselineNames {
     /// external-dns runs as this ServiceAccount, with this IAM role (IRSA).
     pub external_dns_service_account: String,
     pub external_dns_role: String,
+    /// The cluster autoscaler runs as this ServiceAccount in kube-system, with this role.
+    pub cluster_autoscaler_namespace: String,
+    pub cluster_autoscaler_service_account: String,
+    pub cluster_autoscaler_role: String,
 }
 
 impl BaselineNames {
@@ -165,6 +169,9 @@ impl BaselineNames {
             external_dns_namespace: "external-dns".to_owned(),
             external_dns_service_account: "external-dns".to_owned(),
             external_dns_role: format!("{p}-external-dns"),
+            cluster_autoscaler_namespace: "kube-system".to_owned(),
+            cluster_autoscaler_service_account: "cluster-autoscaler".to_owned(),
+            cluster_autoscaler_role: format!("{p}-cluster-autoscaler"),
         }
     }
 
@@ -201,6 +208,7 @@ impl BaselineNames {
             DerivedName::new(IamRole, self.deploy_role.clone()),
             DerivedName::new(IamRole, self.cfn_execution_role.clone()),
             DerivedName::new(IamRole, self.external_dns_role.clone()),
+            DerivedName::new(IamRole, self.cluster_autoscaler_role.clone()),
             DerivedName::new(IamRole, self.cfn_baseline_role.clone()),
             DerivedName::new(IamRole, self.cluster_project.clone()),
             DerivedName::new(IamRole, self.addons_project.clone()),

@@ -168,6 +168,7 @@ fn baseline_steps(platform: &Platform, steps: &mut Vec<Step>) {
         &names.addons_project,
         buildspecs::ADDONS,
         &[
+            "baseline/helm/cluster-autoscaler.values.yaml",
             "baseline/helm/external-dns.values.yaml",
             "baseline/helm/ingress-nginx.values.yaml",
             "baseline/helm/releases.yaml",
