@@ -1,0 +1,179 @@
+//! The pipeline rehearsal: the generated CodePipeline (`generated/baseline/delivery.cfn.yaml`)
+//! run the way CodePipeline and CodeBuild would run it, on the committed reference platform,
+//! against moto on 127.0.0.1, with the real `tenancy` binary, the real AWS CLI, strict
+//! stand-ins for eksctl, helm, docker, kubectl and the downloads (`tests/emulator/standins`),
+//! and Kubernetes going to a mock API server that accepts only EKS tokens.
+//!
+//! The first deploy as the README gives it: `tenancy bootstrap`, `tenancy source push`, the
+//! platform stacks up to the delivery stack from a workstation (`--select through:...`), then the
+//! pipeline does the rest: Source, Check (tenancy built once), the baseline waves, and the eight
+//! tenant shards at once against the journal and lock in moto's DynamoDB. A second run must
+//! change nothing.
+//!
+//! What it cannot prove is in the README ("The pipeline rehearsal").
+
+mod common;
+mod emulator;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use emulator::{MockApiServer, Moto, checkout, describe_output, tenancy};
+use serde_json::Value;
+
+const TENANCY: &str = env!("CARGO_BIN_EXE_tenancy");
+
+fn bin() -> PathBuf {
+    PathBuf::from(TENANCY)
+}
+
+/// Runs the pipeline once (`tests/emulator/pipeline.py`); returns its report.
+fn run_pipeline(moto: &Moto, root: &Path, run: &str) -> Value {
+    let report = moto.work.join(format!("pipeline-{run}.json"));
+    let venv_bin = emulator::python().parent().unwrap().to_owned();
+    let out = Command::new(emulator::python())
+        .arg(emulator::repo().join("tests/emulator/pipeline.py"))
+        .arg(root.join("generated/baseline/delivery.cfn.yaml"))
+        .args(["eu-west-1", "123456789012"])
+        .arg(&report)
+        .env("TENANCY_EMULATOR_ENDPOINT", &moto.url)
+        .env("TENANCY_EMULATOR_WORK", &moto.work)
+        .env("TENANCY_EMULATOR_STATE", &moto.state)
+        .env(
+            "TENANCY_EMULATOR_PATH",
+            format!(
+                "{}:{}:/usr/local/bin:/usr/bin:/bin",
+                emulator::repo().join("tests/emulator/standins").display(),
+                venv_bin.display()
+            ),
+        )
+        .env("TENANCY_EMULATOR_TENANCY_BIN", bin())
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap_or_else(|_| "{}".into()))
+        .unwrap_or_else(|e| panic!("no report ({e}): {}", describe_output(&out)));
+    assert_eq!(report["status"], "Succeeded", "pipeline run {run}:\n{}\n{}", pretty(&report), failed_logs(&report));
+    report
+}
+
+fn pretty(value: &Value) -> String {
+    serde_json::to_string_pretty(value).unwrap()
+}
+
+/// The logs of the failed actions of a report.
+fn failed_logs(report: &Value) -> String {
+    let mut text = String::new();
+    for action in actions(report) {
+        if action["status"] != "Succeeded"
+            && let Some(log) = action["log"].as_str()
+        {
+            text.push_str(&format!("--- {}\n{}\n", action["name"], std::fs::read_to_string(log).unwrap_or_default()));
+        }
+    }
+    text
+}
+
+fn actions(report: &Value) -> Vec<&Value> {
+    report["stages"].as_array().into_iter().flatten().flat_map(|s| s["actions"].as_array().unwrap()).collect()
+}
+
+/// The summary line `tenancy apply` printed in an action's build log.
+fn apply_summary(action: &Value) -> String {
+    let log = std::fs::read_to_string(action["log"].as_str().unwrap()).unwrap();
+    log.lines().find(|l| l.contains(" applied, ") && l.contains(" unchanged, ")).unwrap_or_default().to_owned()
+}
+
+#[test]
+#[ignore = "needs moto and the AWS CLI in .venv/moto and unshare: scripts/test runs this"]
+fn the_generated_pipeline_deploys_the_reference_platform_and_a_second_run_changes_nothing() {
+    let api = MockApiServer::start_eks();
+    let moto = Moto::start("rehearsal", Some(&api.url), &bin());
+    let root = checkout(&moto.work);
+    let generated = root.join("generated");
+    let generated = generated.to_str().unwrap();
+
+    // The first deploy, from a workstation: bootstrap, the source bundle, the platform stacks.
+    for args in [
+        vec!["bootstrap", "--generated", generated, "--poll-seconds", "0.05"],
+        vec!["source", "push", "--generated", generated],
+        vec!["apply", "--select", "through:baseline/delivery", "--generated", generated, "--poll-seconds", "0.05"],
+    ] {
+        let out = tenancy(&bin(), &moto, &root, &args, &[]);
+        assert!(out.status.success(), "tenancy {args:?}: {}\n{}", describe_output(&out), moto.build_logs());
+    }
+
+    // The pipeline, as the delivery stack defines it.
+    let first = run_pipeline(&moto, &root, "1");
+    let stages: Vec<&str> = first["stages"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(stages.first(), Some(&"Source"));
+    assert_eq!(stages.last(), Some(&"Tenants"));
+    let shards: Vec<&Value> = actions(&first).into_iter().filter(|a| a["name"].as_str().unwrap().starts_with("shard-")).collect();
+    assert_eq!(shards.len(), 8);
+    // The eight shards ran at once: every shard started before the first one ended.
+    let first_end = shards.iter().map(|a| a["ended"].as_f64().unwrap()).fold(f64::MAX, f64::min);
+    for shard in &shards {
+        assert!(shard["started"].as_f64().unwrap() < first_end, "shards ran one after another: {}", pretty(&first));
+    }
+
+    // What the pipeline built: every step journaled as applied in DynamoDB, every tenant's
+    // bundle in the cluster with the images the images build pushed, nothing refused.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let journal = runtime.block_on(async {
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("eu-west-1"))
+            .endpoint_url(&moto.url)
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "test"))
+            .load()
+            .await;
+        let scan = aws_sdk_dynamodb::Client::new(&config).scan().table_name("saas-deploy-state").send().await.unwrap();
+        scan.items()
+            .iter()
+            .filter_map(|i| {
+                let key = i.get("Key")?.as_s().ok()?.strip_prefix("step#")?.to_owned();
+                let record: Value = serde_json::from_str(i.get("Record")?.as_s().ok()?).ok()?;
+                Some((key, record["status"].as_str()?.to_owned()))
+            })
+            .collect::<BTreeMap<String, String>>()
+    });
+    let plan: Value = serde_json::from_str(&std::fs::read_to_string(root.join("generated/plan.json")).unwrap()).unwrap();
+    for step in plan["steps"].as_array().unwrap() {
+        let id = step["id"].as_str().unwrap();
+        assert_eq!(journal.get(id).map(String::as_str), Some("applied"), "{id} in the journal: {journal:?}");
+    }
+    assert!(api.refused.lock().unwrap().is_empty(), "refused: {:?}", api.refused.lock().unwrap());
+    let objects = api.objects.lock().unwrap().clone();
+    for tenant in ["acme", "globex", "initech", "umbrella"] {
+        let deployment = &objects[&format!("/apis/apps/v1/namespaces/tenant-{tenant}/deployments/product")];
+        let image = deployment["spec"]["template"]["spec"]["containers"][0]["image"].as_str().unwrap();
+        assert!(image.contains("/saas/product@sha256:") && !image.contains("${"), "{tenant}: {image}");
+    }
+    // The baseline objects the add-ons build applied through kubectl with an EKS token.
+    assert!(objects.contains_key("/api/v1/namespaces/ingress-nginx"), "{:?}", objects.keys().collect::<Vec<_>>());
+    // Every stand-in call succeeded, and eksctl was given the operator's access entry.
+    let refusals: Vec<Value> = moto.calls().into_iter().filter(|c| c["ok"] == false).collect();
+    assert!(refusals.is_empty(), "a stand-in refused: {refusals:?}");
+    let cluster = std::fs::read_to_string(moto.state.join("eksctl/saas.json")).expect("eksctl created the cluster");
+    assert!(cluster.contains("arn:aws:iam::123456789012:role/saas-platform-admin"), "{cluster}");
+
+    // A second run changes nothing: every apply action applies nothing, no cluster or add-ons
+    // build starts again, and the images build pushes nothing.
+    let builds_before = moto.builds().len();
+    let second = run_pipeline(&moto, &root, "2");
+    for action in actions(&second).into_iter().filter(|a| {
+        let name = a["name"].as_str().unwrap();
+        name.starts_with("step-") || name.starts_with("shard-")
+    }) {
+        let summary = apply_summary(action);
+        assert!(summary.starts_with("0 applied,") && summary.contains(" 0 failed"), "{}: {summary}", action["name"]);
+    }
+    let started: Vec<Value> = moto.builds()[builds_before..].to_vec();
+    let by_tenancy: Vec<&str> = started
+        .iter()
+        .filter_map(|b| b["project"].as_str())
+        .filter(|p| ["saas-cluster", "saas-addons", "saas-images"].contains(p))
+        .collect();
+    assert_eq!(by_tenancy, ["saas-images"], "only the images build reruns (and pushes nothing)");
+    let pushes = moto.calls().into_iter().filter(|c| c["tool"] == "docker" && c["args"][0] == "push").count();
+    assert_eq!(pushes, 2, "one push per service, in the first run only");
+}
