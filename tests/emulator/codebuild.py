@@ -175,11 +175,11 @@ def script(spec, status_path, exported_path):
         for i, command in enumerate(body.get("finally") or []):
             lines.append(f"eval {shlex.quote(command)} || __ok=0")
         if phase in ("install", "pre_build"):
-            lines.append(f"if [ $__ok = 0 ]; then mark end FAILED; exit 0; fi")
+            lines.append(f"if [ $__ok = 0 ]; then mark end FAILED; builtin exit 0; fi")
         elif phase == "build":
             lines.append("if [ $__ok = 0 ]; then export CODEBUILD_BUILD_SUCCEEDING=0; fi")
         else:
-            lines.append("if [ $__ok = 0 ]; then mark end FAILED; exit 0; fi")
+            lines.append("if [ $__ok = 0 ]; then mark end FAILED; builtin exit 0; fi")
     exported = (spec.get("env") or {}).get("exported-variables") or []
     for name in exported:
         lines.append(f"printf '%s=%s\\0' {shlex.quote(name)} \"${{{name}-}}\" >> {shlex.quote(exported_path)}")
