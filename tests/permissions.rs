@@ -345,3 +345,41 @@ fn the_tenant_stack_role_holds_every_handler_permission_its_resources_need() {
         );
     }
 }
+
+/// M1 of the deployability review: the pipeline's apply drives the platform's own stacks, each
+/// under the bootstrap stack's CloudFormation role, which it may pass to CloudFormation only.
+#[test]
+fn the_apply_project_can_drive_every_platform_stack_under_its_role() {
+    let g = generated();
+    let names = g.platform.baseline_names();
+    let role = role_named(&g.delivery, &names.apply_project);
+    let plan = tenancy::plan::plan_for(&g.platform, &tenancy::plan::facts_of(&g.files)).unwrap();
+    let mut checks = Vec::new();
+    for step in plan.steps() {
+        let tenancy::plan::Action::Cloudformation { stack, region, role: stack_role, .. } = &step.action else {
+            continue;
+        };
+        if step.id.tenant().is_some() {
+            continue;
+        }
+        assert_eq!(stack_role.as_deref(), Some("arn:aws:iam::123456789012:role/saas-cfn-baseline"), "{}", step.id);
+        let arn = format!("arn:aws:cloudformation:{region}:{ACCOUNT}:stack/{stack}/0b0e2c40");
+        for action in
+            tenancy::apply::aws::cloudformation::IAM_ACTIONS.iter().filter(|a| **a != "cloudformation:DeleteStack")
+        {
+            checks.push(role_allows(&g.delivery, &role, action, &arn, &Context::new(), at()));
+        }
+        let to_cloudformation =
+            Context::from([("iam:PassedToService", vec!["cloudformation.amazonaws.com".to_owned()])]);
+        checks.push(role_allows(
+            &g.delivery,
+            &role,
+            "iam:PassRole",
+            stack_role.as_deref().unwrap(),
+            &to_cloudformation,
+            at(),
+        ));
+    }
+    assert!(checks.len() >= 4 * 7, "edge, baseline, delivery and cluster access");
+    all_granted(checks);
+}

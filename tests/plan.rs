@@ -46,13 +46,14 @@ fn reference_edges_come_in_the_required_order() {
     assert_eq!(waves[1], ["baseline/stack"]);
     assert_eq!(waves[2], ["baseline/delivery"]);
     assert_eq!(waves[3], ["baseline/cluster", "baseline/images"]);
-    assert!(waves[4].contains(&"baseline/addons") && waves[4].contains(&"tenant/acme/stack"));
-    assert!(waves[5].iter().all(|s| s.ends_with("/k8s")));
-    assert!(waves[6].iter().all(|s| s.ends_with("/register")));
+    assert!(waves[4].contains(&"baseline/access") && waves[4].contains(&"tenant/acme/stack"));
+    assert_eq!(waves[5], ["baseline/addons"]);
+    assert!(waves[6].iter().all(|s| s.ends_with("/k8s")));
+    assert!(waves[7].iter().all(|s| s.ends_with("/register")));
     let critical: Vec<&str> = plan.critical_path().iter().map(StepId::as_str).collect();
     assert_eq!(
         &critical[..5],
-        ["baseline/edge", "baseline/stack", "baseline/delivery", "baseline/cluster", "baseline/addons"]
+        ["baseline/edge", "baseline/stack", "baseline/delivery", "baseline/cluster", "baseline/access"]
     );
 }
 
@@ -435,11 +436,12 @@ fn quota_warnings_give_the_numbers_and_the_way_out() {
         tenancy::plan::quota_warnings(&plan, tenancy::plan::DEFAULT_STACK_QUOTA, &pipeline_stages(&platform))
             .is_empty()
     );
-    // The reference has 6 stacks in eu-west-1 (baseline, delivery, 4 tenants) and 1 in us-east-1.
-    let warnings = tenancy::plan::quota_warnings(&plan, 5, &pipeline_stages(&platform));
+    // The reference has 7 stacks in eu-west-1 (baseline, delivery, cluster access, 4 tenants) and
+    // 1 in us-east-1 (the bootstrap stack is no step).
+    let warnings = tenancy::plan::quota_warnings(&plan, 6, &pipeline_stages(&platform));
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(
-        warnings[0].contains("6 CloudFormation stacks in eu-west-1, over the quota of 5")
+        warnings[0].contains("7 CloudFormation stacks in eu-west-1, over the quota of 6")
             && warnings[0].contains("split the fleet")
     );
     let crowded = vec![("Big".to_owned(), (0..51).map(|i| format!("a{i}")).collect::<Vec<_>>())];

@@ -288,7 +288,12 @@ fn the_cluster_admits_the_applying_roles_and_the_declared_administrators() {
         assert!(entries.contains(&principal), "{principal} has no access entry: {entries:?}");
     }
     assert_eq!(config["iam"]["withOIDC"], false, "nothing trusts the cluster's issuer");
-    let addons: Vec<&str> = config["addons"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
+    assert_eq!(config["addonsConfig"]["disableDefaultAddons"], true, "eksctl adds only what is listed");
+    let access = template_json(&files(&platform)["baseline/cluster-access.cfn.yaml"]);
+    let addons: Vec<&str> = resources_of_type(&access, "AWS::EKS::Addon")
+        .iter()
+        .map(|(_, a)| a["Properties"]["AddonName"].as_str().unwrap())
+        .collect();
     assert!(addons.contains(&"eks-pod-identity-agent"), "{addons:?}");
 }
 
@@ -330,8 +335,11 @@ fn tenant_stacks_let_offboarding_unprotect_the_pool_and_say_what_to_keep() {
 #[test]
 fn the_cluster_can_scale_pods_and_nodes() {
     let all = files(&reference());
-    let config: Value = serde_yaml::from_str(&all["baseline/eksctl-cluster.yaml"]).unwrap();
-    let addons: Vec<&str> = config["addons"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
+    let access = template_json(&all["baseline/cluster-access.cfn.yaml"]);
+    let addons: Vec<&str> = resources_of_type(&access, "AWS::EKS::Addon")
+        .iter()
+        .map(|(_, a)| a["Properties"]["AddonName"].as_str().unwrap())
+        .collect();
     assert!(addons.contains(&"metrics-server"), "{addons:?}");
     let releases: Value = serde_yaml::from_str(&all["baseline/helm/releases.yaml"]).unwrap();
     let autoscaler = releases["releases"].as_array().unwrap().iter().find(|r| r["name"] == "cluster-autoscaler");
@@ -339,11 +347,11 @@ fn the_cluster_can_scale_pods_and_nodes() {
     assert_eq!(autoscaler["namespace"], "kube-system");
     let values: Value = serde_yaml::from_str(&all["baseline/helm/cluster-autoscaler.values.yaml"]).unwrap();
     assert_eq!(values["autoDiscovery"]["clusterName"], "saas");
-    let associated: Vec<(&str, &str)> = config["iam"]["podIdentityAssociations"]
-        .as_array()
-        .unwrap()
+    let associated: Vec<(&str, &str)> = resources_of_type(&access, "AWS::EKS::PodIdentityAssociation")
         .iter()
-        .map(|a| (a["serviceAccountName"].as_str().unwrap(), a["roleARN"].as_str().unwrap()))
+        .map(|(_, a)| {
+            (a["Properties"]["ServiceAccount"].as_str().unwrap(), a["Properties"]["RoleArn"].as_str().unwrap())
+        })
         .collect();
     assert!(
         associated.contains(&(

@@ -108,7 +108,8 @@ fn the_generated_pipeline_deploys_the_reference_platform_and_a_second_run_change
     let stages: Vec<&str> = first["stages"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
     assert_eq!(stages.first(), Some(&"Source"));
     assert_eq!(stages.last(), Some(&"Tenants"));
-    let shards: Vec<&Value> = actions(&first).into_iter().filter(|a| a["name"].as_str().unwrap().starts_with("shard-")).collect();
+    let shards: Vec<&Value> =
+        actions(&first).into_iter().filter(|a| a["name"].as_str().unwrap().starts_with("shard-")).collect();
     assert_eq!(shards.len(), 8);
     // The eight shards ran at once: every shard started before the first one ended.
     let first_end = shards.iter().map(|a| a["ended"].as_f64().unwrap()).fold(f64::MAX, f64::min);
@@ -136,7 +137,8 @@ fn the_generated_pipeline_deploys_the_reference_platform_and_a_second_run_change
             })
             .collect::<BTreeMap<String, String>>()
     });
-    let plan: Value = serde_json::from_str(&std::fs::read_to_string(root.join("generated/plan.json")).unwrap()).unwrap();
+    let plan: Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("generated/plan.json")).unwrap()).unwrap();
     for step in plan["steps"].as_array().unwrap() {
         let id = step["id"].as_str().unwrap();
         assert_eq!(journal.get(id).map(String::as_str), Some("applied"), "{id} in the journal: {journal:?}");

@@ -1,9 +1,9 @@
 //! The eksctl ClusterConfig for the platform's cluster: a VPC across availability zones with
 //! highly available NAT, a shared managed node group, a tainted node group per tier with
 //! dedicated placement, the VPC CNI with network policy enforcement on (the reference
-//! architecture's policies were never enforced), and EKS Pod Identity: the agent add-on, and
-//! the associations of the add-ons' roles (tenant stacks add their own). No OIDC provider:
-//! nothing trusts the cluster's issuer. Field names are eksctl v0.210.0's
+//! architecture's policies were never enforced), and the access entries. No OIDC provider:
+//! nothing trusts the cluster's issuer (EKS Pod Identity; the cluster-access stack installs the
+//! agent and metrics-server and associates the add-ons' roles, tenant stacks their own). Field names are eksctl v0.210.0's
 //! (`pkg/apis/eksctl.io/v1alpha5`), which it reads case-sensitively.
 
 use std::collections::BTreeMap;
@@ -23,6 +23,7 @@ pub struct ClusterConfig {
     metadata: Metadata,
     iam: Iam,
     access_config: AccessConfig,
+    addons_config: AddonsConfig,
     vpc: Vpc,
     addons: Vec<Addon>,
     managed_node_groups: Vec<NodeGroup>,
@@ -42,20 +43,6 @@ struct Metadata {
 struct Iam {
     #[serde(rename = "withOIDC")]
     with_oidc: bool,
-    pod_identity_associations: Vec<PodIdentityAssociation>,
-}
-
-/// A role (created by the delivery stack) for a ServiceAccount's pods; eksctl only creates the
-/// association when `roleARN` is given.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct PodIdentityAssociation {
-    namespace: String,
-    service_account_name: String,
-    #[serde(rename = "roleARN")]
-    role_arn: String,
-    /// The Helm chart creates the ServiceAccount.
-    create_service_account: bool,
 }
 
 /// Cluster access through EKS access entries (no aws-auth ConfigMap): the roles that apply
@@ -87,6 +74,14 @@ struct AccessPolicy {
 struct AccessScope {
     #[serde(rename = "type")]
     scope_type: &'static str,
+}
+
+/// Only the add-ons listed: eksctl's defaults (metrics-server among them since v0.201.0) would
+/// otherwise be created beside the cluster-access stack's own.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AddonsConfig {
+    disable_default_addons: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -187,18 +182,7 @@ pub fn cluster_config(platform: &Platform) -> ClusterConfig {
             version: cluster.kubernetes_version.to_string(),
             tags: BTreeMap::from([("tenancy:platform".to_owned(), platform.name().to_string())]),
         },
-        iam: Iam {
-            with_oidc: false,
-            pod_identity_associations: super::deploy_roles::addon_identities(platform)
-                .into_iter()
-                .map(|addon| PodIdentityAssociation {
-                    role_arn: super::deploy_roles::role_arn_of(platform, &addon.role),
-                    namespace: addon.namespace,
-                    service_account_name: addon.service_account,
-                    create_service_account: false,
-                })
-                .collect(),
-        },
+        iam: Iam { with_oidc: false },
         access_config: {
             let names = platform.baseline_names();
             let partition = platform.region().partition();
@@ -220,6 +204,7 @@ pub fn cluster_config(platform: &Platform) -> ClusterConfig {
                     .collect(),
             }
         },
+        addons_config: AddonsConfig { disable_default_addons: true },
         vpc: Vpc {
             nat: Nat { gateway: "HighlyAvailable" },
             cluster_endpoints: ClusterEndpoints { private_access: true, public_access: true },
@@ -228,10 +213,6 @@ pub fn cluster_config(platform: &Platform) -> ClusterConfig {
             Addon { name: "vpc-cni", configuration_values: Some(r#"{"enableNetworkPolicy": "true"}"#) },
             Addon { name: "coredns", configuration_values: None },
             Addon { name: "kube-proxy", configuration_values: None },
-            Addon { name: super::pod_identity::AGENT_ADDON, configuration_values: None },
-            // Resource metrics, which the tenants' HorizontalPodAutoscalers scale on (EKS
-            // community add-on; without it every HPA reports FailedGetResourceMetric).
-            Addon { name: "metrics-server", configuration_values: None },
         ],
         managed_node_groups,
         cloud_watch: CloudWatch {

@@ -329,7 +329,7 @@ pub(crate) fn service_role(
 }
 
 /// A cluster add-on that runs with an AWS role of its own, through EKS Pod Identity (the
-/// cluster config associates the role with the add-on's ServiceAccount).
+/// cluster-access stack associates the role with the add-on's ServiceAccount).
 pub struct AddonIdentity {
     pub logical: &'static str,
     pub namespace: String,
@@ -427,11 +427,6 @@ pub fn add_addon_roles(t: &mut TemplateBuilder, platform: &Platform) {
             },
         );
     }
-}
-
-/// The ARNs of the roles the cluster's add-ons run as, which the cluster config associates.
-pub fn addon_role_arns(platform: &Platform) -> Vec<Expr> {
-    addon_identities(platform).iter().map(|a| global_arn("iam", &format!("role/{}", a.role))).collect()
 }
 
 /// The ARN of role `name` of the platform's account, known before deploy.

@@ -6,6 +6,7 @@
 
 mod baseline;
 mod bootstrap;
+mod cluster_access;
 mod cluster_config;
 mod common;
 mod delivery;
@@ -40,6 +41,9 @@ pub use tenant::{outputs as tenant_outputs, role_arn, tenant_stack};
 
 use crate::cfn::{Template, TemplateError};
 use crate::model::{Platform, Tenant};
+
+/// The cluster-access stack's template (add-ons and their Pod Identity associations).
+pub const CLUSTER_ACCESS_TEMPLATE: &str = "baseline/cluster-access.cfn.yaml";
 
 /// The bootstrap stack's template (no plan step applies it: `tenancy bootstrap` does).
 pub const BOOTSTRAP_TEMPLATE: &str = "baseline/bootstrap.cfn.yaml";
@@ -103,6 +107,7 @@ pub fn compile_platform(platform: &Platform) -> Result<Artifacts, CompileError> 
         template(&mut out, "baseline/edge.cfn.yaml", edge_stack(platform))?;
     }
     yaml(&mut out, "baseline/eksctl-cluster.yaml", &cluster_config(platform))?;
+    template(&mut out, CLUSTER_ACCESS_TEMPLATE, cluster_access::cluster_access_stack(platform))?;
     manifests(&mut out, "baseline/k8s.yaml", &baseline_bundle(platform))?;
     yaml(&mut out, "baseline/helm/releases.yaml", &releases(platform))?;
     yaml(&mut out, "baseline/helm/ingress-nginx.values.yaml", &ingress_nginx_values(platform))?;

@@ -37,6 +37,7 @@ pub fn baseline_waves(platform: &Platform) -> Vec<Vec<&'static str>> {
     waves.push(vec!["baseline/stack"]);
     waves.push(vec!["baseline/delivery"]);
     waves.push(vec!["baseline/cluster", "baseline/images"]);
+    waves.push(vec!["baseline/access"]);
     waves.push(vec!["baseline/addons"]);
     waves
 }
@@ -195,9 +196,6 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, artifacts: &BucketRef, 
                             "iam:AWSServiceName",
                             Expr::list([Expr::str("eks.amazonaws.com"), Expr::str("eks-nodegroup.amazonaws.com")]),
                         ),
-                    // The add-ons' roles (delivery stack) are associated with their pods.
-                    Statement::allow("AssociateAddonRoles", &["iam:GetRole", "iam:PassRole"])
-                        .on(super::deploy_roles::addon_role_arns(platform)),
                 ]
             },
             managed_policies: vec![power_user],
@@ -258,6 +256,7 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, artifacts: &BucketRef, 
                 statements.push(Statement::allow("DrivePlatformStacks", &change_sets).on([
                     stacks(&names.stack, None),
                     stacks(&names.delivery_stack, None),
+                    stacks(&names.cluster_access_stack, None),
                     stacks(&names.edge_stack, Some(CLOUDFRONT_REGION)),
                 ]));
                 statements.push(

@@ -25,6 +25,7 @@ pub const BASELINE: &str = "baseline/stack";
 pub const DELIVERY: &str = "baseline/delivery";
 pub const CLUSTER: &str = "baseline/cluster";
 pub const IMAGES: &str = "baseline/images";
+pub const ACCESS: &str = "baseline/access";
 pub const ADDONS: &str = "baseline/addons";
 
 /// The buildspecs the delivery stack's projects run and that no plan step runs itself.
@@ -163,6 +164,21 @@ fn baseline_steps(platform: &Platform, steps: &mut Vec<Step>) {
         &[BASELINE, DELIVERY],
         900,
     ));
+    steps.push(Step {
+        id: id(ACCESS),
+        action: Action::Cloudformation {
+            stack: names.cluster_access_stack.clone(),
+            region: region.clone(),
+            template: crate::compile::CLUSTER_ACCESS_TEMPLATE.into(),
+            role: platform_role.clone(),
+            tags: platform_tags(platform),
+        },
+        artifacts: strings(&[crate::compile::CLUSTER_ACCESS_TEMPLATE]),
+        // The add-ons' roles are the delivery stack's; the cluster must exist.
+        depends_on: vec![id(CLUSTER), id(DELIVERY)],
+        bindings: vec![],
+        estimate_seconds: 300,
+    });
     let mut addons = build(
         ADDONS,
         &names.addons_project,
@@ -175,7 +191,7 @@ fn baseline_steps(platform: &Platform, steps: &mut Vec<Step>) {
             "baseline/k8s.yaml",
             buildspecs::ADDONS,
         ],
-        &[BASELINE, CLUSTER, DELIVERY],
+        &[ACCESS, BASELINE, CLUSTER, DELIVERY],
         600,
     );
     addons.bindings.push(Binding {

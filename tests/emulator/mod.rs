@@ -74,6 +74,8 @@ impl Moto {
             .env("TENANCY_EMULATOR_STATE", &state)
             .env("TENANCY_EMULATOR_PATH", &path)
             .env("TENANCY_EMULATOR_TENANCY_BIN", tenancy)
+            // The reference account's hosted zone (a prerequisite, like the account itself).
+            .env("TENANCY_EMULATOR_HOSTED_ZONES", "saas.example.com=Z0123456789EXAMPLEZONE")
             .stdout(log.try_clone().unwrap())
             .stderr(log);
         if let Some(kube) = kube_url {

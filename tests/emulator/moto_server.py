@@ -20,6 +20,8 @@ with AWS runs through them. moto runs unchanged otherwise.
 5. EKS: a cluster's endpoint is the mock Kubernetes API server (TENANCY_KUBE_URL), and its
    certificate data is a real (self-signed) certificate, so `aws eks update-kubeconfig` writes a
    kubeconfig a client can use.
+6. The account's prerequisites: the hosted zones a blueprint names by id
+   (TENANCY_EMULATOR_HOSTED_ZONES) exist with those ids.
 
 Usage: python moto_server.py PORT
 """
@@ -367,6 +369,27 @@ if os.environ.get("TENANCY_KUBE_URL"):
         self.certificate_authority = {"data": CA}
 
     eks_models.Cluster.__init__ = cluster_init
+
+# 6. The account's hosted zones ---------------------------------------------------------------
+# A blueprint names its domain's hosted zone by id, a fact about the account like its id: the
+# zones in TENANCY_EMULATOR_HOSTED_ZONES (`domain=id,...`) exist from the start, with those ids.
+
+if os.environ.get("TENANCY_EMULATOR_HOSTED_ZONES"):
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.route53 import models as route53_models
+
+    ZONES = dict(z.split("=", 1) for z in os.environ["TENANCY_EMULATOR_HOSTED_ZONES"].split(","))
+    original_generate = route53_models.HostedZoneIdentifier.generate
+
+    def generate(self, existing_ids=None, tags=None):
+        for name, zone_id in ZONES.items():
+            if self.name in (f"{name}.", f"{name}..", f"{name}"):
+                return zone_id
+        return original_generate(self, existing_ids=existing_ids, tags=tags)
+
+    route53_models.HostedZoneIdentifier.generate = generate
+    for name in ZONES:
+        route53_models.route53_backends[DEFAULT_ACCOUNT_ID]["aws"].create_hosted_zone(name, private_zone=False)
 
 if __name__ == "__main__":
     main(["-H", "127.0.0.1", "-p", sys.argv[1]])

@@ -16,3 +16,14 @@ pub struct PodIdentityAssociation {
     pub role_arn: Expr,
     pub tags: Vec<Tag>,
 }
+
+/// AWS::EKS::Addon: an EKS add-on of the cluster, created or updated in place.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Addon {
+    pub addon_name: String,
+    pub cluster_name: Expr,
+    /// `OVERWRITE`: the add-on's settings are the template's, whatever was changed by hand.
+    pub resolve_conflicts: &'static str,
+    pub tags: Vec<Tag>,
+}

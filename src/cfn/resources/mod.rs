@@ -106,6 +106,7 @@ resource_types! {
     UserPoolUserToGroupAttachment = "AWS::Cognito::UserPoolUserToGroupAttachment" [];
     Table = "AWS::DynamoDB::Table" ["Arn", "StreamArn"];
     Repository = "AWS::ECR::Repository" ["Arn", "RepositoryUri"];
+    Addon = "AWS::EKS::Addon" ["Arn"];
     PodIdentityAssociation = "AWS::EKS::PodIdentityAssociation" ["AssociationArn", "AssociationId"];
     Rule = "AWS::Events::Rule" ["Arn"];
     ManagedPolicy = "AWS::IAM::ManagedPolicy" ["PolicyArn"];
