@@ -12,7 +12,8 @@ with AWS runs through them. moto runs unchanged otherwise.
    builds start on the project the template declares. The generated templates deploy as they
    are: no emulator view of them.
 3. KMS keys: moto reads a key's CloudFormation `Tags` in the KMS API's shape; they are
-   translated. Buckets: moto ignores `VersioningConfiguration`; it is applied.
+   translated. Buckets: moto ignores `VersioningConfiguration`; it is applied. ECR repositories:
+   moto keeps `ImageScanningConfiguration` in CloudFormation's casing; it gets the API's.
 4. CodeBuild: moto's builds "succeed" without running. With TENANCY_EMULATOR_BUILDS set, a build
    runs its buildspec on this machine (`codebuild.py`): source downloaded from moto's S3 at the
    requested version, phases in order, the project's and the request's environment, exported
@@ -278,6 +279,24 @@ def bucket_create(cls, resource_name, cloudformation_json, account_id, region_na
 
 
 s3_models.FakeBucket.create_from_cloudformation_json = classmethod(bucket_create)
+
+# 3c. ECR repositories: moto keeps a template's ImageScanningConfiguration in CloudFormation's
+# casing (`ScanOnPush`), so the API reports scan on push off; it is given the API's casing.
+
+from moto.ecr import models as ecr_models  # noqa: E402
+
+original_repository_create = ecr_models.Repository.create_from_cloudformation_json.__func__
+
+
+def repository_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    properties = cloudformation_json.get("Properties", {})
+    scanning = properties.get("ImageScanningConfiguration")
+    if isinstance(scanning, dict) and "ScanOnPush" in scanning:
+        properties["ImageScanningConfiguration"] = {"scanOnPush": scanning["ScanOnPush"] in (True, "true", "True")}
+    return original_repository_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+
+
+ecr_models.Repository.create_from_cloudformation_json = classmethod(repository_create)
 
 # 4. CodeBuild builds that run ------------------------------------------------------------------
 
