@@ -48,7 +48,7 @@ fn run_pipeline(moto: &Moto, root: &Path, run: &str) -> Value {
                 venv_bin.display()
             ),
         )
-        .env("TENANCY_EMULATOR_TENANCY_BIN", bin())
+        .env("TENANCY_EMULATOR_TENANCY_BIN", &moto.tenancy)
         .output()
         .unwrap();
     let report: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap_or_else(|_| "{}".into()))

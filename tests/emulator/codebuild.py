@@ -301,6 +301,17 @@ def run_build(project, request, region, account, build_id, inputs=None):
         with open(log_path, "a") as log:
             log.write(f"[emulator] error: {err!r}\n")
     result["ended"] = time.time()
+    # What the build unpacked and installed goes with it (a pipeline run would fill the disk);
+    # its log, result and output artifacts stay.
+    if not os.environ.get("TENANCY_EMULATOR_KEEP"):
+        for d in ("src", "src.zip", "home", "usr-local-bin", "tmp") + tuple(
+            name for name in os.listdir(work) if name.startswith("src_")
+        ):
+            path = os.path.join(work, d)
+            if os.path.isdir(path):
+                shutil.rmtree(path, ignore_errors=True)
+            elif os.path.exists(path):
+                os.remove(path)
     with open(os.path.join(work, "result.json"), "w") as f:
         json.dump(result, f, indent=2)
     with open(os.path.join(s["state"], "builds.jsonl"), "a") as f:

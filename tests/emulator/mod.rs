@@ -34,6 +34,21 @@ pub fn work_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// A copy of the binary without debug information for the builds to install: a debug build is
+/// hundreds of megabytes, and every pipeline action unpacks it (as CodeBuild would the Tools
+/// artifact).
+fn stripped(binary: &Path, work: &Path) -> PathBuf {
+    let target = work.join("tenancy");
+    let out = Command::new("strip").arg("--strip-debug").arg("-o").arg(&target).arg(binary).output();
+    match out {
+        Ok(out) if out.status.success() => target,
+        _ => {
+            std::fs::copy(binary, &target).unwrap();
+            target
+        }
+    }
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -44,6 +59,8 @@ pub struct Moto {
     /// Where builds run and stand-ins record what they did.
     pub work: PathBuf,
     pub state: PathBuf,
+    /// The binary the builds install (a stripped copy of the one under test).
+    pub tenancy: PathBuf,
     child: Child,
 }
 
@@ -53,6 +70,7 @@ impl Moto {
     /// `tenancy` (the binary under test) on the PATH.
     pub fn start(name: &str, kube_url: Option<&str>, tenancy: &Path) -> Self {
         let work = work_dir(name);
+        let tenancy = &stripped(tenancy, &work);
         let state = work.join("state");
         std::fs::create_dir_all(&state).unwrap();
         let port = free_port();
@@ -82,7 +100,7 @@ impl Moto {
             command.env("TENANCY_KUBE_URL", kube);
         }
         let child = command.spawn().expect("moto starts");
-        let mut moto = Self { url, work, state, child };
+        let mut moto = Self { url, work, state, tenancy: tenancy.to_owned(), child };
         let deadline = Instant::now() + Duration::from_secs(60);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             let exited = moto.child.try_wait().ok().flatten();

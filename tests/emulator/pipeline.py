@@ -20,6 +20,7 @@ Writes REPORT (JSON): every stage and action with its status, build id and log.
 import io
 import json
 import os
+import shutil
 import sys
 import threading
 import uuid
@@ -129,6 +130,7 @@ class Run:
             dirs.append((artifact, into))
         request = {"environmentVariablesOverride": overrides, "initiator": f"codepipeline/{self.name}"}
         result = codebuild.run_build(project, request, self.region, self.account, build_id, inputs=dirs)
+        shutil.rmtree(staging, ignore_errors=True)
         outcome = {"status": "Succeeded" if result["status"] == "SUCCEEDED" else "Failed", "build": build_id,
                    "log": result["log"], "phase": result["phase"], "message": result["message"],
                    "started": result.get("started"), "ended": result.get("ended")}
@@ -137,6 +139,8 @@ class Run:
                 if not result["output"]:
                     raise PipelineError(f"{action['Name']}: output artifact {output['Name']} but the build produced none")
                 self.put_artifact(output["Name"], zip_dir(result["output"]), credentials)
+        if result["output"]:
+            shutil.rmtree(result["output"], ignore_errors=True)
         return outcome
 
     def run_action(self, action):

@@ -30,11 +30,15 @@ pub struct CodeBuild {
     source: SourceOf,
     /// The bundle version carrying the plan, looked up once per apply.
     version: tokio::sync::OnceCell<String>,
+    /// This apply, in idempotency tokens: its retries of a StartBuild are one build, another
+    /// apply's are another.
+    run: String,
 }
 
 impl CodeBuild {
     pub fn new(configs: Configs, region: String, source: SourceOf) -> Self {
-        Self { configs, region, source, version: tokio::sync::OnceCell::new() }
+        let run = format!("{}-{:016x}", std::process::id(), fastrand::u64(..));
+        Self { configs, region, source, version: tokio::sync::OnceCell::new(), run }
     }
 
     async fn source_version(&self) -> Result<&str, StepError> {
@@ -74,10 +78,10 @@ impl Provider for CodeBuild {
             })
             .collect::<Result<Vec<_>, _>>()?;
         let version = self.source_version().await?;
-        // The same step, hash and inputs within CodeBuild's five minutes is the same build: a
-        // retried StartBuild whose reply was lost does not start a second one.
+        // The same apply, step, hash and inputs within CodeBuild's five minutes is the same
+        // build: a retried StartBuild whose reply was lost does not start a second one.
         let token = crate::plan::hex_digest(
-            format!("{}\0{}\0{version}\0{:?}", run.step.id, run.step.hash, run.inputs).as_bytes(),
+            format!("{}\0{}\0{}\0{version}\0{:?}", self.run, run.step.id, run.step.hash, run.inputs).as_bytes(),
         );
         let started = client
             .start_build()
