@@ -383,3 +383,64 @@ fn the_apply_project_can_drive_every_platform_stack_under_its_role() {
     assert!(checks.len() >= 4 * 7, "edge, baseline, delivery and cluster access");
     all_granted(checks);
 }
+
+/// M9 of the deployability review: the eksctl project's role holds eksctl's documented minimum
+/// (userdocs "Minimum IAM policies", IamLimitedAccess) for eksctl's own roles, instance profiles
+/// and policies, which rollbacks and deletes of its stacks call too.
+#[test]
+fn the_cluster_project_holds_eksctls_documented_minimum_for_its_own_roles() {
+    let g = generated();
+    let role = role_named(&g.delivery, &g.platform.baseline_names().cluster_project);
+    let documented = [
+        "iam:CreateInstanceProfile",
+        "iam:DeleteInstanceProfile",
+        "iam:GetInstanceProfile",
+        "iam:RemoveRoleFromInstanceProfile",
+        "iam:GetRole",
+        "iam:CreateRole",
+        "iam:DeleteRole",
+        "iam:AttachRolePolicy",
+        "iam:PutRolePolicy",
+        "iam:UpdateAssumeRolePolicy",
+        "iam:AddRoleToInstanceProfile",
+        "iam:ListInstanceProfilesForRole",
+        "iam:PassRole",
+        "iam:DetachRolePolicy",
+        "iam:DeleteRolePolicy",
+        "iam:GetRolePolicy",
+        "iam:ListAttachedRolePolicies",
+        "iam:TagRole",
+        "iam:UntagRole",
+        "iam:GetPolicy",
+        "iam:CreatePolicy",
+        "iam:DeletePolicy",
+        "iam:ListPolicyVersions",
+    ];
+    let resources = [
+        "arn:aws:iam::123456789012:role/eksctl-saas-cluster-ServiceRole-ABC",
+        "arn:aws:iam::123456789012:instance-profile/eksctl-saas-nodegroup-shared-NodeInstanceProfile",
+        "arn:aws:iam::123456789012:policy/eksctl-saas-cluster-PolicyELB",
+    ];
+    all_granted(documented.iter().map(|action| {
+        let resource = match action {
+            a if a.contains("InstanceProfile") && !a.contains("ForRole") => resources[1],
+            a if a.contains("Policy") && !a.contains("Role") => resources[2],
+            _ => resources[0],
+        };
+        role_allows(&g.delivery, &role, action, resource, &Context::new(), at())
+    }));
+    let linked = Context::from([("iam:AWSServiceName", vec!["eks-nodegroup.amazonaws.com".to_owned()])]);
+    role_allows(&g.delivery, &role, "iam:CreateServiceLinkedRole", "*", &linked, at()).unwrap();
+    // Nothing beyond eksctl's own: not the platform's roles.
+    assert!(
+        role_allows(
+            &g.delivery,
+            &role,
+            "iam:CreateRole",
+            "arn:aws:iam::123456789012:role/saas-apply",
+            &Context::new(),
+            at()
+        )
+        .is_err()
+    );
+}

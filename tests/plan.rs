@@ -284,6 +284,10 @@ fn buildspecs_install_every_tool_they_use_at_a_pinned_version() {
         ("synth-check.yml", "rustup-init -y", "sha256sum --check rustup-init.sha256"),
         // The pipeline's applies run the binary the check stage built, never a build of their own.
         ("apply.yml", "tenancy apply", "CODEBUILD_SRC_DIR_Tools"),
+        // B8: every apply that runs Kubernetes steps in CodeBuild gets a kubeconfig first.
+        ("apply.yml", "tenancy apply", "aws eks update-kubeconfig --name \"$TENANCY_CLUSTER\""),
+        ("tenant-deploy.yml", "tenancy apply", "aws eks update-kubeconfig --name \"$TENANCY_CLUSTER\""),
+        ("tenant-offboard.yml", "tenancy apply", "aws eks update-kubeconfig --name \"$TENANCY_CLUSTER\""),
     ] {
         let text = &all[&format!("buildspecs/{name}")];
         assert!(text.contains(uses) && text.contains(installs), "{name}: {uses} without {installs}");

@@ -367,3 +367,33 @@ fn the_cluster_can_scale_pods_and_nodes() {
             && scale.contains("aws:ResourceTag/k8s.io/cluster-autoscaler/saas")
     );
 }
+
+/// B4 of the deployability review: the source bundle's bucket exists before any build (the
+/// bootstrap stack), keeps versions (the S3 source action needs them) and tells EventBridge
+/// about new objects; a rule starts the pipeline when the bundle is pushed (the source action
+/// does not poll).
+#[test]
+fn a_pushed_source_bundle_starts_the_pipeline() {
+    let all = files(&reference());
+    let bootstrap = template_json(&all["baseline/bootstrap.cfn.yaml"]);
+    let bucket = &bootstrap["Resources"]["ArtifactsBucket"]["Properties"];
+    assert_eq!(bucket["BucketName"], "saas-artifacts-123456789012-eu-west-1");
+    assert_eq!(bucket["VersioningConfiguration"]["Status"], "Enabled");
+    assert_eq!(bucket["NotificationConfiguration"]["EventBridgeConfiguration"]["EventBridgeEnabled"], true);
+    let delivery = template_json(&all["baseline/delivery.cfn.yaml"]);
+    let pipeline = &delivery["Resources"]["PlatformPipeline"]["Properties"];
+    let source = &pipeline["Stages"][0]["Actions"][0]["Configuration"];
+    assert_eq!(source["PollForSourceChanges"], "false");
+    let rule = &delivery["Resources"]["PipelineTrigger"]["Properties"];
+    assert_eq!(rule["EventPattern"]["detail"]["bucket"]["name"], json!([source["S3Bucket"]]));
+    assert_eq!(rule["EventPattern"]["detail"]["object"]["key"], json!([source["S3ObjectKey"]]));
+    assert_eq!(rule["EventPattern"]["detail-type"], json!(["Object Created"]));
+    assert_eq!(source["S3ObjectKey"], tenancy::apply::source::SOURCE_KEY);
+    let target = &rule["Targets"][0];
+    assert_eq!(
+        target["Arn"]["Fn::Sub"],
+        "arn:${AWS::Partition}:codepipeline:${AWS::Region}:${AWS::AccountId}:saas-platform"
+    );
+    let trigger = serde_json::to_string(&delivery["Resources"]["PipelineTriggerRole"]).unwrap();
+    assert!(trigger.contains("codepipeline:StartPipelineExecution") && trigger.contains("events.amazonaws.com"));
+}

@@ -11,8 +11,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The object holding the source bundle, in the artifacts bucket.
-pub const SOURCE_KEY: &str = "source/tenancy.zip";
+/// The object holding the source bundle, in the artifacts bucket (the projects and the
+/// pipeline's source action name the same key).
+pub use crate::compile::SOURCE_KEY;
 /// Object metadata naming the SHA-256 of the bundle's `generated/plan.json`.
 pub const PLAN_METADATA: &str = "tenancy-plan-sha256";
 /// Object metadata naming the commit the bundle was made from.

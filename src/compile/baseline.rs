@@ -15,7 +15,7 @@ use super::edge::{CERTIFICATE_ARN, WEB_ACL_ARN, add_edge, separate_stack};
 use super::identity::{user_pool, web_client};
 use super::static_site::{Site, SiteShared, add_site};
 
-/// Where the tenant deploy project reads its source bundle, in the artifacts bucket.
+/// Where every project and the pipeline read the source bundle, in the artifacts bucket.
 pub const SOURCE_KEY: &str = "source/tenancy.zip";
 /// The CodeBuild image: Amazon Linux based, maintained by AWS.
 pub const CODEBUILD_IMAGE: &str = "aws/codebuild/amazonlinux-x86_64-standard:5.0";
