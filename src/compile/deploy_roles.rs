@@ -46,6 +46,26 @@ fn service_tables(platform: &Platform, with_indexes: bool) -> Vec<Expr> {
     arns
 }
 
+/// A statement on every silo table (and their backups, with `backups`), or none when no
+/// service keeps silo tables (an empty Resource is an invalid statement).
+fn silo_statement(platform: &Platform, sid: &str, actions: &[&str], backups: bool) -> Vec<Statement> {
+    let mut resources = silo_table_patterns(platform);
+    if resources.is_empty() {
+        return vec![];
+    }
+    if backups {
+        let p = platform.name();
+        resources.extend(
+            platform
+                .services()
+                .iter()
+                .filter(|s| matches!(s.storage, Storage::Silo(_)))
+                .map(|s| regional_arn("dynamodb", &format!("table/{p}-{}-*/backup/*", s.name))),
+        );
+    }
+    vec![Statement::allow(sid, actions).on(resources)]
+}
+
 /// ARNs of every service's silo tables, by prefix (one per tenant).
 fn silo_table_patterns(platform: &Platform) -> Vec<Expr> {
     platform
@@ -89,14 +109,20 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, key: &Expr) {
         ManagedPolicy {
             managed_policy_name: Expr::str(boundary_name(platform)),
             description: format!("Upper bound of every {p} tenant role: item actions on the services' tables"),
-            policy_document: PolicyDocument::new(vec![
-                Statement::allow("TenantData", &TABLE_ITEM_ACTIONS).on(service_tables(platform, true)),
-                // A Scan carries no partition key, so it is bounded to silo tables, which each
-                // hold one tenant's items; never the pooled tables.
-                Statement::allow("TenantSiloScan", &["dynamodb:Scan"]).on(silo_table_patterns(platform)),
-                Statement::allow("DescribeTables", &["dynamodb:DescribeTable"]).on(service_tables(platform, false)),
-                data_key_statement("TenantDataKey", &DATA_KEY_ACTIONS, key.clone()),
-            ]),
+            policy_document: PolicyDocument::new(
+                [
+                    vec![Statement::allow("TenantData", &TABLE_ITEM_ACTIONS).on(service_tables(platform, true))],
+                    // A Scan carries no partition key, so it is bounded to silo tables, which
+                    // each hold one tenant's items; never the pooled tables.
+                    silo_statement(platform, "TenantSiloScan", &["dynamodb:Scan"], false),
+                    vec![
+                        Statement::allow("DescribeTables", &["dynamodb:DescribeTable"])
+                            .on(service_tables(platform, false)),
+                        data_key_statement("TenantDataKey", &DATA_KEY_ACTIONS, key.clone()),
+                    ],
+                ]
+                .concat(),
+            ),
         },
     );
     t.output(
@@ -237,7 +263,7 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, key: &Expr) {
 pub fn deployer_statements(platform: &Platform, artifacts: &BucketRef, key: &Expr) -> Vec<Statement> {
     let names = platform.baseline_names();
     let p = platform.name();
-    vec![
+    let mut statements = vec![
         Statement::allow("ReadSource", &["s3:GetObject", "s3:GetObjectVersion"]).on([artifacts.objects(SOURCE_KEY)]),
         // Builds start on the source version that carries the plan applied: found by listing.
         Statement::allow("FindSourceVersions", &["s3:ListBucketVersions"]).on([artifacts.arn()]),
@@ -289,18 +315,16 @@ pub fn deployer_statements(platform: &Platform, artifacts: &BucketRef, key: &Exp
         )
         .on([regional_arn("dynamodb", &format!("table/{}", names.deploy_state_table))]),
         data_key_statement("DataKeyThroughDynamoDb", &DATA_KEY_ACTIONS, key.clone()),
-        // Offboarding takes the on-demand backup a `backup` tier promises before the stack goes.
-        Statement::allow("BackUpOffboardedTables", &["dynamodb:CreateBackup", "dynamodb:DescribeBackup"]).on(
-            silo_table_patterns(platform).into_iter().chain(
-                platform
-                    .services()
-                    .iter()
-                    .filter(|s| matches!(s.storage, Storage::Silo(_)))
-                    .map(|s| regional_arn("dynamodb", &format!("table/{p}-{}-*/backup/*", s.name))),
-            ),
-        ),
         Statement::allow("NotifyLifecycle", &["sns:Publish"]).on([regional_arn("sns", &names.lifecycle_topic)]),
-    ]
+    ];
+    // Offboarding takes the on-demand backup a `backup` tier promises before the stack goes.
+    statements.extend(silo_statement(
+        platform,
+        "BackUpOffboardedTables",
+        &["dynamodb:CreateBackup", "dynamodb:DescribeBackup"],
+        true,
+    ));
+    statements
 }
 
 /// A platform role assumed by an AWS service of this account, with one inline policy (add
