@@ -30,6 +30,7 @@ import os
 import shlex
 import shutil
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -51,6 +52,41 @@ class BuildError(Exception):
     def __init__(self, phase, message):
         super().__init__(message)
         self.phase = phase
+
+
+def kept_under_tmp(paths):
+    """The outermost of `paths` that lie below /tmp (resolved), which a private /tmp would hide."""
+    tmp = os.path.realpath("/tmp")
+    under = sorted({
+        real for real in (os.path.realpath(p) for p in paths if p)
+        if real.startswith(tmp + os.sep) and os.path.isdir(real)
+    })
+    outermost = []
+    for path in under:
+        if not any(path.startswith(kept + os.sep) for kept in outermost):
+            outermost.append(path)
+    return [os.path.relpath(path, tmp) for path in outermost]
+
+
+def sandbox_script(work, keep, bin_dir, command):
+    """Shell lines, run in a fresh mount namespace, that give the build a private /tmp and
+    /usr/local/bin and then run `command`.
+
+    The private /tmp is a tmpfs, first mounted on a staging directory so that whatever the
+    emulator itself needs below the real /tmp (a checkout in /tmp, its target directory, a
+    venv) can be bound into it while still reachable, and only then moved onto /tmp. Mounting
+    the tmpfs straight on /tmp would hide those paths from the build."""
+    q = shlex.quote
+    stage = os.path.join(work, "tmp-root")
+    os.makedirs(stage)
+    lines = [f"mount -t tmpfs tmpfs {q(stage)}"]
+    for rel in kept_under_tmp(keep):
+        lines.append(f"mkdir -p {q(os.path.join(stage, rel))}")
+        lines.append(f"mount --bind {q(os.path.join('/tmp', rel))} {q(os.path.join(stage, rel))}")
+    lines.append(f"mount --move {q(stage)} /tmp")
+    lines.append(f"mount --bind {q(bin_dir)} /usr/local/bin")
+    lines.append(command)
+    return " && ".join(lines)
 
 
 def settings():
@@ -228,8 +264,7 @@ def run_build(project, request, region, account, build_id, inputs=None):
             env[variable["name"]] = variable["value"]
         home = os.path.join(work, "home")
         bin_dir = os.path.join(work, "usr-local-bin")
-        tmp = os.path.join(work, "tmp")
-        for d in (home, bin_dir, tmp):
+        for d in (home, bin_dir):
             os.makedirs(d)
         env.update({
             "CODEBUILD_SRC_DIR": src,
@@ -258,11 +293,10 @@ def run_build(project, request, region, account, build_id, inputs=None):
         script_path = os.path.join(work, "build.sh")
         with open(script_path, "w") as f:
             f.write(script(spec, status_path, exported_path))
-        # A private /tmp and /usr/local/bin: what the buildspec installs stays in the build.
-        sandbox = (
-            f"mount -t tmpfs tmpfs /tmp && mount --bind {shlex.quote(bin_dir)} /usr/local/bin && "
-            f"exec {shell} {shlex.quote(script_path)}"
-        )
+        keep = [s["work"], s["state"], src, *s["path"].split(os.pathsep), sys.prefix]
+        if s["tenancy_bin"]:
+            keep.append(os.path.dirname(s["tenancy_bin"]))
+        sandbox = sandbox_script(work, keep, bin_dir, f"exec {shell} {shlex.quote(script_path)}")
         result["phase"] = "INSTALL"
         with open(log_path, "w") as log:
             try:
@@ -304,7 +338,7 @@ def run_build(project, request, region, account, build_id, inputs=None):
     # What the build unpacked and installed goes with it (a pipeline run would fill the disk);
     # its log, result and output artifacts stay.
     if not os.environ.get("TENANCY_EMULATOR_KEEP"):
-        for d in ("src", "src.zip", "home", "usr-local-bin", "tmp") + tuple(
+        for d in ("src", "src.zip", "home", "usr-local-bin", "tmp-root") + tuple(
             name for name in os.listdir(work) if name.startswith("src_")
         ):
             path = os.path.join(work, d)
