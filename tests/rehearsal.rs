@@ -116,6 +116,10 @@ fn the_generated_pipeline_deploys_the_reference_platform_and_a_second_run_change
     for shard in &shards {
         assert!(shard["started"].as_f64().unwrap() < first_end, "shards ran one after another: {}", pretty(&first));
     }
+    // And they applied at once: the actions overlapping says nothing if each build sat waiting
+    // for a lock another shard held. Disjoint shards share the platform and never wait.
+    let logs = moto.build_logs();
+    assert!(!logs.contains("waiting for the lock"), "a build waited for another's lock:\n{logs}");
 
     // What the pipeline built: every step journaled as applied in DynamoDB, every tenant's
     // bundle in the cluster with the images the images build pushed, nothing refused.
