@@ -17,12 +17,12 @@ pub use registry::Ecr;
 pub use state::{DynamoState, LEASE, Lease, RENEW_EVERY};
 
 use std::collections::BTreeMap;
-use std::fmt::Debug;
 use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_cloudformation::config::http::HttpResponse;
+use aws_sdk_cloudformation::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use tokio::sync::Mutex;
 
 use super::provider::StepError;
@@ -93,36 +93,107 @@ impl Configs {
     }
 }
 
-/// Turns an SDK error into a step error: throttling, timeouts and dispatch failures are
-/// transient; the service's own message is kept.
-pub fn sdk_error<E, R>(what: &str, err: SdkError<E, R>) -> StepError
+/// Error codes that mean "try again later" whatever the HTTP status says.
+const TRANSIENT_CODES: [&str; 8] = [
+    "Throttling",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "RequestTimeout",
+    "ServiceUnavailable",
+    "InternalFailure",
+];
+
+/// Turns an SDK error into a step error. Transient: throttling, every 5xx and 429 (a
+/// 503 or an empty 500 has no error code, and outlasting the SDK's own three attempts does not
+/// make it permanent), timeouts and dispatch failures. The message carries the HTTP status,
+/// the request id (what AWS support asks for) and the SDK's whole error chain.
+pub fn sdk_error<E>(what: &str, err: SdkError<E, HttpResponse>) -> StepError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: Debug,
 {
-    let transient_codes = ["Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"];
+    let status = err.raw_response().map(|r| r.status().as_u16());
+    let request_id = err
+        .raw_response()
+        .and_then(|r| {
+            ["x-amzn-requestid", "x-amz-request-id"].iter().find_map(|h| r.headers().get(*h).map(str::to_owned))
+        })
+        .or_else(|| err.as_service_error().and_then(|e| e.meta().extra("aws_request_id")).map(str::to_owned));
+    let context = format!(
+        "{}{}",
+        status.map(|s| format!("HTTP {s}")).unwrap_or_else(|| "no HTTP response".into()),
+        request_id.map(|id| format!(", request id {id}")).unwrap_or_default(),
+    );
+    let chain = DisplayErrorContext(&err);
+    let transient_status = status.is_some_and(|s| s >= 500 || s == 429);
     match &err {
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
-            StepError::transient(format!("{what}: {}", aws_smithy_error_text(&err)))
+            StepError::transient(format!("{what}: {chain} ({context})"))
         }
         SdkError::ServiceError(service) => {
-            let code = service.err().code().unwrap_or("Error");
-            let message = service.err().message().unwrap_or("no message");
-            let text = format!("{what}: {code}: {message}");
-            if transient_codes.contains(&code) { StepError::transient(text) } else { StepError::fatal(text) }
+            let code = service.err().code();
+            let text = match (code, service.err().message()) {
+                (Some(code), Some(message)) => format!("{what}: {code}: {message} ({context}; {chain})"),
+                (Some(code), None) => format!("{what}: {code} ({context}; {chain})"),
+                (None, _) => format!("{what}: {context} ({chain})"),
+            };
+            if transient_status || code.is_some_and(|c| TRANSIENT_CODES.contains(&c)) {
+                StepError::transient(text)
+            } else {
+                StepError::fatal(text)
+            }
         }
-        _ => StepError::fatal(format!("{what}: {}", aws_smithy_error_text(&err))),
+        _ => StepError::fatal(format!("{what}: {chain} ({context})")),
     }
 }
 
-fn aws_smithy_error_text<E: std::error::Error + 'static, R: Debug>(err: &SdkError<E, R>) -> String {
-    use std::error::Error;
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_cloudformation::operation::describe_stacks::DescribeStacksError;
+    use aws_smithy_runtime_api::http::StatusCode;
+    use aws_smithy_types::body::SdkBody;
+    use aws_smithy_types::error::ErrorMetadata;
+
+    fn service_error(status: u16, code: Option<&str>, message: Option<&str>) -> StepError {
+        let mut meta = ErrorMetadata::builder();
+        if let Some(code) = code {
+            meta = meta.code(code);
+        }
+        if let Some(message) = message {
+            meta = meta.message(message);
+        }
+        let mut raw = HttpResponse::new(StatusCode::try_from(status).unwrap(), SdkBody::empty());
+        raw.headers_mut().insert("x-amzn-RequestId", "req-1234");
+        sdk_error("describe stack saas-delivery", SdkError::service_error(DescribeStacksError::generic(meta.build()), raw))
     }
-    text
+
+    #[test]
+    fn five_hundreds_and_throttling_are_transient_and_every_message_names_status_request_and_chain() {
+        for (status, code, message, transient) in [
+            // A bare 503 and an empty 500 carry no error code: the case that was fatal as
+            // "Error: no message".
+            (503, None, None, true),
+            (500, None, None, true),
+            (502, Some("InternalFailure"), Some("try again"), true),
+            (429, None, None, true),
+            (400, Some("Throttling"), Some("Rate exceeded"), true),
+            (400, Some("ThrottlingException"), None, true),
+            (400, Some("ValidationError"), Some("Template format error"), false),
+            (403, Some("AccessDenied"), Some("not authorized"), false),
+        ] {
+            let err = service_error(status, code, message);
+            assert_eq!(err.transient, transient, "{status} {code:?}: {err}");
+            let text = &err.message;
+            assert!(text.starts_with("describe stack saas-delivery: "), "{text}");
+            assert!(text.contains(&format!("HTTP {status}")), "{text}");
+            assert!(text.contains("request id req-1234"), "{text}");
+            assert!(text.contains("service error"), "the SDK's chain: {text}");
+            assert!(!text.contains("no message"), "{text}");
+            if let Some(message) = message {
+                assert!(text.contains(message), "{text}");
+            }
+        }
+    }
 }
