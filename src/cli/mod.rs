@@ -151,6 +151,9 @@ pub struct ApplyArgs {
     /// Seconds between the first polls of a stack or build (they back off from there).
     #[arg(long, default_value_t = 2.0)]
     pub poll_seconds: f64,
+    /// Seconds one stack operation, build or backup may take before its step fails.
+    #[arg(long, default_value_t = 10_800.0)]
+    pub timeout: f64,
     /// Event output: a live display or lines (human), or one JSON object per line.
     #[arg(long, value_enum, default_value_t = EventFormat::Human)]
     pub format: EventFormat,
@@ -338,14 +341,15 @@ fn with_platform(
 }
 
 /// How providers reach AWS for a command: the endpoint, and polls that start at `poll_seconds`.
-fn aws_configs(endpoint_url: Option<String>, poll_seconds: f64) -> crate::apply::aws::Configs {
+fn aws_configs(endpoint_url: Option<String>, poll_seconds: f64, timeout: Option<f64>) -> crate::apply::aws::Configs {
     use std::time::Duration;
     let poll = Duration::from_secs_f64(poll_seconds.max(0.01));
+    let defaults = crate::apply::aws::AwsOptions::default();
     crate::apply::aws::Configs::new(crate::apply::aws::AwsOptions {
         endpoint_url,
         poll,
         max_poll: poll.max(Duration::from_secs(20)).min(poll * 10),
-        ..crate::apply::aws::AwsOptions::default()
+        timeout: timeout.map_or(defaults.timeout, |t| Duration::from_secs_f64(t.max(0.0))),
     })
 }
 
@@ -356,7 +360,7 @@ async fn bootstrap(args: BootstrapArgs) -> anyhow::Result<ExitCode> {
     let bootstrap = &loaded.context.bootstrap;
     let path = args.generated.join(&bootstrap.template);
     let template = std::fs::read_to_string(&path).with_context(|| format!("while reading {}", path.display()))?;
-    let configs = aws_configs(args.endpoint_url, args.poll_seconds);
+    let configs = aws_configs(args.endpoint_url, args.poll_seconds, None);
     let outcome =
         crate::apply::aws::bootstrap::deploy(&configs, bootstrap, &loaded.context.platform, template, args.dry_run)
             .await
@@ -397,7 +401,7 @@ async fn source_push(args: SourcePushArgs) -> anyhow::Result<ExitCode> {
         eprintln!("{}: {} files, {} bytes, sha256 {digest}", path.display(), checkout.files.len(), bytes.len());
         return Ok(ExitCode::SUCCESS);
     }
-    let configs = aws_configs(args.endpoint_url.clone(), 2.0);
+    let configs = aws_configs(args.endpoint_url.clone(), 2.0, None);
     let version = crate::apply::aws::source::push(
         &configs,
         &loaded.context.region,
@@ -441,7 +445,7 @@ async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     let loaded = plan::load(&args.generated)
         .with_context(|| format!("while loading the plan in {}", args.generated.display()))?;
     let poll = Duration::from_secs_f64(args.poll_seconds.max(0.01));
-    let configs = aws_configs(args.endpoint_url.clone(), args.poll_seconds);
+    let configs = aws_configs(args.endpoint_url.clone(), args.poll_seconds, Some(args.timeout));
     // Every apply runs on the reviewed bootstrap stack: its role, bucket and journal.
     if let Err(err) = crate::apply::aws::bootstrap::check(&configs, &loaded.context.bootstrap).await {
         eprintln!("error: {}", err.message);

@@ -265,7 +265,11 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, artifacts: &BucketRef, 
                         .when("StringEquals", "iam:PassedToService", Expr::str("cloudformation.amazonaws.com")),
                 );
                 statements.push(
-                    Statement::allow("RunPlanBuilds", &["codebuild:BatchGetBuilds", "codebuild:StartBuild"]).on([
+                    Statement::allow(
+                        "RunPlanBuilds",
+                        &["codebuild:BatchGetBuilds", "codebuild:ListBuildsForProject", "codebuild:StartBuild"],
+                    )
+                    .on([
                         projects(&names.addons_project),
                         projects(&names.cluster_project),
                         projects(&names.images_project),

@@ -387,6 +387,14 @@ class Build:
     def _run(self):
         self.result = run_build(self.project, self.request, self.region, self.account, self.id)
 
+    def variables(self):
+        merged = {}
+        for variable in self.project["environment"].get("environmentVariables", []):
+            merged[variable["name"]] = variable
+        for variable in self.request.get("environmentVariablesOverride") or []:
+            merged[variable["name"]] = variable
+        return list(merged.values())
+
     def describe(self):
         done = self.result is not None
         build = {
@@ -398,6 +406,14 @@ class Build:
             "currentPhase": self.result["phase"] if done else "BUILD",
             "buildComplete": done,
             "sourceVersion": self.request.get("sourceVersion"),
+            # The build's own environment: the project's variables with the overrides applied,
+            # as BatchGetBuilds reports them (a step finds its build by them).
+            "environment": {
+                "type": self.project["environment"].get("type"),
+                "image": self.project["environment"].get("image"),
+                "computeType": self.project["environment"].get("computeType"),
+                "environmentVariables": self.variables(),
+            },
             "logs": {"deepLink": f"file://{self.result['log']}" if done else "", "groupName": "", "streamName": ""},
         }
         if done:

@@ -29,6 +29,7 @@ Usage: python moto_server.py PORT
 
 import base64
 import datetime
+import inspect
 import json
 import os
 import sys
@@ -63,7 +64,21 @@ original_create = models.CloudFormationBackend.create_change_set
 
 
 def create_change_set(self, *args, **kwargs):
+    call = inspect.signature(original_create).bind(self, *args, **kwargs).arguments
+    # A CREATE change set for a stack left in REVIEW_IN_PROGRESS (an earlier CREATE change set
+    # never executed) belongs to that stack on AWS, as the AWS CLI's `deploy` relies on; moto
+    # would make a second stack of the same name.
+    waiting = [
+        st
+        for st in self.stacks.values()
+        if st.name == call["stack_name"] and st.status == "REVIEW_IN_PROGRESS"
+    ]
     change_set_id, stack_id = original_create(self, *args, **kwargs)
+    if call["change_set_type"] == "CREATE" and waiting:
+        del self.stacks[stack_id]
+        change_set = self.change_sets[change_set_id]
+        change_set.stack, change_set.stack_id, change_set.stack_name = waiting[0], waiting[0].stack_id, waiting[0].name
+        stack_id = waiting[0].stack_id
     stack = self.stacks[stack_id]
     if stack.cross_stack_resources is not self.exports:
         stack.cross_stack_resources = self.exports

@@ -27,6 +27,13 @@ pub const IAM_ACTIONS: [&str; 7] = [
     "cloudformation:ExecuteChangeSet",
 ];
 
+/// Whether a stack is on its way somewhere. REVIEW_IN_PROGRESS is not: it is what a CREATE
+/// change set leaves until someone executes it (an apply killed or throttled between create
+/// and execute), and waiting on it hung every later apply.
+fn moving(status: &StackStatus) -> bool {
+    status.as_str().ends_with("_IN_PROGRESS") && *status != StackStatus::ReviewInProgress
+}
+
 /// The DynamoDB actions offboarding calls on a tenant's silo tables (and their backups) when its
 /// tier's retention is `backup`.
 pub const BACKUP_IAM_ACTIONS: [&str; 2] = ["dynamodb:CreateBackup", "dynamodb:DescribeBackup"];
@@ -85,20 +92,21 @@ impl CloudFormation {
             .unwrap_or_default())
     }
 
-    /// Polls until the stack leaves every *_IN_PROGRESS status.
+    /// Polls until the stack settles: a terminal status, gone, or REVIEW_IN_PROGRESS (an empty
+    /// stack waiting for a change set to be executed, which no amount of waiting moves).
     async fn wait_stack(
         &self,
         client: &Client,
         stack: &str,
     ) -> Result<Option<(StackStatus, Option<String>)>, StepError> {
-        for round in 0..self.configs.max_rounds() {
-            let status = self.status(client, stack).await?;
-            match &status {
-                Some((status, _)) if status.as_str().ends_with("_IN_PROGRESS") => self.configs.pause(round).await,
-                _ => return Ok(status),
-            }
-        }
-        Err(StepError::fatal(format!("stack {stack} did not settle within {:?}", self.configs.options().timeout)))
+        self.configs
+            .poll(&format!("stack {stack}"), || async {
+                Ok(match self.status(client, stack).await? {
+                    Some((status, _)) if moving(&status) => None,
+                    settled => Some(settled),
+                })
+            })
+            .await
     }
 
     /// The reasons of the stack's latest failed resources, for the error message.
@@ -127,22 +135,21 @@ impl CloudFormation {
         stack: &str,
         name: &str,
     ) -> Result<aws_sdk_cloudformation::operation::describe_change_set::DescribeChangeSetOutput, StepError> {
-        for round in 0..self.configs.max_rounds() {
-            let out = client
-                .describe_change_set()
-                .stack_name(stack)
-                .change_set_name(name)
-                .send()
-                .await
-                .map_err(|e| sdk_error("describe change set", e))?;
-            match out.status() {
-                Some(ChangeSetStatus::CreatePending | ChangeSetStatus::CreateInProgress) => {
-                    self.configs.pause(round).await
-                }
-                _ => return Ok(out),
-            }
-        }
-        Err(StepError::fatal(format!("change set for {stack} never completed")))
+        self.configs
+            .poll(&format!("change set {name} of {stack}"), || async {
+                let out = client
+                    .describe_change_set()
+                    .stack_name(stack)
+                    .change_set_name(name)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error(&format!("describe change set {name} of {stack}"), e))?;
+                Ok(match out.status() {
+                    Some(ChangeSetStatus::CreatePending | ChangeSetStatus::CreateInProgress) => None,
+                    _ => Some(out),
+                })
+            })
+            .await
     }
 
     /// Before a tenant's stack goes: its dedicated user pool's deletion protection off (Cognito
@@ -237,28 +244,25 @@ impl CloudFormation {
                 .backup_details()
                 .map(|d| d.backup_arn().to_owned())
                 .ok_or_else(|| StepError::fatal(format!("the backup of {table} has no ARN")))?;
-            let mut available = false;
-            for round in 0..self.configs.max_rounds() {
-                let described = dynamodb
-                    .describe_backup()
-                    .backup_arn(&arn)
-                    .send()
-                    .await
-                    .map_err(|e| sdk_error(&format!("read the backup of {table}"), e))?;
-                let status =
-                    described.backup_description().and_then(|d| d.backup_details()).map(|d| d.backup_status().clone());
-                match status {
-                    Some(aws_sdk_dynamodb::types::BackupStatus::Available) => {
-                        available = true;
-                        break;
+            self.configs
+                .poll(&format!("the backup of {table}"), || async {
+                    let described = dynamodb
+                        .describe_backup()
+                        .backup_arn(&arn)
+                        .send()
+                        .await
+                        .map_err(|e| sdk_error(&format!("read the backup of {table}"), e))?;
+                    let status = described
+                        .backup_description()
+                        .and_then(|d| d.backup_details())
+                        .map(|d| d.backup_status().clone());
+                    match status {
+                        Some(aws_sdk_dynamodb::types::BackupStatus::Available) => Ok(Some(())),
+                        Some(aws_sdk_dynamodb::types::BackupStatus::Creating) => Ok(None),
+                        other => Err(StepError::fatal(format!("the backup of {table} is {other:?}"))),
                     }
-                    Some(aws_sdk_dynamodb::types::BackupStatus::Creating) => self.configs.pause(round).await,
-                    other => return Err(StepError::fatal(format!("the backup of {table} is {other:?}"))),
-                }
-            }
-            if !available {
-                return Err(StepError::fatal(format!("the backup of {table} did not finish in time")));
-            }
+                })
+                .await?;
             done.push(format!("backed up {table} as {name}"));
         }
         Ok(done)

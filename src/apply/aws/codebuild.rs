@@ -7,14 +7,23 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use aws_sdk_codebuild::Client;
-use aws_sdk_codebuild::types::{EnvironmentVariable, EnvironmentVariableType, StatusType};
+use aws_sdk_codebuild::types::{EnvironmentVariable, EnvironmentVariableType, SortOrderType, StatusType};
 
 use super::{Configs, sdk_error};
 use crate::apply::provider::{Provider, Removal, StepError, StepOutcome, StepRun};
 use crate::plan::Action;
 
 /// Every CodeBuild action this provider calls, on the step's project.
-pub const IAM_ACTIONS: [&str; 2] = ["codebuild:BatchGetBuilds", "codebuild:StartBuild"];
+pub const IAM_ACTIONS: [&str; 3] =
+    ["codebuild:BatchGetBuilds", "codebuild:ListBuildsForProject", "codebuild:StartBuild"];
+
+/// The variable every build of a step carries: the step and a digest of what it runs (its
+/// hash, the source version and the bound inputs). A retry, or a rerun after a kill, finds the
+/// step's build by it instead of starting a second one beside it.
+pub const STEP_VARIABLE: &str = "TENANCY_STEP";
+
+/// How many of a project's newest builds are searched for the step's own.
+const RECENT_BUILDS: usize = 25;
 
 /// Which source bundle the builds read: the artifacts bucket, and the digest of the plan whose
 /// bundle version they must run.
@@ -36,6 +45,42 @@ pub struct CodeBuild {
 }
 
 impl CodeBuild {
+    /// The step's build among the project's newest, if one is running or has succeeded with
+    /// exactly this content: a retry or rerun adopts it. A failed or stopped one is not adopted.
+    async fn find(&self, client: &Client, project: &str, marker: &str) -> Result<Option<String>, StepError> {
+        let listed = client
+            .list_builds_for_project()
+            .project_name(project)
+            .sort_order(SortOrderType::Descending)
+            .send()
+            .await
+            .map_err(|e| sdk_error(&format!("list the builds of {project}"), e))?;
+        let ids: Vec<String> = listed.ids().iter().take(RECENT_BUILDS).cloned().collect();
+        if ids.is_empty() {
+            return Ok(None);
+        }
+        let out = client
+            .batch_get_builds()
+            .set_ids(Some(ids))
+            .send()
+            .await
+            .map_err(|e| sdk_error(&format!("read the builds of {project}"), e))?;
+        let mut builds: Vec<_> = out
+            .builds()
+            .iter()
+            .filter(|b| {
+                b.environment().is_some_and(|e| {
+                    e.environment_variables().iter().any(|v| v.name() == STEP_VARIABLE && v.value() == marker)
+                })
+            })
+            .collect();
+        builds.sort_by_key(|b| std::cmp::Reverse(b.start_time().map(|t| (t.secs(), t.subsec_nanos()))));
+        Ok(builds
+            .first()
+            .filter(|b| matches!(b.build_status(), Some(StatusType::InProgress | StatusType::Succeeded) | None))
+            .and_then(|b| b.id().map(str::to_owned)))
+    }
+
     pub fn new(configs: Configs, region: String, source: SourceOf) -> Self {
         let run = format!("{}-{:016x}", std::process::id(), fastrand::u64(..));
         Self { configs, region, source, version: tokio::sync::OnceCell::new(), run }
@@ -65,7 +110,7 @@ impl Provider for CodeBuild {
             });
         }
         let client = Client::new(&self.configs.get(&self.region).await);
-        let overrides = run
+        let overrides: Vec<EnvironmentVariable> = run
             .inputs_with("env:")
             .into_iter()
             .map(|(name, value)| {
@@ -77,57 +122,81 @@ impl Provider for CodeBuild {
                     .map_err(|e| StepError::fatal(format!("environment override: {e}")))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let version = self.source_version().await?;
-        // The same apply, step, hash and inputs within CodeBuild's five minutes is the same
-        // build: a retried StartBuild whose reply was lost does not start a second one.
-        let token = crate::plan::hex_digest(
-            format!("{}\0{}\0{}\0{version}\0{:?}", self.run, run.step.id, run.step.hash, run.inputs).as_bytes(),
+        let version = self.source_version().await?.to_owned();
+        let content = crate::plan::hex_digest(
+            format!("{}\0{}\0{version}\0{:?}", run.step.id, run.step.hash, run.inputs).as_bytes(),
         );
-        let started = client
-            .start_build()
-            .project_name(project)
-            .buildspec_override(buildspec)
-            .source_version(version)
-            .idempotency_token(token)
-            .set_environment_variables_override(Some(overrides))
-            .send()
-            .await
-            .map_err(|e| sdk_error(&format!("start a build of {project}"), e))?;
-        let id = started
-            .build_value()
-            .and_then(|b| b.id())
-            .ok_or_else(|| StepError::fatal("CodeBuild returned no build id"))?
-            .to_owned();
-        for round in 0..self.configs.max_rounds() {
-            let out = client.batch_get_builds().ids(&id).send().await.map_err(|e| sdk_error("read build", e))?;
-            let build = out.builds().first().ok_or_else(|| StepError::fatal(format!("build {id} vanished")))?;
-            match build.build_status() {
-                Some(StatusType::InProgress) | None => self.configs.pause(round).await,
-                Some(StatusType::Succeeded) => {
-                    // The outputs are what the build exported, nothing about this run (its
-                    // id is in the summary): a rerun that makes the same is unchanged.
-                    let outputs: BTreeMap<String, String> = build
-                        .exported_environment_variables()
-                        .iter()
-                        .filter_map(|v| Some((v.name()?.to_owned(), v.value()?.to_owned())))
-                        .collect();
-                    return Ok(StepOutcome {
-                        changed: true,
-                        outputs,
-                        summary: vec![format!("build {id} succeeded on source version {version}")],
-                    });
-                }
-                Some(status) => {
-                    let link = build.logs().and_then(|l| l.deep_link()).unwrap_or("no log link");
-                    return Err(StepError::fatal(format!(
-                        "build {id} of {project} ended {} in phase {} (logs: {link})",
-                        status.as_str(),
-                        build.current_phase().unwrap_or("unknown")
-                    )));
-                }
+        let marker = format!("{}@{}", run.step.id, &content[..16]);
+        let mut overrides = overrides;
+        overrides.push(
+            EnvironmentVariable::builder()
+                .name(STEP_VARIABLE)
+                .value(&marker)
+                .r#type(EnvironmentVariableType::Plaintext)
+                .build()
+                .map_err(|e| StepError::fatal(format!("environment override: {e}")))?,
+        );
+
+        let (id, found) = match self.find(&client, project, &marker).await? {
+            Some(id) => (id, true),
+            None => {
+                // The same apply and content within CodeBuild's five minutes is the same build:
+                // a StartBuild whose reply was lost and that the SDK sends again starts one.
+                let token = crate::plan::hex_digest(format!("{}\0{content}", self.run).as_bytes());
+                let started = client
+                    .start_build()
+                    .project_name(project)
+                    .buildspec_override(buildspec)
+                    .source_version(&version)
+                    .idempotency_token(token)
+                    .set_environment_variables_override(Some(overrides))
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error(&format!("start a build of {project}"), e))?;
+                let id = started
+                    .build_value()
+                    .and_then(|b| b.id())
+                    .ok_or_else(|| StepError::fatal("CodeBuild returned no build id"))?
+                    .to_owned();
+                (id, false)
+            }
+        };
+        let build = self
+            .configs
+            .poll(&format!("build {id} of {project}"), || async {
+                let out = client.batch_get_builds().ids(&id).send().await.map_err(|e| sdk_error("read build", e))?;
+                let build = out.builds().first().ok_or_else(|| StepError::fatal(format!("build {id} vanished")))?;
+                Ok(match build.build_status() {
+                    Some(StatusType::InProgress) | None => None,
+                    Some(_) => Some(build.clone()),
+                })
+            })
+            .await?;
+        match build.build_status() {
+            Some(StatusType::Succeeded) => {
+                // The outputs are what the build exported, nothing about this run (its id is in
+                // the summary): a rerun that makes the same is unchanged.
+                let outputs: BTreeMap<String, String> = build
+                    .exported_environment_variables()
+                    .iter()
+                    .filter_map(|v| Some((v.name()?.to_owned(), v.value()?.to_owned())))
+                    .collect();
+                let whose = if found { "this step's build found running or done, " } else { "" };
+                Ok(StepOutcome {
+                    changed: true,
+                    outputs,
+                    summary: vec![format!("{whose}build {id} succeeded on source version {version}")],
+                })
+            }
+            status => {
+                let link = build.logs().and_then(|l| l.deep_link()).unwrap_or("no log link");
+                Err(StepError::fatal(format!(
+                    "build {id} of {project} ended {} in phase {} (logs: {link})",
+                    status.map_or("without a status", |s| s.as_str()),
+                    build.current_phase().unwrap_or("unknown")
+                )))
             }
         }
-        Err(StepError::fatal(format!("build {id} did not finish within {:?}", self.configs.options().timeout)))
     }
 
     async fn remove(&self, _: &Removal) -> Result<StepOutcome, StepError> {

@@ -80,18 +80,42 @@ impl Configs {
         config
     }
 
-    /// Waits before the next poll: doubling from `poll` up to `max_poll`.
-    pub async fn pause(&self, round: u32) {
-        let wait = self.options.poll.saturating_mul(1 << round.min(8)).min(self.options.max_poll);
-        tokio::time::sleep(wait).await;
-    }
-
-    /// How many poll rounds fit in the timeout (a bound on every wait loop).
-    pub fn max_rounds(&self) -> u32 {
-        let per_round = self.options.poll.max(Duration::from_millis(1));
-        u32::try_from(self.options.timeout.as_millis() / per_round.as_millis()).unwrap_or(u32::MAX).max(1)
+    /// Polls `probe` until it yields a value (`Ok(Some)`), doubling the wait from `poll` up to
+    /// `max_poll`. The wait is bounded by `timeout` in time, not in rounds (rounds of growing
+    /// length made a three-hour timeout about thirty hours). A transient error while polling
+    /// (a throttled describe call) is polled through, up to [`POLL_ERRORS`] in a row, instead
+    /// of sending the engine back to the start of the step.
+    pub async fn poll<T, F, Fut>(&self, what: &str, mut probe: F) -> Result<T, StepError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<Option<T>, StepError>>,
+    {
+        let started = tokio::time::Instant::now();
+        let deadline = started + self.options.timeout;
+        let mut wait = self.options.poll.max(Duration::from_millis(1));
+        let mut errors = 0;
+        loop {
+            match probe().await {
+                Ok(Some(value)) => return Ok(value),
+                Ok(None) => errors = 0,
+                Err(err) if err.transient && errors < POLL_ERRORS => errors += 1,
+                Err(err) => return Err(err),
+            }
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return Err(StepError::fatal(format!(
+                    "{what} did not finish within {}s (--timeout)",
+                    self.options.timeout.as_secs()
+                )));
+            }
+            tokio::time::sleep(wait.min(deadline - now)).await;
+            wait = wait.saturating_mul(2).min(self.options.max_poll.max(self.options.poll));
+        }
     }
 }
+
+/// Transient errors in a row that a poll rides out before it gives up on the attempt.
+pub const POLL_ERRORS: u32 = 5;
 
 /// Error codes that mean "try again later" whatever the HTTP status says.
 const TRANSIENT_CODES: [&str; 8] = [
@@ -166,7 +190,10 @@ mod tests {
         }
         let mut raw = HttpResponse::new(StatusCode::try_from(status).unwrap(), SdkBody::empty());
         raw.headers_mut().insert("x-amzn-RequestId", "req-1234");
-        sdk_error("describe stack saas-delivery", SdkError::service_error(DescribeStacksError::generic(meta.build()), raw))
+        sdk_error(
+            "describe stack saas-delivery",
+            SdkError::service_error(DescribeStacksError::generic(meta.build()), raw),
+        )
     }
 
     #[test]
