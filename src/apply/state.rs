@@ -2,7 +2,8 @@
 //! resumes what is not. Locally it is `.tenancy/state.json` (a snapshot, replaced atomically)
 //! and `.tenancy/journal.log` (one line appended and synced per finished step, so recording a
 //! step costs the same in a fleet of ten thousand as in a fleet of ten); loading replays the log
-//! over the snapshot, ignoring a torn last line, and compacts. On AWS it is a DynamoDB table.
+//! over the snapshot, ignoring a torn last line, and compacts; a line in the middle that is not
+//! a record is reported and set aside, never compacted away. On AWS it is a DynamoDB table.
 //! Both lock by scope (`lock`): disjoint partial applies run at once, overlapping ones wait.
 
 use std::collections::BTreeMap;
@@ -192,23 +193,35 @@ impl LocalState {
         self.dir.join("journal.log")
     }
 
-    /// The snapshot with the log replayed over it. A line that does not parse ends the replay:
-    /// only the last line can be torn (a crash mid-append), and its step simply runs again.
-    fn read_all(&self) -> Result<Journal, StateError> {
-        let mut journal = self.read()?;
+    /// The snapshot with the log replayed over it (see [`replay`]).
+    fn read_all(&self) -> Result<Replay, StateError> {
+        let journal = self.read()?;
         let log = self.log_path();
-        match fs::read_to_string(&log) {
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
-            Err(err) => return Err(Self::io("read", &log)(err)),
-            Ok(text) => {
-                for line in text.split_inclusive('\n') {
-                    let Some(line) = line.strip_suffix('\n') else { break };
-                    let Ok(entry) = serde_json::from_str::<LogEntry>(line) else { break };
-                    journal.steps.insert(entry.id, entry.record);
-                }
-            }
+        match fs::read(&log) {
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Replay { journal, unreadable: Vec::new() }),
+            Err(err) => Err(Self::io("read", &log)(err)),
+            Ok(bytes) => Ok(replay(journal, &bytes)),
         }
-        Ok(journal)
+    }
+
+    /// Copies the unreadable lines, byte for byte, to the first free `journal.log.unreadable-<n>`
+    /// and syncs it: compaction may then drop them from the log without losing them.
+    fn keep_unreadable(&self, unreadable: &[Unreadable]) -> Result<PathBuf, StateError> {
+        let mut n = 1;
+        let (path, mut file) = loop {
+            let path = self.dir.join(format!("journal.log.unreadable-{n}"));
+            match OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(file) => break (path, file),
+                Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => n += 1,
+                Err(err) => return Err(Self::io("create", &path)(err)),
+            }
+        };
+        for line in unreadable {
+            file.write_all(&line.bytes).map_err(Self::io("write", &path))?;
+            file.write_all(b"\n").map_err(Self::io("write", &path))?;
+        }
+        file.sync_all().map_err(Self::io("sync", &path))?;
+        Ok(path)
     }
 
     fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> StateError {
@@ -295,14 +308,18 @@ impl StateStore for LocalState {
     /// with the platform to itself: a partial apply running beside another must not truncate
     /// the log the other appends to.
     async fn load(&self) -> Result<Journal, StateError> {
-        let journal = self.read_all()?;
+        let Replay { journal, unreadable } = self.read_all()?;
         let log = self.log_path();
         let alone = match self.held.load(Ordering::SeqCst) {
             EXCLUSIVE => None,
-            SHARED => return self.remember(journal),
+            SHARED => {
+                warn_unreadable(&log, &unreadable, None);
+                return self.remember(journal);
+            }
             _ if self.dir.exists() => {
                 let file = self.open_lock(&self.lock_path(None))?;
                 if file.try_lock().is_err() {
+                    warn_unreadable(&log, &unreadable, None);
                     return self.remember(journal);
                 }
                 Some(file)
@@ -311,6 +328,9 @@ impl StateStore for LocalState {
         };
         if log.exists() {
             fs::create_dir_all(&self.dir).map_err(Self::io("create", &self.dir))?;
+            // What was not understood is set aside before the log that holds it is emptied.
+            let kept = if unreadable.is_empty() { None } else { Some(self.keep_unreadable(&unreadable)?) };
+            warn_unreadable(&log, &unreadable, kept.as_deref());
             self.write(&journal)?;
             File::create(&log).map_err(Self::io("truncate", &log))?.sync_all().map_err(Self::io("sync", &log))?;
         }
@@ -330,10 +350,105 @@ impl StateStore for LocalState {
         let log = self.log_path();
         let mut line = serde_json::to_vec(&LogEntry { id: id.clone(), record: record.clone() }).expect("serializes");
         line.push(b'\n');
-        let mut file = OpenOptions::new().create(true).append(true).open(&log).map_err(Self::io("open", &log))?;
+        let mut file =
+            OpenOptions::new().create(true).read(true).append(true).open(&log).map_err(Self::io("open", &log))?;
+        // After a crash mid-append the log ends in a torn line; a record glued to it would be
+        // unreadable too, so it starts on a line of its own.
+        if !ends_with_newline(&mut file).map_err(Self::io("read", &log))? {
+            line.insert(0, b'\n');
+        }
         file.write_all(&line).map_err(Self::io("append to", &log))?;
         file.sync_data().map_err(Self::io("sync", &log))
     }
+}
+
+/// The journal a log replays to, and the lines of the log it could not read.
+#[derive(Debug)]
+struct Replay {
+    journal: Journal,
+    unreadable: Vec<Unreadable>,
+}
+
+/// A complete line of `journal.log` that is not a record: kept, reported, never dropped.
+#[derive(Debug, PartialEq, Eq)]
+struct Unreadable {
+    /// 1-based.
+    line: usize,
+    bytes: Vec<u8>,
+    reason: String,
+}
+
+/// Replays the log's lines over `journal`, each record replacing what came before for its
+/// step. A complete line that is not a record (garbage, NUL bytes) is skipped and returned,
+/// and every record after it still counts. Only the last line can be torn (a crash
+/// mid-append, no newline yet): it is ignored silently, and its step runs again. Blank lines
+/// are what two appenders repairing the same torn line leave, and mean nothing.
+fn replay(mut journal: Journal, log: &[u8]) -> Replay {
+    let mut unreadable = Vec::new();
+    for (index, line) in log.split_inclusive(|b| *b == b'\n').enumerate() {
+        let Some(line) = line.strip_suffix(b"\n") else { break };
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match serde_json::from_slice::<LogEntry>(line) {
+            Ok(entry) => {
+                journal.steps.insert(entry.id, entry.record);
+            }
+            Err(err) => unreadable.push(Unreadable { line: index + 1, bytes: line.to_vec(), reason: err.to_string() }),
+        }
+    }
+    Replay { journal, unreadable }
+}
+
+/// Lines shown of many unreadable ones: the rest are counted.
+const SHOWN_UNREADABLE: usize = 10;
+
+/// The warnings for `unreadable`, one a line: which line of `log`, why, and where it is kept
+/// (`kept`: the file it was moved to; none: still in the log).
+fn unreadable_warnings(log: &Path, unreadable: &[Unreadable], kept: Option<&Path>) -> Vec<String> {
+    let place = match kept {
+        Some(path) => format!("moved to {}", path.display()),
+        None => "left in the log".to_owned(),
+    };
+    let mut warnings: Vec<String> = unreadable
+        .iter()
+        .take(SHOWN_UNREADABLE)
+        .map(|u| {
+            format!(
+                "{} line {} is not a journal record ({}); skipped it, {place}: the step it recorded, if any, runs again",
+                log.display(),
+                u.line,
+                u.reason
+            )
+        })
+        .collect();
+    if unreadable.len() > SHOWN_UNREADABLE {
+        warnings.push(format!(
+            "{}: {} more lines are not journal records, {place}",
+            log.display(),
+            unreadable.len() - SHOWN_UNREADABLE
+        ));
+    }
+    warnings
+}
+
+/// Prints the warnings for `unreadable` at this IO edge, once per load that finds them.
+fn warn_unreadable(log: &Path, unreadable: &[Unreadable], kept: Option<&Path>) {
+    for warning in unreadable_warnings(log, unreadable, kept) {
+        eprintln!("warning: {warning}");
+    }
+}
+
+/// Whether `file` is empty or ends in a newline.
+fn ends_with_newline(file: &mut File) -> std::io::Result<bool> {
+    use std::io::{Read, Seek, SeekFrom};
+    if file.metadata()?.len() == 0 {
+        return Ok(true);
+    }
+    file.seek(SeekFrom::End(-1))?;
+    let mut last = [0u8; 1];
+    file.read_exact(&mut last)?;
+    Ok(last[0] == b'\n')
 }
 
 #[cfg(test)]
@@ -453,6 +568,91 @@ mod tests {
         let journal = LocalState::new(dir.path()).load().await.unwrap();
         assert!(journal.is_current(&StepId::new("a"), "h1"));
         assert!(!journal.steps.contains_key(&StepId::new("b")));
+    }
+
+    fn line(id: &str, hash: &str) -> String {
+        serde_json::to_string(&LogEntry { id: StepId::new(id), record: record(hash) }).unwrap() + "\n"
+    }
+
+    /// Fault 3b: garbage or NUL bytes in the middle of the log stopped the replay there, and
+    /// compaction then dropped every later record.
+    #[test]
+    fn replay_skips_each_unreadable_line_and_keeps_every_record_after_it() {
+        let (a, b, c) = (line("a", "h1"), line("b", "h2"), line("c", "h3"));
+        let nul = String::from_utf8(vec![0; 64]).unwrap();
+        for (log, applied, unreadable) in [
+            (format!("{a}{b}{c}"), vec!["a", "b", "c"], vec![]),
+            (format!("{a}garbage\n{b}{c}"), vec!["a", "b", "c"], vec![2]),
+            (format!("{a}{nul}\n{b}{nul}{c}"), vec!["a", "b"], vec![2, 4]),
+            (format!("{a}{{\"id\":\"x\"}}\n{b}not json\n{c}"), vec!["a", "b", "c"], vec![2, 4]),
+            // The torn last line (a crash mid-append) is silent; a blank line means nothing.
+            (format!("{a}\n{b}{}", &c[..10]), vec!["a", "b"], vec![]),
+            (format!("{a}\u{fffd}\n{b}"), vec!["a", "b"], vec![2]),
+        ] {
+            let replayed = replay(Journal::default(), log.as_bytes());
+            let steps: Vec<&str> = replayed.journal.steps.keys().map(StepId::as_str).collect();
+            assert_eq!(steps, applied, "{log:?}");
+            let lines: Vec<usize> = replayed.unreadable.iter().map(|u| u.line).collect();
+            assert_eq!(lines, unreadable, "{log:?}");
+        }
+        // Bytes that are not even UTF-8 are a line like any other.
+        let mut log = a.clone().into_bytes();
+        log.extend_from_slice(b"\xff\xfe\n");
+        log.extend_from_slice(b.as_bytes());
+        let replayed = replay(Journal::default(), &log);
+        assert_eq!(replayed.journal.steps.len(), 2);
+        assert_eq!(replayed.unreadable[0].bytes, b"\xff\xfe");
+    }
+
+    #[test]
+    fn warnings_name_the_file_the_line_and_where_it_went() {
+        let unreadable = |line| Unreadable { line, bytes: b"x".to_vec(), reason: "expected value".into() };
+        let log = Path::new("/s/journal.log");
+        let warnings = unreadable_warnings(log, &[unreadable(6)], Some(Path::new("/s/journal.log.unreadable-1")));
+        assert_eq!(
+            warnings,
+            ["/s/journal.log line 6 is not a journal record (expected value); skipped it, moved to \
+              /s/journal.log.unreadable-1: the step it recorded, if any, runs again"]
+        );
+        let many: Vec<Unreadable> = (1..=13).map(unreadable).collect();
+        let warnings = unreadable_warnings(log, &many, None);
+        assert_eq!(warnings.len(), SHOWN_UNREADABLE + 1);
+        assert_eq!(warnings[10], "/s/journal.log: 3 more lines are not journal records, left in the log");
+    }
+
+    #[tokio::test]
+    async fn compaction_sets_unreadable_lines_aside_and_keeps_the_records_after_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let nul = String::from_utf8(vec![0; 64]).unwrap();
+        let log = format!("{}garbage\n{}{nul}\n{}", line("a", "h1"), line("b", "h2"), line("c", "h3"));
+        fs::write(dir.path().join("journal.log"), &log).unwrap();
+        let journal = LocalState::new(dir.path()).load().await.unwrap();
+        for (id, hash) in [("a", "h1"), ("b", "h2"), ("c", "h3")] {
+            assert!(journal.is_current(&StepId::new(id), hash), "{id}");
+        }
+        assert_eq!(fs::read_to_string(dir.path().join("journal.log")).unwrap(), "", "compacted");
+        assert_eq!(LocalState::new(dir.path()).read().unwrap(), journal, "the snapshot holds every record");
+        let kept = fs::read_to_string(dir.path().join("journal.log.unreadable-1")).unwrap();
+        assert_eq!(kept, format!("garbage\n{nul}\n"), "nothing that was not understood is lost");
+
+        // Another bad log later: another file, the first one untouched.
+        fs::write(dir.path().join("journal.log"), "more garbage\n").unwrap();
+        LocalState::new(dir.path()).load().await.unwrap();
+        assert_eq!(fs::read_to_string(dir.path().join("journal.log.unreadable-2")).unwrap(), "more garbage\n");
+        assert_eq!(fs::read_to_string(dir.path().join("journal.log.unreadable-1")).unwrap(), kept);
+    }
+
+    #[tokio::test]
+    async fn a_record_after_a_torn_line_starts_a_line_of_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("journal.log"), format!("{}{}", line("a", "h1"), &line("b", "h2")[..12])).unwrap();
+        let state = LocalState::new(dir.path());
+        let lock = state.lock(&scope("shard:1/8"), NOW).await.unwrap();
+        state.record(&StepId::new("c"), &record("h3")).await.unwrap();
+        lock.release().await.unwrap();
+        let replayed = replay(Journal::default(), &fs::read(dir.path().join("journal.log")).unwrap());
+        assert!(replayed.journal.is_current(&StepId::new("c"), "h3"), "not glued to the torn line");
+        assert_eq!(replayed.unreadable.len(), 1, "the torn line, now in the middle, is reported");
     }
 
     #[tokio::test]
