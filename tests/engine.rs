@@ -443,3 +443,27 @@ async fn bindings_flow_from_outputs_and_are_journaled() {
     let journal = LocalState::new(dir.path()).load().await.unwrap();
     assert_eq!(journal.steps[&StepId::new("a")].outputs["Out"], "a!");
 }
+
+/// Fault 6b: `--select tenant:nosuch` took the lock, applied nothing and succeeded.
+#[tokio::test(start_paused = true)]
+async fn a_selection_the_plan_cannot_satisfy_is_refused_before_any_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    // Another apply holds the whole platform: a lock wait would show as time passing.
+    let holder = LocalState::new(dir.path());
+    let held = holder.lock(&tenancy::apply::LockScope::Platform, LockWait::default()).await.unwrap();
+    let started = tokio::time::Instant::now();
+    for (select, expect) in [
+        ("tenant:nosuch", "tenant nosuch is not in the plan; its tenants are t0, t1"),
+        ("step:tenant/nosuch/stack", "step tenant/nosuch/stack is not in the plan"),
+    ] {
+        let fake = Arc::new(Fake::default());
+        let err = engine(fake.clone(), Options::default())
+            .run(&plan(2), &BTreeMap::new(), &select.parse().unwrap(), &LocalState::new(dir.path()))
+            .await
+            .unwrap_err();
+        assert!(matches!(&err, ApplyError::Selection(m) if m.starts_with(expect)), "{select}: {err}");
+        assert!(fake.calls.lock().unwrap().is_empty());
+    }
+    assert_eq!(started.elapsed(), Duration::ZERO, "refused at once, without waiting for the lock");
+    held.release().await.unwrap();
+}

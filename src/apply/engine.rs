@@ -178,8 +178,11 @@ impl Engine {
         store: &dyn StateStore,
     ) -> Result<Report, ApplyError> {
         let started = Instant::now();
+        // A selection the plan cannot satisfy is a mistake of the caller's: refused before any
+        // lock is taken, so it neither waits for nor blocks another apply.
+        let selected = selection.steps(plan).map_err(ApplyError::Selection)?;
         let lock = store.lock(&LockScope::of(selection), self.options.lock_wait).await?;
-        let result = self.run_locked(plan, files, selection, store, started).await;
+        let result = self.run_locked(plan, files, selection, &selected, store, started).await;
         let released = lock.release().await;
         match (result, released) {
             (Ok(report), Ok(())) => Ok(report),
@@ -193,15 +196,15 @@ impl Engine {
         plan: &DeployPlan,
         files: &BTreeMap<String, String>,
         selection: &Selection,
+        selected: &BTreeSet<StepId>,
         store: &dyn StateStore,
         started: Instant,
     ) -> Result<Report, ApplyError> {
         let journal = store.load().await?;
-        let selected = selection.steps(plan).map_err(ApplyError::Selection)?;
 
         // Upstream steps outside the selection must already be applied as planned.
         let mut missing: BTreeSet<StepId> = BTreeSet::new();
-        for id in &selected {
+        for id in selected {
             for dep in &plan.step(id).expect("selected from the plan").depends_on {
                 let current = journal.is_current(dep, &plan.step(dep).expect("a step").hash);
                 if !selected.contains(dep) && !current {
@@ -222,7 +225,7 @@ impl Engine {
         }
 
         let mut report = Report::default();
-        self.walk(plan, files, &selected, &journal, store, &mut report).await?;
+        self.walk(plan, files, selected, &journal, store, &mut report).await?;
         if !removals.is_empty() && (report.succeeded() || !self.options.fail_fast) {
             self.remove(removals, store, &mut report).await?;
         }

@@ -97,6 +97,11 @@ impl Selection {
                 }
                 all.iter().filter(|s| s.id == *id || plan.depends(id, &s.id)).map(|s| s.id.clone()).collect()
             }
+            Selection::Tenant(tenant) if !all.iter().any(|s| s.id.tenant() == Some(tenant)) => {
+                let tenants: BTreeSet<&str> = all.iter().filter_map(|s| s.id.tenant()).collect();
+                return Err(not_a_tenant(tenant, &tenants));
+            }
+            // A shard may be empty: the pipeline applies every shard, however few tenants.
             Selection::Tenant(_) | Selection::Shard { .. } => all
                 .iter()
                 .filter(|s| s.id.tenant().is_some_and(|t| self.covers_tenant(t)))
@@ -105,6 +110,50 @@ impl Selection {
         };
         Ok(chosen)
     }
+}
+
+/// Tenants named when the one asked for is not in the plan: all of a small plan's, else the
+/// closest by edit distance.
+const NAMED_TENANTS: usize = 8;
+
+fn not_a_tenant(tenant: &str, tenants: &BTreeSet<&str>) -> String {
+    let head = format!("tenant {tenant} is not in the plan");
+    if tenants.is_empty() {
+        return format!("{head}, which has no tenants");
+    }
+    if tenants.len() <= NAMED_TENANTS {
+        let listed: Vec<&str> = tenants.iter().copied().collect();
+        return format!("{head}; its tenants are {}", listed.join(", "));
+    }
+    let mut closest: Vec<(usize, &str)> =
+        tenants.iter().map(|t| (edit_distance(tenant, t), *t)).filter(|(distance, _)| *distance <= CLOSE).collect();
+    closest.sort();
+    let named: Vec<&str> = closest.iter().take(NAMED_TENANTS).map(|(_, t)| *t).collect();
+    let all = format!("`tenancy plan` lists its {} tenants", tenants.len());
+    if named.is_empty() {
+        format!("{head}; {all}")
+    } else {
+        format!("{head}; did you mean {}? ({all})", named.join(", "))
+    }
+}
+
+/// How many edits away a tenant id may be to be offered for a mistyped one.
+const CLOSE: usize = 3;
+
+/// Levenshtein distance, by characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1).min(row[j] + 1).min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
 }
 
 #[cfg(test)]
@@ -129,6 +178,59 @@ mod tests {
             "through:",
         ] {
             assert!(bad.parse::<Selection>().is_err(), "{bad}");
+        }
+    }
+
+    fn plan_of(tenants: &[&str]) -> DeployPlan {
+        use crate::plan::{Action, Step};
+        let step = |id: String| Step {
+            id: StepId::new(id),
+            action: Action::Register { table: "t".into(), tenant: "x".into(), tier: "x".into() },
+            artifacts: vec![],
+            depends_on: vec![],
+            bindings: vec![],
+            estimate_seconds: 1,
+        };
+        let mut steps = vec![step("baseline/stack".into())];
+        steps.extend(tenants.iter().map(|t| step(format!("tenant/{t}/register"))));
+        DeployPlan::build(steps, &std::collections::BTreeMap::new(), &[]).unwrap()
+    }
+
+    /// Fault 6b: `--select tenant:nosuch` applied nothing and exited 0.
+    #[test]
+    fn a_tenant_not_in_the_plan_is_refused_naming_the_plans_tenants() {
+        let four = plan_of(&["acme", "globex", "initech", "umbrella"]);
+        let fleet: Vec<String> = (0..40).map(|i| format!("t{i}")).chain(["acme".into(), "acne".into()]).collect();
+        let fleet = plan_of(&fleet.iter().map(String::as_str).collect::<Vec<_>>());
+        for (plan, select, expect) in [
+            (&four, "tenant:acme", Ok(1)),
+            (
+                &four,
+                "tenant:nosuch",
+                Err("tenant nosuch is not in the plan; its tenants are acme, globex, initech, umbrella"),
+            ),
+            (&plan_of(&[]), "tenant:acme", Err("tenant acme is not in the plan, which has no tenants")),
+            (
+                &fleet,
+                "tenant:acmee",
+                Err("tenant acmee is not in the plan; did you mean acme, acne? (`tenancy plan` lists its 42 tenants)"),
+            ),
+            (&fleet, "tenant:zzzzzzzz", Err("tenant zzzzzzzz is not in the plan; `tenancy plan` lists its 42 tenants")),
+            (&fleet, "tenant:t4", Ok(1)),
+            // An empty shard is no mistake: the pipeline applies all eight, however few tenants.
+            (&plan_of(&[]), "shard:3/8", Ok(0)),
+        ] {
+            let selection: Selection = select.parse().unwrap();
+            assert_eq!(selection.steps(plan).map(|s| s.len()), expect.map_err(str::to_owned), "{select}");
+        }
+    }
+
+    #[test]
+    fn edit_distances() {
+        for (a, b, d) in
+            [("acme", "acme", 0), ("acme", "acne", 1), ("acme", "acmee", 1), ("", "abc", 3), ("kitten", "sitting", 3)]
+        {
+            assert_eq!(edit_distance(a, b), d, "{a} {b}");
         }
     }
 

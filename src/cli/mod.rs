@@ -444,6 +444,11 @@ async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     };
     let loaded = plan::load(&args.generated)
         .with_context(|| format!("while loading the plan in {}", args.generated.display()))?;
+    // Before AWS is reached or a lock taken: a typo in --select is the caller's to fix.
+    if let Err(message) = selection.steps(&loaded.plan) {
+        eprintln!("error: --select {selection}: {message}");
+        return Ok(ExitCode::from(EXIT_INVALID));
+    }
     let poll = Duration::from_secs_f64(args.poll_seconds.max(0.01));
     let configs = aws_configs(args.endpoint_url.clone(), args.poll_seconds, Some(args.timeout));
     // Every apply runs on the reviewed bootstrap stack: its role, bucket and journal.
