@@ -4,6 +4,8 @@
 //! server, and helpers to run the real binary.
 #![allow(dead_code, reason = "shared by end-to-end tests")]
 
+pub mod proxy;
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};

@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_cloudformation::config::http::HttpResponse;
-use aws_sdk_cloudformation::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
 use tokio::sync::Mutex;
 
 use super::provider::StepError;
@@ -117,6 +117,22 @@ impl Configs {
 /// Transient errors in a row that a poll rides out before it gives up on the attempt.
 pub const POLL_ERRORS: u32 = 5;
 
+/// The error and its causes, one after another: what `DisplayErrorContext` prints, without
+/// the `Debug` dump of the whole response it appends.
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 /// Error codes that mean "try again later" whatever the HTTP status says.
 const TRANSIENT_CODES: [&str; 8] = [
     "Throttling",
@@ -141,7 +157,9 @@ where
     let request_id = err
         .raw_response()
         .and_then(|r| {
-            ["x-amzn-requestid", "x-amz-request-id"].iter().find_map(|h| r.headers().get(*h).map(str::to_owned))
+            ["x-amzn-requestid", "x-amz-request-id"]
+                .iter()
+                .find_map(|h| r.headers().get(*h).filter(|id| !id.is_empty()).map(str::to_owned))
         })
         .or_else(|| err.as_service_error().and_then(|e| e.meta().extra("aws_request_id")).map(str::to_owned));
     let context = format!(
@@ -149,7 +167,7 @@ where
         status.map(|s| format!("HTTP {s}")).unwrap_or_else(|| "no HTTP response".into()),
         request_id.map(|id| format!(", request id {id}")).unwrap_or_default(),
     );
-    let chain = DisplayErrorContext(&err);
+    let chain = error_chain(&err);
     let transient_status = status.is_some_and(|s| s >= 500 || s == 429);
     match &err {
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
