@@ -431,3 +431,58 @@ async fn the_real_binary_applies_twice_in_a_row_with_the_dynamodb_journal() {
     assert!(second.status.success(), "the second apply right after the first: {}", describe_output(&second));
     assert_eq!(summary(&events(&second))["unchanged"], 1, "{}", describe_output(&second));
 }
+
+/// Fault 2d: an apply killed while it held the DynamoDB lock blocked every later one for its
+/// lease, and nothing said how to recover. `tenancy unlock` shows the holds (exit 1 while one
+/// is live) and `--force` removes them; the dead holder can no longer journal.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs moto and the AWS CLI in .venv/moto: scripts/test runs this"]
+async fn unlock_shows_and_breaks_the_dynamodb_lock_of_a_dead_apply() {
+    use std::time::Duration;
+    use tenancy::apply::aws::{AwsOptions, Configs, DynamoState};
+    use tenancy::apply::{LockScope, LockWait, Selection, StateStore};
+    use tenancy::plan::StepId;
+
+    let moto = Moto::start("unlock", None, &bin());
+    // The plan's region, which unlock reads from --generated.
+    let region = "eu-west-1";
+    let table = journal_table(&moto, region, "unlock").await;
+    let configs = Configs::new(AwsOptions { endpoint_url: Some(moto.url.clone()), ..AwsOptions::default() });
+    let now = LockWait { timeout: Duration::ZERO, poll: Duration::from_millis(50) };
+    let dead = DynamoState::new(configs.clone(), region.into(), table.clone());
+    let dead_lock = dead.lock(&LockScope::of(&"shard:1/8".parse::<Selection>().unwrap()), now).await.unwrap();
+    let generated = emulator::repo().join("generated");
+    let unlock = |force: bool| {
+        let state = format!("dynamodb:{table}");
+        let mut args = vec!["unlock", "--generated", generated.to_str().unwrap(), "--state", &state];
+        if force {
+            args.push("--force");
+        }
+        tenancy(&bin(), &moto, &moto.work, &args, &[])
+    };
+
+    let shown = unlock(false);
+    assert_eq!(shown.status.code(), Some(1), "a live hold: {}", describe_output(&shown));
+    let stdout = String::from_utf8_lossy(&shown.stdout).into_owned();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(lines[0].starts_with(&format!("lock#platform (shared): {}, lease until 20", dead.holder())), "{stdout}");
+    assert!(lines[1].starts_with(&format!("lock#shard:1/8: {}, lease until 20", dead.holder())), "{stdout}");
+    assert!(String::from_utf8_lossy(&shown.stderr).contains("tenancy unlock --force --state dynamodb:"));
+    let refused = DynamoState::new(configs.clone(), region.into(), table.clone());
+    assert!(refused.lock(&LockScope::Platform, now).await.is_err(), "still held before --force");
+
+    let forced = unlock(true);
+    assert!(forced.status.success(), "{}", describe_output(&forced));
+    assert_eq!(String::from_utf8_lossy(&forced.stdout).lines().filter(|l| l.starts_with("removed ")).count(), 2);
+    let err = dead.record(&StepId::new("tenant/a/stack"), &record("h")).await.unwrap_err();
+    assert!(err.to_string().contains("no longer held"), "the dead holder is fenced off: {err}");
+    let next = DynamoState::new(configs.clone(), region.into(), table.clone());
+    let lock = next.lock(&LockScope::Platform, now).await.expect("the next apply gets the lock at once");
+    lock.release().await.unwrap();
+    drop(dead_lock);
+
+    let after = unlock(false);
+    assert!(after.status.success(), "nothing held: {}", describe_output(&after));
+    assert!(String::from_utf8_lossy(&after.stderr).contains("no lock is held"), "{}", describe_output(&after));
+}

@@ -61,3 +61,38 @@ fn a_selection_not_in_the_plan_is_invalid_input_and_takes_no_lock() {
         assert!(!state.exists(), "{select}: no lock, no journal");
     }
 }
+
+/// Fault 2d, the local store: `tenancy unlock` names the holder and exits 1 while a process
+/// holds the lock, never breaks a running apply's lock, and clears what a dead one left.
+#[tokio::test]
+async fn unlock_shows_a_local_lock_and_clears_only_what_no_process_holds() {
+    use tenancy::apply::{LocalState, LockScope, LockWait, StateStore};
+
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path().join("state");
+    let state = format!("local:{}", dir.display());
+    let unlock = |force: bool| {
+        let mut args = vec!["unlock", "--state", &state];
+        if force {
+            args.push("--force");
+        }
+        tenancy(scratch.path(), &args)
+    };
+    let now = LockWait { timeout: std::time::Duration::ZERO, poll: std::time::Duration::from_millis(10) };
+    let held = LocalState::new(&dir).lock(&LockScope::Platform, now).await.unwrap();
+    let shown = unlock(false);
+    assert_eq!(shown.status.code(), Some(1), "{}", stderr(&shown));
+    let pid = format!("pid {}, a running process", std::process::id());
+    assert!(String::from_utf8_lossy(&shown.stdout).contains(&pid), "{shown:?}");
+    let forced = unlock(true);
+    assert_eq!(forced.status.code(), Some(1), "a running apply's lock is not broken: {}", stderr(&forced));
+    assert!(stderr(&forced).contains("stop the apply instead"), "{}", stderr(&forced));
+
+    held.release().await.unwrap();
+    let shown = unlock(false);
+    assert!(shown.status.success(), "{}", stderr(&shown));
+    assert!(stderr(&shown).contains("no lock is held"), "{}", stderr(&shown));
+    let forced = unlock(true);
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    assert!(!dir.join("lock").exists());
+}

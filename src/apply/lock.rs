@@ -90,6 +90,32 @@ pub trait LockGuard: Send + Sync {
     async fn release(self: Box<Self>) -> Result<(), StateError>;
 }
 
+/// One hold on a lock, as `tenancy unlock` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    /// The lock item or file, and the kind of hold (`lock#platform (shared)`, `lock.shard_1_8`).
+    pub lock: String,
+    /// Who holds it, as it wrote itself into the lock.
+    pub holder: String,
+    /// When its lease ends (seconds since the epoch); none for a local lock, which lasts as
+    /// long as its process.
+    pub expires: Option<u64>,
+    /// Whether it still holds: a lease not yet ended, or a process still running.
+    pub live: bool,
+}
+
+impl fmt::Display for Holder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.lock, self.holder)?;
+        match (self.expires, self.live) {
+            (Some(expires), true) => write!(f, ", lease until {}", utc(expires)),
+            (Some(expires), false) => write!(f, ", lease ended {} (no longer held)", utc(expires)),
+            (None, true) => f.write_str(", a running process"),
+            (None, false) => f.write_str(", not held (its process has ended)"),
+        }
+    }
+}
+
 /// Who holds a lock: the CodeBuild build, or the host, plus the process and a nonce, so two
 /// applies never mistake each other's lock for their own.
 pub fn holder_id() -> String {

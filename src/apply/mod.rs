@@ -15,7 +15,7 @@ mod state;
 
 pub use engine::{ApplyError, Engine, Options, Outcome, Report, StepReport};
 pub use events::{Event, JsonLines, Lines, Live, Quiet, Sink, human};
-pub use lock::{LockGuard, LockScope, LockWait};
+pub use lock::{Holder, LockGuard, LockScope, LockWait};
 pub use provider::{Provider, Providers, Removal, StepError, StepOutcome, StepRun};
 pub use retry::RetryPolicy;
 pub use select::{Selection, shard_of};

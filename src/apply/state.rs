@@ -17,7 +17,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use super::lock::{LockGuard, LockScope, LockWait, utc};
+use super::lock::{Holder, LockGuard, LockScope, LockWait, utc};
 use crate::plan::{Action, StepId};
 
 pub const STATE_FORMAT: &str = "tenancy.state/v1";
@@ -73,11 +73,17 @@ impl Journal {
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
     #[error(
-        "another apply holds the lock on {store} for {part} ({holder}{}); it was still held after waiting {}s (--lock-timeout)",
+        "another apply holds the lock on {store} for {part} ({holder}{}); it was still held after waiting {}s (--lock-timeout){}",
         .expires.map(|e| format!(", lease until {}", utc(e))).unwrap_or_default(),
-        .waited.as_secs()
+        .waited.as_secs(),
+        way_out(store, expires.is_some())
     )]
     Locked { store: String, part: String, holder: String, expires: Option<u64>, waited: Duration },
+    #[error(
+        "running processes hold locks on {store}, so none was removed (a local lock ends with its process: stop the apply instead):\n  - {}",
+        .holders.join("\n  - ")
+    )]
+    Held { store: String, holders: Vec<String> },
     #[error("the lock on {store} is no longer held by this apply ({message}); another apply may have taken it over")]
     LockLost { store: String, message: String },
     #[error("cannot {action} {path}")]
@@ -91,6 +97,18 @@ pub enum StateError {
     Corrupt { path: String, message: String },
     #[error("state table {table}: {message}")]
     Remote { table: String, message: String },
+}
+
+/// What to do about a held lock: a lease outlives a dead holder, so it can be broken; a local
+/// lock ends with its process, so its holder is alive.
+fn way_out(store: &str, leased: bool) -> String {
+    if leased {
+        format!(
+            ". If that apply is dead, `tenancy unlock --state {store}` shows the holders and `tenancy unlock --force --state {store}` removes them"
+        )
+    } else {
+        ". A local lock ends with its process, so that apply is still running: wait for it, or stop it".into()
+    }
 }
 
 /// Where the journal lives.
@@ -171,7 +189,7 @@ impl LocalState {
                     if waited >= wait.timeout {
                         let holder = fs::read_to_string(path).unwrap_or_default().trim().to_owned();
                         return Err(StateError::Locked {
-                            store: self.dir.display().to_string(),
+                            store: format!("local:{}", self.dir.display()),
                             part: path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
                             holder: if holder.is_empty() { "a partial apply".into() } else { holder },
                             expires: None,
@@ -187,6 +205,66 @@ impl LocalState {
 
     fn path(&self) -> PathBuf {
         self.dir.join("state.json")
+    }
+
+    /// The lock files (`lock`, `lock.<part>`), sorted.
+    fn lock_files(&self) -> Result<Vec<PathBuf>, StateError> {
+        let entries = match fs::read_dir(&self.dir) {
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            other => other.map_err(Self::io("list", &self.dir))?,
+        };
+        let mut files = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(Self::io("list", &self.dir))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name == "lock" || name.starts_with("lock.") {
+                files.push(entry.path());
+            }
+        }
+        files.sort();
+        Ok(files)
+    }
+
+    /// Every lock file and who holds it. A file names the last apply that held it exclusively;
+    /// whether anyone still holds it is asked of the OS, which frees the lock of a process
+    /// that ended, however it ended.
+    pub fn holders(&self) -> Result<Vec<Holder>, StateError> {
+        let mut holders = Vec::new();
+        for path in self.lock_files()? {
+            let file = self.open_lock(&path)?;
+            let (live, kind) = match file.try_lock() {
+                Ok(()) => (false, ""),
+                Err(fs::TryLockError::WouldBlock) => match file.try_lock_shared() {
+                    Ok(()) => (true, " (shared, by partial applies)"),
+                    Err(_) => (true, ""),
+                },
+                Err(fs::TryLockError::Error(err)) => return Err(Self::io("lock", &path)(err)),
+            };
+            drop(file);
+            let written = fs::read_to_string(&path).unwrap_or_default().trim().to_owned();
+            holders.push(Holder {
+                lock: format!("{}{kind}", path.display()),
+                holder: if written.is_empty() { "a partial apply".into() } else { written },
+                expires: None,
+                live,
+            });
+        }
+        Ok(holders)
+    }
+
+    /// Removes the lock files no running process holds, and returns who they named. A file a
+    /// running apply holds is left alone and reported: breaking it would let a second apply
+    /// run beside a live one, and it frees itself when that apply ends.
+    pub fn unlock(&self) -> Result<Vec<Holder>, StateError> {
+        let holders = self.holders()?;
+        let live: Vec<String> = holders.iter().filter(|h| h.live).map(ToString::to_string).collect();
+        if !live.is_empty() {
+            return Err(StateError::Held { store: format!("local:{}", self.dir.display()), holders: live });
+        }
+        for path in self.lock_files()? {
+            fs::remove_file(&path).map_err(Self::io("remove", &path))?;
+        }
+        Ok(holders)
     }
 
     fn log_path(&self) -> PathBuf {
@@ -674,6 +752,72 @@ mod tests {
         two.release().await.unwrap();
         let journal = LocalState::new(dir.path()).load().await.unwrap();
         assert_eq!(journal.steps.len(), 2, "nothing lost");
+    }
+
+    /// Fault 2d: a refused apply was told neither how long nor how to recover.
+    #[tokio::test]
+    async fn a_held_lock_names_the_way_out() {
+        let leased = StateError::Locked {
+            store: "dynamodb:t".into(),
+            part: "the platform".into(),
+            holder: "host:a:pid1:0000beef".into(),
+            expires: Some(1_796_083_200),
+            waited: Duration::from_secs(600),
+        };
+        assert_eq!(
+            leased.to_string(),
+            "another apply holds the lock on dynamodb:t for the platform (host:a:pid1:0000beef, lease until \
+             2026-12-01T00:00:00Z); it was still held after waiting 600s (--lock-timeout). If that apply is dead, \
+             `tenancy unlock --state dynamodb:t` shows the holders and `tenancy unlock --force --state dynamodb:t` \
+             removes them"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let _held = LocalState::new(dir.path()).lock(&LockScope::Platform, NOW).await.unwrap();
+        let err = LocalState::new(dir.path()).lock(&LockScope::Platform, NOW).await.err().expect("held");
+        let text = err.to_string();
+        assert!(text.contains(&format!("on local:{} for lock", dir.path().display())), "{text}");
+        assert!(
+            text.ends_with(
+                "A local lock ends with its process, so that apply is still running: wait for it, or stop it"
+            ),
+            "{text}"
+        );
+    }
+
+    #[tokio::test]
+    async fn unlock_lists_the_holders_and_removes_only_locks_no_process_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = LocalState::new(dir.path());
+        assert_eq!(state.holders().unwrap(), [], "no state directory: no locks");
+        let shard = LocalState::new(dir.path()).lock(&scope("shard:1/8"), NOW).await.unwrap();
+        let pid = format!("pid {}", std::process::id());
+        let shown: Vec<(String, String, bool)> = state
+            .holders()
+            .unwrap()
+            .into_iter()
+            .map(|h| (h.lock.rsplit('/').next().unwrap().to_owned(), h.holder, h.live))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("lock (shared, by partial applies)".to_owned(), "a partial apply".to_owned(), true),
+                ("lock.shard_1_8".to_owned(), pid.clone(), true),
+            ]
+        );
+        let err = state.unlock().unwrap_err();
+        assert!(matches!(err, StateError::Held { .. }) && err.to_string().contains(&pid), "{err}");
+        assert!(dir.path().join("lock.shard_1_8").exists(), "a running apply's lock is never broken");
+
+        shard.release().await.unwrap();
+        let holders = state.holders().unwrap();
+        assert!(holders.iter().all(|h| !h.live), "the process released them: {holders:?}");
+        assert_eq!(
+            holders[1].to_string(),
+            format!("{}: {pid}, not held (its process has ended)", dir.path().join("lock.shard_1_8").display())
+        );
+        assert_eq!(state.unlock().unwrap().len(), 2);
+        assert_eq!(state.holders().unwrap(), [], "the stale files are gone");
+        LocalState::new(dir.path()).lock(&LockScope::Platform, NOW).await.unwrap();
     }
 
     #[tokio::test]

@@ -41,6 +41,9 @@ pub enum Command {
     Bootstrap(BootstrapArgs),
     /// Apply the committed plan (generated/plan.json) to AWS and the cluster.
     Apply(ApplyArgs),
+    /// Show who holds the apply locks (exit 1 while one is held); with --force, remove them,
+    /// for when the apply that holds them is dead and its lease has not ended yet.
+    Unlock(UnlockArgs),
     /// Print the blueprint's JSON Schema.
     Schema,
     /// The source bundle CodeBuild and the pipeline read (the repository's tracked files).
@@ -159,6 +162,24 @@ pub struct ApplyArgs {
     pub format: EventFormat,
 }
 
+#[derive(Debug, Args)]
+pub struct UnlockArgs {
+    /// Remove the holds shown (each only if it is still the hold shown). Only when their
+    /// applies are dead: a live apply whose lock is removed fails at its next journal write.
+    #[arg(long)]
+    pub force: bool,
+    /// The journal whose locks to show: `dynamodb:<table>` (default: the bootstrap stack's
+    /// table) or `local:<dir>`, as given to apply.
+    #[arg(long)]
+    pub state: Option<String>,
+    /// The synthesized output whose plan names the region and the default journal table.
+    #[arg(long, default_value = "generated")]
+    pub generated: PathBuf,
+    /// An endpoint for every AWS service (a local emulator); AWS_ENDPOINT_URL works too.
+    #[arg(long)]
+    pub endpoint_url: Option<String>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum EventFormat {
     Human,
@@ -244,6 +265,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .build()
                 .context("while starting the runtime")?;
             runtime.block_on(source_push(args))
+        }
+        Command::Unlock(args) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("while starting the runtime")?;
+            runtime.block_on(unlock(args))
         }
         Command::Schema => {
             print!("{}", blueprint::schema_json());
@@ -424,6 +452,58 @@ async fn source_push(args: SourcePushArgs) -> anyhow::Result<ExitCode> {
     );
     println!("{version}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// `tenancy unlock`: show the holds on the journal's locks, and with `--force` remove them.
+async fn unlock(args: UnlockArgs) -> anyhow::Result<ExitCode> {
+    use crate::apply::aws::DynamoState;
+    use crate::apply::{Holder, LocalState};
+
+    let (store, holders): (String, Result<Vec<Holder>, crate::apply::StateError>) = match args.state.as_deref() {
+        Some(spec) if spec.starts_with("local:") => {
+            let local = LocalState::new(&spec["local:".len()..]);
+            (spec.to_owned(), if args.force { local.unlock() } else { local.holders() })
+        }
+        None | Some(_) => {
+            let loaded = plan::load(&args.generated)
+                .with_context(|| format!("while loading the plan in {}", args.generated.display()))?;
+            let spec = args.state.clone().unwrap_or_else(|| format!("dynamodb:{}", loaded.context.state_table));
+            let Some(table) = spec.strip_prefix("dynamodb:").filter(|t| !t.is_empty()) else {
+                eprintln!("error: --state must be local:<dir> or dynamodb:<table>, not `{spec}`");
+                return Ok(ExitCode::from(EXIT_INVALID));
+            };
+            let configs = aws_configs(args.endpoint_url.clone(), 2.0, None);
+            let dynamo = DynamoState::new(configs, loaded.context.region.clone(), table.to_owned());
+            let holders = if args.force { dynamo.unlock().await } else { dynamo.holders().await };
+            (spec, holders)
+        }
+    };
+    let holders = match holders {
+        Ok(holders) => holders,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    if args.force {
+        for holder in &holders {
+            println!("removed {holder}");
+        }
+        eprintln!("{store}: removed {} holds", holders.len());
+        return Ok(ExitCode::SUCCESS);
+    }
+    for holder in &holders {
+        println!("{holder}");
+    }
+    let live = holders.iter().filter(|h| h.live).count();
+    if live == 0 {
+        eprintln!("{store}: no lock is held");
+        return Ok(ExitCode::SUCCESS);
+    }
+    eprintln!(
+        "{store}: {live} live holds; if the applies that hold them are dead, `tenancy unlock --force --state {store}` removes them"
+    );
+    Ok(ExitCode::FAILURE)
 }
 
 /// `tenancy apply`: load the committed plan, wire the providers, run the engine.

@@ -23,7 +23,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWrite
 use tokio::sync::Mutex;
 
 use super::Configs;
-use crate::apply::lock::{LockGuard, LockScope, LockWait, epoch_seconds, holder_id};
+use crate::apply::lock::{Holder, LockGuard, LockScope, LockWait, epoch_seconds, holder_id};
 use crate::apply::state::{Journal, STATE_FORMAT, StateError, StateStore, StepRecord};
 use crate::plan::StepId;
 
@@ -431,7 +431,152 @@ impl Drop for DynamoLock {
     }
 }
 
+/// None for a failed condition (the hold changed since it was read), else the error.
+fn removal_error<E>(
+    err: aws_sdk_dynamodb::error::SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
+) -> Option<crate::apply::StepError>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    if err.as_service_error().is_some_and(is_condition_failure) { None } else { Some(super::sdk_error("remove", err)) }
+}
+
+/// One hold found in a lock item, and how to remove exactly it.
+struct Hold {
+    shown: Holder,
+    key: String,
+    remove: Removal,
+}
+
+/// How a hold is removed, conditioned on it still being the hold that was read: a lock taken
+/// by a new apply meanwhile is left alone.
+enum Removal {
+    /// `lock#<part>`: delete the item while `Holder` is the one read.
+    Part { holder: String },
+    /// The exclusive holder of `lock#platform`.
+    Exclusive { holder: String },
+    /// One shared holder's attribute of `lock#platform`.
+    Shared { attribute: String },
+}
+
 impl DynamoState {
+    /// Every hold in the lock items (`lock#platform`, `lock#<part>`), live or not.
+    async fn holds(&self, client: &Client) -> Result<Vec<Hold>, StateError> {
+        let now = epoch_seconds();
+        let mut holds = Vec::new();
+        let mut start = None;
+        for _ in 0..10_000 {
+            let page = client
+                .scan()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .filter_expression("begins_with(#k, :lock)")
+                .expression_attribute_names("#k", "Key")
+                .expression_attribute_values(":lock", key("lock#"))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| self.remote(format!("read the locks: {}", super::sdk_error("scan", e))))?;
+            for item in page.items() {
+                let Some(item_key) = item.get("Key").and_then(|k| k.as_s().ok()) else { continue };
+                let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+                let seconds =
+                    |name: &str| item.get(name).and_then(|v| v.as_n().ok()).and_then(|n| n.parse::<u64>().ok());
+                let hold = |kind: &str, holder: String, expires: Option<u64>, remove| Hold {
+                    shown: Holder {
+                        lock: format!("{item_key}{kind}"),
+                        holder,
+                        expires,
+                        live: expires.is_some_and(|e| e >= now),
+                    },
+                    key: item_key.clone(),
+                    remove,
+                };
+                if item_key == PLATFORM_KEY {
+                    if let Some(holder) = text("ExclusiveHolder") {
+                        let remove = Removal::Exclusive { holder: holder.clone() };
+                        holds.push(hold(" (exclusive)", holder, seconds("ExclusiveExpires"), remove));
+                    }
+                    let mut shared: Vec<&String> = item.keys().filter(|a| a.starts_with(SHARED_PREFIX)).collect();
+                    shared.sort();
+                    for attribute in shared {
+                        let holder = attribute[SHARED_PREFIX.len()..].to_owned();
+                        let remove = Removal::Shared { attribute: attribute.clone() };
+                        holds.push(hold(" (shared)", holder, seconds(attribute), remove));
+                    }
+                } else if let Some(holder) = text("Holder") {
+                    let remove = Removal::Part { holder: holder.clone() };
+                    holds.push(hold("", holder, seconds("Expires"), remove));
+                }
+            }
+            match page.last_evaluated_key() {
+                Some(next) => start = Some(next.clone()),
+                None => {
+                    holds.sort_by(|a, b| a.shown.lock.cmp(&b.shown.lock));
+                    return Ok(holds);
+                }
+            }
+        }
+        Err(self.remote("the lock items did not end after 10000 pages"))
+    }
+
+    /// Every hold on this table's locks, live or not (`tenancy unlock`).
+    pub async fn holders(&self) -> Result<Vec<Holder>, StateError> {
+        let client = self.client().await;
+        Ok(self.holds(&client).await?.into_iter().map(|h| h.shown).collect())
+    }
+
+    /// Removes every hold (`tenancy unlock --force`), each only if it is still the one read, and
+    /// returns what was removed. The apply that held one can no longer journal (its writes are
+    /// fenced on its holds), so breaking a live apply's lock stops it at its next record.
+    pub async fn unlock(&self) -> Result<Vec<Holder>, StateError> {
+        let client = self.client().await;
+        let mut removed = Vec::new();
+        for hold in self.holds(&client).await? {
+            let sent = match &hold.remove {
+                Removal::Part { holder } => client
+                    .delete_item()
+                    .table_name(&self.table)
+                    .key("Key", key(&hold.key))
+                    .condition_expression("Holder = :seen")
+                    .expression_attribute_values(":seen", key(holder))
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(removal_error),
+                Removal::Exclusive { holder } => client
+                    .update_item()
+                    .table_name(&self.table)
+                    .key("Key", key(&hold.key))
+                    .update_expression("REMOVE ExclusiveHolder, ExclusiveExpires")
+                    .condition_expression("ExclusiveHolder = :seen")
+                    .expression_attribute_values(":seen", key(holder))
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(removal_error),
+                Removal::Shared { attribute } => client
+                    .update_item()
+                    .table_name(&self.table)
+                    .key("Key", key(&hold.key))
+                    .update_expression("REMOVE #h")
+                    .condition_expression("attribute_exists(#h)")
+                    .expression_attribute_names("#h", attribute)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(removal_error),
+            };
+            match sent {
+                Ok(()) => removed.push(hold.shown),
+                // Released or taken over since it was read: not the hold that was shown.
+                Err(None) => {}
+                Err(Some(err)) => return Err(self.remote(format!("remove {}: {err}", hold.shown.lock))),
+            }
+        }
+        Ok(removed)
+    }
+
     /// Polls `attempt` until it succeeds or `wait.timeout` has passed since `started`.
     async fn waiting<F, Fut>(
         &self,
