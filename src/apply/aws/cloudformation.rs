@@ -44,11 +44,15 @@ pub struct CloudFormation {
     artifacts_bucket: String,
     /// Delete and recreate a stack stuck in ROLLBACK_COMPLETE.
     recreate_failed: bool,
+    /// The steps whose change set this apply has sent for execution. A retry that then finds
+    /// nothing left to change reports what the earlier attempt did, not "unchanged": a stack
+    /// created in this run is never reported unchanged.
+    executed: std::sync::Mutex<BTreeMap<crate::plan::StepId, Vec<String>>>,
 }
 
 impl CloudFormation {
     pub fn new(configs: Configs, artifacts_bucket: String, recreate_failed: bool) -> Self {
-        Self { configs, artifacts_bucket, recreate_failed }
+        Self { configs, artifacts_bucket, recreate_failed, executed: std::sync::Mutex::default() }
     }
 
     async fn client(&self, region: &str) -> Client {
@@ -331,16 +335,17 @@ impl Provider for CloudFormation {
         };
 
         let (template_body, template_url) = self.template_source(region, stack, &run.step.hash, body).await?;
-        let name = format!("tenancy-{}", &run.step.hash[..16]);
-        let parameters: Vec<Parameter> = run
-            .inputs_with("parameter:")
-            .into_iter()
-            .map(|(k, v)| Parameter::builder().parameter_key(k).parameter_value(v).build())
-            .collect();
+        let bound = run.inputs_with("parameter:");
+        // The name covers the template and the bound parameters: a change set of this name is
+        // exactly this change, so one left by a lost reply or a killed run can be taken as is.
+        let name =
+            format!("tenancy-{}", &crate::plan::hex_digest(format!("{}\0{bound:?}", run.step.hash).as_bytes())[..16]);
+        let parameters: Vec<Parameter> =
+            bound.into_iter().map(|(k, v)| Parameter::builder().parameter_key(k).parameter_value(v).build()).collect();
         let stack_tags: Vec<Tag> = tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
         // A change set of the same name may remain from an interrupted run.
         let _ = client.delete_change_set().stack_name(stack).change_set_name(&name).send().await;
-        client
+        let created = client
             .create_change_set()
             .stack_name(stack)
             .change_set_name(&name)
@@ -353,8 +358,15 @@ impl Provider for CloudFormation {
             .set_tags(Some(stack_tags))
             .set_role_arn(role.clone())
             .send()
-            .await
-            .map_err(|e| sdk_error(&format!("create change set for {stack}"), e))?;
+            .await;
+        if let Err(err) = created {
+            // The SDK resent a CreateChangeSet whose first send went through (a lost reply):
+            // the change set of this name is this very change.
+            let exists = err.as_service_error().and_then(|e| e.meta().code()) == Some("AlreadyExistsException");
+            if !exists {
+                return Err(sdk_error(&format!("create change set for {stack}"), err));
+            }
+        }
 
         // Wait for the change set, then read what it would do.
         let described = self.wait_change_set(&client, stack, &name).await?;
@@ -363,7 +375,11 @@ impl Provider for CloudFormation {
             let _ = client.delete_change_set().stack_name(stack).change_set_name(&name).send().await;
             if reason.contains("didn't contain changes") || reason.contains("No updates are to be performed") {
                 let outputs = self.outputs(&client, stack).await?;
-                return Ok(StepOutcome { changed: false, outputs, summary: vec![] });
+                let earlier = self.executed.lock().expect("not poisoned").get(&run.step.id).cloned();
+                return Ok(match earlier {
+                    Some(summary) => StepOutcome { changed: true, outputs, summary },
+                    None => StepOutcome { changed: false, outputs, summary: vec![] },
+                });
             }
             return Err(StepError::fatal(format!("change set for {stack} failed: {reason}")));
         }
@@ -398,13 +414,17 @@ impl Provider for CloudFormation {
             return Ok(StepOutcome { changed: !summary.is_empty(), outputs: BTreeMap::new(), summary });
         }
 
-        client
-            .execute_change_set()
-            .stack_name(stack)
-            .change_set_name(&name)
-            .send()
-            .await
-            .map_err(|e| sdk_error(&format!("execute change set for {stack}"), e))?;
+        // Recorded before the call: its reply may be lost after the change set ran.
+        self.executed.lock().expect("not poisoned").insert(run.step.id.clone(), summary.clone());
+        let executed = client.execute_change_set().stack_name(stack).change_set_name(&name).send().await;
+        if let Err(err) = executed {
+            // A resent ExecuteChangeSet whose first send went through meets a change set that
+            // is executing or executed: wait for the stack as if the reply had come.
+            let running = err.as_service_error().and_then(|e| e.meta().code()) == Some("InvalidChangeSetStatus");
+            if !running {
+                return Err(sdk_error(&format!("execute change set for {stack}"), err));
+            }
+        }
         match self.wait_stack(&client, stack).await? {
             Some((StackStatus::CreateComplete | StackStatus::UpdateComplete, _)) => {}
             Some((status, reason)) => {
