@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use base64::Engine;
@@ -16,7 +16,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tenant_context::money::{format_cents, parse_cents};
-use tenant_context::{AppError, HasVerifier, JsonBody, TenantContext, Verifier};
+use tenant_context::{AppError, HasVerifier, JsonBody, PathParams, QueryParams, TenantContext, Verifier};
 
 pub use store::{DynamoOrders, LineItem, MemoryOrders, Orders, StoredOrder};
 
@@ -138,7 +138,7 @@ pub struct OrderPage {
 async fn list(
     State(state): State<Arc<AppState>>,
     _ctx: TenantContext,
-    Query(page): Query<Page>,
+    QueryParams(page): QueryParams<Page>,
 ) -> Result<Json<OrderPage>, AppError> {
     let limit = page.limit.unwrap_or(25);
     if !(1..=MAX_PAGE).contains(&limit) {
@@ -174,7 +174,7 @@ async fn create(
 async fn read(
     State(state): State<Arc<AppState>>,
     _ctx: TenantContext,
-    Path((_, id)): Path<(String, String)>,
+    PathParams((_, id)): PathParams<(String, String)>,
 ) -> Result<Json<Order>, AppError> {
     let order = state.orders.get(order_id(&id)?).await?;
     order.map(|o| Json(o.into())).ok_or_else(|| AppError::NotFound("no such order".into()))

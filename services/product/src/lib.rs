@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use base64::Engine;
@@ -16,7 +16,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tenant_context::money::{format_cents, parse_cents};
-use tenant_context::{AppError, HasVerifier, JsonBody, TenantContext, Verifier};
+use tenant_context::{AppError, HasVerifier, JsonBody, PathParams, QueryParams, TenantContext, Verifier};
 
 pub use store::{DynamoProducts, MemoryProducts, Products, StoredProduct};
 
@@ -133,7 +133,7 @@ pub struct ProductPage {
 async fn list(
     State(state): State<Arc<AppState>>,
     ctx: TenantContext,
-    Query(page): Query<Page>,
+    QueryParams(page): QueryParams<Page>,
 ) -> Result<Json<ProductPage>, AppError> {
     let limit = page.limit.unwrap_or(DEFAULT_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
@@ -161,7 +161,7 @@ async fn create(
 async fn read(
     State(state): State<Arc<AppState>>,
     ctx: TenantContext,
-    Path((_, id)): Path<(String, String)>,
+    PathParams((_, id)): PathParams<(String, String)>,
 ) -> Result<Json<Product>, AppError> {
     let product = state.products.get(&ctx.tenant_id, product_id(&id)?).await?;
     product.map(|p| Json(p.into())).ok_or_else(|| AppError::NotFound("no such product".into()))
@@ -170,7 +170,7 @@ async fn read(
 async fn update(
     State(state): State<Arc<AppState>>,
     ctx: TenantContext,
-    Path((_, id)): Path<(String, String)>,
+    PathParams((_, id)): PathParams<(String, String)>,
     JsonBody(input): JsonBody<ProductInput>,
 ) -> Result<Json<Product>, AppError> {
     let id = product_id(&id)?.to_owned();
@@ -185,7 +185,7 @@ async fn update(
 async fn remove(
     State(state): State<Arc<AppState>>,
     ctx: TenantContext,
-    Path((_, id)): Path<(String, String)>,
+    PathParams((_, id)): PathParams<(String, String)>,
 ) -> Result<StatusCode, AppError> {
     if state.products.delete(&ctx.tenant_id, product_id(&id)?).await? {
         Ok(StatusCode::NO_CONTENT)
