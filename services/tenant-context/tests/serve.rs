@@ -181,3 +181,23 @@ async fn stopping_closes_idle_connections_and_returns() {
     tokio::time::timeout(BOUND, task).await.expect("serve returned").unwrap();
     assert!(closed(&mut stream, stopping).await < LIMITS.idle_timeout, "closed by the drain, not by idling");
 }
+
+/// An error from outside our extractors (here a handler's plain-text 418) still reaches the
+/// client in the `{"error": ...}` shape, with its status and text.
+#[tokio::test]
+async fn a_plain_text_error_from_elsewhere_is_put_in_the_json_shape() {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let app = serve::layers(
+        Router::new().route("/teapot", get(|| async { (axum::http::StatusCode::IM_A_TEAPOT, "short and stout") })),
+    );
+    let request = axum::http::Request::get("/teapot").body(axum::body::Body::empty()).unwrap();
+    let response = tokio::time::timeout(BOUND, app.oneshot(request)).await.unwrap().unwrap();
+    assert_eq!(response.status().as_u16(), 418);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&body).unwrap(),
+        serde_json::json!({"error": "short and stout"})
+    );
+}
