@@ -87,9 +87,12 @@ impl ProductInput {
 }
 
 /// Product ids are UUIDs (what this service generates); anything else cannot exist.
+pub fn is_product_id(id: &str) -> bool {
+    id.len() == 36 && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
+}
+
 fn product_id(id: &str) -> Result<&str, AppError> {
-    let ok = id.len() == 36 && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
-    if ok { Ok(id) } else { Err(AppError::NotFound("no such product".into())) }
+    if is_product_id(id) { Ok(id) } else { Err(AppError::NotFound("no such product".into())) }
 }
 
 #[derive(Debug, Deserialize)]

@@ -10,7 +10,8 @@ use reqwest::Url;
 use crate::serve::Limits;
 
 /// Optional settings, each with a default ([`Limits::default`]); unset in the generated
-/// Deployments. AWS_ENDPOINT_URL (a local DynamoDB) is optional too.
+/// Deployments. AWS_ENDPOINT_URL (a local DynamoDB) is optional too, and the order service
+/// reads PRODUCT_TABLE_NAME (default derived from TABLE_NAME, see `order::product_table`).
 pub const OPTIONAL_ENVIRONMENT: [&str; 4] =
     ["HEADER_READ_TIMEOUT_SECS", "IDLE_TIMEOUT_SECS", "MAX_CONNECTIONS", "REQUEST_TIMEOUT_SECS"];
 
