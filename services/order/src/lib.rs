@@ -1,6 +1,12 @@
 //! The order service: a tenant's orders in its own silo table (`<platform>-order-<tenant>`,
 //! from TABLE_NAME). One deployment serves one tenant, so the token's tenant must also be the
-//! deployment's. Totals are computed here from the line items, in cents.
+//! deployment's. Line prices come from the tenant's product records, not from the client, and
+//! totals are computed here from the line items, in cents.
+//!
+//! The product records live in the pooled product table, written by the product service; this
+//! service reads them through that service's own store (`product::DynamoProducts`, one home
+//! for their schema), by GetItem on the caller's partition only, under the tenant role both
+//! services share (ServiceAccount `tenant-services`).
 
 pub mod store;
 
@@ -8,7 +14,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use base64::Engine;
@@ -16,9 +22,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tenant_context::money::{format_cents, parse_cents};
-use tenant_context::{AppError, HasVerifier, JsonBody, TenantContext, Verifier};
+use tenant_context::{AppError, HasVerifier, JsonBody, PathParams, QueryParams, TenantContext, Verifier};
 
 pub use store::{DynamoOrders, LineItem, MemoryOrders, Orders, StoredOrder};
+
+use product::Products;
 
 pub const MAX_LINES: usize = 100;
 pub const MAX_QUANTITY: u64 = 10_000;
@@ -27,6 +35,8 @@ pub const MAX_PAGE: usize = 100;
 pub struct AppState {
     pub verifier: Arc<Verifier>,
     pub orders: Arc<dyn Orders>,
+    /// The product records, for line prices (read only).
+    pub catalog: Arc<dyn Products>,
     /// The tenant whose silo table this deployment holds.
     pub served: String,
 }
@@ -77,7 +87,10 @@ impl From<StoredOrder> for Order {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct LineInput {
     product_id: String,
-    price: Value,
+    /// The price the client saw, if it sends one: checked against the product record, never
+    /// used as the price.
+    #[serde(default)]
+    price: Option<Value>,
     quantity: i64,
 }
 
@@ -89,7 +102,9 @@ pub struct OrderInput {
 }
 
 impl OrderInput {
-    fn validate(self, id: String) -> Result<StoredOrder, AppError> {
+    /// Checks the order's shape, then prices every line from the tenant's product record: an
+    /// unknown product is a 400, a client price that is not the record's a 409.
+    async fn price(self, id: String, tenant: &str, catalog: &dyn Products) -> Result<StoredOrder, AppError> {
         let name = self.name.trim().to_owned();
         if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
             return Err(AppError::BadRequest("name must be 1 to 200 characters without control characters".into()));
@@ -97,23 +112,63 @@ impl OrderInput {
         if self.lines.is_empty() || self.lines.len() > MAX_LINES {
             return Err(AppError::BadRequest(format!("an order has 1 to {MAX_LINES} lines")));
         }
-        let mut lines = Vec::new();
+        let mut checked = Vec::new();
         for (i, line) in self.lines.into_iter().enumerate() {
             let at = |m: String| AppError::BadRequest(format!("lines[{i}]: {m}"));
-            let ok = !line.product_id.is_empty()
-                && line.product_id.len() <= 64
-                && line.product_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-            if !ok {
-                return Err(at("productId must be 1 to 64 letters, digits and '-'".into()));
+            if !product::is_product_id(&line.product_id) {
+                return Err(at(format!("productId `{}` is not a product id", shown(&line.product_id))));
             }
             if line.quantity < 1 || line.quantity as u64 > MAX_QUANTITY {
                 return Err(at(format!("quantity must be from 1 to {MAX_QUANTITY}")));
             }
-            let price_cents = parse_cents(&line.price).map_err(at)?;
-            lines.push(LineItem { product_id: line.product_id, price_cents, quantity: line.quantity as u64 });
+            let seen = line.price.as_ref().map(parse_cents).transpose().map_err(at)?;
+            checked.push((line.product_id, seen, line.quantity as u64));
+        }
+        // One read per distinct product, after every line's shape is known good.
+        let mut prices = std::collections::HashMap::new();
+        let mut lines = Vec::new();
+        for (i, (product_id, seen, quantity)) in checked.into_iter().enumerate() {
+            let price_cents = match prices.get(&product_id) {
+                Some(cents) => *cents,
+                None => {
+                    let record = catalog.get(tenant, &product_id).await?;
+                    let cents = record
+                        .map(|p| p.price_cents)
+                        .ok_or_else(|| AppError::BadRequest(format!("lines[{i}]: no such product `{product_id}`")))?;
+                    prices.insert(product_id.clone(), cents);
+                    cents
+                }
+            };
+            if seen.is_some_and(|seen| seen != price_cents) {
+                return Err(AppError::Conflict(format!(
+                    "lines[{i}]: the price of product `{product_id}` is {}, not {}",
+                    format_cents(price_cents),
+                    format_cents(seen.unwrap_or_default())
+                )));
+            }
+            lines.push(LineItem { product_id, price_cents, quantity });
         }
         Ok(StoredOrder { id, name, lines })
     }
+}
+
+/// At most 64 characters of hostile input, control characters escaped, for an error message.
+fn shown(text: &str) -> String {
+    text.chars().take(64).flat_map(char::escape_debug).collect()
+}
+
+/// The pooled product table, for an order deployment: PRODUCT_TABLE_NAME if set, else derived
+/// from the silo table `<platform>-order-<tenant>` (the compiler's naming) as
+/// `<platform>-product`, which is what the generated product Deployments set (a test checks).
+pub fn product_table(explicit: Option<&str>, order_table: &str, tenant: &str) -> Result<String, String> {
+    if let Some(table) = explicit.filter(|t| !t.trim().is_empty()) {
+        return Ok(table.to_owned());
+    }
+    order_table
+        .strip_suffix(&format!("-order-{tenant}"))
+        .filter(|platform| !platform.is_empty())
+        .map(|platform| format!("{platform}-product"))
+        .ok_or_else(|| format!("TABLE_NAME `{order_table}` is not `<platform>-order-{tenant}`: set PRODUCT_TABLE_NAME"))
 }
 
 fn order_id(id: &str) -> Result<&str, AppError> {
@@ -138,7 +193,7 @@ pub struct OrderPage {
 async fn list(
     State(state): State<Arc<AppState>>,
     _ctx: TenantContext,
-    Query(page): Query<Page>,
+    QueryParams(page): QueryParams<Page>,
 ) -> Result<Json<OrderPage>, AppError> {
     let limit = page.limit.unwrap_or(25);
     if !(1..=MAX_PAGE).contains(&limit) {
@@ -165,7 +220,7 @@ async fn create(
     ctx: TenantContext,
     JsonBody(input): JsonBody<OrderInput>,
 ) -> Result<(StatusCode, Json<Order>), AppError> {
-    let order = input.validate(uuid::Uuid::new_v4().to_string())?;
+    let order = input.price(uuid::Uuid::new_v4().to_string(), &ctx.tenant_id, state.catalog.as_ref()).await?;
     state.orders.put(&order).await?;
     tracing::info!(tenant = %ctx.tenant_id, order = %order.id, "order created");
     Ok((StatusCode::CREATED, Json(order.into())))
@@ -174,7 +229,7 @@ async fn create(
 async fn read(
     State(state): State<Arc<AppState>>,
     _ctx: TenantContext,
-    Path((_, id)): Path<(String, String)>,
+    PathParams((_, id)): PathParams<(String, String)>,
 ) -> Result<Json<Order>, AppError> {
     let order = state.orders.get(order_id(&id)?).await?;
     order.map(|o| Json(o.into())).ok_or_else(|| AppError::NotFound("no such order".into()))

@@ -69,6 +69,11 @@ impl Orders for MemoryOrders {
 /// role and its boundary must grant (checked against the generated templates).
 pub const IAM_ACTIONS: [&str; 4] = ["dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan"];
 
+/// What the service calls on the pooled product table to price lines (through
+/// `product::DynamoProducts::get`), with the tenant's id as the partition key. The tenant role
+/// grants it (the product service needs the same, see `product::store::IAM_ACTIONS`).
+pub const PRODUCT_IAM_ACTIONS: [&str; 1] = ["dynamodb:GetItem"];
+
 pub struct DynamoOrders {
     client: Client,
     table: String,

@@ -1,14 +1,42 @@
 //! The order service over real HTTP on 127.0.0.1: two deployments (acme's and globex's), each
-//! with its own silo table in moto's DynamoDB. Neither reaches the other's orders.
+//! with its own silo table in moto's DynamoDB, pricing lines from the pooled product table.
+//! Neither reaches the other's orders, nor prices from the other's products.
 
 use std::sync::Arc;
 
 use order::{AppState, DynamoOrders, router};
+use product::{DynamoProducts, Products, StoredProduct};
 use serde_json::{Value, json};
 use tenant_context::testing::{self, token};
 
+const ROPE: &str = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
+
+/// The pooled product table, as the baseline stack defines it, with acme's rope at 2.50.
+async fn products(client: &aws_sdk_dynamodb::Client) -> String {
+    use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+    let table = format!("saas-product-orders-{}", std::process::id());
+    let attribute = |name: &str| {
+        AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build().unwrap()
+    };
+    let key = |name: &str, kind| KeySchemaElement::builder().attribute_name(name).key_type(kind).build().unwrap();
+    client
+        .create_table()
+        .table_name(&table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attribute("TenantId"))
+        .attribute_definitions(attribute("ProductId"))
+        .key_schema(key("TenantId", KeyType::Hash))
+        .key_schema(key("ProductId", KeyType::Range))
+        .send()
+        .await
+        .unwrap();
+    let rope = StoredProduct { id: ROPE.into(), name: "Rope".into(), price_cents: 250, picture_url: None };
+    DynamoProducts::new(client.clone(), table.clone()).put("acme", &rope).await.unwrap();
+    table
+}
+
 /// A tenant's silo order table, as its stack defines it; serve it; return the base URL.
-async fn deployment(client: &aws_sdk_dynamodb::Client, tenant: &str) -> String {
+async fn deployment(client: &aws_sdk_dynamodb::Client, tenant: &str, products: &str) -> String {
     use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
     let table = format!("saas-order-{tenant}-{}", std::process::id());
     client
@@ -29,6 +57,7 @@ async fn deployment(client: &aws_sdk_dynamodb::Client, tenant: &str) -> String {
     let state = Arc::new(AppState {
         verifier: testing::verifier(),
         orders: Arc::new(DynamoOrders::new(client.clone(), table)),
+        catalog: Arc::new(DynamoProducts::new(client.clone(), products.to_owned())),
         served: tenant.into(),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -41,12 +70,13 @@ async fn deployment(client: &aws_sdk_dynamodb::Client, tenant: &str) -> String {
 #[ignore = "needs moto on 127.0.0.1: scripts/test starts it and runs this"]
 async fn each_tenant_reaches_only_its_own_silo() {
     let client = testing::moto_dynamodb().await;
-    let (acme, globex) = (deployment(&client, "acme").await, deployment(&client, "globex").await);
+    let products = products(&client).await;
+    let (acme, globex) = (deployment(&client, "acme", &products).await, deployment(&client, "globex", &products).await);
     let http = reqwest::Client::new();
     let post = |base: &str, tenant: &str, caller: &str| {
         http.post(format!("{base}/{tenant}/orders"))
             .bearer_auth(token(caller))
-            .json(&json!({"name": "o", "lines": [{"productId": "p-1", "price": "2.50", "quantity": 4}]}))
+            .json(&json!({"name": "o", "lines": [{"productId": ROPE, "quantity": 4}]}))
             .send()
     };
     let created: Value = post(&acme, "acme", "acme").await.unwrap().json().await.unwrap();
@@ -61,6 +91,8 @@ async fn each_tenant_reaches_only_its_own_silo() {
     assert_eq!(get(&acme, format!("/globex/orders/{id}"), "globex").await.unwrap().status().as_u16(), 403);
     assert_eq!(get(&globex, format!("/globex/orders/{id}"), "globex").await.unwrap().status().as_u16(), 404);
     assert_eq!(post(&acme, "globex", "globex").await.unwrap().status().as_u16(), 403);
+    // Globex's own deployment cannot price from acme's product.
+    assert_eq!(post(&globex, "globex", "globex").await.unwrap().status().as_u16(), 400);
     let list: Value = get(&globex, "/globex/orders".into(), "globex").await.unwrap().json().await.unwrap();
     assert_eq!(list["items"].as_array().unwrap().len(), 0);
     let list: Value = get(&acme, "/acme/orders".into(), "acme").await.unwrap().json().await.unwrap();

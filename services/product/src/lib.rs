@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use base64::Engine;
@@ -16,7 +16,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tenant_context::money::{format_cents, parse_cents};
-use tenant_context::{AppError, HasVerifier, JsonBody, TenantContext, Verifier};
+use tenant_context::{AppError, HasVerifier, JsonBody, PathParams, QueryParams, TenantContext, Verifier};
 
 pub use store::{DynamoProducts, MemoryProducts, Products, StoredProduct};
 
@@ -87,9 +87,12 @@ impl ProductInput {
 }
 
 /// Product ids are UUIDs (what this service generates); anything else cannot exist.
+pub fn is_product_id(id: &str) -> bool {
+    id.len() == 36 && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
+}
+
 fn product_id(id: &str) -> Result<&str, AppError> {
-    let ok = id.len() == 36 && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
-    if ok { Ok(id) } else { Err(AppError::NotFound("no such product".into())) }
+    if is_product_id(id) { Ok(id) } else { Err(AppError::NotFound("no such product".into())) }
 }
 
 #[derive(Debug, Deserialize)]
@@ -133,7 +136,7 @@ pub struct ProductPage {
 async fn list(
     State(state): State<Arc<AppState>>,
     ctx: TenantContext,
-    Query(page): Query<Page>,
+    QueryParams(page): QueryParams<Page>,
 ) -> Result<Json<ProductPage>, AppError> {
     let limit = page.limit.unwrap_or(DEFAULT_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
@@ -161,7 +164,7 @@ async fn create(
 async fn read(
     State(state): State<Arc<AppState>>,
     ctx: TenantContext,
-    Path((_, id)): Path<(String, String)>,
+    PathParams((_, id)): PathParams<(String, String)>,
 ) -> Result<Json<Product>, AppError> {
     let product = state.products.get(&ctx.tenant_id, product_id(&id)?).await?;
     product.map(|p| Json(p.into())).ok_or_else(|| AppError::NotFound("no such product".into()))
@@ -170,7 +173,7 @@ async fn read(
 async fn update(
     State(state): State<Arc<AppState>>,
     ctx: TenantContext,
-    Path((_, id)): Path<(String, String)>,
+    PathParams((_, id)): PathParams<(String, String)>,
     JsonBody(input): JsonBody<ProductInput>,
 ) -> Result<Json<Product>, AppError> {
     let id = product_id(&id)?.to_owned();
@@ -185,7 +188,7 @@ async fn update(
 async fn remove(
     State(state): State<Arc<AppState>>,
     ctx: TenantContext,
-    Path((_, id)): Path<(String, String)>,
+    PathParams((_, id)): PathParams<(String, String)>,
 ) -> Result<StatusCode, AppError> {
     if state.products.delete(&ctx.tenant_id, product_id(&id)?).await? {
         Ok(StatusCode::NO_CONTENT)

@@ -208,3 +208,59 @@ async fn health_needs_no_token() {
     let (status, _) = call(&app(), "GET", "/ready", None, None).await;
     assert_eq!(status, StatusCode::OK);
 }
+
+/// Sends `method uri` with acme's token and a raw `body` (with `content_type`, if given).
+async fn raw(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    content_type: Option<&str>,
+    body: &str,
+) -> (StatusCode, String, serde_json::Value) {
+    use http_body_util::BodyExt;
+    let mut request =
+        Request::builder().method(method).uri(uri).header("authorization", format!("Bearer {}", token("acme")));
+    if let Some(content_type) = content_type {
+        request = request.header("content-type", content_type);
+    }
+    let response = app.clone().oneshot(request.body(Body::from(body.to_owned())).unwrap()).await.unwrap();
+    let status = response.status();
+    let content_type =
+        response.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, content_type, serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
+}
+
+/// D4 of the 2026-12 services review: query and path rejections came back as plain text.
+/// Every rejection is JSON `{"error": ...}` naming what is at fault, with a 4xx status.
+#[tokio::test]
+async fn d4_every_rejection_is_json_naming_the_field_at_fault() {
+    let app = app();
+    let json = Some("application/json");
+    let product = "/acme/products/0f8fad5b-d9cb-469f-a165-70867728950e";
+    // (method, uri, content type, body, status, what the error names)
+    let cases = [
+        ("GET", "/acme/products?limit=-1", None, "", 400, "limit"),
+        ("GET", "/acme/products?limit=abc", None, "", 400, "limit"),
+        ("GET", "/acme/products?limit=1e2", None, "", 400, "limit"),
+        ("GET", "/acme/products?limit=99999999999999999999999", None, "", 400, "limit"),
+        ("GET", "/acme/products?cursor=a&cursor=b", None, "", 400, "cursor"),
+        ("GET", "/acme/products/%FF%FE", None, "", 400, "`id`"),
+        ("GET", "/acme/nowhere", None, "", 404, "no such route"),
+        ("GET", "/", None, "", 404, "no such route"),
+        ("PATCH", "/acme/products", None, "", 405, "method"),
+        ("DELETE", "/acme/products", None, "", 405, "method"),
+        ("POST", "/acme/products", None, r#"{"name": "x", "price": 1}"#, 415, "Content-Type"),
+        ("POST", "/acme/products", Some("text/plain"), r#"{"name": "x", "price": 1}"#, 415, "Content-Type"),
+        ("POST", "/acme/products", json, r#"{"name": "x", "price": 1, "owner": "globex"}"#, 400, "owner"),
+        ("PUT", product, json, r#"{"name": 5, "price": 1}"#, 400, "name"),
+    ];
+    for (method, uri, content_type, body, status, names) in cases {
+        let (got, content, response) = raw(&app, method, uri, content_type, body).await;
+        let case = format!("{method} {uri} {body}");
+        assert_eq!(got.as_u16(), status, "{case}: {response}");
+        assert!(content.starts_with("application/json"), "{case}: {content}");
+        let error = response["error"].as_str().unwrap_or_else(|| panic!("{case}: {response}"));
+        assert!(error.contains(names), "{case}: {error:?} does not name {names}");
+    }
+}

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use axum::extract::FromRequestParts;
@@ -14,7 +14,9 @@ use axum::http::request::Parts;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
 use serde::Deserialize;
-use tokio::sync::Mutex;
+use tokio::sync::watch;
+// The tokio clock, so that tests can pause it and step through the throttle.
+use tokio::time::Instant;
 
 use crate::error::AppError;
 
@@ -67,19 +69,75 @@ pub struct VerifierConfig {
     /// App clients tokens must be for (`aud` of id tokens, `client_id` of access tokens).
     pub client_ids: Vec<String>,
     pub leeway: Duration,
-    /// An unknown key id refreshes an issuer's keys at most this often.
+    /// An issuer's keys are fetched at most this often, whether the last fetch worked or not:
+    /// an unknown key id cannot make this service call the issuer more often, even in an outage.
     pub min_refresh: Duration,
+    /// A fetch that has not finished by then counts as failed (the fetcher may have its own).
+    pub fetch_timeout: Duration,
 }
 
-struct Cached {
-    keys: JwkSet,
-    fetched: Instant,
+/// One issuer's keys and the state of their refresh. The mutex is held only to read or swap
+/// this state, never across an await, so a slow issuer cannot stall a request whose key is
+/// cached (B2 of the 2026-12 services review).
+#[derive(Default)]
+struct IssuerKeys {
+    state: std::sync::Mutex<KeyState>,
+}
+
+#[derive(Default)]
+struct KeyState {
+    keys: Option<Arc<JwkSet>>,
+    /// When the last fetch started, successful or not: the refresh throttle.
+    attempted: Option<Instant>,
+    /// The fetch under way, if any (single flight): it sends `true` when it is over.
+    flight: Option<watch::Receiver<bool>>,
+}
+
+/// What a request does about its key, decided under the lock and done after it.
+enum Next {
+    Found(Box<jsonwebtoken::jwk::Jwk>),
+    /// A fetch is under way (maybe just started by this request): wait for it, then look again.
+    Wait(watch::Receiver<bool>),
+    /// No key, and no fetch allowed before the throttle lapses.
+    Refused {
+        have_keys: bool,
+    },
+}
+
+impl IssuerKeys {
+    fn lock(&self) -> std::sync::MutexGuard<'_, KeyState> {
+        // The state is swapped whole, so a panic elsewhere cannot leave it half-written.
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn found(&self, kid: &str) -> Result<jsonwebtoken::jwk::Jwk, AppError> {
+        let state = self.lock();
+        match &state.keys {
+            Some(keys) => keys.find(kid).cloned().ok_or_else(unknown_key),
+            None => Err(AppError::KeysUnavailable),
+        }
+    }
+}
+
+/// Clears the flight when the fetch task ends, however it ends (a panicking fetcher
+/// included), so a later refresh can start.
+struct Flight {
+    slot: Arc<IssuerKeys>,
+    done: watch::Sender<bool>,
+}
+
+impl Drop for Flight {
+    fn drop(&mut self) {
+        self.slot.lock().flight = None;
+        let _ = self.done.send(true);
+    }
 }
 
 pub struct Verifier {
     config: VerifierConfig,
     fetcher: Arc<dyn JwksFetcher>,
-    cache: Mutex<HashMap<String, Cached>>,
+    /// One slot per allow-listed issuer, made up front: nothing else is ever cached.
+    issuers: HashMap<String, Arc<IssuerKeys>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -104,31 +162,52 @@ fn unauthorized(message: impl Into<String>) -> AppError {
     AppError::Unauthorized(message.into())
 }
 
+fn unknown_key() -> AppError {
+    unauthorized("the token is signed with an unknown key")
+}
+
 impl Verifier {
     pub fn new(config: VerifierConfig, fetcher: Arc<dyn JwksFetcher>) -> Self {
-        Self { config, fetcher, cache: Mutex::new(HashMap::new()) }
+        let issuers = config.issuers.iter().map(|i| (i.clone(), Arc::default())).collect();
+        Self { config, fetcher, issuers }
     }
 
-    /// The key with `kid` for `issuer`, refreshing the cached set once if `kid` is unknown.
+    /// The key with `kid` for `issuer`. An unknown `kid` starts one fetch of the issuer's keys
+    /// if none is under way and none started within `min_refresh`; requests that need it wait
+    /// for that fetch (bounded by `fetch_timeout`). Otherwise an unknown `kid` is refused at
+    /// once, without a fetch: it cannot yield a key before the next allowed refresh.
     async fn key(&self, issuer: &str, kid: &str) -> Result<DecodingKey, AppError> {
-        let mut cache = self.cache.lock().await;
-        let stale = cache
-            .get(issuer)
-            .is_none_or(|c| c.keys.find(kid).is_none() && c.fetched.elapsed() >= self.config.min_refresh);
-        if stale {
-            match self.fetcher.fetch(issuer).await {
-                Ok(keys) => {
-                    cache.insert(issuer.to_owned(), Cached { keys, fetched: Instant::now() });
-                }
-                Err(err) if cache.contains_key(issuer) => tracing::warn!(issuer, error = %err, "keys not refreshed"),
-                Err(err) => return Err(AppError::Unavailable(format!("signing keys of {issuer}: {err}"))),
+        let slot = self.issuers.get(issuer).ok_or_else(|| unauthorized("the token's issuer is not trusted"))?;
+        let next = {
+            let mut state = slot.lock();
+            if let Some(jwk) = state.keys.as_ref().and_then(|keys| keys.find(kid)) {
+                Next::Found(Box::new(jwk.clone()))
+            } else if let Some(flight) = &state.flight {
+                Next::Wait(flight.clone())
+            } else if state.attempted.is_some_and(|at| at.elapsed() < self.config.min_refresh) {
+                Next::Refused { have_keys: state.keys.is_some() }
+            } else {
+                state.attempted = Some(Instant::now());
+                let (done, waiting) = watch::channel(false);
+                state.flight = Some(waiting.clone());
+                // Its own task: the fetch finishes (and is recorded) even if every request
+                // that waits for it is dropped, for instance when their clients hang up.
+                let flight = Flight { slot: slot.clone(), done };
+                tokio::spawn(refresh(flight, self.fetcher.clone(), issuer.to_owned(), self.config.fetch_timeout));
+                Next::Wait(waiting)
             }
-        }
-        let jwk = cache
-            .get(issuer)
-            .and_then(|c| c.keys.find(kid))
-            .ok_or_else(|| unauthorized("the token is signed with an unknown key"))?;
-        DecodingKey::from_jwk(jwk).map_err(|_| unauthorized("the token's signing key is unusable"))
+        };
+        let jwk = match next {
+            Next::Found(jwk) => *jwk,
+            Next::Refused { have_keys: true } => return Err(unknown_key()),
+            Next::Refused { have_keys: false } => return Err(AppError::KeysUnavailable),
+            Next::Wait(mut flight) => {
+                // Closed only when the task is gone, which also ends the flight.
+                let _ = flight.wait_for(|done| *done).await;
+                slot.found(kid)?
+            }
+        };
+        DecodingKey::from_jwk(&jwk).map_err(|_| unauthorized("the token's signing key is unusable"))
     }
 
     /// Verifies `token` and returns its tenant context.
@@ -172,6 +251,23 @@ impl Verifier {
             claims.tenant_id.filter(|t| !t.is_empty()).ok_or_else(|| unauthorized("the token carries no tenant"))?;
         Ok(TenantContext { tenant_id, subject: claims.sub, issuer: claims.iss })
     }
+}
+
+/// One fetch of `issuer`'s keys. Its outcome is logged here, once per attempt, not once per
+/// request that waited for it or was refused because of it.
+async fn refresh(flight: Flight, fetcher: Arc<dyn JwksFetcher>, issuer: String, timeout: Duration) {
+    let outcome = match tokio::time::timeout(timeout, fetcher.fetch(&issuer)).await {
+        Ok(outcome) => outcome,
+        Err(_) => Err(format!("no answer within {timeout:?}")),
+    };
+    match outcome {
+        Ok(keys) => {
+            tracing::info!(issuer, keys = keys.keys.len(), "signing keys fetched");
+            flight.slot.lock().keys = Some(Arc::new(keys));
+        }
+        Err(error) => tracing::warn!(issuer, error, "signing keys not fetched; the next attempt is throttled"),
+    }
+    drop(flight);
 }
 
 fn describe(err: &jsonwebtoken::errors::Error) -> &'static str {

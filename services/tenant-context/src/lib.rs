@@ -14,7 +14,7 @@ pub mod money;
 pub mod serve;
 
 pub use config::{Config, StorageModel};
-pub use error::{AppError, JsonBody};
+pub use error::{AppError, JsonBody, PathParams, QueryParams};
 pub use identity::{HasVerifier, HttpJwks, JwksFetcher, TenantContext, Verifier, VerifierConfig};
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -54,17 +54,128 @@ impl JwksFetcher for StaticJwks {
     }
 }
 
+/// The JWKS of the test key.
+pub fn jwks() -> JwkSet {
+    serde_json::from_value(keys().jwks.clone()).expect("a JWKS")
+}
+
+/// What a stand-in issuer does when asked for its keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssuerMode {
+    /// Serves the test key.
+    Healthy,
+    /// Serves a valid set without the test key (before a rotation).
+    OtherKeys,
+    /// Answers with an error at once (an HTTP 500).
+    Failing,
+    /// Answers after `HANG` with an error (longer than any fetch timeout here).
+    Hanging,
+}
+
+/// How long a hanging issuer takes, as the stand-in issuer of the 2026-12 review did.
+pub const HANG: Duration = Duration::from_secs(8);
+
+/// An issuer whose mode can be switched, counting fetches. In process, on the tokio clock, so
+/// tests can pause time.
+pub struct StandInIssuer {
+    mode: std::sync::Mutex<IssuerMode>,
+    pub fetches: std::sync::atomic::AtomicUsize,
+}
+
+impl StandInIssuer {
+    pub fn new(mode: IssuerMode) -> Arc<Self> {
+        Arc::new(Self { mode: std::sync::Mutex::new(mode), fetches: Default::default() })
+    }
+    pub fn set(&self, mode: IssuerMode) {
+        *self.mode.lock().expect("lock") = mode;
+    }
+    pub fn fetches(&self) -> usize {
+        self.fetches.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+#[async_trait]
+impl JwksFetcher for StandInIssuer {
+    async fn fetch(&self, _issuer: &str) -> Result<JwkSet, String> {
+        self.fetches.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let mode = *self.mode.lock().expect("lock");
+        match mode {
+            IssuerMode::Healthy => Ok(jwks()),
+            IssuerMode::OtherKeys => Ok(JwkSet { keys: Vec::new() }),
+            IssuerMode::Failing => Err("HTTP status server error (500 Internal Server Error)".into()),
+            IssuerMode::Hanging => {
+                tokio::time::sleep(HANG).await;
+                Err("connection closed".into())
+            }
+        }
+    }
+}
+
+/// What the services run with: the test issuer and client, a 60 s refresh throttle, a 5 s
+/// fetch timeout.
+pub fn verifier_config() -> VerifierConfig {
+    VerifierConfig {
+        issuers: vec![ISSUER.into()],
+        client_ids: vec![CLIENT_ID.into()],
+        leeway: Duration::from_secs(30),
+        min_refresh: Duration::from_secs(60),
+        fetch_timeout: Duration::from_secs(5),
+    }
+}
+
 /// A verifier trusting the test issuer and client.
 pub fn verifier() -> Arc<Verifier> {
-    Arc::new(Verifier::new(
-        VerifierConfig {
-            issuers: vec![ISSUER.into()],
-            client_ids: vec![CLIENT_ID.into()],
-            leeway: Duration::from_secs(30),
-            min_refresh: Duration::from_secs(60),
-        },
-        Arc::new(StaticJwks::default()),
-    ))
+    Arc::new(Verifier::new(verifier_config(), Arc::new(StaticJwks::default())))
+}
+
+/// An unsigned token naming `kid` with RS256 and the trusted issuer, signature `junk`: all an
+/// attacker needs to make the verifier look a key up (B2 of the 2026-12 services review).
+pub fn junk(kid: &str) -> String {
+    let header = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&json!({"alg": "RS256", "kid": kid})).unwrap());
+    let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&json!({"iss": ISSUER})).unwrap());
+    format!("{header}.{payload}.anVuaw")
+}
+
+/// The JSON log lines written while it is the thread's default subscriber, in the services'
+/// own format (`serve::json_logs`).
+#[derive(Clone, Default)]
+pub struct Logs(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Logs {
+    /// Captures at `level` and above on this thread (tasks of a current-thread runtime
+    /// included) until the guard is dropped.
+    pub fn capture(level: &str) -> (Self, tracing::subscriber::DefaultGuard) {
+        let logs = Self::default();
+        let subscriber = crate::serve::json_logs(tracing_subscriber::EnvFilter::new(level), logs.clone());
+        (logs.clone(), tracing::subscriber::set_default(subscriber))
+    }
+
+    pub fn lines(&self) -> Vec<Value> {
+        let bytes = self.0.lock().expect("lock").clone();
+        String::from_utf8_lossy(&bytes).lines().map(|l| serde_json::from_str(l).expect("a JSON log line")).collect()
+    }
+
+    /// The lines whose `fields.message` is `message`.
+    pub fn messages(&self, message: &str) -> Vec<Value> {
+        self.lines().into_iter().filter(|l| l["fields"]["message"] == message).collect()
+    }
+}
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'w> tracing_subscriber::fmt::MakeWriter<'w> for Logs {
+    type Writer = Logs;
+    fn make_writer(&'w self) -> Logs {
+        self.clone()
+    }
 }
 
 pub fn now() -> i64 {

@@ -1,0 +1,77 @@
+//! The order Deployments and the product Deployments agree on the product table: the name the
+//! order service derives from its own environment is the one the product service is given, for
+//! every generated tenant, and the tenant role grants GetItem on it.
+
+use std::path::Path;
+
+use serde_yaml::Value;
+
+fn workspace() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().and_then(Path::parent).unwrap()
+}
+
+fn env_of(deployment: &Value, name: &str) -> String {
+    let env = deployment["spec"]["template"]["spec"]["containers"][0]["env"].as_sequence().unwrap();
+    env.iter().find(|e| e["name"] == name).and_then(|e| e["value"].as_str()).unwrap().to_owned()
+}
+
+#[test]
+fn the_order_service_derives_the_product_table_the_product_service_is_given() {
+    let mut checked = 0;
+    for tenant in std::fs::read_dir(workspace().join("generated/tenants")).unwrap() {
+        let dir = tenant.unwrap().path();
+        let bundle = std::fs::read_to_string(dir.join("k8s.yaml")).unwrap();
+        let deployments: Vec<Value> = bundle
+            .split("\n---\n")
+            .filter_map(|d| serde_yaml::from_str::<Value>(d).ok())
+            .filter(|d| d["kind"] == "Deployment")
+            .collect();
+        let named = |name: &str| deployments.iter().find(|d| d["metadata"]["name"] == name).unwrap();
+        let (order, product) = (named("order"), named("product"));
+        let derived = order::product_table(None, &env_of(order, "TABLE_NAME"), &env_of(order, "TENANT_ID")).unwrap();
+        assert_eq!(derived, env_of(product, "TABLE_NAME"), "{}", dir.display());
+        // Both run as the same ServiceAccount, hence the same tenant role.
+        let account = |d: &Value| d["spec"]["template"]["spec"]["serviceAccountName"].as_str().unwrap().to_owned();
+        assert_eq!(account(order), account(product), "{}", dir.display());
+        // That role lets the tenant GetItem on the product table (on its own partition; the
+        // full condition is evaluated by tests/permissions.rs for the product service's calls).
+        let stack: Value = serde_yaml::from_str(&std::fs::read_to_string(dir.join("stack.cfn.yaml")).unwrap()).unwrap();
+        let statements = stack["Resources"]["ServiceRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+            .as_sequence()
+            .unwrap();
+        let table = format!(":table/{derived}");
+        let grants = statements.iter().any(|s| {
+            s["Effect"] == "Allow"
+                && s["Resource"]
+                    .as_sequence()
+                    .unwrap()
+                    .iter()
+                    .any(|r| r["Fn::Sub"].as_str().is_some_and(|r| r.ends_with(&table)))
+                && order::store::PRODUCT_IAM_ACTIONS
+                    .iter()
+                    .all(|a| s["Action"].as_sequence().unwrap().iter().any(|x| x.as_str() == Some(a)))
+                && !s["Condition"]["ForAllValues:StringEquals"]["dynamodb:LeadingKeys"].is_null()
+        });
+        assert!(grants, "{}: the tenant role does not grant the order service's product reads", dir.display());
+        checked += 1;
+    }
+    assert_eq!(checked, 4, "the four generated tenants");
+}
+
+#[test]
+fn the_product_table_is_derived_only_from_a_silo_table_name_of_the_tenant() {
+    for (explicit, order_table, tenant, expect) in [
+        (None, "saas-order-acme", "acme", Ok("saas-product")),
+        (None, "my-platform-order-acme", "acme", Ok("my-platform-product")),
+        (Some("custom-products"), "whatever", "acme", Ok("custom-products")),
+        (Some(""), "saas-order-acme", "acme", Ok("saas-product")),
+        (None, "saas-order-globex", "acme", Err("PRODUCT_TABLE_NAME")),
+        (None, "-order-acme", "acme", Err("PRODUCT_TABLE_NAME")),
+    ] {
+        let got = order::product_table(explicit, order_table, tenant);
+        match expect {
+            Ok(table) => assert_eq!(got.as_deref(), Ok(table), "{order_table}"),
+            Err(says) => assert!(got.is_err_and(|e| e.contains(says)), "{order_table}"),
+        }
+    }
+}
