@@ -12,7 +12,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tenancy::apply::{
     ApplyError, Engine, LocalState, LockWait, Options, Outcome, Provider, Providers, Quiet, Removal, RetryPolicy,
-    Selection, StateStore, StepError, StepOutcome, StepRun,
+    Selection, StateError, StateStore, StepError, StepOutcome, StepRun,
 };
 use tenancy::plan::{Action, DeployPlan, Step, StepId};
 
@@ -28,6 +28,8 @@ struct Fake {
     removed: Mutex<Vec<String>>,
     /// Hang forever on these steps (to interrupt an apply mid-way).
     hang: BTreeSet<String>,
+    /// Per step, a latency other than `latency`.
+    slow: BTreeMap<String, Duration>,
 }
 
 #[async_trait]
@@ -35,7 +37,7 @@ impl Provider for Fake {
     async fn apply(&self, run: &StepRun) -> Result<StepOutcome, StepError> {
         let id = run.step.id.to_string();
         self.calls.lock().unwrap().push(id.clone());
-        tokio::time::sleep(self.latency).await;
+        tokio::time::sleep(self.slow.get(&id).copied().unwrap_or(self.latency)).await;
         if self.hang.contains(&id) {
             std::future::pending::<()>().await;
         }
@@ -154,7 +156,7 @@ async fn fail_fast_starts_nothing_new_after_a_failure() {
         .await
         .unwrap();
     assert!(matches!(report.outcome("baseline/a"), Some(Outcome::Failed { .. })));
-    assert_eq!(report.outcome("late"), Some(&Outcome::Cancelled));
+    assert_eq!(report.outcome("late"), Some(&Outcome::Cancelled { reason: tenancy::apply::FAIL_FAST.into() }));
 }
 
 #[tokio::test(start_paused = true)]
@@ -465,5 +467,235 @@ async fn a_selection_the_plan_cannot_satisfy_is_refused_before_any_lock() {
         assert!(fake.calls.lock().unwrap().is_empty());
     }
     assert_eq!(started.elapsed(), Duration::ZERO, "refused at once, without waiting for the lock");
+    held.release().await.unwrap();
+}
+
+/// A journal in a local directory whose reads and writes fail as told: `load_errors` loads
+/// fail (transient) first, and each step in `record_errors` fails its records that many times,
+/// transiently or for good.
+#[derive(Default)]
+struct FlakyJournal {
+    inner: Option<LocalState>,
+    load_errors: Mutex<u32>,
+    record_errors: Mutex<BTreeMap<String, (u32, bool)>>,
+    records: Mutex<u32>,
+}
+
+impl FlakyJournal {
+    fn new(dir: &std::path::Path) -> Self {
+        Self { inner: Some(LocalState::new(dir)), ..Self::default() }
+    }
+
+    fn inner(&self) -> &LocalState {
+        self.inner.as_ref().unwrap()
+    }
+
+    fn error(transient: bool, what: &str) -> StateError {
+        StateError::Remote { table: "tj".into(), message: format!("{what}: ThrottlingException"), transient }
+    }
+}
+
+#[async_trait]
+impl StateStore for FlakyJournal {
+    async fn lock(
+        &self,
+        scope: &tenancy::apply::LockScope,
+        wait: LockWait,
+    ) -> Result<Box<dyn tenancy::apply::LockGuard>, StateError> {
+        self.inner().lock(scope, wait).await
+    }
+
+    async fn load(&self) -> Result<tenancy::apply::Journal, StateError> {
+        let throttled = {
+            let mut left = self.load_errors.lock().unwrap();
+            let throttled = *left > 0;
+            *left = left.saturating_sub(1);
+            throttled
+        };
+        if throttled {
+            return Err(Self::error(true, "read the journal"));
+        }
+        self.inner().load().await
+    }
+
+    async fn record(&self, id: &StepId, record: &tenancy::apply::StepRecord) -> Result<(), StateError> {
+        *self.records.lock().unwrap() += 1;
+        let failure = self.record_errors.lock().unwrap().get_mut(id.as_str()).filter(|e| e.0 > 0).map(|e| {
+            e.0 -= 1;
+            e.1
+        });
+        if let Some(transient) = failure {
+            return Err(Self::error(transient, &format!("record {id}")));
+        }
+        self.inner().record(id, record).await
+    }
+}
+
+/// Keeps the summaries a run emits.
+#[derive(Default)]
+struct Summaries(Mutex<Vec<(usize, Option<String>)>>);
+
+impl tenancy::apply::Sink for Summaries {
+    fn event(&self, event: &tenancy::apply::Event) {
+        if let tenancy::apply::Event::Summary { report } = event {
+            self.0.lock().unwrap().push((report.steps.len(), report.stopped.clone()));
+        }
+    }
+}
+
+/// Faults 5d and 8f: a throttled journal read or write failed the apply at once.
+#[tokio::test(start_paused = true)]
+async fn journal_reads_and_writes_are_retried_like_steps() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = FlakyJournal::new(dir.path());
+    *store.load_errors.lock().unwrap() = 2;
+    store.record_errors.lock().unwrap().insert("baseline/b".into(), (3, true));
+    let fake = Arc::new(Fake { latency: Duration::from_secs(1), ..Fake::default() });
+    let started = tokio::time::Instant::now();
+    let report = engine(fake.clone(), Options { retry: fast_retry(), ..Options::default() })
+        .run(&plan(1), &BTreeMap::new(), &Selection::All, &store)
+        .await
+        .expect("transient journal errors are ridden out");
+    assert!(report.succeeded(), "{:?}", report.steps);
+    assert_eq!(fake.created.lock().unwrap()["baseline/b"], 1, "the step ran once; only its record was retried");
+    let journal = LocalState::new(dir.path()).load().await.unwrap();
+    assert_eq!(journal.steps[&StepId::new("baseline/b")].status, tenancy::apply::Status::Applied, "journaled");
+    // Five steps of 1 s in a chain, plus backoff (at most 0.1 + 0.2 s for the reads and
+    // 0.1 + 0.2 + 0.4 s for the writes).
+    let took = started.elapsed();
+    assert!(took >= Duration::from_secs(5) && took <= Duration::from_millis(6000), "{took:?}");
+
+    // Past the bound, or a permanent error: the apply fails with the store's error.
+    let dir = tempfile::tempdir().unwrap();
+    let store = FlakyJournal::new(dir.path());
+    *store.load_errors.lock().unwrap() = 99;
+    let err = engine(Arc::new(Fake::default()), Options { retry: fast_retry(), ..Options::default() })
+        .run(&plan(1), &BTreeMap::new(), &Selection::All, &store)
+        .await
+        .unwrap_err();
+    assert_eq!(err.to_string(), "state table tj: read the journal: ThrottlingException");
+    assert_eq!(*store.load_errors.lock().unwrap(), 99 - 5, "tried max_attempts times");
+}
+
+/// Fault 5d: a journal write that failed returned at once, abandoning the steps in flight
+/// mid-call and printing no summary.
+#[tokio::test(start_paused = true)]
+async fn a_journal_that_cannot_be_written_drains_the_running_steps_then_fails_with_a_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let steps = vec![step("x", &[], 1), step("y", &[], 1), step("after-x", &["x"], 1), step("after-y", &["y"], 1)];
+    let plan = DeployPlan::build(steps, &BTreeMap::new(), &[]).unwrap();
+    let store = FlakyJournal::new(dir.path());
+    store.record_errors.lock().unwrap().insert("x".into(), (1, false));
+    let slow = BTreeMap::from([("x".to_owned(), Duration::from_secs(10)), ("y".to_owned(), Duration::from_secs(30))]);
+    let fake = Arc::new(Fake { slow, ..Fake::default() });
+    let summaries = Arc::new(Summaries::default());
+    let started = tokio::time::Instant::now();
+    let options = Options { retry: fast_retry(), ..Options::default() };
+    let engine = Engine::new(Providers::all(fake.clone()), options, summaries.clone());
+    let err = engine.run(&plan, &BTreeMap::new(), &Selection::All, &store).await.unwrap_err();
+    assert_eq!(err.to_string(), "state table tj: record x: ThrottlingException");
+    assert_eq!(started.elapsed(), Duration::from_secs(30), "y, in flight, was waited for");
+    assert_eq!(
+        *summaries.0.lock().unwrap(),
+        [(4, Some("the journal could not be written".to_owned()))],
+        "one summary, with every step"
+    );
+    let journal = LocalState::new(dir.path()).load().await.unwrap();
+    assert_eq!(
+        journal.steps.get(&StepId::new("y")).map(|r| r.status),
+        Some(tenancy::apply::Status::Applied),
+        "what y did is journaled: the store still took it"
+    );
+    assert!(!journal.steps.contains_key(&StepId::new("x")));
+    let calls = fake.calls.lock().unwrap().clone();
+    assert_eq!(calls, ["x", "y"], "nothing new started after the failure");
+}
+
+/// Runs a plan of `a` (10 s), `b` (60 s) and `after-a`, escalating an interrupt at each of
+/// `signals` (seconds from the start), with a grace period of `grace` seconds.
+async fn interrupted_run(
+    signals: &'static [u64],
+    grace: u64,
+) -> (tenancy::apply::Report, Vec<String>, Duration, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let steps = vec![step("a", &[], 1), step("b", &[], 1), step("after-a", &["a"], 1)];
+    let plan = DeployPlan::build(steps, &BTreeMap::new(), &[]).unwrap();
+    let slow = BTreeMap::from([("a".to_owned(), Duration::from_secs(10)), ("b".to_owned(), Duration::from_secs(60))]);
+    let fake = Arc::new(Fake { slow, ..Fake::default() });
+    let interrupt = tenancy::apply::Interrupt::new();
+    let options = Options { interrupt: interrupt.clone(), grace: Duration::from_secs(grace), ..Options::default() };
+    let started = tokio::time::Instant::now();
+    let signaller = tokio::spawn(async move {
+        for at in signals {
+            tokio::time::sleep_until(started + Duration::from_secs(*at)).await;
+            interrupt.escalate();
+        }
+    });
+    let report = engine(fake.clone(), options)
+        .run(&plan, &BTreeMap::new(), &Selection::All, &LocalState::new(dir.path()))
+        .await
+        .expect("an interrupted apply reports");
+    let took = started.elapsed();
+    signaller.abort();
+    let calls = fake.calls.lock().unwrap().clone();
+    (report, calls, took, dir)
+}
+
+/// SIGINT or SIGTERM: nothing new starts, running steps finish within the grace period (and
+/// are journaled), the rest are cut off at its end or at a second signal; always a summary.
+#[tokio::test(start_paused = true)]
+async fn an_interrupt_drains_within_the_grace_period_and_a_second_one_cuts_off_at_once() {
+    let cancelled = Outcome::Cancelled { reason: "interrupted".into() };
+    // (signals at seconds, grace, a, b, elapsed)
+    let cases: [(&'static [u64], u64, Outcome, Outcome, u64); 3] = [
+        // a finishes in the grace period; b, a minute long, is cut off when it ends.
+        (&[5], 20, Outcome::Applied { summary: vec!["created a".into()] }, Outcome::Interrupted, 25),
+        // A second signal cuts both off at once.
+        (&[5, 7], 20, Outcome::Interrupted, Outcome::Interrupted, 7),
+        // A grace period longer than the work: everything running finishes.
+        (
+            &[5],
+            600,
+            Outcome::Applied { summary: vec!["created a".into()] },
+            Outcome::Applied { summary: vec!["created b".into()] },
+            60,
+        ),
+    ];
+    for (signals, grace, a, b, elapsed) in cases {
+        let (report, calls, took, dir) = interrupted_run(signals, grace).await;
+        assert_eq!(took, Duration::from_secs(elapsed), "{signals:?}");
+        assert_eq!(report.outcome("a"), Some(&a), "{signals:?}");
+        assert_eq!(report.outcome("b"), Some(&b), "{signals:?}");
+        assert_eq!(report.outcome("after-a"), Some(&cancelled), "{signals:?}: nothing new starts");
+        assert_eq!(calls, ["a", "b"]);
+        assert!(report.interrupted && !report.succeeded());
+        assert_eq!(report.stopped.as_deref(), Some("interrupted"));
+        let journal = LocalState::new(dir.path()).load().await.unwrap();
+        let journaled: BTreeSet<&str> = journal.steps.keys().map(StepId::as_str).collect();
+        let finished: BTreeSet<&str> =
+            ["a", "b"].into_iter().filter(|id| matches!(report.outcome(id), Some(Outcome::Applied { .. }))).collect();
+        assert_eq!(journaled, finished, "{signals:?}: what finished is journaled, nothing else");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_interrupt_while_waiting_for_the_lock_gives_up_the_wait() {
+    let dir = tempfile::tempdir().unwrap();
+    let held =
+        LocalState::new(dir.path()).lock(&tenancy::apply::LockScope::Platform, LockWait::default()).await.unwrap();
+    let interrupt = tenancy::apply::Interrupt::new();
+    let options = Options { interrupt: interrupt.clone(), ..Options::default() };
+    let started = tokio::time::Instant::now();
+    let signaller = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        interrupt.escalate();
+    });
+    let err = engine(Arc::new(Fake::default()), options)
+        .run(&plan(1), &BTreeMap::new(), &Selection::All, &LocalState::new(dir.path()))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ApplyError::Interrupted), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(5), "not the 600 s lock wait");
+    signaller.await.unwrap();
     held.release().await.unwrap();
 }

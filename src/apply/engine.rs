@@ -4,12 +4,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::events::{Event, Sink};
+use super::interrupt::{Interrupt, Level};
 use super::lock::{LockScope, LockWait};
 use super::provider::{Providers, Removal, StepError, StepOutcome, StepRun};
 use super::retry::RetryPolicy;
@@ -27,6 +29,10 @@ pub struct Options {
     pub retry: RetryPolicy,
     /// How long to wait for a lock another apply holds on an overlapping part of the plan.
     pub lock_wait: LockWait,
+    /// Asks the apply to stop (SIGINT, SIGTERM): no new step starts, the running ones get
+    /// `grace` to finish, then (or at a second request) they are cut off.
+    pub interrupt: Interrupt,
+    pub grace: Duration,
 }
 
 impl Default for Options {
@@ -38,6 +44,8 @@ impl Default for Options {
             allow_delete: false,
             retry: RetryPolicy::default(),
             lock_wait: LockWait::default(),
+            interrupt: Interrupt::default(),
+            grace: Duration::from_secs(60),
         }
     }
 }
@@ -58,8 +66,13 @@ pub enum Outcome {
     Skipped {
         because: StepId,
     },
-    /// Not started: an earlier failure and `--fail-fast`.
-    Cancelled,
+    /// Not started: an earlier failure and `--fail-fast`, or the apply was stopping.
+    Cancelled {
+        reason: String,
+    },
+    /// Running when the apply was interrupted, and cut off: what it started (a stack update, a
+    /// build) may still be going on, and the next apply takes it up.
+    Interrupted,
     Failed {
         error: String,
     },
@@ -75,7 +88,8 @@ impl Outcome {
             Outcome::Unchanged => "unchanged",
             Outcome::Planned { .. } => "planned",
             Outcome::Skipped { .. } => "skipped",
-            Outcome::Cancelled => "cancelled",
+            Outcome::Cancelled { .. } => "cancelled",
+            Outcome::Interrupted => "interrupted",
             Outcome::Failed { .. } => "failed",
             Outcome::Removed { .. } => "removed",
         }
@@ -95,11 +109,18 @@ pub struct StepReport {
     pub attempts: u32,
 }
 
+/// Why `--fail-fast` cancelled a step.
+pub const FAIL_FAST: &str = "an earlier step failed (--fail-fast)";
+
 /// Every step's outcome, in completion order.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
     pub steps: Vec<StepReport>,
     pub wall: Duration,
+    /// Why the apply stopped starting steps before the end, if it did.
+    pub stopped: Option<String>,
+    /// Stopped by an interrupt (SIGINT, SIGTERM).
+    pub interrupted: bool,
 }
 
 impl Report {
@@ -125,6 +146,8 @@ impl Report {
 pub enum ApplyError {
     #[error(transparent)]
     State(#[from] StateError),
+    #[error("interrupted before any step started")]
+    Interrupted,
     #[error("{0}")]
     Selection(String),
     #[error(
@@ -159,8 +182,39 @@ pub struct Engine {
     sink: Arc<dyn Sink>,
 }
 
-/// A finished task: the step, its outcome and outputs, how long and how many attempts.
-type Done = (StepId, Result<StepOutcome, StepError>, Duration, u32);
+/// A finished task: the step, its outcome and outputs (none: it never started, the apply was
+/// stopping when its turn came), how long and how many attempts.
+type Done = (StepId, Option<Result<StepOutcome, StepError>>, Duration, u32);
+
+/// The step id journal reads are reported under when they are retried.
+const JOURNAL: &str = "journal";
+
+/// Why a walk stopped starting steps.
+#[derive(Default)]
+struct Stopping {
+    /// Set once the walk stops starting steps; read by tasks still waiting for a permit.
+    halt: Arc<AtomicBool>,
+    /// The first journal write that failed for good: the apply fails with it.
+    journal: Option<StateError>,
+    interrupted: bool,
+    /// When the running steps are cut off (an interrupt's grace period ends).
+    deadline: Option<tokio::time::Instant>,
+    aborted: bool,
+}
+
+impl Stopping {
+    fn stopped(&self) -> bool {
+        self.journal.is_some() || self.interrupted
+    }
+
+    fn reason(&self) -> Option<String> {
+        if self.interrupted {
+            Some("interrupted".into())
+        } else {
+            self.journal.as_ref().map(|_| "the journal could not be written".into())
+        }
+    }
+}
 
 impl Engine {
     pub fn new(providers: Providers, options: Options, sink: Arc<dyn Sink>) -> Self {
@@ -169,7 +223,9 @@ impl Engine {
 
     /// Applies `selection` of `plan`, whose artifacts are `files`, journaling into `store`. The
     /// lock of the selection's scope is held throughout and released (awaited) on every exit,
-    /// error or not.
+    /// error or not. Whatever stops the apply early (a journal that cannot be written, an
+    /// interrupt), the running steps are waited for (an interrupt's within its grace period),
+    /// what they did is journaled, and the summary is emitted before `run` returns.
     pub async fn run(
         &self,
         plan: &DeployPlan,
@@ -181,7 +237,14 @@ impl Engine {
         // A selection the plan cannot satisfy is a mistake of the caller's: refused before any
         // lock is taken, so it neither waits for nor blocks another apply.
         let selected = selection.steps(plan).map_err(ApplyError::Selection)?;
-        let lock = store.lock(&LockScope::of(selection), self.options.lock_wait).await?;
+        let interrupt = &self.options.interrupt;
+        // An interrupt while waiting for the lock gives up the wait (a lock half taken is a
+        // lease that ends by itself).
+        let scope = LockScope::of(selection);
+        let lock = tokio::select! {
+            lock = store.lock(&scope, self.options.lock_wait) => lock?,
+            () = interrupt.reached(Level::Drain) => return Err(ApplyError::Interrupted),
+        };
         let result = self.run_locked(plan, files, selection, &selected, store, started).await;
         let released = lock.release().await;
         match (result, released) {
@@ -189,6 +252,50 @@ impl Engine {
             (Err(err), _) => Err(err),
             (Ok(_), Err(err)) => Err(err.into()),
         }
+    }
+
+    /// Loads the journal, retrying transient failures like a step.
+    async fn load(&self, store: &dyn StateStore) -> Result<Journal, StateError> {
+        let id = StepId::new(JOURNAL);
+        let load = self.options.retry.run(
+            || store.load(),
+            StateError::is_transient,
+            |attempt, delay, error| {
+                let error = error.to_string();
+                self.sink.event(&Event::Retrying { step: &id, attempt, delay, error: &error });
+            },
+        );
+        tokio::select! {
+            (loaded, _) = load => loaded,
+            () = self.options.interrupt.reached(Level::Drain) => Err(StateError::Interrupted),
+        }
+    }
+
+    /// Journals one step, retrying transient failures like a step; once the journal has failed
+    /// for good, each later record is tried once (what the store still takes is kept).
+    async fn record(
+        &self,
+        store: &dyn StateStore,
+        id: &StepId,
+        record: &StepRecord,
+        stopping: &mut Stopping,
+    ) -> Result<(), StateError> {
+        let policy = if stopping.journal.is_some() {
+            RetryPolicy { max_attempts: 1, ..self.options.retry }
+        } else {
+            self.options.retry
+        };
+        let (result, _) = policy
+            .run(
+                || store.record(id, record),
+                StateError::is_transient,
+                |attempt, delay, error| {
+                    let error = format!("journal: {error}");
+                    self.sink.event(&Event::Retrying { step: id, attempt, delay, error: &error });
+                },
+            )
+            .await;
+        result
     }
 
     async fn run_locked(
@@ -200,7 +307,11 @@ impl Engine {
         store: &dyn StateStore,
         started: Instant,
     ) -> Result<Report, ApplyError> {
-        let journal = store.load().await?;
+        let journal = match self.load(store).await {
+            Ok(journal) => journal,
+            Err(StateError::Interrupted) => return Err(ApplyError::Interrupted),
+            Err(err) => return Err(err.into()),
+        };
 
         // Upstream steps outside the selection must already be applied as planned.
         let mut missing: BTreeSet<StepId> = BTreeSet::new();
@@ -225,15 +336,22 @@ impl Engine {
         }
 
         let mut report = Report::default();
-        self.walk(plan, files, selected, &journal, store, &mut report).await?;
-        if !removals.is_empty() && (report.succeeded() || !self.options.fail_fast) {
-            self.remove(removals, store, &mut report).await?;
+        let mut stopping = Stopping::default();
+        self.walk(plan, files, selected, &journal, store, &mut report, &mut stopping).await;
+        if !removals.is_empty() && !stopping.stopped() && (report.succeeded() || !self.options.fail_fast) {
+            self.remove(removals, store, &mut report, &mut stopping).await;
         }
         report.wall = started.elapsed();
+        report.stopped = stopping.reason();
+        report.interrupted = stopping.interrupted;
         self.sink.event(&Event::Summary { report: &report });
-        Ok(report)
+        match stopping.journal {
+            Some(err) => Err(err.into()),
+            None => Ok(report),
+        }
     }
 
+    #[allow(clippy::too_many_arguments, reason = "the walk's state, passed once from run_locked")]
     async fn walk(
         &self,
         plan: &DeployPlan,
@@ -242,7 +360,8 @@ impl Engine {
         journal: &Journal,
         store: &dyn StateStore,
         report: &mut Report,
-    ) -> Result<(), ApplyError> {
+        stopping: &mut Stopping,
+    ) {
         let semaphore = Arc::new(Semaphore::new(self.options.concurrency.max(1)));
         let mut outputs: BTreeMap<StepId, BTreeMap<String, String>> = journal
             .steps
@@ -255,9 +374,12 @@ impl Engine {
         let mut finished: BTreeSet<StepId> = BTreeSet::new();
         let mut pending: BTreeSet<StepId> = selected.clone();
         let mut running: JoinSet<Done> = JoinSet::new();
+        // Which task runs which step, for the ones cut off (their results never come back).
+        let mut tasks: BTreeMap<tokio::task::Id, StepId> = BTreeMap::new();
         let mut failed_once = false;
         // The digest of each started step's bound values, for its record.
         let mut digests: BTreeMap<StepId, Option<String>> = BTreeMap::new();
+        let interrupt = &self.options.interrupt;
 
         loop {
             // Start (or settle) every pending step whose dependencies are settled, until settling
@@ -277,6 +399,12 @@ impl Engine {
                 for id in ready {
                     pending.remove(&id);
                     let step = plan.step(&id).expect("a step").clone();
+                    if let Some(reason) = stopping.reason() {
+                        blocked.insert(id.clone(), id.clone());
+                        finished.insert(id.clone());
+                        self.finish(report, &step, Outcome::Cancelled { reason }, Duration::ZERO, 0);
+                        continue;
+                    }
                     if let Some(cause) = step.depends_on.iter().find_map(|d| blocked.get(d)) {
                         let cause = cause.clone();
                         blocked.insert(id.clone(), cause.clone());
@@ -287,7 +415,8 @@ impl Engine {
                     if failed_once && self.options.fail_fast {
                         blocked.insert(id.clone(), id.clone());
                         finished.insert(id.clone());
-                        self.finish(report, &step, Outcome::Cancelled, Duration::ZERO, 0);
+                        let reason = FAIL_FAST.to_owned();
+                        self.finish(report, &step, Outcome::Cancelled { reason }, Duration::ZERO, 0);
                         continue;
                     }
                     let inputs = match resolve_inputs(&step, &outputs, self.options.dry_run) {
@@ -310,27 +439,81 @@ impl Engine {
                         step.artifacts.iter().filter_map(|p| files.get(p).map(|b| (p.clone(), b.clone()))).collect();
                     digests.insert(id.clone(), inputs_digest(&inputs));
                     let run = StepRun { step, inputs, artifacts, dry_run: self.options.dry_run };
-                    self.spawn(&mut running, run, semaphore.clone());
+                    let task = self.spawn(&mut running, run, semaphore.clone(), stopping.halt.clone());
+                    tasks.insert(task, id);
                 }
             }
 
-            let Some(joined) = running.join_next().await else { break };
-            let (id, result, duration, attempts) = joined.expect("a step task panicked");
+            let far = tokio::time::Instant::now() + Duration::from_secs(86_400 * 365);
+            let joined = tokio::select! {
+                // Finished steps first: what completed before a cut-off is journaled.
+                biased;
+                joined = running.join_next_with_id() => joined,
+                () = interrupt.reached(Level::Drain), if !stopping.interrupted => {
+                    stopping.interrupted = true;
+                    stopping.halt.store(true, Ordering::SeqCst);
+                    stopping.deadline = Some(tokio::time::Instant::now() + self.options.grace);
+                    continue;
+                }
+                () = tokio::time::sleep_until(stopping.deadline.unwrap_or(far)),
+                    if stopping.deadline.is_some() && !stopping.aborted => {
+                    stopping.aborted = true;
+                    running.abort_all();
+                    continue;
+                }
+                () = interrupt.reached(Level::Abort), if stopping.interrupted && !stopping.aborted => {
+                    stopping.aborted = true;
+                    running.abort_all();
+                    continue;
+                }
+            };
+            let Some(joined) = joined else { break };
+            let (id, result, duration, attempts) = match joined {
+                Ok((task, done)) => {
+                    tasks.remove(&task);
+                    done
+                }
+                Err(err) if err.is_cancelled() => {
+                    let id = tasks.remove(&err.id()).expect("a spawned step");
+                    finished.insert(id.clone());
+                    blocked.insert(id.clone(), id.clone());
+                    let step = plan.step(&id).expect("a step").clone();
+                    self.finish(report, &step, Outcome::Interrupted, Duration::ZERO, 0);
+                    continue;
+                }
+                Err(err) => std::panic::resume_unwind(err.into_panic()),
+            };
             finished.insert(id.clone());
             let step = plan.step(&id).expect("a step").clone();
+            let Some(result) = result else {
+                blocked.insert(id.clone(), id.clone());
+                let reason = stopping.reason().unwrap_or_else(|| "the apply was stopping".into());
+                self.finish(report, &step, Outcome::Cancelled { reason }, Duration::ZERO, 0);
+                continue;
+            };
+            let record = StepRecord {
+                hash: step.hash.clone(),
+                status: if result.is_ok() { Status::Applied } else { Status::Failed },
+                action: step.action.clone(),
+                outputs: result.as_ref().map(|o| o.outputs.clone()).unwrap_or_default(),
+                error: result.as_ref().err().map(|e| e.message.clone()),
+                inputs: digests.get(&id).cloned().flatten(),
+            };
+            let journaled =
+                if self.options.dry_run { Ok(()) } else { self.record(store, &id, &record, stopping).await };
+            if let Err(err) = journaled {
+                // What the step did is not in the journal: the next apply runs it again.
+                failed_once = true;
+                blocked.insert(id.clone(), id.clone());
+                let done = if result.is_ok() { "ran" } else { "failed" };
+                let error = format!("{done}, but could not be journaled: {err}");
+                self.finish(report, &step, Outcome::Failed { error }, duration, attempts);
+                stopping.halt.store(true, Ordering::SeqCst);
+                stopping.journal.get_or_insert(err);
+                continue;
+            }
             match result {
                 Ok(outcome) => {
-                    if !self.options.dry_run {
-                        let record = StepRecord {
-                            hash: step.hash.clone(),
-                            status: Status::Applied,
-                            action: step.action.clone(),
-                            outputs: outcome.outputs.clone(),
-                            error: None,
-                            inputs: digests.get(&id).cloned().flatten(),
-                        };
-                        store.record(&id, &record).await?;
-                    }
                     outputs.insert(id.clone(), outcome.outputs.clone());
                     // A rerun step (the images build) that made what it made before, for the
                     // same plan, changed nothing.
@@ -350,47 +533,45 @@ impl Engine {
                 Err(error) => {
                     failed_once = true;
                     blocked.insert(id.clone(), id.clone());
-                    if !self.options.dry_run {
-                        let record = StepRecord {
-                            hash: step.hash.clone(),
-                            status: Status::Failed,
-                            action: step.action.clone(),
-                            outputs: BTreeMap::new(),
-                            error: Some(error.message.clone()),
-                            inputs: digests.get(&id).cloned().flatten(),
-                        };
-                        store.record(&id, &record).await?;
-                    }
                     self.finish(report, &step, Outcome::Failed { error: error.message }, duration, attempts);
                 }
             }
         }
-        Ok(())
     }
 
-    fn spawn(&self, running: &mut JoinSet<Done>, run: StepRun, semaphore: Arc<Semaphore>) {
+    /// Runs one step in a task: waits for a permit, then (unless the apply stopped meanwhile)
+    /// calls its provider, retrying transient failures.
+    fn spawn(
+        &self,
+        running: &mut JoinSet<Done>,
+        run: StepRun,
+        semaphore: Arc<Semaphore>,
+        halt: Arc<AtomicBool>,
+    ) -> tokio::task::Id {
         let provider = self.providers.clone();
         let retry = self.options.retry;
         let sink = self.sink.clone();
-        running.spawn(async move {
-            let _permit = semaphore.acquire_owned().await.expect("the semaphore is never closed");
-            let id = run.step.id.clone();
-            sink.event(&Event::Started { step: &id, kind: run.step.action.kind() });
-            let started = Instant::now();
-            let mut attempt = 1;
-            let result = loop {
-                match provider.for_action(&run.step.action).apply(&run).await {
-                    Err(error) if error.transient && attempt < retry.max_attempts => {
-                        let delay = retry.delay(attempt);
-                        sink.event(&Event::Retrying { step: &id, attempt, delay, error: &error.message });
-                        tokio::time::sleep(delay).await;
-                        attempt += 1;
-                    }
-                    other => break other,
+        running
+            .spawn(async move {
+                let _permit = semaphore.acquire_owned().await.expect("the semaphore is never closed");
+                let id = run.step.id.clone();
+                if halt.load(Ordering::SeqCst) {
+                    return (id, None, Duration::ZERO, 0);
                 }
-            };
-            (id, result, started.elapsed(), attempt)
-        });
+                sink.event(&Event::Started { step: &id, kind: run.step.action.kind() });
+                let started = Instant::now();
+                let (result, attempts) = retry
+                    .run(
+                        || provider.for_action(&run.step.action).apply(&run),
+                        |error: &StepError| error.transient,
+                        |attempt, delay, error| {
+                            sink.event(&Event::Retrying { step: &id, attempt, delay, error: &error.message });
+                        },
+                    )
+                    .await;
+                (id, Some(result), started.elapsed(), attempts)
+            })
+            .id()
     }
 
     fn finish(&self, report: &mut Report, step: &PlannedStep, outcome: Outcome, duration: Duration, attempts: u32) {
@@ -406,7 +587,8 @@ impl Engine {
         removals: Vec<Removal>,
         store: &dyn StateStore,
         report: &mut Report,
-    ) -> Result<(), ApplyError> {
+        stopping: &mut Stopping,
+    ) {
         let mut by_tenant: BTreeMap<String, Vec<Removal>> = BTreeMap::new();
         for removal in removals {
             by_tenant.entry(removal.id.tenant().unwrap_or_default().to_owned()).or_default().push(removal);
@@ -419,10 +601,14 @@ impl Engine {
             let semaphore = semaphore.clone();
             let dry_run = self.options.dry_run;
             let sink = self.sink.clone();
+            let halt = stopping.halt.clone();
             running.spawn(async move {
                 let _permit = semaphore.acquire_owned().await.expect("open");
                 let mut done = Vec::new();
                 for removal in chain {
+                    if halt.load(Ordering::SeqCst) {
+                        break; // the apply is stopping: the next one removes the rest
+                    }
                     sink.event(&Event::Started { step: &removal.id, kind: "remove" });
                     let started = Instant::now();
                     let result = if dry_run {
@@ -447,21 +633,28 @@ impl Engine {
             for (removal, result, duration) in joined.expect("a removal task panicked") {
                 let outcome = match result {
                     Ok(outcome) => {
-                        if !self.options.dry_run {
-                            let record = StepRecord {
-                                hash: String::new(),
-                                status: Status::Removed,
-                                action: removal.action.clone(),
-                                outputs: removal.outputs.clone(),
-                                error: None,
-                                inputs: None,
-                            };
-                            store.record(&removal.id, &record).await?;
-                        }
-                        if self.options.dry_run {
-                            Outcome::Planned { summary: outcome.summary }
+                        let record = StepRecord {
+                            hash: String::new(),
+                            status: Status::Removed,
+                            action: removal.action.clone(),
+                            outputs: removal.outputs.clone(),
+                            error: None,
+                            inputs: None,
+                        };
+                        let journaled = if self.options.dry_run {
+                            Ok(())
                         } else {
-                            Outcome::Removed { summary: outcome.summary }
+                            self.record(store, &removal.id, &record, stopping).await
+                        };
+                        match journaled {
+                            Err(err) => {
+                                let error = format!("removed, but could not be journaled: {err}");
+                                stopping.halt.store(true, Ordering::SeqCst);
+                                stopping.journal.get_or_insert(err);
+                                Outcome::Failed { error }
+                            }
+                            Ok(()) if self.options.dry_run => Outcome::Planned { summary: outcome.summary },
+                            Ok(()) => Outcome::Removed { summary: outcome.summary },
                         }
                     }
                     Err(error) => Outcome::Failed { error: error.message },
@@ -472,7 +665,6 @@ impl Engine {
                 report.steps.push(entry);
             }
         }
-        Ok(())
     }
 }
 

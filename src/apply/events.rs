@@ -35,7 +35,10 @@ fn outcome_detail(outcome: &Outcome) -> String {
             summary.join("; ")
         }
         Outcome::Skipped { because } => format!("because {because} failed"),
-        Outcome::Cancelled => "not started: an earlier step failed (--fail-fast)".into(),
+        Outcome::Cancelled { reason } => format!("not started: {reason}"),
+        Outcome::Interrupted => {
+            "cut off by the interrupt: what it started may still be running; the next apply takes it up".into()
+        }
         Outcome::Failed { error } => error.clone(),
         Outcome::Unchanged => String::new(),
     }
@@ -43,15 +46,20 @@ fn outcome_detail(outcome: &Outcome) -> String {
 
 /// A summary line per outcome and the root causes.
 fn summary_lines(report: &Report) -> Vec<String> {
+    let interrupted = match report.count("interrupted") {
+        0 => String::new(),
+        n => format!(", {n} interrupted"),
+    };
     let mut lines = vec![format!(
-        "{} applied, {} unchanged, {} planned, {} removed, {} skipped, {} failed in {:.1}s",
+        "{} applied, {} unchanged, {} planned, {} removed, {} skipped, {} failed{interrupted} in {:.1}s{}",
         report.count("applied"),
         report.count("unchanged"),
         report.count("planned"),
         report.count("removed"),
         report.count("skipped") + report.count("cancelled"),
         report.count("failed"),
-        report.wall.as_secs_f64()
+        report.wall.as_secs_f64(),
+        report.stopped.as_ref().map(|why| format!("; stopped early: {why}")).unwrap_or_default(),
     )];
     for cause in report.root_causes() {
         lines.push(format!("failed: {}: {}", cause.id, outcome_detail(&cause.outcome)));
@@ -105,6 +113,7 @@ impl Sink for JsonLines {
                 "event": "summary", "applied": report.count("applied"), "unchanged": report.count("unchanged"),
                 "planned": report.count("planned"), "removed": report.count("removed"),
                 "skipped": report.count("skipped") + report.count("cancelled"), "failed": report.count("failed"),
+                "interrupted": report.count("interrupted"), "stopped": report.stopped,
                 "seconds": report.wall.as_secs_f64(),
                 "rootCauses": report.root_causes().iter().map(|r| json!({"step": r.id, "error": outcome_detail(&r.outcome)})).collect::<Vec<_>>(),
             }),

@@ -5,6 +5,7 @@
 pub mod aws;
 mod engine;
 mod events;
+pub mod interrupt;
 pub mod kubernetes;
 mod lock;
 mod provider;
@@ -13,8 +14,9 @@ mod select;
 pub mod source;
 mod state;
 
-pub use engine::{ApplyError, Engine, Options, Outcome, Report, StepReport};
+pub use engine::{ApplyError, Engine, FAIL_FAST, Options, Outcome, Report, StepReport};
 pub use events::{Event, JsonLines, Lines, Live, Quiet, Sink, human};
+pub use interrupt::{Interrupt, Level};
 pub use lock::{Holder, LockGuard, LockScope, LockWait};
 pub use provider::{Provider, Providers, Removal, StepError, StepOutcome, StepRun};
 pub use retry::RetryPolicy;

@@ -95,8 +95,22 @@ pub enum StateError {
     },
     #[error("{path} is not a tenancy state file: {message}")]
     Corrupt { path: String, message: String },
+    #[error("interrupted while reading the journal")]
+    Interrupted,
     #[error("state table {table}: {message}")]
-    Remote { table: String, message: String },
+    Remote {
+        table: String,
+        message: String,
+        /// Throttling, a 5xx, a dropped connection: trying again may work.
+        transient: bool,
+    },
+}
+
+impl StateError {
+    /// Whether trying the same read or write again may succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StateError::Remote { transient: true, .. })
+    }
 }
 
 /// What to do about a held lock: a lease outlives a dead holder, so it can be broken; a local

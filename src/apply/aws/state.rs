@@ -105,7 +105,16 @@ impl DynamoState {
     }
 
     fn remote(&self, message: impl std::fmt::Display) -> StateError {
-        StateError::Remote { table: self.table.clone(), message: message.to_string() }
+        StateError::Remote { table: self.table.clone(), message: message.to_string(), transient: false }
+    }
+
+    /// A failed call, transient when the SDK error was (the engine retries those).
+    fn remote_call(&self, what: String, error: crate::apply::StepError) -> StateError {
+        StateError::Remote {
+            table: self.table.clone(),
+            message: format!("{what}: {error}"),
+            transient: error.transient,
+        }
     }
 
     fn store(&self) -> String {
@@ -712,7 +721,7 @@ impl StateStore for DynamoState {
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
-                .map_err(|e| self.remote(format!("read the journal: {}", super::sdk_error("scan", e))))?;
+                .map_err(|e| self.remote_call("read the journal".into(), super::sdk_error("scan", e)))?;
             for item in page.items() {
                 let Some(key) = item.get("Key").and_then(|k| k.as_s().ok()) else { continue };
                 let Some(id) = key.strip_prefix("step#") else { continue };
@@ -780,7 +789,7 @@ impl StateStore for DynamoState {
                 self.lost.store(true, Ordering::SeqCst);
                 Err(StateError::LockLost { store: self.store(), message: format!("recording {id}") })
             }
-            Err(err) => Err(self.remote(format!("record {id}: {}", super::sdk_error("transact", err)))),
+            Err(err) => Err(self.remote_call(format!("record {id}"), super::sdk_error("transact", err))),
         }
     }
 }
