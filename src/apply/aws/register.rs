@@ -17,11 +17,14 @@ pub const IAM_ACTIONS: [&str; 2] = ["dynamodb:GetItem", "dynamodb:PutItem"];
 pub struct Register {
     configs: Configs,
     region: String,
+    /// The records this apply has sent a write for: a retry that finds the record already as
+    /// wanted (the write went through, its reply was lost) reports it written, not unchanged.
+    written: std::sync::Mutex<std::collections::BTreeSet<String>>,
 }
 
 impl Register {
     pub fn new(configs: Configs, region: String) -> Self {
-        Self { configs, region }
+        Self { configs, region, written: std::sync::Mutex::default() }
     }
 
     async fn client(&self) -> Client {
@@ -116,12 +119,14 @@ impl Provider for Register {
         if let Some((fields, version)) = &existing
             && *fields == wanted
         {
+            let ours = self.written.lock().expect("not poisoned").contains(tenant.as_str());
             return Ok(StepOutcome {
-                changed: false,
+                changed: ours,
                 outputs: BTreeMap::from([("Version".to_owned(), version.to_string())]),
-                summary: vec![],
+                summary: if ours { vec![format!("tenant record {tenant} at version {version}")] } else { vec![] },
             });
         }
+        self.written.lock().expect("not poisoned").insert(tenant.to_string());
         let version = put(&client, table, tenant, &wanted, existing.map(|(_, v)| v)).await?;
         Ok(StepOutcome {
             changed: true,
