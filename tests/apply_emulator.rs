@@ -486,3 +486,125 @@ async fn unlock_shows_and_breaks_the_dynamodb_lock_of_a_dead_apply() {
     assert!(after.status.success(), "nothing held: {}", describe_output(&after));
     assert!(String::from_utf8_lossy(&after.stderr).contains("no lock is held"), "{}", describe_output(&after));
 }
+
+/// Accepts connections and never answers: a Kubernetes API whose calls hang.
+fn black_hole() -> (String, std::thread::JoinHandle<()>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let held = std::thread::spawn(move || {
+        let mut open = Vec::new();
+        for stream in listener.incoming().take(64) {
+            open.push(stream);
+        }
+    });
+    (url, held)
+}
+
+/// SIGTERM during an apply: no new step starts, the running ones get the grace period (here a
+/// Kubernetes step whose API never answers, so it is cut off), what finished is journaled, the
+/// summary is printed, and the exit code is 130. Meanwhile a second apply is refused as locked
+/// (exit 3).
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs moto and the AWS CLI in .venv/moto: scripts/test runs this"]
+async fn sigterm_drains_journals_what_finished_prints_the_summary_and_exits_130() {
+    use std::io::BufRead;
+    use std::time::{Duration, Instant};
+
+    // The builds (helm, kubectl) reach the mock cluster; the apply's own Kubernetes steps the
+    // black hole.
+    let api = MockApiServer::start();
+    let moto = Moto::start("sigterm", Some(&api.url), &bin());
+    let root = checkout(&moto.work);
+    bootstrap_and_push(&moto, &root);
+    let (kube, _held) = black_hole();
+    let kubeconfig = moto.work.join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: hole\n  cluster:\n    server: {kube}\nusers:\n- name: hole\n  user:\n    token: test\ncontexts:\n- name: hole\n  context:\n    cluster: hole\n    user: hole\ncurrent-context: hole\n"
+        ),
+    )
+    .unwrap();
+    let state = moto.work.join("state-sigterm");
+    let state_arg = format!("local:{}", state.display());
+    let generated = root.join("generated");
+    let args = [
+        "apply",
+        "--format",
+        "json",
+        "--poll-seconds",
+        "0.05",
+        "--grace-seconds",
+        "2",
+        "--generated",
+        generated.to_str().unwrap(),
+        "--state",
+        &state_arg,
+    ];
+    let mut command = std::process::Command::new(bin());
+    command.args(args).current_dir(&root).env_remove("AWS_PROFILE").env("KUBECONFIG", &kubeconfig);
+    for (k, v) in moto.env() {
+        command.env(k, v);
+    }
+    let mut child = command
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let (lines_tx, lines) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in stdout.lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let mut seen: Vec<Value> = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while !seen.iter().any(|e| e["event"] == "started" && e["kind"] == "kubernetes") {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let Ok(line) = lines.recv_timeout(left) else {
+            let out = child.wait_with_output().unwrap();
+            panic!("no Kubernetes step started within 300 s: {seen:?}\n{}", describe_output(&out));
+        };
+        seen.extend(serde_json::from_str::<Value>(&line).ok());
+    }
+    // Held: a second apply is told so, with its own exit code.
+    let mut second = args.to_vec();
+    second.extend_from_slice(&["--lock-timeout", "0"]);
+    let refused = tenancy(&bin(), &moto, &root, &second, &[("KUBECONFIG", kubeconfig.to_str().unwrap())]);
+    assert_eq!(refused.status.code(), Some(3), "{}", describe_output(&refused));
+
+    let signalled = Instant::now();
+    let kill = std::process::Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+    assert!(kill.success());
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(signalled.elapsed() < Duration::from_secs(60), "the apply did not stop after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    while let Ok(line) = lines.recv_timeout(Duration::from_secs(5)) {
+        seen.extend(serde_json::from_str::<Value>(&line).ok());
+    }
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert!(signalled.elapsed() < Duration::from_secs(30), "bounded by the grace period: {stderr}");
+    assert!(stderr.contains("interrupted: starting no new step"), "{stderr}");
+    let summary = summary(&seen);
+    assert_eq!(summary["stopped"], "interrupted", "{summary}");
+    assert!(summary["interrupted"].as_u64().unwrap() >= 1, "the hanging Kubernetes step was cut off: {summary}");
+    // What finished is in the journal; what was cut off or never started is not.
+    let finished: std::collections::BTreeSet<String> = seen
+        .iter()
+        .filter(|e| e["event"] == "finished" && (e["outcome"] == "applied" || e["outcome"] == "unchanged"))
+        .map(|e| e["step"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(!finished.is_empty());
+    use tenancy::apply::StateStore;
+    let journal = tenancy::apply::LocalState::new(&state).load().await.unwrap();
+    let journaled: std::collections::BTreeSet<String> = journal.steps.keys().map(|k| k.to_string()).collect();
+    assert_eq!(journaled, finished, "{stderr}");
+}

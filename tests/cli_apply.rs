@@ -96,3 +96,20 @@ async fn unlock_shows_a_local_lock_and_clears_only_what_no_process_holds() {
     assert!(forced.status.success(), "{}", stderr(&forced));
     assert!(!dir.join("lock").exists());
 }
+
+/// Fault 4a's refusal had exit 1, like a failed step: a caller could not tell them apart.
+#[test]
+fn a_tree_that_does_not_match_its_plan_is_refused_with_its_own_exit_code() {
+    let scratch = tempfile::tempdir().unwrap();
+    let generated = scratch.path().join("generated");
+    let copy = Command::new("cp").arg("-r").arg(repo().join("generated")).arg(&generated).output().unwrap();
+    assert!(copy.status.success());
+    let bundle = generated.join("tenants/acme/k8s.yaml");
+    let mut text = std::fs::read_to_string(&bundle).unwrap();
+    text.push_str("# edited after the plan\n");
+    std::fs::write(&bundle, text).unwrap();
+    let state = format!("local:{}", scratch.path().join("state").display());
+    let out = tenancy(scratch.path(), &["apply", "--generated", generated.to_str().unwrap(), "--state", &state]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(stderr(&out).contains("its artifacts changed after the plan was made"), "{}", stderr(&out));
+}

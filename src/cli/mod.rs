@@ -12,8 +12,18 @@ use crate::model::Platform;
 use crate::plan;
 use crate::synth;
 
-/// Exit code for invalid input (a bad blueprint).
+/// Exit code of an apply whose step failed (and of unexpected errors).
+pub const EXIT_FAILED: u8 = 1;
+/// Exit code for invalid input (a bad blueprint, a bad `--select`).
 pub const EXIT_INVALID: u8 = 2;
+/// Exit code of an apply refused because another apply holds the lock.
+pub const EXIT_LOCKED: u8 = 3;
+/// Exit code of an apply refused before it changed anything: the tree does not match its
+/// plan, upstream steps are not applied, tenants would be deleted without `--allow-delete`, the
+/// state file is corrupt, the bootstrap stack is not the reviewed one.
+pub const EXIT_REFUSED: u8 = 4;
+/// Exit code of an apply stopped by SIGINT or SIGTERM (128 + SIGINT, as shells report it).
+pub const EXIT_INTERRUPTED: u8 = 130;
 /// Exit code for a stale `generated/` directory.
 pub const EXIT_STALE: u8 = 1;
 
@@ -160,6 +170,10 @@ pub struct ApplyArgs {
     /// Event output: a live display or lines (human), or one JSON object per line.
     #[arg(long, value_enum, default_value_t = EventFormat::Human)]
     pub format: EventFormat,
+    /// Seconds the running steps get to finish after SIGINT or SIGTERM before they are cut
+    /// off (a second signal cuts them off at once).
+    #[arg(long, default_value_t = 60.0)]
+    pub grace_seconds: f64,
 }
 
 #[derive(Debug, Args)]
@@ -522,8 +536,13 @@ async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(EXIT_INVALID));
         }
     };
-    let loaded = plan::load(&args.generated)
-        .with_context(|| format!("while loading the plan in {}", args.generated.display()))?;
+    let loaded = match plan::load(&args.generated) {
+        Ok(loaded) => loaded,
+        Err(err) => {
+            eprintln!("error: while loading the plan in {}: {err}", args.generated.display());
+            return Ok(ExitCode::from(EXIT_REFUSED));
+        }
+    };
     // Before AWS is reached or a lock taken: a typo in --select is the caller's to fix.
     if let Err(message) = selection.steps(&loaded.plan) {
         eprintln!("error: --select {selection}: {message}");
@@ -534,7 +553,8 @@ async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     // Every apply runs on the reviewed bootstrap stack: its role, bucket and journal.
     if let Err(err) = crate::apply::aws::bootstrap::check(&configs, &loaded.context.bootstrap).await {
         eprintln!("error: {}", err.message);
-        return Ok(ExitCode::FAILURE);
+        // Unreachable is a failure; reachable and not the reviewed stack is a refusal.
+        return Ok(ExitCode::from(if err.transient { EXIT_FAILED } else { EXIT_REFUSED }));
     }
     let providers = Providers {
         cloudformation: Arc::new(CloudFormation::new(
@@ -577,6 +597,7 @@ async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         EventFormat::Human => Arc::from(crate::apply::human()),
         EventFormat::Json => Arc::new(crate::apply::JsonLines),
     };
+    let interrupt = crate::apply::Interrupt::new();
     let options = Options {
         concurrency: args.concurrency.max(1),
         fail_fast: args.fail_fast,
@@ -586,15 +607,73 @@ async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
             timeout: Duration::from_secs_f64(args.lock_timeout.max(0.0)),
             poll: poll.clamp(Duration::from_millis(50), Duration::from_secs(2)),
         },
+        interrupt: interrupt.clone(),
+        grace: Duration::from_secs_f64(args.grace_seconds.max(0.0)),
         ..Options::default()
     };
+    let signals = tokio::spawn(on_signals(interrupt, args.grace_seconds));
     let engine = Engine::new(providers, options, sink);
-    match engine.run(&loaded.plan, &loaded.files, &selection, store.as_ref()).await {
-        Ok(report) if report.succeeded() => Ok(ExitCode::SUCCESS),
-        Ok(_) => Ok(ExitCode::FAILURE),
-        Err(err) => {
-            eprintln!("error: {err}");
-            Ok(ExitCode::FAILURE)
+    let result = engine.run(&loaded.plan, &loaded.files, &selection, store.as_ref()).await;
+    signals.abort();
+    if let Err(err) = &result {
+        eprintln!("error: {err}");
+    }
+    Ok(ExitCode::from(apply_exit_code(&result)))
+}
+
+/// The exit code of an apply (the README's "Exit codes" lists them).
+fn apply_exit_code(result: &Result<crate::apply::Report, crate::apply::ApplyError>) -> u8 {
+    use crate::apply::{ApplyError, StateError};
+    match result {
+        Ok(report) if report.interrupted => EXIT_INTERRUPTED,
+        Ok(report) if report.succeeded() => 0,
+        Ok(_) => EXIT_FAILED,
+        Err(ApplyError::Interrupted) => EXIT_INTERRUPTED,
+        Err(ApplyError::Selection(_)) => EXIT_INVALID,
+        Err(ApplyError::State(StateError::Locked { .. })) => EXIT_LOCKED,
+        Err(
+            ApplyError::UpstreamNotApplied { .. }
+            | ApplyError::WouldDelete { .. }
+            | ApplyError::State(StateError::Corrupt { .. }),
+        ) => EXIT_REFUSED,
+        Err(ApplyError::State(_)) => EXIT_FAILED,
+    }
+}
+
+/// Turns SIGINT and SIGTERM into requests to stop: the first drains, the second cuts the
+/// running steps off, a third ends the process at once (for a drain that itself hangs).
+async fn on_signals(interrupt: crate::apply::Interrupt, grace_seconds: f64) {
+    use crate::apply::Level;
+
+    #[cfg(unix)]
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let mut requests = 0;
+    loop {
+        #[cfg(unix)]
+        let terminated = async {
+            match terminate.as_mut() {
+                Some(signal) => {
+                    signal.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let terminated = std::future::pending::<()>();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            () = terminated => {}
+        }
+        requests += 1;
+        match (requests, interrupt.escalate()) {
+            (1, _) => eprintln!(
+                "interrupted: starting no new step; the running ones get {grace_seconds}s to finish (signal again to stop them now)"
+            ),
+            (2, Level::Abort) => eprintln!("interrupted again: stopping the running steps now"),
+            _ => {
+                eprintln!("interrupted a third time: exiting without a summary");
+                std::process::exit(i32::from(EXIT_INTERRUPTED));
+            }
         }
     }
 }
