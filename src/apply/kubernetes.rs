@@ -155,11 +155,23 @@ pub struct Kubernetes {
     images: std::sync::Arc<dyn Images>,
     rollout_timeout: Duration,
     poll: Duration,
+    /// The API server's address, for errors that never reached it.
+    address: Option<String>,
 }
 
 impl Kubernetes {
     pub fn new(client: Client, images: std::sync::Arc<dyn Images>, rollout_timeout: Duration, poll: Duration) -> Self {
-        Self { client, images, rollout_timeout, poll }
+        Self { client, images, rollout_timeout, poll, address: None }
+    }
+
+    /// Names `address` (the kubeconfig's cluster URL) in errors of calls that could not reach it.
+    pub fn at(mut self, address: impl Into<String>) -> Self {
+        self.address = Some(address.into());
+        self
+    }
+
+    fn error(&self, what: &str, err: kube::Error) -> StepError {
+        kube_error(what, err, self.address.as_deref())
     }
 
     fn api(&self, resource: &ApiResource, namespaced: bool, namespace: Option<&str>) -> Api<DynamicObject> {
@@ -175,7 +187,7 @@ impl Kubernetes {
         let deadline = tokio::time::Instant::now() + self.rollout_timeout;
         loop {
             let deployment =
-                api.get(name).await.map_err(|e| kube_error(&format!("read deployment {namespace}/{name}"), e))?;
+                api.get(name).await.map_err(|e| self.error(&format!("read deployment {namespace}/{name}"), e))?;
             let value = serde_json::to_value(&deployment).unwrap_or_default();
             let wanted = value["spec"]["replicas"].as_i64().unwrap_or(1);
             let generation = value["metadata"]["generation"].as_i64().unwrap_or(0);
@@ -197,14 +209,43 @@ impl Kubernetes {
     }
 }
 
-fn kube_error(what: &str, err: kube::Error) -> StepError {
+/// A step error from a kube error. A call that never reached the API server (refused, no
+/// route, a name that does not resolve) names the server and the cause at the bottom of the
+/// chain: kube's own text for it is `ServiceError: client error (Connect)`.
+fn kube_error(what: &str, err: kube::Error, address: Option<&str>) -> StepError {
     let transient = match &err {
         kube::Error::Api(status) => status.code == 429 || status.code >= 500,
         kube::Error::HyperError(_) | kube::Error::Service(_) => true,
         _ => false,
     };
-    let message = format!("{what}: {err}");
+    let message = match unreachable_cause(&err) {
+        Some(cause) => format!(
+            "{what}: cannot reach the Kubernetes API at {}: {cause}",
+            address.unwrap_or("the kubeconfig's cluster")
+        ),
+        None => format!("{what}: {err}"),
+    };
     if transient { StepError::transient(message) } else { StepError::fatal(message) }
+}
+
+/// Why a call could not reach the server: the IO error in the chain of a transport error,
+/// as its kind (`connection refused`), else the deepest cause's text.
+fn unreachable_cause(err: &kube::Error) -> Option<String> {
+    if !matches!(err, kube::Error::HyperError(_) | kube::Error::Service(_)) {
+        return None;
+    }
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    let mut deepest = None;
+    while let Some(current) = source {
+        if let Some(io) = current.downcast_ref::<std::io::Error>() {
+            return Some(io.kind().to_string());
+        }
+        deepest = Some(current);
+        source = current.source();
+    }
+    let text = deepest?.to_string();
+    let connecting = format!("{err:?}").contains("Connect");
+    connecting.then_some(text)
 }
 
 #[async_trait]
@@ -233,7 +274,7 @@ impl Provider for Kubernetes {
                 self.api(&resource, namespaced, address.namespace.as_deref())
                     .patch(&address.name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&object))
                     .await
-                    .map_err(|e| kube_error(&format!("apply {} {}", address.kind, address.name), e))?;
+                    .map_err(|e| self.error(&format!("apply {} {}", address.kind, address.name), e))?;
             }
             summary.push(format!(
                 "{} {}/{}",
@@ -260,7 +301,7 @@ impl Provider for Kubernetes {
                 let listed = api
                     .list(&ListParams::default().labels(&format!("{STEP_LABEL}={label}")))
                     .await
-                    .map_err(|e| kube_error(&format!("list {kind} of {}", run.step.id), e))?;
+                    .map_err(|e| self.error(&format!("list {kind} of {}", run.step.id), e))?;
                 for object in listed.items {
                     let Some(name) = object.metadata.name.clone() else { continue };
                     let address = Address {
@@ -272,7 +313,7 @@ impl Provider for Kubernetes {
                     if !current.contains(&address) {
                         api.delete(&name, &DeleteParams::default())
                             .await
-                            .map_err(|e| kube_error(&format!("prune {kind} {name}"), e))?;
+                            .map_err(|e| self.error(&format!("prune {kind} {name}"), e))?;
                         summary.push(format!("pruned {kind}/{name}"));
                     }
                 }
@@ -300,7 +341,7 @@ impl Provider for Kubernetes {
             {
                 Ok(_) => summary.push(format!("deleted {}/{}", address.kind, address.name)),
                 Err(kube::Error::Api(status)) if status.code == 404 => {}
-                Err(err) => return Err(kube_error(&format!("delete {} {}", address.kind, address.name), err)),
+                Err(err) => return Err(self.error(&format!("delete {} {}", address.kind, address.name), err)),
             }
         }
         Ok(StepOutcome { changed: !summary.is_empty(), outputs: BTreeMap::new(), summary })
@@ -338,8 +379,8 @@ impl LazyKubernetes {
                 let configured = std::env::var_os("KUBECONFIG").is_some()
                     || std::env::var_os("KUBERNETES_SERVICE_HOST").is_some()
                     || std::env::var_os("HOME").is_some_and(|h| std::path::Path::new(&h).join(".kube/config").exists());
-                let client = if configured {
-                    Client::try_default().await.map_err(|e| cannot(format!("{e} (kubeconfig or in-cluster config)")))?
+                let config = if configured {
+                    kube::Config::infer().await.map_err(|e| cannot(format!("{e} (kubeconfig or in-cluster config)")))?
                 } else {
                     let (name, region) = &self.cluster;
                     let path = std::env::temp_dir().join(format!("tenancy-kubeconfig-{}", std::process::id()));
@@ -359,12 +400,13 @@ impl LazyKubernetes {
                     }
                     let kubeconfig = kube::config::Kubeconfig::read_from(&path).map_err(|e| cannot(e.to_string()));
                     let _ = std::fs::remove_file(&path);
-                    let config = kube::Config::from_custom_kubeconfig(kubeconfig?, &Default::default())
+                    kube::Config::from_custom_kubeconfig(kubeconfig?, &Default::default())
                         .await
-                        .map_err(|e| cannot(e.to_string()))?;
-                    Client::try_from(config).map_err(|e| cannot(e.to_string()))?
+                        .map_err(|e| cannot(e.to_string()))?
                 };
-                Ok(Kubernetes::new(client, self.images.clone(), self.rollout_timeout, self.poll))
+                let address = config.cluster_url.to_string();
+                let client = Client::try_from(config).map_err(|e| cannot(e.to_string()))?;
+                Ok(Kubernetes::new(client, self.images.clone(), self.rollout_timeout, self.poll).at(address))
             })
             .await
     }
@@ -400,6 +442,44 @@ mod tests {
         assert_eq!(substitute("issuer: ${stack:s:Issuer}\n", &inputs).unwrap(), "issuer: https://issuer\n");
         let err = substitute("id: ${stack:s:Missing}\n", &inputs).unwrap_err();
         assert!(err.message.contains("${stack:s:Missing} has no value"), "{err}");
+    }
+
+    struct NoImages;
+
+    #[async_trait]
+    impl Images for NoImages {
+        async fn missing(&self, _: &[String]) -> Result<Vec<String>, StepError> {
+            Ok(vec![])
+        }
+    }
+
+    /// Fault 9c: an API server that is down was reported as `ServiceError: client error
+    /// (Connect)`, naming neither the server nor the cause.
+    #[tokio::test]
+    async fn an_unreachable_api_is_named_by_its_address_and_the_cause() {
+        // As the binary does (kube's TLS stack asks for the process-wide provider).
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let url = format!("http://127.0.0.1:{port}/");
+        let config = kube::Config::new(url.parse().unwrap());
+        let client = Client::try_from(config).unwrap();
+        let kubernetes = Kubernetes::new(client, std::sync::Arc::new(NoImages), Duration::from_secs(1), Duration::ZERO);
+        let address =
+            Address { api_version: "v1".into(), kind: "Namespace".into(), namespace: None, name: "tenant-acme".into() };
+        let removal = Removal {
+            id: StepId::new("tenant/acme/k8s"),
+            action: Action::Kubernetes {
+                bundle: "tenants/acme/k8s.yaml".into(),
+                namespace: Some("tenant-acme".into()),
+            },
+            outputs: BTreeMap::from([("Objects".to_owned(), address.encode())]),
+        };
+        let err = kubernetes.at(url.clone()).remove(&removal).await.unwrap_err();
+        assert_eq!(
+            err.message,
+            format!("delete Namespace tenant-acme: cannot reach the Kubernetes API at {url}: connection refused")
+        );
+        assert!(err.transient, "the server may come back");
     }
 
     #[test]
