@@ -162,7 +162,8 @@ const STATE: &str = "dynamodb:saas-deploy-state";
 #[test]
 #[ignore = "needs moto and the AWS CLI in .venv/moto: scripts/test runs this"]
 fn the_reference_plan_converges_under_throttling_server_errors_and_lost_replies() {
-    let mixes: [(&str, Faults); 3] = [
+    let mixes: [(&str, Faults); 4] = [
+        ("no faults (the baseline)", Faults::none()),
         ("30% throttled", Faults { throttle: 0.3, ..Faults::none() }),
         ("30% 500/503", Faults { server_error: 0.3, ..Faults::none() }),
         (
