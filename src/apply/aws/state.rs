@@ -314,8 +314,12 @@ impl LockItems {
             .await;
         match delete {
             Ok(_) => Ok(()),
+            // Gone already is released: a resent delete whose first send went through.
             Err(err) if err.as_service_error().is_some_and(is_condition_failure) => {
-                Err(format!("lock#{part} is held by another apply"))
+                match self.item(&format!("lock#{part}")).await?.get("Holder").and_then(|h| h.as_s().ok()) {
+                    None => Ok(()),
+                    Some(other) => Err(format!("lock#{part} is held by another apply ({other})")),
+                }
             }
             Err(err) => Err(super::sdk_error("release the lock", err).message),
         }
@@ -336,8 +340,14 @@ impl LockItems {
         };
         match request.send().await {
             Ok(_) => Ok(()),
+            // A resent release whose first send went through finds nothing of ours left: that
+            // is released. Only another apply's exclusive hold means ours was lost.
             Err(err) if err.as_service_error().is_some_and(is_condition_failure) => {
-                Err("the platform lock is no longer ours".into())
+                let item = self.item(PLATFORM_KEY).await?;
+                match item.get("ExclusiveHolder").and_then(|h| h.as_s().ok()) {
+                    Some(other) if exclusive => Err(format!("the platform lock is no longer ours ({other} holds it)")),
+                    _ => Ok(()),
+                }
             }
             Err(err) => Err(super::sdk_error("release the lock", err).message),
         }
