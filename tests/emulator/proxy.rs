@@ -287,7 +287,7 @@ fn serve(
         if draw(faults.throttle) {
             Some("throttle")
         } else if draw(faults.server_error) {
-            Some(if id % 2 == 0 { "503" } else { "500" })
+            Some(if id.is_multiple_of(2) { "503" } else { "500" })
         } else if draw(faults.lost_reply) {
             Some("lost")
         } else if draw(faults.hold.0) {
