@@ -446,6 +446,75 @@ async fn bindings_flow_from_outputs_and_are_journaled() {
     assert_eq!(journal.steps[&StepId::new("a")].outputs["Out"], "a!");
 }
 
+/// Fault 9a: a user pool client replaced, its id a new stack output. The steps that bind it
+/// (the ConfigMap's bundle, the tenant record) must run again though their own artifacts did
+/// not change; and when the producer changes without changing that output, they must not.
+#[tokio::test(start_paused = true)]
+async fn a_step_whose_bound_value_changed_runs_again_though_its_artifacts_did_not() {
+    #[derive(Default)]
+    struct Client {
+        id: Mutex<String>,
+        calls: Mutex<Vec<(String, BTreeMap<String, String>)>>,
+    }
+    #[async_trait]
+    impl Provider for Client {
+        async fn apply(&self, run: &StepRun) -> Result<StepOutcome, StepError> {
+            self.calls.lock().unwrap().push((run.step.id.to_string(), run.inputs.clone()));
+            let outputs = if run.step.id.as_str() == "stack" {
+                BTreeMap::from([("UserPoolClientId".to_owned(), self.id.lock().unwrap().clone())])
+            } else {
+                BTreeMap::new()
+            };
+            Ok(StepOutcome { changed: true, outputs, summary: vec![] })
+        }
+        async fn remove(&self, _: &Removal) -> Result<StepOutcome, StepError> {
+            unreachable!()
+        }
+    }
+    let plan_with = |stack_version: &str| {
+        let mut stack = step("stack", &[], 1);
+        stack.action = Action::Register { table: "t".into(), tenant: "acme".into(), tier: stack_version.into() };
+        let mut record = step("record", &["stack"], 1);
+        record.bindings.push(tenancy::plan::Binding {
+            input: "record:ClientId".into(),
+            from: StepId::new("stack"),
+            output: "UserPoolClientId".into(),
+        });
+        DeployPlan::build(vec![stack, record], &BTreeMap::new(), &[]).unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let client = Arc::new(Client::default());
+    let run = |plan: DeployPlan| {
+        let client = client.clone();
+        let dir = dir.path().to_owned();
+        async move {
+            Engine::new(Providers::all(client), Options::default(), Arc::new(Quiet))
+                .run(&plan, &BTreeMap::new(), &Selection::All, &LocalState::new(dir))
+                .await
+                .unwrap()
+        }
+    };
+    let called = |client: &Client| client.calls.lock().unwrap().drain(..).collect::<Vec<_>>();
+
+    *client.id.lock().unwrap() = "client-1".into();
+    run(plan_with("v1")).await;
+    assert_eq!(called(&client).len(), 2);
+
+    // The client is replaced: the stack changed, and so did the value bound into the record.
+    *client.id.lock().unwrap() = "client-2".into();
+    let report = run(plan_with("v2")).await;
+    let calls = called(&client);
+    let record = calls.iter().find(|(id, _)| id == "record").expect("the record is written again");
+    assert_eq!(record.1["record:ClientId"], "client-2");
+    assert_eq!(report.count("applied"), 2);
+
+    // The stack changes again but the client id does not: the record is left alone.
+    let report = run(plan_with("v3")).await;
+    let calls = called(&client);
+    assert_eq!(calls.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(), ["stack"]);
+    assert_eq!(report.count("unchanged"), 1);
+}
+
 /// Fault 6b: `--select tenant:nosuch` took the lock, applied nothing and succeeded.
 #[tokio::test(start_paused = true)]
 async fn a_selection_the_plan_cannot_satisfy_is_refused_before_any_lock() {
