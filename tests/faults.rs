@@ -40,7 +40,8 @@ fn summary(events: &[Value]) -> Value {
 /// A fresh account: moto, the mock cluster, the checkout, bootstrapped and pushed (directly,
 /// as the first deploy from a workstation does).
 struct Account {
-    api: MockApiServer,
+    /// Held for the account's life: the cluster its Kubernetes steps reach.
+    _api: MockApiServer,
     moto: Moto,
     root: PathBuf,
     kubeconfig: PathBuf,
@@ -62,7 +63,7 @@ impl Account {
             let out = tenancy(&bin(), &moto, &root, &args, &[]);
             assert!(out.status.success(), "tenancy {args:?}: {}", describe_output(&out));
         }
-        Self { api, moto, root, kubeconfig }
+        Self { _api: api, moto, root, kubeconfig }
     }
 
     fn args<'a>(&'a self, state: &'a str) -> Vec<String> {
