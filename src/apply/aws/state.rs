@@ -23,6 +23,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWrite
 use tokio::sync::Mutex;
 
 use super::Configs;
+use crate::apply::RetryPolicy;
 use crate::apply::lock::{Holder, LockGuard, LockScope, LockWait, epoch_seconds, holder_id};
 use crate::apply::state::{Journal, STATE_FORMAT, StateError, StateStore, StepRecord};
 use crate::plan::StepId;
@@ -143,11 +144,9 @@ struct LockItems {
 /// Why a conditional write on a lock item did not happen.
 enum Refused {
     /// Someone else holds it: who, and until when.
-    Held {
-        holder: String,
-        expires: Option<u64>,
-    },
-    Failed(String),
+    Held { holder: String, expires: Option<u64> },
+    /// The call failed; transient errors are retried before a lock wait gives up.
+    Failed(crate::apply::StepError),
 }
 
 fn key(value: &str) -> AttributeValue {
@@ -171,7 +170,7 @@ impl LockItems {
         epoch_seconds() + self.lease.as_secs().max(1)
     }
 
-    async fn item(&self, item_key: &str) -> Result<HashMap<String, AttributeValue>, String> {
+    async fn item(&self, item_key: &str) -> Result<HashMap<String, AttributeValue>, crate::apply::StepError> {
         let out = self
             .client
             .get_item()
@@ -180,7 +179,7 @@ impl LockItems {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| super::sdk_error("read the lock", e).message)?;
+            .map_err(|e| super::sdk_error("read the lock", e))?;
         Ok(out.item().cloned().unwrap_or_default())
     }
 
@@ -191,7 +190,7 @@ impl LockItems {
                 holder: item.get(holder).and_then(|h| h.as_s().ok()).cloned().unwrap_or_else(|| "unknown".into()),
                 expires: item.get(expires).and_then(|e| e.as_n().ok()).and_then(|n| n.parse().ok()),
             },
-            Err(message) => Refused::Failed(message),
+            Err(error) => Refused::Failed(error),
         }
     }
 
@@ -217,7 +216,7 @@ impl LockItems {
             Err(err) if err.as_service_error().is_some_and(is_condition_failure) => {
                 Err(self.refusal(&item_key, "Holder", "Expires").await)
             }
-            Err(err) => Err(Refused::Failed(super::sdk_error("take the lock", err).message)),
+            Err(err) => Err(Refused::Failed(super::sdk_error("take the lock", err))),
         }
     }
 
@@ -243,7 +242,7 @@ impl LockItems {
             Err(err) if err.as_service_error().is_some_and(is_condition_failure) => {
                 Err(self.refusal(PLATFORM_KEY, "ExclusiveHolder", "ExclusiveExpires").await)
             }
-            Err(err) => Err(Refused::Failed(super::sdk_error("take the lock", err).message)),
+            Err(err) => Err(Refused::Failed(super::sdk_error("take the lock", err))),
         }
     }
 
@@ -268,13 +267,13 @@ impl LockItems {
             Err(err) if err.as_service_error().is_some_and(is_condition_failure) => {
                 Err(self.refusal(PLATFORM_KEY, "ExclusiveHolder", "ExclusiveExpires").await)
             }
-            Err(err) => Err(Refused::Failed(super::sdk_error("take the lock", err).message)),
+            Err(err) => Err(Refused::Failed(super::sdk_error("take the lock", err))),
         }
     }
 
     /// The live shared holders of the platform; expired ones are removed on the way (only if
     /// they did not renew meanwhile).
-    async fn live_shared(&self) -> Result<Vec<(String, u64)>, String> {
+    async fn live_shared(&self) -> Result<Vec<(String, u64)>, crate::apply::StepError> {
         let item = self.item(PLATFORM_KEY).await?;
         let now = epoch_seconds();
         let mut live = Vec::new();
@@ -316,7 +315,13 @@ impl LockItems {
             Ok(_) => Ok(()),
             // Gone already is released: a resent delete whose first send went through.
             Err(err) if err.as_service_error().is_some_and(is_condition_failure) => {
-                match self.item(&format!("lock#{part}")).await?.get("Holder").and_then(|h| h.as_s().ok()) {
+                match self
+                    .item(&format!("lock#{part}"))
+                    .await
+                    .map_err(|e| e.message)?
+                    .get("Holder")
+                    .and_then(|h| h.as_s().ok())
+                {
                     None => Ok(()),
                     Some(other) => Err(format!("lock#{part} is held by another apply ({other})")),
                 }
@@ -343,7 +348,7 @@ impl LockItems {
             // A resent release whose first send went through finds nothing of ours left: that
             // is released. Only another apply's exclusive hold means ours was lost.
             Err(err) if err.as_service_error().is_some_and(is_condition_failure) => {
-                let item = self.item(PLATFORM_KEY).await?;
+                let item = self.item(PLATFORM_KEY).await.map_err(|e| e.message)?;
                 match item.get("ExclusiveHolder").and_then(|h| h.as_s().ok()) {
                     Some(other) if exclusive => Err(format!("the platform lock is no longer ours ({other} holds it)")),
                     _ => Ok(()),
@@ -381,7 +386,7 @@ impl LockItems {
             Err(err) if err.as_service_error().is_some_and(is_condition_failure) => {
                 Err(Refused::Held { holder: "nobody (our shared hold was removed)".into(), expires: None })
             }
-            Err(err) => Err(Refused::Failed(super::sdk_error("renew the lock", err).message)),
+            Err(err) => Err(Refused::Failed(super::sdk_error("renew the lock", err))),
         }
     }
 
@@ -403,7 +408,7 @@ impl LockItems {
 fn describe_refusal(what: &str, refused: Refused) -> String {
     match refused {
         Refused::Held { holder, .. } => format!("{what} is held by {holder}"),
-        Refused::Failed(message) => format!("{what}: {message}"),
+        Refused::Failed(error) => format!("{what}: {error}"),
     }
 }
 
@@ -609,10 +614,16 @@ impl DynamoState {
         Fut: std::future::Future<Output = Result<(), Refused>>,
     {
         let mut said = false;
+        // A throttled or failed call to the table is retried like a journal call; only a lock
+        // another apply holds is waited for up to the lock timeout.
+        let policy = RetryPolicy::default();
         loop {
-            match attempt().await {
+            let (result, _) = policy
+                .run(&mut attempt, |refused| matches!(refused, Refused::Failed(e) if e.transient), |_, _, _| {})
+                .await;
+            match result {
                 Ok(()) => return Ok(()),
-                Err(Refused::Failed(message)) => return Err(self.remote(message)),
+                Err(Refused::Failed(error)) => return Err(self.remote_call(format!("the lock for {part}"), error)),
                 Err(Refused::Held { holder, expires }) => {
                     let waited = started.elapsed();
                     if waited >= wait.timeout {
