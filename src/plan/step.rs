@@ -54,7 +54,8 @@ pub enum Action {
     /// in the unpacked source bundle (relative to `CODEBUILD_SRC_DIR`, the repository root).
     /// A `rerun` build runs at every apply that selects it, journaled or not: what it makes
     /// depends on more than its artifacts (the images build, on the services' sources, which it
-    /// digests itself and skips when its registry already holds them).
+    /// digests itself and skips when its registry already holds them). On a source version it
+    /// has built, apply adopts that build rather than start another.
     Codebuild {
         project: String,
         buildspec: String,
