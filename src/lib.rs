@@ -51,4 +51,5 @@ pub mod k8s;
 pub mod model;
 pub mod plan;
 pub mod synth;
+pub mod verify;
 pub mod yaml;

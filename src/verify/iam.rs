@@ -1,0 +1,465 @@
+//! An IAM policy evaluator, written against AWS's documented policy evaluation logic: explicit
+//! deny over allow, `Action`/`NotAction` and `Resource`/`NotResource` with wildcards, the
+//! condition operators our templates use (with `ForAllValues:`/`ForAnyValue:` and `IfExists`),
+//! policy variables, and permissions boundaries. Pure: policies in, a decision out.
+//!
+//! Where it does not know something (an operator, a variable the request does not carry, a
+//! multi-valued key under a single-valued operator) it answers [`Decision::CannotProve`]
+//! instead of guessing. The request context is taken as complete: a key it does not hold is a
+//! key the request does not carry.
+//!
+//! Facts used (AWS IAM User Guide, "Policy evaluation logic", "IAM JSON policy elements:
+//! Condition operators", "Conditions with multiple context keys or values"): a key missing from
+//! the request makes a condition false, except that negated operators (`StringNotEquals`,
+//! `ArnNotLike`, ...) are then true, `...IfExists` passes, and `Null` tests presence; several
+//! operators, and several keys under one operator, are ANDed; several values for one key are
+//! ORed (NORed under a negated operator); `ForAllValues:` holds for an empty set, `ForAnyValue:`
+//! does not.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+/// The request context: condition keys (matched case-insensitively) and their values.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Context {
+    keys: BTreeMap<String, Vec<String>>,
+}
+
+impl Context {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// With `key` set to `values`.
+    pub fn with(mut self, key: &str, values: &[&str]) -> Self {
+        self.keys.insert(key.to_ascii_lowercase(), values.iter().map(|v| (*v).to_owned()).collect());
+        self
+    }
+
+    fn get(&self, key: &str) -> Option<&[String]> {
+        self.keys.get(&key.to_ascii_lowercase()).map(Vec::as_slice)
+    }
+}
+
+/// One call: who asks is implied by the policies given; what and on what is here.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    pub action: &'a str,
+    pub resource: &'a str,
+    pub context: &'a Context,
+}
+
+/// Which statement decided: its `Sid`, or its index in the document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementRef {
+    pub policy: usize,
+    pub statement: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Allowed(StatementRef),
+    /// An explicit deny.
+    Denied(StatementRef),
+    /// No statement allows it (or the boundary does not).
+    ImplicitlyDenied,
+    /// A statement that could decide it holds something the evaluator cannot read.
+    CannotProve {
+        statement: StatementRef,
+        reason: String,
+    },
+}
+
+impl Decision {
+    pub fn is_allowed(&self) -> bool {
+        matches!(self, Decision::Allowed(_))
+    }
+}
+
+/// IAM's wildcard match: `*` any run of characters, `?` exactly one.
+pub fn wildcard(pattern: &str, value: &str, case_insensitive: bool) -> bool {
+    let fold = |s: &str| if case_insensitive { s.to_ascii_lowercase() } else { s.to_owned() };
+    let (p, v): (Vec<char>, Vec<char>) = (fold(pattern).chars().collect(), fold(value).chars().collect());
+    // Two pointers, backtracking to the last star: linear in practice, no recursion.
+    let (mut i, mut j, mut star, mut mark) = (0, 0, None, 0);
+    while j < v.len() {
+        if i < p.len() && (p[i] == '?' || p[i] == v[j]) {
+            i += 1;
+            j += 1;
+        } else if i < p.len() && p[i] == '*' {
+            star = Some(i);
+            mark = j;
+            i += 1;
+        } else if let Some(s) = star {
+            i = s + 1;
+            mark += 1;
+            j = mark;
+        } else {
+            return false;
+        }
+    }
+    while i < p.len() && p[i] == '*' {
+        i += 1;
+    }
+    i == p.len()
+}
+
+fn list(value: &Value) -> Vec<&Value> {
+    match value {
+        Value::Array(items) => items.iter().collect(),
+        Value::Null => vec![],
+        other => vec![other],
+    }
+}
+
+fn strings(value: &Value) -> Option<Vec<String>> {
+    list(value)
+        .into_iter()
+        .map(|v| match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Bool(b) => Some(b.to_string()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `${aws:PrincipalTag/team}` and friends replaced from the context; `Err` names a variable the
+/// request does not carry (or carries several values of).
+fn substitute(text: &str, context: &Context) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after.find('}').ok_or_else(|| format!("an unclosed policy variable in `{text}`"))?;
+        let name = &after[..end];
+        match name {
+            "*" | "?" | "$" => out.push_str(name),
+            _ => match context.get(name) {
+                Some([one]) => out.push_str(one),
+                _ => return Err(format!("the request carries no single value for the policy variable ${{{name}}}")),
+            },
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// How a base operator compares one request value with one policy value.
+fn compare(base: &str, expected: &str, actual: &str) -> Option<bool> {
+    Some(match base {
+        "StringEquals" | "ArnEquals" => expected == actual,
+        "StringEqualsIgnoreCase" => expected.eq_ignore_ascii_case(actual),
+        "StringLike" | "ArnLike" => wildcard(expected, actual, false),
+        "Bool" => expected.eq_ignore_ascii_case(actual),
+        _ => return None,
+    })
+}
+
+/// The positive form of a negated operator, if it is one.
+fn positive(base: &str) -> Option<&'static str> {
+    Some(match base {
+        "StringNotEquals" => "StringEquals",
+        "StringNotEqualsIgnoreCase" => "StringEqualsIgnoreCase",
+        "StringNotLike" => "StringLike",
+        "ArnNotEquals" => "ArnEquals",
+        "ArnNotLike" => "ArnLike",
+        _ => return None,
+    })
+}
+
+/// Whether one `operator: {key: values}` entry holds.
+fn entry_holds(operator: &str, key: &str, expected: &Value, context: &Context) -> Result<bool, String> {
+    let expected = strings(expected).ok_or_else(|| format!("{operator} on {key}: values that are not strings"))?;
+    let expected: Vec<String> = expected.iter().map(|e| substitute(e, context)).collect::<Result<_, _>>()?;
+    let (set, rest) = match operator.split_once(':') {
+        Some((set @ ("ForAllValues" | "ForAnyValue"), rest)) => (Some(set), rest),
+        Some(_) => return Err(format!("the operator {operator} is not known")),
+        None => (None, operator),
+    };
+    let (base, if_exists) = match rest.strip_suffix("IfExists") {
+        Some(base) => (base, true),
+        None => (rest, false),
+    };
+    let present = context.get(key);
+    if base == "Null" {
+        let wants_absent = expected.first().is_some_and(|e| e.eq_ignore_ascii_case("true"));
+        return Ok(wants_absent == present.is_none_or(<[String]>::is_empty));
+    }
+    let (compare_as, negated) = match positive(base) {
+        Some(positive) => (positive, true),
+        None => (base, false),
+    };
+    if compare(compare_as, "", "").is_none() {
+        return Err(format!("the operator {operator} is not one this evaluator knows"));
+    }
+    // One request value against the policy's values: ORed, or NORed when negated.
+    let one = |actual: &str| {
+        let any = expected.iter().any(|e| compare(compare_as, e, actual).unwrap_or(false));
+        any != negated
+    };
+    let values = match present {
+        None if if_exists => return Ok(true),
+        None => return Ok(set == Some("ForAllValues") || (set.is_none() && negated)),
+        Some(values) => values,
+    };
+    match set {
+        Some("ForAllValues") => Ok(values.iter().all(|v| one(v))),
+        Some(_) => Ok(values.iter().any(|v| one(v))),
+        None => match values {
+            [single] => Ok(one(single)),
+            _ => Err(format!("{operator} on {key}, which the request carries {} values of", values.len())),
+        },
+    }
+}
+
+/// Whether a statement's `Condition` block holds: every operator and every key must.
+fn condition_holds(condition: &Value, context: &Context) -> Result<bool, String> {
+    let Some(operators) = condition.as_object() else { return Ok(true) };
+    for (operator, keys) in operators {
+        let keys = keys.as_object().ok_or_else(|| format!("{operator} is not a map of keys"))?;
+        for (key, expected) in keys {
+            if !entry_holds(operator, key, expected, context)? {
+                return Ok(false);
+            }
+        }
+    }
+    Ok(true)
+}
+
+/// Whether `element` (`Action` or `Resource`, or their `Not` forms) covers `value`.
+fn covers(
+    statement: &Value,
+    element: &str,
+    value: &str,
+    context: &Context,
+    case_insensitive: bool,
+) -> Result<bool, String> {
+    let any = |patterns: &Value| -> Result<bool, String> {
+        for pattern in strings(patterns).ok_or_else(|| format!("{element} holds something that is not a string"))? {
+            if wildcard(&substitute(&pattern, context)?, value, case_insensitive) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    };
+    match (&statement[element], &statement[format!("Not{element}")]) {
+        (Value::Null, Value::Null) => Err(format!("a statement with neither {element} nor Not{element}")),
+        (patterns, Value::Null) => any(patterns),
+        (Value::Null, patterns) => Ok(!any(patterns)?),
+        _ => Err(format!("a statement with both {element} and Not{element}")),
+    }
+}
+
+/// What one policy document says of a request, statement by statement.
+#[derive(Debug, Default)]
+struct Verdicts {
+    allow: Option<StatementRef>,
+    deny: Option<StatementRef>,
+    unknown: Option<(StatementRef, String)>,
+}
+
+fn verdicts(policy: usize, document: &Value, request: &Request) -> Verdicts {
+    let mut out = Verdicts::default();
+    for (index, statement) in list(&document["Statement"]).into_iter().enumerate() {
+        let at = StatementRef {
+            policy,
+            statement: statement["Sid"].as_str().map(str::to_owned).unwrap_or_else(|| format!("#{index}")),
+        };
+        let applies = covers(statement, "Action", request.action, request.context, true)
+            .and_then(|acts| Ok(acts && covers(statement, "Resource", request.resource, request.context, false)?));
+        let holds =
+            applies.and_then(|applies| Ok(applies && condition_holds(&statement["Condition"], request.context)?));
+        match (statement["Effect"].as_str(), holds) {
+            (_, Err(reason)) => {
+                out.unknown.get_or_insert((at, reason));
+            }
+            (Some("Deny"), Ok(true)) => {
+                out.deny.get_or_insert(at);
+            }
+            (Some("Allow"), Ok(true)) => {
+                out.allow.get_or_insert(at);
+            }
+            (Some("Allow" | "Deny"), Ok(false)) => {}
+            (other, Ok(_)) => {
+                out.unknown.get_or_insert((at, format!("the effect {other:?} is neither Allow nor Deny")));
+            }
+        }
+    }
+    out
+}
+
+/// The decision for a principal with `identity` policies and an optional permissions
+/// `boundary`: an explicit deny anywhere wins; then the call needs an allow in the identity
+/// policies and, with a boundary, in the boundary too. A statement the evaluator cannot read
+/// makes the answer [`Decision::CannotProve`] wherever it could change it.
+pub fn decide(identity: &[&Value], boundary: Option<&Value>, request: &Request) -> Decision {
+    let own: Vec<Verdicts> = identity.iter().enumerate().map(|(i, d)| verdicts(i, d, request)).collect();
+    let bound = boundary.map(|b| verdicts(identity.len(), b, request));
+    let all = || own.iter().chain(bound.iter());
+    if let Some(deny) = all().find_map(|v| v.deny.clone()) {
+        return Decision::Denied(deny);
+    }
+    // An unreadable statement could be a deny, or the allow that is missing.
+    if let Some((statement, reason)) = all().find_map(|v| v.unknown.clone()) {
+        return Decision::CannotProve { statement, reason };
+    }
+    let Some(allow) = own.iter().find_map(|v| v.allow.clone()) else { return Decision::ImplicitlyDenied };
+    match &bound {
+        Some(b) if b.allow.is_none() => Decision::ImplicitlyDenied,
+        _ => Decision::Allowed(allow),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn on(action: &str, resource: &str, context: &Context, identity: &[Value], boundary: Option<Value>) -> Decision {
+        let identity: Vec<&Value> = identity.iter().collect();
+        decide(&identity, boundary.as_ref(), &Request { action, resource, context })
+    }
+
+    const TABLE: &str = "arn:aws:dynamodb:eu-west-1:123456789012:table/saas-product";
+
+    #[test]
+    fn wildcards_match_like_iam() {
+        for (pattern, value, case_insensitive, expected) in [
+            ("dynamodb:*", "dynamodb:GetItem", true, true),
+            ("DynamoDB:getitem", "dynamodb:GetItem", true, true),
+            ("dynamodb:Get?tem", "dynamodb:GetItem", false, true),
+            ("arn:aws:s3:::bucket/*", "arn:aws:s3:::bucket", false, false),
+            ("arn:aws:s3:::bucket*", "arn:aws:s3:::bucket", false, true),
+            ("*", "", false, true),
+            ("a*b*c", "aXbYc", false, true),
+            ("a*b*c", "aXbY", false, false),
+        ] {
+            assert_eq!(wildcard(pattern, value, case_insensitive), expected, "{pattern} ~ {value}");
+        }
+    }
+
+    #[test]
+    fn an_explicit_deny_wins_and_nothing_allowed_is_denied() {
+        let allow = json!({"Statement": [{"Sid": "Read", "Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}]});
+        let deny = json!({"Statement": {"Sid": "NoDelete", "Effect": "Deny", "Action": "dynamodb:DeleteTable", "Resource": TABLE}});
+        let c = Context::new();
+        assert!(on("dynamodb:GetItem", TABLE, &c, &[allow.clone(), deny.clone()], None).is_allowed());
+        assert_eq!(
+            on("dynamodb:DeleteTable", TABLE, &c, &[allow, deny], None),
+            Decision::Denied(StatementRef { policy: 1, statement: "NoDelete".into() })
+        );
+        assert_eq!(on("s3:GetObject", "arn:aws:s3:::b/k", &c, &[], None), Decision::ImplicitlyDenied);
+    }
+
+    #[test]
+    fn not_action_and_not_resource_cover_everything_else() {
+        let policy = json!({"Statement": [
+            {"Effect": "Allow", "NotAction": "iam:*", "NotResource": "arn:aws:s3:::secret/*"}
+        ]});
+        let c = Context::new();
+        assert!(on("s3:GetObject", "arn:aws:s3:::public/k", &c, std::slice::from_ref(&policy), None).is_allowed());
+        assert!(!on("iam:PassRole", "*", &c, std::slice::from_ref(&policy), None).is_allowed());
+        assert!(!on("s3:GetObject", "arn:aws:s3:::secret/k", &c, &[policy], None).is_allowed());
+    }
+
+    #[test]
+    fn a_boundary_limits_what_identity_policies_allow() {
+        let identity = json!({"Statement": [{"Effect": "Allow", "Action": ["dynamodb:GetItem", "s3:GetObject"], "Resource": "*"}]});
+        let boundary = json!({"Statement": [{"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}]});
+        let c = Context::new();
+        assert!(
+            on("dynamodb:GetItem", TABLE, &c, std::slice::from_ref(&identity), Some(boundary.clone())).is_allowed()
+        );
+        assert_eq!(on("s3:GetObject", "arn:aws:s3:::b/k", &c, &[identity], Some(boundary)), Decision::ImplicitlyDenied);
+    }
+
+    /// The pooled table's grant: rows whose leading key is the caller's own tenant tag.
+    #[test]
+    fn leading_keys_scoped_by_a_principal_tag() {
+        let policy = json!({"Statement": [{
+            "Effect": "Allow", "Action": "dynamodb:Query", "Resource": TABLE,
+            "Condition": {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["${aws:PrincipalTag/tenant}"]}}
+        }]});
+        let p = std::slice::from_ref(&policy);
+        let acme = |keys: &[&str]| {
+            Context::new().with("aws:PrincipalTag/tenant", &["acme"]).with("dynamodb:LeadingKeys", keys)
+        };
+        assert!(on("dynamodb:Query", TABLE, &acme(&["acme"]), p, None).is_allowed());
+        assert!(!on("dynamodb:Query", TABLE, &acme(&["globex"]), p, None).is_allowed());
+        assert!(!on("dynamodb:Query", TABLE, &acme(&["acme", "globex"]), p, None).is_allowed());
+        // No leading keys at all (a Scan): ForAllValues holds for the empty set, as documented.
+        let scan = Context::new().with("aws:PrincipalTag/tenant", &["acme"]);
+        assert!(on("dynamodb:Query", TABLE, &scan, p, None).is_allowed());
+        // Without the tag the variable has no value: not provable either way.
+        let untagged = Context::new().with("dynamodb:LeadingKeys", &["acme"]);
+        assert!(matches!(on("dynamodb:Query", TABLE, &untagged, p, None), Decision::CannotProve { .. }));
+    }
+
+    #[test]
+    fn condition_operators_as_documented() {
+        let c = Context::new()
+            .with("aws:SecureTransport", &["true"])
+            .with("iam:PassedToService", &["cloudformation.amazonaws.com"])
+            .with("aws:SourceArn", &["arn:aws:codepipeline:eu-west-1:123456789012:saas-platform"])
+            .with("aws:TagKeys", &["tenant", "tier"]);
+        // (operator, key, values, holds)
+        for (operator, key, values, holds) in [
+            ("Bool", "aws:SecureTransport", json!("true"), true),
+            ("Bool", "aws:SecureTransport", json!(false), false),
+            ("StringEquals", "iam:PassedToService", json!(["eks.amazonaws.com", "cloudformation.amazonaws.com"]), true),
+            (
+                "StringNotEquals",
+                "iam:PassedToService",
+                json!(["eks.amazonaws.com", "cloudformation.amazonaws.com"]),
+                false,
+            ),
+            ("StringEqualsIgnoreCase", "iam:PassedToService", json!("CloudFormation.amazonaws.com"), true),
+            ("StringLike", "iam:PassedToService", json!("*.amazonaws.com"), true),
+            ("ArnLike", "aws:SourceArn", json!("arn:aws:codepipeline:*:123456789012:saas-*"), true),
+            ("ArnEquals", "aws:SourceArn", json!("arn:aws:codepipeline:eu-west-1:123456789012:other"), false),
+            ("ArnNotLike", "aws:SourceArn", json!("arn:aws:codepipeline:*:999999999999:*"), true),
+            ("ForAllValues:StringEquals", "aws:TagKeys", json!(["tenant", "tier", "team"]), true),
+            ("ForAllValues:StringEquals", "aws:TagKeys", json!(["tenant"]), false),
+            ("ForAnyValue:StringEquals", "aws:TagKeys", json!(["tier"]), true),
+            ("ForAnyValue:StringLike", "aws:TagKeys", json!(["x*"]), false),
+            // A key the request does not carry: false, except negated, IfExists and Null.
+            ("StringEquals", "aws:PrincipalTag/team", json!("a"), false),
+            ("StringNotEquals", "aws:PrincipalTag/team", json!("a"), true),
+            ("StringEqualsIfExists", "aws:PrincipalTag/team", json!("a"), true),
+            ("StringEqualsIfExists", "iam:PassedToService", json!("eks.amazonaws.com"), false),
+            ("ForAnyValue:StringEquals", "aws:PrincipalTag/team", json!("a"), false),
+            ("ForAllValues:StringEquals", "aws:PrincipalTag/team", json!("a"), true),
+            ("Null", "aws:PrincipalTag/team", json!("true"), true),
+            ("Null", "aws:SecureTransport", json!("true"), false),
+            ("Null", "aws:SecureTransport", json!("false"), true),
+        ] {
+            let condition = json!({ operator: { key: values } });
+            assert_eq!(condition_holds(&condition, &c), Ok(holds), "{condition}");
+        }
+    }
+
+    #[test]
+    fn what_it_cannot_read_it_does_not_guess() {
+        let c = Context::new().with("aws:TagKeys", &["a", "b"]).with("aws:CurrentTime", &["2026-12-02T00:00:00Z"]);
+        for condition in [
+            json!({"DateLessThan": {"aws:CurrentTime": "2027-01-01T00:00:00Z"}}),
+            json!({"StringEquals": {"aws:TagKeys": "a"}}),
+            json!({"SomeSet:StringEquals": {"aws:TagKeys": "a"}}),
+        ] {
+            assert!(condition_holds(&condition, &c).is_err(), "{condition}");
+            let policy =
+                json!({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": condition}]});
+            assert!(matches!(on("s3:GetObject", "*", &c, &[policy], None), Decision::CannotProve { .. }));
+        }
+        // An unreadable deny could be the one that matters, even next to a plain allow.
+        let allow = json!({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]});
+        let deny = json!({"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*",
+            "Condition": {"DateGreaterThan": {"aws:CurrentTime": "2026-01-01T00:00:00Z"}}}]});
+        assert!(matches!(on("s3:GetObject", "*", &c, &[allow, deny], None), Decision::CannotProve { .. }));
+    }
+}
