@@ -48,35 +48,9 @@ pub fn resolve(template: &Value, expr: &Value, region: &str, account: &str) -> O
     }
 }
 
-/// IAM's wildcard match: `*` any run of characters, `?` one character.
+/// IAM's wildcard match (`*` any run, `?` one character): the library's own.
 pub fn matches(pattern: &str, value: &str, case_insensitive: bool) -> bool {
-    let (p, v): (Vec<char>, Vec<char>) = if case_insensitive {
-        (pattern.to_ascii_lowercase().chars().collect(), value.to_ascii_lowercase().chars().collect())
-    } else {
-        (pattern.chars().collect(), value.chars().collect())
-    };
-    // Classic two-pointer glob with backtracking to the last star.
-    let (mut i, mut j, mut star, mut mark) = (0, 0, None, 0);
-    while j < v.len() {
-        if i < p.len() && (p[i] == '?' || p[i] == v[j]) {
-            i += 1;
-            j += 1;
-        } else if i < p.len() && p[i] == '*' {
-            star = Some(i);
-            mark = j;
-            i += 1;
-        } else if let Some(s) = star {
-            i = s + 1;
-            mark += 1;
-            j = mark;
-        } else {
-            return false;
-        }
-    }
-    while i < p.len() && p[i] == '*' {
-        i += 1;
-    }
-    i == p.len()
+    tenancy::verify::iam::wildcard(pattern, value, case_insensitive)
 }
 
 fn list(value: &Value) -> Vec<&Value> {
