@@ -262,15 +262,66 @@ struct Verdicts {
     unknown: Option<(StatementRef, String)>,
 }
 
+/// Who calls, for resource policies and trust policies, whose statements name a `Principal`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// An AWS service (`pods.eks.amazonaws.com`, `cloudformation.amazonaws.com`).
+    Service(String),
+    /// An IAM principal by ARN (a role, or `arn:aws:iam::<account>:root` for the account).
+    Aws(String),
+    /// A web identity or SAML provider, by its ARN.
+    Federated(String),
+}
+
+/// Whether a statement's `Principal` names `principal`. An account's root ARN (or the bare
+/// account id) stands for every principal of that account.
+fn names(statement: &Value, principal: &Principal) -> Result<bool, String> {
+    if !statement["NotPrincipal"].is_null() {
+        return Err("a statement with NotPrincipal".into());
+    }
+    let element = &statement["Principal"];
+    if element.as_str() == Some("*") {
+        return Ok(true);
+    }
+    let map = element.as_object().ok_or_else(|| "a statement without a Principal".to_owned())?;
+    let (kind, id) = match principal {
+        Principal::Service(id) => ("Service", id),
+        Principal::Aws(id) => ("AWS", id),
+        Principal::Federated(id) => ("Federated", id),
+    };
+    let account = |arn: &str| arn.split(':').nth(4).map(str::to_owned);
+    for named in strings(map.get(kind).unwrap_or(&Value::Null)).ok_or("a Principal that is not strings")? {
+        let whole_account = kind == "AWS"
+            && (named.ends_with(":root") && account(&named) == account(id)
+                || named.chars().all(|c| c.is_ascii_digit()) && account(id).as_deref() == Some(named.as_str()));
+        if named == "*" || named == *id || whole_account {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 fn verdicts(policy: usize, document: &Value, request: &Request) -> Verdicts {
+    verdicts_for(policy, document, request, None)
+}
+
+fn verdicts_for(policy: usize, document: &Value, request: &Request, principal: Option<&Principal>) -> Verdicts {
     let mut out = Verdicts::default();
     for (index, statement) in list(&document["Statement"]).into_iter().enumerate() {
         let at = StatementRef {
             policy,
             statement: statement["Sid"].as_str().map(str::to_owned).unwrap_or_else(|| format!("#{index}")),
         };
-        let applies = covers(statement, "Action", request.action, request.context, true)
-            .and_then(|acts| Ok(acts && covers(statement, "Resource", request.resource, request.context, false)?));
+        let applies = covers(statement, "Action", request.action, request.context, true).and_then(|acts| {
+            let named = match principal {
+                Some(principal) => names(statement, principal)?,
+                None => true,
+            };
+            // A trust policy's statements name no resource: the role itself is it.
+            let implicit = principal.is_some() && statement["Resource"].is_null() && statement["NotResource"].is_null();
+            let on = implicit || covers(statement, "Resource", request.resource, request.context, false)?;
+            Ok(acts && named && on)
+        });
         let holds =
             applies.and_then(|applies| Ok(applies && condition_holds(&statement["Condition"], request.context)?));
         match (statement["Effect"].as_str(), holds) {
@@ -312,6 +363,21 @@ pub fn decide(identity: &[&Value], boundary: Option<&Value>, request: &Request) 
         Some(b) if b.allow.is_none() => Decision::ImplicitlyDenied,
         _ => Decision::Allowed(allow),
     }
+}
+
+/// The decision of one resource-based policy (a bucket or key policy, or a role's trust
+/// policy) on a call by `principal`: an explicit deny wins, then an allow naming the principal.
+/// Alone, as for a trust policy or a call from another account; within one account, a grant
+/// here or in the caller's identity policies suffices (combine with [`decide`]).
+pub fn decide_resource(policy: &Value, principal: &Principal, request: &Request) -> Decision {
+    let v = verdicts_for(0, policy, request, Some(principal));
+    if let Some(deny) = v.deny {
+        return Decision::Denied(deny);
+    }
+    if let Some((statement, reason)) = v.unknown {
+        return Decision::CannotProve { statement, reason };
+    }
+    v.allow.map_or(Decision::ImplicitlyDenied, Decision::Allowed)
 }
 
 #[cfg(test)]
@@ -441,6 +507,63 @@ mod tests {
             let condition = json!({ operator: { key: values } });
             assert_eq!(condition_holds(&condition, &c), Ok(holds), "{condition}");
         }
+    }
+
+    /// A tenant role's trust: EKS Pod Identity, for one cluster's ServiceAccount only.
+    #[test]
+    fn trust_policies_say_who_can_become_the_role() {
+        let trust = json!({"Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": "pods.eks.amazonaws.com"},
+            "Action": ["sts:AssumeRole", "sts:TagSession"],
+            "Condition": {
+                "StringEquals": {"aws:RequestTag/kubernetes-namespace": "tenant-acme"},
+                "ArnEquals": {"aws:SourceArn": "arn:aws:eks:eu-west-1:123456789012:cluster/saas"}
+            }
+        }]});
+        let role = "arn:aws:iam::123456789012:role/saas-tenant-acme";
+        let pods = Principal::Service("pods.eks.amazonaws.com".into());
+        let from = |namespace: &str| {
+            Context::new()
+                .with("aws:RequestTag/kubernetes-namespace", &[namespace])
+                .with("aws:SourceArn", &["arn:aws:eks:eu-west-1:123456789012:cluster/saas"])
+        };
+        let assume = |principal: &Principal, context: &Context| {
+            decide_resource(&trust, principal, &Request { action: "sts:AssumeRole", resource: role, context })
+        };
+        assert!(assume(&pods, &from("tenant-acme")).is_allowed(), "{:?}", assume(&pods, &from("tenant-acme")));
+        assert_eq!(assume(&pods, &from("tenant-globex")), Decision::ImplicitlyDenied);
+        let someone = Principal::Aws("arn:aws:iam::123456789012:role/other".into());
+        assert_eq!(assume(&someone, &from("tenant-acme")), Decision::ImplicitlyDenied);
+    }
+
+    #[test]
+    fn resource_policies_name_principals_and_accounts() {
+        let bucket = json!({"Statement": [
+            {"Sid": "Account", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+             "Action": "s3:GetObject", "Resource": "arn:aws:s3:::artifacts/*"},
+            {"Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::artifacts/*",
+             "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+        ]});
+        let tls = Context::new().with("aws:SecureTransport", &["true"]);
+        let plain = Context::new().with("aws:SecureTransport", &["false"]);
+        let get = |principal: &str, context: &Context| {
+            let request = Request { action: "s3:GetObject", resource: "arn:aws:s3:::artifacts/source.zip", context };
+            decide_resource(&bucket, &Principal::Aws(principal.into()), &request)
+        };
+        assert!(get("arn:aws:iam::123456789012:role/saas-apply", &tls).is_allowed());
+        assert_eq!(get("arn:aws:iam::999999999999:role/intruder", &tls), Decision::ImplicitlyDenied);
+        assert_eq!(
+            get("arn:aws:iam::123456789012:role/saas-apply", &plain),
+            Decision::Denied(StatementRef { policy: 0, statement: "TlsOnly".into() })
+        );
+        let not_principal =
+            json!({"Statement": [{"Effect": "Deny", "NotPrincipal": {"AWS": "x"}, "Action": "*", "Resource": "*"}]});
+        let request = Request { action: "s3:GetObject", resource: "*", context: &tls };
+        assert!(matches!(
+            decide_resource(&not_principal, &Principal::Aws("x".into()), &request),
+            Decision::CannotProve { .. }
+        ));
     }
 
     #[test]
