@@ -466,6 +466,27 @@ mod tests {
         assert!(matches!(on("dynamodb:Query", TABLE, &untagged, p, None), Decision::CannotProve { .. }));
     }
 
+    /// The generated tenant grant on the pooled table (`tenants/<id>/stack.cfn.yaml`,
+    /// `ProductPoolItems`): `ForAllValues` alone would hold for a request with no leading keys;
+    /// the `Null` guard makes the key required, so only the tenant's own partition is reachable.
+    #[test]
+    fn the_pooled_grant_needs_leading_keys_and_only_the_tenants_own() {
+        let policy = json!({"Statement": [{
+            "Sid": "ProductPoolItems", "Effect": "Allow",
+            "Action": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"], "Resource": TABLE,
+            "Condition": {
+                "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["acme"]},
+                "Null": {"dynamodb:LeadingKeys": "false"}
+            }
+        }]});
+        let p = std::slice::from_ref(&policy);
+        let keys = |keys: &[&str]| Context::new().with("dynamodb:LeadingKeys", keys);
+        assert!(on("dynamodb:Query", TABLE, &keys(&["acme"]), p, None).is_allowed());
+        assert_eq!(on("dynamodb:Query", TABLE, &keys(&["globex"]), p, None), Decision::ImplicitlyDenied);
+        assert_eq!(on("dynamodb:Query", TABLE, &Context::new(), p, None), Decision::ImplicitlyDenied);
+        assert_eq!(on("dynamodb:Scan", TABLE, &Context::new(), p, None), Decision::ImplicitlyDenied);
+    }
+
     #[test]
     fn condition_operators_as_documented() {
         let c = Context::new()
