@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use aws_config::{BehaviorVersion, Region};
-use emulator::{MockApiServer, Moto, checkout, describe_output, tenancy};
+use emulator::{MockApiServer, Moto, bootstrap_and_push, checkout, describe_output, events, tenancy};
 use serde_json::Value;
 
 const TENANCY: &str = env!("CARGO_BIN_EXE_tenancy");
@@ -35,27 +35,12 @@ async fn sdk_config(moto: &Moto, region: &str) -> aws_config::SdkConfig {
         .await
 }
 
-/// The JSON events of an apply's stdout.
-fn events(output: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&output.stdout).lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
-}
-
 fn summary(events: &[Value]) -> &Value {
     events.iter().find(|e| e["event"] == "summary").expect("a summary event")
 }
 
 fn describe(moto: &Moto, output: &Output) -> String {
     format!("{}\n{}", describe_output(output), moto.build_logs())
-}
-
-/// Bootstraps the account and pushes the checkout's source bundle, as the first deploy does.
-fn bootstrap_and_push(moto: &Moto, root: &Path) {
-    let generated = root.join("generated");
-    let generated = generated.to_str().unwrap();
-    let out = tenancy(&bin(), moto, root, &["bootstrap", "--generated", generated, "--poll-seconds", "0.05"], &[]);
-    assert!(out.status.success(), "bootstrap: {}", describe(moto, &out));
-    let out = tenancy(&bin(), moto, root, &["source", "push", "--generated", generated], &[]);
-    assert!(out.status.success(), "source push: {}", describe(moto, &out));
 }
 
 fn apply(moto: &Moto, root: &Path, kubeconfig: &Path, extra: &[&str]) -> Output {
@@ -74,7 +59,7 @@ async fn the_reference_plan_applies_through_the_sdk_resumes_and_offboards() {
     let root = checkout(&moto.work);
     let kubeconfig = moto.work.join("kubeconfig");
     std::fs::write(&kubeconfig, api.kubeconfig()).unwrap();
-    bootstrap_and_push(&moto, &root);
+    bootstrap_and_push(&bin(), &moto, &root);
 
     // Apply refuses a bootstrap stack other than the reviewed one: here, one that was never
     // updated after its template changed (the tag records the digest it was deployed from).
@@ -401,7 +386,7 @@ async fn the_dynamodb_lock_is_scoped_released_explicitly_and_fences_journal_writ
 async fn the_real_binary_applies_twice_in_a_row_with_the_dynamodb_journal() {
     let moto = Moto::start("twice", None, &bin());
     let root = checkout(&moto.work);
-    bootstrap_and_push(&moto, &root);
+    bootstrap_and_push(&bin(), &moto, &root);
     let run = || {
         tenancy(
             &bin(),
@@ -515,7 +500,7 @@ async fn sigterm_drains_journals_what_finished_prints_the_summary_and_exits_130(
     let api = MockApiServer::start();
     let moto = Moto::start("sigterm", Some(&api.url), &bin());
     let root = checkout(&moto.work);
-    bootstrap_and_push(&moto, &root);
+    bootstrap_and_push(&bin(), &moto, &root);
     let (kube, _held) = black_hole();
     let kubeconfig = moto.work.join("kubeconfig");
     std::fs::write(

@@ -18,7 +18,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use emulator::proxy::{FaultProxy, Faults};
-use emulator::{MockApiServer, Moto, checkout, describe_output, tenancy};
+use emulator::{MockApiServer, Moto, bootstrap_and_push, checkout, describe_output, events, tenancy};
 use serde_json::Value;
 
 const TENANCY: &str = env!("CARGO_BIN_EXE_tenancy");
@@ -27,10 +27,6 @@ const PROJECTS: [&str; 3] = ["saas-addons", "saas-cluster", "saas-images"];
 
 fn bin() -> PathBuf {
     PathBuf::from(TENANCY)
-}
-
-fn events(output: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&output.stdout).lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
 }
 
 fn summary(events: &[Value]) -> Value {
@@ -54,15 +50,7 @@ impl Account {
         let root = checkout(&moto.work);
         let kubeconfig = moto.work.join("kubeconfig");
         std::fs::write(&kubeconfig, api.kubeconfig()).unwrap();
-        let generated = root.join("generated");
-        let generated = generated.to_str().unwrap();
-        for args in [
-            vec!["bootstrap", "--generated", generated, "--poll-seconds", "0.05"],
-            vec!["source", "push", "--generated", generated],
-        ] {
-            let out = tenancy(&bin(), &moto, &root, &args, &[]);
-            assert!(out.status.success(), "tenancy {args:?}: {}", describe_output(&out));
-        }
+        bootstrap_and_push(&bin(), &moto, &root);
         Self { _api: api, moto, root, kubeconfig }
     }
 

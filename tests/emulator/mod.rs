@@ -209,6 +209,22 @@ pub fn tenancy(bin: &Path, moto: &Moto, dir: &Path, args: &[&str], extra_env: &[
     command.output().unwrap()
 }
 
+/// The JSON events of an apply's stdout (`--format json`).
+pub fn events(output: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&output.stdout).lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+}
+
+/// Bootstraps the account and pushes the checkout's source bundle, as the first deploy does
+/// from a workstation.
+pub fn bootstrap_and_push(bin: &Path, moto: &Moto, root: &Path) {
+    let generated = root.join("generated");
+    let generated = generated.to_str().unwrap();
+    let out = tenancy(bin, moto, root, &["bootstrap", "--generated", generated, "--poll-seconds", "0.05"], &[]);
+    assert!(out.status.success(), "bootstrap: {}\n{}", describe_output(&out), moto.build_logs());
+    let out = tenancy(bin, moto, root, &["source", "push", "--generated", generated], &[]);
+    assert!(out.status.success(), "source push: {}\n{}", describe_output(&out), moto.build_logs());
+}
+
 pub fn describe_output(output: &Output) -> String {
     format!(
         "exit {:?}\nstdout:\n{}\nstderr:\n{}",

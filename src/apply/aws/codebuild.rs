@@ -110,9 +110,16 @@ impl Provider for CodeBuild {
             });
         }
         let client = Client::new(&self.configs.get(&self.region).await);
-        let overrides: Vec<EnvironmentVariable> = run
+        let version = self.source_version().await?.to_owned();
+        let content = crate::plan::hex_digest(
+            format!("{}\0{}\0{version}\0{:?}", run.step.id, run.step.hash, run.inputs).as_bytes(),
+        );
+        let marker = format!("{}@{}", run.step.id, &content[..16]);
+        // The bound inputs, and last the marker that lets a retry find this build.
+        let overrides = run
             .inputs_with("env:")
             .into_iter()
+            .chain([(STEP_VARIABLE.to_owned(), marker.clone())])
             .map(|(name, value)| {
                 EnvironmentVariable::builder()
                     .name(name)
@@ -122,20 +129,6 @@ impl Provider for CodeBuild {
                     .map_err(|e| StepError::fatal(format!("environment override: {e}")))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let version = self.source_version().await?.to_owned();
-        let content = crate::plan::hex_digest(
-            format!("{}\0{}\0{version}\0{:?}", run.step.id, run.step.hash, run.inputs).as_bytes(),
-        );
-        let marker = format!("{}@{}", run.step.id, &content[..16]);
-        let mut overrides = overrides;
-        overrides.push(
-            EnvironmentVariable::builder()
-                .name(STEP_VARIABLE)
-                .value(&marker)
-                .r#type(EnvironmentVariableType::Plaintext)
-                .build()
-                .map_err(|e| StepError::fatal(format!("environment override: {e}")))?,
-        );
 
         let (id, found) = match self.find(&client, project, &marker).await? {
             Some(id) => (id, true),
