@@ -45,12 +45,21 @@ from moto.server import main  # noqa: E402
 
 # 1. Change sets ---------------------------------------------------------------------------
 
+# moto's server answers requests on threads, and executing a change set sets a stack's state
+# field by field: the status first, then the template, then (here) the outputs. On AWS a stack
+# that reads CREATE_COMPLETE has its outputs. Change-set calls and the reads of stacks and
+# change sets take one lock here, so that no request sees a stack half-executed. Found by the
+# kill -9 campaign: a rerun started while moto was still executing the killed run's change set
+# read CREATE_COMPLETE, found no changes, and got the stack without its outputs.
+CHANGE_SETS = threading.RLock()
+
 original_execute = models.CloudFormationBackend.execute_change_set
 
 
 def execute_change_set(self, change_set_name, stack_name=None):
-    original_execute(self, change_set_name, stack_name)
-    for stack in self.stacks.values():
+    with CHANGE_SETS:
+        original_execute(self, change_set_name, stack_name)
+        stack = self.stacks[self.describe_change_set(change_set_name).stack_id]
         if stack.status in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
             stack._parse_template()
             stack.output_map = stack._create_output_map()
@@ -64,6 +73,11 @@ original_create = models.CloudFormationBackend.create_change_set
 
 
 def create_change_set(self, *args, **kwargs):
+    with CHANGE_SETS:
+        return create_change_set_joining_review(self, *args, **kwargs)
+
+
+def create_change_set_joining_review(self, *args, **kwargs):
     call = inspect.signature(original_create).bind(self, *args, **kwargs).arguments
     # A CREATE change set for a stack left in REVIEW_IN_PROGRESS (an earlier CREATE change set
     # never executed) belongs to that stack on AWS, as the AWS CLI's `deploy` relies on; moto
@@ -87,6 +101,18 @@ def create_change_set(self, *args, **kwargs):
 
 
 models.CloudFormationBackend.create_change_set = create_change_set
+
+
+def serialized(method):
+    def call(self, *args, **kwargs):
+        with CHANGE_SETS:
+            return method(self, *args, **kwargs)
+
+    return call
+
+
+for read in ("describe_stacks", "describe_change_set", "delete_change_set"):
+    setattr(models.CloudFormationBackend, read, serialized(getattr(models.CloudFormationBackend, read)))
 
 # 2. Stand-ins for resource types moto skips -------------------------------------------------
 
