@@ -2,6 +2,7 @@
 //! in `buildspecs/*.yml.hbs` (compiled into the binary), and the data each template gets.
 //! This module does no IO.
 
+pub mod aws_cli;
 mod data;
 mod render;
 mod spec;

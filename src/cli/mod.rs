@@ -12,6 +12,8 @@ use crate::model::Platform;
 use crate::plan;
 use crate::synth;
 
+pub mod verify;
+
 /// Exit code of an apply whose step failed (and of unexpected errors).
 pub const EXIT_FAILED: u8 = 1;
 /// Exit code for invalid input (a bad blueprint, a bad `--select`).
@@ -54,6 +56,9 @@ pub enum Command {
     /// Show who holds the apply locks (exit 1 while one is held); with --force, remove them,
     /// for when the apply that holds them is dead and its lease has not ended yet.
     Unlock(UnlockArgs),
+    /// Prove, on the generated files, that no tenant reaches another (IAM, network, identity)
+    /// and that every principal can make the calls the code makes (exit 1 with findings).
+    Verify(verify::VerifyArgs),
     /// Print the blueprint's JSON Schema.
     Schema,
     /// The source bundle CodeBuild and the pipeline read (the repository's tracked files).
@@ -287,6 +292,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .context("while starting the runtime")?;
             runtime.block_on(unlock(args))
         }
+        Command::Verify(args) => verify::run(args),
         Command::Schema => {
             print!("{}", blueprint::schema_json());
             Ok(ExitCode::SUCCESS)

@@ -37,6 +37,14 @@ impl Context {
         self
     }
 
+    /// The value of a single-valued key.
+    pub fn get_one(&self, key: &str) -> Option<&str> {
+        match self.get(key)? {
+            [one] => Some(one),
+            _ => None,
+        }
+    }
+
     fn get(&self, key: &str) -> Option<&[String]> {
         self.keys.get(&key.to_ascii_lowercase()).map(Vec::as_slice)
     }

@@ -1,6 +1,279 @@
-//! Proofs on the generated files, before anything exists (issue 13). So far: `iam`, a pure
-//! evaluator of identity, boundary, resource and trust policies against AWS's documented
-//! evaluation logic. Not yet: the `tenancy verify` command that reads `generated/`, resolves
-//! the templates' intrinsics and reports findings with file and line.
+//! Proofs on the generated files, before anything exists: `tenancy verify` reads `generated/`
+//! (not the model, so a hand edit or a compiler bug is caught as well) and checks, for every
+//! tenant, that no principal it can obtain reaches another tenant's data ([`isolation`]), that
+//! no pod of it reaches another tenant, the metadata service or the Kubernetes API and its
+//! Ingress routes only to it ([`network`]), that its tokens and identity settings are its own
+//! ([`identity`]), and that every call the code makes is allowed for whoever makes it
+//! ([`sufficiency`]).
+//!
+//! Pure: files in (path and text), a [`Report`] out. The caller reads the files; the fleet is
+//! fed one tenant at a time ([`Baseline::tenant`]), so memory stays flat at 10,000 tenants and
+//! tenants can be checked in parallel. Cross-tenant questions are answered without pairs: a
+//! tenant is checked against "any other tenant" symbolically ([`other`]), and what must be
+//! unique across tenants (host and path) is compared through a map in [`Baseline::finish`].
+//!
+//! What it does not know it reports as [`Property::CannotProve`] rather than guessing.
 
+pub mod calls;
+pub mod doc;
+pub mod finding;
 pub mod iam;
+pub mod identity;
+pub mod isolation;
+pub mod network;
+pub mod other;
+pub mod principals;
+pub mod sufficiency;
+pub mod template;
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+pub use doc::{Doc, Location, Unreadable};
+pub use finding::{AcceptedList, Finding, Property, Report};
+use principals::{Attachments, Role};
+use template::{Exports, Scope, Template};
+
+use crate::model::FieldPath;
+
+/// The platform's files other than the tenants': plan.json, the baseline templates and
+/// manifests, the buildspecs. Read once; every tenant is checked against it.
+pub struct Baseline {
+    pub scope: Scope,
+    pub exports: Exports,
+    pub plan: Value,
+    /// Every file read, parsed, by path relative to the generated folder.
+    pub docs: BTreeMap<String, Doc>,
+    /// Template files with their stack and region (from plan.json).
+    stacks: Vec<(String, String, String)>,
+    pub attachments: Attachments,
+    pub roles: Vec<Role>,
+    /// Problems found while reading (unreadable files).
+    pub report: Report,
+    /// Stack roles' handler permissions, checked once per role and resource type.
+    stack_roles: sufficiency::StackRoles,
+}
+
+/// What one tenant's check leaves for the fleet-wide pass.
+#[derive(Debug, Clone, Default)]
+pub struct TenantSummary {
+    pub id: String,
+    /// (host, path) of every Ingress rule, with where it is.
+    pub routes: Vec<(String, String, Location)>,
+    /// Whether the tenant's egress admits a pod of another tenant (and which policy).
+    pub egress_to_others: Option<Location>,
+    /// Whether the tenant's ingress admits a pod of another tenant.
+    pub ingress_from_others: Option<Location>,
+}
+
+impl Baseline {
+    /// Reads the platform's files: `plan.json`, `baseline/*`, `buildspecs/*`.
+    pub fn read(files: &BTreeMap<String, String>) -> Self {
+        let mut report = Report::default();
+        let mut docs = BTreeMap::new();
+        for (path, text) in files {
+            match Doc::parse(path, text) {
+                Ok(doc) => {
+                    docs.insert(path.clone(), doc);
+                }
+                Err(e) => report.findings.push(unreadable(&e)),
+            }
+        }
+        let plan = docs.get("plan.json").and_then(|d| d.documents.first()).map(|d| d.value.clone()).unwrap_or_default();
+        if plan.is_null() {
+            report.findings.push(unreadable(&Unreadable { file: "plan.json".into(), message: "missing: synthesize first".into() }));
+        }
+        let region = plan["region"].as_str().unwrap_or("us-east-1").to_owned();
+        let account = plan["artifactsBucket"]
+            .as_str()
+            .and_then(|b| b.split('-').find(|p| p.len() == 12 && p.chars().all(|c| c.is_ascii_digit())))
+            .unwrap_or("123456789012")
+            .to_owned();
+        let scope = Scope { partition: "aws".into(), account, region: region.clone() };
+        let stacks = stacks_of(&plan, &region);
+        let mut baseline = Self { scope, exports: Exports::new(), plan, docs, stacks, attachments: Attachments::default(), roles: Vec::new(), report, stack_roles: Default::default() };
+        // Exports first (two rounds: an export may import another stack's).
+        for _ in 0..2 {
+            let mut exports = Exports::new();
+            for t in baseline.templates() {
+                exports.extend(t.1.exports(&baseline.scope, &baseline.exports));
+            }
+            baseline.exports = exports;
+        }
+        let templates = baseline.templates();
+        let refs: Vec<(&str, &Template)> = templates.iter().map(|(f, t)| (f.as_str(), t)).collect();
+        let attachments = Attachments::of(&refs, &baseline.scope, &baseline.exports);
+        let roles = principals::roles(&refs, &baseline.scope, &baseline.exports, &[&attachments]);
+        drop(templates);
+        baseline.attachments = attachments;
+        baseline.roles = roles;
+        baseline
+    }
+
+    /// The baseline's templates (files under `baseline/` ending `.cfn.yaml`).
+    pub fn templates(&self) -> Vec<(String, Template<'_>)> {
+        self.docs
+            .iter()
+            .filter(|(path, _)| path.starts_with("baseline/") && path.ends_with(".cfn.yaml"))
+            .filter_map(|(path, doc)| Some((path.clone(), self.template(path, &doc.documents.first()?.value))))
+            .collect()
+    }
+
+    /// A template view of `root`, with the stack and region plan.json gives its file.
+    pub fn template<'v>(&self, file: &str, root: &'v Value) -> Template<'v> {
+        let (stack, region) = self
+            .stacks
+            .iter()
+            .find(|(f, _, _)| f == file)
+            .map(|(_, s, r)| (s.clone(), r.clone()))
+            .unwrap_or_else(|| (file.to_owned(), self.scope.region.clone()));
+        Template { stack, region, root }
+    }
+
+    /// Where `path` of `file` is, among the baseline's files.
+    pub fn at(&self, file: &str, path: &FieldPath) -> Location {
+        self.docs.get(file).map_or_else(|| Location { file: file.to_owned(), line: 1 }, |d| d.at(0, path))
+    }
+
+    /// Every tenant id plan.json names, in order.
+    pub fn tenants(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self.plan["steps"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|s| s["kind"] == "register")
+            .filter_map(|s| s["tenant"].as_str().map(str::to_owned))
+            .collect();
+        ids.dedup();
+        ids
+    }
+
+    /// Checks one tenant from its files (`tenants/<id>/...`, path relative to the generated
+    /// folder).
+    pub fn tenant(&self, id: &str, files: &BTreeMap<String, String>) -> (Report, TenantSummary) {
+        let mut report = Report { tenants: 1, ..Report::default() };
+        let mut docs = BTreeMap::new();
+        for (path, text) in files {
+            match Doc::parse(path, text) {
+                Ok(doc) => {
+                    docs.insert(path.clone(), doc);
+                }
+                Err(e) => report.findings.push(unreadable(&e)),
+            }
+        }
+        let tenant = Tenant::new(self, id, &docs);
+        let mut summary = TenantSummary { id: id.to_owned(), ..TenantSummary::default() };
+        isolation::check(self, &tenant, &mut report);
+        network::check(self, &tenant, &mut report, &mut summary);
+        identity::check(self, &tenant, &mut report);
+        sufficiency::tenant(self, &tenant, &mut report);
+        (report, summary)
+    }
+
+    /// The fleet-wide pass and the platform's own checks; `reports` are the tenants'.
+    pub fn finish(&self, tenants: Vec<(Report, TenantSummary)>) -> Report {
+        let mut report = self.report.clone();
+        sufficiency::platform(self, &mut report);
+        identity::platform(self, &mut report);
+        let mut summaries = Vec::with_capacity(tenants.len());
+        for (r, s) in tenants {
+            report.merge(r);
+            summaries.push(s);
+        }
+        network::fleet(&summaries, &mut report);
+        report
+    }
+}
+
+/// One tenant's parsed files and what verify derives from them once.
+pub struct Tenant<'a> {
+    pub id: String,
+    pub docs: &'a BTreeMap<String, Doc>,
+    /// The tenant's stack template file, if present.
+    pub stack_file: Option<String>,
+    pub roles: Vec<Role>,
+    /// Kubernetes objects of the tenant's bundle: (file, document index, value).
+    pub objects: Vec<(&'a str, usize, &'a Value)>,
+}
+
+impl<'a> Tenant<'a> {
+    fn new(baseline: &Baseline, id: &str, docs: &'a BTreeMap<String, Doc>) -> Self {
+        let stack_file = docs.keys().find(|p| p.ends_with(".cfn.yaml")).cloned();
+        let roles = match stack_file.as_ref().and_then(|f| Some((f, &docs[f].documents.first()?.value))) {
+            Some((file, root)) => {
+                let t = baseline.template(file, root);
+                let own = Attachments::of(&[(file.as_str(), &t)], &baseline.scope, &baseline.exports);
+                principals::roles(&[(file.as_str(), &t)], &baseline.scope, &baseline.exports, &[&own, &baseline.attachments])
+            }
+            None => Vec::new(),
+        };
+        let objects = docs
+            .iter()
+            .filter(|(p, _)| !p.ends_with(".cfn.yaml"))
+            .flat_map(|(p, d)| d.documents.iter().enumerate().map(move |(i, doc)| (p.as_str(), i, &doc.value)))
+            .collect();
+        Self { id: id.to_owned(), docs, stack_file, roles, objects }
+    }
+
+    /// The tenant's stack template, resolved through `baseline`.
+    pub fn template(&self, baseline: &Baseline) -> Option<(String, Template<'a>)> {
+        let file = self.stack_file.clone()?;
+        let root = &self.docs[&file].documents.first()?.value;
+        Some((file.clone(), baseline.template(&file, root)))
+    }
+
+    /// Where `path` of document `index` of `file` is.
+    pub fn at(&self, file: &str, index: usize, path: &FieldPath) -> Location {
+        self.docs.get(file).map_or_else(|| Location { file: file.to_owned(), line: 1 }, |d| d.at(index, path))
+    }
+
+    /// Where `path` of `file` is, in the tenant's files or the baseline's.
+    pub fn locate(&self, baseline: &Baseline, file: &str, path: &FieldPath) -> Location {
+        if self.docs.contains_key(file) { self.at(file, 0, path) } else { baseline.at(file, path) }
+    }
+
+    /// The Kubernetes objects of a kind.
+    pub fn of_kind(&self, kind: &str) -> impl Iterator<Item = (&'a str, usize, &'a Value)> + '_ {
+        let kind = kind.to_owned();
+        self.objects.iter().copied().filter(move |(_, _, o)| o["kind"].as_str() == Some(kind.as_str()))
+    }
+
+    /// The namespaces of the tenant's workloads.
+    pub fn namespaces(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .of_kind("Deployment")
+            .filter_map(|(_, _, d)| d["metadata"]["namespace"].as_str().map(str::to_owned))
+            .chain(self.of_kind("Namespace").filter_map(|(_, _, n)| n["metadata"]["name"].as_str().map(str::to_owned)))
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+/// (template file, stack, region) of every CloudFormation step and the bootstrap stack.
+fn stacks_of(plan: &Value, region: &str) -> Vec<(String, String, String)> {
+    let steps = plan["steps"].as_array().into_iter().flatten().chain(std::iter::once(&plan["bootstrap"]));
+    steps
+        .filter_map(|s| {
+            Some((
+                s["template"].as_str()?.to_owned(),
+                s["stack"].as_str()?.to_owned(),
+                s["region"].as_str().unwrap_or(region).to_owned(),
+            ))
+        })
+        .collect()
+}
+
+fn unreadable(e: &Unreadable) -> Finding {
+    Finding {
+        property: Property::CannotProve,
+        principal: "-".into(),
+        action: "read".into(),
+        resource: e.file.clone(),
+        at: Location { file: e.file.clone(), line: 1 },
+        message: e.message.clone(),
+        accepted: None,
+    }
+}

@@ -1,0 +1,49 @@
+//! The AWS calls each caller makes, as verify checks them against the generated IAM. Each
+//! caller's table lives next to the code that makes the calls (`IAM_ACTIONS` in
+//! `apply::aws::*`, in `services/*/src/store.rs`, and `buildspec::aws_cli` for the buildspecs'
+//! commands); this module only says who makes them and on what.
+//!
+//! The services are separate crates that do not depend on this one, so their tables are
+//! mirrored here, and `tests/declared_calls.rs` fails when a mirror and its source differ.
+//! (Issue 14 moves the contracts into a crate both sides depend on.)
+
+use crate::apply::aws;
+
+/// A service's calls: on its own table (`TABLE_NAME` of its Deployment), and, for the order
+/// service, on the pooled product table.
+pub struct ServiceCalls {
+    /// The Deployment (and container) name.
+    pub service: &'static str,
+    pub own_table: &'static [&'static str],
+    pub product_table: &'static [&'static str],
+}
+
+/// Mirrors `product::store::IAM_ACTIONS` and `order::store::{IAM_ACTIONS, PRODUCT_IAM_ACTIONS}`.
+pub const SERVICES: [ServiceCalls; 2] = [
+    ServiceCalls {
+        service: "product",
+        own_table: &["dynamodb:DeleteItem", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
+        product_table: &[],
+    },
+    ServiceCalls {
+        service: "order",
+        own_table: &["dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan"],
+        product_table: &["dynamodb:GetItem"],
+    },
+];
+
+/// Actions a service calls without a partition key (so no `dynamodb:LeadingKeys`).
+pub const WITHOUT_KEYS: [&str; 2] = ["dynamodb:DescribeTable", "dynamodb:Scan"];
+
+/// What `tenancy apply` calls for the journal and lock, on the state table.
+pub const STATE: &[&str] = &aws::state::IAM_ACTIONS;
+/// For a CloudFormation step, on its stack (and `iam:PassRole` on its role).
+pub const STACK: &[&str] = &aws::cloudformation::IAM_ACTIONS;
+/// For a CodeBuild step, on its project.
+pub const BUILD: &[&str] = &aws::codebuild::IAM_ACTIONS;
+/// For a register step, on the tenant table.
+pub const REGISTER: &[&str] = &aws::register::IAM_ACTIONS;
+/// Before Kubernetes steps, on each service repository.
+pub const REGISTRY: &[&str] = &aws::registry::IAM_ACTIONS;
+/// Templates over the inline limit go through the artifacts bucket.
+pub const SOURCE: &[&str] = &aws::source::IAM_ACTIONS;

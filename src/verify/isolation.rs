@@ -1,0 +1,376 @@
+//! Isolation: no principal that tenant A's workloads can obtain performs a data action on
+//! another tenant's resources. A's principals are the roles associated with A's namespaces
+//! (EKS Pod Identity, in any template) and every role those may assume in turn. "Another
+//! tenant" is symbolic: each of A's resources named after A (`saas-order-acme`) gives a name
+//! template, and [`other::witness`] finds, for each pattern A is granted, an id other than A's
+//! that it would match; the full evaluator then decides that request. Shared resources (the
+//! baseline's tables and user pools) are checked with another tenant's partition key and with
+//! none. Also: no tenant role is an EKS access entry, and no Kubernetes binding gives A's
+//! ServiceAccount another namespace's secrets.
+//!
+//! A's users sign in to Cognito user pools without an identity pool, so they obtain no AWS
+//! principal: only the workloads' roles are checked here (identity.rs checks the tokens).
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use super::iam::{Context, Decision, Principal, Request, decide_resource};
+use super::other;
+use super::principals::Role;
+use super::{Baseline, Finding, Location, Property, Report, Tenant};
+use crate::model::FieldPath;
+
+/// The data actions checked on a table.
+pub const TABLE_ACTIONS: [&str; 19] = [
+    "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:CreateBackup",
+    "dynamodb:DeleteItem",
+    "dynamodb:DeleteTable",
+    "dynamodb:ExportTableToPointInTime",
+    "dynamodb:GetItem",
+    "dynamodb:GetRecords",
+    "dynamodb:PartiQLDelete",
+    "dynamodb:PartiQLInsert",
+    "dynamodb:PartiQLSelect",
+    "dynamodb:PartiQLUpdate",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:RestoreTableToPointInTime",
+    "dynamodb:Scan",
+    "dynamodb:UpdateItem",
+    "dynamodb:UpdateTable",
+];
+
+/// Actions that can read a shared table without naming a partition.
+const KEYLESS: [&str; 4] = ["dynamodb:Scan", "dynamodb:PartiQLSelect", "dynamodb:ExportTableToPointInTime", "dynamodb:GetRecords"];
+
+/// The data actions checked on a user pool (its clients are sub-resources of the pool in IAM).
+pub const POOL_ACTIONS: [&str; 14] = [
+    "cognito-idp:AdminAddUserToGroup",
+    "cognito-idp:AdminCreateUser",
+    "cognito-idp:AdminDeleteUser",
+    "cognito-idp:AdminGetUser",
+    "cognito-idp:AdminInitiateAuth",
+    "cognito-idp:AdminSetUserPassword",
+    "cognito-idp:AdminUpdateUserAttributes",
+    "cognito-idp:CreateUserPoolClient",
+    "cognito-idp:DeleteUserPool",
+    "cognito-idp:DescribeUserPoolClient",
+    "cognito-idp:ListUserPoolClients",
+    "cognito-idp:ListUsers",
+    "cognito-idp:UpdateUserPool",
+    "cognito-idp:UpdateUserPoolClient",
+];
+
+/// A role a tenant's workloads obtain, with the context its sessions carry.
+pub struct Obtained<'r> {
+    pub role: &'r Role,
+    pub context: Context,
+    /// How: the association or trust that gives it.
+    pub how: Location,
+}
+
+/// The roles A's pods obtain: through Pod Identity associations with A's namespaces, then
+/// through the roles those may assume (bounded: a chain never revisits a role).
+pub fn obtained<'r>(baseline: &'r Baseline, tenant: &'r Tenant) -> Vec<Obtained<'r>> {
+    let namespaces = tenant.namespaces();
+    let all: Vec<&Role> = baseline.roles.iter().chain(tenant.roles.iter()).collect();
+    let mut out: Vec<Obtained> = Vec::new();
+    let mut templates = baseline.templates();
+    if let Some(own) = tenant.template(baseline) {
+        templates.push(own);
+    }
+    for (file, t) in &templates {
+        for (logical, association) in t.of_type("AWS::EKS::PodIdentityAssociation") {
+            let props = &association["Properties"];
+            let namespace = t.string(&props["Namespace"], &baseline.scope, &baseline.exports);
+            if !namespaces.contains(&namespace) {
+                continue;
+            }
+            let arn = t.string(&props["RoleArn"], &baseline.scope, &baseline.exports);
+            let account = t.string(&props["ServiceAccount"], &baseline.scope, &baseline.exports);
+            let cluster = t.string(&props["ClusterName"], &baseline.scope, &baseline.exports);
+            let Some(role) = all.iter().find(|r| r.arn == arn) else { continue };
+            let how = tenant.locate(baseline, file, &FieldPath::root().key("Resources").key(logical));
+            out.push(Obtained { role, context: pod_session(baseline, role, &cluster, &namespace, &account), how });
+        }
+    }
+    // Role chaining: a role whose trust admits an obtained role, which may call AssumeRole on it.
+    let mut seen: BTreeSet<String> = out.iter().map(|o| o.role.arn.clone()).collect();
+    let mut next = 0;
+    while next < out.len() && out.len() < 64 {
+        let from = out[next].role;
+        let context = Context::new().with("aws:PrincipalArn", &[&from.arn]);
+        for role in &all {
+            if seen.contains(&role.arn) {
+                continue;
+            }
+            let request = Request { action: "sts:AssumeRole", resource: &role.arn, context: &context };
+            let trusted = decide_resource(&role.trust, &Principal::Aws(from.arn.clone()), &request).is_allowed();
+            if trusted && from.decide("sts:AssumeRole", &role.arn, &context).decision.is_allowed() {
+                seen.insert(role.arn.clone());
+                let how = tenant.locate(baseline, &role.file, &role.path.key("Properties").key("AssumeRolePolicyDocument"));
+                out.push(Obtained { role, context: Context::new().with("aws:PrincipalArn", &[&role.arn]), how });
+            }
+        }
+        next += 1;
+    }
+    out
+}
+
+/// The session tags EKS Pod Identity puts on a pod's session (EKS User Guide, "Define
+/// permissions for EKS Pod Identities to assume roles by tags"), as principal tags.
+fn pod_session(baseline: &Baseline, role: &Role, cluster: &str, namespace: &str, account: &str) -> Context {
+    let s = &baseline.scope;
+    let cluster_arn = format!("arn:{}:eks:{}:{}:cluster/{cluster}", s.partition, s.region, s.account);
+    Context::new()
+        .with("aws:PrincipalArn", &[&role.arn])
+        .with("aws:PrincipalTag/eks-cluster-arn", &[&cluster_arn])
+        .with("aws:PrincipalTag/eks-cluster-name", &[cluster])
+        .with("aws:PrincipalTag/kubernetes-namespace", &[namespace])
+        .with("aws:PrincipalTag/kubernetes-service-account", &[account])
+}
+
+/// A resource of the tenant that is named after it, as a template for any other tenant's.
+struct Named {
+    kind: &'static str,
+    before: String,
+    after: String,
+}
+
+fn named_after(arn: &str, id: &str, kind: &'static str) -> Option<Named> {
+    let at = arn.find(id)?;
+    Some(Named { kind, before: arn[..at].to_owned(), after: arn[at + id.len()..].to_owned() })
+}
+
+pub fn check(baseline: &Baseline, tenant: &Tenant, report: &mut Report) {
+    let obtained = obtained(baseline, tenant);
+    let Some((_, t)) = tenant.template(baseline) else { return };
+    let (scope, exports) = (&baseline.scope, &baseline.exports);
+    // The tenant's own resources, as templates for another tenant's.
+    let mut named = Vec::new();
+    for (logical, _) in t.of_type("AWS::DynamoDB::Table") {
+        let arn = t.string(&serde_json::json!({"Fn::GetAtt": [logical, "Arn"]}), scope, exports);
+        named.extend(named_after(&arn, &tenant.id, "table"));
+        named.extend(named_after(&format!("{arn}/index/by-any"), &tenant.id, "table"));
+    }
+    for (logical, _) in t.of_type("AWS::Cognito::UserPool") {
+        let arn = t.string(&serde_json::json!({"Fn::GetAtt": [logical, "Arn"]}), scope, exports);
+        named.extend(named_after(&arn, &tenant.id, "pool"));
+    }
+    for o in &obtained {
+        for n in &named {
+            // The ids worth trying: a witness for each pattern the role is granted, and a few
+            // that differ from A's id by one character.
+            let mut ids: BTreeSet<String> = patterns(o.role).filter_map(|p| other::witness(&p, &n.before, &n.after, &tenant.id, false)).collect();
+            ids.extend([format!("{}0", tenant.id), format!("0{}", tenant.id), "other".to_owned()]);
+            ids.remove(&tenant.id);
+            let actions: &[&str] = if n.kind == "table" { &TABLE_ACTIONS } else { &POOL_ACTIONS };
+            for id in &ids {
+                let resource = format!("{}{id}{}", n.before, n.after);
+                for action in actions {
+                    report.count(Property::Isolation, 1);
+                    let verdict = o.role.decide(action, &resource, &o.context);
+                    flag((baseline, tenant), report, o, (action, &resource), &verdict, &format!("tenant {} can {action} on tenant {id}'s {}", tenant.id, n.kind));
+                }
+            }
+        }
+        shared(baseline, tenant, o, report);
+    }
+    access_entries(baseline, tenant, &obtained, report);
+    rbac(baseline, tenant, report);
+}
+
+/// Every resource pattern of the role's Allow statements.
+fn patterns(role: &Role) -> impl Iterator<Item = String> + '_ {
+    role.identity.iter().flat_map(|p| statements(&p.document)).filter(|s| s["Effect"] == "Allow").flat_map(|s| {
+        strings(&s["Resource"]).chain(if s["NotResource"].is_null() { None } else { Some("*".to_owned()) })
+    })
+}
+
+fn statements(document: &Value) -> impl Iterator<Item = &Value> {
+    match &document["Statement"] {
+        Value::Array(items) => items.iter().collect::<Vec<_>>(),
+        Value::Null => vec![],
+        one => vec![one],
+    }
+    .into_iter()
+}
+
+fn strings(value: &Value) -> impl Iterator<Item = String> + '_ {
+    match value {
+        Value::Array(items) => items.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect::<Vec<_>>(),
+        Value::String(s) => vec![s.clone()],
+        _ => vec![],
+    }
+    .into_iter()
+}
+
+/// Shared tables (another tenant's partition, or no partition) and shared user pools.
+fn shared(baseline: &Baseline, tenant: &Tenant, o: &Obtained, report: &mut Report) {
+    let (scope, exports) = (&baseline.scope, &baseline.exports);
+    // Partition keys of others: near-misses of A's id and any literal the role's conditions name.
+    let mut others: BTreeSet<String> = [format!("{}0", tenant.id), format!("0{}", tenant.id), "other".to_owned()].into();
+    for p in &o.role.identity {
+        for s in statements(&p.document) {
+            collect_strings(&s["Condition"], &mut others);
+        }
+    }
+    others.remove(&tenant.id);
+    others.retain(|v| !v.contains(':') && !v.contains('/') && v.len() <= other::MAX_ID);
+    for (_, t) in baseline.templates() {
+        for (logical, _) in t.of_type("AWS::DynamoDB::Table") {
+            let arn = t.string(&serde_json::json!({"Fn::GetAtt": [logical, "Arn"]}), scope, exports);
+            for action in TABLE_ACTIONS {
+                for key in &others {
+                    let context = o.context.clone().with("dynamodb:LeadingKeys", &[key]);
+                    report.count(Property::Isolation, 1);
+                    let verdict = o.role.decide(action, &arn, &context);
+                    flag((baseline, tenant), report, o, (action, &arn), &verdict, &format!("tenant {} can {action} on tenant {key}'s partition", tenant.id));
+                }
+                if KEYLESS.contains(&action) {
+                    report.count(Property::Isolation, 1);
+                    let verdict = o.role.decide(action, &arn, &o.context);
+                    flag((baseline, tenant), report, o, (action, &arn), &verdict, &format!("tenant {} can {action} across every partition", tenant.id));
+                }
+            }
+        }
+        for (logical, _) in t.of_type("AWS::Cognito::UserPool") {
+            let arn = t.string(&serde_json::json!({"Fn::GetAtt": [logical, "Arn"]}), scope, exports);
+            for action in POOL_ACTIONS {
+                report.count(Property::Isolation, 1);
+                let verdict = o.role.decide(action, &arn, &o.context);
+                flag((baseline, tenant), report, o, (action, &arn), &verdict, &format!("tenant {} can {action} on the shared user pool, where other tenants' users are", tenant.id));
+            }
+        }
+    }
+}
+
+fn collect_strings(value: &Value, out: &mut BTreeSet<String>) {
+    match value {
+        Value::String(s) => {
+            out.insert(s.clone());
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_strings(v, out)),
+        Value::Object(map) => map.values().for_each(|v| collect_strings(v, out)),
+        _ => {}
+    }
+}
+
+/// Records a request the role may make that it must not: a finding where it is allowed, and
+/// "cannot prove" where a statement that could allow it is unreadable.
+pub(super) fn flag(
+    (baseline, tenant): (&Baseline, &Tenant),
+    report: &mut Report,
+    o: &Obtained,
+    (action, resource): (&str, &str),
+    verdict: &super::principals::Verdict,
+    message: &str,
+) {
+    let at = || match &verdict.at {
+        Some((file, path)) => tenant.locate(baseline, file, path),
+        None => tenant.locate(baseline, &o.role.file, &o.role.path),
+    };
+    match &verdict.decision {
+        Decision::Allowed(_) => report.findings.push(Finding {
+            property: Property::Isolation,
+            principal: o.role.arn.clone(),
+            action: action.to_owned(),
+            resource: resource.to_owned(),
+            at: at(),
+            message: format!("{message} (the role comes from {})", o.how),
+            accepted: None,
+        }),
+        Decision::CannotProve { reason, .. } => report.findings.push(Finding {
+            property: Property::CannotProve,
+            principal: o.role.arn.clone(),
+            action: action.to_owned(),
+            resource: resource.to_owned(),
+            at: at(),
+            message: format!("cannot prove that {message} is denied: {reason}"),
+            accepted: None,
+        }),
+        Decision::Denied(_) | Decision::ImplicitlyDenied => {}
+    }
+}
+
+/// No role a tenant obtains may be an EKS access entry (that is cluster access: every
+/// namespace's secrets).
+fn access_entries(baseline: &Baseline, tenant: &Tenant, obtained: &[Obtained], report: &mut Report) {
+    for (file, doc) in &baseline.docs {
+        if !file.starts_with("baseline/eksctl") {
+            continue;
+        }
+        let Some(d) = doc.documents.first() else { continue };
+        for (i, entry) in d.value["accessConfig"]["accessEntries"].as_array().into_iter().flatten().enumerate() {
+            let principal = entry["principalARN"].as_str().unwrap_or_default();
+            report.count(Property::Isolation, obtained.len() as u64);
+            for o in obtained.iter().filter(|o| o.role.arn == principal) {
+                report.findings.push(Finding {
+                    property: Property::Isolation,
+                    principal: o.role.arn.clone(),
+                    action: "kubernetes:*".into(),
+                    resource: "the cluster (every namespace's secrets)".into(),
+                    at: doc.at(0, &FieldPath::root().key("accessConfig").key("accessEntries").index(i)),
+                    message: format!("a role of tenant {} is an EKS access entry", tenant.id),
+                    accepted: None,
+                });
+            }
+        }
+    }
+}
+
+/// Kubernetes bindings: none may give a tenant's ServiceAccount (or a group it is in) a role
+/// outside its namespace or a ClusterRole that reads secrets.
+fn rbac(baseline: &Baseline, tenant: &Tenant, report: &mut Report) {
+    let namespaces = tenant.namespaces();
+    let accounts: Vec<(String, String)> = tenant
+        .of_kind("Deployment")
+        .filter_map(|(_, _, d)| {
+            let ns = d["metadata"]["namespace"].as_str()?.to_owned();
+            let sa = d["spec"]["template"]["spec"]["serviceAccountName"].as_str().unwrap_or("default").to_owned();
+            Some((ns, sa))
+        })
+        .collect();
+    let baseline_objects = baseline.docs.iter().filter(|(p, _)| p.starts_with("baseline/") && p.ends_with("k8s.yaml")).flat_map(|(p, d)| {
+        d.documents.iter().enumerate().map(move |(i, doc)| (p.as_str(), i, &doc.value, Some(d)))
+    });
+    let own_objects = tenant.objects.iter().map(|(p, i, v)| (*p, *i, *v, None));
+    for (file, index, binding, doc) in baseline_objects.chain(own_objects) {
+        let kind = binding["kind"].as_str().unwrap_or_default();
+        if kind != "RoleBinding" && kind != "ClusterRoleBinding" {
+            continue;
+        }
+        let bound_ns = binding["metadata"]["namespace"].as_str().unwrap_or_default();
+        for (ns, sa) in &accounts {
+            report.count(Property::Isolation, 1);
+            let names_it = binding["subjects"].as_array().into_iter().flatten().any(|s| match s["kind"].as_str() {
+                Some("ServiceAccount") => s["name"] == sa.as_str() && s["namespace"].as_str().unwrap_or(bound_ns) == ns,
+                Some("Group") => matches!(s["name"].as_str(), Some("system:serviceaccounts" | "system:authenticated"))
+                    || s["name"].as_str() == Some(&format!("system:serviceaccounts:{ns}")),
+                _ => false,
+            });
+            let role_kind = binding["roleRef"]["kind"].as_str().unwrap_or_default();
+            let role = binding["roleRef"]["name"].as_str().unwrap_or_default();
+            let outside = kind == "ClusterRoleBinding" || !namespaces.iter().any(|n| n == bound_ns) || role_kind == "ClusterRole" && matches!(role, "cluster-admin" | "admin" | "edit");
+            if names_it && outside {
+                let at = match doc {
+                    Some(d) => d.at(index, &FieldPath::root().key("subjects")),
+                    None => tenant.at(file, index, &FieldPath::root().key("subjects")),
+                };
+                report.findings.push(Finding {
+                    property: Property::Isolation,
+                    principal: format!("system:serviceaccount:{ns}:{sa}"),
+                    action: format!("{role_kind}/{role}"),
+                    resource: if kind == "ClusterRoleBinding" { "every namespace (secrets)".into() } else { format!("namespace {bound_ns} (secrets)") },
+                    at,
+                    message: format!("tenant {}'s ServiceAccount is bound beyond its namespace", tenant.id),
+                    accepted: None,
+                });
+            }
+        }
+    }
+}

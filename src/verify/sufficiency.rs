@@ -1,0 +1,476 @@
+//! Sufficiency: every AWS call the code makes is allowed for the principal that makes it, and
+//! (as warnings) which grants no declared call uses. The calls come from the callers' own
+//! tables ([`super::calls`], `buildspec::aws_cli`); who makes them, and on what, from the files:
+//!
+//! - the services, as the role Pod Identity gives their ServiceAccount, on the tables their
+//!   Deployment names (with the tenant's partition key on a pooled table);
+//! - `tenancy apply`, as the role of every CodeBuild project whose buildspec runs it, for every
+//!   step plan.json lists (a tenant-scoped project for the tenants' steps), and the journal;
+//! - CloudFormation, as the step's stack role (or, without one, as whoever applies), needing
+//!   the handler permissions of every resource type in the template (vendored from the
+//!   resource provider schemas, `data/handler-permissions.json`);
+//! - each buildspec's `aws` commands, as its project's role;
+//! - each CodeBuild action of the pipeline, as its project's role, reading its input artifacts
+//!   from the artifact store (and the store's key through S3).
+//!
+//! Handler permissions and CLI commands are checked at the level of the action (granted on
+//! some resource), since the files do not say which resources a handler touches.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Mutex, OnceLock};
+
+
+use serde_json::Value;
+
+use super::calls;
+use super::iam::{Context, Decision, wildcard};
+use super::principals::Role;
+use super::{Baseline, Finding, Location, Property, Report, Tenant};
+use crate::model::FieldPath;
+
+/// Handler permissions by resource type: create, update and delete together.
+fn handler_permissions() -> &'static BTreeMap<String, Vec<String>> {
+    static DATA: OnceLock<BTreeMap<String, Vec<String>>> = OnceLock::new();
+    DATA.get_or_init(|| {
+        let data: Value = serde_json::from_str(include_str!("data/handler-permissions.json")).expect("vendored JSON");
+        data["types"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(kind, h)| {
+                let mut all: BTreeSet<String> = BTreeSet::new();
+                for handler in ["create", "update", "delete"] {
+                    all.extend(h[handler].as_array().into_iter().flatten().filter_map(|a| a.as_str().map(str::to_owned)));
+                }
+                (kind.clone(), all.into_iter().collect())
+            })
+            .collect()
+    })
+}
+
+fn missing(principal: &Role, action: &str, resource: &str, at: Location, message: String, verdict: &Decision) -> Finding {
+    let (property, message) = match verdict {
+        Decision::CannotProve { reason, .. } => (Property::CannotProve, format!("{message}: cannot prove it is allowed: {reason}")),
+        Decision::Denied(s) => (Property::Sufficiency, format!("{message}: explicitly denied by {}", s.statement)),
+        _ => (Property::Sufficiency, message),
+    };
+    Finding { property, principal: principal.arn.clone(), action: action.to_owned(), resource: resource.to_owned(), at, message, accepted: None }
+}
+
+/// Whether `role` is granted `action` on some resource: an Allow covers the action in its
+/// identity policies (and boundary), and no unconditional Deny on every resource covers it.
+pub fn granted_somewhere(role: &Role, action: &str) -> bool {
+    let covers = |s: &Value| {
+        let names = |v: &Value| list(v).iter().any(|a| a.as_str().is_some_and(|a| wildcard(a, action, true)));
+        if s["NotAction"].is_null() { names(&s["Action"]) } else { !names(&s["NotAction"]) }
+    };
+    let allows = |doc: &Value| statements(doc).any(|s| s["Effect"] == "Allow" && covers(s));
+    let denies = |doc: &Value| {
+        statements(doc).any(|s| s["Effect"] == "Deny" && covers(s) && s["Condition"].is_null() && list(&s["Resource"]).iter().any(|r| r.as_str() == Some("*")))
+    };
+    let docs = role.identity.iter().map(|p| &p.document).chain(role.boundary.iter().map(|b| &b.document));
+    let denied = docs.clone().any(denies);
+    let allowed = role.identity.iter().any(|p| allows(&p.document)) && role.boundary.as_ref().is_none_or(|b| allows(&b.document));
+    allowed && !denied
+}
+
+fn list(value: &Value) -> Vec<&Value> {
+    match value {
+        Value::Array(items) => items.iter().collect(),
+        Value::Null => vec![],
+        one => vec![one],
+    }
+}
+
+fn statements(document: &Value) -> impl Iterator<Item = &Value> + Clone {
+    list(&document["Statement"]).into_iter()
+}
+
+/// The roles that run `tenancy apply`, and whether each is scoped to tenant steps.
+fn appliers(baseline: &Baseline) -> Vec<(&Role, bool, Location)> {
+    let mut out = Vec::new();
+    for (file, t) in baseline.templates() {
+        for (logical, project) in t.of_type("AWS::CodeBuild::Project") {
+            let props = &project["Properties"];
+            let spec = props["Source"]["BuildSpec"].as_str().unwrap_or_default();
+            let Some(commands) = buildspec_commands(baseline, spec) else { continue };
+            let Some(apply) = commands.iter().find(|c| c.contains("tenancy apply")) else { continue };
+            let role_arn = t.string(&props["ServiceRole"], &baseline.scope, &baseline.exports);
+            if let Some(role) = baseline.roles.iter().find(|r| r.arn == role_arn || r.name == role_arn) {
+                let tenant_scoped = apply.contains("--select") && apply.contains("tenant/");
+                out.push((role, tenant_scoped, baseline.at(&file, &FieldPath::root().key("Resources").key(logical))));
+            }
+        }
+    }
+    out
+}
+
+/// Every shell command of a buildspec (`generated/buildspecs/x.yml` as a project names it).
+fn buildspec_commands(baseline: &Baseline, spec: &str) -> Option<Vec<String>> {
+    let doc = baseline.docs.get(spec.strip_prefix("generated/").unwrap_or(spec))?.documents.first()?;
+    let mut out = Vec::new();
+    for (_, phase) in doc.value["phases"].as_object().into_iter().flatten() {
+        for key in ["commands", "finally"] {
+            out.extend(phase[key].as_array().into_iter().flatten().filter_map(|c| c.as_str().map(str::to_owned)));
+        }
+    }
+    Some(out)
+}
+
+/// The journal's table: plan.json's `stateTable`, or the `--state dynamodb:` of an apply.
+fn state_table(baseline: &Baseline) -> Option<String> {
+    if let Some(t) = baseline.plan["stateTable"].as_str() {
+        return Some(t.to_owned());
+    }
+    baseline.docs.values().flat_map(|d| d.documents.iter()).find_map(|d| {
+        let text = d.value.to_string();
+        let at = text.find("dynamodb:")? + "dynamodb:".len();
+        Some(text[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_' || *c == '.').collect())
+    })
+}
+
+struct Call<'a> {
+    role: &'a Role,
+    at: &'a Location,
+}
+
+impl Call<'_> {
+    fn check(&self, report: &mut Report, action: &str, resource: &str, context: &Context, why: &str) {
+        report.count(Property::Sufficiency, 1);
+        let verdict = self.role.decide(action, resource, context);
+        if !verdict.decision.is_allowed() {
+            report.findings.push(missing(self.role, action, resource, self.at.clone(), format!("{} cannot {action} on {resource}, which {why}", self.role.name), &verdict.decision));
+        }
+    }
+
+    fn check_somewhere(&self, report: &mut Report, action: &str, why: &str) {
+        report.count(Property::Sufficiency, 1);
+        if !granted_somewhere(self.role, action) {
+            report.findings.push(Finding {
+                property: Property::Sufficiency,
+                principal: self.role.arn.clone(),
+                action: action.to_owned(),
+                resource: "*".into(),
+                at: self.at.clone(),
+                message: format!("{} is granted {action} on no resource, which {why}", self.role.name),
+                accepted: None,
+            });
+        }
+    }
+}
+
+/// The calls `tenancy apply` makes for one plan step, as `caller`.
+fn step_calls(baseline: &Baseline, caller: &Call, step: &Value, report: &mut Report, types: &dyn Fn(&str) -> BTreeSet<String>) {
+    let s = &baseline.scope;
+    let region = step["region"].as_str().unwrap_or(&s.region);
+    let id = step["id"].as_str().unwrap_or_default();
+    match step["kind"].as_str() {
+        Some("cloudformation") => {
+            let stack = step["stack"].as_str().unwrap_or_default();
+            let arn = format!("arn:{}:cloudformation:{region}:{}:stack/{stack}/00000000-0000-0000-0000-000000000000", s.partition, s.account);
+            for action in calls::STACK {
+                caller.check(report, action, &arn, &Context::new(), &format!("step {id} calls"));
+            }
+            let template = step["template"].as_str().unwrap_or_default();
+            let kinds = types(template);
+            match step["role"].as_str() {
+                Some(role) => {
+                    let context = Context::new().with("iam:PassedToService", &["cloudformation.amazonaws.com"]);
+                    caller.check(report, "iam:PassRole", role, &context, &format!("step {id} passes to CloudFormation"));
+                    baseline.stack_roles.check(baseline, role, &kinds, id, report);
+                }
+                None => {
+                    // Without a stack role, CloudFormation acts as whoever applies (M1).
+                    for (kind, action) in handler_actions(&kinds) {
+                        caller.check_somewhere(report, &action, &format!("CloudFormation needs for {kind} in step {id}, which runs without a stack role"));
+                    }
+                }
+            }
+        }
+        Some("codebuild") => {
+            let project = step["project"].as_str().unwrap_or_default();
+            let arn = format!("arn:{}:codebuild:{region}:{}:project/{project}", s.partition, s.account);
+            for action in calls::BUILD {
+                caller.check(report, action, &arn, &Context::new(), &format!("step {id} calls"));
+            }
+        }
+        Some("register") => {
+            let table = step["table"].as_str().unwrap_or_default();
+            let arn = format!("arn:{}:dynamodb:{region}:{}:table/{table}", s.partition, s.account);
+            for action in calls::REGISTER {
+                caller.check(report, action, &arn, &Context::new(), &format!("step {id} calls"));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The resource types of a template among `docs`.
+fn resource_types(docs: &BTreeMap<String, super::Doc>, template: &str) -> BTreeSet<String> {
+    docs.get(template)
+        .and_then(|d| d.documents.first())
+        .map(|d| d.value["Resources"].as_object().into_iter().flatten().filter_map(|(_, r)| r["Type"].as_str().map(str::to_owned)).collect())
+        .unwrap_or_default()
+}
+
+fn handler_actions(kinds: &BTreeSet<String>) -> Vec<(String, String)> {
+    let data = handler_permissions();
+    let mut out = Vec::new();
+    for kind in kinds {
+        for action in data.get(kind).into_iter().flatten() {
+            out.push((kind.clone(), action.clone()));
+        }
+    }
+    out
+}
+
+/// Stack roles' handler permissions, checked once per (role, resource type) for the fleet.
+#[derive(Default)]
+pub struct StackRoles {
+    done: Mutex<BTreeSet<(String, String)>>,
+}
+
+impl StackRoles {
+    fn check(&self, baseline: &Baseline, role_arn: &str, kinds: &BTreeSet<String>, step: &str, report: &mut Report) {
+        let Some(role) = baseline.roles.iter().find(|r| r.arn == role_arn) else {
+            report.findings.push(Finding {
+                property: Property::Sufficiency,
+                principal: role_arn.to_owned(),
+                action: "sts:AssumeRole".into(),
+                resource: role_arn.to_owned(),
+                at: Location { file: "plan.json".into(), line: 1 },
+                message: format!("step {step} runs under a stack role that no template creates"),
+                accepted: None,
+            });
+            return;
+        };
+        let at = baseline.at(&role.file, &role.path);
+        let caller = Call { role, at: &at };
+        for kind in kinds {
+            if !self.done.lock().expect("not poisoned").insert((role_arn.to_owned(), kind.clone())) {
+                continue;
+            }
+            for action in handler_permissions().get(kind).into_iter().flatten() {
+                caller.check_somewhere(report, action, &format!("CloudFormation needs to create, update or delete {kind} (step {step})"));
+            }
+        }
+    }
+}
+
+/// The tenant's calls: its services' and those `tenancy apply` makes for its steps.
+pub fn tenant(baseline: &Baseline, tenant: &Tenant, report: &mut Report) {
+    services(baseline, tenant, report);
+    let prefix = format!("tenant/{}/", tenant.id);
+    let steps: Vec<&Value> = baseline.plan["steps"].as_array().into_iter().flatten().filter(|s| s["id"].as_str().is_some_and(|i| i.starts_with(&prefix))).collect();
+    for (role, _, at) in appliers(baseline) {
+        let caller = Call { role, at: &at };
+        for step in &steps {
+            step_calls(baseline, &caller, step, report, &|t| resource_types(tenant.docs, t));
+        }
+    }
+}
+
+/// The services of a tenant, as their ServiceAccounts' roles.
+fn services(baseline: &Baseline, tenant: &Tenant, report: &mut Report) {
+    let obtained = super::isolation::obtained(baseline, tenant);
+    let s = &baseline.scope;
+    let mut used: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
+    for (file, index, d) in tenant.of_kind("Deployment") {
+        let name = d["metadata"]["name"].as_str().unwrap_or_default();
+        let Some(service) = calls::SERVICES.iter().find(|c| c.service == name) else { continue };
+        let ns = d["metadata"]["namespace"].as_str().unwrap_or_default();
+        let spec = &d["spec"]["template"]["spec"];
+        let account = spec["serviceAccountName"].as_str().unwrap_or("default");
+        let at = tenant.at(file, index, &FieldPath::root());
+        let role = obtained.iter().find(|o| {
+            o.context.get_one("aws:PrincipalTag/kubernetes-namespace") == Some(ns)
+                && o.context.get_one("aws:PrincipalTag/kubernetes-service-account") == Some(account)
+        });
+        let Some(role) = role else {
+            report.count(Property::Sufficiency, 1);
+            report.findings.push(Finding {
+                property: Property::Sufficiency,
+                principal: format!("system:serviceaccount:{ns}:{account}"),
+                action: service.own_table.join(","),
+                resource: "-".into(),
+                at,
+                message: format!("tenant {}'s {name} runs as {ns}/{account}, which no Pod Identity association gives a role", tenant.id),
+                accepted: None,
+            });
+            continue;
+        };
+        let env: BTreeMap<&str, &str> = spec["containers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|c| c["env"].as_array().into_iter().flatten())
+            .filter_map(|e| Some((e["name"].as_str()?, e["value"].as_str()?)))
+            .collect();
+        let table = env.get("TABLE_NAME").copied().unwrap_or_default();
+        let tenant_id = env.get("TENANT_ID").copied().unwrap_or(&tenant.id);
+        let pooled = env.get("STORAGE_MODEL") == Some(&"pool");
+        let arn = |table: &str| format!("arn:{}:dynamodb:{}:{}:table/{table}", s.partition, s.region, s.account);
+        let keyed = role.context.clone().with("dynamodb:LeadingKeys", &[tenant_id]);
+        let caller = Call { role: role.role, at: &at };
+        for action in service.own_table {
+            let context = if pooled && !calls::WITHOUT_KEYS.contains(action) { &keyed } else { &role.context };
+            caller.check(report, action, &arn(table), context, &format!("tenant {}'s {name} calls on its table", tenant.id));
+            used.entry(role.role.arn.clone()).or_default().insert(action);
+        }
+        if !service.product_table.is_empty() {
+            // As the order service derives it (services/order/src/lib.rs): PRODUCT_TABLE_NAME,
+            // else `<platform>-product` from `<platform>-order-<tenant>`.
+            let product = env.get("PRODUCT_TABLE_NAME").map(|t| (*t).to_owned()).or_else(|| {
+                table.strip_suffix(&format!("-order-{tenant_id}")).map(|p| format!("{p}-product"))
+            });
+            for action in service.product_table {
+                caller.check(report, action, &arn(product.as_deref().unwrap_or("?")), &keyed, &format!("tenant {}'s {name} calls to price orders", tenant.id));
+                used.entry(role.role.arn.clone()).or_default().insert(action);
+            }
+        }
+    }
+    unused(tenant, &obtained, &used, report);
+}
+
+/// Least privilege: actions a tenant role's statements grant that no declared call uses.
+/// Grants for DynamoDB's own use of the table key (`kms:ViaService`) are the service's calls.
+fn unused(tenant: &Tenant, obtained: &[super::isolation::Obtained], used: &BTreeMap<String, BTreeSet<&str>>, report: &mut Report) {
+    for o in obtained {
+        let Some(calls) = used.get(&o.role.arn) else { continue };
+        for policy in &o.role.identity {
+            for (i, s) in statements(&policy.document).enumerate() {
+                if s["Effect"] != "Allow" || !s["Condition"]["StringEquals"]["kms:ViaService"].is_null() {
+                    continue;
+                }
+                for action in list(&s["Action"]).iter().filter_map(|a| a.as_str()) {
+                    report.count(Property::LeastPrivilege, 1);
+                    if !calls.iter().any(|c| wildcard(action, c, true)) {
+                        report.findings.push(Finding {
+                            property: Property::LeastPrivilege,
+                            principal: o.role.arn.clone(),
+                            action: action.to_owned(),
+                            resource: list(&s["Resource"]).iter().filter_map(|r| r.as_str()).collect::<Vec<_>>().join(", "),
+                            at: tenant.at(&policy.file, 0, &policy.path.key("Statement").index(i)),
+                            message: format!("tenant {}'s role is granted {action}, which no declared call of its services uses", tenant.id),
+                            accepted: None,
+                        });
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The platform's calls: apply's for the baseline steps and the journal, the buildspecs'
+/// commands, the pipeline's artifacts.
+pub fn platform(baseline: &Baseline, report: &mut Report) {
+    let s = &baseline.scope;
+    let appliers = appliers(baseline);
+    let state = state_table(baseline);
+    for (role, tenant_scoped, at) in &appliers {
+        let caller = Call { role, at };
+        if let Some(table) = &state {
+            let arn = format!("arn:{}:dynamodb:{}:{}:table/{table}", s.partition, s.region, s.account);
+            for action in calls::STATE {
+                caller.check(report, action, &arn, &Context::new(), "the journal and lock take");
+            }
+        }
+        if !tenant_scoped {
+            for step in baseline.plan["steps"].as_array().into_iter().flatten().filter(|st| st["id"].as_str().is_some_and(|i| i.starts_with("baseline/"))) {
+                step_calls(baseline, &caller, step, report, &|t| resource_types(&baseline.docs, t));
+            }
+        }
+    }
+    buildspecs(baseline, report);
+    pipeline(baseline, report);
+}
+
+/// Each project's buildspec commands, as the project's role.
+fn buildspecs(baseline: &Baseline, report: &mut Report) {
+    for (file, t) in baseline.templates() {
+        for (logical, project) in t.of_type("AWS::CodeBuild::Project") {
+            let props = &project["Properties"];
+            let spec = props["Source"]["BuildSpec"].as_str().unwrap_or_default();
+            let Some(commands) = buildspec_commands(baseline, spec) else { continue };
+            let role_arn = t.string(&props["ServiceRole"], &baseline.scope, &baseline.exports);
+            let Some(role) = baseline.roles.iter().find(|r| r.arn == role_arn || r.name == role_arn) else { continue };
+            let at = baseline.at(&file, &FieldPath::root().key("Resources").key(logical));
+            let caller = Call { role, at: &at };
+            for command in &commands {
+                match crate::buildspec::aws_cli::actions_of(command) {
+                    Ok(actions) => {
+                        for action in actions {
+                            caller.check_somewhere(report, action, &format!("{spec} calls (`{}`)", short(command)));
+                        }
+                    }
+                    Err(e) => report.findings.push(Finding {
+                        property: Property::CannotProve,
+                        principal: role.arn.clone(),
+                        action: "aws".into(),
+                        resource: spec.to_owned(),
+                        at: at.clone(),
+                        message: format!("{spec}: {e}"),
+                        accepted: None,
+                    }),
+                }
+            }
+        }
+    }
+}
+
+fn short(command: &str) -> String {
+    let line = command.lines().find(|l| l.contains("aws ")).unwrap_or(command).trim();
+    line.chars().take(80).collect()
+}
+
+/// CodePipeline hands each CodeBuild action its input artifacts from the artifact store, read
+/// with the project's role (CodePipeline User Guide, "CodeBuild action reference"): GetObject
+/// under the pipeline's prefix and, with a customer managed key, Decrypt through S3.
+fn pipeline(baseline: &Baseline, report: &mut Report) {
+    let (scope, exports) = (&baseline.scope, &baseline.exports);
+    for (file, t) in baseline.templates() {
+        let projects: BTreeMap<String, String> = t
+            .of_type("AWS::CodeBuild::Project")
+            .map(|(_, p)| (t.string(&p["Properties"]["Name"], scope, exports), t.string(&p["Properties"]["ServiceRole"], scope, exports)))
+            .collect();
+        for (logical, pipeline) in t.of_type("AWS::CodePipeline::Pipeline") {
+            let props = &pipeline["Properties"];
+            let name = t.string(&props["Name"], scope, exports);
+            let store = &props["ArtifactStore"];
+            let bucket = t.string(&store["Location"], scope, exports);
+            let key = (!store["EncryptionKey"].is_null()).then(|| t.string(&store["EncryptionKey"]["Id"], scope, exports));
+            let prefix: String = name.chars().take(20).collect();
+            for (si, stage) in props["Stages"].as_array().into_iter().flatten().enumerate() {
+                for (ai, action) in stage["Actions"].as_array().into_iter().flatten().enumerate() {
+                    if action["ActionTypeId"]["Provider"] != "CodeBuild" {
+                        continue;
+                    }
+                    let project = t.string(&action["Configuration"]["ProjectName"], scope, exports);
+                    let Some(role_arn) = projects.get(&project) else { continue };
+                    let Some(role) = baseline.roles.iter().find(|r| &r.arn == role_arn || &r.name == role_arn) else { continue };
+                    let at = baseline.at(&file, &FieldPath::root().key("Resources").key(logical).key("Properties").key("Stages").index(si).key("Actions").index(ai));
+                    let caller = Call { role, at: &at };
+                    let why = format!("pipeline {name} needs for action {}", action["Name"].as_str().unwrap_or_default());
+                    for input in action["InputArtifacts"].as_array().into_iter().flatten() {
+                        let artifact: String = input["Name"].as_str().unwrap_or_default().chars().take(20).collect();
+                        let object = format!("arn:{}:s3:::{bucket}/{prefix}/{artifact}/AbCdEfG", scope.partition);
+                        caller.check(report, "s3:GetObject", &object, &Context::new(), &why);
+                        if let Some(key) = &key {
+                            let via = Context::new().with("kms:ViaService", &[&format!("s3.{}.amazonaws.com", scope.region)]);
+                            caller.check(report, "kms:Decrypt", key, &via, &why);
+                        }
+                    }
+                    for output in action["OutputArtifacts"].as_array().into_iter().flatten() {
+                        let artifact: String = output["Name"].as_str().unwrap_or_default().chars().take(20).collect();
+                        let object = format!("arn:{}:s3:::{bucket}/{prefix}/{artifact}/AbCdEfG", scope.partition);
+                        caller.check(report, "s3:PutObject", &object, &Context::new(), &why);
+                        if let Some(key) = &key {
+                            let via = Context::new().with("kms:ViaService", &[&format!("s3.{}.amazonaws.com", scope.region)]);
+                            caller.check(report, "kms:GenerateDataKey", key, &via, &why);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
