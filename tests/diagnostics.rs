@@ -87,7 +87,7 @@ const EXPECTED: &[(&str, usize, &[&str])] = &[
         &[
             "duplicate tenant id `acme`",
             "not allowed in a DNS-1123 label",
-            "tenants `x` and `history-x` both derive DynamoDB table name `saas-order-history-x`",
+            "tenants `x` and `history-x` both derive DynamoDB table name `saas-invoice-history-x`",
             "which the platform itself uses",
             "covers the platform table `saas-provider-metadata`",
             "too long for its derived names",

@@ -358,9 +358,9 @@ pub fn commands_of(line: &str) -> Vec<Vec<String>> {
     Reader { chars: line.chars().collect(), at: 0 }.read(&mut raw);
     raw.into_iter()
         .filter_map(|words| {
-            let start = words.iter().position(|w| {
-                !RESERVED.contains(&w.as_str()) && !is_assignment(w) && !(is_redirection(w) && w != "[[")
-            })?;
+            let start = words
+                .iter()
+                .position(|w| !(RESERVED.contains(&w.as_str()) || is_assignment(w) || is_redirection(w)))?;
             Some(words[start..].to_vec())
         })
         .collect()

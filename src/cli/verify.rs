@@ -37,7 +37,11 @@ pub enum VerifyFormat {
 fn platform_files(dir: &Path) -> anyhow::Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     let plan = dir.join("plan.json");
-    out.insert("plan.json".to_owned(), std::fs::read_to_string(&plan).with_context(|| format!("while reading {} (synthesize first)", plan.display()))?);
+    out.insert(
+        "plan.json".to_owned(),
+        std::fs::read_to_string(&plan)
+            .with_context(|| format!("while reading {} (synthesize first)", plan.display()))?,
+    );
     for sub in ["baseline", "buildspecs"] {
         read_tree(dir, &dir.join(sub), &mut out)?;
     }
@@ -46,7 +50,8 @@ fn platform_files(dir: &Path) -> anyhow::Result<BTreeMap<String, String>> {
 
 fn read_tree(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) -> anyhow::Result<()> {
     let Ok(entries) = std::fs::read_dir(dir) else { return Ok(()) };
-    let mut entries: Vec<_> = entries.collect::<Result<_, _>>().with_context(|| format!("while listing {}", dir.display()))?;
+    let mut entries: Vec<_> =
+        entries.collect::<Result<_, _>>().with_context(|| format!("while listing {}", dir.display()))?;
     entries.sort_by_key(|e| e.file_name());
     for entry in entries {
         let path = entry.path();

@@ -89,6 +89,8 @@ pub fn bootstrap_stack(platform: &Platform) -> Result<Template, TemplateError> {
                     "iam:UntagRole",
                     "iam:UpdateAssumeRolePolicy",
                     "iam:UpdateRole",
+                    // The AWS::IAM::Role update handler sets a changed Description with it.
+                    "iam:UpdateRoleDescription",
                 ],
             )
             .on([global_arn("iam", &format!("role/{p}-*"))]),

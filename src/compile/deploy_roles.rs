@@ -195,6 +195,8 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, key: &Expr) {
                 "iam:UntagRole",
                 "iam:UpdateAssumeRolePolicy",
                 "iam:UpdateRole",
+                // The AWS::IAM::Role update handler sets a changed Description with it.
+                "iam:UpdateRoleDescription",
             ],
         )
         .on([tenant_roles.clone()]),
@@ -204,8 +206,13 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, key: &Expr) {
         Statement::allow("ListTenantAssociations", &["eks:ListPodIdentityAssociations"])
             .on([super::pod_identity::cluster_arn(platform)]),
         Statement::allow("PassTenantRoles", &["iam:GetRole", "iam:PassRole"]).on([tenant_roles.clone()]),
-        Statement::allow("ReadRecordChanges", &["route53:GetChange", "route53:ListHostedZonesByName"])
-            .on([Expr::str("*")]),
+        // The AWS::Route53::RecordSet handlers read the zone (handler permissions, vendored in
+        // src/verify/data/handler-permissions.json).
+        Statement::allow(
+            "ReadRecordChanges",
+            &["route53:GetChange", "route53:GetHostedZone", "route53:ListHostedZones", "route53:ListHostedZonesByName"],
+        )
+        .on([Expr::str("*")]),
         Statement::allow(
             "ManageTenantRecords",
             &["route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets"],

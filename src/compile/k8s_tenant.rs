@@ -43,6 +43,11 @@ pub const IDENTITY_CONFIG_MAP: &str = "tenant-identity";
 /// The address every cloud instance serves its metadata (and credentials) at.
 pub const INSTANCE_METADATA_CIDR: &str = "169.254.169.254/32";
 pub const INSTANCE_METADATA_CIDR_V6: &str = "fd00:ec2::254/128";
+/// Private IPv4 ranges (RFC 1918, and RFC 6598's shared space, which EKS custom networking
+/// uses for pods): no tenant's HTTPS egress goes there.
+pub const PRIVATE_CIDRS: [&str; 4] = ["10.0.0.0/8", "100.64.0.0/10", "172.16.0.0/12", "192.168.0.0/16"];
+/// Unique local IPv6 addresses (RFC 4193).
+pub const PRIVATE_CIDRS_V6: [&str; 1] = ["fc00::/7"];
 
 pub const LABEL_TENANT: &str = "tenancy.io/tenant";
 pub const LABEL_TIER: &str = "tenancy.io/tier";
@@ -285,11 +290,17 @@ fn network_policies(cx: &Context, bundle: &mut Bundle) {
             ports: Some(vec![port(pod_identity::AGENT_PORT, "TCP")]),
         }]),
     ));
-    // AWS APIs over HTTPS, but never the instance metadata service, whose node credentials
-    // would bypass the tenant role.
-    let anywhere_but_metadata = |cidr: &str, except: &str| NetworkPolicyPeer {
-        ip_block: Some(IPBlock { cidr: cidr.to_owned(), except: Some(vec![except.to_owned()]) }),
-        ..Default::default()
+    // AWS APIs over HTTPS through the NAT, but never the instance metadata service, whose
+    // node credentials would bypass the tenant role, nor a private address: the Kubernetes
+    // API's in-cluster address and private endpoint are private, as are other pods and nodes
+    // (found by `tenancy verify`'s network property).
+    let anywhere_but_metadata = |cidr: &str, metadata: &str| {
+        let private: &[&str] = if cidr.contains(':') { &PRIVATE_CIDRS_V6 } else { &PRIVATE_CIDRS };
+        let except = std::iter::once(metadata).chain(private.iter().copied()).map(str::to_owned).collect();
+        NetworkPolicyPeer {
+            ip_block: Some(IPBlock { cidr: cidr.to_owned(), except: Some(except) }),
+            ..Default::default()
+        }
     };
     bundle.push(policy(
         "allow-https-egress",

@@ -49,6 +49,15 @@ impl Platform {
     ///     cluster,
     /// )
     /// .service(Service::new(
+    ///     ServiceName::parse("product")?,
+    ///     8080,
+    ///     RoutePath::parse("/products")?,
+    ///     Storage::Pool(TableKeys {
+    ///         partition_key: AttributeName::parse("TenantId")?,
+    ///         sort_key: Some(AttributeName::parse("ProductId")?),
+    ///     }),
+    /// ))
+    /// .service(Service::new(
     ///     ServiceName::parse("order")?,
     ///     8080,
     ///     RoutePath::parse("/orders")?,

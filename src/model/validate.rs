@@ -128,6 +128,21 @@ fn check_services(parts: &PlatformParts, baseline: &BaselineNames, problems: &mu
         "service path",
         problems,
     );
+    // The order service (services/order) prices each line from the product service's pooled
+    // records: without them every order is refused (found by `tenancy verify`, which saw the
+    // order role call a product table no stack creates or grants).
+    let is_pooled_product = |s: &&crate::model::Service| {
+        s.name.as_str() == "product" && matches!(s.storage, crate::model::Storage::Pool(_))
+    };
+    if let Some(i) = parts.services.iter().position(|s| s.name.as_str() == "order")
+        && !parts.services.iter().any(|s| is_pooled_product(&s))
+    {
+        problems.push(Problem::new(
+            at(i, "name"),
+            "the order service prices its lines from the product service's records, and the platform has no pooled `product` service",
+            "add a service `product` with `storage: { model: pool, partitionKey: TenantId, sortKey: ProductId }`",
+        ));
+    }
     // Deploy roles manage silo tables by the prefix `<platform>-<service>-`: that prefix must not
     // reach a platform table.
     let platform_tables = [&baseline.tenant_table, &baseline.metadata_table, &baseline.deploy_state_table];

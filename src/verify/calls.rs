@@ -22,7 +22,13 @@ pub struct ServiceCalls {
 pub const SERVICES: [ServiceCalls; 2] = [
     ServiceCalls {
         service: "product",
-        own_table: &["dynamodb:DeleteItem", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
+        own_table: &[
+            "dynamodb:DeleteItem",
+            "dynamodb:DescribeTable",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:Query",
+        ],
         product_table: &[],
     },
     ServiceCalls {

@@ -83,10 +83,11 @@ impl Doc {
 }
 
 impl Document {
-    /// The 1-based line of the value at `path`, in the whole file.
+    /// The 1-based line of the field at `path` (its key, or the value for a sequence item), in
+    /// the whole file.
     pub fn line(&self, path: &FieldPath) -> usize {
         let map = self.map.get_or_init(|| SourceMap::build(&self.text));
-        self.first_line + map.value(path).line
+        self.first_line + map.key(path).line
     }
 }
 
@@ -124,12 +125,18 @@ mod tests {
     fn documents_keep_their_lines_in_the_whole_file() {
         let text = "a: 1\n---\nkind: X\nspec:\n  b: 2\n---\n# only a comment\n---\nkind: Y\n";
         let doc = Doc::parse("k8s.yaml", text).unwrap();
-        assert_eq!(doc.documents.len(), 2);
-        // The comment-only document is dropped, so Y is the second one.
-        assert_eq!(doc.documents[1].value["kind"], "Y");
-        assert_eq!(doc.at(0, &path(&["spec", "b"])).line, 5);
-        assert_eq!(doc.at(1, &path(&["kind"])).line, 9);
-        assert_eq!(doc.at(1, &path(&["missing"])).to_string(), "k8s.yaml:9");
+        assert_eq!(
+            doc.documents.iter().map(|d| d.value.clone()).collect::<Vec<_>>(),
+            vec![
+                serde_json::json!({"a": 1}),
+                serde_json::json!({"kind": "X", "spec": {"b": 2}}),
+                serde_json::json!({"kind": "Y"})
+            ]
+        );
+        // The comment-only document is dropped; lines count in the whole file.
+        assert_eq!(doc.at(1, &path(&["spec", "b"])).line, 5);
+        assert_eq!(doc.at(2, &path(&["kind"])).line, 9);
+        assert_eq!(doc.at(2, &path(&["missing"])).to_string(), "k8s.yaml:9");
     }
 
     #[test]

@@ -80,9 +80,27 @@ pub struct Accepted {
     pub property: Property,
     /// IAM-style wildcards (`*`, `?`) allowed in the three fields below.
     pub principal: String,
-    pub action: String,
+    /// One action or a list: keep it to the actions meant, so that a new finding is not
+    /// accepted by a wildcard written for another.
+    pub action: OneOrMany,
     pub resource: String,
     pub reason: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn any(&self, f: impl Fn(&str) -> bool) -> bool {
+        match self {
+            OneOrMany::One(one) => f(one),
+            OneOrMany::Many(many) => many.iter().any(|m| f(m)),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -96,7 +114,12 @@ impl AcceptedList {
         let m = |p: &str, v: &str| super::iam::wildcard(p, v, false);
         self.accepted
             .iter()
-            .find(|a| a.property == f.property && m(&a.principal, &f.principal) && m(&a.action, &f.action) && m(&a.resource, &f.resource))
+            .find(|a| {
+                a.property == f.property
+                    && m(&a.principal, &f.principal)
+                    && a.action.any(|p| m(p, &f.action))
+                    && m(&a.resource, &f.resource)
+            })
             .map(|a| a.reason.as_str())
     }
 }
@@ -154,7 +177,13 @@ impl Report {
     pub fn table(&self) -> String {
         let mut out = String::new();
         for f in &self.findings {
-            let tag = if f.accepted.is_some() { " (accepted)" } else if !f.property.fails() { " (warning)" } else { "" };
+            let tag = if f.accepted.is_some() {
+                " (accepted)"
+            } else if !f.property.fails() {
+                " (warning)"
+            } else {
+                ""
+            };
             let _ = writeln!(
                 out,
                 "{}: {}{tag}\n  principal: {}\n  action:    {}\n  resource:  {}\n  at:        {}",
@@ -184,16 +213,29 @@ impl Report {
 
     pub fn markdown(&self) -> String {
         let mut out = String::new();
-        let verdict = if self.failed() { "❌ `tenancy verify` found problems" } else { "✅ `tenancy verify`: every property holds" };
+        let verdict = if self.failed() {
+            "❌ `tenancy verify` found problems"
+        } else {
+            "✅ `tenancy verify`: every property holds"
+        };
         let _ = writeln!(out, "### {verdict}\n\n{} tenants.\n", self.tenants);
         let _ = writeln!(out, "| property | checked | findings | accepted |\n|---|---:|---:|---:|");
         for (p, checked, open, accepted) in self.summary() {
             let _ = writeln!(out, "| {} | {checked} | {open} | {accepted} |", p.name());
         }
         if !self.findings.is_empty() {
-            let _ = writeln!(out, "\n| | property | principal | action | resource | at | why |\n|---|---|---|---|---|---|---|");
+            let _ = writeln!(
+                out,
+                "\n| | property | principal | action | resource | at | why |\n|---|---|---|---|---|---|---|"
+            );
             for f in &self.findings {
-                let mark = if f.accepted.is_some() { "accepted" } else if f.property.fails() { "❌" } else { "warning" };
+                let mark = if f.accepted.is_some() {
+                    "accepted"
+                } else if f.property.fails() {
+                    "❌"
+                } else {
+                    "warning"
+                };
                 let cell = |s: &str| s.replace('|', "\\|");
                 let why = match &f.accepted {
                     Some(reason) => format!("{} (accepted: {reason})", f.message),

@@ -159,13 +159,29 @@ fn substitute(text: &str, context: &Context) -> Result<String, String> {
 /// How a base operator compares one request value with one policy value.
 fn compare(base: &str, expected: &str, actual: &str) -> Option<bool> {
     Some(match base {
-        "StringEquals" | "ArnEquals" => expected == actual,
+        "StringEquals" => expected == actual,
         "StringEqualsIgnoreCase" => expected.eq_ignore_ascii_case(actual),
-        "StringLike" | "ArnLike" => wildcard(expected, actual, false),
+        "StringLike" => wildcard(expected, actual, false),
+        // "ArnEquals and ArnLike behave the same": each of the six colon-separated parts is
+        // matched on its own, with wildcards, so `*` never spans a `:` (IAM User Guide, "ARN
+        // condition operators"). Found by the cross-check against iam-simulate.
+        "ArnEquals" | "ArnLike" => arn_like(expected, actual),
         "Bool" => expected.eq_ignore_ascii_case(actual),
         _ => return None,
     })
 }
+
+fn arn_like(pattern: &str, arn: &str) -> bool {
+    let (p, a): (Vec<&str>, Vec<&str>) = (pattern.splitn(6, ':').collect(), arn.splitn(6, ':').collect());
+    p.len() == 6 && a.len() == 6 && p.iter().zip(&a).all(|(p, a)| wildcard(p, a, false))
+}
+
+/// Condition keys that carry a set of values. "Multivalued context keys require a condition
+/// set operator" (IAM User Guide, "Single-valued vs. multivalued context keys"): without one the
+/// condition matches nothing, negated or not (as iam-simulate encodes it; the cross-check
+/// pins it).
+const MULTI_VALUED: [&str; 5] =
+    ["dynamodb:leadingkeys", "dynamodb:attributes", "aws:tagkeys", "aws:calledvia", "dynamodb:requestedattributes"];
 
 /// The positive form of a negated operator, if it is one.
 fn positive(base: &str) -> Option<&'static str> {
@@ -210,10 +226,15 @@ fn entry_holds(operator: &str, key: &str, expected: &Value, context: &Context) -
         any != negated
     };
     let values = match present {
+        // ForAnyValue needs a value, IfExists or not.
+        None if set == Some("ForAnyValue") => return Ok(false),
         None if if_exists => return Ok(true),
         None => return Ok(set == Some("ForAllValues") || (set.is_none() && negated)),
         Some(values) => values,
     };
+    if set.is_none() && MULTI_VALUED.contains(&key.to_ascii_lowercase().as_str()) {
+        return Ok(false);
+    }
     match set {
         Some("ForAllValues") => Ok(values.iter().all(|v| one(v))),
         Some(_) => Ok(values.iter().any(|v| one(v))),
@@ -597,16 +618,28 @@ mod tests {
 
     #[test]
     fn what_it_cannot_read_it_does_not_guess() {
-        let c = Context::new().with("aws:TagKeys", &["a", "b"]).with("aws:CurrentTime", &["2026-12-02T00:00:00Z"]);
+        let c = Context::new()
+            .with("aws:TagKeys", &["a", "b"])
+            .with("aws:CurrentTime", &["2026-12-02T00:00:00Z"])
+            .with("s3:max-keys", &["5"])
+            .with("aws:SourceVpce", &["a", "b"]);
         for condition in [
             json!({"DateLessThan": {"aws:CurrentTime": "2027-01-01T00:00:00Z"}}),
-            json!({"StringEquals": {"aws:TagKeys": "a"}}),
+            json!({"NumericLessThan": {"s3:max-keys": "10"}}),
             json!({"SomeSet:StringEquals": {"aws:TagKeys": "a"}}),
+            // A single-valued key carrying two values under a single-valued operator.
+            json!({"StringEquals": {"aws:SourceVpce": "a"}}),
         ] {
             assert!(condition_holds(&condition, &c).is_err(), "{condition}");
             let policy =
                 json!({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": condition}]});
             assert!(matches!(on("s3:GetObject", "*", &c, &[policy], None), Decision::CannotProve { .. }));
+        }
+        // A multivalued key without a set operator matches nothing, negated or not (as AWS
+        // documents and iam-simulate agrees).
+        for operator in ["StringEquals", "StringNotEquals"] {
+            let condition = json!({operator: {"aws:TagKeys": "a"}});
+            assert_eq!(condition_holds(&condition, &c), Ok(false), "{condition}");
         }
         // An unreadable deny could be the one that matters, even next to a plain allow.
         let allow = json!({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]});

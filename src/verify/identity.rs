@@ -40,21 +40,45 @@ pub fn check(baseline: &Baseline, tenant: &Tenant, report: &mut Report) {
     let stack = stack_of(baseline, &tenant.id);
     let config_maps: Vec<(&str, usize, &Value)> = tenant.of_kind("ConfigMap").collect();
     for (file, index, d) in tenant.of_kind("Deployment") {
-        let name = format!("{}/{}", d["metadata"]["namespace"].as_str().unwrap_or_default(), d["metadata"]["name"].as_str().unwrap_or_default());
+        let name = format!(
+            "{}/{}",
+            d["metadata"]["namespace"].as_str().unwrap_or_default(),
+            d["metadata"]["name"].as_str().unwrap_or_default()
+        );
         let spec = &d["spec"]["template"]["spec"];
         report.count(Property::Identity, 1);
         if spec["automountServiceAccountToken"] != false {
-            let at = tenant.at(file, index, &FieldPath::root().key("spec").key("template").key("spec"));
-            report.findings.push(finding(&name, "mount", "a Kubernetes ServiceAccount token", at, format!("tenant {}'s pods mount a Kubernetes token", tenant.id)));
+            let at = tenant.at(file, index, &FieldPath::root().key("metadata").key("name"));
+            report.findings.push(finding(
+                &name,
+                "mount",
+                "a Kubernetes ServiceAccount token",
+                at,
+                format!("tenant {}'s pods mount a Kubernetes token", tenant.id),
+            ));
         }
         for (c, container) in spec["containers"].as_array().into_iter().flatten().enumerate() {
             for (e, env) in container["env"].as_array().into_iter().flatten().enumerate() {
-                let at = tenant.at(file, index, &FieldPath::root().key("spec").key("template").key("spec").key("containers").index(c).key("env").index(e));
+                let at = tenant.at(
+                    file,
+                    index,
+                    &FieldPath::root()
+                        .key("spec")
+                        .key("template")
+                        .key("spec")
+                        .key("containers")
+                        .index(c)
+                        .key("env")
+                        .index(e),
+                );
                 let var = env["name"].as_str().unwrap_or_default();
                 let value = match env.get("valueFrom").and_then(|v| v.get("configMapKeyRef")) {
                     Some(r) => config_maps
                         .iter()
-                        .find(|(_, _, m)| m["metadata"]["name"] == r["name"] && m["metadata"]["namespace"] == d["metadata"]["namespace"])
+                        .find(|(_, _, m)| {
+                            m["metadata"]["name"] == r["name"]
+                                && m["metadata"]["namespace"] == d["metadata"]["namespace"]
+                        })
                         .and_then(|(_, _, m)| m["data"][r["key"].as_str().unwrap_or_default()].as_str())
                         .map(str::to_owned),
                     None => env["value"].as_str().map(str::to_owned),
@@ -76,7 +100,9 @@ pub fn check(baseline: &Baseline, tenant: &Tenant, report: &mut Report) {
                             "{var} of tenant {}'s {name} is {}, not {}",
                             tenant.id,
                             value.as_deref().unwrap_or("unset"),
-                            expect.as_deref().unwrap_or("the tenant's stack output (plan.json names no stack for the tenant)")
+                            expect
+                                .as_deref()
+                                .unwrap_or("the tenant's stack output (plan.json names no stack for the tenant)")
                         ),
                     ));
                 }
@@ -85,14 +111,24 @@ pub fn check(baseline: &Baseline, tenant: &Tenant, report: &mut Report) {
     }
     if let Some((file, t)) = tenant.template(baseline) {
         issuer_matches_client(baseline, tenant, &file, &t, report);
-        pools_and_clients(baseline, &t, &|path| tenant.at(&file, 0, path), report);
+        pools_and_clients(&t, &|path| tenant.at(&file, 0, path), report);
         for (logical, user) in t.of_type("AWS::Cognito::UserPoolUser") {
             report.count(Property::Identity, 1);
             let attrs = user["Properties"]["UserAttributes"].as_array().map(Vec::as_slice).unwrap_or_default();
             let claim = attrs.iter().find(|a| a["Name"] == TENANT_ATTRIBUTE).and_then(|a| a["Value"].as_str());
             if claim != Some(tenant.id.as_str()) {
                 let at = tenant.at(&file, 0, &FieldPath::root().key("Resources").key(logical));
-                report.findings.push(finding(logical, "sign in", TENANT_ATTRIBUTE, at, format!("tenant {}'s user {logical} has {TENANT_ATTRIBUTE} {}", tenant.id, claim.unwrap_or("unset"))));
+                report.findings.push(finding(
+                    logical,
+                    "sign in",
+                    TENANT_ATTRIBUTE,
+                    at,
+                    format!(
+                        "tenant {}'s user {logical} has {TENANT_ATTRIBUTE} {}",
+                        tenant.id,
+                        claim.unwrap_or("unset")
+                    ),
+                ));
             }
         }
     }
@@ -105,43 +141,79 @@ fn issuer_matches_client(baseline: &Baseline, tenant: &Tenant, file: &str, t: &T
     report.count(Property::Identity, 1);
     let at = |key: &str| tenant.at(file, 0, &FieldPath::root().key("Outputs").key(key));
     let issuer = t.string(&outputs["IssuerUrl"]["Value"], scope, exports);
-    let pool_of_issuer = issuer.rsplit('/').next().unwrap_or_default().to_owned();
+    let expected_prefix = format!("https://cognito-idp.{}.amazonaws.com/", t.region);
+    let pool_of_issuer = issuer.strip_prefix(&expected_prefix).unwrap_or_default().to_owned();
     let client = &outputs["UserPoolClientId"]["Value"];
     let client_pool = client["Ref"]
         .as_str()
         .filter(|c| t.root["Resources"][*c]["Type"] == "AWS::Cognito::UserPoolClient")
         .map(|c| t.string(&t.root["Resources"][c]["Properties"]["UserPoolId"], scope, exports));
-    let expected_prefix = format!("https://cognito-idp.{}.amazonaws.com/", t.region);
     match client_pool {
-        None => report.findings.push(finding(&tenant.id, "trust", "UserPoolClientId", at("UserPoolClientId"), format!("tenant {}'s UserPoolClientId is not a client of its stack", tenant.id))),
-        Some(pool) if pool != pool_of_issuer || !issuer.starts_with(&expected_prefix) => report.findings.push(finding(
+        None => report.findings.push(finding(
+            &tenant.id,
+            "trust",
+            "UserPoolClientId",
+            at("UserPoolClientId"),
+            format!("tenant {}'s UserPoolClientId is not a client of its stack", tenant.id),
+        )),
+        Some(pool) if pool != pool_of_issuer => report.findings.push(finding(
             &tenant.id,
             "trust",
             "IssuerUrl",
             at("IssuerUrl"),
             format!("tenant {}'s issuer {issuer} is not the user pool of its client ({pool})", tenant.id),
         )),
-        Some(_) => {}
+        Some(_) => {
+            // A pooled identity tier's pool is the baseline's: its schema must hold too.
+            for (file, base) in baseline.templates() {
+                for (logical, _) in base.of_type("AWS::Cognito::UserPool") {
+                    if base.string(&serde_json::json!({"Ref": logical}), scope, exports) == pool_of_issuer {
+                        pool_schema(
+                            logical,
+                            &base.root["Resources"][logical],
+                            &|path| baseline.at(&file, path),
+                            report,
+                        );
+                    }
+                }
+            }
+        }
     }
 }
 
 /// Every user pool of `t` keeps `custom:tenant-id` immutable; no client may write it.
-fn pools_and_clients(_baseline: &Baseline, t: &Template, at: &dyn Fn(&FieldPath) -> Location, report: &mut Report) {
+fn pools_and_clients(t: &Template, at: &dyn Fn(&FieldPath) -> Location, report: &mut Report) {
     for (logical, pool) in t.of_type("AWS::Cognito::UserPool") {
-        report.count(Property::Identity, 1);
-        let schema = pool["Properties"]["Schema"].as_array().map(Vec::as_slice).unwrap_or_default();
-        match schema.iter().position(|a| a["Name"] == "tenant-id") {
-            None => report.findings.push(finding(logical, "declare", TENANT_ATTRIBUTE, at(&FieldPath::root().key("Resources").key(logical)), format!("user pool {logical} declares no tenant-id attribute"))),
-            Some(i) if schema[i]["Mutable"] != false => report.findings.push(finding(
-                logical,
-                "update",
-                TENANT_ATTRIBUTE,
-                at(&FieldPath::root().key("Resources").key(logical).key("Properties").key("Schema").index(i)),
-                format!("user pool {logical}'s {TENANT_ATTRIBUTE} is mutable: a user's tenant can be changed"),
-            )),
-            Some(_) => {}
-        }
+        pool_schema(logical, pool, at, report);
     }
+    clients(t, at, report);
+}
+
+/// A pool tenants sign in to keeps `custom:tenant-id` immutable.
+fn pool_schema(logical: &str, pool: &Value, at: &dyn Fn(&FieldPath) -> Location, report: &mut Report) {
+    report.count(Property::Identity, 1);
+    let schema = pool["Properties"]["Schema"].as_array().map(Vec::as_slice).unwrap_or_default();
+    match schema.iter().position(|a| a["Name"] == "tenant-id") {
+        None => report.findings.push(finding(
+            logical,
+            "declare",
+            TENANT_ATTRIBUTE,
+            at(&FieldPath::root().key("Resources").key(logical)),
+            format!("user pool {logical} declares no tenant-id attribute"),
+        )),
+        Some(i) if schema[i]["Mutable"] != false => report.findings.push(finding(
+            logical,
+            "update",
+            TENANT_ATTRIBUTE,
+            at(&FieldPath::root().key("Resources").key(logical).key("Properties").key("Schema").index(i)),
+            format!("user pool {logical}'s {TENANT_ATTRIBUTE} is mutable: a user's tenant can be changed"),
+        )),
+        Some(_) => {}
+    }
+}
+
+/// No app client may write `custom:tenant-id`.
+fn clients(t: &Template, at: &dyn Fn(&FieldPath) -> Location, report: &mut Report) {
     for (logical, client) in t.of_type("AWS::Cognito::UserPoolClient") {
         report.count(Property::Identity, 1);
         let path = FieldPath::root().key("Resources").key(logical).key("Properties");
@@ -156,9 +228,10 @@ fn pools_and_clients(_baseline: &Baseline, t: &Template, at: &dyn Fn(&FieldPath)
     }
 }
 
-/// The baseline's user pools and clients (the pooled identity tier's and the admin's).
+/// The baseline's app clients (the pooled identity tier's and the admin's); the baseline's
+/// pools are checked where a tenant's issuer names them.
 pub fn platform(baseline: &Baseline, report: &mut Report) {
     for (file, t) in baseline.templates() {
-        pools_and_clients(baseline, &t, &|path| baseline.at(&file, path), report);
+        clients(&t, &|path| baseline.at(&file, path), report);
     }
 }

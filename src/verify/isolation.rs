@@ -45,7 +45,8 @@ pub const TABLE_ACTIONS: [&str; 19] = [
 ];
 
 /// Actions that can read a shared table without naming a partition.
-const KEYLESS: [&str; 4] = ["dynamodb:Scan", "dynamodb:PartiQLSelect", "dynamodb:ExportTableToPointInTime", "dynamodb:GetRecords"];
+const KEYLESS: [&str; 4] =
+    ["dynamodb:Scan", "dynamodb:PartiQLSelect", "dynamodb:ExportTableToPointInTime", "dynamodb:GetRecords"];
 
 /// The data actions checked on a user pool (its clients are sub-resources of the pool in IAM).
 pub const POOL_ACTIONS: [&str; 14] = [
@@ -112,7 +113,8 @@ pub fn obtained<'r>(baseline: &'r Baseline, tenant: &'r Tenant) -> Vec<Obtained<
             let trusted = decide_resource(&role.trust, &Principal::Aws(from.arn.clone()), &request).is_allowed();
             if trusted && from.decide("sts:AssumeRole", &role.arn, &context).decision.is_allowed() {
                 seen.insert(role.arn.clone());
-                let how = tenant.locate(baseline, &role.file, &role.path.key("Properties").key("AssumeRolePolicyDocument"));
+                let how =
+                    tenant.locate(baseline, &role.file, &role.path.key("Properties").key("AssumeRolePolicyDocument"));
                 out.push(Obtained { role, context: Context::new().with("aws:PrincipalArn", &[&role.arn]), how });
             }
         }
@@ -165,7 +167,8 @@ pub fn check(baseline: &Baseline, tenant: &Tenant, report: &mut Report) {
         for n in &named {
             // The ids worth trying: a witness for each pattern the role is granted, and a few
             // that differ from A's id by one character.
-            let mut ids: BTreeSet<String> = patterns(o.role).filter_map(|p| other::witness(&p, &n.before, &n.after, &tenant.id, false)).collect();
+            let mut ids: BTreeSet<String> =
+                patterns(o.role).filter_map(|p| other::witness(&p, &n.before, &n.after, &tenant.id, false)).collect();
             ids.extend([format!("{}0", tenant.id), format!("0{}", tenant.id), "other".to_owned()]);
             ids.remove(&tenant.id);
             let actions: &[&str] = if n.kind == "table" { &TABLE_ACTIONS } else { &POOL_ACTIONS };
@@ -174,11 +177,47 @@ pub fn check(baseline: &Baseline, tenant: &Tenant, report: &mut Report) {
                 for action in actions {
                     report.count(Property::Isolation, 1);
                     let verdict = o.role.decide(action, &resource, &o.context);
-                    flag((baseline, tenant), report, o, (action, &resource), &verdict, &format!("tenant {} can {action} on tenant {id}'s {}", tenant.id, n.kind));
+                    flag(
+                        (baseline, tenant),
+                        report,
+                        o,
+                        (action, &resource),
+                        &verdict,
+                        &format!("tenant {} can {action} on tenant {id}'s {}", tenant.id, n.kind),
+                    );
                 }
             }
         }
         shared(baseline, tenant, o, report);
+    }
+    // The tenant's stack gives its roles to its own namespaces only.
+    let namespaces = tenant.namespaces();
+    for (logical, association) in t.of_type("AWS::EKS::PodIdentityAssociation") {
+        report.count(Property::Isolation, 1);
+        let props = &association["Properties"];
+        let namespace = t.string(&props["Namespace"], scope, exports);
+        if !namespaces.contains(&namespace) {
+            let file = tenant.stack_file.clone().unwrap_or_default();
+            report.findings.push(Finding {
+                property: Property::Isolation,
+                principal: format!(
+                    "system:serviceaccount:{namespace}:{}",
+                    t.string(&props["ServiceAccount"], scope, exports)
+                ),
+                action: "sts:AssumeRole".into(),
+                resource: t.string(&props["RoleArn"], scope, exports),
+                at: tenant.at(
+                    &file,
+                    0,
+                    &FieldPath::root().key("Resources").key(logical).key("Properties").key("Namespace"),
+                ),
+                message: format!(
+                    "tenant {}'s stack gives its role to namespace {namespace}, which is not the tenant's",
+                    tenant.id
+                ),
+                accepted: None,
+            });
+        }
     }
     access_entries(baseline, tenant, &obtained, report);
     rbac(baseline, tenant, report);
@@ -213,7 +252,8 @@ fn strings(value: &Value) -> impl Iterator<Item = String> + '_ {
 fn shared(baseline: &Baseline, tenant: &Tenant, o: &Obtained, report: &mut Report) {
     let (scope, exports) = (&baseline.scope, &baseline.exports);
     // Partition keys of others: near-misses of A's id and any literal the role's conditions name.
-    let mut others: BTreeSet<String> = [format!("{}0", tenant.id), format!("0{}", tenant.id), "other".to_owned()].into();
+    let mut others: BTreeSet<String> =
+        [format!("{}0", tenant.id), format!("0{}", tenant.id), "other".to_owned()].into();
     for p in &o.role.identity {
         for s in statements(&p.document) {
             collect_strings(&s["Condition"], &mut others);
@@ -229,12 +269,26 @@ fn shared(baseline: &Baseline, tenant: &Tenant, o: &Obtained, report: &mut Repor
                     let context = o.context.clone().with("dynamodb:LeadingKeys", &[key]);
                     report.count(Property::Isolation, 1);
                     let verdict = o.role.decide(action, &arn, &context);
-                    flag((baseline, tenant), report, o, (action, &arn), &verdict, &format!("tenant {} can {action} on tenant {key}'s partition", tenant.id));
+                    flag(
+                        (baseline, tenant),
+                        report,
+                        o,
+                        (action, &arn),
+                        &verdict,
+                        &format!("tenant {} can {action} on tenant {key}'s partition", tenant.id),
+                    );
                 }
                 if KEYLESS.contains(&action) {
                     report.count(Property::Isolation, 1);
                     let verdict = o.role.decide(action, &arn, &o.context);
-                    flag((baseline, tenant), report, o, (action, &arn), &verdict, &format!("tenant {} can {action} across every partition", tenant.id));
+                    flag(
+                        (baseline, tenant),
+                        report,
+                        o,
+                        (action, &arn),
+                        &verdict,
+                        &format!("tenant {} can {action} across every partition", tenant.id),
+                    );
                 }
             }
         }
@@ -243,7 +297,17 @@ fn shared(baseline: &Baseline, tenant: &Tenant, o: &Obtained, report: &mut Repor
             for action in POOL_ACTIONS {
                 report.count(Property::Isolation, 1);
                 let verdict = o.role.decide(action, &arn, &o.context);
-                flag((baseline, tenant), report, o, (action, &arn), &verdict, &format!("tenant {} can {action} on the shared user pool, where other tenants' users are", tenant.id));
+                flag(
+                    (baseline, tenant),
+                    report,
+                    o,
+                    (action, &arn),
+                    &verdict,
+                    &format!(
+                        "tenant {} can {action} on the shared user pool, where other tenants' users are",
+                        tenant.id
+                    ),
+                );
             }
         }
     }
@@ -335,9 +399,10 @@ fn rbac(baseline: &Baseline, tenant: &Tenant, report: &mut Report) {
             Some((ns, sa))
         })
         .collect();
-    let baseline_objects = baseline.docs.iter().filter(|(p, _)| p.starts_with("baseline/") && p.ends_with("k8s.yaml")).flat_map(|(p, d)| {
-        d.documents.iter().enumerate().map(move |(i, doc)| (p.as_str(), i, &doc.value, Some(d)))
-    });
+    let baseline_objects =
+        baseline.docs.iter().filter(|(p, _)| p.starts_with("baseline/") && p.ends_with("k8s.yaml")).flat_map(
+            |(p, d)| d.documents.iter().enumerate().map(move |(i, doc)| (p.as_str(), i, &doc.value, Some(d))),
+        );
     let own_objects = tenant.objects.iter().map(|(p, i, v)| (*p, *i, *v, None));
     for (file, index, binding, doc) in baseline_objects.chain(own_objects) {
         let kind = binding["kind"].as_str().unwrap_or_default();
@@ -349,13 +414,17 @@ fn rbac(baseline: &Baseline, tenant: &Tenant, report: &mut Report) {
             report.count(Property::Isolation, 1);
             let names_it = binding["subjects"].as_array().into_iter().flatten().any(|s| match s["kind"].as_str() {
                 Some("ServiceAccount") => s["name"] == sa.as_str() && s["namespace"].as_str().unwrap_or(bound_ns) == ns,
-                Some("Group") => matches!(s["name"].as_str(), Some("system:serviceaccounts" | "system:authenticated"))
-                    || s["name"].as_str() == Some(&format!("system:serviceaccounts:{ns}")),
+                Some("Group") => {
+                    matches!(s["name"].as_str(), Some("system:serviceaccounts" | "system:authenticated"))
+                        || s["name"].as_str() == Some(&format!("system:serviceaccounts:{ns}"))
+                }
                 _ => false,
             });
             let role_kind = binding["roleRef"]["kind"].as_str().unwrap_or_default();
             let role = binding["roleRef"]["name"].as_str().unwrap_or_default();
-            let outside = kind == "ClusterRoleBinding" || !namespaces.iter().any(|n| n == bound_ns) || role_kind == "ClusterRole" && matches!(role, "cluster-admin" | "admin" | "edit");
+            let outside = kind == "ClusterRoleBinding"
+                || !namespaces.iter().any(|n| n == bound_ns)
+                || role_kind == "ClusterRole" && matches!(role, "cluster-admin" | "admin" | "edit");
             if names_it && outside {
                 let at = match doc {
                     Some(d) => d.at(index, &FieldPath::root().key("subjects")),
@@ -365,7 +434,11 @@ fn rbac(baseline: &Baseline, tenant: &Tenant, report: &mut Report) {
                     property: Property::Isolation,
                     principal: format!("system:serviceaccount:{ns}:{sa}"),
                     action: format!("{role_kind}/{role}"),
-                    resource: if kind == "ClusterRoleBinding" { "every namespace (secrets)".into() } else { format!("namespace {bound_ns} (secrets)") },
+                    resource: if kind == "ClusterRoleBinding" {
+                        "every namespace (secrets)".into()
+                    } else {
+                        format!("namespace {bound_ns} (secrets)")
+                    },
                     at,
                     message: format!("tenant {}'s ServiceAccount is bound beyond its namespace", tenant.id),
                     accepted: None,

@@ -82,7 +82,10 @@ impl Baseline {
         }
         let plan = docs.get("plan.json").and_then(|d| d.documents.first()).map(|d| d.value.clone()).unwrap_or_default();
         if plan.is_null() {
-            report.findings.push(unreadable(&Unreadable { file: "plan.json".into(), message: "missing: synthesize first".into() }));
+            report.findings.push(unreadable(&Unreadable {
+                file: "plan.json".into(),
+                message: "missing: synthesize first".into(),
+            }));
         }
         let region = plan["region"].as_str().unwrap_or("us-east-1").to_owned();
         let account = plan["artifactsBucket"]
@@ -92,7 +95,17 @@ impl Baseline {
             .to_owned();
         let scope = Scope { partition: "aws".into(), account, region: region.clone() };
         let stacks = stacks_of(&plan, &region);
-        let mut baseline = Self { scope, exports: Exports::new(), plan, docs, stacks, attachments: Attachments::default(), roles: Vec::new(), report, stack_roles: Default::default() };
+        let mut baseline = Self {
+            scope,
+            exports: Exports::new(),
+            plan,
+            docs,
+            stacks,
+            attachments: Attachments::default(),
+            roles: Vec::new(),
+            report,
+            stack_roles: Default::default(),
+        };
         // Exports first (two rounds: an export may import another stack's).
         for _ in 0..2 {
             let mut exports = Exports::new();
@@ -162,6 +175,15 @@ impl Baseline {
                 Err(e) => report.findings.push(unreadable(&e)),
             }
         }
+        for wanted in ["stack.cfn.yaml", "k8s.yaml"] {
+            let file = format!("tenants/{id}/{wanted}");
+            if !docs.contains_key(&file) && !report.findings.iter().any(|f| f.resource == file) {
+                report.findings.push(unreadable(&Unreadable {
+                    file,
+                    message: format!("missing: plan.json names tenant {id}; synthesize again"),
+                }));
+            }
+        }
         let tenant = Tenant::new(self, id, &docs);
         let mut summary = TenantSummary { id: id.to_owned(), ..TenantSummary::default() };
         isolation::check(self, &tenant, &mut report);
@@ -186,6 +208,29 @@ impl Baseline {
     }
 }
 
+/// Verifies a whole tree held in memory (path relative to the generated folder -> text): the
+/// platform's files, then each tenant plan.json names, from `tenants/<id>/`. The CLI streams
+/// the same steps from disk instead.
+pub fn verify(files: &BTreeMap<String, String>) -> Report {
+    let platform: BTreeMap<String, String> =
+        files.iter().filter(|(p, _)| !p.starts_with("tenants/")).map(|(p, t)| (p.clone(), t.clone())).collect();
+    let baseline = Baseline::read(&platform);
+    let tenants = baseline
+        .tenants()
+        .iter()
+        .map(|id| {
+            let prefix = format!("tenants/{id}/");
+            let own: BTreeMap<String, String> = files
+                .range(prefix.clone()..)
+                .take_while(|(p, _)| p.starts_with(&prefix))
+                .map(|(p, t)| (p.clone(), t.clone()))
+                .collect();
+            baseline.tenant(id, &own)
+        })
+        .collect();
+    baseline.finish(tenants)
+}
+
 /// One tenant's parsed files and what verify derives from them once.
 pub struct Tenant<'a> {
     pub id: String,
@@ -204,7 +249,12 @@ impl<'a> Tenant<'a> {
             Some((file, root)) => {
                 let t = baseline.template(file, root);
                 let own = Attachments::of(&[(file.as_str(), &t)], &baseline.scope, &baseline.exports);
-                principals::roles(&[(file.as_str(), &t)], &baseline.scope, &baseline.exports, &[&own, &baseline.attachments])
+                principals::roles(
+                    &[(file.as_str(), &t)],
+                    &baseline.scope,
+                    &baseline.exports,
+                    &[&own, &baseline.attachments],
+                )
             }
             None => Vec::new(),
         };

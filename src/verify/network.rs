@@ -31,30 +31,29 @@ const IMDS: Ipv4Addr = Ipv4Addr::new(169, 254, 169, 254);
 /// An address outside every private range, standing for the public endpoint.
 const PUBLIC: Ipv4Addr = Ipv4Addr::new(52, 94, 0, 10);
 
-struct Policy<'a> {
+struct Policy {
     value: NetworkPolicy,
     at: Location,
-    _src: &'a Value,
 }
 
-fn policies<'a>(baseline: &'a Baseline, tenant: &'a Tenant, report: &mut Report) -> Vec<Policy<'a>> {
-    let base = baseline
-        .docs
-        .iter()
-        .filter(|(p, _)| p.starts_with("baseline/") && p.ends_with("k8s.yaml"))
-        .flat_map(|(p, d)| d.documents.iter().enumerate().map(move |(i, doc)| (p.as_str(), i, &doc.value, Some(d))));
+fn policies(baseline: &Baseline, tenant: &Tenant, report: &mut Report) -> Vec<Policy> {
+    let base =
+        baseline.docs.iter().filter(|(p, _)| p.starts_with("baseline/") && p.ends_with("k8s.yaml")).flat_map(
+            |(p, d)| d.documents.iter().enumerate().map(move |(i, doc)| (p.as_str(), i, &doc.value, Some(d))),
+        );
     let own = tenant.objects.iter().map(|(p, i, v)| (*p, *i, *v, None));
     let mut out = Vec::new();
     for (file, index, value, doc) in base.chain(own) {
         if value["kind"] != "NetworkPolicy" {
             continue;
         }
+        let name = FieldPath::root().key("metadata").key("name");
         let at = match doc {
-            Some(d) => d.at(index, &FieldPath::root()),
-            None => tenant.at(file, index, &FieldPath::root()),
+            Some(d) => d.at(index, &name),
+            None => tenant.at(file, index, &name),
         };
         match serde_json::from_value::<NetworkPolicy>(value.clone()) {
-            Ok(policy) => out.push(Policy { value: policy, at, _src: value }),
+            Ok(policy) => out.push(Policy { value: policy, at }),
             Err(e) => report.findings.push(cannot(&at, "read", &format!("not a NetworkPolicy: {e}"))),
         }
     }
@@ -94,7 +93,7 @@ fn pods(tenant: &Tenant) -> Vec<(Pod, Vec<u16>, Location)> {
                 .flat_map(|c| c["ports"].as_array().into_iter().flatten())
                 .filter_map(|p| p["containerPort"].as_u64().map(|p| p as u16))
                 .collect();
-            (pod, ports, tenant.at(file, index, &FieldPath::root()))
+            (pod, ports, tenant.at(file, index, &FieldPath::root().key("metadata").key("name")))
         })
         .collect()
 }
@@ -115,9 +114,20 @@ fn other_pod(pod: &Pod, id: &str) -> Pod {
     }
 }
 
-/// The first policy that admits the connection on its own, for the finding's location.
-fn culprit(all: &[Policy], from: &Peer, to: &Peer, port: u16) -> Option<Location> {
-    all.iter().find(|p| reach::allows(&[&p.value], from, to, port, "TCP").unwrap_or(false)).map(|p| p.at.clone())
+/// The first policy of the side that decides (`direction`) that admits the connection on its
+/// own, for the finding's location; `None` when no policy selects the pod in that direction
+/// (then the pod is open by default, and the finding points at the pod).
+fn culprit(all: &[Policy], from: &Peer, to: &Peer, port: u16, direction: &str) -> Option<Location> {
+    all.iter()
+        .filter(|p| {
+            p.value
+                .spec
+                .as_ref()
+                .and_then(|s| s.policy_types.as_ref())
+                .is_some_and(|t| t.iter().any(|d| d == direction))
+        })
+        .find(|p| reach::allows(&[&p.value], from, to, port, "TCP").unwrap_or(false))
+        .map(|p| p.at.clone())
 }
 
 pub fn check(baseline: &Baseline, tenant: &Tenant, report: &mut Report, summary: &mut TenantSummary) {
@@ -127,11 +137,16 @@ pub fn check(baseline: &Baseline, tenant: &Tenant, report: &mut Report, summary:
     for (pod, ports, at) in pods(tenant) {
         let me = Peer::Pod(pod.clone());
         let them = Peer::Pod(other_pod(&pod, &tenant.id));
-        let name = format!("{}/{}", pod.namespace, pod.labels.get("app.kubernetes.io/name").cloned().unwrap_or_default());
+        let name =
+            format!("{}/{}", pod.namespace, pod.labels.get("app.kubernetes.io/name").cloned().unwrap_or_default());
         let ask = |from: &Peer, to: &Peer, port: u16, what: &str, report: &mut Report| -> Option<Location> {
             report.count(Property::Network, 1);
             match reach::allows(&refs, from, to, port, "TCP") {
-                Ok(true) => Some(culprit(&all, from, to, port).unwrap_or_else(|| at.clone())),
+                Ok(true) => {
+                    let direction =
+                        if matches!(from, Peer::Pod(p) if p.namespace == pod.namespace) { "Egress" } else { "Ingress" };
+                    Some(culprit(&all, from, to, port, direction).unwrap_or_else(|| at.clone()))
+                }
                 Ok(false) => None,
                 Err(e) => {
                     report.findings.push(cannot(&at, &format!("connect:{port}/TCP"), &format!("{what}: {e}")));
@@ -151,7 +166,11 @@ pub fn check(baseline: &Baseline, tenant: &Tenant, report: &mut Report, summary:
         }
         let mut targets = vec![(IMDS, 80, "the instance metadata service".to_owned())];
         targets.push((eks.service_ip, 443, format!("the Kubernetes API (Service kubernetes at {})", eks.service_ip)));
-        targets.push((eks.endpoint_ip, 443, format!("the Kubernetes API (private endpoint in the VPC, {})", eks.endpoint_ip)));
+        targets.push((
+            eks.endpoint_ip,
+            443,
+            format!("the Kubernetes API (private endpoint in the VPC, {})", eks.endpoint_ip),
+        ));
         if eks.public {
             targets.push((PUBLIC, 443, "the Kubernetes API (public endpoint)".to_owned()));
         }
@@ -177,7 +196,9 @@ pub fn check(baseline: &Baseline, tenant: &Tenant, report: &mut Report, summary:
 fn routes(tenant: &Tenant, report: &mut Report, summary: &mut TenantSummary) {
     let services: HashMap<String, &Value> = tenant
         .of_kind("Service")
-        .filter_map(|(_, _, s)| Some((format!("{}/{}", s["metadata"]["namespace"].as_str()?, s["metadata"]["name"].as_str()?), s)))
+        .filter_map(|(_, _, s)| {
+            Some((format!("{}/{}", s["metadata"]["namespace"].as_str()?, s["metadata"]["name"].as_str()?), s))
+        })
         .collect();
     let namespaces = tenant.namespaces();
     for (file, index, ingress) in tenant.of_kind("Ingress") {
@@ -186,7 +207,11 @@ fn routes(tenant: &Tenant, report: &mut Report, summary: &mut TenantSummary) {
             let host = rule["host"].as_str().unwrap_or("*").to_owned();
             for (p, path) in rule["http"]["paths"].as_array().into_iter().flatten().enumerate() {
                 report.count(Property::Network, 1);
-                let at = tenant.at(file, index, &FieldPath::root().key("spec").key("rules").index(r).key("http").key("paths").index(p));
+                let at = tenant.at(
+                    file,
+                    index,
+                    &FieldPath::root().key("spec").key("rules").index(r).key("http").key("paths").index(p),
+                );
                 let route = path["path"].as_str().unwrap_or("/").to_owned();
                 let first = route.trim_start_matches('/').split('/').next().unwrap_or_default();
                 let backend = path["backend"]["service"]["name"].as_str().unwrap_or_default();
@@ -202,16 +227,20 @@ fn routes(tenant: &Tenant, report: &mut Report, summary: &mut TenantSummary) {
                     })
                 };
                 if first != tenant.id {
-                    problem(format!("tenant {}'s Ingress routes {host}{route}, which is not under /{}/", tenant.id, tenant.id));
+                    problem(format!(
+                        "tenant {}'s Ingress routes {host}{route}, which is not under /{}/",
+                        tenant.id, tenant.id
+                    ));
                 }
                 if !namespaces.iter().any(|n| n == ns) {
                     problem(format!("tenant {}'s Ingress is in namespace {ns}, not the tenant's", tenant.id));
                 }
                 match services.get(&format!("{ns}/{backend}")) {
                     None => problem(format!("the backend Service {backend} is not in tenant {}'s bundle", tenant.id)),
-                    Some(s) if s["spec"]["type"] == "ExternalName" => {
-                        problem(format!("the backend Service {backend} is an ExternalName ({}), which leaves the namespace", s["spec"]["externalName"].as_str().unwrap_or_default()))
-                    }
+                    Some(s) if s["spec"]["type"] == "ExternalName" => problem(format!(
+                        "the backend Service {backend} is an ExternalName ({}), which leaves the namespace",
+                        s["spec"]["externalName"].as_str().unwrap_or_default()
+                    )),
                     Some(_) => {}
                 }
                 summary.routes.push((host.clone(), route, at));
@@ -229,11 +258,13 @@ struct Eks {
 
 impl Eks {
     fn of(baseline: &Baseline) -> Self {
-        let config = baseline.docs.get("baseline/eksctl-cluster.yaml").and_then(|d| d.documents.first()).map(|d| &d.value);
+        let config =
+            baseline.docs.get("baseline/eksctl-cluster.yaml").and_then(|d| d.documents.first()).map(|d| &d.value);
         let empty = Value::Null;
         let config = config.unwrap_or(&empty);
         let first = |cidr: &str, host: u32| {
-            let base: Ipv4Addr = cidr.split('/').next().and_then(|b| b.parse().ok()).unwrap_or(Ipv4Addr::new(10, 100, 0, 0));
+            let base: Ipv4Addr =
+                cidr.split('/').next().and_then(|b| b.parse().ok()).unwrap_or(Ipv4Addr::new(10, 100, 0, 0));
             Ipv4Addr::from(u32::from(base) + host)
         };
         let service = config["kubernetesNetworkConfig"]["serviceIPv4CIDR"].as_str().unwrap_or(DEFAULT_SERVICE_CIDR);
@@ -266,7 +297,8 @@ pub fn fleet(summaries: &[TenantSummary], report: &mut Report) {
             }
         }
     }
-    let open_ingress: Vec<&TenantSummary> = summaries.iter().filter(|s| s.ingress_from_others.is_some()).take(2).collect();
+    let open_ingress: Vec<&TenantSummary> =
+        summaries.iter().filter(|s| s.ingress_from_others.is_some()).take(2).collect();
     for s in summaries {
         let Some(egress) = &s.egress_to_others else { continue };
         if let Some(receiver) = open_ingress.iter().find(|r| r.id != s.id) {

@@ -33,22 +33,24 @@ pub fn witness(pattern: &str, before: &str, after: &str, own: &str, case_insensi
     }
     // The characters worth trying: those the pattern or A's id names, and one that neither
     // does (any such character behaves like any other).
-    let mut alphabet: BTreeSet<char> = pattern.iter().copied().chain(own.iter().copied()).filter(|c| id_char(*c)).collect();
+    let mut alphabet: BTreeSet<char> =
+        pattern.iter().copied().chain(own.iter().copied()).filter(|c| id_char(*c)).collect();
     if let Some(fresh) = ('a'..='z').chain('0'..='9').find(|c| !alphabet.contains(c)) {
         alphabet.insert(fresh);
     }
 
-    // (positions, how much of A's id the candidate still equals (None: diverged), length)
-    type State = (BTreeSet<usize>, Option<usize>, usize);
+    // (positions, how much of A's id the candidate still equals (None: diverged), length,
+    // whether it ends with `-`, which no id may)
+    type State = (BTreeSet<usize>, Option<usize>, usize, bool);
     let mut seen: BTreeSet<State> = BTreeSet::new();
     let mut queue: VecDeque<(State, String)> = VecDeque::new();
-    queue.push_back(((start, Some(0), 0), String::new()));
-    while let Some(((positions, same, len), id)) = queue.pop_front() {
-        if !seen.insert((positions.clone(), same, len)) {
+    queue.push_back(((start, Some(0), 0, false), String::new()));
+    while let Some(((positions, same, len, dash), id)) = queue.pop_front() {
+        if !seen.insert((positions.clone(), same, len, dash)) {
             continue;
         }
         let is_own = same == Some(own.len()) && len == own.len();
-        let valid_end = len > 0 && !id.ends_with('-');
+        let valid_end = len > 0 && !dash;
         if valid_end && !is_own && accepts(&pattern, &positions, after.chars().map(fold)) {
             return Some(id);
         }
@@ -66,7 +68,7 @@ pub fn witness(pattern: &str, before: &str, after: &str, own: &str, case_insensi
             let same = same.filter(|k| own.get(*k) == Some(&c)).map(|k| k + 1);
             let mut longer = id.clone();
             longer.push(c);
-            queue.push_back(((next, same, len + 1), longer));
+            queue.push_back(((next, same, len + 1, c == '-'), longer));
         }
     }
     None
@@ -118,40 +120,52 @@ mod tests {
 
     const T: &str = "arn:aws:dynamodb:eu-west-1:1:table/saas-order-";
 
-    fn check(pattern: &str, own: &str, expect: Option<&str>) {
-        let got = witness(&format!("{T}{pattern}"), T, "", own, false);
-        assert_eq!(got.as_deref(), expect, "pattern {pattern} for tenant {own}");
+    /// Whether `pattern` (after `T`) reaches another tenant than `own`; a witness must be a
+    /// valid id other than `own` that the pattern matches.
+    fn reaches(pattern: &str, own: &str, after: &str) -> Option<String> {
+        let full = format!("{T}{pattern}");
+        let got = witness(&full, T, after, own, false);
+        if let Some(id) = &got {
+            assert_ne!(id, own);
+            assert!(crate::model::TenantId::parse(id).is_ok(), "{id} is not a valid tenant id");
+            assert!(
+                super::super::iam::wildcard(&full, &format!("{T}{id}{after}"), false),
+                "{full} does not match {id}"
+            );
+        }
+        got
     }
 
     #[test]
     fn an_exact_grant_matches_no_one_else() {
-        check("acme", "acme", None);
-        check("acme/index/*", "acme", None);
+        assert_eq!(reaches("acme", "acme", ""), None);
+        assert_eq!(reaches("acme/index/*", "acme", ""), None);
+        assert_eq!(reaches("acme/index/*", "acme", "/index/by-date"), None);
     }
 
     #[test]
     fn wildcards_that_reach_another_tenant_are_shown_with_a_witness() {
-        check("*", "acme", Some("0"));
-        check("acme*", "acme", Some("acme0"));
-        check("acm?", "acme", Some("acma"));
-        check("a*e", "acme", Some("ae"));
-        // `acme-*` matches `acme-0`, a valid id of another tenant.
-        check("acme-*", "acme", Some("acme-0"));
+        for pattern in ["*", "acme*", "acm?", "a*e", "acme-*", "*acme", "?cme"] {
+            assert!(reaches(pattern, "acme", "").is_some(), "{pattern}");
+        }
+        // The witness is the shortest such id.
+        assert_eq!(reaches("acme*", "acme", "").map(|w| w.len()), Some(5));
+        assert_eq!(reaches("acme-*", "acme", "").map(|w| w.len()), Some(6));
     }
 
     #[test]
     fn another_tenants_literal_name_is_found() {
-        check("globex", "acme", Some("globex"));
+        assert_eq!(reaches("globex", "acme", "").as_deref(), Some("globex"));
     }
 
     #[test]
     fn suffixes_and_case_count() {
         // The index of another tenant's table, through a wildcard before `/index`.
-        let got = witness(&format!("{T}*/index/*"), T, "/index/by-date", "acme", false);
-        assert_eq!(got.as_deref(), Some("0"));
+        assert!(reaches("*/index/*", "acme", "/index/by-date").is_some());
         // Actions match case-insensitively.
-        assert_eq!(witness("TABLE/ACME*", "table/", "", "acme", true).as_deref(), Some("acme0"));
-        // A pattern longer than any id cannot match.
+        assert_eq!(witness("TABLE/ACME*", "table/", "", "acme", true).map(|w| w.len()), Some(5));
+        // A pattern longer than any id cannot match; nor one whose id part has a `/`.
         assert_eq!(witness(&format!("x{}", "?".repeat(64)), "x", "", "a", false), None);
+        assert_eq!(reaches("a/b", "acme", ""), None);
     }
 }

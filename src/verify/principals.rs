@@ -26,9 +26,10 @@ impl Policy {
     /// The path of the statement `sid` (or `#index`) names.
     pub fn statement_path(&self, sid: &str) -> FieldPath {
         let statements = self.document["Statement"].as_array().map(Vec::as_slice).unwrap_or_default();
-        let index = sid.strip_prefix('#').and_then(|i| i.parse().ok()).or_else(|| {
-            statements.iter().position(|s| s["Sid"].as_str() == Some(sid))
-        });
+        let index = sid
+            .strip_prefix('#')
+            .and_then(|i| i.parse().ok())
+            .or_else(|| statements.iter().position(|s| s["Sid"].as_str() == Some(sid)));
         match index {
             Some(i) => self.path.key("Statement").index(i),
             None => self.path.clone(),
@@ -152,7 +153,12 @@ impl Attachments {
 
 /// Every role of `templates` (file, template), with the policies attached to it in
 /// `attachments` (those of the same templates and of any others, such as the baseline's).
-pub fn roles(templates: &[(&str, &Template)], scope: &Scope, exports: &Exports, attachments: &[&Attachments]) -> Vec<Role> {
+pub fn roles(
+    templates: &[(&str, &Template)],
+    scope: &Scope,
+    exports: &Exports,
+    attachments: &[&Attachments],
+) -> Vec<Role> {
     let managed = |arn: &str| attachments.iter().find_map(|a| a.managed.get(arn));
     let mut out = Vec::new();
     for (file, t) in templates {

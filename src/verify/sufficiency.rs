@@ -19,7 +19,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Mutex, OnceLock};
 
-
 use serde_json::Value;
 
 use super::calls;
@@ -40,7 +39,9 @@ fn handler_permissions() -> &'static BTreeMap<String, Vec<String>> {
             .map(|(kind, h)| {
                 let mut all: BTreeSet<String> = BTreeSet::new();
                 for handler in ["create", "update", "delete"] {
-                    all.extend(h[handler].as_array().into_iter().flatten().filter_map(|a| a.as_str().map(str::to_owned)));
+                    all.extend(
+                        h[handler].as_array().into_iter().flatten().filter_map(|a| a.as_str().map(str::to_owned)),
+                    );
                 }
                 (kind.clone(), all.into_iter().collect())
             })
@@ -48,13 +49,30 @@ fn handler_permissions() -> &'static BTreeMap<String, Vec<String>> {
     })
 }
 
-fn missing(principal: &Role, action: &str, resource: &str, at: Location, message: String, verdict: &Decision) -> Finding {
+fn missing(
+    principal: &Role,
+    action: &str,
+    resource: &str,
+    at: Location,
+    message: String,
+    verdict: &Decision,
+) -> Finding {
     let (property, message) = match verdict {
-        Decision::CannotProve { reason, .. } => (Property::CannotProve, format!("{message}: cannot prove it is allowed: {reason}")),
+        Decision::CannotProve { reason, .. } => {
+            (Property::CannotProve, format!("{message}: cannot prove it is allowed: {reason}"))
+        }
         Decision::Denied(s) => (Property::Sufficiency, format!("{message}: explicitly denied by {}", s.statement)),
         _ => (Property::Sufficiency, message),
     };
-    Finding { property, principal: principal.arn.clone(), action: action.to_owned(), resource: resource.to_owned(), at, message, accepted: None }
+    Finding {
+        property,
+        principal: principal.arn.clone(),
+        action: action.to_owned(),
+        resource: resource.to_owned(),
+        at,
+        message,
+        accepted: None,
+    }
 }
 
 /// Whether `role` is granted `action` on some resource: an Allow covers the action in its
@@ -66,11 +84,17 @@ pub fn granted_somewhere(role: &Role, action: &str) -> bool {
     };
     let allows = |doc: &Value| statements(doc).any(|s| s["Effect"] == "Allow" && covers(s));
     let denies = |doc: &Value| {
-        statements(doc).any(|s| s["Effect"] == "Deny" && covers(s) && s["Condition"].is_null() && list(&s["Resource"]).iter().any(|r| r.as_str() == Some("*")))
+        statements(doc).any(|s| {
+            s["Effect"] == "Deny"
+                && covers(s)
+                && s["Condition"].is_null()
+                && list(&s["Resource"]).iter().any(|r| r.as_str() == Some("*"))
+        })
     };
     let docs = role.identity.iter().map(|p| &p.document).chain(role.boundary.iter().map(|b| &b.document));
     let denied = docs.clone().any(denies);
-    let allowed = role.identity.iter().any(|p| allows(&p.document)) && role.boundary.as_ref().is_none_or(|b| allows(&b.document));
+    let allowed =
+        role.identity.iter().any(|p| allows(&p.document)) && role.boundary.as_ref().is_none_or(|b| allows(&b.document));
     allowed && !denied
 }
 
@@ -97,7 +121,8 @@ fn appliers(baseline: &Baseline) -> Vec<(&Role, bool, Location)> {
             let Some(apply) = commands.iter().find(|c| c.contains("tenancy apply")) else { continue };
             let role_arn = t.string(&props["ServiceRole"], &baseline.scope, &baseline.exports);
             if let Some(role) = baseline.roles.iter().find(|r| r.arn == role_arn || r.name == role_arn) {
-                let tenant_scoped = apply.contains("--select") && apply.contains("tenant/");
+                let tenant_scoped =
+                    apply.contains("--select") && (apply.contains("tenant:") || apply.contains("tenant/"));
                 out.push((role, tenant_scoped, baseline.at(&file, &FieldPath::root().key("Resources").key(logical))));
             }
         }
@@ -125,7 +150,12 @@ fn state_table(baseline: &Baseline) -> Option<String> {
     baseline.docs.values().flat_map(|d| d.documents.iter()).find_map(|d| {
         let text = d.value.to_string();
         let at = text.find("dynamodb:")? + "dynamodb:".len();
-        Some(text[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_' || *c == '.').collect())
+        Some(
+            text[at..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_' || *c == '.')
+                .collect(),
+        )
     })
 }
 
@@ -139,7 +169,14 @@ impl Call<'_> {
         report.count(Property::Sufficiency, 1);
         let verdict = self.role.decide(action, resource, context);
         if !verdict.decision.is_allowed() {
-            report.findings.push(missing(self.role, action, resource, self.at.clone(), format!("{} cannot {action} on {resource}, which {why}", self.role.name), &verdict.decision));
+            report.findings.push(missing(
+                self.role,
+                action,
+                resource,
+                self.at.clone(),
+                format!("{} cannot {action} on {resource}, which {why}", self.role.name),
+                &verdict.decision,
+            ));
         }
     }
 
@@ -160,15 +197,27 @@ impl Call<'_> {
 }
 
 /// The calls `tenancy apply` makes for one plan step, as `caller`.
-fn step_calls(baseline: &Baseline, caller: &Call, step: &Value, report: &mut Report, types: &dyn Fn(&str) -> BTreeSet<String>) {
+fn step_calls(
+    baseline: &Baseline,
+    caller: &Call,
+    step: &Value,
+    report: &mut Report,
+    types: &dyn Fn(&str) -> BTreeSet<String>,
+) {
     let s = &baseline.scope;
     let region = step["region"].as_str().unwrap_or(&s.region);
     let id = step["id"].as_str().unwrap_or_default();
     match step["kind"].as_str() {
         Some("cloudformation") => {
             let stack = step["stack"].as_str().unwrap_or_default();
-            let arn = format!("arn:{}:cloudformation:{region}:{}:stack/{stack}/00000000-0000-0000-0000-000000000000", s.partition, s.account);
-            for action in calls::STACK {
+            let arn = format!(
+                "arn:{}:cloudformation:{region}:{}:stack/{stack}/00000000-0000-0000-0000-000000000000",
+                s.partition, s.account
+            );
+            // DeleteStack is for offboarding (tenant stacks) and --recreate-failed, which no
+            // generated buildspec passes.
+            let tenant_step = id.starts_with("tenant/");
+            for action in calls::STACK.iter().filter(|a| tenant_step || **a != "cloudformation:DeleteStack") {
                 caller.check(report, action, &arn, &Context::new(), &format!("step {id} calls"));
             }
             let template = step["template"].as_str().unwrap_or_default();
@@ -176,13 +225,23 @@ fn step_calls(baseline: &Baseline, caller: &Call, step: &Value, report: &mut Rep
             match step["role"].as_str() {
                 Some(role) => {
                     let context = Context::new().with("iam:PassedToService", &["cloudformation.amazonaws.com"]);
-                    caller.check(report, "iam:PassRole", role, &context, &format!("step {id} passes to CloudFormation"));
+                    caller.check(
+                        report,
+                        "iam:PassRole",
+                        role,
+                        &context,
+                        &format!("step {id} passes to CloudFormation"),
+                    );
                     baseline.stack_roles.check(baseline, role, &kinds, id, report);
                 }
                 None => {
                     // Without a stack role, CloudFormation acts as whoever applies (M1).
                     for (kind, action) in handler_actions(&kinds) {
-                        caller.check_somewhere(report, &action, &format!("CloudFormation needs for {kind} in step {id}, which runs without a stack role"));
+                        caller.check_somewhere(
+                            report,
+                            &action,
+                            &format!("CloudFormation needs for {kind} in step {id}, which runs without a stack role"),
+                        );
                     }
                 }
             }
@@ -209,7 +268,14 @@ fn step_calls(baseline: &Baseline, caller: &Call, step: &Value, report: &mut Rep
 fn resource_types(docs: &BTreeMap<String, super::Doc>, template: &str) -> BTreeSet<String> {
     docs.get(template)
         .and_then(|d| d.documents.first())
-        .map(|d| d.value["Resources"].as_object().into_iter().flatten().filter_map(|(_, r)| r["Type"].as_str().map(str::to_owned)).collect())
+        .map(|d| {
+            d.value["Resources"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter_map(|(_, r)| r["Type"].as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -251,7 +317,11 @@ impl StackRoles {
                 continue;
             }
             for action in handler_permissions().get(kind).into_iter().flatten() {
-                caller.check_somewhere(report, action, &format!("CloudFormation needs to create, update or delete {kind} (step {step})"));
+                caller.check_somewhere(
+                    report,
+                    action,
+                    &format!("CloudFormation needs to create, update or delete {kind} (step {step})"),
+                );
             }
         }
     }
@@ -261,7 +331,12 @@ impl StackRoles {
 pub fn tenant(baseline: &Baseline, tenant: &Tenant, report: &mut Report) {
     services(baseline, tenant, report);
     let prefix = format!("tenant/{}/", tenant.id);
-    let steps: Vec<&Value> = baseline.plan["steps"].as_array().into_iter().flatten().filter(|s| s["id"].as_str().is_some_and(|i| i.starts_with(&prefix))).collect();
+    let steps: Vec<&Value> = baseline.plan["steps"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|s| s["id"].as_str().is_some_and(|i| i.starts_with(&prefix)))
+        .collect();
     for (role, _, at) in appliers(baseline) {
         let caller = Call { role, at: &at };
         for step in &steps {
@@ -281,7 +356,7 @@ fn services(baseline: &Baseline, tenant: &Tenant, report: &mut Report) {
         let ns = d["metadata"]["namespace"].as_str().unwrap_or_default();
         let spec = &d["spec"]["template"]["spec"];
         let account = spec["serviceAccountName"].as_str().unwrap_or("default");
-        let at = tenant.at(file, index, &FieldPath::root());
+        let at = tenant.at(file, index, &FieldPath::root().key("metadata").key("name"));
         let role = obtained.iter().find(|o| {
             o.context.get_one("aws:PrincipalTag/kubernetes-namespace") == Some(ns)
                 && o.context.get_one("aws:PrincipalTag/kubernetes-service-account") == Some(account)
@@ -294,7 +369,10 @@ fn services(baseline: &Baseline, tenant: &Tenant, report: &mut Report) {
                 action: service.own_table.join(","),
                 resource: "-".into(),
                 at,
-                message: format!("tenant {}'s {name} runs as {ns}/{account}, which no Pod Identity association gives a role", tenant.id),
+                message: format!(
+                    "tenant {}'s {name} runs as {ns}/{account}, which no Pod Identity association gives a role",
+                    tenant.id
+                ),
                 accepted: None,
             });
             continue;
@@ -314,17 +392,30 @@ fn services(baseline: &Baseline, tenant: &Tenant, report: &mut Report) {
         let caller = Call { role: role.role, at: &at };
         for action in service.own_table {
             let context = if pooled && !calls::WITHOUT_KEYS.contains(action) { &keyed } else { &role.context };
-            caller.check(report, action, &arn(table), context, &format!("tenant {}'s {name} calls on its table", tenant.id));
+            caller.check(
+                report,
+                action,
+                &arn(table),
+                context,
+                &format!("tenant {}'s {name} calls on its table", tenant.id),
+            );
             used.entry(role.role.arn.clone()).or_default().insert(action);
         }
         if !service.product_table.is_empty() {
             // As the order service derives it (services/order/src/lib.rs): PRODUCT_TABLE_NAME,
             // else `<platform>-product` from `<platform>-order-<tenant>`.
-            let product = env.get("PRODUCT_TABLE_NAME").map(|t| (*t).to_owned()).or_else(|| {
-                table.strip_suffix(&format!("-order-{tenant_id}")).map(|p| format!("{p}-product"))
-            });
+            let product = env
+                .get("PRODUCT_TABLE_NAME")
+                .map(|t| (*t).to_owned())
+                .or_else(|| table.strip_suffix(&format!("-order-{tenant_id}")).map(|p| format!("{p}-product")));
             for action in service.product_table {
-                caller.check(report, action, &arn(product.as_deref().unwrap_or("?")), &keyed, &format!("tenant {}'s {name} calls to price orders", tenant.id));
+                caller.check(
+                    report,
+                    action,
+                    &arn(product.as_deref().unwrap_or("?")),
+                    &keyed,
+                    &format!("tenant {}'s {name} calls to price orders", tenant.id),
+                );
                 used.entry(role.role.arn.clone()).or_default().insert(action);
             }
         }
@@ -334,7 +425,12 @@ fn services(baseline: &Baseline, tenant: &Tenant, report: &mut Report) {
 
 /// Least privilege: actions a tenant role's statements grant that no declared call uses.
 /// Grants for DynamoDB's own use of the table key (`kms:ViaService`) are the service's calls.
-fn unused(tenant: &Tenant, obtained: &[super::isolation::Obtained], used: &BTreeMap<String, BTreeSet<&str>>, report: &mut Report) {
+fn unused(
+    tenant: &Tenant,
+    obtained: &[super::isolation::Obtained],
+    used: &BTreeMap<String, BTreeSet<&str>>,
+    report: &mut Report,
+) {
     for o in obtained {
         let Some(calls) = used.get(&o.role.arn) else { continue };
         for policy in &o.role.identity {
@@ -349,9 +445,16 @@ fn unused(tenant: &Tenant, obtained: &[super::isolation::Obtained], used: &BTree
                             property: Property::LeastPrivilege,
                             principal: o.role.arn.clone(),
                             action: action.to_owned(),
-                            resource: list(&s["Resource"]).iter().filter_map(|r| r.as_str()).collect::<Vec<_>>().join(", "),
+                            resource: list(&s["Resource"])
+                                .iter()
+                                .filter_map(|r| r.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", "),
                             at: tenant.at(&policy.file, 0, &policy.path.key("Statement").index(i)),
-                            message: format!("tenant {}'s role is granted {action}, which no declared call of its services uses", tenant.id),
+                            message: format!(
+                                "tenant {}'s role is granted {action}, which no declared call of its services uses",
+                                tenant.id
+                            ),
                             accepted: None,
                         });
                     }
@@ -376,7 +479,12 @@ pub fn platform(baseline: &Baseline, report: &mut Report) {
             }
         }
         if !tenant_scoped {
-            for step in baseline.plan["steps"].as_array().into_iter().flatten().filter(|st| st["id"].as_str().is_some_and(|i| i.starts_with("baseline/"))) {
+            for step in baseline.plan["steps"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|st| st["id"].as_str().is_some_and(|i| i.starts_with("baseline/")))
+            {
                 step_calls(baseline, &caller, step, report, &|t| resource_types(&baseline.docs, t));
             }
         }
@@ -431,14 +539,20 @@ fn pipeline(baseline: &Baseline, report: &mut Report) {
     for (file, t) in baseline.templates() {
         let projects: BTreeMap<String, String> = t
             .of_type("AWS::CodeBuild::Project")
-            .map(|(_, p)| (t.string(&p["Properties"]["Name"], scope, exports), t.string(&p["Properties"]["ServiceRole"], scope, exports)))
+            .map(|(_, p)| {
+                (
+                    t.string(&p["Properties"]["Name"], scope, exports),
+                    t.string(&p["Properties"]["ServiceRole"], scope, exports),
+                )
+            })
             .collect();
         for (logical, pipeline) in t.of_type("AWS::CodePipeline::Pipeline") {
             let props = &pipeline["Properties"];
             let name = t.string(&props["Name"], scope, exports);
             let store = &props["ArtifactStore"];
             let bucket = t.string(&store["Location"], scope, exports);
-            let key = (!store["EncryptionKey"].is_null()).then(|| t.string(&store["EncryptionKey"]["Id"], scope, exports));
+            let key =
+                (!store["EncryptionKey"].is_null()).then(|| t.string(&store["EncryptionKey"]["Id"], scope, exports));
             let prefix: String = name.chars().take(20).collect();
             for (si, stage) in props["Stages"].as_array().into_iter().flatten().enumerate() {
                 for (ai, action) in stage["Actions"].as_array().into_iter().flatten().enumerate() {
@@ -447,16 +561,30 @@ fn pipeline(baseline: &Baseline, report: &mut Report) {
                     }
                     let project = t.string(&action["Configuration"]["ProjectName"], scope, exports);
                     let Some(role_arn) = projects.get(&project) else { continue };
-                    let Some(role) = baseline.roles.iter().find(|r| &r.arn == role_arn || &r.name == role_arn) else { continue };
-                    let at = baseline.at(&file, &FieldPath::root().key("Resources").key(logical).key("Properties").key("Stages").index(si).key("Actions").index(ai));
+                    let Some(role) = baseline.roles.iter().find(|r| &r.arn == role_arn || &r.name == role_arn) else {
+                        continue;
+                    };
+                    let at = baseline.at(
+                        &file,
+                        &FieldPath::root()
+                            .key("Resources")
+                            .key(logical)
+                            .key("Properties")
+                            .key("Stages")
+                            .index(si)
+                            .key("Actions")
+                            .index(ai),
+                    );
                     let caller = Call { role, at: &at };
-                    let why = format!("pipeline {name} needs for action {}", action["Name"].as_str().unwrap_or_default());
+                    let why =
+                        format!("pipeline {name} needs for action {}", action["Name"].as_str().unwrap_or_default());
                     for input in action["InputArtifacts"].as_array().into_iter().flatten() {
                         let artifact: String = input["Name"].as_str().unwrap_or_default().chars().take(20).collect();
                         let object = format!("arn:{}:s3:::{bucket}/{prefix}/{artifact}/AbCdEfG", scope.partition);
                         caller.check(report, "s3:GetObject", &object, &Context::new(), &why);
                         if let Some(key) = &key {
-                            let via = Context::new().with("kms:ViaService", &[&format!("s3.{}.amazonaws.com", scope.region)]);
+                            let via =
+                                Context::new().with("kms:ViaService", &[&format!("s3.{}.amazonaws.com", scope.region)]);
                             caller.check(report, "kms:Decrypt", key, &via, &why);
                         }
                     }
@@ -465,7 +593,8 @@ fn pipeline(baseline: &Baseline, report: &mut Report) {
                         let object = format!("arn:{}:s3:::{bucket}/{prefix}/{artifact}/AbCdEfG", scope.partition);
                         caller.check(report, "s3:PutObject", &object, &Context::new(), &why);
                         if let Some(key) = &key {
-                            let via = Context::new().with("kms:ViaService", &[&format!("s3.{}.amazonaws.com", scope.region)]);
+                            let via =
+                                Context::new().with("kms:ViaService", &[&format!("s3.{}.amazonaws.com", scope.region)]);
                             caller.check(report, "kms:GenerateDataKey", key, &via, &why);
                         }
                     }

@@ -50,7 +50,9 @@ impl<'v> Template<'v> {
     /// `value` with every intrinsic resolved.
     pub fn resolve(&self, value: &Value, scope: &Scope, exports: &Exports) -> Value {
         match value {
-            Value::Object(map) if map.len() == 1 && map.keys().next().is_some_and(|k| k == "Ref" || k.starts_with("Fn::")) => {
+            Value::Object(map)
+                if map.len() == 1 && map.keys().next().is_some_and(|k| k == "Ref" || k.starts_with("Fn::")) =>
+            {
                 Value::String(self.intrinsic(map, scope, exports))
             }
             Value::Object(map) => {
@@ -99,16 +101,21 @@ impl<'v> Template<'v> {
             "Fn::Join" => {
                 let sep = arg[0].as_str().unwrap_or_default();
                 match self.resolve(&arg[1], scope, exports) {
-                    Value::Array(items) => items.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)).collect::<Vec<_>>().join(sep),
+                    Value::Array(items) => items
+                        .iter()
+                        .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                        .collect::<Vec<_>>()
+                        .join(sep),
                     _ => unknown("Fn::Join"),
                 }
             }
             "Fn::Select" => {
                 let index = arg[0].as_u64().or_else(|| arg[0].as_str().and_then(|s| s.parse().ok()));
                 match (index, self.resolve(&arg[1], scope, exports)) {
-                    (Some(i), Value::Array(items)) => {
-                        items.get(i as usize).and_then(Value::as_str).map_or_else(|| unknown("Fn::Select"), str::to_owned)
-                    }
+                    (Some(i), Value::Array(items)) => items
+                        .get(i as usize)
+                        .and_then(Value::as_str)
+                        .map_or_else(|| unknown("Fn::Select"), str::to_owned),
                     _ => unknown("Fn::Select"),
                 }
             }
@@ -240,12 +247,24 @@ mod tests {
         });
         let t = Template { stack: "saas-tenant-acme".into(), region: "eu-west-1".into(), root: &root };
         let mut exports = Exports::new();
-        exports.insert("saas-baseline-DataKeyArn".into(), "arn:aws:kms:eu-west-1:123456789012:key/{saas-baseline/DataKey}".into());
+        exports.insert(
+            "saas-baseline-DataKeyArn".into(),
+            "arn:aws:kms:eu-west-1:123456789012:key/{saas-baseline/DataKey}".into(),
+        );
         let r = |v: Value| t.string(&v, &scope(), &exports);
-        assert_eq!(r(json!({"Fn::GetAtt": ["Table", "Arn"]})), "arn:aws:dynamodb:eu-west-1:123456789012:table/saas-order-acme");
+        assert_eq!(
+            r(json!({"Fn::GetAtt": ["Table", "Arn"]})),
+            "arn:aws:dynamodb:eu-west-1:123456789012:table/saas-order-acme"
+        );
         assert_eq!(r(json!({"Fn::GetAtt": "Role.Arn"})), "arn:aws:iam::123456789012:role/saas-tenant-acme");
-        assert_eq!(r(json!({"Fn::Sub": "arn:${AWS::Partition}:x:${AWS::Region}:${AWS::AccountId}:${Env}/${!Literal}"})), "arn:aws:x:eu-west-1:123456789012:prod/${Literal}");
-        assert_eq!(r(json!({"Fn::Sub": ["${Pool}-${Key}", {"Key": {"Fn::ImportValue": "saas-baseline-DataKeyArn"}}]})), "{saas-tenant-acme/Pool}-arn:aws:kms:eu-west-1:123456789012:key/{saas-baseline/DataKey}");
+        assert_eq!(
+            r(json!({"Fn::Sub": "arn:${AWS::Partition}:x:${AWS::Region}:${AWS::AccountId}:${Env}/${!Literal}"})),
+            "arn:aws:x:eu-west-1:123456789012:prod/${Literal}"
+        );
+        assert_eq!(
+            r(json!({"Fn::Sub": ["${Pool}-${Key}", {"Key": {"Fn::ImportValue": "saas-baseline-DataKeyArn"}}]})),
+            "{saas-tenant-acme/Pool}-arn:aws:kms:eu-west-1:123456789012:key/{saas-baseline/DataKey}"
+        );
         assert_eq!(r(json!({"Ref": "Free"})), "{saas-tenant-acme/parameter/Free}");
         assert_eq!(r(json!({"Fn::Join": ["/", ["a", {"Ref": "Env"}]]})), "a/prod");
         assert!(is_unknown(&r(json!({"Fn::ImportValue": "nowhere"}))));

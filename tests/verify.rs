@@ -1,0 +1,382 @@
+//! `tenancy verify` on the committed output and on planted defects. Each mutation edits a
+//! scratch copy of `generated/` the way a hand edit or a compiler bug would, and must be caught
+//! with the finding a reviewer needs: its property, who, what, and the file and line of the
+//! statement or object that allows it (checked by the text on that line). A harmless edit must
+//! still verify.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::*;
+use tenancy::verify::{self, AcceptedList, Finding, Property, Report};
+
+/// The committed tree: what verify reads in CI and in the pipeline.
+fn committed() -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for (path, bytes) in tree(&root().join("generated")) {
+        if path.ends_with(".yaml") || path.ends_with(".yml") || path.ends_with(".json") {
+            out.insert(path, String::from_utf8(bytes).expect("text"));
+        }
+    }
+    out
+}
+
+fn accepted() -> AcceptedList {
+    let text = std::fs::read_to_string(root().join("blueprints/accepted-findings.yaml")).expect("accepted list");
+    serde_yaml::from_str(&text).expect("accepted list parses")
+}
+
+fn run(files: &BTreeMap<String, String>) -> Report {
+    verify::verify(files).finish(Some(&accepted()))
+}
+
+/// The findings that fail verify.
+fn failing(report: &Report) -> Vec<&Finding> {
+    report.findings.iter().filter(|f| f.property.fails() && f.accepted.is_none()).collect()
+}
+
+/// `files` with `from` replaced by `to` once in `file` (the text must be there).
+fn edit(mut files: BTreeMap<String, String>, file: &str, from: &str, to: &str) -> BTreeMap<String, String> {
+    let text = files.get_mut(file).unwrap_or_else(|| panic!("no {file}"));
+    assert!(text.contains(from), "{file} does not contain {from:?}");
+    *text = text.replacen(from, to, 1);
+    files
+}
+
+/// The text of the line a finding points at.
+fn line_at(files: &BTreeMap<String, String>, f: &Finding) -> String {
+    files.get(&f.at.file).and_then(|t| t.lines().nth(f.at.line - 1)).unwrap_or_default().to_owned()
+}
+
+/// A planted defect must be caught: a failing finding of `property` whose message contains
+/// `says`, in `file`, on a line that contains `line_has`.
+fn caught(files: &BTreeMap<String, String>, property: Property, says: &str, file: &str, line_has: &str) {
+    let report = run(files);
+    let found = failing(&report).into_iter().find(|f| {
+        f.property == property && f.message.contains(says) && f.at.file == file && line_at(files, f).contains(line_has)
+    });
+    assert!(
+        found.is_some(),
+        "not caught: {property:?} saying {says:?} at {file} on a line with {line_has:?}; verify said:\n{}",
+        failing(&report)
+            .iter()
+            .map(|f| format!("{:?} {} at {} ({:?})", f.property, f.message, f.at, line_at(files, f)))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert!(report.failed());
+}
+
+const ACME: &str = "tenants/acme/stack.cfn.yaml";
+const ACME_K8S: &str = "tenants/acme/k8s.yaml";
+const GLOBEX: &str = "tenants/globex/stack.cfn.yaml";
+const GLOBEX_K8S: &str = "tenants/globex/k8s.yaml";
+const DELIVERY: &str = "baseline/delivery.cfn.yaml";
+
+#[test]
+fn the_committed_reference_platform_verifies_with_only_accepted_findings() {
+    let report = run(&committed());
+    assert!(!report.failed(), "{}", report.table());
+    assert_eq!(report.tenants, 4);
+    for property in [Property::Isolation, Property::Network, Property::Identity, Property::Sufficiency] {
+        assert!(report.checked.get(&property).copied().unwrap_or(0) > 0, "{property:?} asked nothing");
+    }
+}
+
+#[test]
+fn a_harmless_edit_still_verifies() {
+    let files = edit(committed(), ACME, "Resources:\n", "# reviewed by a human\nResources:\n");
+    let files = edit(files, ACME_K8S, "kind: Namespace\n", "kind: Namespace # the tenant's\n");
+    assert!(!run(&files).failed());
+}
+
+#[test]
+fn the_fixture_platforms_verify_clean() {
+    for fixture in ["no-tenants", "us-east-1"] {
+        let name = format!("tests/fixtures/good/{fixture}.yaml");
+        let platform = load(&name, &std::fs::read_to_string(root().join(&name)).unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        tenancy::synth::synthesize(&platform, dir.path()).expect("synth");
+        let files: BTreeMap<String, String> = tree(dir.path())
+            .into_iter()
+            .filter(|(p, _)| p.ends_with(".yaml") || p.ends_with(".yml") || p.ends_with(".json"))
+            .map(|(p, b)| (p, String::from_utf8(b).unwrap()))
+            .collect();
+        let report = run(&files);
+        assert!(!report.failed(), "{fixture}:\n{}", report.table());
+    }
+}
+
+// Isolation -------------------------------------------------------------------------------------
+
+#[test]
+fn a_widened_silo_grant_reaches_every_tenants_table() {
+    let files = edit(committed(), ACME, "table/saas-order-acme\n", "table/saas-order-*\n");
+    caught(&files, Property::Isolation, "on tenant", ACME, "Sid: OrderSiloItems");
+}
+
+#[test]
+fn a_prefix_wildcard_reaches_tenants_whose_id_starts_with_the_same_letters() {
+    let files = edit(committed(), ACME, "table/saas-order-acme\n", "table/saas-order-acme*\n");
+    caught(&files, Property::Isolation, "tenant acme0's table", ACME, "Sid: OrderSiloItems");
+}
+
+#[test]
+fn a_dropped_leading_keys_condition_opens_every_partition_of_the_pool() {
+    let files = edit(
+        committed(),
+        ACME,
+        "              ForAllValues:StringEquals:\n                dynamodb:LeadingKeys:\n                - acme\n",
+        "",
+    );
+    caught(&files, Property::Isolation, "partition", ACME, "Sid: ProductPoolItems");
+}
+
+#[test]
+fn a_leading_keys_condition_that_names_another_tenant_is_caught() {
+    let files = edit(
+        committed(),
+        ACME,
+        "dynamodb:LeadingKeys:\n                - acme\n",
+        "dynamodb:LeadingKeys:\n                - acme\n                - globex\n",
+    );
+    caught(&files, Property::Isolation, "tenant globex's partition", ACME, "Sid: ProductPoolItems");
+}
+
+#[test]
+fn a_scan_granted_on_the_pool_reads_every_tenant() {
+    let files = edit(
+        committed(),
+        ACME,
+        "          - Sid: OrderSiloScan\n            Effect: Allow\n            Action:\n            - dynamodb:Scan\n            Resource:\n",
+        "          - Sid: OrderSiloScan\n            Effect: Allow\n            Action:\n            - dynamodb:Scan\n            Resource:\n            - Fn::Sub: arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/saas-*\n",
+    );
+    caught(&files, Property::Isolation, "on tenant", ACME, "Sid: OrderSiloScan");
+}
+
+#[test]
+fn an_association_that_gives_one_tenants_pods_anothers_role_is_caught() {
+    let files = edit(committed(), GLOBEX, "Namespace: tenant-globex", "Namespace: tenant-acme");
+    caught(&files, Property::Isolation, "gives its role to namespace tenant-acme", GLOBEX, "Namespace: tenant-acme");
+}
+
+#[test]
+fn a_tenant_role_made_an_eks_access_entry_is_caught() {
+    let files = edit(
+        committed(),
+        "baseline/eksctl-cluster.yaml",
+        "  accessEntries:\n",
+        "  accessEntries:\n  - principalARN: arn:aws:iam::123456789012:role/saas-tenant-acme\n    accessPolicies: []\n",
+    );
+    caught(&files, Property::Isolation, "EKS access entry", "baseline/eksctl-cluster.yaml", "saas-tenant-acme");
+}
+
+#[test]
+fn a_cluster_role_binding_for_a_tenant_service_account_is_caught() {
+    let binding = "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: oops\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: view\nsubjects:\n- kind: ServiceAccount\n  name: tenant-services\n  namespace: tenant-acme\n";
+    let mut files = committed();
+    files.get_mut(ACME_K8S).unwrap().push_str(binding);
+    caught(&files, Property::Isolation, "bound beyond its namespace", ACME_K8S, "subjects:");
+}
+
+// Network ---------------------------------------------------------------------------------------
+
+#[test]
+fn open_egress_in_one_tenant_and_open_ingress_in_another_connect_them() {
+    let files = edit(
+        committed(),
+        ACME_K8S,
+        "  egress:\n  - to:\n    - podSelector: {}\n",
+        "  egress:\n  - to:\n    - namespaceSelector: {}\n",
+    );
+    // Alone, acme's open egress meets closed ingress everywhere: no path between tenants.
+    assert!(failing(&run(&files)).iter().all(|f| f.property != Property::Network), "egress alone is not a path");
+    let files = edit(
+        files,
+        GLOBEX_K8S,
+        "  ingress:\n  - from:\n    - podSelector: {}\n",
+        "  ingress:\n  - from:\n    - namespaceSelector: {}\n",
+    );
+    caught(&files, Property::Network, "ingress admits them", ACME_K8S, "name: allow-same-namespace");
+}
+
+#[test]
+fn egress_that_covers_the_metadata_service_is_caught() {
+    let files = edit(committed(), ACME_K8S, "cidr: 169.254.170.23/32", "cidr: 169.254.0.0/16");
+    caught(&files, Property::Network, "instance metadata service", ACME_K8S, "name: allow-pod-identity-agent");
+}
+
+#[test]
+fn https_egress_to_private_addresses_reaches_the_kubernetes_api() {
+    let files = edit(committed(), ACME_K8S, "        - 10.0.0.0/8\n", "");
+    caught(&files, Property::Network, "Service kubernetes", ACME_K8S, "name: allow-https-egress");
+}
+
+#[test]
+fn an_ingress_path_of_another_tenant_is_caught_and_the_shared_route_too() {
+    let files = edit(committed(), ACME_K8S, "path: /acme/orders", "path: /globex/orders");
+    caught(&files, Property::Network, "not under /acme/", ACME_K8S, "- backend:");
+    caught(&files, Property::Network, "both route", GLOBEX_K8S, "- backend:");
+}
+
+#[test]
+fn an_external_name_backend_leaves_the_namespace() {
+    let files = edit(
+        committed(),
+        ACME_K8S,
+        "    app.kubernetes.io/name: order\n    tenancy.io/tenant: acme\n  type: ClusterIP\n",
+        "    app.kubernetes.io/name: order\n    tenancy.io/tenant: acme\n  type: ExternalName\n  externalName: order.tenant-globex.svc.cluster.local\n",
+    );
+    caught(&files, Property::Network, "ExternalName", ACME_K8S, "- backend:");
+}
+
+// Identity --------------------------------------------------------------------------------------
+
+#[test]
+fn a_client_id_bound_to_another_tenants_stack_is_caught() {
+    let files = edit(
+        committed(),
+        ACME_K8S,
+        "${stack:saas-tenant-acme:UserPoolClientId}",
+        "${stack:saas-tenant-globex:UserPoolClientId}",
+    );
+    caught(&files, Property::Identity, "TENANT_CLIENT_ID", ACME_K8S, "name: TENANT_CLIENT_ID");
+}
+
+#[test]
+fn a_mutable_tenant_attribute_is_caught() {
+    let files = edit(committed(), ACME, "Mutable: false", "Mutable: true");
+    caught(&files, Property::Identity, "mutable", ACME, "- Name: tenant-id");
+}
+
+#[test]
+fn a_client_that_may_write_the_tenant_attribute_is_caught() {
+    let files = edit(
+        committed(),
+        ACME,
+        "      WriteAttributes:\n      - email\n",
+        "      WriteAttributes:\n      - email\n      - custom:tenant-id\n",
+    );
+    caught(&files, Property::Identity, "may write custom:tenant-id", ACME, "- custom:tenant-id");
+    let files = edit(committed(), ACME, "      WriteAttributes:\n      - email\n", "");
+    caught(&files, Property::Identity, "lists no WriteAttributes", ACME, "");
+}
+
+#[test]
+fn an_issuer_of_another_pool_is_caught() {
+    let files = edit(committed(), ACME, "${AWS::URLSuffix}/${UserPool}", "${AWS::URLSuffix}/eu-west-1_Someone");
+    caught(&files, Property::Identity, "is not the user pool of its client", ACME, "IssuerUrl:");
+}
+
+#[test]
+fn a_pod_that_mounts_a_kubernetes_token_is_caught() {
+    // The ServiceAccount's setting is overridden by the pod's: only the pod's counts.
+    let files =
+        edit(committed(), ACME_K8S, "automountServiceAccountToken: false", "automountServiceAccountToken: true");
+    assert!(!run(&files).failed(), "the ServiceAccount's own setting does not mount a token in pods that say false");
+    let files = edit(
+        committed(),
+        ACME_K8S,
+        "      automountServiceAccountToken: false",
+        "      automountServiceAccountToken: true",
+    );
+    caught(&files, Property::Identity, "mount a Kubernetes token", ACME_K8S, "name: product");
+}
+
+#[test]
+fn an_admin_user_of_another_tenant_is_caught() {
+    let files = edit(
+        committed(),
+        ACME,
+        "      - Name: custom:tenant-id\n        Value: acme\n",
+        "      - Name: custom:tenant-id\n        Value: globex\n",
+    );
+    caught(&files, Property::Identity, "has custom:tenant-id globex", ACME, "AdminUser:");
+}
+
+// Sufficiency ----------------------------------------------------------------------------------
+
+#[test]
+fn the_journal_without_scan_is_b6() {
+    let text = &committed()[DELIVERY];
+    let scan = "            - dynamodb:PutItem\n            - dynamodb:Scan\n";
+    assert!(text.matches(scan).count() >= 2, "the state grants list Scan");
+    let files = edit(committed(), DELIVERY, scan, "            - dynamodb:PutItem\n");
+    caught(
+        &files,
+        Property::Sufficiency,
+        "dynamodb:Scan on arn:aws:dynamodb:eu-west-1:123456789012:table/saas-deploy-state",
+        DELIVERY,
+        "Project:",
+    );
+}
+
+#[test]
+fn the_order_service_without_scan_is_b9() {
+    let files = edit(
+        committed(),
+        ACME,
+        "            - dynamodb:Scan\n            Resource:\n            - Fn::Sub: arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/saas-order-acme\n",
+        "            - dynamodb:DescribeTable\n            Resource:\n            - Fn::Sub: arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/saas-order-acme\n",
+    );
+    caught(&files, Property::Sufficiency, "cannot dynamodb:Scan", ACME_K8S, "name: order");
+}
+
+#[test]
+fn a_pipeline_role_that_cannot_read_the_artifact_store_is_b5() {
+    let text = &committed()[DELIVERY];
+    let at = text.find("saas-platform/*").expect("the artifact grant");
+    let line_start = text[..at].rfind('\n').unwrap() + 1;
+    let line_end = at + text[at..].find('\n').unwrap() + 1;
+    let line = text[line_start..line_end].to_owned();
+    let files = edit(committed(), DELIVERY, &line, &line.replace("saas-platform/*", "source/tenancy.zip"));
+    caught(&files, Property::Sufficiency, "cannot s3:GetObject", DELIVERY, "- Name:");
+}
+
+#[test]
+fn a_platform_stack_without_its_stack_role_is_m1() {
+    let files = edit(
+        committed(),
+        "plan.json",
+        "      \"template\": \"baseline/baseline.cfn.yaml\",\n      \"role\": \"arn:aws:iam::123456789012:role/saas-cfn-baseline\",\n",
+        "      \"template\": \"baseline/baseline.cfn.yaml\",\n",
+    );
+    caught(&files, Property::Sufficiency, "runs without a stack role", DELIVERY, "Project:");
+}
+
+#[test]
+fn a_stack_role_missing_a_handler_permission_is_caught() {
+    let files = edit(committed(), DELIVERY, "            - cognito-idp:CreateUserPool\n", "");
+    caught(&files, Property::Sufficiency, "cognito-idp:CreateUserPool on no resource", DELIVERY, "TenantStackRole:");
+}
+
+#[test]
+fn a_buildspec_command_the_project_role_lacks_is_caught() {
+    let files = edit(
+        committed(),
+        "buildspecs/addons.yml",
+        "      - aws eks update-kubeconfig",
+        "      - aws ecr get-login-password --region \"$AWS_REGION\"\n      - aws eks update-kubeconfig",
+    );
+    caught(&files, Property::Sufficiency, "ecr:GetAuthorizationToken on no resource", DELIVERY, "AddonsProject:");
+    // A command the table does not know is not guessed.
+    let files = edit(
+        committed(),
+        "buildspecs/addons.yml",
+        "      - aws eks update-kubeconfig",
+        "      - aws dynamodb delete-table --table-name saas-product\n      - aws eks update-kubeconfig",
+    );
+    caught(&files, Property::CannotProve, "not in AWS_CLI_ACTIONS", DELIVERY, "AddonsProject:");
+}
+
+// Unreadable input -----------------------------------------------------------------------------
+
+#[test]
+fn garbage_and_missing_files_are_reported_not_skipped() {
+    let files = edit(committed(), ACME, "Resources:\n", "Resources: [\n");
+    caught(&files, Property::CannotProve, "not YAML", ACME, "");
+    let mut files = committed();
+    files.remove(GLOBEX);
+    caught(&files, Property::CannotProve, "missing", GLOBEX, "");
+}
