@@ -189,23 +189,7 @@ const FOREIGN_TABLES: &[(&str, &str, &str)] = &[
 /// known). The generated IAM grants each (the deployer statements of
 /// `src/compile/deploy_roles.rs`), but no table states it, so no test proves the grant. An
 /// entry that no longer matches an undeclared call fails: remove it.
-const KNOWN_GAPS: &[(&str, &str, &str)] = &[
-    (
-        "src/apply/aws/bootstrap.rs",
-        "cloudformation:DescribeStacks",
-        "`check` describes the bootstrap stack; the file has no table (granted as CheckBootstrap)",
-    ),
-    (
-        "src/apply/aws/cloudformation.rs",
-        "s3:PutObject",
-        "`template_source` uploads templates over 51,200 bytes to templates/ (granted as StageLargeTemplates)",
-    ),
-    (
-        "src/apply/aws/source.rs",
-        "s3:ListBucketVersions",
-        "`find` lists the bundle's versions; the table's doc names it, the table does not (granted as FindSourceVersions)",
-    ),
-];
+const KNOWN_GAPS: &[(&str, &str, &str)] = &[];
 
 // ---------------------------------------------------------------------------------------------
 // The SDK clients, read from the crates Cargo.lock pins.

@@ -183,6 +183,7 @@ pub const NO_AWS_PROGRAMS: &[(&str, &str)] = &[
     ("tar", "local files"),
     ("tenancy --version", "prints its version"),
     ("tenancy check", "compares generated/ with what the blueprint compiles to: no AWS call"),
+    ("tenancy verify", "proves isolation and sufficiency on generated/: reads files only, no AWS call"),
     ("test", "the shell's test"),
     ("xargs", "runs sha256sum over local files"),
 ];

@@ -21,10 +21,14 @@ pub struct VerifyArgs {
     /// How to print the report: a table, JSON, or Markdown for a pull-request comment.
     #[arg(long, value_enum, default_value_t = VerifyFormat::Table)]
     pub format: VerifyFormat,
-    /// The committed list of accepted findings, each with its reason (YAML).
+    /// The committed list of accepted findings, each with its reason (YAML). Default:
+    /// blueprints/accepted-findings.yaml if present.
     #[arg(long)]
     pub accepted: Option<PathBuf>,
 }
+
+/// Where the accepted findings live, beside the blueprint.
+pub const DEFAULT_ACCEPTED: &str = "blueprints/accepted-findings.yaml";
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum VerifyFormat {
@@ -100,7 +104,9 @@ pub fn verify_dir(dir: &Path) -> anyhow::Result<Report> {
 }
 
 pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
-    let accepted = match &args.accepted {
+    let default = Path::new(DEFAULT_ACCEPTED);
+    let path = args.accepted.clone().or_else(|| default.exists().then(|| default.to_path_buf()));
+    let accepted = match &path {
         Some(path) => {
             let text = std::fs::read_to_string(path).with_context(|| format!("while reading {}", path.display()))?;
             let list: AcceptedList = serde_yaml::from_str(&text).with_context(|| {

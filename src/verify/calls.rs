@@ -51,5 +51,7 @@ pub const BUILD: &[&str] = &aws::codebuild::IAM_ACTIONS;
 pub const REGISTER: &[&str] = &aws::register::IAM_ACTIONS;
 /// Before Kubernetes steps, on each service repository.
 pub const REGISTRY: &[&str] = &aws::registry::IAM_ACTIONS;
-/// Templates over the inline limit go through the artifacts bucket.
-pub const SOURCE: &[&str] = &aws::source::IAM_ACTIONS;
+/// Templates over the inline limit go through the artifacts bucket's `templates/`.
+pub const TEMPLATE: &[&str] = &aws::cloudformation::TEMPLATE_IAM_ACTIONS;
+/// The template size over which apply uploads it (CloudFormation's inline limit).
+pub const INLINE_TEMPLATE_BYTES: usize = crate::cfn::limits::INLINE_TEMPLATE_BYTES;

@@ -46,6 +46,7 @@ pub struct Document {
 pub struct Doc {
     pub file: String,
     pub documents: Vec<Document>,
+    bytes: usize,
 }
 
 impl Doc {
@@ -61,7 +62,12 @@ impl Doc {
                 documents.push(Document { value, text: part.to_owned(), first_line, map: OnceLock::new() });
             }
         }
-        Ok(Self { file: file.to_owned(), documents })
+        Ok(Self { file: file.to_owned(), documents, bytes: text.len() })
+    }
+
+    /// The file's size.
+    pub fn bytes(&self) -> usize {
+        self.bytes
     }
 
     /// The only document, for a template.

@@ -72,6 +72,8 @@ pub struct Obtained<'r> {
     pub context: Context,
     /// How: the association or trust that gives it.
     pub how: Location,
+    /// The ServiceAccount (namespace, name) it is obtained by, when a pod's identity gives it.
+    pub account: Option<(String, String)>,
 }
 
 /// The roles A's pods obtain: through Pod Identity associations with A's namespaces, then
@@ -96,7 +98,39 @@ pub fn obtained<'r>(baseline: &'r Baseline, tenant: &'r Tenant) -> Vec<Obtained<
             let cluster = t.string(&props["ClusterName"], &baseline.scope, &baseline.exports);
             let Some(role) = all.iter().find(|r| r.arn == arn) else { continue };
             let how = tenant.locate(baseline, file, &FieldPath::root().key("Resources").key(logical));
-            out.push(Obtained { role, context: pod_session(baseline, role, &cluster, &namespace, &account), how });
+            let context = pod_session(baseline, role, &cluster, &namespace, &account);
+            out.push(Obtained { role, context, how, account: Some((namespace, account)) });
+        }
+    }
+    // IRSA: any pod of the tenant can present its ServiceAccount's token to
+    // AssumeRoleWithWebIdentity, annotated or not, so every role whose trust admits the token
+    // of one of the tenant's ServiceAccounts is obtained.
+    for (namespace, account) in service_accounts(tenant) {
+        for role in &all {
+            if out
+                .iter()
+                .any(|o| o.role.arn == role.arn && o.account.as_ref() == Some(&(namespace.clone(), account.clone())))
+            {
+                continue;
+            }
+            for provider in federated(&role.trust) {
+                let issuer = provider.split_once(":oidc-provider/").map_or(provider.as_str(), |(_, i)| i);
+                let context = Context::new()
+                    .with(&format!("{issuer}:sub"), &[&format!("system:serviceaccount:{namespace}:{account}")])
+                    .with(&format!("{issuer}:aud"), &["sts.amazonaws.com"]);
+                let request =
+                    Request { action: "sts:AssumeRoleWithWebIdentity", resource: &role.arn, context: &context };
+                if decide_resource(&role.trust, &Principal::Federated(provider.clone()), &request).is_allowed() {
+                    let how = tenant.locate(
+                        baseline,
+                        &role.file,
+                        &role.path.key("Properties").key("AssumeRolePolicyDocument"),
+                    );
+                    let context = Context::new().with("aws:PrincipalArn", &[&role.arn]);
+                    out.push(Obtained { role, context, how, account: Some((namespace.clone(), account.clone())) });
+                    break;
+                }
+            }
         }
     }
     // Role chaining: a role whose trust admits an obtained role, which may call AssumeRole on it.
@@ -115,10 +149,39 @@ pub fn obtained<'r>(baseline: &'r Baseline, tenant: &'r Tenant) -> Vec<Obtained<
                 seen.insert(role.arn.clone());
                 let how =
                     tenant.locate(baseline, &role.file, &role.path.key("Properties").key("AssumeRolePolicyDocument"));
-                out.push(Obtained { role, context: Context::new().with("aws:PrincipalArn", &[&role.arn]), how });
+                out.push(Obtained {
+                    role,
+                    context: Context::new().with("aws:PrincipalArn", &[&role.arn]),
+                    how,
+                    account: None,
+                });
             }
         }
         next += 1;
+    }
+    out
+}
+
+/// The (namespace, ServiceAccount) of every Deployment of the tenant.
+pub fn service_accounts(tenant: &Tenant) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = tenant
+        .of_kind("Deployment")
+        .filter_map(|(_, _, d)| {
+            let ns = d["metadata"]["namespace"].as_str()?.to_owned();
+            let sa = d["spec"]["template"]["spec"]["serviceAccountName"].as_str().unwrap_or("default").to_owned();
+            Some((ns, sa))
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The web identity providers a trust policy's statements name.
+fn federated(trust: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for s in statements(trust) {
+        out.extend(strings(&s["Principal"]["Federated"]));
     }
     out
 }
@@ -391,14 +454,7 @@ fn access_entries(baseline: &Baseline, tenant: &Tenant, obtained: &[Obtained], r
 /// outside its namespace or a ClusterRole that reads secrets.
 fn rbac(baseline: &Baseline, tenant: &Tenant, report: &mut Report) {
     let namespaces = tenant.namespaces();
-    let accounts: Vec<(String, String)> = tenant
-        .of_kind("Deployment")
-        .filter_map(|(_, _, d)| {
-            let ns = d["metadata"]["namespace"].as_str()?.to_owned();
-            let sa = d["spec"]["template"]["spec"]["serviceAccountName"].as_str().unwrap_or("default").to_owned();
-            Some((ns, sa))
-        })
-        .collect();
+    let accounts = service_accounts(tenant);
     let baseline_objects =
         baseline.docs.iter().filter(|(p, _)| p.starts_with("baseline/") && p.ends_with("k8s.yaml")).flat_map(
             |(p, d)| d.documents.iter().enumerate().map(move |(i, doc)| (p.as_str(), i, &doc.value, Some(d))),

@@ -142,20 +142,19 @@ fn buildspec_commands(baseline: &Baseline, spec: &str) -> Option<Vec<String>> {
     Some(out)
 }
 
-/// The journal's table: plan.json's `stateTable`, or the `--state dynamodb:` of an apply.
+/// The journal's table: plan.json's `stateTable`, or the `--state dynamodb:<table>` of an
+/// apply in a buildspec.
 fn state_table(baseline: &Baseline) -> Option<String> {
     if let Some(t) = baseline.plan["stateTable"].as_str() {
         return Some(t.to_owned());
     }
-    baseline.docs.values().flat_map(|d| d.documents.iter()).find_map(|d| {
-        let text = d.value.to_string();
-        let at = text.find("dynamodb:")? + "dynamodb:".len();
-        Some(
-            text[at..]
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_' || *c == '.')
-                .collect(),
-        )
+    let commands =
+        baseline.docs.keys().filter(|p| p.starts_with("buildspecs/")).filter_map(|p| buildspec_commands(baseline, p));
+    commands.flatten().find_map(|c| {
+        let after = &c[c.find("--state")? + "--state".len()..];
+        let value = after.trim_start_matches([' ', '=']).trim_start_matches(['\'', '"']);
+        let table = value.strip_prefix("dynamodb:")?;
+        Some(table.chars().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')).collect())
     })
 }
 
@@ -202,7 +201,7 @@ fn step_calls(
     caller: &Call,
     step: &Value,
     report: &mut Report,
-    types: &dyn Fn(&str) -> BTreeSet<String>,
+    (types, bytes): (&dyn Fn(&str) -> BTreeSet<String>, &dyn Fn(&str) -> usize),
 ) {
     let s = &baseline.scope;
     let region = step["region"].as_str().unwrap_or(&s.region);
@@ -222,6 +221,19 @@ fn step_calls(
             }
             let template = step["template"].as_str().unwrap_or_default();
             let kinds = types(template);
+            if bytes(template) > calls::INLINE_TEMPLATE_BYTES {
+                let bucket = baseline.plan["artifactsBucket"].as_str().unwrap_or_default();
+                let object = format!("arn:{}:s3:::{bucket}/templates/{stack}/0123abcd.yaml", s.partition);
+                for action in calls::TEMPLATE {
+                    caller.check(
+                        report,
+                        action,
+                        &object,
+                        &Context::new(),
+                        &format!("step {id} calls (its template is over the inline limit)"),
+                    );
+                }
+            }
             match step["role"].as_str() {
                 Some(role) => {
                     let context = Context::new().with("iam:PassedToService", &["cloudformation.amazonaws.com"]);
@@ -277,6 +289,11 @@ fn resource_types(docs: &BTreeMap<String, super::Doc>, template: &str) -> BTreeS
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The size of a template file among `docs`, in bytes.
+fn size(docs: &BTreeMap<String, super::Doc>, template: &str) -> usize {
+    docs.get(template).map_or(0, super::Doc::bytes)
 }
 
 fn handler_actions(kinds: &BTreeSet<String>) -> Vec<(String, String)> {
@@ -340,7 +357,13 @@ pub fn tenant(baseline: &Baseline, tenant: &Tenant, report: &mut Report) {
     for (role, _, at) in appliers(baseline) {
         let caller = Call { role, at: &at };
         for step in &steps {
-            step_calls(baseline, &caller, step, report, &|t| resource_types(tenant.docs, t));
+            step_calls(
+                baseline,
+                &caller,
+                step,
+                report,
+                (&|t| resource_types(tenant.docs, t), &|t| size(tenant.docs, t)),
+            );
         }
     }
 }
@@ -357,10 +380,7 @@ fn services(baseline: &Baseline, tenant: &Tenant, report: &mut Report) {
         let spec = &d["spec"]["template"]["spec"];
         let account = spec["serviceAccountName"].as_str().unwrap_or("default");
         let at = tenant.at(file, index, &FieldPath::root().key("metadata").key("name"));
-        let role = obtained.iter().find(|o| {
-            o.context.get_one("aws:PrincipalTag/kubernetes-namespace") == Some(ns)
-                && o.context.get_one("aws:PrincipalTag/kubernetes-service-account") == Some(account)
-        });
+        let role = obtained.iter().find(|o| o.account.as_ref().is_some_and(|(n, a)| n == ns && a == account));
         let Some(role) = role else {
             report.count(Property::Sufficiency, 1);
             report.findings.push(Finding {
@@ -485,7 +505,13 @@ pub fn platform(baseline: &Baseline, report: &mut Report) {
                 .flatten()
                 .filter(|st| st["id"].as_str().is_some_and(|i| i.starts_with("baseline/")))
             {
-                step_calls(baseline, &caller, step, report, &|t| resource_types(&baseline.docs, t));
+                step_calls(
+                    baseline,
+                    &caller,
+                    step,
+                    report,
+                    (&|t| resource_types(&baseline.docs, t), &|t| size(&baseline.docs, t)),
+                );
             }
         }
     }

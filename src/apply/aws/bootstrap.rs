@@ -59,6 +59,9 @@ pub async fn deploy(
     CloudFormation::new(configs.clone(), String::new(), false).apply(&run).await
 }
 
+/// What every apply calls to check the bootstrap stack, on that stack.
+pub const IAM_ACTIONS: [&str; 1] = ["cloudformation:DescribeStacks"];
+
 /// Whether the deployed bootstrap stack is the one the plan records; an error saying what to
 /// do when it is not.
 pub async fn check(configs: &Configs, bootstrap: &Bootstrap) -> Result<(), StepError> {

@@ -34,6 +34,10 @@ fn moving(status: &StackStatus) -> bool {
     status.as_str().ends_with("_IN_PROGRESS") && *status != StackStatus::ReviewInProgress
 }
 
+/// What a step whose template is over the inline limit calls, on the artifacts bucket's
+/// `templates/<stack>/<hash>.yaml` (CloudFormation then reads that object as the caller).
+pub const TEMPLATE_IAM_ACTIONS: [&str; 1] = ["s3:PutObject"];
+
 /// The DynamoDB actions offboarding calls on a tenant's silo tables (and their backups) when its
 /// tier's retention is `backup`.
 pub const BACKUP_IAM_ACTIONS: [&str; 2] = ["dynamodb:CreateBackup", "dynamodb:DescribeBackup"];

@@ -13,7 +13,7 @@ pub const VERSIONS_SEARCHED: usize = 100;
 
 /// Every S3 action the source bundle calls, on the bundle's object (and ListBucketVersions on
 /// the bucket).
-pub const IAM_ACTIONS: [&str; 3] = ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"];
+pub const IAM_ACTIONS: [&str; 4] = ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucketVersions", "s3:PutObject"];
 
 async fn client(configs: &Configs, region: &str) -> Client {
     let config = configs.get(region).await;
