@@ -71,8 +71,9 @@ fn read_tree(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) -> any
 }
 
 /// Verifies the folder: the platform's files, then every tenant plan.json names.
-pub fn verify_dir(dir: &Path) -> anyhow::Result<Report> {
-    let baseline = Baseline::read(&platform_files(dir)?);
+pub fn verify_dir(dir: &Path, accepted: Option<&AcceptedList>) -> anyhow::Result<Report> {
+    let mut baseline = Baseline::read(&platform_files(dir)?);
+    baseline.accept(accepted.cloned());
     let tenants = baseline.tenants();
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<(usize, Report, TenantSummary)>> = Mutex::new(Vec::with_capacity(tenants.len()));
@@ -116,7 +117,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
-    let report = verify_dir(&args.generated)?.finish(accepted.as_ref());
+    let report = verify_dir(&args.generated, accepted.as_ref())?.finish(accepted.as_ref());
     let text = match args.format {
         VerifyFormat::Table => report.table(),
         VerifyFormat::Json => report.json(),

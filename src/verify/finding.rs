@@ -110,7 +110,8 @@ pub struct AcceptedList {
 }
 
 impl AcceptedList {
-    fn reason(&self, f: &Finding) -> Option<&str> {
+    /// The reason a finding is accepted, if it is.
+    pub fn reason(&self, f: &Finding) -> Option<&str> {
         let m = |p: &str, v: &str| super::iam::wildcard(p, v, false);
         self.accepted
             .iter()
@@ -131,6 +132,11 @@ pub struct Report {
     /// How many questions each property asked (requests evaluated, paths checked).
     pub checked: BTreeMap<Property, u64>,
     pub tenants: usize,
+    /// Accepted findings of tenants proven by their shape (`shapes`): counted, not listed (the
+    /// first tenant of the shape lists them).
+    pub repeated: BTreeMap<Property, u64>,
+    /// Tenants proven by the shape of another.
+    pub by_shape: usize,
 }
 
 impl Report {
@@ -144,6 +150,10 @@ impl Report {
             self.count(p, n);
         }
         self.tenants += other.tenants;
+        self.by_shape += other.by_shape;
+        for (p, n) in other.repeated {
+            *self.repeated.entry(p).or_default() += n;
+        }
     }
 
     /// Sorted, deduplicated, and marked with the accepted list's reasons.
@@ -168,8 +178,9 @@ impl Report {
             .iter()
             .map(|p| {
                 let of: Vec<&Finding> = self.findings.iter().filter(|f| f.property == *p).collect();
-                let accepted = of.iter().filter(|f| f.accepted.is_some()).count();
-                (*p, self.checked.get(p).copied().unwrap_or(0), of.len() - accepted, accepted)
+                let listed = of.iter().filter(|f| f.accepted.is_some()).count();
+                let repeated = self.repeated.get(p).copied().unwrap_or(0) as usize;
+                (*p, self.checked.get(p).copied().unwrap_or(0), of.len() - listed, listed + repeated)
             })
             .collect()
     }
@@ -204,8 +215,9 @@ impl Report {
         }
         let _ = writeln!(
             out,
-            "{} tenants: {}",
+            "{} tenants ({} proven by the shape of another): {}",
             self.tenants,
+            self.by_shape,
             if self.failed() { "verify FAILED" } else { "every property holds" }
         );
         out
@@ -218,7 +230,11 @@ impl Report {
         } else {
             "✅ `tenancy verify`: every property holds"
         };
-        let _ = writeln!(out, "### {verdict}\n\n{} tenants.\n", self.tenants);
+        let _ = writeln!(
+            out,
+            "### {verdict}\n\n{} tenants ({} proven by the shape of another).\n",
+            self.tenants, self.by_shape
+        );
         let _ = writeln!(out, "| property | checked | findings | accepted |\n|---|---:|---:|---:|");
         for (p, checked, open, accepted) in self.summary() {
             let _ = writeln!(out, "| {} | {checked} | {open} | {accepted} |", p.name());
@@ -261,12 +277,14 @@ impl Report {
         struct Out<'a> {
             ok: bool,
             tenants: usize,
+            by_shape: usize,
             checked: BTreeMap<&'static str, u64>,
             findings: &'a [Finding],
         }
         let out = Out {
             ok: !self.failed(),
             tenants: self.tenants,
+            by_shape: self.by_shape,
             checked: self.checked.iter().map(|(p, n)| (p.name(), *n)).collect(),
             findings: &self.findings,
         };

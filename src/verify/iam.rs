@@ -87,15 +87,25 @@ impl Decision {
 
 /// IAM's wildcard match: `*` any run of characters, `?` exactly one.
 pub fn wildcard(pattern: &str, value: &str, case_insensitive: bool) -> bool {
-    let fold = |s: &str| if case_insensitive { s.to_ascii_lowercase() } else { s.to_owned() };
+    // Bytes when both are ASCII (every ARN and action we emit): no allocation. Otherwise by
+    // characters, so that `?` is one character, not one byte.
+    if pattern.is_ascii() && value.is_ascii() {
+        let eq = |a: u8, b: u8| if case_insensitive { a.eq_ignore_ascii_case(&b) } else { a == b };
+        return matches(pattern.as_bytes(), value.as_bytes(), b'*', b'?', eq);
+    }
+    let fold = |s: &str| if case_insensitive { s.to_lowercase() } else { s.to_owned() };
     let (p, v): (Vec<char>, Vec<char>) = (fold(pattern).chars().collect(), fold(value).chars().collect());
-    // Two pointers, backtracking to the last star: linear in practice, no recursion.
+    matches(&p, &v, '*', '?', |a, b| a == b)
+}
+
+/// Two pointers, backtracking to the last star: linear in practice, no recursion.
+fn matches<T: Copy + PartialEq>(p: &[T], v: &[T], star_sym: T, any: T, eq: impl Fn(T, T) -> bool) -> bool {
     let (mut i, mut j, mut star, mut mark) = (0, 0, None, 0);
     while j < v.len() {
-        if i < p.len() && (p[i] == '?' || p[i] == v[j]) {
+        if i < p.len() && p[i] != star_sym && (p[i] == any || eq(p[i], v[j])) {
             i += 1;
             j += 1;
-        } else if i < p.len() && p[i] == '*' {
+        } else if i < p.len() && p[i] == star_sym {
             star = Some(i);
             mark = j;
             i += 1;
@@ -107,7 +117,7 @@ pub fn wildcard(pattern: &str, value: &str, case_insensitive: bool) -> bool {
             return false;
         }
     }
-    while i < p.len() && p[i] == '*' {
+    while i < p.len() && p[i] == star_sym {
         i += 1;
     }
     i == p.len()
@@ -135,7 +145,10 @@ fn strings(value: &Value) -> Option<Vec<String>> {
 
 /// `${aws:PrincipalTag/team}` and friends replaced from the context; `Err` names a variable the
 /// request does not carry (or carries several values of).
-fn substitute(text: &str, context: &Context) -> Result<String, String> {
+fn substitute<'t>(text: &'t str, context: &Context) -> Result<std::borrow::Cow<'t, str>, String> {
+    if !text.contains("${") {
+        return Ok(std::borrow::Cow::Borrowed(text));
+    }
     let mut out = String::new();
     let mut rest = text;
     while let Some(start) = rest.find("${") {
@@ -153,7 +166,12 @@ fn substitute(text: &str, context: &Context) -> Result<String, String> {
         rest = &after[end + 1..];
     }
     out.push_str(rest);
-    Ok(out)
+    Ok(std::borrow::Cow::Owned(out))
+}
+
+/// `text` with its policy variables replaced from `context`; `None` when one is missing.
+pub fn with_variables(text: &str, context: &Context) -> Option<String> {
+    substitute(text, context).ok().map(std::borrow::Cow::into_owned)
 }
 
 /// How a base operator compares one request value with one policy value.
@@ -198,7 +216,8 @@ fn positive(base: &str) -> Option<&'static str> {
 /// Whether one `operator: {key: values}` entry holds.
 fn entry_holds(operator: &str, key: &str, expected: &Value, context: &Context) -> Result<bool, String> {
     let expected = strings(expected).ok_or_else(|| format!("{operator} on {key}: values that are not strings"))?;
-    let expected: Vec<String> = expected.iter().map(|e| substitute(e, context)).collect::<Result<_, _>>()?;
+    let expected: Vec<String> =
+        expected.iter().map(|e| substitute(e, context).map(|s| s.into_owned())).collect::<Result<_, _>>()?;
     let (set, rest) = match operator.split_once(':') {
         Some((set @ ("ForAllValues" | "ForAnyValue"), rest)) => (Some(set), rest),
         Some(_) => return Err(format!("the operator {operator} is not known")),
@@ -268,18 +287,28 @@ fn covers(
     case_insensitive: bool,
 ) -> Result<bool, String> {
     let any = |patterns: &Value| -> Result<bool, String> {
-        for pattern in strings(patterns).ok_or_else(|| format!("{element} holds something that is not a string"))? {
-            if wildcard(&substitute(&pattern, context)?, value, case_insensitive) {
-                return Ok(true);
+        let one = |pattern: &Value| -> Result<bool, String> {
+            let pattern = pattern.as_str().ok_or_else(|| format!("{element} holds something that is not a string"))?;
+            Ok(wildcard(&substitute(pattern, context)?, value, case_insensitive))
+        };
+        match patterns {
+            Value::Array(items) => {
+                for pattern in items {
+                    if one(pattern)? {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
             }
+            single => one(single),
         }
-        Ok(false)
     };
-    match (&statement[element], &statement[format!("Not{element}")]) {
-        (Value::Null, Value::Null) => Err(format!("a statement with neither {element} nor Not{element}")),
+    let not = if element == "Action" { "NotAction" } else { "NotResource" };
+    match (&statement[element], &statement[not]) {
+        (Value::Null, Value::Null) => Err(format!("a statement with neither {element} nor {not}")),
         (patterns, Value::Null) => any(patterns),
         (Value::Null, patterns) => Ok(!any(patterns)?),
-        _ => Err(format!("a statement with both {element} and Not{element}")),
+        _ => Err(format!("a statement with both {element} and {not}")),
     }
 }
 
@@ -337,7 +366,8 @@ fn verdicts(policy: usize, document: &Value, request: &Request) -> Verdicts {
 fn verdicts_for(policy: usize, document: &Value, request: &Request, principal: Option<&Principal>) -> Verdicts {
     let mut out = Verdicts::default();
     for (index, statement) in list(&document["Statement"]).into_iter().enumerate() {
-        let at = StatementRef {
+        // Named only when it decides: most statements do not, and naming allocates.
+        let at = || StatementRef {
             policy,
             statement: statement["Sid"].as_str().map(str::to_owned).unwrap_or_else(|| format!("#{index}")),
         };
@@ -355,17 +385,17 @@ fn verdicts_for(policy: usize, document: &Value, request: &Request, principal: O
             applies.and_then(|applies| Ok(applies && condition_holds(&statement["Condition"], request.context)?));
         match (statement["Effect"].as_str(), holds) {
             (_, Err(reason)) => {
-                out.unknown.get_or_insert((at, reason));
+                out.unknown.get_or_insert_with(|| (at(), reason));
             }
             (Some("Deny"), Ok(true)) => {
-                out.deny.get_or_insert(at);
+                out.deny.get_or_insert_with(at);
             }
             (Some("Allow"), Ok(true)) => {
-                out.allow.get_or_insert(at);
+                out.allow.get_or_insert_with(at);
             }
             (Some("Allow" | "Deny"), Ok(false)) => {}
             (other, Ok(_)) => {
-                out.unknown.get_or_insert((at, format!("the effect {other:?} is neither Allow nor Deny")));
+                out.unknown.get_or_insert_with(|| (at(), format!("the effect {other:?} is neither Allow nor Deny")));
             }
         }
     }

@@ -11,7 +11,7 @@
 //! A's users sign in to Cognito user pools without an identity pool, so they obtain no AWS
 //! principal: only the workloads' roles are checked here (identity.rs checks the tokens).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
@@ -82,25 +82,17 @@ pub fn obtained<'r>(baseline: &'r Baseline, tenant: &'r Tenant) -> Vec<Obtained<
     let namespaces = tenant.namespaces();
     let all: Vec<&Role> = baseline.roles.iter().chain(tenant.roles.iter()).collect();
     let mut out: Vec<Obtained> = Vec::new();
-    let mut templates = baseline.templates();
-    if let Some(own) = tenant.template(baseline) {
-        templates.push(own);
+    let mut associations = baseline_associations(baseline).clone();
+    if let Some((file, t)) = tenant.template(baseline) {
+        associations.extend(associations_of(baseline, tenant, &file, &t));
     }
-    for (file, t) in &templates {
-        for (logical, association) in t.of_type("AWS::EKS::PodIdentityAssociation") {
-            let props = &association["Properties"];
-            let namespace = t.string(&props["Namespace"], &baseline.scope, &baseline.exports);
-            if !namespaces.contains(&namespace) {
-                continue;
-            }
-            let arn = t.string(&props["RoleArn"], &baseline.scope, &baseline.exports);
-            let account = t.string(&props["ServiceAccount"], &baseline.scope, &baseline.exports);
-            let cluster = t.string(&props["ClusterName"], &baseline.scope, &baseline.exports);
-            let Some(role) = all.iter().find(|r| r.arn == arn) else { continue };
-            let how = tenant.locate(baseline, file, &FieldPath::root().key("Resources").key(logical));
-            let context = pod_session(baseline, role, &cluster, &namespace, &account);
-            out.push(Obtained { role, context, how, account: Some((namespace, account)) });
+    for (namespace, account, cluster, arn, how) in associations {
+        if !namespaces.contains(&namespace) {
+            continue;
         }
+        let Some(role) = all.iter().find(|r| r.arn == arn) else { continue };
+        let context = pod_session(baseline, role, &cluster, &namespace, &account);
+        out.push(Obtained { role, context, how, account: Some((namespace, account)) });
     }
     // IRSA: any pod of the tenant can present its ServiceAccount's token to
     // AssumeRoleWithWebIdentity, annotated or not, so every role whose trust admits the token
@@ -160,6 +152,39 @@ pub fn obtained<'r>(baseline: &'r Baseline, tenant: &'r Tenant) -> Vec<Obtained<
         next += 1;
     }
     out
+}
+
+type Association = (String, String, String, String, Location);
+
+/// The Pod Identity associations of one template: (namespace, account, cluster, role, where).
+fn associations_of(
+    baseline: &Baseline,
+    tenant: &Tenant,
+    file: &str,
+    t: &super::template::Template,
+) -> Vec<Association> {
+    let (scope, exports) = (&baseline.scope, &baseline.exports);
+    t.of_type("AWS::EKS::PodIdentityAssociation")
+        .map(|(logical, association)| {
+            let props = &association["Properties"];
+            (
+                t.string(&props["Namespace"], scope, exports),
+                t.string(&props["ServiceAccount"], scope, exports),
+                t.string(&props["ClusterName"], scope, exports),
+                t.string(&props["RoleArn"], scope, exports),
+                tenant.locate(baseline, file, &FieldPath::root().key("Resources").key(logical)),
+            )
+        })
+        .collect()
+}
+
+fn baseline_associations(baseline: &Baseline) -> &Vec<Association> {
+    baseline.cache.associations.get_or_init(|| {
+        let none = BTreeMap::new();
+        let nobody =
+            Tenant { id: String::new(), docs: &none, stack_file: None, roles: Vec::new(), objects: Vec::new() };
+        baseline.templates().iter().flat_map(|(file, t)| associations_of(baseline, &nobody, file, t)).collect()
+    })
 }
 
 /// The (namespace, ServiceAccount) of every Deployment of the tenant.
@@ -228,8 +253,6 @@ pub fn check(baseline: &Baseline, tenant: &Tenant, report: &mut Report) {
     }
     for o in &obtained {
         for n in &named {
-            // The ids worth trying: a witness for each pattern the role is granted, and a few
-            // that differ from A's id by one character.
             let mut ids: BTreeSet<String> =
                 patterns(o.role).filter_map(|p| other::witness(&p, &n.before, &n.after, &tenant.id, false)).collect();
             ids.extend([format!("{}0", tenant.id), format!("0{}", tenant.id), "other".to_owned()]);
@@ -313,7 +336,6 @@ fn strings(value: &Value) -> impl Iterator<Item = String> + '_ {
 
 /// Shared tables (another tenant's partition, or no partition) and shared user pools.
 fn shared(baseline: &Baseline, tenant: &Tenant, o: &Obtained, report: &mut Report) {
-    let (scope, exports) = (&baseline.scope, &baseline.exports);
     // Partition keys of others: near-misses of A's id and any literal the role's conditions name.
     let mut others: BTreeSet<String> =
         [format!("{}0", tenant.id), format!("0{}", tenant.id), "other".to_owned()].into();
@@ -324,56 +346,69 @@ fn shared(baseline: &Baseline, tenant: &Tenant, o: &Obtained, report: &mut Repor
     }
     others.remove(&tenant.id);
     others.retain(|v| !v.contains(':') && !v.contains('/') && v.len() <= other::MAX_ID);
-    for (_, t) in baseline.templates() {
-        for (logical, _) in t.of_type("AWS::DynamoDB::Table") {
-            let arn = t.string(&serde_json::json!({"Fn::GetAtt": [logical, "Arn"]}), scope, exports);
-            for action in TABLE_ACTIONS {
-                for key in &others {
-                    let context = o.context.clone().with("dynamodb:LeadingKeys", &[key]);
-                    report.count(Property::Isolation, 1);
-                    let verdict = o.role.decide(action, &arn, &context);
-                    flag(
-                        (baseline, tenant),
-                        report,
-                        o,
-                        (action, &arn),
-                        &verdict,
-                        &format!("tenant {} can {action} on tenant {key}'s partition", tenant.id),
-                    );
-                }
-                if KEYLESS.contains(&action) {
-                    report.count(Property::Isolation, 1);
-                    let verdict = o.role.decide(action, &arn, &o.context);
-                    flag(
-                        (baseline, tenant),
-                        report,
-                        o,
-                        (action, &arn),
-                        &verdict,
-                        &format!("tenant {} can {action} across every partition", tenant.id),
-                    );
-                }
-            }
-        }
-        for (logical, _) in t.of_type("AWS::Cognito::UserPool") {
-            let arn = t.string(&serde_json::json!({"Fn::GetAtt": [logical, "Arn"]}), scope, exports);
-            for action in POOL_ACTIONS {
+    let (tables, pools) = shared_resources(baseline);
+    // Only the actions some Allow statement of the role names can be allowed: ask the rest never.
+    let may = |action: &str| super::sufficiency::granted_somewhere(o.role, action);
+    for arn in tables {
+        for action in TABLE_ACTIONS.iter().copied().filter(|a| may(a)) {
+            for key in &others {
+                let context = o.context.clone().with("dynamodb:LeadingKeys", &[key]);
                 report.count(Property::Isolation, 1);
-                let verdict = o.role.decide(action, &arn, &o.context);
+                let verdict = o.role.decide(action, arn, &context);
                 flag(
                     (baseline, tenant),
                     report,
                     o,
-                    (action, &arn),
+                    (action, arn),
                     &verdict,
-                    &format!(
-                        "tenant {} can {action} on the shared user pool, where other tenants' users are",
-                        tenant.id
-                    ),
+                    &format!("tenant {} can {action} on tenant {key}'s partition", tenant.id),
+                );
+            }
+            if KEYLESS.contains(&action) {
+                report.count(Property::Isolation, 1);
+                let verdict = o.role.decide(action, arn, &o.context);
+                flag(
+                    (baseline, tenant),
+                    report,
+                    o,
+                    (action, arn),
+                    &verdict,
+                    &format!("tenant {} can {action} across every partition", tenant.id),
                 );
             }
         }
     }
+    for arn in pools {
+        for action in POOL_ACTIONS.iter().copied().filter(|a| may(a)) {
+            report.count(Property::Isolation, 1);
+            let verdict = o.role.decide(action, arn, &o.context);
+            flag(
+                (baseline, tenant),
+                report,
+                o,
+                (action, arn),
+                &verdict,
+                &format!("tenant {} can {action} on the shared user pool, where other tenants' users are", tenant.id),
+            );
+        }
+    }
+}
+
+/// The baseline's tables and user pools, by ARN.
+fn shared_resources(baseline: &Baseline) -> &(Vec<String>, Vec<String>) {
+    baseline.cache.shared.get_or_init(|| {
+        let (scope, exports) = (&baseline.scope, &baseline.exports);
+        let (mut tables, mut pools) = (Vec::new(), Vec::new());
+        for (_, t) in baseline.templates() {
+            for (logical, _) in t.of_type("AWS::DynamoDB::Table") {
+                tables.push(t.string(&serde_json::json!({"Fn::GetAtt": [logical, "Arn"]}), scope, exports));
+            }
+            for (logical, _) in t.of_type("AWS::Cognito::UserPool") {
+                pools.push(t.string(&serde_json::json!({"Fn::GetAtt": [logical, "Arn"]}), scope, exports));
+            }
+        }
+        (tables, pools)
+    })
 }
 
 fn collect_strings(value: &Value, out: &mut BTreeSet<String>) {

@@ -23,6 +23,7 @@ pub mod isolation;
 pub mod network;
 pub mod other;
 pub mod principals;
+pub mod shapes;
 pub mod sufficiency;
 pub mod template;
 
@@ -53,6 +54,24 @@ pub struct Baseline {
     pub report: Report,
     /// Stack roles' handler permissions, checked once per role and resource type.
     stack_roles: sufficiency::StackRoles,
+    /// What every tenant's check derives from the platform's files, derived once.
+    cache: Cache,
+    /// The accepted findings, known before the tenants are checked (see `shapes`).
+    accepted: Option<AcceptedList>,
+    shapes: shapes::Shapes,
+}
+
+/// Facts of the platform's files that every tenant's check reads, computed on first use.
+#[derive(Default)]
+pub(crate) struct Cache {
+    /// (role index, scoped to tenant steps, the project) of every project that runs apply.
+    pub appliers: std::sync::OnceLock<Vec<(usize, bool, Location)>>,
+    /// The ARNs of the baseline's tables and user pools, shared by tenants.
+    pub shared: std::sync::OnceLock<(Vec<String>, Vec<String>)>,
+    /// The baseline's Pod Identity associations: (namespace, account, cluster, role, where).
+    pub associations: std::sync::OnceLock<Vec<(String, String, String, String, Location)>>,
+    /// The baseline's NetworkPolicies, parsed.
+    pub policies: std::sync::OnceLock<Vec<(k8s_openapi::api::networking::v1::NetworkPolicy, Location)>>,
 }
 
 /// What one tenant's check leaves for the fleet-wide pass.
@@ -105,6 +124,9 @@ impl Baseline {
             roles: Vec::new(),
             report,
             stack_roles: Default::default(),
+            cache: Cache::default(),
+            accepted: None,
+            shapes: shapes::Shapes::default(),
         };
         // Exports first (two rounds: an export may import another stack's).
         for _ in 0..2 {
@@ -165,6 +187,39 @@ impl Baseline {
     /// Checks one tenant from its files (`tenants/<id>/...`, path relative to the generated
     /// folder).
     pub fn tenant(&self, id: &str, files: &BTreeMap<String, String>) -> (Report, TenantSummary) {
+        let prefix = format!("tenant/{id}/");
+        let steps: Vec<String> = self.plan["steps"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|s| s["id"].as_str().is_some_and(|i| i.starts_with(&prefix)))
+            .map(|s| {
+                // A step's content hash differs per tenant and no check reads it (apply does).
+                let mut s = s.clone();
+                if let Some(map) = s.as_object_mut() {
+                    map.remove("hash");
+                }
+                s.to_string()
+            })
+            .collect();
+        let normalized = shapes::normalize(id, files, &steps);
+        if let Some(known) = normalized.as_ref().and_then(|n| self.shapes.reuse(id, n)) {
+            return known;
+        }
+        let (report, summary) = self.check_tenant(id, files);
+        if let Some(n) = normalized {
+            self.shapes.remember(id, n, (&report, &summary), self.accepted.as_ref());
+        }
+        (report, summary)
+    }
+
+    /// The findings that will be accepted: known before the tenants are checked, so that a
+    /// tenant shape whose only findings are accepted is proven once (`shapes`).
+    pub fn accept(&mut self, accepted: Option<AcceptedList>) {
+        self.accepted = accepted;
+    }
+
+    fn check_tenant(&self, id: &str, files: &BTreeMap<String, String>) -> (Report, TenantSummary) {
         let mut report = Report { tenants: 1, ..Report::default() };
         let mut docs = BTreeMap::new();
         for (path, text) in files {
@@ -211,10 +266,11 @@ impl Baseline {
 /// Verifies a whole tree held in memory (path relative to the generated folder -> text): the
 /// platform's files, then each tenant plan.json names, from `tenants/<id>/`. The CLI streams
 /// the same steps from disk instead.
-pub fn verify(files: &BTreeMap<String, String>) -> Report {
+pub fn verify(files: &BTreeMap<String, String>, accepted: Option<&AcceptedList>) -> Report {
     let platform: BTreeMap<String, String> =
         files.iter().filter(|(p, _)| !p.starts_with("tenants/")).map(|(p, t)| (p.clone(), t.clone())).collect();
-    let baseline = Baseline::read(&platform);
+    let mut baseline = Baseline::read(&platform);
+    baseline.accept(accepted.cloned());
     let tenants = baseline
         .tenants()
         .iter()
@@ -228,7 +284,7 @@ pub fn verify(files: &BTreeMap<String, String>) -> Report {
             baseline.tenant(id, &own)
         })
         .collect();
-    baseline.finish(tenants)
+    baseline.finish(tenants).finish(accepted)
 }
 
 /// One tenant's parsed files and what verify derives from them once.

@@ -37,21 +37,31 @@ struct Policy {
 }
 
 fn policies(baseline: &Baseline, tenant: &Tenant, report: &mut Report) -> Vec<Policy> {
-    let base =
-        baseline.docs.iter().filter(|(p, _)| p.starts_with("baseline/") && p.ends_with("k8s.yaml")).flat_map(
-            |(p, d)| d.documents.iter().enumerate().map(move |(i, doc)| (p.as_str(), i, &doc.value, Some(d))),
-        );
-    let own = tenant.objects.iter().map(|(p, i, v)| (*p, *i, *v, None));
-    let mut out = Vec::new();
-    for (file, index, value, doc) in base.chain(own) {
-        if value["kind"] != "NetworkPolicy" {
-            continue;
+    let base = baseline.cache.policies.get_or_init(|| {
+        let mut parsed = Vec::new();
+        for (file, doc) in baseline.docs.iter().filter(|(p, _)| p.starts_with("baseline/") && p.ends_with("k8s.yaml")) {
+            for (index, d) in doc.documents.iter().enumerate().filter(|(_, d)| d.value["kind"] == "NetworkPolicy") {
+                let at = doc.at(index, &FieldPath::root().key("metadata").key("name"));
+                // An unreadable baseline policy is reported by every tenant's check below.
+                if let Ok(policy) = serde_json::from_value::<NetworkPolicy>(d.value.clone()) {
+                    parsed.push((policy, at));
+                } else {
+                    parsed.push((NetworkPolicy::default(), Location { file: file.clone(), line: 0 }));
+                }
+            }
         }
-        let name = FieldPath::root().key("metadata").key("name");
-        let at = match doc {
-            Some(d) => d.at(index, &name),
-            None => tenant.at(file, index, &name),
-        };
+        parsed
+    });
+    let mut out: Vec<Policy> = Vec::new();
+    for (policy, at) in base {
+        if at.line == 0 {
+            report.findings.push(cannot(at, "read", "a baseline NetworkPolicy that is not one"));
+        } else {
+            out.push(Policy { value: policy.clone(), at: at.clone() });
+        }
+    }
+    for (file, index, value) in tenant.of_kind("NetworkPolicy") {
+        let at = tenant.at(file, index, &FieldPath::root().key("metadata").key("name"));
         match serde_json::from_value::<NetworkPolicy>(value.clone()) {
             Ok(policy) => out.push(Policy { value: policy, at }),
             Err(e) => report.findings.push(cannot(&at, "read", &format!("not a NetworkPolicy: {e}"))),

@@ -112,6 +112,11 @@ fn statements(document: &Value) -> impl Iterator<Item = &Value> + Clone {
 
 /// The roles that run `tenancy apply`, and whether each is scoped to tenant steps.
 fn appliers(baseline: &Baseline) -> Vec<(&Role, bool, Location)> {
+    let found = baseline.cache.appliers.get_or_init(|| find_appliers(baseline));
+    found.iter().map(|(i, scoped, at)| (&baseline.roles[*i], *scoped, at.clone())).collect()
+}
+
+fn find_appliers(baseline: &Baseline) -> Vec<(usize, bool, Location)> {
     let mut out = Vec::new();
     for (file, t) in baseline.templates() {
         for (logical, project) in t.of_type("AWS::CodeBuild::Project") {
@@ -120,7 +125,7 @@ fn appliers(baseline: &Baseline) -> Vec<(&Role, bool, Location)> {
             let Some(commands) = buildspec_commands(baseline, spec) else { continue };
             let Some(apply) = commands.iter().find(|c| c.contains("tenancy apply")) else { continue };
             let role_arn = t.string(&props["ServiceRole"], &baseline.scope, &baseline.exports);
-            if let Some(role) = baseline.roles.iter().find(|r| r.arn == role_arn || r.name == role_arn) {
+            if let Some(role) = baseline.roles.iter().position(|r| r.arn == role_arn || r.name == role_arn) {
                 let tenant_scoped =
                     apply.contains("--select") && (apply.contains("tenant:") || apply.contains("tenant/"));
                 out.push((role, tenant_scoped, baseline.at(&file, &FieldPath::root().key("Resources").key(logical))));
