@@ -33,7 +33,7 @@ fn finding(principal: &str, action: &str, resource: &str, at: Location, message:
 /// The tenant's stack name, from plan.json.
 fn stack_of(baseline: &Baseline, id: &str) -> Option<String> {
     let step = format!("tenant/{id}/stack");
-    baseline.plan["steps"].as_array()?.iter().find(|s| s["id"] == step.as_str())?["stack"].as_str().map(str::to_owned)
+    baseline.steps_of(id).find(|s| s["id"] == step.as_str())?["stack"].as_str().map(str::to_owned)
 }
 
 pub fn check(baseline: &Baseline, tenant: &Tenant, report: &mut Report) {

@@ -22,12 +22,13 @@ pub mod identity;
 pub mod isolation;
 pub mod network;
 pub mod other;
+mod plan;
 pub mod principals;
 pub mod shapes;
 pub mod sufficiency;
 pub mod template;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
@@ -56,6 +57,8 @@ pub struct Baseline {
     stack_roles: sufficiency::StackRoles,
     /// What every tenant's check derives from the platform's files, derived once.
     cache: Cache,
+    /// The indexes in plan.json's steps of each tenant's steps.
+    steps_of: HashMap<String, Vec<usize>>,
     /// The accepted findings, known before the tenants are checked (see `shapes`).
     accepted: Option<AcceptedList>,
     shapes: shapes::Shapes,
@@ -91,7 +94,7 @@ impl Baseline {
     pub fn read(files: &BTreeMap<String, String>) -> Self {
         let mut report = Report::default();
         let mut docs = BTreeMap::new();
-        for (path, text) in files {
+        for (path, text) in files.iter().filter(|(p, _)| *p != "plan.json") {
             match Doc::parse(path, text) {
                 Ok(doc) => {
                     docs.insert(path.clone(), doc);
@@ -99,12 +102,25 @@ impl Baseline {
                 Err(e) => report.findings.push(unreadable(&e)),
             }
         }
-        let plan = docs.get("plan.json").and_then(|d| d.documents.first()).map(|d| d.value.clone()).unwrap_or_default();
-        if plan.is_null() {
-            report.findings.push(unreadable(&Unreadable {
-                file: "plan.json".into(),
-                message: "missing: synthesize first".into(),
-            }));
+        let plan = match files.get("plan.json").map(|text| plan::read(text)) {
+            Some(Ok(plan)) => plan,
+            Some(Err(e)) => {
+                report.findings.push(unreadable(&Unreadable { file: "plan.json".into(), message: e }));
+                Value::Null
+            }
+            None => {
+                report.findings.push(unreadable(&Unreadable {
+                    file: "plan.json".into(),
+                    message: "missing: synthesize first".into(),
+                }));
+                Value::Null
+            }
+        };
+        let mut steps_of: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, step) in plan["steps"].as_array().into_iter().flatten().enumerate() {
+            if let Some(tenant) = step["id"].as_str().and_then(|id| id.strip_prefix("tenant/")).and_then(|t| t.split('/').next()) {
+                steps_of.entry(tenant.to_owned()).or_default().push(i);
+            }
         }
         let region = plan["region"].as_str().unwrap_or("us-east-1").to_owned();
         let account = plan["artifactsBucket"]
@@ -125,6 +141,7 @@ impl Baseline {
             report,
             stack_roles: Default::default(),
             cache: Cache::default(),
+            steps_of,
             accepted: None,
             shapes: shapes::Shapes::default(),
         };
@@ -187,12 +204,8 @@ impl Baseline {
     /// Checks one tenant from its files (`tenants/<id>/...`, path relative to the generated
     /// folder).
     pub fn tenant(&self, id: &str, files: &BTreeMap<String, String>) -> (Report, TenantSummary) {
-        let prefix = format!("tenant/{id}/");
-        let steps: Vec<String> = self.plan["steps"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|s| s["id"].as_str().is_some_and(|i| i.starts_with(&prefix)))
+        let steps: Vec<String> = self
+            .steps_of(id)
             .map(|s| {
                 // A step's content hash differs per tenant and no check reads it (apply does).
                 let mut s = s.clone();
@@ -211,6 +224,12 @@ impl Baseline {
             self.shapes.remember(id, n, (&report, &summary), self.accepted.as_ref());
         }
         (report, summary)
+    }
+
+    /// The tenant's steps in plan.json (found through an index: a fleet has 3 per tenant).
+    pub fn steps_of<'a>(&'a self, id: &str) -> impl Iterator<Item = &'a Value> + 'a {
+        let steps = self.plan["steps"].as_array().map(Vec::as_slice).unwrap_or_default();
+        self.steps_of.get(id).into_iter().flatten().filter_map(move |i| steps.get(*i))
     }
 
     /// The findings that will be accepted: known before the tenants are checked, so that a

@@ -352,13 +352,7 @@ impl StackRoles {
 /// The tenant's calls: its services' and those `tenancy apply` makes for its steps.
 pub fn tenant(baseline: &Baseline, tenant: &Tenant, report: &mut Report) {
     services(baseline, tenant, report);
-    let prefix = format!("tenant/{}/", tenant.id);
-    let steps: Vec<&Value> = baseline.plan["steps"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|s| s["id"].as_str().is_some_and(|i| i.starts_with(&prefix)))
-        .collect();
+    let steps: Vec<&Value> = baseline.steps_of(&tenant.id).collect();
     for (role, _, at) in appliers(baseline) {
         let caller = Call { role, at: &at };
         for step in &steps {
