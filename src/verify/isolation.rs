@@ -154,7 +154,8 @@ pub fn obtained<'r>(baseline: &'r Baseline, tenant: &'r Tenant) -> Vec<Obtained<
     out
 }
 
-type Association = (String, String, String, String, Location);
+/// A Pod Identity association: (namespace, ServiceAccount, cluster, role ARN, where).
+pub(crate) type Association = (String, String, String, String, Location);
 
 /// The Pod Identity associations of one template: (namespace, account, cluster, role, where).
 fn associations_of(

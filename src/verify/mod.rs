@@ -72,7 +72,7 @@ pub(crate) struct Cache {
     /// The ARNs of the baseline's tables and user pools, shared by tenants.
     pub shared: std::sync::OnceLock<(Vec<String>, Vec<String>)>,
     /// The baseline's Pod Identity associations: (namespace, account, cluster, role, where).
-    pub associations: std::sync::OnceLock<Vec<(String, String, String, String, Location)>>,
+    pub associations: std::sync::OnceLock<Vec<isolation::Association>>,
     /// The baseline's NetworkPolicies, parsed.
     pub policies: std::sync::OnceLock<Vec<(k8s_openapi::api::networking::v1::NetworkPolicy, Location)>>,
 }
@@ -118,7 +118,9 @@ impl Baseline {
         };
         let mut steps_of: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, step) in plan["steps"].as_array().into_iter().flatten().enumerate() {
-            if let Some(tenant) = step["id"].as_str().and_then(|id| id.strip_prefix("tenant/")).and_then(|t| t.split('/').next()) {
+            if let Some(tenant) =
+                step["id"].as_str().and_then(|id| id.strip_prefix("tenant/")).and_then(|t| t.split('/').next())
+            {
                 steps_of.entry(tenant.to_owned()).or_default().push(i);
             }
         }

@@ -206,7 +206,7 @@ fn step_calls(
     caller: &Call,
     step: &Value,
     report: &mut Report,
-    (types, bytes): (&dyn Fn(&str) -> BTreeSet<String>, &dyn Fn(&str) -> usize),
+    docs: &BTreeMap<String, super::Doc>,
 ) {
     let s = &baseline.scope;
     let region = step["region"].as_str().unwrap_or(&s.region);
@@ -225,8 +225,8 @@ fn step_calls(
                 caller.check(report, action, &arn, &Context::new(), &format!("step {id} calls"));
             }
             let template = step["template"].as_str().unwrap_or_default();
-            let kinds = types(template);
-            if bytes(template) > calls::INLINE_TEMPLATE_BYTES {
+            let kinds = resource_types(docs, template);
+            if size(docs, template) > calls::INLINE_TEMPLATE_BYTES {
                 let bucket = baseline.plan["artifactsBucket"].as_str().unwrap_or_default();
                 let object = format!("arn:{}:s3:::{bucket}/templates/{stack}/0123abcd.yaml", s.partition);
                 for action in calls::TEMPLATE {
@@ -356,13 +356,7 @@ pub fn tenant(baseline: &Baseline, tenant: &Tenant, report: &mut Report) {
     for (role, _, at) in appliers(baseline) {
         let caller = Call { role, at: &at };
         for step in &steps {
-            step_calls(
-                baseline,
-                &caller,
-                step,
-                report,
-                (&|t| resource_types(tenant.docs, t), &|t| size(tenant.docs, t)),
-            );
+            step_calls(baseline, &caller, step, report, tenant.docs);
         }
     }
 }
@@ -504,13 +498,7 @@ pub fn platform(baseline: &Baseline, report: &mut Report) {
                 .flatten()
                 .filter(|st| st["id"].as_str().is_some_and(|i| i.starts_with("baseline/")))
             {
-                step_calls(
-                    baseline,
-                    &caller,
-                    step,
-                    report,
-                    (&|t| resource_types(&baseline.docs, t), &|t| size(&baseline.docs, t)),
-                );
+                step_calls(baseline, &caller, step, report, &baseline.docs);
             }
         }
     }
