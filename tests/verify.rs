@@ -405,9 +405,7 @@ fn tenants_of_one_shape_are_proven_once_and_a_defect_in_any_of_them_is_still_cau
     assert!(report.by_shape >= 6, "12 tenants over the reference tiers share shapes: {} by shape", report.by_shape);
     // The last tenant of a shape proven clean, widened by hand: its own text differs, so it is
     // checked in full and caught.
-    let last = files.keys().rfind(|p| p.starts_with("tenants/") \&\& p.ends_with("stack.cfn.yaml"))
-        .unwrap()
-        .clone();
+    let last = files.keys().rfind(|p| p.starts_with("tenants/") && p.ends_with("stack.cfn.yaml")).unwrap().clone();
     let id = last.trim_start_matches("tenants/").trim_end_matches("/stack.cfn.yaml").to_owned();
     let files = edit(files, &last, &format!("table/saas-order-{id}\n"), "table/saas-order-*\n");
     caught(&files, Property::Isolation, "on tenant", &last, "Sid: OrderSiloItems");
