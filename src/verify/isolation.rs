@@ -350,47 +350,27 @@ fn shared(baseline: &Baseline, tenant: &Tenant, o: &Obtained, report: &mut Repor
     let (tables, pools) = shared_resources(baseline);
     // Only the actions some Allow statement of the role names can be allowed: ask the rest never.
     let may = |action: &str| super::sufficiency::granted_somewhere(o.role, action);
+    let mut ask = |action: &str, arn: &str, context: &Context, message: String| {
+        report.count(Property::Isolation, 1);
+        let verdict = o.role.decide(action, arn, context);
+        flag((baseline, tenant), report, o, (action, arn), &verdict, &message);
+    };
     for arn in tables {
         for action in TABLE_ACTIONS.iter().copied().filter(|a| may(a)) {
             for key in &others {
                 let context = o.context.clone().with("dynamodb:LeadingKeys", &[key]);
-                report.count(Property::Isolation, 1);
-                let verdict = o.role.decide(action, arn, &context);
-                flag(
-                    (baseline, tenant),
-                    report,
-                    o,
-                    (action, arn),
-                    &verdict,
-                    &format!("tenant {} can {action} on tenant {key}'s partition", tenant.id),
-                );
+                ask(action, arn, &context, format!("tenant {} can {action} on tenant {key}'s partition", tenant.id));
             }
             if KEYLESS.contains(&action) {
-                report.count(Property::Isolation, 1);
-                let verdict = o.role.decide(action, arn, &o.context);
-                flag(
-                    (baseline, tenant),
-                    report,
-                    o,
-                    (action, arn),
-                    &verdict,
-                    &format!("tenant {} can {action} across every partition", tenant.id),
-                );
+                ask(action, arn, &o.context, format!("tenant {} can {action} across every partition", tenant.id));
             }
         }
     }
     for arn in pools {
         for action in POOL_ACTIONS.iter().copied().filter(|a| may(a)) {
-            report.count(Property::Isolation, 1);
-            let verdict = o.role.decide(action, arn, &o.context);
-            flag(
-                (baseline, tenant),
-                report,
-                o,
-                (action, arn),
-                &verdict,
-                &format!("tenant {} can {action} on the shared user pool, where other tenants' users are", tenant.id),
-            );
+            let message =
+                format!("tenant {} can {action} on the shared user pool, where other tenants' users are", tenant.id);
+            ask(action, arn, &o.context, message);
         }
     }
 }

@@ -591,24 +591,22 @@ fn pipeline(baseline: &Baseline, report: &mut Report) {
                     let caller = Call { role, at: &at };
                     let why =
                         format!("pipeline {name} needs for action {}", action["Name"].as_str().unwrap_or_default());
-                    for input in action["InputArtifacts"].as_array().into_iter().flatten() {
-                        let artifact: String = input["Name"].as_str().unwrap_or_default().chars().take(20).collect();
-                        let object = format!("arn:{}:s3:::{bucket}/{prefix}/{artifact}/AbCdEfG", scope.partition);
-                        caller.check(report, "s3:GetObject", &object, &Context::new(), &why);
-                        if let Some(key) = &key {
-                            let via =
-                                Context::new().with("kms:ViaService", &[&format!("s3.{}.amazonaws.com", scope.region)]);
-                            caller.check(report, "kms:Decrypt", key, &via, &why);
-                        }
-                    }
-                    for output in action["OutputArtifacts"].as_array().into_iter().flatten() {
-                        let artifact: String = output["Name"].as_str().unwrap_or_default().chars().take(20).collect();
-                        let object = format!("arn:{}:s3:::{bucket}/{prefix}/{artifact}/AbCdEfG", scope.partition);
-                        caller.check(report, "s3:PutObject", &object, &Context::new(), &why);
-                        if let Some(key) = &key {
-                            let via =
-                                Context::new().with("kms:ViaService", &[&format!("s3.{}.amazonaws.com", scope.region)]);
-                            caller.check(report, "kms:GenerateDataKey", key, &via, &why);
+                    // Inputs are read (and their key decrypts through S3); outputs written.
+                    let sides = [
+                        ("InputArtifacts", "s3:GetObject", "kms:Decrypt"),
+                        ("OutputArtifacts", "s3:PutObject", "kms:GenerateDataKey"),
+                    ];
+                    for (side, s3_action, kms_action) in sides {
+                        for artifact in action[side].as_array().into_iter().flatten() {
+                            let artifact: String =
+                                artifact["Name"].as_str().unwrap_or_default().chars().take(20).collect();
+                            let object = format!("arn:{}:s3:::{bucket}/{prefix}/{artifact}/AbCdEfG", scope.partition);
+                            caller.check(report, s3_action, &object, &Context::new(), &why);
+                            if let Some(key) = &key {
+                                let via = Context::new()
+                                    .with("kms:ViaService", &[&format!("s3.{}.amazonaws.com", scope.region)]);
+                                caller.check(report, kms_action, key, &via, &why);
+                            }
                         }
                     }
                 }
