@@ -335,6 +335,31 @@ fn a_pipeline_role_that_cannot_read_the_artifact_store_is_b5() {
 }
 
 #[test]
+fn a_key_policy_that_lets_only_the_logs_service_in_stops_the_pipeline() {
+    let files = edit(
+        committed(),
+        "baseline/baseline.cfn.yaml",
+        "        - Sid: AccountAdministers\n          Effect: Allow\n",
+        "        - Sid: AccountAdministers\n          Effect: Deny\n",
+    );
+    caught(&files, Property::Sufficiency, "the key policy of", "baseline/baseline.cfn.yaml", "KeyPolicy:");
+}
+
+#[test]
+fn a_bucket_policy_that_denies_the_pipeline_role_is_caught() {
+    let policy = "  ArtifactsBucketPolicy:\n    Type: AWS::S3::BucketPolicy\n    Properties:\n      Bucket:\n        Ref: ArtifactsBucket\n      PolicyDocument:\n        Version: '2012-10-17'\n        Statement:\n        - Sid: DenyReads\n          Effect: Deny\n          Principal: '*'\n          Action: s3:GetObject\n          Resource: '*'\n";
+    let files = edit(committed(), "baseline/bootstrap.cfn.yaml", "Resources:\n", &format!("Resources:\n{policy}"));
+    caught(&files, Property::Sufficiency, "the bucket policy of", "baseline/bootstrap.cfn.yaml", "PolicyDocument:");
+    // A deny of plain HTTP does not stop the SDK, which calls S3 over HTTPS.
+    let tls = policy.replace(
+        "          Resource: '*'\n",
+        "          Resource: '*'\n          Condition:\n            Bool:\n              aws:SecureTransport: 'false'\n",
+    );
+    let files = edit(committed(), "baseline/bootstrap.cfn.yaml", "Resources:\n", &format!("Resources:\n{tls}"));
+    assert!(!run(&files).failed(), "{}", run(&files).table());
+}
+
+#[test]
 fn a_platform_stack_without_its_stack_role_is_m1() {
     let files = edit(
         committed(),

@@ -64,6 +64,10 @@ pub struct Baseline {
     shapes: shapes::Shapes,
 }
 
+/// A key or bucket policy: ("key" | "bucket", the key's ARN or the bucket's name, the resolved
+/// document, where it is written).
+pub(crate) type ResourcePolicy = (&'static str, String, Value, Location);
+
 /// Facts of the platform's files that every tenant's check reads, computed on first use.
 #[derive(Default)]
 pub(crate) struct Cache {
@@ -73,6 +77,8 @@ pub(crate) struct Cache {
     pub shared: std::sync::OnceLock<(Vec<String>, Vec<String>)>,
     /// The baseline's Pod Identity associations: (namespace, account, cluster, role, where).
     pub associations: std::sync::OnceLock<Vec<isolation::Association>>,
+    /// The baseline's key and bucket policies: (kind, key ARN or bucket name, document, where).
+    pub resource_policies: std::sync::OnceLock<Vec<ResourcePolicy>>,
     /// The baseline's NetworkPolicies, parsed.
     pub policies: std::sync::OnceLock<Vec<(k8s_openapi::api::networking::v1::NetworkPolicy, Location)>>,
 }

@@ -22,10 +22,43 @@ use std::sync::{Mutex, OnceLock};
 use serde_json::Value;
 
 use super::calls;
-use super::iam::{Context, Decision, wildcard};
+use super::iam::{Context, Decision, Principal, Request, decide_resource, wildcard};
 use super::principals::Role;
 use super::{Baseline, Finding, Location, Property, Report, Tenant};
 use crate::model::FieldPath;
+
+/// The key policy or bucket policy that governs `resource`, with where it is written:
+/// ("key" | "bucket", the resolved document, its location).
+fn resource_policy<'b>(baseline: &'b Baseline, resource: &str) -> Option<(&'static str, &'b Value, &'b Location)> {
+    let all = baseline.cache.resource_policies.get_or_init(|| {
+        let (scope, exports) = (&baseline.scope, &baseline.exports);
+        let mut out = Vec::new();
+        for (file, t) in baseline.templates() {
+            for (logical, key) in t.of_type("AWS::KMS::Key") {
+                let arn = t.string(&serde_json::json!({"Fn::GetAtt": [logical, "Arn"]}), scope, exports);
+                let at = baseline
+                    .at(&file, &FieldPath::root().key("Resources").key(logical).key("Properties").key("KeyPolicy"));
+                out.push(("key", arn, t.resolve(&key["Properties"]["KeyPolicy"], scope, exports), at));
+            }
+            for (logical, policy) in t.of_type("AWS::S3::BucketPolicy") {
+                let bucket = t.string(&policy["Properties"]["Bucket"], scope, exports);
+                let at = baseline.at(
+                    &file,
+                    &FieldPath::root().key("Resources").key(logical).key("Properties").key("PolicyDocument"),
+                );
+                out.push(("bucket", bucket, t.resolve(&policy["Properties"]["PolicyDocument"], scope, exports), at));
+            }
+        }
+        out
+    });
+    let bucket = resource.strip_prefix("arn:aws:s3:::").map(|rest| rest.split('/').next().unwrap_or(rest));
+    all.iter()
+        .find(|(kind, id, _, _)| match *kind {
+            "key" => id == resource,
+            _ => bucket == Some(id.as_str()),
+        })
+        .map(|(kind, _, policy, at)| (*kind, policy, at))
+}
 
 /// Handler permissions by resource type: create, update and delete together.
 fn handler_permissions() -> &'static BTreeMap<String, Vec<String>> {
@@ -164,6 +197,7 @@ fn state_table(baseline: &Baseline) -> Option<String> {
 }
 
 struct Call<'a> {
+    baseline: &'a Baseline,
     role: &'a Role,
     at: &'a Location,
 }
@@ -171,6 +205,14 @@ struct Call<'a> {
 impl Call<'_> {
     fn check(&self, report: &mut Report, action: &str, resource: &str, context: &Context, why: &str) {
         report.count(Property::Sufficiency, 1);
+        // The SDK and the CLI call S3 over HTTPS.
+        let secure;
+        let context = if action.starts_with("s3:") {
+            secure = context.clone().with("aws:SecureTransport", &["true"]);
+            &secure
+        } else {
+            context
+        };
         let verdict = self.role.decide(action, resource, context);
         if !verdict.decision.is_allowed() {
             report.findings.push(missing(
@@ -181,6 +223,28 @@ impl Call<'_> {
                 format!("{} cannot {action} on {resource}, which {why}", self.role.name),
                 &verdict.decision,
             ));
+            return;
+        }
+        // The resource's own policy has its say too: a key policy must let the caller (or its
+        // account) in; a bucket policy must not deny it.
+        if let Some((kind, policy, at)) = resource_policy(self.baseline, resource) {
+            let principal = Principal::Aws(self.role.arn.clone());
+            let request = Request { action, resource, context };
+            let decision = decide_resource(policy, &principal, &request);
+            let refused = match kind {
+                "key" => !decision.is_allowed(),
+                _ => matches!(decision, Decision::Denied(_) | Decision::CannotProve { .. }),
+            };
+            if refused {
+                report.findings.push(missing(
+                    self.role,
+                    action,
+                    resource,
+                    at.clone(),
+                    format!("the {kind} policy of {resource} does not let {} {action}, which {why}", self.role.name),
+                    &decision,
+                ));
+            }
         }
     }
 
@@ -333,7 +397,7 @@ impl StackRoles {
             return;
         };
         let at = baseline.at(&role.file, &role.path);
-        let caller = Call { role, at: &at };
+        let caller = Call { baseline, role, at: &at };
         for kind in kinds {
             if !self.done.lock().expect("not poisoned").insert((role_arn.to_owned(), kind.clone())) {
                 continue;
@@ -354,7 +418,7 @@ pub fn tenant(baseline: &Baseline, tenant: &Tenant, report: &mut Report) {
     services(baseline, tenant, report);
     let steps: Vec<&Value> = baseline.steps_of(&tenant.id).collect();
     for (role, _, at) in appliers(baseline) {
-        let caller = Call { role, at: &at };
+        let caller = Call { baseline, role, at: &at };
         for step in &steps {
             step_calls(baseline, &caller, step, report, tenant.docs);
         }
@@ -402,7 +466,7 @@ fn services(baseline: &Baseline, tenant: &Tenant, report: &mut Report) {
         let pooled = env.get("STORAGE_MODEL") == Some(&"pool");
         let arn = |table: &str| format!("arn:{}:dynamodb:{}:{}:table/{table}", s.partition, s.region, s.account);
         let keyed = role.context.clone().with("dynamodb:LeadingKeys", &[tenant_id]);
-        let caller = Call { role: role.role, at: &at };
+        let caller = Call { baseline, role: role.role, at: &at };
         for action in service.own_table {
             let context = if pooled && !calls::WITHOUT_KEYS.contains(action) { &keyed } else { &role.context };
             caller.check(
@@ -484,7 +548,7 @@ pub fn platform(baseline: &Baseline, report: &mut Report) {
     let appliers = appliers(baseline);
     let state = state_table(baseline);
     for (role, tenant_scoped, at) in &appliers {
-        let caller = Call { role, at };
+        let caller = Call { baseline, role, at };
         if let Some(table) = &state {
             let arn = format!("arn:{}:dynamodb:{}:{}:table/{table}", s.partition, s.region, s.account);
             for action in calls::STATE {
@@ -516,7 +580,7 @@ fn buildspecs(baseline: &Baseline, report: &mut Report) {
             let role_arn = t.string(&props["ServiceRole"], &baseline.scope, &baseline.exports);
             let Some(role) = baseline.roles.iter().find(|r| r.arn == role_arn || r.name == role_arn) else { continue };
             let at = baseline.at(&file, &FieldPath::root().key("Resources").key(logical));
-            let caller = Call { role, at: &at };
+            let caller = Call { baseline, role, at: &at };
             for command in &commands {
                 match crate::buildspec::aws_cli::actions_of(command) {
                     Ok(actions) => {
@@ -588,7 +652,7 @@ fn pipeline(baseline: &Baseline, report: &mut Report) {
                             .key("Actions")
                             .index(ai),
                     );
-                    let caller = Call { role, at: &at };
+                    let caller = Call { baseline, role, at: &at };
                     let why =
                         format!("pipeline {name} needs for action {}", action["Name"].as_str().unwrap_or_default());
                     // Inputs are read (and their key decrypts through S3); outputs written.
