@@ -146,6 +146,19 @@ async fn the_reference_plan_applies_through_the_sdk_resumes_and_offboards() {
     assert_eq!(summary(&second)["applied"], 0, "{}", describe(&moto, &output));
     assert_eq!(summary(&second)["unchanged"], steps);
 
+    // An apply whose journal knows nothing (lost, or a kill between a change set's execution
+    // and its journal write) finds every stack as the plan wants it: CreateChangeSet has no
+    // changes to make, which moto answers with "No updates are to be performed", and that is
+    // not a failure (found by the kill -9 campaign, where it was one).
+    let fresh = format!("local:{}", moto.work.join("state-forgotten").display());
+    let output = apply(&moto, &root, &kubeconfig, &["--state", &fresh]);
+    let forgotten = events(&output);
+    assert!(output.status.success(), "{}", describe(&moto, &output));
+    assert_eq!(summary(&forgotten)["failed"], 0, "{}", describe(&moto, &output));
+    for event in forgotten.iter().filter(|e| e["event"] == "finished" && e["kind"] == "cloudformation") {
+        assert_eq!(event["outcome"], "unchanged", "{event}");
+    }
+
     // Tenant globex (dedicated identity, backup retention) leaves the blueprint: refused
     // without --allow-delete, removed with it, its tables backed up first.
     let blueprint = root.join("blueprints/reference.yaml");

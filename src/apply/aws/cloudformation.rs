@@ -102,6 +102,17 @@ impl CloudFormation {
 
     /// Polls until the stack settles: a terminal status, gone, or REVIEW_IN_PROGRESS (an empty
     /// stack waiting for a change set to be executed, which no amount of waiting moves).
+    /// The outcome when the stack already is what the step asks: the outputs, and the changes
+    /// an earlier attempt of this run made, if it made them (then it is not "unchanged").
+    async fn nothing_left(&self, client: &Client, stack: &str, run: &StepRun) -> Result<StepOutcome, StepError> {
+        let outputs = self.outputs(client, stack).await?;
+        let earlier = self.executed.lock().expect("not poisoned").get(&run.step.id).cloned();
+        Ok(match earlier {
+            Some(summary) => StepOutcome { changed: true, outputs, summary },
+            None => StepOutcome { changed: false, outputs, summary: vec![] },
+        })
+    }
+
     async fn wait_stack(
         &self,
         client: &Client,
@@ -366,7 +377,16 @@ impl Provider for CloudFormation {
         if let Err(err) = created {
             // The SDK resent a CreateChangeSet whose first send went through (a lost reply):
             // the change set of this name is this very change.
-            let exists = err.as_service_error().and_then(|e| e.meta().code()) == Some("AlreadyExistsException");
+            let service = err.as_service_error().map(|e| e.meta());
+            let exists = service.and_then(|m| m.code()) == Some("AlreadyExistsException");
+            // AWS answers "no changes" with a FAILED change set (below); moto (and UpdateStack)
+            // with this error, which the kill -9 campaign met when a rerun found the killed
+            // run's change set executed but not journaled. Either way nothing is left to do.
+            let no_updates =
+                service.and_then(|m| m.message()).is_some_and(|m| m.contains("No updates are to be performed"));
+            if no_updates && change_set_type == ChangeSetType::Update {
+                return self.nothing_left(&client, stack, run).await;
+            }
             if !exists {
                 return Err(sdk_error(&format!("create change set for {stack}"), err));
             }
@@ -378,12 +398,7 @@ impl Provider for CloudFormation {
             let reason = described.status_reason().unwrap_or_default().to_owned();
             let _ = client.delete_change_set().stack_name(stack).change_set_name(&name).send().await;
             if reason.contains("didn't contain changes") || reason.contains("No updates are to be performed") {
-                let outputs = self.outputs(&client, stack).await?;
-                let earlier = self.executed.lock().expect("not poisoned").get(&run.step.id).cloned();
-                return Ok(match earlier {
-                    Some(summary) => StepOutcome { changed: true, outputs, summary },
-                    None => StepOutcome { changed: false, outputs, summary: vec![] },
-                });
+                return self.nothing_left(&client, stack, run).await;
             }
             return Err(StepError::fatal(format!("change set for {stack} failed: {reason}")));
         }
