@@ -11,7 +11,7 @@ use crate::cfn::resources::{InlinePolicy, ManagedPolicy, Role};
 use crate::cfn::{Expr, LogicalId, Output, PolicyDocument, Statement, TemplateBuilder};
 use crate::model::{BaselineNames, Platform, Storage};
 
-use super::baseline::{SOURCE_KEY, TABLE_ITEM_ACTIONS};
+use super::baseline::SOURCE_KEY;
 use super::common::{BucketRef, global_arn, platform_tags, regional_arn};
 
 pub const CFN_ROLE: &str = "TenantStackRole";
@@ -98,6 +98,15 @@ pub fn data_key_statement(sid: &str, actions: &[&str], key: Expr) -> Statement {
     )
 }
 
+/// Every item action some tenant role may be granted: the union over the platform's services.
+fn boundary_item_actions(platform: &Platform) -> Vec<&'static str> {
+    let mut all: Vec<&'static str> =
+        platform.services().iter().flat_map(|s| super::tenant::item_actions(platform, s)).collect();
+    all.sort_unstable();
+    all.dedup();
+    all
+}
+
 pub fn add(t: &mut TemplateBuilder, platform: &Platform, key: &Expr) {
     let names = platform.baseline_names();
     let p = platform.name();
@@ -111,7 +120,10 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, key: &Expr) {
             description: format!("Upper bound of every {p} tenant role: item actions on the services' tables"),
             policy_document: PolicyDocument::new(
                 [
-                    vec![Statement::allow("TenantData", &TABLE_ITEM_ACTIONS).on(service_tables(platform, true))],
+                    vec![
+                        Statement::allow("TenantData", &boundary_item_actions(platform))
+                            .on(service_tables(platform, true)),
+                    ],
                     // A Scan carries no partition key, so it is bounded to silo tables, which
                     // each hold one tenant's items; never the pooled tables.
                     silo_statement(platform, "TenantSiloScan", &["dynamodb:Scan"], false),

@@ -22,6 +22,7 @@ mod static_site;
 mod tenant;
 
 pub use baseline::{SOURCE_KEY, TABLE_ITEM_ACTIONS, baseline_stack};
+pub mod service_calls;
 pub use bootstrap::{TEMPLATE_TAG, bootstrap_stack};
 pub use cluster_config::{ClusterConfig, TIER_NODE_KEY, cluster_config};
 pub use common::{GENERATED_HEADER, SOURCE_GENERATED_DIR, buildspecs, image_digest_variable, in_source, registry_host};

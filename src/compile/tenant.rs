@@ -13,6 +13,12 @@ use crate::cfn::{
 use crate::model::{BaselineNames, DataRetention, Identity, Platform, Storage, Tenant, TenantNames};
 
 use super::baseline::TABLE_ITEM_ACTIONS;
+
+/// The item actions the tenant role grants on `service`'s table: its declared calls.
+pub(crate) fn item_actions(platform: &Platform, service: &crate::model::Service) -> Vec<&'static str> {
+    let names: Vec<&str> = platform.services().iter().map(|s| s.name.as_str()).collect();
+    super::service_calls::item_actions(service.name.as_str(), &names, &TABLE_ITEM_ACTIONS)
+}
 use super::common::{baseline_export, exports, regional_arn, tenant_tags};
 use super::deploy_roles::{DATA_KEY_ACTIONS, boundary_arn, data_key_statement};
 use super::identity::{user_pool, web_client};
@@ -147,8 +153,11 @@ pub fn tenant_stack(platform: &Platform, tenant: &Tenant) -> Result<Template, Te
                 let arn = regional_arn("dynamodb", &format!("table/{table_name}"));
                 describe.push(arn.clone());
                 data_statements.push(
-                    Statement::allow(&format!("{}SiloItems", pascal_case(service.name.as_str())), &TABLE_ITEM_ACTIONS)
-                        .on([arn.clone(), regional_arn("dynamodb", &format!("table/{table_name}/index/*"))]),
+                    Statement::allow(
+                        &format!("{}SiloItems", pascal_case(service.name.as_str())),
+                        &item_actions(platform, service),
+                    )
+                    .on([arn.clone(), regional_arn("dynamodb", &format!("table/{table_name}/index/*"))]),
                 );
                 // The table is the tenant's alone, so a Scan (the order listing) reads only its
                 // items. Never granted on a pooled table, where it would read every tenant's.
@@ -164,14 +173,17 @@ pub fn tenant_stack(platform: &Platform, tenant: &Tenant) -> Result<Template, Te
                 // Only items whose partition key is this tenant's id; the Null test refuses
                 // requests that carry no partition key, which ForAllValues alone would allow.
                 data_statements.push(
-                    Statement::allow(&format!("{}PoolItems", pascal_case(service.name.as_str())), &TABLE_ITEM_ACTIONS)
-                        .on([arn, regional_arn("dynamodb", &format!("table/{table_name}/index/*"))])
-                        .when(
-                            "ForAllValues:StringEquals",
-                            "dynamodb:LeadingKeys",
-                            Expr::list([Expr::str(tenant.id.as_str())]),
-                        )
-                        .when("Null", "dynamodb:LeadingKeys", Expr::str("false")),
+                    Statement::allow(
+                        &format!("{}PoolItems", pascal_case(service.name.as_str())),
+                        &item_actions(platform, service),
+                    )
+                    .on([arn, regional_arn("dynamodb", &format!("table/{table_name}/index/*"))])
+                    .when(
+                        "ForAllValues:StringEquals",
+                        "dynamodb:LeadingKeys",
+                        Expr::list([Expr::str(tenant.id.as_str())]),
+                    )
+                    .when("Null", "dynamodb:LeadingKeys", Expr::str("false")),
                 );
             }
         }

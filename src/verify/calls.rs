@@ -9,34 +9,7 @@
 
 use crate::apply::aws;
 
-/// A service's calls: on its own table (`TABLE_NAME` of its Deployment), and, for the order
-/// service, on the pooled product table.
-pub struct ServiceCalls {
-    /// The Deployment (and container) name.
-    pub service: &'static str,
-    pub own_table: &'static [&'static str],
-    pub product_table: &'static [&'static str],
-}
-
-/// Mirrors `product::store::IAM_ACTIONS` and `order::store::{IAM_ACTIONS, PRODUCT_IAM_ACTIONS}`.
-pub const SERVICES: [ServiceCalls; 2] = [
-    ServiceCalls {
-        service: "product",
-        own_table: &[
-            "dynamodb:DeleteItem",
-            "dynamodb:DescribeTable",
-            "dynamodb:GetItem",
-            "dynamodb:PutItem",
-            "dynamodb:Query",
-        ],
-        product_table: &[],
-    },
-    ServiceCalls {
-        service: "order",
-        own_table: &["dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan"],
-        product_table: &["dynamodb:GetItem"],
-    },
-];
+pub use crate::compile::service_calls::{SERVICES, ServiceCalls};
 
 /// Actions a service calls without a partition key (so no `dynamodb:LeadingKeys`).
 pub const WITHOUT_KEYS: [&str; 2] = ["dynamodb:DescribeTable", "dynamodb:Scan"];
