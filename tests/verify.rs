@@ -435,3 +435,14 @@ fn tenants_of_one_shape_are_proven_once_and_a_defect_in_any_of_them_is_still_cau
     let files = edit(files, &last, &format!("table/saas-order-{id}\n"), "table/saas-order-*\n");
     caught(&files, Property::Isolation, "on tenant", &last, "Sid: OrderSiloItems");
 }
+
+#[test]
+fn a_grant_whose_resource_the_files_cannot_resolve_is_not_taken_as_harmless() {
+    let files = edit(
+        committed(),
+        ACME,
+        "            - Fn::ImportValue: saas-baseline-DataKeyArn\n",
+        "            - Fn::ImportValue: an-export-no-stack-makes\n",
+    );
+    caught(&files, Property::CannotProve, "do not resolve", ACME, "");
+}

@@ -206,6 +206,13 @@ pub fn roles(
                     found
                 }
             };
+            // A value the files cannot say (`{?…}`: an import no stack exports, an `Fn::If`)
+            // in a policy could grant anything: every answer about the role is then unproven.
+            for policy in identity.iter().chain(boundary.iter()) {
+                if super::template::is_unknown(&policy.document.to_string()) {
+                    unknown.push(format!("{} (a value the files do not resolve)", policy.name));
+                }
+            }
             out.push(Role {
                 logical: logical.to_owned(),
                 arn: format!("arn:{}:iam::{}:role/{name}", scope.partition, scope.account),
