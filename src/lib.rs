@@ -41,12 +41,11 @@
 //!
 //! Only [`synth`], [`apply`] and [`cli`] touch the file system; everything else returns values.
 
-pub mod apply;
 pub mod blueprint;
 pub mod buildspec;
 pub mod cfn;
-pub mod cli;
 pub mod compile;
+pub mod contract;
 pub mod k8s;
 pub mod model;
 pub mod plan;

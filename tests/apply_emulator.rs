@@ -2,22 +2,19 @@
 //! committed reference plan (`generated/`, unchanged) through the real AWS SDK against moto on
 //! 127.0.0.1, with builds that run their buildspecs (the stand-ins of `tests/emulator/standins`
 //! for eksctl, helm, docker, kubectl and the downloads) and Kubernetes steps against a mock API
-//! server (no real cluster runs here). Each test starts its own moto (`emulator::Moto`).
+//! server (no real cluster runs here). Each test starts its own moto (`crate::emulator::Moto`).
 //!
 //! These prove the SDK calls and their order, the engine's bookkeeping, the journal and its
 //! lock, the values bound from one step into the next (stack outputs, image digests), and the
 //! contracts between the artifacts and what reads them: buildspec paths, source versions,
 //! exported variables, images in ECR.
 
-mod common;
-mod emulator;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use crate::emulator::{MockApiServer, Moto, bootstrap_and_push, checkout, describe_output, events, tenancy};
 use aws_config::{BehaviorVersion, Region};
-use emulator::{MockApiServer, Moto, bootstrap_and_push, checkout, describe_output, events, tenancy};
 use serde_json::Value;
 
 const TENANCY: &str = env!("CARGO_BIN_EXE_tenancy");
@@ -217,7 +214,7 @@ async fn the_reference_plan_applies_through_the_sdk_resumes_and_offboards() {
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs moto and the AWS CLI in .venv/moto: scripts/test runs this"]
 async fn an_image_missing_from_ecr_is_found_before_anything_is_applied() {
-    use tenancy::apply::kubernetes::Images;
+    use tenancy_apply::kubernetes::Images;
 
     let moto = Moto::start("ecr", None, &bin());
     let config = sdk_config(&moto, "eu-west-1").await;
@@ -235,11 +232,11 @@ async fn an_image_missing_from_ecr_is_found_before_anything_is_applied() {
         .await
         .unwrap();
     let registry = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
-    let configs = tenancy::apply::aws::Configs::new(tenancy::apply::aws::AwsOptions {
+    let configs = tenancy_apply::aws::Configs::new(tenancy_apply::aws::AwsOptions {
         endpoint_url: Some(moto.url.clone()),
         ..Default::default()
     });
-    let check = tenancy::apply::aws::Ecr::new(configs, "eu-west-1".into(), registry.into());
+    let check = tenancy_apply::aws::Ecr::new(configs, "eu-west-1".into(), registry.into());
     let absent = format!("sha256:{}", "3".repeat(64));
     let images = vec![
         format!("{registry}/saas/order@{present}"),
@@ -298,10 +295,10 @@ async fn item_keys(moto: &Moto, region: &str, table: &str) -> Vec<String> {
     keys
 }
 
-fn record(hash: &str) -> tenancy::apply::StepRecord {
-    tenancy::apply::StepRecord {
+fn record(hash: &str) -> tenancy_apply::StepRecord {
+    tenancy_apply::StepRecord {
         hash: hash.into(),
-        status: tenancy::apply::Status::Applied,
+        status: tenancy_apply::Status::Applied,
         action: tenancy::plan::Action::Register { table: "t".into(), tenant: "a".into(), tier: "x".into() },
         outputs: BTreeMap::from([("K".to_owned(), "V".to_owned())]),
         error: None,
@@ -313,9 +310,9 @@ fn record(hash: &str) -> tenancy::apply::StepRecord {
 #[ignore = "needs moto and the AWS CLI in .venv/moto: scripts/test runs this"]
 async fn the_dynamodb_lock_is_scoped_released_explicitly_and_fences_journal_writes() {
     use std::time::Duration;
-    use tenancy::apply::aws::{AwsOptions, Configs, DynamoState, Lease};
-    use tenancy::apply::{LockScope, LockWait, Selection, StateStore};
     use tenancy::plan::StepId;
+    use tenancy_apply::aws::{AwsOptions, Configs, DynamoState, Lease};
+    use tenancy_apply::{LockScope, LockWait, Selection, StateStore};
 
     let moto = Moto::start("lock", None, &bin());
     let region = "eu-central-1";
@@ -355,7 +352,7 @@ async fn the_dynamodb_lock_is_scoped_released_explicitly_and_fences_journal_writ
     let cluster = store();
     let cluster_lock = cluster.lock(&scope("step:baseline/cluster"), now).await.unwrap();
     let tenant_in_one =
-        (0..1000).map(|i| format!("t{i}")).find(|t| tenancy::apply::shard_of(t, 8) == 1).expect("a tenant of shard 1");
+        (0..1000).map(|i| format!("t{i}")).find(|t| tenancy_apply::shard_of(t, 8) == 1).expect("a tenant of shard 1");
     let err = store().lock(&scope(&format!("tenant:{tenant_in_one}")), now).await.err().expect("shard 1 is held");
     assert!(err.to_string().contains("shard:1/8") && err.to_string().contains(one.holder()), "{err}");
     let err = store().lock(&LockScope::Platform, now).await.err().expect("partial applies hold the platform");
@@ -437,9 +434,9 @@ async fn the_real_binary_applies_twice_in_a_row_with_the_dynamodb_journal() {
 #[ignore = "needs moto and the AWS CLI in .venv/moto: scripts/test runs this"]
 async fn unlock_shows_and_breaks_the_dynamodb_lock_of_a_dead_apply() {
     use std::time::Duration;
-    use tenancy::apply::aws::{AwsOptions, Configs, DynamoState};
-    use tenancy::apply::{LockScope, LockWait, Selection, StateStore};
     use tenancy::plan::StepId;
+    use tenancy_apply::aws::{AwsOptions, Configs, DynamoState};
+    use tenancy_apply::{LockScope, LockWait, Selection, StateStore};
 
     let moto = Moto::start("unlock", None, &bin());
     // The plan's region, which unlock reads from --generated.
@@ -449,7 +446,7 @@ async fn unlock_shows_and_breaks_the_dynamodb_lock_of_a_dead_apply() {
     let now = LockWait { timeout: Duration::ZERO, poll: Duration::from_millis(50) };
     let dead = DynamoState::new(configs.clone(), region.into(), table.clone());
     let dead_lock = dead.lock(&LockScope::of(&"shard:1/8".parse::<Selection>().unwrap()), now).await.unwrap();
-    let generated = emulator::repo().join("generated");
+    let generated = crate::emulator::repo().join("generated");
     let unlock = |force: bool| {
         let state = format!("dynamodb:{table}");
         let mut args = vec!["unlock", "--generated", generated.to_str().unwrap(), "--state", &state];
@@ -601,8 +598,8 @@ async fn sigterm_drains_journals_what_finished_prints_the_summary_and_exits_130(
         .map(|e| e["step"].as_str().unwrap().to_owned())
         .collect();
     assert!(!finished.is_empty());
-    use tenancy::apply::StateStore;
-    let journal = tenancy::apply::LocalState::new(&state).load().await.unwrap();
+    use tenancy_apply::StateStore;
+    let journal = tenancy_apply::LocalState::new(&state).load().await.unwrap();
     let journaled: std::collections::BTreeSet<String> = journal.steps.keys().map(|k| k.to_string()).collect();
     assert_eq!(journaled, finished, "{stderr}");
 }

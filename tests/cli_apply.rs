@@ -8,7 +8,7 @@ use std::process::{Command, Output, Stdio};
 const TENANCY: &str = env!("CARGO_BIN_EXE_tenancy");
 
 fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    crate::common::root()
 }
 
 /// A port nothing listens on.
@@ -66,7 +66,7 @@ fn a_selection_not_in_the_plan_is_invalid_input_and_takes_no_lock() {
 /// holds the lock, never breaks a running apply's lock, and clears what a dead one left.
 #[tokio::test]
 async fn unlock_shows_a_local_lock_and_clears_only_what_no_process_holds() {
-    use tenancy::apply::{LocalState, LockScope, LockWait, StateStore};
+    use tenancy_apply::{LocalState, LockScope, LockWait, StateStore};
 
     let scratch = tempfile::tempdir().unwrap();
     let dir = scratch.path().join("state");

@@ -4,13 +4,14 @@
 
 use std::path::Path;
 
-use tenancy::blueprint::{BlueprintError, Diagnostics, load_file};
+use tenancy::blueprint::{BlueprintError, Diagnostics, load_str};
 
 fn diagnostics(path: &Path) -> Diagnostics {
-    // Load through the relative path so the snapshots name the file the same way everywhere.
+    // Named by the relative path, so the snapshots name the file the same way everywhere (and
+    // without changing the process's working directory under the other tests' feet).
     let relative = Path::new("tests/fixtures/bad").join(path.file_name().unwrap());
-    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
-    match load_file(&relative) {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    match load_str(&relative.display().to_string(), &text) {
         Err(BlueprintError::Invalid(diagnostics)) => diagnostics,
         Err(other) => panic!("{}: expected diagnostics, got {other}", relative.display()),
         Ok(_) => panic!("{} loaded, but it is meant to be invalid", relative.display()),
@@ -106,7 +107,7 @@ const EXPECTED: &[(&str, usize, &[&str])] = &[
 
 #[test]
 fn each_fixture_reports_what_it_is_about() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bad");
+    let dir = crate::common::root().join("tests/fixtures/bad");
     let fixtures: Vec<String> =
         std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     for fixture in &fixtures {
@@ -124,7 +125,6 @@ fn each_fixture_reports_what_it_is_about() {
 
 #[test]
 fn a_huge_value_is_shown_cut_short() {
-    let rendered =
-        diagnostics(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bad/hostile.yaml")).to_string();
+    let rendered = diagnostics(&crate::common::root().join("tests/fixtures/bad/hostile.yaml")).to_string();
     assert!(rendered.lines().all(|line| line.len() < 400), "a line echoes the huge value whole");
 }

@@ -3,18 +3,16 @@
 //! retried, interrupted applies resumed without redoing work, the lock, offboarding and
 //! selections. Time is tokio's paused clock, so durations are exact and nothing flakes.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use tenancy::apply::{
+use tenancy::plan::{Action, DeployPlan, Step, StepId};
+use tenancy_apply::{
     ApplyError, Engine, LocalState, LockWait, Options, Outcome, Provider, Providers, Quiet, Removal, RetryPolicy,
     Selection, StateError, StateStore, StepError, StepOutcome, StepRun,
 };
-use tenancy::plan::{Action, DeployPlan, Step, StepId};
 
 /// A provider that takes `latency` per step, fails the steps in `fail`, throttles each step in
 /// `throttle` that many times first, and counts what it created.
@@ -156,7 +154,7 @@ async fn fail_fast_starts_nothing_new_after_a_failure() {
         .await
         .unwrap();
     assert!(matches!(report.outcome("baseline/a"), Some(Outcome::Failed { .. })));
-    assert_eq!(report.outcome("late"), Some(&Outcome::Cancelled { reason: tenancy::apply::FAIL_FAST.into() }));
+    assert_eq!(report.outcome("late"), Some(&Outcome::Cancelled { reason: tenancy_apply::FAIL_FAST.into() }));
 }
 
 #[tokio::test(start_paused = true)]
@@ -387,7 +385,7 @@ async fn removed_tenants_are_deleted_only_when_allowed_bundle_first() {
     assert_eq!(report.count("removed"), 3);
     assert_eq!(report.count("unchanged"), 5);
     let journal = LocalState::new(dir.path()).load().await.unwrap();
-    assert_eq!(journal.steps[&StepId::new("tenant/t1/stack")].status, tenancy::apply::Status::Removed);
+    assert_eq!(journal.steps[&StepId::new("tenant/t1/stack")].status, tenancy_apply::Status::Removed);
     // Nothing left to remove afterwards.
     let again = engine(fake, Options::default())
         .run(&smaller, &BTreeMap::new(), &Selection::All, &LocalState::new(dir.path()))
@@ -521,7 +519,7 @@ async fn a_selection_the_plan_cannot_satisfy_is_refused_before_any_lock() {
     let dir = tempfile::tempdir().unwrap();
     // Another apply holds the whole platform: a lock wait would show as time passing.
     let holder = LocalState::new(dir.path());
-    let held = holder.lock(&tenancy::apply::LockScope::Platform, LockWait::default()).await.unwrap();
+    let held = holder.lock(&tenancy_apply::LockScope::Platform, LockWait::default()).await.unwrap();
     let started = tokio::time::Instant::now();
     for (select, expect) in [
         ("tenant:nosuch", "tenant nosuch is not in the plan; its tenants are t0, t1"),
@@ -568,13 +566,13 @@ impl FlakyJournal {
 impl StateStore for FlakyJournal {
     async fn lock(
         &self,
-        scope: &tenancy::apply::LockScope,
+        scope: &tenancy_apply::LockScope,
         wait: LockWait,
-    ) -> Result<Box<dyn tenancy::apply::LockGuard>, StateError> {
+    ) -> Result<Box<dyn tenancy_apply::LockGuard>, StateError> {
         self.inner().lock(scope, wait).await
     }
 
-    async fn load(&self) -> Result<tenancy::apply::Journal, StateError> {
+    async fn load(&self) -> Result<tenancy_apply::Journal, StateError> {
         let throttled = {
             let mut left = self.load_errors.lock().unwrap();
             let throttled = *left > 0;
@@ -587,7 +585,7 @@ impl StateStore for FlakyJournal {
         self.inner().load().await
     }
 
-    async fn record(&self, id: &StepId, record: &tenancy::apply::StepRecord) -> Result<(), StateError> {
+    async fn record(&self, id: &StepId, record: &tenancy_apply::StepRecord) -> Result<(), StateError> {
         *self.records.lock().unwrap() += 1;
         let failure = self.record_errors.lock().unwrap().get_mut(id.as_str()).filter(|e| e.0 > 0).map(|e| {
             e.0 -= 1;
@@ -604,9 +602,9 @@ impl StateStore for FlakyJournal {
 #[derive(Default)]
 struct Summaries(Mutex<Vec<(usize, Option<String>)>>);
 
-impl tenancy::apply::Sink for Summaries {
-    fn event(&self, event: &tenancy::apply::Event) {
-        if let tenancy::apply::Event::Summary { report } = event {
+impl tenancy_apply::Sink for Summaries {
+    fn event(&self, event: &tenancy_apply::Event) {
+        if let tenancy_apply::Event::Summary { report } = event {
             self.0.lock().unwrap().push((report.steps.len(), report.stopped.clone()));
         }
     }
@@ -628,7 +626,7 @@ async fn journal_reads_and_writes_are_retried_like_steps() {
     assert!(report.succeeded(), "{:?}", report.steps);
     assert_eq!(fake.created.lock().unwrap()["baseline/b"], 1, "the step ran once; only its record was retried");
     let journal = LocalState::new(dir.path()).load().await.unwrap();
-    assert_eq!(journal.steps[&StepId::new("baseline/b")].status, tenancy::apply::Status::Applied, "journaled");
+    assert_eq!(journal.steps[&StepId::new("baseline/b")].status, tenancy_apply::Status::Applied, "journaled");
     // Five steps of 1 s in a chain, plus backoff (at most 0.1 + 0.2 s for the reads and
     // 0.1 + 0.2 + 0.4 s for the writes).
     let took = started.elapsed();
@@ -672,7 +670,7 @@ async fn a_journal_that_cannot_be_written_drains_the_running_steps_then_fails_wi
     let journal = LocalState::new(dir.path()).load().await.unwrap();
     assert_eq!(
         journal.steps.get(&StepId::new("y")).map(|r| r.status),
-        Some(tenancy::apply::Status::Applied),
+        Some(tenancy_apply::Status::Applied),
         "what y did is journaled: the store still took it"
     );
     assert!(!journal.steps.contains_key(&StepId::new("x")));
@@ -685,13 +683,13 @@ async fn a_journal_that_cannot_be_written_drains_the_running_steps_then_fails_wi
 async fn interrupted_run(
     signals: &'static [u64],
     grace: u64,
-) -> (tenancy::apply::Report, Vec<String>, Duration, tempfile::TempDir) {
+) -> (tenancy_apply::Report, Vec<String>, Duration, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let steps = vec![step("a", &[], 1), step("b", &[], 1), step("after-a", &["a"], 1)];
     let plan = DeployPlan::build(steps, &BTreeMap::new(), &[]).unwrap();
     let slow = BTreeMap::from([("a".to_owned(), Duration::from_secs(10)), ("b".to_owned(), Duration::from_secs(60))]);
     let fake = Arc::new(Fake { slow, ..Fake::default() });
-    let interrupt = tenancy::apply::Interrupt::new();
+    let interrupt = tenancy_apply::Interrupt::new();
     let options = Options { interrupt: interrupt.clone(), grace: Duration::from_secs(grace), ..Options::default() };
     let started = tokio::time::Instant::now();
     let signaller = tokio::spawn(async move {
@@ -751,8 +749,8 @@ async fn an_interrupt_drains_within_the_grace_period_and_a_second_one_cuts_off_a
 async fn an_interrupt_while_waiting_for_the_lock_gives_up_the_wait() {
     let dir = tempfile::tempdir().unwrap();
     let held =
-        LocalState::new(dir.path()).lock(&tenancy::apply::LockScope::Platform, LockWait::default()).await.unwrap();
-    let interrupt = tenancy::apply::Interrupt::new();
+        LocalState::new(dir.path()).lock(&tenancy_apply::LockScope::Platform, LockWait::default()).await.unwrap();
+    let interrupt = tenancy_apply::Interrupt::new();
     let options = Options { interrupt: interrupt.clone(), ..Options::default() };
     let started = tokio::time::Instant::now();
     let signaller = tokio::spawn(async move {

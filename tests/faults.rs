@@ -1,5 +1,5 @@
 //! The fault harness: the real `tenancy` binary applies the committed reference plan against
-//! moto through a fault-injecting proxy on 127.0.0.1 (`emulator::proxy`), with the journal
+//! moto through a fault-injecting proxy on 127.0.0.1 (`crate::emulator::proxy`), with the journal
 //! and lock in moto's DynamoDB (through the proxy too), builds that run, and Kubernetes steps
 //! against a mock API server. Under each fault mix one apply must converge, report every step
 //! of an empty account as applied (never "unchanged"), start no build twice, and leave an
@@ -9,16 +9,13 @@
 //! It prints, per mix, the wall time, requests, faults injected and engine retries: the figures
 //! the README quotes. They are measurements, not asserts.
 
-mod common;
-mod emulator;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use emulator::proxy::{FaultProxy, Faults};
-use emulator::{MockApiServer, Moto, bootstrap_and_push, checkout, describe_output, events, tenancy};
+use crate::emulator::proxy::{FaultProxy, Faults};
+use crate::emulator::{MockApiServer, Moto, bootstrap_and_push, checkout, describe_output, events, tenancy};
 use serde_json::Value;
 
 const TENANCY: &str = env!("CARGO_BIN_EXE_tenancy");

@@ -18,7 +18,6 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -293,7 +292,7 @@ struct Simulated {
 
 /// Runs every case through one node process.
 fn simulate(cases: &[Case]) -> Vec<Simulated> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = crate::common::root();
     let dir = root.join("tests/iam-simulate");
     assert!(
         dir.join("node_modules/@cloud-copilot/iam-simulate/package.json").is_file(),
@@ -973,7 +972,7 @@ fn hand_written() -> Vec<Case> {
 // (b) The generated grants of tenant acme, for its own table and partition and for globex's.
 
 fn template(path: &str) -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    let path = crate::common::root().join(path);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }

@@ -1,14 +1,12 @@
 //! Incremental synth: only files whose bytes change are written, files that are gone are
 //! removed, untouched files keep their modification time, and the cache never hides an edit.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use common::*;
+use crate::common::*;
 use tenancy::model::Platform;
 use tenancy::synth::{self, Synthesis, racy_window};
 

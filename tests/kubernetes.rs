@@ -2,11 +2,9 @@
 //! every tenant runs as its own identity, nothing can run privileged, network policies admit
 //! the ingress controller and DNS and nothing from another tenant, and limits follow the tier.
 
-mod common;
-
 use std::collections::BTreeMap;
 
-use common::*;
+use crate::common::*;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{ConfigMap, LimitRange, Namespace, ResourceQuota, ServiceAccount};

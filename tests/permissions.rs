@@ -4,10 +4,8 @@
 //! artifact for every project the pipeline runs (B5), the builds and stacks apply drives.
 //! The actions come from the code's own lists (`IAM_ACTIONS` next to each caller).
 
-mod common;
-
-use common::iam::{Context, role_allows, role_named};
-use common::*;
+use crate::common::iam::{Context, role_allows, role_named};
+use crate::common::*;
 use serde_json::Value;
 use tenancy::model::Platform;
 
@@ -51,7 +49,7 @@ fn whoever_applies_can_read_and_write_the_journal_and_lock() {
     let g = generated();
     let table = arn("dynamodb", &format!("table/{}", g.platform.baseline_names().deploy_state_table));
     all_granted(applying_roles(&g).iter().flat_map(|role| {
-        tenancy::apply::aws::state::IAM_ACTIONS
+        tenancy_apply::aws::state::IAM_ACTIONS
             .iter()
             .map(|action| role_allows(&g.delivery, role, action, &table, &Context::new(), at()))
             .collect::<Vec<_>>()
@@ -65,10 +63,10 @@ fn whoever_applies_can_drive_tenant_stacks_and_write_tenant_records() {
     let stack = arn("cloudformation", "stack/saas-tenant-acme/0b0e2c40-0000-0000-0000-000000000000");
     let records = arn("dynamodb", &format!("table/{}", names.tenant_table));
     all_granted(applying_roles(&g).iter().flat_map(|role| {
-        let stacks = tenancy::apply::aws::cloudformation::IAM_ACTIONS
+        let stacks = tenancy_apply::aws::cloudformation::IAM_ACTIONS
             .iter()
             .map(|a| role_allows(&g.delivery, role, a, &stack, &Context::new(), at()));
-        let register = tenancy::apply::aws::register::IAM_ACTIONS
+        let register = tenancy_apply::aws::register::IAM_ACTIONS
             .iter()
             .map(|a| role_allows(&g.delivery, role, a, &records, &Context::new(), at()));
         stacks.chain(register).collect::<Vec<_>>()
@@ -84,7 +82,7 @@ fn whoever_applies_can_back_up_an_offboarded_tenants_tables() {
     all_granted(applying_roles(&g).iter().flat_map(|role| {
         let create = role_allows(&g.delivery, role, "dynamodb:CreateBackup", &table, &Context::new(), at());
         let describe = role_allows(&g.delivery, role, "dynamodb:DescribeBackup", &backup, &Context::new(), at());
-        assert!(tenancy::apply::aws::cloudformation::BACKUP_IAM_ACTIONS.contains(&"dynamodb:CreateBackup"));
+        assert!(tenancy_apply::aws::cloudformation::BACKUP_IAM_ACTIONS.contains(&"dynamodb:CreateBackup"));
         [create, describe]
     }));
 }
@@ -98,7 +96,7 @@ fn the_apply_project_can_run_every_build_of_the_plan() {
     let mut checks = Vec::new();
     for step in plan.steps() {
         if let tenancy::plan::Action::Codebuild { project, .. } = &step.action {
-            for action in tenancy::apply::aws::codebuild::IAM_ACTIONS {
+            for action in tenancy_apply::aws::codebuild::IAM_ACTIONS {
                 checks.push(role_allows(
                     &g.delivery,
                     &role,
@@ -160,7 +158,7 @@ fn each_tenants_role_and_boundary_grant_what_its_services_call_on_its_own_tables
         let grants = |action: &str, resource: &str, context: &Context| {
             let role = role_allows(&stack, "ServiceRole", action, resource, context, at());
             let bounded =
-                common::iam::document_allows(&g.delivery, boundary, action, resource, context, REGION, ACCOUNT);
+                crate::common::iam::document_allows(&g.delivery, boundary, action, resource, context, REGION, ACCOUNT);
             role.and_then(|()| match bounded {
                 Some(true) => Ok(()),
                 _ => Err(format!("the tenant boundary does not allow {action} on {resource}")),
@@ -365,7 +363,7 @@ fn the_apply_project_can_drive_every_platform_stack_under_its_role() {
         assert_eq!(stack_role.as_deref(), Some("arn:aws:iam::123456789012:role/saas-cfn-baseline"), "{}", step.id);
         let arn = format!("arn:aws:cloudformation:{region}:{ACCOUNT}:stack/{stack}/0b0e2c40");
         for action in
-            tenancy::apply::aws::cloudformation::IAM_ACTIONS.iter().filter(|a| **a != "cloudformation:DeleteStack")
+            tenancy_apply::aws::cloudformation::IAM_ACTIONS.iter().filter(|a| **a != "cloudformation:DeleteStack")
         {
             checks.push(role_allows(&g.delivery, &role, action, &arn, &Context::new(), at()));
         }

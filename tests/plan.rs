@@ -1,11 +1,9 @@
 //! The deploy plan: the reference platform's edges and waves, properties of the graph engine on
 //! random graphs, the pipeline that runs it, and the buildspecs it starts.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::*;
+use crate::common::*;
 use proptest::prelude::*;
 use tenancy::compile::{MAX_ACTIONS_PER_STAGE, TENANT_SHARDS, baseline_waves, batches, pipeline_stages};
 use tenancy::model::{DisplayName, EmailAddress, Tenant, TenantId, TierName};

@@ -4,9 +4,7 @@
 //! (`tests/synth.rs`), which reviewers read in the diff; snapshots of them would be a second
 //! copy of the same bytes.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 use tenancy::compile::role_arn;
 
@@ -390,7 +388,7 @@ fn a_pushed_source_bundle_starts_the_pipeline() {
     assert_eq!(rule["EventPattern"]["detail"]["bucket"]["name"], json!([source["S3Bucket"]]));
     assert_eq!(rule["EventPattern"]["detail"]["object"]["key"], json!([source["S3ObjectKey"]]));
     assert_eq!(rule["EventPattern"]["detail-type"], json!(["Object Created"]));
-    assert_eq!(source["S3ObjectKey"], tenancy::apply::source::SOURCE_KEY);
+    assert_eq!(source["S3ObjectKey"], tenancy::compile::SOURCE_KEY);
     let target = &rule["Targets"][0];
     assert_eq!(
         target["Arn"]["Fn::Sub"],

@@ -12,14 +12,11 @@
 //!
 //! What it cannot prove is in the README ("The pipeline rehearsal").
 
-mod common;
-mod emulator;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use emulator::{MockApiServer, Moto, checkout, describe_output, tenancy};
+use crate::emulator::{MockApiServer, Moto, checkout, describe_output, tenancy};
 use serde_json::Value;
 
 const TENANCY: &str = env!("CARGO_BIN_EXE_tenancy");
@@ -31,9 +28,9 @@ fn bin() -> PathBuf {
 /// Runs the pipeline once (`tests/emulator/pipeline.py`); returns its report.
 fn run_pipeline(moto: &Moto, root: &Path, run: &str) -> Value {
     let report = moto.work.join(format!("pipeline-{run}.json"));
-    let venv_bin = emulator::python().parent().unwrap().to_owned();
-    let out = Command::new(emulator::python())
-        .arg(emulator::repo().join("tests/emulator/pipeline.py"))
+    let venv_bin = crate::emulator::python().parent().unwrap().to_owned();
+    let out = Command::new(crate::emulator::python())
+        .arg(crate::emulator::repo().join("tests/emulator/pipeline.py"))
         .arg(root.join("generated/baseline/delivery.cfn.yaml"))
         .args(["eu-west-1", "123456789012"])
         .arg(&report)
@@ -44,7 +41,7 @@ fn run_pipeline(moto: &Moto, root: &Path, run: &str) -> Value {
             "TENANCY_EMULATOR_PATH",
             format!(
                 "{}:{}:/usr/local/bin:/usr/bin:/bin",
-                emulator::repo().join("tests/emulator/standins").display(),
+                crate::emulator::repo().join("tests/emulator/standins").display(),
                 venv_bin.display()
             ),
         )

@@ -1,12 +1,10 @@
 //! The blueprint schema: committed, current, and in step with how the loader reads sections.
 
-mod common;
-
 use tenancy::blueprint::doc::SECTIONS;
 
 #[test]
 fn committed_schema_is_current() {
-    let committed = std::fs::read_to_string(common::root().join("blueprints/schema.json")).unwrap();
+    let committed = std::fs::read_to_string(crate::common::root().join("blueprints/schema.json")).unwrap();
     assert!(
         committed == tenancy::blueprint::schema_json(),
         "blueprints/schema.json is stale: run `cargo run -- schema > blueprints/schema.json`"
@@ -32,7 +30,7 @@ fn loader_sections_match_the_schema() {
 #[test]
 fn the_reference_blueprint_round_trips_through_the_document_types() {
     // Every key of the reference blueprint is known to the typed document (deny_unknown_fields).
-    let doc: tenancy::blueprint::doc::BlueprintDoc = serde_yaml::from_str(&common::reference_text()).unwrap();
+    let doc: tenancy::blueprint::doc::BlueprintDoc = serde_yaml::from_str(&crate::common::reference_text()).unwrap();
     assert_eq!(doc.tenants.len(), 4);
     assert_eq!(
         doc.tiers.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),

@@ -1,11 +1,9 @@
 //! Synthesis as a whole: deterministic, independent of tenant order, tenant-local, atomic, and
 //! honest in its exit codes. Runs the real binary where the CLI is the subject.
 
-mod common;
-
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 use tenancy::model::{DisplayName, EmailAddress, Tenant, TenantId, TierName};
 
 fn tenancy() -> Command {

@@ -4,11 +4,9 @@
 //! statement or object that allows it (checked by the text on that line). A harmless edit must
 //! still verify.
 
-mod common;
-
 use std::collections::BTreeMap;
 
-use common::*;
+use crate::common::*;
 use tenancy::verify::{self, AcceptedList, Finding, Property, Report};
 
 /// The committed tree: what verify reads in CI and in the pipeline.

@@ -120,6 +120,25 @@ pub fn check_platform(platform: &Platform, out: &Path) -> Result<Staleness, Synt
     run.output.staleness(&run.produced)
 }
 
+/// The platform's plan and its context, from the facts of its artifacts, writing nothing: each
+/// tenant is compiled, digested and dropped on every core, so planning a fleet takes no more
+/// memory than synthesizing it (`tenancy plan` without `--generated`).
+pub fn plan_platform(platform: &Platform) -> Result<(DeployPlan, plan::PlanContext), SynthError> {
+    let facts_of = |files: Vec<Artifact>| {
+        files.into_iter().map(|a| (a.path, plan::ArtifactFacts::of(&a.contents))).collect::<Vec<_>>()
+    };
+    let base = compile::compile_platform(platform)?;
+    let mut facts: BTreeMap<_, _> = facts_of(base.files).into_iter().collect();
+    let tenants =
+        compile::parallel::map(platform.tenants(), |t| compile::compile_tenant(platform, t).map(|c| facts_of(c.0)));
+    for tenant in tenants {
+        facts.extend(tenant?);
+    }
+    let plan = plan::plan_for(platform, &facts)?;
+    let context = plan::PlanContext::of(platform, &facts);
+    Ok((plan, context))
+}
+
 /// Everything one run produced, compared with the tree but not yet committed.
 struct Run<'a> {
     output: Output<'a>,

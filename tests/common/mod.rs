@@ -9,9 +9,15 @@ use std::path::{Path, PathBuf};
 use tenancy::compile::{Artifacts, compile};
 use tenancy::model::Platform;
 
-/// The repository root.
+/// The repository root: the workspace's, which holds Cargo.lock (the core package is the root;
+/// the CLI package, whose binary `tests/cli.rs` belongs to, is `crates/tenancy-cli`).
 pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .ancestors()
+        .find(|dir| dir.join("Cargo.lock").is_file())
+        .unwrap_or_else(|| panic!("no Cargo.lock above {}", manifest.display()))
+        .to_path_buf()
 }
 
 pub fn reference_text() -> String {

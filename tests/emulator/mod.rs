@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 /// The repository root.
 pub fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    crate::common::root()
 }
 
 /// The Python of the moto venv (which also holds the AWS CLI), from `scripts/test`.

@@ -2,11 +2,12 @@
 """Stand-in for cargo, as the rustup-init stand-in installs it ($CARGO_HOME/bin/cargo); never on
 the PATH itself (see README.md beside this file).
 
-Accepts: `build --locked --release --bin tenancy` and `install --locked --path DIR --bin tenancy
---root DIR`, flags in any order. Checks what cargo would refuse before compiling: the toolchain
-rustup-init installed (its version against the package's rust-version and edition), a manifest
-with a `tenancy` binary target, a Cargo.lock that --locked can use (the package and every direct
-dependency in it). Then "builds" by copying $TENANCY_EMULATOR_TENANCY_BIN, the tenancy binary
+Accepts: `build --locked --release [-p PACKAGE] --bin tenancy` and `install --locked --path DIR
+--bin tenancy --root DIR`, flags in any order. Checks what cargo would refuse before compiling: the
+toolchain rustup-init installed (its version against the package's rust-version and edition), the
+package (`-p` names a workspace member; without it, the root package), a manifest with a `tenancy`
+binary target, the workspace's Cargo.lock that --locked can use (the package and every direct
+dependency in it, `workspace = true` ones resolved through the root's [workspace.dependencies]). Then "builds" by copying $TENANCY_EMULATOR_TENANCY_BIN, the tenancy binary
 under test: nothing is compiled.
 """
 
@@ -77,6 +78,45 @@ def parse(args, allowed):
     return opts
 
 
+def load_manifest(path):
+    try:
+        return tomllib.load(open(path, "rb"))
+    except tomllib.TOMLDecodeError as err:
+        raise Refusal(f"error: failed to parse manifest at `{os.path.abspath(path)}`: {err}")
+
+
+def workspace_root(root):
+    """The directory of the workspace `root` belongs to: the nearest one up whose manifest has a
+    [workspace] listing it (or `root` itself)."""
+    here = os.path.abspath(root)
+    d = here
+    while True:
+        manifest = os.path.join(d, "Cargo.toml")
+        if os.path.isfile(manifest):
+            ws = load_manifest(manifest).get("workspace")
+            if ws is not None:
+                members = {os.path.normpath(os.path.join(d, m)) for m in ws.get("members") or []} | {d}
+                if here in members:
+                    return d
+                raise Refusal(f"error: current package believes it's in a workspace when it's not:\n"
+                              f"current:   {here}/Cargo.toml\nworkspace: {manifest}")
+        parent = os.path.dirname(d)
+        if parent == d:
+            return here
+        d = parent
+
+
+def member(name):
+    """The directory of workspace member `name` (`-p`), from the workspace at the current directory."""
+    root = workspace_root(".")
+    ws = load_manifest(os.path.join(root, "Cargo.toml")).get("workspace") or {}
+    for m in ws.get("members") or ["."]:
+        d = os.path.normpath(os.path.join(root, m))
+        if (load_manifest(os.path.join(d, "Cargo.toml")).get("package") or {}).get("name") == name:
+            return d
+    raise Refusal(f"error: package(s) `{name}` not found in workspace `{root}`")
+
+
 def check_package(root, rustc):
     manifest_path = os.path.join(root, "Cargo.toml")
     if not os.path.isfile(manifest_path):
@@ -104,7 +144,8 @@ def check_package(root, rustc):
     if wanted and version_tuple(rustc) < version_tuple(wanted):
         raise Refusal(f"error: rustc {rustc} is not supported by the following package:\n  {name}@{version} requires "
                       f"rustc {wanted}")
-    lock_path = os.path.join(root, "Cargo.lock")
+    ws_root = workspace_root(root)
+    lock_path = os.path.join(ws_root, "Cargo.lock")
     if not os.path.isfile(lock_path):
         raise Refusal(f"error: the lock file {os.path.abspath(lock_path)} needs to be updated but --locked was passed to "
                       "prevent this")
@@ -117,12 +158,17 @@ def check_package(root, rustc):
     sections = [manifest.get(k) or {} for k in ("dependencies", "dev-dependencies", "build-dependencies")]
     for target in (manifest.get("target") or {}).values():
         sections += [target.get(k) or {} for k in ("dependencies", "dev-dependencies", "build-dependencies")]
-    workspace_deps = (manifest.get("workspace") or {}).get("dependencies") or {}
+    workspace_deps = (load_manifest(os.path.join(ws_root, "Cargo.toml")).get("workspace") or {}).get("dependencies") or {}
     for section in sections:
         for dep, spec in section.items():
             real = spec.get("package", dep) if isinstance(spec, dict) else dep
-            if isinstance(spec, dict) and spec.get("workspace") and isinstance(workspace_deps.get(dep), dict):
-                real = workspace_deps[dep].get("package", dep)
+            if isinstance(spec, dict) and spec.get("workspace"):
+                if dep not in workspace_deps:
+                    raise Refusal(f"error: failed to parse manifest at `{os.path.abspath(manifest_path)}`: dependency "
+                                  f"({dep}) specified `{{ workspace = true }}`, but workspace dependencies do not "
+                                  f"define it")
+                if isinstance(workspace_deps[dep], dict):
+                    real = workspace_deps[dep].get("package", dep)
             if real not in names:
                 raise Refusal(f"error: the lock file {os.path.abspath(lock_path)} needs to be updated but --locked was "
                               f"passed to prevent this (the dependency {real} is not in it)")
@@ -143,10 +189,11 @@ def run(args):
     rustc = toolchain()
     command, rest = args[0], args[1:]
     if command == "build":
-        opts = parse(rest, {"--locked": False, "--release": False, "--bin": True})
+        opts = parse(rest, {"--locked": False, "--release": False, "--bin": True, "-p": True, "--package": True})
         if not opts.get("--release"):
             raise Refusal("cargo stand-in: only --release builds are emulated")
-        name, version = check_package(".", rustc)
+        package = opts.get("-p") or opts.get("--package")
+        name, version = check_package(member(package) if package else workspace_root("."), rustc)
         source = built_binary()
         print(f"   Compiling {name} v{version} ({os.getcwd()})", file=sys.stderr)
         target_dir = os.environ.get("CARGO_TARGET_DIR") or "target"

@@ -8,11 +8,11 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::{Configs, sdk_error};
-use crate::apply::provider::{Provider, Removal, StepError, StepOutcome, StepRun};
-use crate::plan::Action;
+use crate::provider::{Provider, Removal, StepError, StepOutcome, StepRun};
+use tenancy::plan::Action;
 
-/// Every DynamoDB action this provider calls, on the tenant table.
-pub const IAM_ACTIONS: [&str; 2] = ["dynamodb:GetItem", "dynamodb:PutItem"];
+/// Declared in the core, where `verify` reads it too.
+pub use tenancy::contract::calls::REGISTER_IAM_ACTIONS as IAM_ACTIONS;
 
 pub struct Register {
     configs: Configs,

@@ -7,11 +7,11 @@ use aws_sdk_ecr::Client;
 use aws_sdk_ecr::types::ImageIdentifier;
 
 use super::{Configs, sdk_error};
-use crate::apply::kubernetes::Images;
-use crate::apply::provider::StepError;
+use crate::kubernetes::Images;
+use crate::provider::StepError;
 
-/// Every ECR action the check calls, on the platform's repositories.
-pub const IAM_ACTIONS: [&str; 1] = ["ecr:DescribeImages"];
+/// Declared in the core, where `verify` reads it too.
+pub use tenancy::contract::calls::REGISTRY_IAM_ACTIONS as IAM_ACTIONS;
 
 pub struct Ecr {
     configs: Configs,

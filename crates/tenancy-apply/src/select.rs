@@ -7,7 +7,7 @@ use std::str::FromStr;
 
 use sha2::{Digest, Sha256};
 
-use crate::plan::{DeployPlan, StepId};
+use tenancy::plan::{DeployPlan, StepId};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Selection {
@@ -31,7 +31,7 @@ impl FromStr for Selection {
         let help = "use all, tenant:<id>, step:<id>, through:<step id> or shard:<i>/<n>";
         match text.split_once(':') {
             None if text == "all" => Ok(Selection::All),
-            Some(("tenant", id)) if crate::model::TenantId::parse(id).is_ok() => Ok(Selection::Tenant(id.to_owned())),
+            Some(("tenant", id)) if tenancy::model::TenantId::parse(id).is_ok() => Ok(Selection::Tenant(id.to_owned())),
             Some(("step", id)) if !id.is_empty() => Ok(Selection::Step(StepId::new(id))),
             Some(("through", id)) if !id.is_empty() => Ok(Selection::Through(StepId::new(id))),
             Some(("shard", spec)) => {
@@ -182,7 +182,7 @@ mod tests {
     }
 
     fn plan_of(tenants: &[&str]) -> DeployPlan {
-        use crate::plan::{Action, Step};
+        use tenancy::plan::{Action, Step};
         let step = |id: String| Step {
             id: StepId::new(id),
             action: Action::Register { table: "t".into(), tenant: "x".into(), tier: "x".into() },

@@ -17,7 +17,7 @@ use super::provider::{Providers, Removal, StepError, StepOutcome, StepRun};
 use super::retry::RetryPolicy;
 use super::select::Selection;
 use super::state::{Journal, StateError, StateStore, Status, StepRecord};
-use crate::plan::{Action, DeployPlan, PlannedStep, StepId};
+use tenancy::plan::{Action, DeployPlan, PlannedStep, StepId};
 
 /// How an apply runs.
 #[derive(Debug, Clone)]
@@ -711,7 +711,7 @@ fn inputs_digest(inputs: &BTreeMap<String, String>) -> Option<String> {
         text.push_str(value);
         text.push('\0');
     }
-    Some(crate::plan::hex_digest(text.as_bytes()))
+    Some(tenancy::plan::hex_digest(text.as_bytes()))
 }
 
 /// The values of a step's bindings, from the outputs of the steps they come from.

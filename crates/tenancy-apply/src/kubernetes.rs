@@ -13,7 +13,7 @@ use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, GroupVersionKind,
 use serde::Deserialize;
 
 use super::provider::{Provider, Removal, StepError, StepOutcome, StepRun};
-use crate::plan::{Action, StepId};
+use tenancy::plan::{Action, StepId};
 
 /// The label tying an object to the plan step that applies it.
 pub const STEP_LABEL: &str = "tenancy.io/step";
@@ -57,7 +57,7 @@ pub fn substitute(text: &str, inputs: &BTreeMap<String, String>) -> Result<Strin
     for (input, value) in inputs.iter().filter(|(k, _)| k.starts_with("${")) {
         out = out.replace(input.as_str(), value);
     }
-    if let Some(unresolved) = crate::plan::first_unresolved(&out) {
+    if let Some(unresolved) = tenancy::plan::first_unresolved(&out) {
         return Err(StepError::fatal(format!("binding {unresolved} has no value")));
     }
     Ok(out)

@@ -7,12 +7,12 @@ use std::collections::BTreeMap;
 use aws_sdk_cloudformation::Client;
 
 use super::{CloudFormation, Configs, sdk_error};
-use crate::apply::provider::{Provider, StepError, StepOutcome, StepRun};
-use crate::compile::TEMPLATE_TAG;
-use crate::plan::{Action, PlannedStep, StepId};
+use crate::provider::{Provider, StepError, StepOutcome, StepRun};
+use tenancy::compile::TEMPLATE_TAG;
+use tenancy::plan::{Action, PlannedStep, StepId};
 
 /// The stack, as the plan records it.
-pub use crate::plan::Bootstrap;
+pub use tenancy::plan::Bootstrap;
 
 /// Deploys the bootstrap stack from `template` (its text, whose digest the plan records).
 pub async fn deploy(
@@ -22,7 +22,7 @@ pub async fn deploy(
     template: String,
     dry_run: bool,
 ) -> Result<StepOutcome, StepError> {
-    let digest = crate::plan::hex_digest(template.as_bytes());
+    let digest = tenancy::plan::hex_digest(template.as_bytes());
     if digest != bootstrap.sha256 {
         return Err(StepError::fatal(format!(
             "{} changed after the plan was made (sha256 {digest}, {} in plan.json); run `tenancy synth` and review the diff",
@@ -59,8 +59,8 @@ pub async fn deploy(
     CloudFormation::new(configs.clone(), String::new(), false).apply(&run).await
 }
 
-/// What every apply calls to check the bootstrap stack, on that stack.
-pub const IAM_ACTIONS: [&str; 1] = ["cloudformation:DescribeStacks"];
+/// Declared in the core, where `verify` reads it too.
+pub use tenancy::contract::calls::BOOTSTRAP_IAM_ACTIONS as IAM_ACTIONS;
 
 /// Whether the deployed bootstrap stack is the one the plan records; an error saying what to
 /// do when it is not.

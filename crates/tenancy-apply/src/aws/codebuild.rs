@@ -10,12 +10,11 @@ use aws_sdk_codebuild::Client;
 use aws_sdk_codebuild::types::{EnvironmentVariable, EnvironmentVariableType, SortOrderType, StatusType};
 
 use super::{Configs, sdk_error};
-use crate::apply::provider::{Provider, Removal, StepError, StepOutcome, StepRun};
-use crate::plan::Action;
+use crate::provider::{Provider, Removal, StepError, StepOutcome, StepRun};
+use tenancy::plan::Action;
 
-/// Every CodeBuild action this provider calls, on the step's project.
-pub const IAM_ACTIONS: [&str; 3] =
-    ["codebuild:BatchGetBuilds", "codebuild:ListBuildsForProject", "codebuild:StartBuild"];
+/// Declared in the core, where `verify` reads it too.
+pub use tenancy::contract::calls::BUILD_IAM_ACTIONS as IAM_ACTIONS;
 
 /// The variable every build of a step carries: the step and a digest of what it runs (its
 /// hash, the source version and the bound inputs). A retry, or a rerun after a kill, finds the
@@ -111,7 +110,7 @@ impl Provider for CodeBuild {
         }
         let client = Client::new(&self.configs.get(&self.region).await);
         let version = self.source_version().await?.to_owned();
-        let content = crate::plan::hex_digest(
+        let content = tenancy::plan::hex_digest(
             format!("{}\0{}\0{version}\0{:?}", run.step.id, run.step.hash, run.inputs).as_bytes(),
         );
         let marker = format!("{}@{}", run.step.id, &content[..16]);
@@ -135,7 +134,7 @@ impl Provider for CodeBuild {
             None => {
                 // The same apply and content within CodeBuild's five minutes is the same build:
                 // a StartBuild whose reply was lost and that the SDK sends again starts one.
-                let token = crate::plan::hex_digest(format!("{}\0{content}", self.run).as_bytes());
+                let token = tenancy::plan::hex_digest(format!("{}\0{content}", self.run).as_bytes());
                 let started = client
                     .start_build()
                     .project_name(project)

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 
-use crate::plan::{Action, PlannedStep, StepId};
+use tenancy::plan::{Action, PlannedStep, StepId};
 
 /// Everything a provider needs to run one step.
 #[derive(Debug, Clone)]

@@ -9,7 +9,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use serde_json::json;
 
 use super::engine::{Outcome, Report, StepReport};
-use crate::plan::StepId;
+use tenancy::plan::StepId;
 
 pub enum Event<'a> {
     Started { step: &'a StepId, kind: &'a str },

@@ -6,11 +6,11 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
-use crate::blueprint::{self, BlueprintError};
-use crate::compile;
-use crate::model::Platform;
-use crate::plan;
-use crate::synth;
+use tenancy::blueprint::{self, BlueprintError};
+use tenancy::compile;
+use tenancy::model::Platform;
+use tenancy::plan;
+use tenancy::synth;
 
 pub mod verify;
 
@@ -213,23 +213,6 @@ pub enum PlanFormat {
     Dot,
 }
 
-/// The platform's plan, from the facts of its artifacts: each tenant is compiled, digested and
-/// dropped, so planning a fleet takes no more memory than synthesizing it.
-fn plan_only(platform: &Platform) -> anyhow::Result<(plan::DeployPlan, plan::PlanContext)> {
-    let facts_of = |files: Vec<compile::Artifact>| {
-        files.into_iter().map(|a| (a.path, plan::ArtifactFacts::of(&a.contents))).collect::<Vec<_>>()
-    };
-    let base = compile::compile_platform(platform).context("while compiling the platform")?;
-    let mut facts: std::collections::BTreeMap<_, _> = facts_of(base.files).into_iter().collect();
-    let tenants =
-        compile::parallel::map(platform.tenants(), |t| compile::compile_tenant(platform, t).map(|c| facts_of(c.0)));
-    for tenant in tenants {
-        facts.extend(tenant.context("while compiling the platform")?);
-    }
-    let plan = plan::plan_for(platform, &facts).context("while planning the deployment")?;
-    Ok((plan, plan::PlanContext::of(platform, &facts)))
-}
-
 #[derive(Debug, Args)]
 pub struct BlueprintArgs {
     /// The blueprint. Default: blueprints/reference.yaml if present, else the reference
@@ -307,7 +290,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }),
         Command::Plan(args) => with_platform(&args.blueprint, |platform| {
-            let (plan, context) = plan_only(platform)?;
+            let (plan, context) = synth::plan_platform(platform)?;
             let text = match args.format {
                 PlanFormat::Table => plan::to_table(&plan),
                 PlanFormat::Json => plan::to_json(&plan, &context),
@@ -389,11 +372,11 @@ fn with_platform(
 }
 
 /// How providers reach AWS for a command: the endpoint, and polls that start at `poll_seconds`.
-fn aws_configs(endpoint_url: Option<String>, poll_seconds: f64, timeout: Option<f64>) -> crate::apply::aws::Configs {
+fn aws_configs(endpoint_url: Option<String>, poll_seconds: f64, timeout: Option<f64>) -> tenancy_apply::aws::Configs {
     use std::time::Duration;
     let poll = Duration::from_secs_f64(poll_seconds.max(0.01));
-    let defaults = crate::apply::aws::AwsOptions::default();
-    crate::apply::aws::Configs::new(crate::apply::aws::AwsOptions {
+    let defaults = tenancy_apply::aws::AwsOptions::default();
+    tenancy_apply::aws::Configs::new(tenancy_apply::aws::AwsOptions {
         endpoint_url,
         poll,
         max_poll: poll.max(Duration::from_secs(20)).min(poll * 10),
@@ -410,7 +393,7 @@ async fn bootstrap(args: BootstrapArgs) -> anyhow::Result<ExitCode> {
     let template = std::fs::read_to_string(&path).with_context(|| format!("while reading {}", path.display()))?;
     let configs = aws_configs(args.endpoint_url, args.poll_seconds, None);
     let outcome =
-        crate::apply::aws::bootstrap::deploy(&configs, bootstrap, &loaded.context.platform, template, args.dry_run)
+        tenancy_apply::aws::bootstrap::deploy(&configs, bootstrap, &loaded.context.platform, template, args.dry_run)
             .await
             .map_err(|e| anyhow::anyhow!(e.message))
             .with_context(|| format!("while deploying the bootstrap stack {}", bootstrap.stack))?;
@@ -433,7 +416,7 @@ async fn bootstrap(args: BootstrapArgs) -> anyhow::Result<ExitCode> {
 
 /// `tenancy source push`: bundle the checkout that holds the plan, upload it.
 async fn source_push(args: SourcePushArgs) -> anyhow::Result<ExitCode> {
-    use crate::apply::source;
+    use tenancy_apply::source;
 
     // The plan must load (and match its artifacts): a bundle of a tampered tree is refused.
     let loaded = plan::load(&args.generated)
@@ -450,7 +433,7 @@ async fn source_push(args: SourcePushArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let configs = aws_configs(args.endpoint_url.clone(), 2.0, None);
-    let version = crate::apply::aws::source::push(
+    let version = tenancy_apply::aws::source::push(
         &configs,
         &loaded.context.region,
         &loaded.context.artifacts_bucket,
@@ -476,10 +459,10 @@ async fn source_push(args: SourcePushArgs) -> anyhow::Result<ExitCode> {
 
 /// `tenancy unlock`: show the holds on the journal's locks, and with `--force` remove them.
 async fn unlock(args: UnlockArgs) -> anyhow::Result<ExitCode> {
-    use crate::apply::aws::DynamoState;
-    use crate::apply::{Holder, LocalState};
+    use tenancy_apply::aws::DynamoState;
+    use tenancy_apply::{Holder, LocalState};
 
-    let (store, holders): (String, Result<Vec<Holder>, crate::apply::StateError>) = match args.state.as_deref() {
+    let (store, holders): (String, Result<Vec<Holder>, tenancy_apply::StateError>) = match args.state.as_deref() {
         Some(spec) if spec.starts_with("local:") => {
             let local = LocalState::new(&spec["local:".len()..]);
             (spec.to_owned(), if args.force { local.unlock() } else { local.holders() })
@@ -531,9 +514,9 @@ async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     use std::sync::Arc;
     use std::time::Duration;
 
-    use crate::apply::aws::{CloudFormation, CodeBuild, DynamoState, Register};
-    use crate::apply::kubernetes::LazyKubernetes;
-    use crate::apply::{Engine, LocalState, Options, Providers, Selection, StateStore};
+    use tenancy_apply::aws::{CloudFormation, CodeBuild, DynamoState, Register};
+    use tenancy_apply::kubernetes::LazyKubernetes;
+    use tenancy_apply::{Engine, LocalState, Options, Providers, Selection, StateStore};
 
     let selection: Selection = match args.select.parse() {
         Ok(selection) => selection,
@@ -557,7 +540,7 @@ async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     let poll = Duration::from_secs_f64(args.poll_seconds.max(0.01));
     let configs = aws_configs(args.endpoint_url.clone(), args.poll_seconds, Some(args.timeout));
     // Every apply runs on the reviewed bootstrap stack: its role, bucket and journal.
-    if let Err(err) = crate::apply::aws::bootstrap::check(&configs, &loaded.context.bootstrap).await {
+    if let Err(err) = tenancy_apply::aws::bootstrap::check(&configs, &loaded.context.bootstrap).await {
         eprintln!("error: {}", err.message);
         // Unreachable is a failure; reachable and not the reviewed stack is a refusal.
         return Ok(ExitCode::from(if err.transient { EXIT_FAILED } else { EXIT_REFUSED }));
@@ -569,7 +552,7 @@ async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
             args.recreate_failed,
         )),
         kubernetes: Arc::new(LazyKubernetes::new(
-            Arc::new(crate::apply::aws::Ecr::new(
+            Arc::new(tenancy_apply::aws::Ecr::new(
                 configs.clone(),
                 loaded.context.region.clone(),
                 loaded.context.registry.clone(),
@@ -581,7 +564,7 @@ async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         codebuild: Arc::new(CodeBuild::new(
             configs.clone(),
             loaded.context.region.clone(),
-            crate::apply::aws::codebuild::SourceOf {
+            tenancy_apply::aws::codebuild::SourceOf {
                 bucket: loaded.context.artifacts_bucket.clone(),
                 plan_sha256: loaded.plan_sha256.clone(),
             },
@@ -599,17 +582,17 @@ async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(EXIT_INVALID));
         }
     };
-    let sink: Arc<dyn crate::apply::Sink> = match args.format {
-        EventFormat::Human => Arc::from(crate::apply::human()),
-        EventFormat::Json => Arc::new(crate::apply::JsonLines),
+    let sink: Arc<dyn tenancy_apply::Sink> = match args.format {
+        EventFormat::Human => Arc::from(tenancy_apply::human()),
+        EventFormat::Json => Arc::new(tenancy_apply::JsonLines),
     };
-    let interrupt = crate::apply::Interrupt::new();
+    let interrupt = tenancy_apply::Interrupt::new();
     let options = Options {
         concurrency: args.concurrency.max(1),
         fail_fast: args.fail_fast,
         dry_run: args.dry_run,
         allow_delete: args.allow_delete,
-        lock_wait: crate::apply::LockWait {
+        lock_wait: tenancy_apply::LockWait {
             timeout: Duration::from_secs_f64(args.lock_timeout.max(0.0)),
             poll: poll.clamp(Duration::from_millis(50), Duration::from_secs(2)),
         },
@@ -628,8 +611,8 @@ async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The exit code of an apply (the README's "Exit codes" lists them).
-fn apply_exit_code(result: &Result<crate::apply::Report, crate::apply::ApplyError>) -> u8 {
-    use crate::apply::{ApplyError, StateError};
+fn apply_exit_code(result: &Result<tenancy_apply::Report, tenancy_apply::ApplyError>) -> u8 {
+    use tenancy_apply::{ApplyError, StateError};
     match result {
         Ok(report) if report.interrupted => EXIT_INTERRUPTED,
         Ok(report) if report.succeeded() => 0,
@@ -648,8 +631,8 @@ fn apply_exit_code(result: &Result<crate::apply::Report, crate::apply::ApplyErro
 
 /// Turns SIGINT and SIGTERM into requests to stop: the first drains, the second cuts the
 /// running steps off, a third ends the process at once (for a drain that itself hangs).
-async fn on_signals(interrupt: crate::apply::Interrupt, grace_seconds: f64) {
-    use crate::apply::Level;
+async fn on_signals(interrupt: tenancy_apply::Interrupt, grace_seconds: f64) {
+    use tenancy_apply::Level;
 
     #[cfg(unix)]
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();

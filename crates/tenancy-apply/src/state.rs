@@ -18,7 +18,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use super::lock::{Holder, LockGuard, LockScope, LockWait, utc};
-use crate::plan::{Action, StepId};
+use tenancy::plan::{Action, StepId};
 
 pub const STATE_FORMAT: &str = "tenancy.state/v1";
 
@@ -546,7 +546,7 @@ fn ends_with_newline(file: &mut File) -> std::io::Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apply::Selection;
+    use crate::Selection;
 
     fn record(hash: &str) -> StepRecord {
         StepRecord {

@@ -13,7 +13,7 @@ use std::process::Command;
 
 /// The object holding the source bundle, in the artifacts bucket (the projects and the
 /// pipeline's source action name the same key).
-pub use crate::compile::SOURCE_KEY;
+pub use tenancy::compile::SOURCE_KEY;
 /// Object metadata naming the SHA-256 of the bundle's `generated/plan.json`.
 pub const PLAN_METADATA: &str = "tenancy-plan-sha256";
 /// Object metadata naming the commit the bundle was made from.
@@ -65,7 +65,7 @@ fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>, SourceError> {
 /// The checkout holding `generated` (the output directory), which must be its `generated/`.
 pub fn checkout(generated: &Path) -> Result<Checkout, SourceError> {
     let root = PathBuf::from(String::from_utf8_lossy(&git(generated, &["rev-parse", "--show-toplevel"])?).trim());
-    let expected = root.join(crate::compile::SOURCE_GENERATED_DIR);
+    let expected = root.join(tenancy::compile::SOURCE_GENERATED_DIR);
     let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
         _ => false,

@@ -12,20 +12,12 @@ use aws_sdk_cloudformation::types::{
 };
 
 use super::{Configs, sdk_error};
-use crate::apply::provider::{Provider, Removal, StepError, StepOutcome, StepRun};
-use crate::cfn::limits::INLINE_TEMPLATE_BYTES;
-use crate::plan::Action;
+use crate::provider::{Provider, Removal, StepError, StepOutcome, StepRun};
+use tenancy::cfn::limits::INLINE_TEMPLATE_BYTES;
+use tenancy::plan::Action;
 
-/// Every CloudFormation action this provider calls, on the step's stack.
-pub const IAM_ACTIONS: [&str; 7] = [
-    "cloudformation:CreateChangeSet",
-    "cloudformation:DeleteChangeSet",
-    "cloudformation:DeleteStack",
-    "cloudformation:DescribeChangeSet",
-    "cloudformation:DescribeStackEvents",
-    "cloudformation:DescribeStacks",
-    "cloudformation:ExecuteChangeSet",
-];
+/// Declared in the core, where `verify` reads it too.
+pub use tenancy::contract::calls::STACK_IAM_ACTIONS as IAM_ACTIONS;
 
 /// Whether a stack is on its way somewhere. REVIEW_IN_PROGRESS is not: it is what a CREATE
 /// change set leaves until someone executes it (an apply killed or throttled between create
@@ -34,13 +26,11 @@ fn moving(status: &StackStatus) -> bool {
     status.as_str().ends_with("_IN_PROGRESS") && *status != StackStatus::ReviewInProgress
 }
 
-/// What a step whose template is over the inline limit calls, on the artifacts bucket's
-/// `templates/<stack>/<hash>.yaml` (CloudFormation then reads that object as the caller).
-pub const TEMPLATE_IAM_ACTIONS: [&str; 1] = ["s3:PutObject"];
+/// Declared in the core, where `verify` reads it too.
+pub use tenancy::contract::calls::TEMPLATE_IAM_ACTIONS;
 
-/// The DynamoDB actions offboarding calls on a tenant's silo tables (and their backups) when its
-/// tier's retention is `backup`.
-pub const BACKUP_IAM_ACTIONS: [&str; 2] = ["dynamodb:CreateBackup", "dynamodb:DescribeBackup"];
+/// Declared in the core, where `verify` reads it too.
+pub use tenancy::contract::calls::BACKUP_IAM_ACTIONS;
 
 pub struct CloudFormation {
     configs: Configs,
@@ -51,7 +41,7 @@ pub struct CloudFormation {
     /// The steps whose change set this apply has sent for execution. A retry that then finds
     /// nothing left to change reports what the earlier attempt did, not "unchanged": a stack
     /// created in this run is never reported unchanged.
-    executed: std::sync::Mutex<BTreeMap<crate::plan::StepId, Vec<String>>>,
+    executed: std::sync::Mutex<BTreeMap<tenancy::plan::StepId, Vec<String>>>,
 }
 
 impl CloudFormation {
@@ -183,7 +173,7 @@ impl CloudFormation {
         let described =
             client.describe_stacks().stack_name(stack).send().await.map_err(|e| sdk_error("describe stack", e))?;
         let Some(found) = described.stacks().first() else { return Ok(None) };
-        let protection = crate::compile::tenant_outputs::DELETION_PROTECTION;
+        let protection = tenancy::compile::tenant_outputs::DELETION_PROTECTION;
         let active = found
             .parameters()
             .iter()
@@ -245,13 +235,13 @@ impl CloudFormation {
     /// The on-demand backups `retention: backup` promises, each waited for: the tables go with
     /// the stack right after.
     async fn back_up(&self, region: &str, outputs: &BTreeMap<String, String>) -> Result<Vec<String>, StepError> {
-        if outputs.get(crate::compile::tenant_outputs::DATA_RETENTION).map(String::as_str) != Some("backup") {
+        if outputs.get(tenancy::compile::tenant_outputs::DATA_RETENTION).map(String::as_str) != Some("backup") {
             return Ok(vec![]);
         }
         let dynamodb = aws_sdk_dynamodb::Client::new(&self.configs.get(region).await);
         let mut done = Vec::new();
         for (output, table) in outputs.iter().filter(|(k, _)| k.ends_with("TableName")) {
-            let name = format!("{table}-offboarded-{}", crate::apply::lock::epoch_seconds());
+            let name = format!("{table}-offboarded-{}", crate::lock::epoch_seconds());
             let created = dynamodb
                 .create_backup()
                 .table_name(table)
@@ -354,7 +344,7 @@ impl Provider for CloudFormation {
         // The name covers the template and the bound parameters: a change set of this name is
         // exactly this change, so one left by a lost reply or a killed run can be taken as is.
         let name =
-            format!("tenancy-{}", &crate::plan::hex_digest(format!("{}\0{bound:?}", run.step.hash).as_bytes())[..16]);
+            format!("tenancy-{}", &tenancy::plan::hex_digest(format!("{}\0{bound:?}", run.step.hash).as_bytes())[..16]);
         let parameters: Vec<Parameter> =
             bound.into_iter().map(|(k, v)| Parameter::builder().parameter_key(k).parameter_value(v).build()).collect();
         let stack_tags: Vec<Tag> = tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();

@@ -1,6 +1,6 @@
 //! `tenancy verify`: reads the generated folder, feeds `verify` the platform's files and then
 //! each tenant's (on every core, one tenant at a time per core, so memory stays flat), and
-//! prints the report. The reading is here; the reasoning is in `crate::verify`.
+//! prints the report. The reading is here; the reasoning is in `tenancy::verify`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 
-use crate::verify::{AcceptedList, Baseline, Report, TenantSummary};
+use tenancy::verify::{AcceptedList, Baseline, Report, TenantSummary};
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {

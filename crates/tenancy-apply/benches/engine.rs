@@ -10,10 +10,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use tenancy::apply::{
+use tenancy::plan::{Action, DeployPlan, Step, StepId};
+use tenancy_apply::{
     Engine, LocalState, Options, Provider, Providers, Quiet, Removal, Selection, StepError, StepOutcome, StepRun,
 };
-use tenancy::plan::{Action, DeployPlan, Step, StepId};
 
 struct Sleep(Duration);
 

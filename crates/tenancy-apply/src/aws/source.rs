@@ -4,16 +4,15 @@ use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
 
 use super::{Configs, sdk_error};
-use crate::apply::provider::StepError;
-use crate::apply::source::{COMMIT_METADATA, PLAN_METADATA, SOURCE_KEY};
+use crate::provider::StepError;
+use crate::source::{COMMIT_METADATA, PLAN_METADATA, SOURCE_KEY};
 
 /// How many versions of the bundle a lookup reads, newest first, before it gives up: far
 /// more than the pushes between a plan's synth and its apply.
 pub const VERSIONS_SEARCHED: usize = 100;
 
-/// Every S3 action the source bundle calls, on the bundle's object (and ListBucketVersions on
-/// the bucket).
-pub const IAM_ACTIONS: [&str; 4] = ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucketVersions", "s3:PutObject"];
+/// Declared in the core, where `verify` reads it too.
+pub use tenancy::contract::calls::SOURCE_IAM_ACTIONS as IAM_ACTIONS;
 
 async fn client(configs: &Configs, region: &str) -> Client {
     let config = configs.get(region).await;

@@ -21,7 +21,7 @@ use async_trait::async_trait;
 
 use super::select::{Selection, shard_of};
 use super::state::StateError;
-use crate::compile::TENANT_SHARDS;
+use tenancy::compile::TENANT_SHARDS;
 
 /// The parts of the platform an apply holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,7 +151,7 @@ pub fn utc(seconds: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::StepId;
+    use tenancy::plan::StepId;
 
     fn parts(selection: &str) -> LockScope {
         LockScope::of(&selection.parse::<Selection>().unwrap())

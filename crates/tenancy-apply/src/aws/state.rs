@@ -23,26 +23,18 @@ use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWrite
 use tokio::sync::Mutex;
 
 use super::Configs;
-use crate::apply::RetryPolicy;
-use crate::apply::lock::{Holder, LockGuard, LockScope, LockWait, epoch_seconds, holder_id};
-use crate::apply::state::{Journal, STATE_FORMAT, StateError, StateStore, StepRecord};
-use crate::plan::StepId;
+use crate::RetryPolicy;
+use crate::lock::{Holder, LockGuard, LockScope, LockWait, epoch_seconds, holder_id};
+use crate::state::{Journal, STATE_FORMAT, StateError, StateStore, StepRecord};
+use tenancy::plan::StepId;
 
 /// How long a hold lasts without renewal.
 pub const LEASE: Duration = Duration::from_secs(10 * 60);
 /// How often a running apply renews its holds: well inside the lease.
 pub const RENEW_EVERY: Duration = Duration::from_secs(2 * 60);
 
-/// Every DynamoDB action this store calls on its table (a fenced write is a transaction of a
-/// Put and ConditionChecks): what every principal that applies must be granted.
-pub const IAM_ACTIONS: [&str; 6] = [
-    "dynamodb:ConditionCheckItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:GetItem",
-    "dynamodb:PutItem",
-    "dynamodb:Scan",
-    "dynamodb:UpdateItem",
-];
+/// Declared in the core, where `verify` reads it too.
+pub use tenancy::contract::calls::STATE_IAM_ACTIONS as IAM_ACTIONS;
 
 const PLATFORM_KEY: &str = "lock#platform";
 const SHARED_PREFIX: &str = "Shared:";
@@ -110,7 +102,7 @@ impl DynamoState {
     }
 
     /// A failed call, transient when the SDK error was (the engine retries those).
-    fn remote_call(&self, what: String, error: crate::apply::StepError) -> StateError {
+    fn remote_call(&self, what: String, error: crate::StepError) -> StateError {
         StateError::Remote {
             table: self.table.clone(),
             message: format!("{what}: {error}"),
@@ -146,7 +138,7 @@ enum Refused {
     /// Someone else holds it: who, and until when.
     Held { holder: String, expires: Option<u64> },
     /// The call failed; transient errors are retried before a lock wait gives up.
-    Failed(crate::apply::StepError),
+    Failed(crate::StepError),
 }
 
 fn key(value: &str) -> AttributeValue {
@@ -170,7 +162,7 @@ impl LockItems {
         epoch_seconds() + self.lease.as_secs().max(1)
     }
 
-    async fn item(&self, item_key: &str) -> Result<HashMap<String, AttributeValue>, crate::apply::StepError> {
+    async fn item(&self, item_key: &str) -> Result<HashMap<String, AttributeValue>, crate::StepError> {
         let out = self
             .client
             .get_item()
@@ -273,7 +265,7 @@ impl LockItems {
 
     /// The live shared holders of the platform; expired ones are removed on the way (only if
     /// they did not renew meanwhile).
-    async fn live_shared(&self) -> Result<Vec<(String, u64)>, crate::apply::StepError> {
+    async fn live_shared(&self) -> Result<Vec<(String, u64)>, crate::StepError> {
         let item = self.item(PLATFORM_KEY).await?;
         let now = epoch_seconds();
         let mut live = Vec::new();
@@ -458,7 +450,7 @@ impl Drop for DynamoLock {
 /// None for a failed condition (the hold changed since it was read), else the error.
 fn removal_error<E>(
     err: aws_sdk_dynamodb::error::SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
-) -> Option<crate::apply::StepError>
+) -> Option<crate::StepError>
 where
     E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
 {

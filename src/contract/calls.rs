@@ -1,0 +1,54 @@
+//! The AWS actions `tenancy apply` calls, per caller in `tenancy-apply` (its `aws` providers).
+//! They live here, in the core, because two sides read them: the providers that make the calls,
+//! and `verify` (with the compilers of the deploy roles) that proves the generated IAM grants
+//! them. `tests/declared_calls.rs` reads every SDK call of the named file and fails when one
+//! needs an action its table here does not hold (`FOREIGN_TABLES`).
+
+/// The journal and lock (`tenancy-apply` `aws/state.rs`), on the state table. A fenced write is
+/// a transaction of a Put and ConditionChecks: what every principal that applies must be granted.
+pub const STATE_IAM_ACTIONS: [&str; 6] = [
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Scan",
+    "dynamodb:UpdateItem",
+];
+
+/// The bootstrap check every apply makes (`aws/bootstrap.rs`), on the bootstrap stack.
+pub const BOOTSTRAP_IAM_ACTIONS: [&str; 1] = ["cloudformation:DescribeStacks"];
+
+/// The CloudFormation provider (`aws/cloudformation.rs`), on the step's stack.
+pub const STACK_IAM_ACTIONS: [&str; 7] = [
+    "cloudformation:CreateChangeSet",
+    "cloudformation:DeleteChangeSet",
+    "cloudformation:DeleteStack",
+    "cloudformation:DescribeChangeSet",
+    "cloudformation:DescribeStackEvents",
+    "cloudformation:DescribeStacks",
+    "cloudformation:ExecuteChangeSet",
+];
+
+/// What a step whose template is over the inline limit calls (`aws/cloudformation.rs`), on the
+/// artifacts bucket's `templates/<stack>/<hash>.yaml` (CloudFormation then reads that object as
+/// the caller).
+pub const TEMPLATE_IAM_ACTIONS: [&str; 1] = ["s3:PutObject"];
+
+/// What offboarding calls (`aws/cloudformation.rs`) on a tenant's silo tables (and their
+/// backups) when its tier's retention is `backup`.
+pub const BACKUP_IAM_ACTIONS: [&str; 2] = ["dynamodb:CreateBackup", "dynamodb:DescribeBackup"];
+
+/// The CodeBuild provider (`aws/codebuild.rs`), on the step's project.
+pub const BUILD_IAM_ACTIONS: [&str; 3] =
+    ["codebuild:BatchGetBuilds", "codebuild:ListBuildsForProject", "codebuild:StartBuild"];
+
+/// The register provider (`aws/register.rs`), on the tenant table.
+pub const REGISTER_IAM_ACTIONS: [&str; 2] = ["dynamodb:GetItem", "dynamodb:PutItem"];
+
+/// The image check before Kubernetes steps (`aws/registry.rs`), on the platform's repositories.
+pub const REGISTRY_IAM_ACTIONS: [&str; 1] = ["ecr:DescribeImages"];
+
+/// The source bundle (`aws/source.rs`), on the bundle's object (and ListBucketVersions on the
+/// bucket).
+pub const SOURCE_IAM_ACTIONS: [&str; 4] =
+    ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucketVersions", "s3:PutObject"];

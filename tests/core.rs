@@ -1,0 +1,13 @@
+//! The core's integration tests, in one binary: everything here runs on the pure core (no tokio,
+//! no AWS SDK, no kube), so it builds and links without them. Each module is one feature.
+
+mod common;
+
+mod diagnostics;
+mod incremental;
+mod kubernetes;
+mod plan;
+mod reference;
+mod schema;
+mod verify;
+mod yaml;
