@@ -297,6 +297,7 @@ async fn item_keys(moto: &Moto, region: &str, table: &str) -> Vec<String> {
 
 fn record(hash: &str) -> tenancy_apply::StepRecord {
     tenancy_apply::StepRecord {
+        state: None,
         hash: hash.into(),
         status: tenancy_apply::Status::Applied,
         action: tenancy::plan::Action::Register { table: "t".into(), tenant: "a".into(), tier: "x".into() },

@@ -28,6 +28,8 @@ struct Fake {
     hang: BTreeSet<String>,
     /// Per step, a latency other than `latency`.
     slow: BTreeMap<String, Duration>,
+    /// Panic on these steps (a provider bug).
+    panic: BTreeSet<String>,
 }
 
 #[async_trait]
@@ -46,10 +48,14 @@ impl Provider for Fake {
         if self.fail.contains(&id) {
             return Err(StepError::fatal(format!("{id} broke")));
         }
+        if self.panic.contains(&id) {
+            panic!("index out of bounds in {id}");
+        }
         if !run.dry_run {
             *self.created.lock().unwrap().entry(id.clone()).or_default() += 1;
         }
         Ok(StepOutcome {
+            state: None,
             changed: true,
             outputs: BTreeMap::from([("Out".to_owned(), format!("value-of-{id}"))]),
             summary: vec![format!("created {id}")],
@@ -154,7 +160,15 @@ async fn fail_fast_starts_nothing_new_after_a_failure() {
         .await
         .unwrap();
     assert!(matches!(report.outcome("baseline/a"), Some(Outcome::Failed { .. })));
-    assert_eq!(report.outcome("late"), Some(&Outcome::Cancelled { reason: tenancy_apply::FAIL_FAST.into() }));
+    // `slow` was ready but not started (one at a time): it is cancelled, naming the failure, and
+    // what waits for it is skipped because of that failure, not because of `slow`.
+    let reason = tenancy_apply::fail_fast_reason(&StepId::new("baseline/a"));
+    assert_eq!(reason, "step baseline/a failed (--fail-fast)");
+    assert_eq!(report.outcome("slow"), Some(&Outcome::Cancelled { reason }));
+    let because = StepId::new("baseline/a");
+    assert_eq!(report.outcome("late"), Some(&Outcome::Skipped { because: because.clone() }));
+    assert_eq!(report.outcome("other"), Some(&Outcome::Skipped { because }));
+    assert_eq!(report.root_causes().iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["baseline/a"]);
 }
 
 #[tokio::test(start_paused = true)]
@@ -412,7 +426,7 @@ async fn bindings_flow_from_outputs_and_are_journaled() {
     let dir = tempfile::tempdir().unwrap();
     let mut consumer = step("b", &["a"], 1);
     consumer.bindings.push(tenancy::plan::Binding {
-        input: "record:x".into(),
+        input: tenancy::contract::BindingTarget::Record(tenancy::contract::RecordField::ClientId),
         from: StepId::new("a"),
         output: "Out".into(),
     });
@@ -423,8 +437,9 @@ async fn bindings_flow_from_outputs_and_are_journaled() {
     #[async_trait]
     impl Provider for Echo {
         async fn apply(&self, run: &StepRun) -> Result<StepOutcome, StepError> {
-            self.0.lock().unwrap().extend(run.inputs.clone());
+            self.0.lock().unwrap().extend(run.inputs_text());
             Ok(StepOutcome {
+                state: None,
                 changed: true,
                 outputs: BTreeMap::from([("Out".into(), format!("{}!", run.step.id))]),
                 summary: vec![],
@@ -439,7 +454,7 @@ async fn bindings_flow_from_outputs_and_are_journaled() {
         .run(&plan, &BTreeMap::new(), &Selection::All, &LocalState::new(dir.path()))
         .await
         .unwrap();
-    assert_eq!(echo.0.lock().unwrap()["record:x"], "a!");
+    assert_eq!(echo.0.lock().unwrap()["record:clientId"], "a!");
     let journal = LocalState::new(dir.path()).load().await.unwrap();
     assert_eq!(journal.steps[&StepId::new("a")].outputs["Out"], "a!");
 }
@@ -457,13 +472,13 @@ async fn a_step_whose_bound_value_changed_runs_again_though_its_artifacts_did_no
     #[async_trait]
     impl Provider for Client {
         async fn apply(&self, run: &StepRun) -> Result<StepOutcome, StepError> {
-            self.calls.lock().unwrap().push((run.step.id.to_string(), run.inputs.clone()));
+            self.calls.lock().unwrap().push((run.step.id.to_string(), run.inputs_text()));
             let outputs = if run.step.id.as_str() == "stack" {
                 BTreeMap::from([("UserPoolClientId".to_owned(), self.id.lock().unwrap().clone())])
             } else {
                 BTreeMap::new()
             };
-            Ok(StepOutcome { changed: true, outputs, summary: vec![] })
+            Ok(StepOutcome { state: None, changed: true, outputs, summary: vec![] })
         }
         async fn remove(&self, _: &Removal) -> Result<StepOutcome, StepError> {
             unreachable!()
@@ -474,7 +489,7 @@ async fn a_step_whose_bound_value_changed_runs_again_though_its_artifacts_did_no
         stack.action = Action::Register { table: "t".into(), tenant: "acme".into(), tier: stack_version.into() };
         let mut record = step("record", &["stack"], 1);
         record.bindings.push(tenancy::plan::Binding {
-            input: "record:ClientId".into(),
+            input: tenancy::contract::BindingTarget::Record(tenancy::contract::RecordField::ClientId),
             from: StepId::new("stack"),
             output: "UserPoolClientId".into(),
         });
@@ -503,7 +518,7 @@ async fn a_step_whose_bound_value_changed_runs_again_though_its_artifacts_did_no
     let report = run(plan_with("v2")).await;
     let calls = called(&client);
     let record = calls.iter().find(|(id, _)| id == "record").expect("the record is written again");
-    assert_eq!(record.1["record:ClientId"], "client-2");
+    assert_eq!(record.1["record:clientId"], "client-2");
     assert_eq!(report.count("applied"), 2);
 
     // The stack changes again but the client id does not: the record is left alone.
@@ -765,4 +780,116 @@ async fn an_interrupt_while_waiting_for_the_lock_gives_up_the_wait() {
     assert!(started.elapsed() < Duration::from_secs(5), "not the 600 s lock wait");
     signaller.await.unwrap();
     held.release().await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_panicking_provider_fails_only_its_own_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Arc::new(Fake {
+        latency: Duration::from_secs(1),
+        panic: BTreeSet::from(["tenant/t0/k8s".to_owned()]),
+        ..Fake::default()
+    });
+    let started = tokio::time::Instant::now();
+    let report = engine(fake.clone(), Options::default())
+        .run(&plan(3), &BTreeMap::new(), &Selection::All, &LocalState::new(dir.path()))
+        .await
+        .unwrap();
+    let Some(Outcome::Failed { error }) = report.outcome("tenant/t0/k8s") else {
+        panic!("{:?}", report.outcome("tenant/t0/k8s"))
+    };
+    assert_eq!(error, "the register provider panicked: index out of bounds in tenant/t0/k8s");
+    assert_eq!(report.outcome("tenant/t0/register"), Some(&Outcome::Skipped { because: StepId::new("tenant/t0/k8s") }));
+    for t in 1..3 {
+        assert!(matches!(report.outcome(&format!("tenant/t{t}/register")), Some(Outcome::Applied { .. })));
+    }
+    // The failure is journaled like any other: the next apply runs the step again.
+    let journal = LocalState::new(dir.path()).load().await.unwrap();
+    assert_eq!(journal.steps[&StepId::new("tenant/t0/k8s")].status, tenancy_apply::Status::Failed);
+    assert_eq!(started.elapsed(), Duration::from_secs(5), "the other tenants were not held up");
+}
+
+/// Artifacts whose reads are counted against the steps still running.
+struct Counted {
+    live: Arc<Mutex<(usize, usize)>>,
+}
+
+impl tenancy_apply::Artifacts for Counted {
+    fn read(&self, path: &str) -> Result<String, StepError> {
+        let mut live = self.live.lock().unwrap();
+        live.0 += 1;
+        live.1 = live.1.max(live.0);
+        Ok(format!("text of {path}"))
+    }
+}
+
+/// Releases a step's artifacts when it finishes.
+struct Releasing {
+    live: Arc<Mutex<(usize, usize)>>,
+}
+
+#[async_trait]
+impl Provider for Releasing {
+    async fn apply(&self, run: &StepRun) -> Result<StepOutcome, StepError> {
+        assert_eq!(run.artifact(&run.step.artifacts[0]).unwrap(), format!("text of {}", run.step.artifacts[0]));
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        self.live.lock().unwrap().0 -= 1;
+        Ok(StepOutcome { changed: true, ..StepOutcome::default() })
+    }
+    async fn remove(&self, _: &Removal) -> Result<StepOutcome, StepError> {
+        Ok(StepOutcome::default())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn artifacts_are_read_when_their_step_starts_so_at_most_concurrency_are_held() {
+    let dir = tempfile::tempdir().unwrap();
+    let steps: Vec<Step> = (0..200)
+        .map(|i| Step {
+            artifacts: vec![format!("tenants/t{i}/k8s.yaml")],
+            ..step(&format!("tenant/t{i}/k8s"), &[], 1)
+        })
+        .collect();
+    let facts = steps
+        .iter()
+        .map(|s| (s.artifacts[0].clone(), tenancy::plan::ArtifactFacts::of(&format!("text of {}", s.artifacts[0]))))
+        .collect();
+    let plan = DeployPlan::build(steps, &facts, &[]).unwrap();
+    let live = Arc::new(Mutex::new((0, 0)));
+    let engine = Engine::new(
+        Providers::all(Arc::new(Releasing { live: live.clone() })),
+        Options { concurrency: 4, ..Options::default() },
+        Arc::new(Quiet),
+    );
+    let started = tokio::time::Instant::now();
+    let report = engine
+        .run(&plan, &Counted { live: live.clone() }, &Selection::All, &LocalState::new(dir.path()))
+        .await
+        .unwrap();
+    assert!(report.succeeded());
+    assert_eq!(started.elapsed(), Duration::from_secs(50), "200 one-second steps, 4 at a time");
+    assert_eq!(*live.lock().unwrap(), (0, 4), "at most 4 steps' artifacts were held at once");
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_artifact_changed_after_the_plan_was_loaded_fails_its_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("generated");
+    std::fs::create_dir_all(out.join("tenants/t0")).unwrap();
+    std::fs::write(out.join("tenants/t0/k8s.yaml"), "reviewed: true\n").unwrap();
+    let step = Step { artifacts: vec!["tenants/t0/k8s.yaml".into()], ..step("tenant/t0/k8s", &[], 1) };
+    let facts =
+        BTreeMap::from([("tenants/t0/k8s.yaml".to_owned(), tenancy::plan::ArtifactFacts::of("reviewed: true\n"))]);
+    let plan = DeployPlan::build(vec![step], &facts, &[]).unwrap();
+    let artifacts = tenancy_apply::ArtifactDir::new(&out, &facts);
+    // Edited between loading the plan and starting the step.
+    std::fs::write(out.join("tenants/t0/k8s.yaml"), "reviewed: false\n").unwrap();
+    let fake = Arc::new(Fake::default());
+    let report = engine(fake.clone(), Options::default())
+        .run(&plan, &artifacts, &Selection::All, &LocalState::new(dir.path().join("state")))
+        .await
+        .unwrap();
+    let Some(Outcome::Failed { error }) = report.outcome("tenant/t0/k8s") else { panic!("{report:?}") };
+    assert!(error.contains("tenants/t0/k8s.yaml changed after the plan was loaded"), "{error}");
+    assert!(fake.calls.lock().unwrap().is_empty(), "the provider never saw the edited bytes");
 }

@@ -78,20 +78,26 @@ fn tenant_steps_depend_only_on_the_baseline_and_their_own() {
 fn bindings_carry_deploy_time_values_to_later_steps() {
     let plan = reference_plan();
     let register = plan.step(&id("tenant/acme/register")).unwrap();
-    let inputs: Vec<(&str, &str, &str)> =
-        register.bindings.iter().map(|b| (b.input.as_str(), b.from.as_str(), b.output.as_str())).collect();
-    assert!(inputs.contains(&("record:userPoolId", "tenant/acme/stack", "UserPoolId")), "{inputs:?}");
-    assert!(inputs.contains(&("record:clientId", "tenant/acme/stack", "UserPoolClientId")), "{inputs:?}");
+    let inputs: Vec<(String, &str, &str)> =
+        register.bindings.iter().map(|b| (b.input.to_string(), b.from.as_str(), b.output.as_str())).collect();
+    assert!(inputs.contains(&("record:userPoolId".into(), "tenant/acme/stack", "UserPoolId")), "{inputs:?}");
+    assert!(inputs.contains(&("record:clientId".into(), "tenant/acme/stack", "UserPoolClientId")), "{inputs:?}");
     let bundle = plan.step(&id("tenant/acme/k8s")).unwrap();
     assert!(
-        bundle.bindings.iter().any(|b| b.input == "${stack:saas-tenant-acme:IssuerUrl}" && b.output == "IssuerUrl")
+        bundle
+            .bindings
+            .iter()
+            .any(|b| b.input.to_string() == "${stack:saas-tenant-acme:IssuerUrl}" && b.output == "IssuerUrl")
     );
     let baseline = plan.step(&id("baseline/stack")).unwrap();
     assert!(
-        baseline.bindings.iter().any(|b| b.input == "parameter:CertificateArn" && b.from.as_str() == "baseline/edge")
+        baseline
+            .bindings
+            .iter()
+            .any(|b| b.input.to_string() == "parameter:CertificateArn" && b.from.as_str() == "baseline/edge")
     );
     let addons = plan.step(&id("baseline/addons")).unwrap();
-    assert!(addons.bindings.iter().any(|b| b.input == "env:API_CERTIFICATE_ARN"));
+    assert!(addons.bindings.iter().any(|b| b.input.to_string() == "env:API_CERTIFICATE_ARN"));
 }
 
 #[test]
@@ -230,7 +236,7 @@ fn a_step_that_reads_a_value_without_depending_on_its_producer_is_rejected() {
     let files = tenancy::plan::facts_of(&files(&platform));
     let mut steps = tenancy::plan::platform_steps(&platform, &files);
     let bundle = steps.iter_mut().find(|s| s.id.as_str() == "tenant/acme/k8s").unwrap();
-    assert!(bundle.bindings.iter().any(|b| b.input == "${build:saas-images:IMAGE_DIGEST_ORDER}"));
+    assert!(bundle.bindings.iter().any(|b| b.input.to_string() == "${build:saas-images:IMAGE_DIGEST_ORDER}"));
     bundle.depends_on.retain(|d| d.as_str() != "baseline/images");
     let err = DeployPlan::build(steps, &files, &tenancy::plan::PLAN_FILES).unwrap_err();
     assert_eq!(
@@ -276,7 +282,7 @@ fn buildspecs_install_every_tool_they_use_at_a_pinned_version() {
         ("addons.yml", "helm upgrade --install", "helm-\"'v3.18.4'\""),
         ("addons.yml", "kubectl apply", "release/\"'v1.33.0'\"/bin"),
         ("tenant-deploy.yml", "tenancy apply", "--default-toolchain '1.95.0'"),
-        ("synth-check.yml", "tenancy check", "cargo\" build --locked --release --bin tenancy"),
+        ("synth-check.yml", "tenancy check", "cargo\" build --locked --release -p tenancy-cli --bin tenancy"),
         // rustup-init at a pinned version, checked against its published digest.
         ("synth-check.yml", "rustup-init -y", "archive/\"'1.28.2'\"/x86_64-unknown-linux-gnu/rustup-init"),
         ("synth-check.yml", "rustup-init -y", "sha256sum --check rustup-init.sha256"),
@@ -366,13 +372,13 @@ proptest! {
 fn invalid_plans_are_reported_whole() {
     let mut unknown = step(1, &[7]);
     unknown.bindings.push(tenancy::plan::Binding {
-        input: "x".into(),
+        input: tenancy::contract::BindingTarget::Parameter("X".into()),
         from: StepId::new("nowhere"),
         output: "Y".into(),
     });
     let mut unordered = step(2, &[]);
     unordered.bindings.push(tenancy::plan::Binding {
-        input: "y".into(),
+        input: tenancy::contract::BindingTarget::Parameter("Y".into()),
         from: StepId::new("s003"),
         output: "Z".into(),
     });
@@ -395,17 +401,28 @@ fn invalid_plans_are_reported_whole() {
     // Bindings are checked once the graph itself is sound.
     let mut unordered = step(2, &[]);
     unordered.bindings.push(tenancy::plan::Binding {
-        input: "y".into(),
+        input: tenancy::contract::BindingTarget::Parameter("Y".into()),
         from: StepId::new("s003"),
         output: "Z".into(),
     });
     let err = DeployPlan::build(vec![unordered, step(3, &[])], &BTreeMap::new(), &[]).unwrap_err();
-    assert_eq!(err.problems, ["step s002: binding y comes from s003, which does not run before it"]);
+    assert_eq!(err.problems, ["step s002: binding parameter:Y comes from s003, which does not run before it"]);
+}
+
+/// The plan in `dir`, through the core's pure API: the test reads the files, the core checks them.
+fn load_plan_dir(dir: &std::path::Path) -> Result<tenancy::plan::LoadedPlan, tenancy::plan::LoadError> {
+    let text = std::fs::read_to_string(dir.join("plan.json")).unwrap();
+    let stored = tenancy::plan::StoredPlan::parse("plan.json", &text)?;
+    let facts = stored
+        .artifact_paths()
+        .map(|p| (p.to_owned(), tenancy::plan::ArtifactFacts::of(&std::fs::read_to_string(dir.join(p)).unwrap())))
+        .collect();
+    stored.into_plan(facts, tenancy::plan::hex_digest(text.as_bytes()))
 }
 
 #[test]
 fn the_committed_plan_loads_back_and_refuses_edited_artifacts() {
-    let loaded = tenancy::plan::load(&root().join("generated")).unwrap();
+    let loaded = load_plan_dir(&root().join("generated")).unwrap();
     assert_eq!(loaded.context.platform, "saas");
     assert_eq!(loaded.context.artifacts_bucket, "saas-artifacts-123456789012-eu-west-1");
     assert_eq!(loaded.plan.steps(), reference_plan().steps());
@@ -426,7 +443,7 @@ fn the_committed_plan_loads_back_and_refuses_edited_artifacts() {
     let path = out.join("tenants/acme/k8s.yaml");
     let edited = std::fs::read_to_string(&path).unwrap().replace("maxReplicas: 12", "maxReplicas: 120");
     std::fs::write(&path, edited).unwrap();
-    let err = tenancy::plan::load(&out).unwrap_err().to_string();
+    let err = load_plan_dir(&out).unwrap_err().to_string();
     assert!(err.contains("step tenant/acme/k8s: its artifacts changed after the plan was made"), "{err}");
 }
 

@@ -18,19 +18,11 @@ pub fn in_source(path: &str) -> String {
 }
 
 /// The rendered buildspecs, as artifact paths (relative to the output directory).
-pub mod buildspecs {
-    pub const ADDONS: &str = "buildspecs/addons.yml";
-    pub const APPLY: &str = "buildspecs/apply.yml";
-    pub const CLUSTER: &str = "buildspecs/cluster.yml";
-    pub const IMAGES: &str = "buildspecs/service-images.yml";
-    pub const CHECK: &str = "buildspecs/synth-check.yml";
-    pub const TENANT_DEPLOY: &str = "buildspecs/tenant-deploy.yml";
-    pub const TENANT_OFFBOARD: &str = "buildspecs/tenant-offboard.yml";
-}
+pub use crate::contract::paths::buildspecs;
 
-/// The host of the platform's container registry (ECR, in the platform's account and region).
+/// The host of the platform's container registry (`model::naming::registry_host`).
 pub fn registry_host(platform: &Platform) -> String {
-    format!("{}.dkr.ecr.{}.amazonaws.com", platform.account_id(), platform.region())
+    crate::model::naming::registry_host(platform.account_id(), platform.region())
 }
 
 /// The variable the images build exports with the digest it pushed for `service`:
@@ -69,11 +61,7 @@ pub fn baseline_export(platform: &Platform, output: &str) -> String {
 }
 
 /// Outputs of the baseline stack that tenant stacks import.
-pub mod exports {
-    pub const APP_DISTRIBUTION_DOMAIN: &str = "AppDistributionDomain";
-    pub const TENANTS_USER_POOL_ID: &str = "TenantsUserPoolId";
-    pub const DATA_KEY_ARN: &str = "DataKeyArn";
-}
+pub use crate::contract::outputs::baseline as exports;
 
 /// A bucket named before deploy, referenced from another stack by its name.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -14,8 +14,7 @@ use super::common::platform_tags;
 /// The region CloudFront takes certificates and web ACLs from.
 pub const CLOUDFRONT_REGION: &str = "us-east-1";
 
-pub const CERTIFICATE_ARN: &str = "CertificateArn";
-pub const WEB_ACL_ARN: &str = "WebAclArn";
+pub use crate::contract::outputs::edge::{CERTIFICATE_ARN, WEB_ACL_ARN};
 
 /// Requests per five minutes one address may send before the web ACL blocks it.
 pub const RATE_LIMIT_PER_5_MINUTES: u32 = 2000;

@@ -9,13 +9,14 @@ use k8s_openapi::api::scheduling::v1::PriorityClass;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
+use crate::contract::paths;
 use crate::k8s::Bundle;
 use crate::model::Platform;
 
 use super::k8s_tenant::{api_host, priority_class, stack_binding};
 
 /// Output of the baseline stack holding the API's regional certificate (for the NLB).
-pub const API_CERTIFICATE_ARN: &str = "ApiCertificateArn";
+pub use crate::contract::outputs::baseline::API_CERTIFICATE_ARN;
 
 /// A Helm release: which chart, at which pinned version, with which values file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -28,6 +29,10 @@ pub struct HelmRelease {
     pub version: &'static str,
     /// Path of the values file, relative to the output directory.
     pub values: String,
+    /// Whether the release's load balancer takes the API certificate, bound at deploy time
+    /// (ingress-nginx's NLB). Read by the add-ons buildspec; not a field of releases.yaml.
+    #[serde(skip)]
+    pub takes_api_certificate: bool,
 }
 
 /// The releases file: every add-on the cluster needs.
@@ -58,7 +63,8 @@ pub fn releases(platform: &Platform) -> HelmReleases {
                 chart: "ingress-nginx",
                 repository: "https://kubernetes.github.io/ingress-nginx",
                 version: INGRESS_NGINX_CHART_VERSION,
-                values: "baseline/helm/ingress-nginx.values.yaml".into(),
+                values: paths::INGRESS_NGINX_VALUES.into(),
+                takes_api_certificate: true,
             },
             HelmRelease {
                 name: "external-dns",
@@ -66,7 +72,8 @@ pub fn releases(platform: &Platform) -> HelmReleases {
                 chart: "external-dns",
                 repository: "https://kubernetes-sigs.github.io/external-dns/",
                 version: EXTERNAL_DNS_CHART_VERSION,
-                values: "baseline/helm/external-dns.values.yaml".into(),
+                values: paths::EXTERNAL_DNS_VALUES.into(),
+                takes_api_certificate: false,
             },
             HelmRelease {
                 name: "cluster-autoscaler",
@@ -74,7 +81,8 @@ pub fn releases(platform: &Platform) -> HelmReleases {
                 chart: "cluster-autoscaler",
                 repository: "https://kubernetes.github.io/autoscaler",
                 version: CLUSTER_AUTOSCALER_CHART_VERSION,
-                values: "baseline/helm/cluster-autoscaler.values.yaml".into(),
+                values: paths::CLUSTER_AUTOSCALER_VALUES.into(),
+                takes_api_certificate: false,
             },
         ],
     }

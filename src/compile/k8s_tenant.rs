@@ -59,14 +59,14 @@ pub fn stack_binding(stack: &str, output: &str) -> String {
     crate::plan::Placeholder::stack(stack, output).to_string()
 }
 
-/// The hostname tenant APIs are served on.
+/// The hostname tenant APIs are served on (`model::naming::api_host`).
 pub fn api_host(platform: &Platform) -> String {
-    format!("api.{}", platform.domain())
+    crate::model::naming::api_host(platform.domain())
 }
 
-/// The PriorityClass of a tier.
+/// The PriorityClass of a tier (`model::naming::priority_class`).
 pub fn priority_class(platform: &Platform, tier: &Tier) -> String {
-    format!("{}-{}", platform.name(), tier.name)
+    crate::model::naming::priority_class(platform.name(), &tier.name)
 }
 
 /// The image of a service: its ECR repository, pinned to the digest the images build pushed

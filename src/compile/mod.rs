@@ -6,6 +6,7 @@
 
 mod baseline;
 mod bootstrap;
+mod buildspec_data;
 mod cluster_access;
 mod cluster_config;
 mod common;
@@ -24,6 +25,7 @@ mod tenant;
 pub use baseline::{SOURCE_KEY, TABLE_ITEM_ACTIONS, baseline_stack};
 pub mod service_calls;
 pub use bootstrap::{TEMPLATE_TAG, bootstrap_stack};
+pub use buildspec_data::{BuildspecData, Tools, render_all as render_buildspecs};
 pub use cluster_config::{ClusterConfig, TIER_NODE_KEY, cluster_config};
 pub use common::{GENERATED_HEADER, SOURCE_GENERATED_DIR, buildspecs, image_digest_variable, in_source, registry_host};
 pub use delivery::delivery_stack;
@@ -43,11 +45,8 @@ pub use tenant::{outputs as tenant_outputs, role_arn, tenant_stack};
 use crate::cfn::{Template, TemplateError};
 use crate::model::{Platform, Tenant};
 
-/// The cluster-access stack's template (add-ons and their Pod Identity associations).
-pub const CLUSTER_ACCESS_TEMPLATE: &str = "baseline/cluster-access.cfn.yaml";
-
-/// The bootstrap stack's template (no plan step applies it: `tenancy bootstrap` does).
-pub const BOOTSTRAP_TEMPLATE: &str = "baseline/bootstrap.cfn.yaml";
+use crate::contract::paths;
+pub use crate::contract::paths::{BOOTSTRAP_TEMPLATE, CLUSTER_ACCESS_TEMPLATE};
 
 /// One generated file: where it goes under the output directory, and its bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,19 +101,19 @@ pub fn compile(platform: &Platform) -> Result<Artifacts, CompileError> {
 pub fn compile_platform(platform: &Platform) -> Result<Artifacts, CompileError> {
     let mut out = Artifacts::default();
     template(&mut out, BOOTSTRAP_TEMPLATE, bootstrap_stack(platform))?;
-    template(&mut out, "baseline/baseline.cfn.yaml", baseline_stack(platform))?;
-    template(&mut out, "baseline/delivery.cfn.yaml", delivery_stack(platform))?;
+    template(&mut out, paths::BASELINE_TEMPLATE, baseline_stack(platform))?;
+    template(&mut out, paths::DELIVERY_TEMPLATE, delivery_stack(platform))?;
     if separate_stack(platform) {
-        template(&mut out, "baseline/edge.cfn.yaml", edge_stack(platform))?;
+        template(&mut out, paths::EDGE_TEMPLATE, edge_stack(platform))?;
     }
-    yaml(&mut out, "baseline/eksctl-cluster.yaml", &cluster_config(platform))?;
+    yaml(&mut out, paths::CLUSTER_CONFIG, &cluster_config(platform))?;
     template(&mut out, CLUSTER_ACCESS_TEMPLATE, cluster_access::cluster_access_stack(platform))?;
-    manifests(&mut out, "baseline/k8s.yaml", &baseline_bundle(platform))?;
-    yaml(&mut out, "baseline/helm/releases.yaml", &releases(platform))?;
-    yaml(&mut out, "baseline/helm/ingress-nginx.values.yaml", &ingress_nginx_values(platform))?;
-    yaml(&mut out, "baseline/helm/external-dns.values.yaml", &external_dns_values(platform))?;
-    yaml(&mut out, "baseline/helm/cluster-autoscaler.values.yaml", &cluster_autoscaler_values(platform))?;
-    for (name, text, _) in crate::buildspec::render_all(platform)? {
+    manifests(&mut out, paths::BASELINE_BUNDLE, &baseline_bundle(platform))?;
+    yaml(&mut out, paths::HELM_RELEASES, &releases(platform))?;
+    yaml(&mut out, paths::INGRESS_NGINX_VALUES, &ingress_nginx_values(platform))?;
+    yaml(&mut out, paths::EXTERNAL_DNS_VALUES, &external_dns_values(platform))?;
+    yaml(&mut out, paths::CLUSTER_AUTOSCALER_VALUES, &cluster_autoscaler_values(platform))?;
+    for (name, text, _) in buildspec_data::render_all(platform)? {
         out.files.push(Artifact { path: format!("buildspecs/{name}"), contents: format!("{GENERATED_HEADER}{text}") });
     }
     Ok(out)
@@ -126,8 +125,8 @@ pub type TenantOutput = (Vec<Artifact>, Vec<String>);
 /// Compiles one tenant's artifacts.
 pub fn compile_tenant(platform: &Platform, tenant: &Tenant) -> Result<TenantOutput, CompileError> {
     let mut out = Artifacts::default();
-    template(&mut out, &format!("tenants/{}/stack.cfn.yaml", tenant.id), tenant_stack(platform, tenant))?;
-    manifests(&mut out, &format!("tenants/{}/k8s.yaml", tenant.id), &tenant_bundle(platform, tenant))?;
+    template(&mut out, &paths::tenant_stack(&tenant.id), tenant_stack(platform, tenant))?;
+    manifests(&mut out, &paths::tenant_bundle(&tenant.id), &tenant_bundle(platform, tenant))?;
     Ok((out.files, out.notes))
 }
 

@@ -25,26 +25,15 @@ use super::identity::{user_pool, web_client};
 use super::pod_identity;
 use super::static_site::alias_records;
 
-/// Logical ids and outputs later steps read (the tenant record, the Kubernetes bundle).
-pub mod outputs {
-    /// What offboarding does with the tenant's silo tables: `backup` (an on-demand backup,
-    /// then the stack deletes them) or `retain` (the stack keeps them).
-    pub const DATA_RETENTION: &str = "DataRetention";
-    /// The parameter holding a dedicated pool's deletion protection (offboarding turns it off).
-    pub const DELETION_PROTECTION: &str = "UserPoolDeletionProtection";
-    pub const USER_POOL_ID: &str = "UserPoolId";
-    pub const USER_POOL_CLIENT_ID: &str = "UserPoolClientId";
-    pub const ISSUER_URL: &str = "IssuerUrl";
-    pub const ROLE_ARN: &str = "RoleArn";
-    pub const APP_URL: &str = "AppUrl";
-}
+/// Outputs later steps read (the tenant record, the Kubernetes bundle, offboarding).
+pub use crate::contract::outputs::tenant as outputs;
 
 pub const SERVICE_ROLE: &str = "ServiceRole";
 
 /// The ARN of a tenant's service role, known before deploy: the ServiceAccount annotation and
 /// the stack's `RoleArn` output both come from here.
 pub fn role_arn(platform: &Platform, names: &TenantNames) -> String {
-    format!("arn:{}:iam::{}:role/{}", platform.region().partition(), platform.account_id(), names.role)
+    crate::model::naming::role_arn(platform.region(), platform.account_id(), &names.role)
 }
 
 pub fn tenant_stack(platform: &Platform, tenant: &Tenant) -> Result<Template, TemplateError> {

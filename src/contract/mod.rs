@@ -1,4 +1,17 @@
 //! The vocabulary that compile writes and plan, apply and verify read: one typed home for each
-//! name two layers share, so that a typo is a compile error instead of an input silently ignored.
+//! name two layers share, so that a typo is a compile error (or a refused plan) instead of an
+//! input silently ignored.
+//!
+//! - [`paths`]: where each artifact lives under `generated/`;
+//! - [`outputs`]: the stack outputs later steps bind to;
+//! - [`steps`]: the ids of the plan's steps;
+//! - [`binding`]: where a bound value goes ([`BindingTarget`]);
+//! - [`calls`]: the AWS actions `tenancy apply` calls, which the generated IAM must grant.
 
+pub mod binding;
 pub mod calls;
+pub mod outputs;
+pub mod paths;
+pub mod steps;
+
+pub use binding::{BindingTarget, RecordField};

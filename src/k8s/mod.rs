@@ -15,7 +15,34 @@ use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use k8s_openapi::api::scheduling::v1::PriorityClass;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::{ClusterResourceScope, NamespaceResourceScope, Resource};
 use serde::Serialize;
+
+/// What the API server knows a kind by, read off k8s-openapi's [`Resource`] constants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Kind {
+    /// `apps/v1`, `v1`, ...
+    pub api_version: &'static str,
+    /// `Deployment`, ...
+    pub kind: &'static str,
+    /// The plural in the kind's URL path (`deployments`).
+    pub plural: &'static str,
+    /// Whether objects of the kind live in a namespace.
+    pub namespaced: bool,
+}
+
+/// k8s-openapi's scope types as a constant (its `ResourceScope` trait has none).
+trait Scope {
+    const NAMESPACED: bool;
+}
+
+impl Scope for ClusterResourceScope {
+    const NAMESPACED: bool = false;
+}
+
+impl Scope for NamespaceResourceScope {
+    const NAMESPACED: bool = true;
+}
 
 /// Every kind of object we emit. The declaration order is the apply order: what others need
 /// (namespaces, identities, limits, policies) comes before what runs.
@@ -49,13 +76,24 @@ macro_rules! object_kinds {
 
             /// The object's kind, e.g. `Deployment`.
             pub fn kind(&self) -> &'static str {
-                match self { $(Object::$kind(_) => stringify!($kind),)* }
+                match self { $(Object::$kind(_) => <$kind as Resource>::KIND,)* }
             }
 
             pub fn metadata(&self) -> &ObjectMeta {
                 match self { $(Object::$kind(o) => &o.metadata,)* }
             }
         }
+
+        /// Every kind a bundle may hold, in apply order: derived from k8s-openapi's types, so the
+        /// API version, plural and scope cannot drift from the objects we emit.
+        pub const KINDS: &[Kind] = &[$(
+            Kind {
+                api_version: <$kind as Resource>::API_VERSION,
+                kind: <$kind as Resource>::KIND,
+                plural: <$kind as Resource>::URL_PATH_SEGMENT,
+                namespaced: <<$kind as Resource>::Scope as Scope>::NAMESPACED,
+            },
+        )*];
 
         $(
             impl From<$kind> for Object {

@@ -6,7 +6,7 @@
 
 mod cluster;
 mod names;
-mod naming;
+pub mod naming;
 mod path;
 mod platform;
 mod problem;

@@ -177,6 +177,13 @@ impl Region {
             "aws"
         }
     }
+
+    /// The DNS suffix of the region's partition: service endpoints and the ECR registry are
+    /// `<...>.<region>.<suffix>` (AWS General Reference, "Service endpoints"; China's regions
+    /// answer under `amazonaws.com.cn`).
+    pub fn dns_suffix(&self) -> &'static str {
+        if self.0.starts_with("cn-") { "amazonaws.com.cn" } else { "amazonaws.com" }
+    }
 }
 
 /// Checks a fully qualified, lowercase DNS name of at least two labels.

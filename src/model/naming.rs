@@ -5,7 +5,27 @@
 //! tenant's names never depend on other tenants. Validation checks every derived name against
 //! its service's limit and against every other derived name (see `validate`).
 
-use super::{AccountId, DomainName, PlatformName, Region, Service, ServiceName, Storage, TenantId};
+use super::{AccountId, DomainName, PlatformName, Region, Service, ServiceName, Storage, TenantId, TierName};
+
+/// The host of the platform's container registry (ECR, in its account and region).
+pub fn registry_host(account: &AccountId, region: &Region) -> String {
+    format!("{account}.dkr.ecr.{region}.{}", region.dns_suffix())
+}
+
+/// The hostname tenant APIs are served on: `api.<domain>`.
+pub fn api_host(domain: &DomainName) -> String {
+    format!("api.{domain}")
+}
+
+/// The PriorityClass of a tier: `<platform>-<tier>`.
+pub fn priority_class(platform: &PlatformName, tier: &TierName) -> String {
+    format!("{platform}-{tier}")
+}
+
+/// The ARN of an IAM role of the account.
+pub fn role_arn(region: &Region, account: &AccountId, role: &str) -> String {
+    format!("arn:{}:iam::{account}:role/{role}", region.partition())
+}
 
 /// What kind of name a derived name is: its limit, and whether it is compared case-insensitively.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

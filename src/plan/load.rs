@@ -1,19 +1,21 @@
-//! Reading a committed plan back: `plan.json` and the artifacts it names, rebuilt into a
-//! [`DeployPlan`] and checked against the recorded hashes, so apply runs exactly the reviewed
-//! bytes or refuses.
+//! A committed plan read back: `plan.json` parsed, rebuilt into a [`DeployPlan`] over the facts
+//! of the artifacts it names, and checked against the recorded hashes, so apply runs exactly the
+//! reviewed bytes or refuses. Pure: the caller reads the files (`tenancy_apply::load_plan`) and
+//! hands over their facts, never their text.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use serde::Deserialize;
 
+use super::facts::ArtifactFacts;
 use super::graph::DeployPlan;
 use super::render::PLAN_FORMAT;
 use super::step::{Action, Binding, Step, StepId};
 
+/// `plan.json` as written, before it is checked.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct StoredPlan {
+pub struct StoredPlan {
     format: String,
     #[serde(flatten)]
     context: super::PlanContext,
@@ -33,11 +35,12 @@ struct StoredStep {
     estimate_seconds: u32,
 }
 
-/// A plan read from an output directory, with the bytes of every artifact it applies.
+/// A plan read from an output directory, with the facts (digest, placeholders) of every
+/// artifact it applies.
 #[derive(Debug)]
 pub struct LoadedPlan {
     pub plan: DeployPlan,
-    pub files: BTreeMap<String, String>,
+    pub facts: BTreeMap<String, ArtifactFacts>,
     pub context: super::PlanContext,
     /// SHA-256 of `plan.json`: the source bundle that carries this plan is found by it.
     pub plan_sha256: String,
@@ -61,49 +64,56 @@ pub enum LoadError {
     Tampered { step: StepId, recorded: String, actual: String },
 }
 
-pub fn load(dir: &Path) -> Result<LoadedPlan, LoadError> {
-    let path = dir.join("plan.json");
-    let shown = path.display().to_string();
-    let text = std::fs::read_to_string(&path).map_err(|source| LoadError::Read { path: shown.clone(), source })?;
-    let stored: StoredPlan = serde_json::from_str(&text)
-        .map_err(|err| LoadError::Format { path: shown.clone(), message: err.to_string() })?;
-    if stored.format != PLAN_FORMAT {
-        return Err(LoadError::Format {
-            path: shown,
-            message: format!("format {} is not {PLAN_FORMAT}", stored.format),
-        });
-    }
-    let mut files = BTreeMap::new();
-    for step in &stored.steps {
-        for artifact in &step.artifacts {
-            let full = dir.join(artifact);
-            let bytes = std::fs::read_to_string(&full)
-                .map_err(|source| LoadError::Read { path: full.display().to_string(), source })?;
-            files.insert(artifact.clone(), bytes);
-        }
-    }
-    let recorded: BTreeMap<StepId, String> = stored.steps.iter().map(|s| (s.id.clone(), s.hash.clone())).collect();
-    let steps = stored
-        .steps
-        .into_iter()
-        .map(|s| Step {
-            id: s.id,
-            action: s.action,
-            artifacts: s.artifacts,
-            depends_on: s.depends_on,
-            bindings: s.bindings,
-            estimate_seconds: s.estimate_seconds,
-        })
-        .collect();
-    let plan = DeployPlan::build(steps, &super::facts_of(&files), &[])?;
-    for step in plan.steps() {
-        if recorded[&step.id] != step.hash {
-            return Err(LoadError::Tampered {
-                step: step.id.clone(),
-                recorded: recorded[&step.id].clone(),
-                actual: step.hash.clone(),
+impl StoredPlan {
+    /// Parses the text of `plan.json` (`path` names it in errors).
+    pub fn parse(path: &str, text: &str) -> Result<Self, LoadError> {
+        let stored: StoredPlan = serde_json::from_str(text)
+            .map_err(|err| LoadError::Format { path: path.to_owned(), message: err.to_string() })?;
+        if stored.format != PLAN_FORMAT {
+            return Err(LoadError::Format {
+                path: path.to_owned(),
+                message: format!("format {} is not {PLAN_FORMAT}", stored.format),
             });
         }
+        Ok(stored)
     }
-    Ok(LoadedPlan { plan, files, context: stored.context, plan_sha256: super::hex_digest(text.as_bytes()) })
+
+    /// Every artifact path the plan's steps name, each once.
+    pub fn artifact_paths(&self) -> impl Iterator<Item = &str> {
+        let mut seen = std::collections::BTreeSet::new();
+        self.steps.iter().flat_map(|s| &s.artifacts).map(String::as_str).filter(move |p| seen.insert(*p))
+    }
+
+    /// The plan, rebuilt over `facts` (those of [`Self::artifact_paths`]) and checked against
+    /// the hashes it recorded; `plan_sha256` is the digest of the text it was parsed from.
+    pub fn into_plan(
+        self,
+        facts: BTreeMap<String, ArtifactFacts>,
+        plan_sha256: String,
+    ) -> Result<LoadedPlan, LoadError> {
+        let recorded: BTreeMap<StepId, String> = self.steps.iter().map(|s| (s.id.clone(), s.hash.clone())).collect();
+        let steps = self
+            .steps
+            .into_iter()
+            .map(|s| Step {
+                id: s.id,
+                action: s.action,
+                artifacts: s.artifacts,
+                depends_on: s.depends_on,
+                bindings: s.bindings,
+                estimate_seconds: s.estimate_seconds,
+            })
+            .collect();
+        let plan = DeployPlan::build(steps, &facts, &[])?;
+        for step in plan.steps() {
+            if recorded[&step.id] != step.hash {
+                return Err(LoadError::Tampered {
+                    step: step.id.clone(),
+                    recorded: recorded[&step.id].clone(),
+                    actual: step.hash.clone(),
+                });
+            }
+        }
+        Ok(LoadedPlan { plan, facts, context: self.context, plan_sha256 })
+    }
 }

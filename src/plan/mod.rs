@@ -13,7 +13,7 @@ mod steps;
 pub(crate) use facts::to_hex;
 pub use facts::{ArtifactFacts, facts_of, hex_digest};
 pub use graph::{DeployPlan, PlanError, PlannedStep};
-pub use load::{LoadError, LoadedPlan, load};
+pub use load::{LoadError, LoadedPlan, StoredPlan};
 pub use placeholder::{Placeholder, Producer, first_unresolved, placeholders};
 pub use render::{Bootstrap, PLAN_FORMAT, PlanContext, to_dot, to_json, to_mermaid, to_table};
 pub use step::{Action, Binding, Step, StepId};
@@ -27,7 +27,8 @@ use crate::model::Platform;
 /// The files under the output directory that no step applies: the plan's own, and the
 /// bootstrap stack's template (`tenancy bootstrap` deploys it before any apply; the plan
 /// records its digest).
-pub const PLAN_FILES: [&str; 3] = ["plan.json", "plan.mmd", crate::compile::BOOTSTRAP_TEMPLATE];
+pub const PLAN_FILES: [&str; 3] =
+    [crate::contract::paths::PLAN, crate::contract::paths::PLAN_MERMAID, crate::contract::paths::BOOTSTRAP_TEMPLATE];
 
 /// Builds the plan of `platform` over the facts of its compiled artifacts.
 pub fn plan_for(platform: &Platform, files: &BTreeMap<String, ArtifactFacts>) -> Result<DeployPlan, PlanError> {

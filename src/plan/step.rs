@@ -87,7 +87,7 @@ impl Action {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Binding {
-    pub input: String,
+    pub input: crate::contract::BindingTarget,
     pub from: StepId,
     pub output: String,
 }

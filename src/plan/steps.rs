@@ -17,16 +17,14 @@ use std::collections::BTreeMap;
 use super::facts::ArtifactFacts;
 use super::placeholder::Producer;
 use super::step::{Action, Binding, Step, StepId};
-use crate::compile::{CLOUDFRONT_REGION, buildspecs, in_source, separate_stack, tenant_outputs};
+use crate::compile::{CLOUDFRONT_REGION, in_source, separate_stack};
+use crate::contract::outputs::{self, tenant as tenant_outputs};
+use crate::contract::paths::{self, buildspecs};
+use crate::contract::steps::{self, TenantPart};
+pub use crate::contract::steps::{ACCESS, ADDONS, BASELINE, CLUSTER, DELIVERY, EDGE, IMAGES};
+use crate::contract::{BindingTarget, RecordField};
+use crate::model::naming::role_arn;
 use crate::model::{Platform, Tenant};
-
-pub const EDGE: &str = "baseline/edge";
-pub const BASELINE: &str = "baseline/stack";
-pub const DELIVERY: &str = "baseline/delivery";
-pub const CLUSTER: &str = "baseline/cluster";
-pub const IMAGES: &str = "baseline/images";
-pub const ACCESS: &str = "baseline/access";
-pub const ADDONS: &str = "baseline/addons";
 
 /// The buildspecs the delivery stack's projects run and that no plan step runs itself.
 const PIPELINE_BUILDSPECS: [&str; 4] =
@@ -44,8 +42,8 @@ fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| (*s).to_owned()).collect()
 }
 
-pub fn tenant_step(tenant: &Tenant, part: &str) -> StepId {
-    StepId::new(format!("tenant/{}/{part}", tenant.id))
+pub fn tenant_step(tenant: &Tenant, part: TenantPart) -> StepId {
+    steps::tenant(&tenant.id, part)
 }
 
 /// Every step of `platform`, whose artifacts are `files`.
@@ -53,12 +51,7 @@ pub fn platform_steps(platform: &Platform, files: &BTreeMap<String, ArtifactFact
     let mut steps = Vec::new();
     baseline_steps(platform, &mut steps);
     // Tenant stacks run as the tenant stack role: never with the deployer's own rights.
-    let role = format!(
-        "arn:{}:iam::{}:role/{}",
-        platform.region().partition(),
-        platform.account_id(),
-        platform.baseline_names().cfn_execution_role
-    );
+    let role = role_arn(platform.region(), platform.account_id(), &platform.baseline_names().cfn_execution_role);
     for tenant in platform.tenants() {
         tenant_steps(platform, tenant, &role, &mut steps);
     }
@@ -70,12 +63,7 @@ fn baseline_steps(platform: &Platform, steps: &mut Vec<Step>) {
     let names = platform.baseline_names();
     // The platform's own stacks run as the bootstrap stack's CloudFormation role, never with
     // the rights of whoever applies (the pipeline's apply role cannot create them itself).
-    let platform_role = Some(format!(
-        "arn:{}:iam::{}:role/{}",
-        platform.region().partition(),
-        platform.account_id(),
-        names.cfn_baseline_role
-    ));
+    let platform_role = Some(role_arn(platform.region(), platform.account_id(), &names.cfn_baseline_role));
     let region = platform.region().to_string();
     let mut baseline_deps = Vec::new();
     let mut baseline_bindings = Vec::new();
@@ -85,19 +73,19 @@ fn baseline_steps(platform: &Platform, steps: &mut Vec<Step>) {
             action: Action::Cloudformation {
                 stack: names.edge_stack.clone(),
                 region: CLOUDFRONT_REGION.into(),
-                template: "baseline/edge.cfn.yaml".into(),
+                template: paths::EDGE_TEMPLATE.into(),
                 role: platform_role.clone(),
                 tags: platform_tags(platform),
             },
-            artifacts: strings(&["baseline/edge.cfn.yaml"]),
+            artifacts: strings(&[paths::EDGE_TEMPLATE]),
             depends_on: vec![],
             bindings: vec![],
             estimate_seconds: 300,
         });
         baseline_deps.push(id(EDGE));
-        for output in ["CertificateArn", "WebAclArn"] {
+        for output in outputs::edge::ALL {
             baseline_bindings.push(Binding {
-                input: format!("parameter:{output}"),
+                input: BindingTarget::Parameter(output.into()),
                 from: id(EDGE),
                 output: output.into(),
             });
@@ -108,23 +96,23 @@ fn baseline_steps(platform: &Platform, steps: &mut Vec<Step>) {
         action: Action::Cloudformation {
             stack: names.stack.clone(),
             region: region.clone(),
-            template: "baseline/baseline.cfn.yaml".into(),
+            template: paths::BASELINE_TEMPLATE.into(),
             role: platform_role.clone(),
             tags: platform_tags(platform),
         },
-        artifacts: strings(&["baseline/baseline.cfn.yaml"]),
+        artifacts: strings(&[paths::BASELINE_TEMPLATE]),
         depends_on: baseline_deps,
         bindings: baseline_bindings,
         estimate_seconds: 900,
     });
-    let mut delivery_artifacts = strings(&["baseline/delivery.cfn.yaml"]);
+    let mut delivery_artifacts = strings(&[paths::DELIVERY_TEMPLATE]);
     delivery_artifacts.extend(strings(&PIPELINE_BUILDSPECS));
     steps.push(Step {
         id: id(DELIVERY),
         action: Action::Cloudformation {
             stack: names.delivery_stack.clone(),
             region: region.clone(),
-            template: "baseline/delivery.cfn.yaml".into(),
+            template: paths::DELIVERY_TEMPLATE.into(),
             role: platform_role.clone(),
             tags: platform_tags(platform),
         },
@@ -152,7 +140,7 @@ fn baseline_steps(platform: &Platform, steps: &mut Vec<Step>) {
         CLUSTER,
         &names.cluster_project,
         buildspecs::CLUSTER,
-        &["baseline/eksctl-cluster.yaml", buildspecs::CLUSTER],
+        &[paths::CLUSTER_CONFIG, buildspecs::CLUSTER],
         &[DELIVERY],
         1500,
     ));
@@ -169,11 +157,11 @@ fn baseline_steps(platform: &Platform, steps: &mut Vec<Step>) {
         action: Action::Cloudformation {
             stack: names.cluster_access_stack.clone(),
             region: region.clone(),
-            template: crate::compile::CLUSTER_ACCESS_TEMPLATE.into(),
+            template: paths::CLUSTER_ACCESS_TEMPLATE.into(),
             role: platform_role.clone(),
             tags: platform_tags(platform),
         },
-        artifacts: strings(&[crate::compile::CLUSTER_ACCESS_TEMPLATE]),
+        artifacts: strings(&[paths::CLUSTER_ACCESS_TEMPLATE]),
         // The add-ons' roles are the delivery stack's; the cluster must exist.
         depends_on: vec![id(CLUSTER), id(DELIVERY)],
         bindings: vec![],
@@ -184,34 +172,34 @@ fn baseline_steps(platform: &Platform, steps: &mut Vec<Step>) {
         &names.addons_project,
         buildspecs::ADDONS,
         &[
-            "baseline/helm/cluster-autoscaler.values.yaml",
-            "baseline/helm/external-dns.values.yaml",
-            "baseline/helm/ingress-nginx.values.yaml",
-            "baseline/helm/releases.yaml",
-            "baseline/k8s.yaml",
+            paths::CLUSTER_AUTOSCALER_VALUES,
+            paths::EXTERNAL_DNS_VALUES,
+            paths::INGRESS_NGINX_VALUES,
+            paths::HELM_RELEASES,
+            paths::BASELINE_BUNDLE,
             buildspecs::ADDONS,
         ],
         &[ACCESS, BASELINE, CLUSTER, DELIVERY],
         600,
     );
     addons.bindings.push(Binding {
-        input: "env:API_CERTIFICATE_ARN".into(),
+        input: BindingTarget::Env("API_CERTIFICATE_ARN".into()),
         from: id(BASELINE),
-        output: crate::compile::API_CERTIFICATE_ARN.into(),
+        output: outputs::baseline::API_CERTIFICATE_ARN.into(),
     });
     steps.push(addons);
 }
 
 fn tenant_steps(platform: &Platform, tenant: &Tenant, role: &str, steps: &mut Vec<Step>) {
     let names = platform.tenant_names(tenant);
-    let stack = tenant_step(tenant, "stack");
-    let bundle = tenant_step(tenant, "k8s");
+    let stack = tenant_step(tenant, TenantPart::Stack);
+    let bundle = tenant_step(tenant, TenantPart::Bundle);
     steps.push(Step {
         id: stack.clone(),
         action: Action::Cloudformation {
             stack: names.stack.clone(),
             region: platform.region().to_string(),
-            template: format!("tenants/{}/stack.cfn.yaml", tenant.id),
+            template: paths::tenant_stack(&tenant.id),
             role: Some(role.to_owned()),
             tags: {
                 let mut tags = platform_tags(platform);
@@ -220,7 +208,7 @@ fn tenant_steps(platform: &Platform, tenant: &Tenant, role: &str, steps: &mut Ve
                 tags
             },
         },
-        artifacts: vec![format!("tenants/{}/stack.cfn.yaml", tenant.id)],
+        artifacts: vec![paths::tenant_stack(&tenant.id)],
         // The baseline exports what the stack imports; delivery holds the role it runs as; the
         // cluster must exist for the stack's Pod Identity association.
         depends_on: vec![id(BASELINE), id(CLUSTER), id(DELIVERY)],
@@ -230,21 +218,21 @@ fn tenant_steps(platform: &Platform, tenant: &Tenant, role: &str, steps: &mut Ve
     steps.push(Step {
         id: bundle.clone(),
         action: Action::Kubernetes {
-            bundle: format!("tenants/{}/k8s.yaml", tenant.id),
+            bundle: paths::tenant_bundle(&tenant.id),
             namespace: Some(names.namespace.clone()),
         },
-        artifacts: vec![format!("tenants/{}/k8s.yaml", tenant.id)],
+        artifacts: vec![paths::tenant_bundle(&tenant.id)],
         depends_on: vec![stack.clone(), id(ADDONS), id(IMAGES)],
         bindings: vec![],
         estimate_seconds: 120,
     });
-    let record = |field: &str, output: &str| Binding {
-        input: format!("record:{field}"),
+    let record = |field: RecordField, output: &str| Binding {
+        input: BindingTarget::Record(field),
         from: stack.clone(),
         output: output.to_owned(),
     };
     steps.push(Step {
-        id: tenant_step(tenant, "register"),
+        id: tenant_step(tenant, TenantPart::Register),
         action: Action::Register {
             table: platform.baseline_names().tenant_table,
             tenant: tenant.id.to_string(),
@@ -253,10 +241,10 @@ fn tenant_steps(platform: &Platform, tenant: &Tenant, role: &str, steps: &mut Ve
         artifacts: vec![],
         depends_on: vec![bundle],
         bindings: vec![
-            record("clientId", tenant_outputs::USER_POOL_CLIENT_ID),
-            record("issuer", tenant_outputs::ISSUER_URL),
-            record("roleArn", tenant_outputs::ROLE_ARN),
-            record("userPoolId", tenant_outputs::USER_POOL_ID),
+            record(RecordField::ClientId, tenant_outputs::USER_POOL_CLIENT_ID),
+            record(RecordField::Issuer, tenant_outputs::ISSUER_URL),
+            record(RecordField::RoleArn, tenant_outputs::ROLE_ARN),
+            record(RecordField::UserPoolId, tenant_outputs::USER_POOL_ID),
         ],
         estimate_seconds: 2,
     });
@@ -280,7 +268,7 @@ fn placeholder_bindings(steps: &mut [Step], files: &BTreeMap<String, ArtifactFac
             let Some(facts) = files.get(path) else { continue };
             for placeholder in &facts.placeholders {
                 let binding = Binding {
-                    input: placeholder.to_string(),
+                    input: BindingTarget::Placeholder(placeholder.clone()),
                     from: producers
                         .get(&(placeholder.producer, placeholder.name.clone()))
                         .cloned()

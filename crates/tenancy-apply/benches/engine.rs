@@ -1,5 +1,5 @@
-//! Engine overhead: a plan of about 1,000 steps (a 5-step baseline chain, then 332 tenants of
-//! three steps) with a zero-latency provider (the engine's own cost per step, journal writes
+//! Engine overhead: plans of about 1,000 and 30,000 steps (a 5-step baseline chain, then 332 or
+//! 9,998 tenants of three steps) with a zero-latency provider (the engine's own cost per step, journal writes
 //! included) and with a fixed latency per step (wall time against the lower bound: the longer of
 //! the critical path and total work divided by concurrency). Prints numbers; asserts nothing.
 //!
@@ -23,14 +23,14 @@ impl Provider for Sleep {
         if !self.0.is_zero() {
             tokio::time::sleep(self.0).await;
         }
-        Ok(StepOutcome { changed: true, outputs: BTreeMap::new(), summary: vec![] })
+        Ok(StepOutcome { state: None, changed: true, outputs: BTreeMap::new(), summary: vec![] })
     }
     async fn remove(&self, _: &Removal) -> Result<StepOutcome, StepError> {
         Ok(StepOutcome::default())
     }
 }
 
-fn plan() -> DeployPlan {
+fn plan(tenants: usize) -> DeployPlan {
     let step = |id: String, deps: Vec<String>| Step {
         id: StepId::new(id.clone()),
         action: Action::Register { table: "t".into(), tenant: id, tier: "x".into() },
@@ -43,7 +43,7 @@ fn plan() -> DeployPlan {
     for i in 0..5 {
         steps.push(step(format!("baseline/b{i}"), if i == 0 { vec![] } else { vec![format!("baseline/b{}", i - 1)] }));
     }
-    for t in 0..332 {
+    for t in 0..tenants {
         let s = |p: &str| format!("tenant/t{t}/{p}");
         steps.push(step(s("stack"), vec!["baseline/b4".into()]));
         steps.push(step(s("k8s"), vec![s("stack")]));
@@ -67,11 +67,24 @@ async fn run(plan: &DeployPlan, latency: Duration, concurrency: usize) -> Durati
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-    let plan = plan();
+
+    // The engine's own cost per step, at two plan sizes: it must not grow with the plan.
+    println!("zero-latency provider, concurrency 64, local journal written after each step:");
+    for tenants in [332, 9_998] {
+        let plan = plan(tenants);
+        let steps = plan.steps().len();
+        let wall = runtime.block_on(run(&plan, Duration::ZERO, 64));
+        println!(
+            "  {steps:>6} steps: {:>9.1} ms total, {:>6.1} us per step",
+            wall.as_secs_f64() * 1e3,
+            wall.as_secs_f64() * 1e6 / steps as f64
+        );
+    }
+
+    let plan = plan(332);
     let steps = plan.steps().len();
     let depth = plan.critical_path().len();
     println!("plan: {steps} steps, critical path {depth} steps, {} waves", plan.waves().len());
-
     for concurrency in [8, 64] {
         let wall = runtime.block_on(run(&plan, Duration::ZERO, concurrency));
         println!(

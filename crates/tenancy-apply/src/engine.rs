@@ -2,7 +2,7 @@
 //! transient failures with backoff, skips the dependents of a failure while independent work
 //! goes on, journals every step, and reports root causes only.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -10,13 +10,16 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use super::artifacts::Artifacts;
 use super::events::{Event, Sink};
 use super::interrupt::{Interrupt, Level};
 use super::lock::{LockScope, LockWait};
 use super::provider::{Providers, Removal, StepError, StepOutcome, StepRun};
 use super::retry::RetryPolicy;
+use super::schedule::Schedule;
 use super::select::Selection;
 use super::state::{Journal, StateError, StateStore, Status, StepRecord};
+use tenancy::contract::BindingTarget;
 use tenancy::plan::{Action, DeployPlan, PlannedStep, StepId};
 
 /// How an apply runs.
@@ -110,7 +113,18 @@ pub struct StepReport {
 }
 
 /// Why `--fail-fast` cancelled a step.
-pub const FAIL_FAST: &str = "an earlier step failed (--fail-fast)";
+/// Why --fail-fast cancels a step: the step that failed first (the root cause it names).
+pub fn fail_fast_reason(first: &StepId) -> String {
+    format!("step {first} failed (--fail-fast)")
+}
+
+/// The text of a panic's payload (a `&str` or `String`, as `panic!` makes them).
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    match payload.downcast::<String>() {
+        Ok(text) => *text,
+        Err(payload) => payload.downcast_ref::<&str>().map_or_else(|| "(no message)".to_owned(), |s| (*s).to_owned()),
+    }
+}
 
 /// Every step's outcome, in completion order.
 #[derive(Debug, Clone, Default)]
@@ -184,7 +198,7 @@ pub struct Engine {
 
 /// A finished task: the step, its outcome and outputs (none: it never started, the apply was
 /// stopping when its turn came), how long and how many attempts.
-type Done = (StepId, Option<Result<StepOutcome, StepError>>, Duration, u32);
+type Done = (StepId, Result<StepOutcome, StepError>, Duration, u32);
 
 /// The step id journal reads are reported under when they are retried.
 const JOURNAL: &str = "journal";
@@ -229,7 +243,7 @@ impl Engine {
     pub async fn run(
         &self,
         plan: &DeployPlan,
-        files: &BTreeMap<String, String>,
+        files: &dyn Artifacts,
         selection: &Selection,
         store: &dyn StateStore,
     ) -> Result<Report, ApplyError> {
@@ -301,7 +315,7 @@ impl Engine {
     async fn run_locked(
         &self,
         plan: &DeployPlan,
-        files: &BTreeMap<String, String>,
+        files: &dyn Artifacts,
         selection: &Selection,
         selected: &BTreeSet<StepId>,
         store: &dyn StateStore,
@@ -355,93 +369,121 @@ impl Engine {
     async fn walk(
         &self,
         plan: &DeployPlan,
-        files: &BTreeMap<String, String>,
+        files: &dyn Artifacts,
         selected: &BTreeSet<StepId>,
         journal: &Journal,
         store: &dyn StateStore,
         report: &mut Report,
         stopping: &mut Stopping,
     ) {
-        let semaphore = Arc::new(Semaphore::new(self.options.concurrency.max(1)));
+        let concurrency = self.options.concurrency.max(1);
         let mut outputs: BTreeMap<StepId, BTreeMap<String, String>> = journal
             .steps
             .iter()
             .filter(|(id, r)| r.status == Status::Applied && plan.step(id).is_some_and(|s| s.hash == r.hash))
             .map(|(id, r)| (id.clone(), r.outputs.clone()))
             .collect();
-        // Failed or skipped steps, each with the root cause that stopped it.
+        let mut schedule = Schedule::new(plan, selected);
+        // Failed or skipped steps, each with the root cause that stopped it: the step that
+        // failed, never a step cancelled or skipped because of it.
         let mut blocked: BTreeMap<StepId, StepId> = BTreeMap::new();
-        let mut finished: BTreeSet<StepId> = BTreeSet::new();
-        let mut pending: BTreeSet<StepId> = selected.clone();
+        // The first step that failed (for --fail-fast: what every step it cancels names).
+        let mut first_failure: Option<StepId> = None;
         let mut running: JoinSet<Done> = JoinSet::new();
-        // Which task runs which step, for the ones cut off (their results never come back).
-        let mut tasks: BTreeMap<tokio::task::Id, StepId> = BTreeMap::new();
-        let mut failed_once = false;
+        // Which task runs which step: a task cut off or panicking never reports its step.
+        let mut tasks: BTreeMap<tokio::task::Id, (StepId, Instant)> = BTreeMap::new();
         // The digest of each started step's bound values, for its record.
         let mut digests: BTreeMap<StepId, Option<String>> = BTreeMap::new();
+        // Steps ready to start, in the order they became ready; started while fewer than
+        // `concurrency` run, so at most that many steps' artifacts are in memory at once.
+        let mut startable: VecDeque<PlannedStep> = VecDeque::new();
         let interrupt = &self.options.interrupt;
 
         loop {
-            // Start (or settle) every pending step whose dependencies are settled, until settling
-            // steps frees no more.
-            loop {
-                let ready: Vec<StepId> = pending
-                    .iter()
-                    .filter(|id| {
-                        let deps = &plan.step(id).expect("a step").depends_on;
-                        deps.iter().all(|d| !pending.contains(d) && !is_running(d, &finished, selected, &pending))
-                    })
-                    .cloned()
-                    .collect();
-                if ready.is_empty() {
-                    break;
-                }
-                for id in ready {
-                    pending.remove(&id);
+            // Settle every ready step that needs no provider (skipped, cancelled, unchanged,
+            // unresolvable), releasing its dependents, until no step is ready; queue the rest.
+            while let Some(round) = schedule.take_ready() {
+                for id in round {
                     let step = plan.step(&id).expect("a step").clone();
-                    if let Some(reason) = stopping.reason() {
-                        blocked.insert(id.clone(), id.clone());
-                        finished.insert(id.clone());
-                        self.finish(report, &step, Outcome::Cancelled { reason }, Duration::ZERO, 0);
-                        continue;
-                    }
-                    if let Some(cause) = step.depends_on.iter().find_map(|d| blocked.get(d)) {
+                    let settled = if let Some(reason) = stopping.reason() {
+                        blocked.insert(id.clone(), first_failure.clone().unwrap_or_else(|| id.clone()));
+                        Some(Outcome::Cancelled { reason })
+                    } else if let Some(cause) = step.depends_on.iter().find_map(|d| blocked.get(d)) {
                         let cause = cause.clone();
                         blocked.insert(id.clone(), cause.clone());
-                        finished.insert(id.clone());
-                        self.finish(report, &step, Outcome::Skipped { because: cause }, Duration::ZERO, 0);
-                        continue;
-                    }
-                    if failed_once && self.options.fail_fast {
-                        blocked.insert(id.clone(), id.clone());
-                        finished.insert(id.clone());
-                        let reason = FAIL_FAST.to_owned();
-                        self.finish(report, &step, Outcome::Cancelled { reason }, Duration::ZERO, 0);
-                        continue;
-                    }
-                    let inputs = match resolve_inputs(&step, &outputs, self.options.dry_run) {
-                        Ok(inputs) => inputs,
-                        Err(error) => {
-                            failed_once = true;
-                            blocked.insert(id.clone(), id.clone());
-                            finished.insert(id.clone());
-                            self.finish(report, &step, Outcome::Failed { error }, Duration::ZERO, 0);
-                            continue;
+                        Some(Outcome::Skipped { because: cause })
+                    } else if let Some(first) = first_failure.as_ref().filter(|_| self.options.fail_fast) {
+                        blocked.insert(id.clone(), first.clone());
+                        Some(Outcome::Cancelled { reason: fail_fast_reason(first) })
+                    } else {
+                        match resolve_inputs(&step, &outputs, self.options.dry_run) {
+                            Err(error) => {
+                                first_failure.get_or_insert_with(|| id.clone());
+                                blocked.insert(id.clone(), id.clone());
+                                Some(Outcome::Failed { error })
+                            }
+                            Ok(inputs) => {
+                                let rerun = matches!(step.action, Action::Codebuild { rerun: true, .. });
+                                let digest = inputs_digest(&inputs);
+                                if !rerun && journal.is_unchanged(&id, &step.hash, digest.as_deref()) {
+                                    Some(Outcome::Unchanged)
+                                } else {
+                                    digests.insert(id.clone(), digest);
+                                    startable.push_back(step.clone());
+                                    None
+                                }
+                            }
                         }
                     };
-                    let rerun = matches!(step.action, Action::Codebuild { rerun: true, .. });
-                    if !rerun && journal.is_unchanged(&id, &step.hash, inputs_digest(&inputs).as_deref()) {
-                        finished.insert(id.clone());
-                        self.finish(report, &step, Outcome::Unchanged, Duration::ZERO, 0);
+                    if let Some(outcome) = settled {
+                        self.finish(report, &step, outcome, Duration::ZERO, 0);
+                        schedule.finished(&id);
+                    }
+                }
+            }
+
+            // Start what fits. A step that cannot start any more (the apply is stopping, or
+            // --fail-fast saw a failure) is settled instead, which may make others ready.
+            let mut settled_any = false;
+            while running.len() < concurrency {
+                let Some(step) = startable.pop_front() else { break };
+                let id = step.id.clone();
+                let refused = if let Some(reason) = stopping.reason() {
+                    blocked.insert(id.clone(), first_failure.clone().unwrap_or_else(|| id.clone()));
+                    Some(Outcome::Cancelled { reason })
+                } else if let Some(first) = first_failure.as_ref().filter(|_| self.options.fail_fast) {
+                    blocked.insert(id.clone(), first.clone());
+                    Some(Outcome::Cancelled { reason: fail_fast_reason(first) })
+                } else {
+                    None
+                };
+                if let Some(outcome) = refused {
+                    self.finish(report, &step, outcome, Duration::ZERO, 0);
+                    schedule.finished(&id);
+                    settled_any = true;
+                    continue;
+                }
+                // Read when the step starts: the fleet's text is never held at once.
+                let artifacts: Result<BTreeMap<String, String>, StepError> =
+                    step.artifacts.iter().map(|p| files.read(p).map(|text| (p.clone(), text))).collect();
+                let artifacts = match artifacts {
+                    Ok(artifacts) => artifacts,
+                    Err(error) => {
+                        first_failure.get_or_insert_with(|| id.clone());
+                        blocked.insert(id.clone(), id.clone());
+                        self.finish(report, &step, Outcome::Failed { error: error.message }, Duration::ZERO, 0);
+                        schedule.finished(&id);
+                        settled_any = true;
                         continue;
                     }
-                    let artifacts =
-                        step.artifacts.iter().filter_map(|p| files.get(p).map(|b| (p.clone(), b.clone()))).collect();
-                    digests.insert(id.clone(), inputs_digest(&inputs));
-                    let run = StepRun { step, inputs, artifacts, dry_run: self.options.dry_run };
-                    let task = self.spawn(&mut running, run, semaphore.clone(), stopping.halt.clone());
-                    tasks.insert(task, id);
-                }
+                };
+                let inputs = resolve_inputs(&step, &outputs, self.options.dry_run).expect("resolved when it was ready");
+                let run = StepRun { step, inputs, artifacts, dry_run: self.options.dry_run };
+                let task = self.spawn(&mut running, run);
+                tasks.insert(task, (id, Instant::now()));
+            }
+            if settled_any {
+                continue;
             }
 
             let far = tokio::time::Instant::now() + Duration::from_secs(86_400 * 365);
@@ -467,31 +509,42 @@ impl Engine {
                     continue;
                 }
             };
-            let Some(joined) = joined else { break };
+            let Some(joined) = joined else {
+                // Nothing runs: either everything is settled, or the steps left wait for ones
+                // that can no longer finish (none: every selected step is released in order).
+                if startable.is_empty() && schedule.is_idle() {
+                    break;
+                }
+                continue;
+            };
             let (id, result, duration, attempts) = match joined {
                 Ok((task, done)) => {
                     tasks.remove(&task);
                     done
                 }
                 Err(err) if err.is_cancelled() => {
-                    let id = tasks.remove(&err.id()).expect("a spawned step");
-                    finished.insert(id.clone());
+                    let (id, _) = tasks.remove(&err.id()).expect("a spawned step");
                     blocked.insert(id.clone(), id.clone());
                     let step = plan.step(&id).expect("a step").clone();
                     self.finish(report, &step, Outcome::Interrupted, Duration::ZERO, 0);
+                    schedule.finished(&id);
                     continue;
                 }
-                Err(err) => std::panic::resume_unwind(err.into_panic()),
+                // A provider that panics fails its own step; every other step goes on.
+                Err(err) => {
+                    let (id, started) = tasks.remove(&err.id()).expect("a spawned step");
+                    let message = panic_message(err.into_panic());
+                    let error = StepError::fatal(format!(
+                        "the {} provider panicked: {message}",
+                        plan.step(&id).expect("a step").action.kind()
+                    ));
+                    (id, Err(error), started.elapsed(), 1)
+                }
             };
-            finished.insert(id.clone());
+            schedule.finished(&id);
             let step = plan.step(&id).expect("a step").clone();
-            let Some(result) = result else {
-                blocked.insert(id.clone(), id.clone());
-                let reason = stopping.reason().unwrap_or_else(|| "the apply was stopping".into());
-                self.finish(report, &step, Outcome::Cancelled { reason }, Duration::ZERO, 0);
-                continue;
-            };
             let record = StepRecord {
+                state: result.as_ref().ok().and_then(|o| o.state.clone()),
                 hash: step.hash.clone(),
                 status: if result.is_ok() { Status::Applied } else { Status::Failed },
                 action: step.action.clone(),
@@ -502,8 +555,9 @@ impl Engine {
             let journaled =
                 if self.options.dry_run { Ok(()) } else { self.record(store, &id, &record, stopping).await };
             if let Err(err) = journaled {
-                // What the step did is not in the journal: the next apply runs it again.
-                failed_once = true;
+                // What the step did is not in the journal: the next apply runs it again. The
+                // steps still running are drained (this loop goes on until none is left).
+                first_failure.get_or_insert_with(|| id.clone());
                 blocked.insert(id.clone(), id.clone());
                 let done = if result.is_ok() { "ran" } else { "failed" };
                 let error = format!("{done}, but could not be journaled: {err}");
@@ -531,7 +585,7 @@ impl Engine {
                     self.finish(report, &step, result, duration, attempts);
                 }
                 Err(error) => {
-                    failed_once = true;
+                    first_failure.get_or_insert_with(|| id.clone());
                     blocked.insert(id.clone(), id.clone());
                     self.finish(report, &step, Outcome::Failed { error: error.message }, duration, attempts);
                 }
@@ -539,25 +593,14 @@ impl Engine {
         }
     }
 
-    /// Runs one step in a task: waits for a permit, then (unless the apply stopped meanwhile)
-    /// calls its provider, retrying transient failures.
-    fn spawn(
-        &self,
-        running: &mut JoinSet<Done>,
-        run: StepRun,
-        semaphore: Arc<Semaphore>,
-        halt: Arc<AtomicBool>,
-    ) -> tokio::task::Id {
+    /// Runs one step in a task: calls its provider, retrying transient failures.
+    fn spawn(&self, running: &mut JoinSet<Done>, run: StepRun) -> tokio::task::Id {
         let provider = self.providers.clone();
         let retry = self.options.retry;
         let sink = self.sink.clone();
         running
             .spawn(async move {
-                let _permit = semaphore.acquire_owned().await.expect("the semaphore is never closed");
                 let id = run.step.id.clone();
-                if halt.load(Ordering::SeqCst) {
-                    return (id, None, Duration::ZERO, 0);
-                }
                 sink.event(&Event::Started { step: &id, kind: run.step.action.kind() });
                 let started = Instant::now();
                 let (result, attempts) = retry
@@ -569,7 +612,7 @@ impl Engine {
                         },
                     )
                     .await;
-                (id, Some(result), started.elapsed(), attempts)
+                (id, result, started.elapsed(), attempts)
             })
             .id()
     }
@@ -595,14 +638,17 @@ impl Engine {
         }
         let semaphore = Arc::new(Semaphore::new(self.options.concurrency.max(1)));
         let mut running = JoinSet::new();
+        // Each task's chain, for a task that panics (its results never come back).
+        let mut chains: BTreeMap<tokio::task::Id, Removal> = BTreeMap::new();
         for (_, mut chain) in by_tenant {
             chain.sort_by_key(|r| removal_order(&r.action));
+            let first = chain[0].clone();
             let providers = self.providers.clone();
             let semaphore = semaphore.clone();
             let dry_run = self.options.dry_run;
             let sink = self.sink.clone();
             let halt = stopping.halt.clone();
-            running.spawn(async move {
+            let task = running.spawn(async move {
                 let _permit = semaphore.acquire_owned().await.expect("open");
                 let mut done = Vec::new();
                 for removal in chain {
@@ -613,6 +659,7 @@ impl Engine {
                     let started = Instant::now();
                     let result = if dry_run {
                         Ok(StepOutcome {
+                            state: None,
                             changed: true,
                             outputs: BTreeMap::new(),
                             summary: vec![describe(&removal.action)],
@@ -628,12 +675,33 @@ impl Engine {
                 }
                 done
             });
+            chains.insert(task.id(), first);
         }
-        while let Some(joined) = running.join_next().await {
-            for (removal, result, duration) in joined.expect("a removal task panicked") {
+        while let Some(joined) = running.join_next_with_id().await {
+            let done = match joined {
+                Ok((task, done)) => {
+                    chains.remove(&task);
+                    done
+                }
+                // A provider that panics fails its tenant's removal; the other tenants go on.
+                // Nothing of the chain is journaled as removed: the next apply removes again
+                // (each removal is idempotent: a stack or object already gone is success).
+                Err(err) => {
+                    let first = chains.remove(&err.id()).expect("a spawned removal");
+                    let kind = first.action.kind();
+                    let error = if err.is_panic() {
+                        format!("the {kind} provider panicked: {}", panic_message(err.into_panic()))
+                    } else {
+                        "the removal was cut off".to_owned()
+                    };
+                    vec![(first, Err(StepError::fatal(error)), Duration::ZERO)]
+                }
+            };
+            for (removal, result, duration) in done {
                 let outcome = match result {
                     Ok(outcome) => {
                         let record = StepRecord {
+                            state: removal.state.clone(),
                             hash: String::new(),
                             status: Status::Removed,
                             action: removal.action.clone(),
@@ -668,16 +736,6 @@ impl Engine {
     }
 }
 
-/// A dependency is still running when it is selected, neither pending nor finished.
-fn is_running(
-    dep: &StepId,
-    finished: &BTreeSet<StepId>,
-    selected: &BTreeSet<StepId>,
-    pending: &BTreeSet<StepId>,
-) -> bool {
-    selected.contains(dep) && !pending.contains(dep) && !finished.contains(dep)
-}
-
 /// Bundle first, then stack, then record: the reverse of how they were created.
 fn removal_order(action: &Action) -> u8 {
     match action {
@@ -695,18 +753,25 @@ fn removals(plan: &DeployPlan, journal: &Journal, selection: &Selection) -> Vec<
         .iter()
         .filter(|(id, record)| record.status == Status::Applied && plan.step(id).is_none())
         .filter(|(id, _)| id.tenant().is_some_and(|t| selection.covers_tenant(t)))
-        .map(|(id, record)| Removal { id: id.clone(), action: record.action.clone(), outputs: record.outputs.clone() })
+        .map(|(id, record)| Removal {
+            id: id.clone(),
+            action: record.action.clone(),
+            outputs: record.outputs.clone(),
+            state: record.state.clone(),
+        })
         .collect()
 }
 
 /// A digest of a step's resolved inputs, none for a step without bindings.
-fn inputs_digest(inputs: &BTreeMap<String, String>) -> Option<String> {
+fn inputs_digest(inputs: &BTreeMap<BindingTarget, String>) -> Option<String> {
     if inputs.is_empty() {
         return None;
     }
+    // Over the text forms, in their order: the digests journals hold stay what they were.
+    let inputs: BTreeMap<String, &String> = inputs.iter().map(|(k, v)| (k.to_string(), v)).collect();
     let mut text = String::new();
     for (input, value) in inputs {
-        text.push_str(input);
+        text.push_str(&input);
         text.push('\0');
         text.push_str(value);
         text.push('\0');
@@ -719,7 +784,7 @@ fn resolve_inputs(
     step: &PlannedStep,
     outputs: &BTreeMap<StepId, BTreeMap<String, String>>,
     dry_run: bool,
-) -> Result<BTreeMap<String, String>, String> {
+) -> Result<BTreeMap<BindingTarget, String>, String> {
     let mut inputs = BTreeMap::new();
     for binding in &step.bindings {
         let value = outputs.get(&binding.from).and_then(|o| o.get(&binding.output));

@@ -13,34 +13,18 @@ use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, GroupVersionKind,
 use serde::Deserialize;
 
 use super::provider::{Provider, Removal, StepError, StepOutcome, StepRun};
-use tenancy::plan::{Action, StepId};
+use tenancy::k8s::{KINDS, Kind};
+use tenancy::plan::{Action, Placeholder, StepId};
 
 /// The label tying an object to the plan step that applies it.
 pub const STEP_LABEL: &str = "tenancy.io/step";
 pub const FIELD_MANAGER: &str = "tenancy";
 
-/// The kinds a bundle may hold: (apiVersion, kind, plural, namespaced), in apply order.
-const KINDS: [(&str, &str, &str, bool); 14] = [
-    ("scheduling.k8s.io/v1", "PriorityClass", "priorityclasses", false),
-    ("v1", "Namespace", "namespaces", false),
-    ("v1", "ServiceAccount", "serviceaccounts", true),
-    ("rbac.authorization.k8s.io/v1", "Role", "roles", true),
-    ("rbac.authorization.k8s.io/v1", "RoleBinding", "rolebindings", true),
-    ("v1", "ResourceQuota", "resourcequotas", true),
-    ("v1", "LimitRange", "limitranges", true),
-    ("networking.k8s.io/v1", "NetworkPolicy", "networkpolicies", true),
-    ("v1", "ConfigMap", "configmaps", true),
-    ("apps/v1", "Deployment", "deployments", true),
-    ("v1", "Service", "services", true),
-    ("networking.k8s.io/v1", "Ingress", "ingresses", true),
-    ("autoscaling/v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", true),
-    ("policy/v1", "PodDisruptionBudget", "poddisruptionbudgets", true),
-];
-
 fn kind_info(api_version: &str, kind: &str) -> Option<(ApiResource, bool)> {
-    KINDS.iter().find(|(v, k, ..)| *v == api_version && *k == kind).map(|(v, k, plural, namespaced)| {
-        let (group, version) = v.split_once('/').unwrap_or(("", v));
-        (ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, k), plural), *namespaced)
+    // The kinds a bundle may hold, in apply order: the core's table, derived from k8s-openapi.
+    KINDS.iter().find(|k| k.api_version == api_version && k.kind == kind).map(|k| {
+        let (group, version) = k.api_version.split_once('/').unwrap_or(("", k.api_version));
+        (ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, k.kind), k.plural), k.namespaced)
     })
 }
 
@@ -52,10 +36,10 @@ pub fn step_label(id: &StepId) -> String {
 /// Replaces every binding placeholder (`${stack:...}`, `${build:...}`) in `text` with its
 /// resolved value; a placeholder without a value is an error (it would reach the cluster as
 /// text).
-pub fn substitute(text: &str, inputs: &BTreeMap<String, String>) -> Result<String, StepError> {
+pub fn substitute(text: &str, inputs: &BTreeMap<Placeholder, String>) -> Result<String, StepError> {
     let mut out = text.to_owned();
-    for (input, value) in inputs.iter().filter(|(k, _)| k.starts_with("${")) {
-        out = out.replace(input.as_str(), value);
+    for (placeholder, value) in inputs {
+        out = out.replace(&placeholder.to_string(), value);
     }
     if let Some(unresolved) = tenancy::plan::first_unresolved(&out) {
         return Err(StepError::fatal(format!("binding {unresolved} has no value")));
@@ -87,7 +71,8 @@ fn images_of(objects: &[(DynamicObject, ApiResource, bool, Address)]) -> Vec<Str
 }
 
 /// An object's address: kind, namespace, name.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct Address {
     api_version: String,
     kind: String,
@@ -95,11 +80,41 @@ struct Address {
     name: String,
 }
 
-impl Address {
-    fn encode(&self) -> String {
-        format!("{}|{}|{}|{}", self.api_version, self.kind, self.namespace.as_deref().unwrap_or(""), self.name)
+/// What the provider journals with a bundle step: the objects it applied, in apply order
+/// (offboarding deletes them in reverse).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct Inventory {
+    objects: Vec<Address>,
+}
+
+impl Inventory {
+    fn to_state(&self) -> serde_json::Value {
+        serde_json::to_value(self).expect("an inventory serializes")
     }
 
+    /// The inventory a removal carries: its state, or, in a journal written before the state
+    /// was structured, the `Objects` output of `|`-joined lines.
+    fn of(removal: &Removal) -> Result<Self, StepError> {
+        match &removal.state {
+            Some(state) => serde_json::from_value(state.clone()).map_err(|e| {
+                StepError::fatal(format!("the journal's record of {} holds no object inventory: {e}", removal.id))
+            }),
+            None => Ok(Self {
+                objects: removal
+                    .outputs
+                    .get(LEGACY_OBJECTS)
+                    .map(|o| o.lines().filter_map(Address::decode).collect())
+                    .unwrap_or_default(),
+            }),
+        }
+    }
+}
+
+/// The output that held the inventory as text before it was structured state.
+const LEGACY_OBJECTS: &str = "Objects";
+
+impl Address {
+    /// The text form journals written before the inventory was structured state hold.
     fn decode(text: &str) -> Option<Self> {
         let mut parts = text.split('|');
         let (api_version, kind, namespace, name) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
@@ -254,7 +269,7 @@ impl Provider for Kubernetes {
         let Action::Kubernetes { bundle, .. } = &run.step.action else {
             return Err(StepError::fatal("not a Kubernetes step"));
         };
-        let text = substitute(run.artifact(bundle)?, &run.inputs)?;
+        let text = substitute(run.artifact(bundle)?, &run.placeholders())?;
         let label = step_label(&run.step.id);
         let objects = parse_bundle(&text, bundle, &label)?;
         let images = images_of(&objects);
@@ -285,7 +300,7 @@ impl Provider for Kubernetes {
             applied.push(address);
         }
         if run.dry_run {
-            return Ok(StepOutcome { changed: true, outputs: BTreeMap::new(), summary });
+            return Ok(StepOutcome { state: None, changed: true, outputs: BTreeMap::new(), summary });
         }
         for address in applied.iter().filter(|a| a.kind == "Deployment") {
             self.wait_rollout(address.namespace.as_deref().unwrap_or("default"), &address.name).await?;
@@ -294,7 +309,7 @@ impl Provider for Kubernetes {
         // Prune what this step applied before and no longer holds, per kind and namespace.
         let current: BTreeSet<&Address> = applied.iter().collect();
         let namespaces: BTreeSet<Option<String>> = applied.iter().map(|a| a.namespace.clone()).collect();
-        for (api_version, kind, _, namespaced) in KINDS {
+        for &Kind { api_version, kind, namespaced, .. } in KINDS {
             let (resource, _) = kind_info(api_version, kind).expect("a known kind");
             for namespace in namespaces.iter().filter(|ns| ns.is_some() == namespaced) {
                 let api = self.api(&resource, namespaced, namespace.as_deref());
@@ -319,17 +334,16 @@ impl Provider for Kubernetes {
                 }
             }
         }
-        let objects: Vec<String> = applied.iter().map(Address::encode).collect();
         Ok(StepOutcome {
             changed: true,
-            outputs: BTreeMap::from([("Objects".to_owned(), objects.join("\n"))]),
+            outputs: BTreeMap::new(),
             summary,
+            state: Some(Inventory { objects: applied }.to_state()),
         })
     }
 
     async fn remove(&self, removal: &Removal) -> Result<StepOutcome, StepError> {
-        let objects: Vec<Address> =
-            removal.outputs.get("Objects").map(|o| o.lines().filter_map(Address::decode).collect()).unwrap_or_default();
+        let objects = Inventory::of(removal)?.objects;
         let mut summary = Vec::new();
         // Reverse apply order, so the namespace (which would take everything with it) goes last.
         for address in objects.iter().rev() {
@@ -344,7 +358,7 @@ impl Provider for Kubernetes {
                 Err(err) => return Err(self.error(&format!("delete {} {}", address.kind, address.name), err)),
             }
         }
-        Ok(StepOutcome { changed: !summary.is_empty(), outputs: BTreeMap::new(), summary })
+        Ok(StepOutcome { state: None, changed: !summary.is_empty(), outputs: BTreeMap::new(), summary })
     }
 }
 
@@ -422,7 +436,7 @@ impl Provider for LazyKubernetes {
             };
             let objects = parse_bundle(run.artifact(bundle)?, bundle, &step_label(&run.step.id))?;
             let summary = objects.iter().map(|(_, _, _, a)| format!("apply {}/{}", a.kind, a.name)).collect();
-            return Ok(StepOutcome { changed: true, outputs: BTreeMap::new(), summary });
+            return Ok(StepOutcome { state: None, changed: true, outputs: BTreeMap::new(), summary });
         }
         self.get().await?.apply(run).await
     }
@@ -438,7 +452,7 @@ mod tests {
 
     #[test]
     fn placeholders_are_filled_or_refused() {
-        let inputs = BTreeMap::from([("${stack:s:Issuer}".to_owned(), "https://issuer".to_owned())]);
+        let inputs = BTreeMap::from([(Placeholder::stack("s", "Issuer"), "https://issuer".to_owned())]);
         assert_eq!(substitute("issuer: ${stack:s:Issuer}\n", &inputs).unwrap(), "issuer: https://issuer\n");
         let err = substitute("id: ${stack:s:Missing}\n", &inputs).unwrap_err();
         assert!(err.message.contains("${stack:s:Missing} has no value"), "{err}");
@@ -472,7 +486,8 @@ mod tests {
                 bundle: "tenants/acme/k8s.yaml".into(),
                 namespace: Some("tenant-acme".into()),
             },
-            outputs: BTreeMap::from([("Objects".to_owned(), address.encode())]),
+            outputs: BTreeMap::new(),
+            state: Some(Inventory { objects: vec![address] }.to_state()),
         };
         let err = kubernetes.at(url.clone()).remove(&removal).await.unwrap_err();
         assert_eq!(
@@ -483,16 +498,34 @@ mod tests {
     }
 
     #[test]
-    fn addresses_round_trip() {
+    fn the_inventory_is_structured_state_and_journals_of_before_still_read() {
         let a = Address {
             api_version: "v1".into(),
             kind: "ConfigMap".into(),
             namespace: Some("ns".into()),
             name: "x".into(),
         };
-        assert_eq!(Address::decode(&a.encode()), Some(a));
         let b = Address { api_version: "v1".into(), kind: "Namespace".into(), namespace: None, name: "ns".into() };
-        assert_eq!(Address::decode(&b.encode()), Some(b));
+        let inventory = Inventory { objects: vec![b.clone(), a.clone()] };
+        assert_eq!(
+            inventory.to_state(),
+            serde_json::json!({"objects": [
+                {"apiVersion": "v1", "kind": "Namespace", "namespace": null, "name": "ns"},
+                {"apiVersion": "v1", "kind": "ConfigMap", "namespace": "ns", "name": "x"}
+            ]})
+        );
+        let removal = |outputs: BTreeMap<String, String>, state| Removal {
+            id: StepId::new("tenant/acme/k8s"),
+            action: Action::Kubernetes { bundle: "b".into(), namespace: None },
+            outputs,
+            state,
+        };
+        assert_eq!(Inventory::of(&removal(BTreeMap::new(), Some(inventory.to_state()))).unwrap(), inventory);
+        // A journal of the version before: the `Objects` output, one `|`-joined line per object.
+        let legacy = BTreeMap::from([(LEGACY_OBJECTS.to_owned(), "v1|Namespace||ns\nv1|ConfigMap|ns|x".to_owned())]);
+        assert_eq!(Inventory::of(&removal(legacy, None)).unwrap(), inventory);
+        let err = Inventory::of(&removal(BTreeMap::new(), Some(serde_json::json!({"objects": "x"})))).unwrap_err();
+        assert!(err.message.contains("holds no object inventory"), "{err}");
         assert_eq!(step_label(&StepId::new("tenant/acme/k8s")), "tenant.acme.k8s");
     }
 }

@@ -2,6 +2,7 @@
 //! providers that reach CloudFormation, CodeBuild, DynamoDB and Kubernetes. This module and
 //! its providers are the only place (with `synth` and `cli`) that does IO.
 
+pub mod artifacts;
 pub mod aws;
 mod engine;
 mod events;
@@ -10,11 +11,13 @@ pub mod kubernetes;
 mod lock;
 mod provider;
 mod retry;
+mod schedule;
 mod select;
 pub mod source;
 mod state;
 
-pub use engine::{ApplyError, Engine, FAIL_FAST, Options, Outcome, Report, StepReport};
+pub use artifacts::{ArtifactDir, Artifacts, load_plan};
+pub use engine::{ApplyError, Engine, Options, Outcome, Report, StepReport, fail_fast_reason};
 pub use events::{Event, JsonLines, Lines, Live, Quiet, Sink, human};
 pub use interrupt::{Interrupt, Level};
 pub use lock::{Holder, LockGuard, LockScope, LockWait};

@@ -5,14 +5,15 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 
-use tenancy::plan::{Action, PlannedStep, StepId};
+use tenancy::contract::{BindingTarget, RecordField};
+use tenancy::plan::{Action, Placeholder, PlannedStep, StepId};
 
 /// Everything a provider needs to run one step.
 #[derive(Debug, Clone)]
 pub struct StepRun {
     pub step: PlannedStep,
-    /// The step's bindings, resolved from earlier steps' outputs: input -> value.
-    pub inputs: BTreeMap<String, String>,
+    /// The step's bindings, resolved from earlier steps' outputs: where each goes -> value.
+    pub inputs: BTreeMap<BindingTarget, String>,
     /// The bytes of the step's artifacts, by path.
     pub artifacts: BTreeMap<String, String>,
     /// Describe what would change, change nothing.
@@ -20,9 +21,33 @@ pub struct StepRun {
 }
 
 impl StepRun {
-    /// The inputs whose name starts with `prefix` (`parameter:`, `env:`, `record:`), without it.
-    pub fn inputs_with(&self, prefix: &str) -> BTreeMap<String, String> {
-        self.inputs.iter().filter_map(|(k, v)| k.strip_prefix(prefix).map(|k| (k.to_owned(), v.clone()))).collect()
+    /// The stack parameters bound: name -> value.
+    pub fn parameters(&self) -> BTreeMap<String, String> {
+        self.inputs_where(|t| if let BindingTarget::Parameter(name) = t { Some(name.clone()) } else { None })
+    }
+
+    /// The build environment variables bound: name -> value.
+    pub fn env(&self) -> BTreeMap<String, String> {
+        self.inputs_where(|t| if let BindingTarget::Env(name) = t { Some(name.clone()) } else { None })
+    }
+
+    /// The tenant record fields bound: field -> value.
+    pub fn record(&self) -> BTreeMap<RecordField, String> {
+        self.inputs_where(|t| if let BindingTarget::Record(field) = t { Some(*field) } else { None })
+    }
+
+    /// The artifact placeholders bound: placeholder -> value.
+    pub fn placeholders(&self) -> BTreeMap<Placeholder, String> {
+        self.inputs_where(|t| if let BindingTarget::Placeholder(p) = t { Some(p.clone()) } else { None })
+    }
+
+    /// Every input by its text form (`tenancy.plan/v1`'s), as digests of bound values take it.
+    pub fn inputs_text(&self) -> BTreeMap<String, String> {
+        self.inputs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+    }
+
+    fn inputs_where<K: Ord>(&self, key: impl Fn(&BindingTarget) -> Option<K>) -> BTreeMap<K, String> {
+        self.inputs.iter().filter_map(|(k, v)| key(k).map(|k| (k, v.clone()))).collect()
     }
 
     /// The bytes of the artifact at `path`.
@@ -43,6 +68,8 @@ pub struct StepOutcome {
     pub outputs: BTreeMap<String, String>,
     /// One line per change, for people (change set summary, objects applied).
     pub summary: Vec<String>,
+    /// What the provider keeps for itself (journaled with the step, handed back to `remove`).
+    pub state: Option<serde_json::Value>,
 }
 
 /// Why a step failed, and whether trying again may help (throttling, a transient network
@@ -71,6 +98,8 @@ pub struct Removal {
     pub action: Action,
     /// The outputs the step recorded when it was applied.
     pub outputs: BTreeMap<String, String>,
+    /// The provider's state the step recorded when it was applied.
+    pub state: Option<serde_json::Value>,
 }
 
 /// One provider: applies (and, for offboarding, removes) one kind of step.

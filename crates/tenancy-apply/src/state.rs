@@ -47,6 +47,10 @@ pub struct StepRecord {
     /// though its artifacts did not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inputs: Option<String>,
+    /// What the provider keeps for itself between runs (the Kubernetes provider: the objects
+    /// it applied, which offboarding deletes), as structured data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<serde_json::Value>,
 }
 
 /// All records, by step id.
@@ -550,6 +554,7 @@ mod tests {
 
     fn record(hash: &str) -> StepRecord {
         StepRecord {
+            state: None,
             hash: hash.into(),
             status: Status::Applied,
             action: Action::Register { table: "t".into(), tenant: "a".into(), tier: "x".into() },

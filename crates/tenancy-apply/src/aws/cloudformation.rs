@@ -98,8 +98,8 @@ impl CloudFormation {
         let outputs = self.outputs(client, stack).await?;
         let earlier = self.executed.lock().expect("not poisoned").get(&run.step.id).cloned();
         Ok(match earlier {
-            Some(summary) => StepOutcome { changed: true, outputs, summary },
-            None => StepOutcome { changed: false, outputs, summary: vec![] },
+            Some(summary) => StepOutcome { state: None, changed: true, outputs, summary },
+            None => StepOutcome { state: None, changed: false, outputs, summary: vec![] },
         })
     }
 
@@ -340,7 +340,7 @@ impl Provider for CloudFormation {
         };
 
         let (template_body, template_url) = self.template_source(region, stack, &run.step.hash, body).await?;
-        let bound = run.inputs_with("parameter:");
+        let bound = run.parameters();
         // The name covers the template and the bound parameters: a change set of this name is
         // exactly this change, so one left by a lost reply or a killed run can be taken as is.
         let name =
@@ -420,7 +420,7 @@ impl Provider for CloudFormation {
                 // A CREATE change set leaves an empty stack in REVIEW_IN_PROGRESS behind.
                 let _ = client.delete_stack().stack_name(stack).send().await;
             }
-            return Ok(StepOutcome { changed: !summary.is_empty(), outputs: BTreeMap::new(), summary });
+            return Ok(StepOutcome { state: None, changed: !summary.is_empty(), outputs: BTreeMap::new(), summary });
         }
 
         // Recorded before the call: its reply may be lost after the change set ran.
@@ -448,7 +448,7 @@ impl Provider for CloudFormation {
             None => return Err(StepError::fatal(format!("stack {stack} disappeared while it was being deployed"))),
         }
         let outputs = self.outputs(&client, stack).await?;
-        Ok(StepOutcome { changed: true, outputs, summary })
+        Ok(StepOutcome { state: None, changed: true, outputs, summary })
     }
 
     async fn remove(&self, removal: &Removal) -> Result<StepOutcome, StepError> {
@@ -458,6 +458,7 @@ impl Provider for CloudFormation {
         let client = self.client(region).await;
         if self.wait_stack(&client, stack).await?.is_none() {
             return Ok(StepOutcome {
+                state: None,
                 changed: false,
                 outputs: BTreeMap::new(),
                 summary: vec![format!("stack {stack} already gone")],
@@ -474,7 +475,7 @@ impl Provider for CloudFormation {
         match self.wait_stack(&client, stack).await? {
             None => {
                 summary.push(format!("deleted stack {stack}"));
-                Ok(StepOutcome { changed: true, outputs: BTreeMap::new(), summary })
+                Ok(StepOutcome { state: None, changed: true, outputs: BTreeMap::new(), summary })
             }
             Some((status, reason)) => Err(StepError::fatal(format!(
                 "stack {stack} was not deleted: {}{}",

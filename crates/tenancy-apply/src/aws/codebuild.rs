@@ -103,6 +103,7 @@ impl Provider for CodeBuild {
         };
         if run.dry_run {
             return Ok(StepOutcome {
+                state: None,
                 changed: true,
                 outputs: BTreeMap::new(),
                 summary: vec![format!("build {project} ({buildspec})")],
@@ -111,12 +112,12 @@ impl Provider for CodeBuild {
         let client = Client::new(&self.configs.get(&self.region).await);
         let version = self.source_version().await?.to_owned();
         let content = tenancy::plan::hex_digest(
-            format!("{}\0{}\0{version}\0{:?}", run.step.id, run.step.hash, run.inputs).as_bytes(),
+            format!("{}\0{}\0{version}\0{:?}", run.step.id, run.step.hash, run.inputs_text()).as_bytes(),
         );
         let marker = format!("{}@{}", run.step.id, &content[..16]);
         // The bound inputs, and last the marker that lets a retry find this build.
         let overrides = run
-            .inputs_with("env:")
+            .env()
             .into_iter()
             .chain([(STEP_VARIABLE.to_owned(), marker.clone())])
             .map(|(name, value)| {
@@ -175,6 +176,7 @@ impl Provider for CodeBuild {
                     .collect();
                 let whose = if found { "this step's build found running or done, " } else { "" };
                 Ok(StepOutcome {
+                    state: None,
                     changed: true,
                     outputs,
                     summary: vec![format!("{whose}build {id} succeeded on source version {version}")],
@@ -193,6 +195,7 @@ impl Provider for CodeBuild {
 
     async fn remove(&self, _: &Removal) -> Result<StepOutcome, StepError> {
         Ok(StepOutcome {
+            state: None,
             changed: false,
             outputs: BTreeMap::new(),
             summary: vec!["a build leaves nothing to remove".into()],

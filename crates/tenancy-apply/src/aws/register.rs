@@ -9,6 +9,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::{Configs, sdk_error};
 use crate::provider::{Provider, Removal, StepError, StepOutcome, StepRun};
+use tenancy::contract::RecordField;
 use tenancy::plan::Action;
 
 /// Declared in the core, where `verify` reads it too.
@@ -33,16 +34,22 @@ impl Register {
 }
 
 /// The record's fields besides its key and version.
-fn fields(tier: &str, status: &str, record: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+fn fields(tier: &str, status: &str, record: &BTreeMap<RecordField, String>) -> BTreeMap<String, String> {
     let mut fields = BTreeMap::from([("Tier".to_owned(), tier.to_owned()), ("Status".to_owned(), status.to_owned())]);
-    for (input, field) in
-        [("clientId", "ClientId"), ("issuer", "Issuer"), ("roleArn", "RoleArn"), ("userPoolId", "UserPoolId")]
-    {
-        if let Some(value) = record.get(input) {
-            fields.insert(field.to_owned(), value.clone());
-        }
+    for (field, value) in record {
+        fields.insert(attribute(*field).to_owned(), value.clone());
     }
     fields
+}
+
+/// The table attribute of a record field.
+fn attribute(field: RecordField) -> &'static str {
+    match field {
+        RecordField::ClientId => "ClientId",
+        RecordField::Issuer => "Issuer",
+        RecordField::RoleArn => "RoleArn",
+        RecordField::UserPoolId => "UserPoolId",
+    }
 }
 
 /// The current item: its fields and version, if it exists.
@@ -106,9 +113,10 @@ impl Provider for Register {
         let Action::Register { table, tenant, tier } = &run.step.action else {
             return Err(StepError::fatal("not a registration step"));
         };
-        let wanted = fields(tier, "active", &run.inputs_with("record:"));
+        let wanted = fields(tier, "active", &run.record());
         if run.dry_run {
             return Ok(StepOutcome {
+                state: None,
                 changed: true,
                 outputs: BTreeMap::new(),
                 summary: vec![format!("write tenant record {tenant}")],
@@ -121,6 +129,7 @@ impl Provider for Register {
         {
             let ours = self.written.lock().expect("not poisoned").contains(tenant.as_str());
             return Ok(StepOutcome {
+                state: None,
                 changed: ours,
                 outputs: BTreeMap::from([("Version".to_owned(), version.to_string())]),
                 summary: if ours { vec![format!("tenant record {tenant} at version {version}")] } else { vec![] },
@@ -129,6 +138,7 @@ impl Provider for Register {
         self.written.lock().expect("not poisoned").insert(tenant.to_string());
         let version = put(&client, table, tenant, &wanted, existing.map(|(_, v)| v)).await?;
         Ok(StepOutcome {
+            state: None,
             changed: true,
             outputs: BTreeMap::from([("Version".to_owned(), version.to_string())]),
             summary: vec![format!("tenant record {tenant} at version {version}")],
@@ -142,6 +152,7 @@ impl Provider for Register {
         let client = self.client().await;
         let Some((mut fields, version)) = current(&client, table, tenant).await? else {
             return Ok(StepOutcome {
+                state: None,
                 changed: false,
                 outputs: BTreeMap::new(),
                 summary: vec![format!("no record for {tenant}")],
@@ -150,6 +161,7 @@ impl Provider for Register {
         fields.insert("Status".into(), "deleted".into());
         let version = put(&client, table, tenant, &fields, Some(version)).await?;
         Ok(StepOutcome {
+            state: None,
             changed: true,
             outputs: BTreeMap::new(),
             summary: vec![format!("tenant record {tenant} marked deleted (version {version})")],

@@ -386,7 +386,7 @@ fn aws_configs(endpoint_url: Option<String>, poll_seconds: f64, timeout: Option<
 
 /// `tenancy bootstrap`: deploy the bootstrap stack the plan records.
 async fn bootstrap(args: BootstrapArgs) -> anyhow::Result<ExitCode> {
-    let loaded = plan::load(&args.generated)
+    let loaded = tenancy_apply::load_plan(&args.generated)
         .with_context(|| format!("while loading the plan in {}", args.generated.display()))?;
     let bootstrap = &loaded.context.bootstrap;
     let path = args.generated.join(&bootstrap.template);
@@ -419,7 +419,7 @@ async fn source_push(args: SourcePushArgs) -> anyhow::Result<ExitCode> {
     use tenancy_apply::source;
 
     // The plan must load (and match its artifacts): a bundle of a tampered tree is refused.
-    let loaded = plan::load(&args.generated)
+    let loaded = tenancy_apply::load_plan(&args.generated)
         .with_context(|| format!("while loading the plan in {}", args.generated.display()))?;
     let checkout = source::checkout(&args.generated)?;
     if !checkout.changes.is_empty() && !args.allow_dirty {
@@ -468,7 +468,7 @@ async fn unlock(args: UnlockArgs) -> anyhow::Result<ExitCode> {
             (spec.to_owned(), if args.force { local.unlock() } else { local.holders() })
         }
         None | Some(_) => {
-            let loaded = plan::load(&args.generated)
+            let loaded = tenancy_apply::load_plan(&args.generated)
                 .with_context(|| format!("while loading the plan in {}", args.generated.display()))?;
             let spec = args.state.clone().unwrap_or_else(|| format!("dynamodb:{}", loaded.context.state_table));
             let Some(table) = spec.strip_prefix("dynamodb:").filter(|t| !t.is_empty()) else {
@@ -525,7 +525,7 @@ async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(EXIT_INVALID));
         }
     };
-    let loaded = match plan::load(&args.generated) {
+    let loaded = match tenancy_apply::load_plan(&args.generated) {
         Ok(loaded) => loaded,
         Err(err) => {
             eprintln!("error: while loading the plan in {}: {err}", args.generated.display());
@@ -602,7 +602,8 @@ async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     };
     let signals = tokio::spawn(on_signals(interrupt, args.grace_seconds));
     let engine = Engine::new(providers, options, sink);
-    let result = engine.run(&loaded.plan, &loaded.files, &selection, store.as_ref()).await;
+    let artifacts = tenancy_apply::ArtifactDir::new(&args.generated, &loaded.facts);
+    let result = engine.run(&loaded.plan, &artifacts, &selection, store.as_ref()).await;
     signals.abort();
     if let Err(err) = &result {
         eprintln!("error: {err}");

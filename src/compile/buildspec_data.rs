@@ -1,29 +1,11 @@
 //! What the buildspec templates are rendered with: validated platform values and pinned tool
-//! versions, nothing else.
+//! versions, nothing else. The compiler's part of buildspecs: `buildspec` is the format (the
+//! typed spec, rendering, the templates) and depends on nothing above it.
 
 use serde::Serialize;
 
-use super::{Buildspec, RenderError, render::render_with};
+use crate::buildspec::{Buildspec, PARTIALS, RenderError, TEMPLATES, render_with};
 use crate::model::{BaselineNames, Platform};
-
-/// The templates, compiled into the binary: (file name, text).
-pub const TEMPLATES: [(&str, &str); 7] = [
-    ("addons.yml.hbs", include_str!("../../buildspecs/addons.yml.hbs")),
-    ("apply.yml.hbs", include_str!("../../buildspecs/apply.yml.hbs")),
-    ("cluster.yml.hbs", include_str!("../../buildspecs/cluster.yml.hbs")),
-    ("service-images.yml.hbs", include_str!("../../buildspecs/service-images.yml.hbs")),
-    ("synth-check.yml.hbs", include_str!("../../buildspecs/synth-check.yml.hbs")),
-    ("tenant-deploy.yml.hbs", include_str!("../../buildspecs/tenant-deploy.yml.hbs")),
-    ("tenant-offboard.yml.hbs", include_str!("../../buildspecs/tenant-offboard.yml.hbs")),
-];
-
-/// Partials the templates include with `{{> name}}`.
-pub const PARTIALS: [(&str, &str); 4] = [
-    ("install-kubectl", include_str!("../../buildspecs/partials/install-kubectl.hbs")),
-    ("install-rust", include_str!("../../buildspecs/partials/install-rust.hbs")),
-    ("install-tenancy", include_str!("../../buildspecs/partials/install-tenancy.hbs")),
-    ("kubeconfig", include_str!("../../buildspecs/partials/kubeconfig.hbs")),
-];
 
 /// Pinned versions of every tool a buildspec installs. Each download is checked against the
 /// checksum its publisher ships, where one is published.
@@ -79,7 +61,7 @@ pub struct BuildspecData {
 impl BuildspecData {
     pub fn new(platform: &Platform) -> Self {
         let names = platform.baseline_names();
-        let registry = crate::compile::registry_host(platform);
+        let registry = super::registry_host(platform);
         Self {
             platform: platform.name().to_string(),
             region: platform.region().to_string(),
@@ -94,17 +76,17 @@ impl BuildspecData {
                 rust: "1.95.0",
                 rustup: "1.28.2",
             },
-            releases: crate::compile::releases(platform)
+            releases: super::releases(platform)
                 .releases
                 .into_iter()
                 .map(|r| ReleaseData {
-                    takes_api_certificate: r.name == "ingress-nginx",
+                    takes_api_certificate: r.takes_api_certificate,
                     name: r.name.to_owned(),
                     chart: r.chart.to_owned(),
                     repository: r.repository.to_owned(),
                     version: r.version.to_owned(),
                     namespace: r.namespace,
-                    values: crate::compile::in_source(&r.values),
+                    values: super::in_source(&r.values),
                 })
                 .collect(),
             images: platform
@@ -116,7 +98,7 @@ impl BuildspecData {
                         service: s.name.to_string(),
                         repository: format!("{registry}/{name}"),
                         name,
-                        variable: crate::compile::image_digest_variable(&s.name),
+                        variable: super::image_digest_variable(&s.name),
                     }
                 })
                 .collect(),
