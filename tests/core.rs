@@ -2,6 +2,7 @@
 //! no AWS SDK, no kube), so it builds and links without them. Each module is one feature.
 
 mod common;
+mod customize;
 
 mod diagnostics;
 mod incremental;

@@ -173,7 +173,7 @@ fn network_policies_admit_the_ingress_controller_and_dns_and_isolate_tenants() {
 #[test]
 fn limits_scaling_and_placement_follow_the_tier() {
     each_tenant(|platform, tenant, text| {
-        let tier = platform.tier(&tenant.tier);
+        let tier = platform.tier_of(tenant);
         let quota: Vec<ResourceQuota> = objects(text, "ResourceQuota");
         let hard = quota[0].spec.as_ref().unwrap().hard.as_ref().unwrap();
         assert_eq!(hard["requests.cpu"].0, tier.quotas.cpu.to_string());

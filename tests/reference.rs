@@ -146,7 +146,7 @@ fn tenant_identity_carries_an_immutable_tenant_claim() {
     let platform = reference();
     for tenant in platform.tenants() {
         let template = tenant_template(tenant.id.as_str());
-        let tier = platform.tier(&tenant.tier);
+        let tier = platform.tier_of(tenant);
         let pools = resources_of_type(&template, "AWS::Cognito::UserPool");
         match tier.identity {
             tenancy::model::Identity::Dedicated => {
@@ -221,7 +221,7 @@ fn silo_tables_follow_their_tier_retention() {
     let platform = reference();
     for tenant in platform.tenants() {
         let template = tenant_template(tenant.id.as_str());
-        let expected = match platform.tier(&tenant.tier).data_retention {
+        let expected = match platform.tier_of(tenant).data_retention {
             tenancy::model::DataRetention::Retain => "Retain",
             tenancy::model::DataRetention::Backup => "Delete",
         };

@@ -100,6 +100,12 @@ impl Resource {
         &self.properties
     }
 
+    /// The properties, to change (the customization hook: a policy statement, a tag). The
+    /// resource keeps its type: a change of type is a new resource.
+    pub fn properties_mut(&mut self) -> &mut Properties {
+        &mut self.properties
+    }
+
     /// Adds an explicit dependency (for ordering that no reference expresses).
     pub fn depends_on(&mut self, id: &LogicalId) -> &mut Self {
         if !self.depends_on.contains(id) {
@@ -231,6 +237,11 @@ impl TemplateBuilder {
         };
         self.body.resources.insert(id.clone(), resource);
         self.body.resources.get_mut(id).expect("just inserted")
+    }
+
+    /// The resource at `id`, to change before the template is checked.
+    pub fn resource_mut(&mut self, id: &LogicalId) -> Option<&mut Resource> {
+        self.body.resources.get_mut(id)
     }
 
     pub fn output(&mut self, id: &LogicalId, output: Output) -> &mut Self {

@@ -9,6 +9,11 @@ use crate::model::Platform;
 use super::common::{BucketRef, baseline_export, exports};
 
 pub fn delivery_stack(platform: &Platform) -> Result<Template, TemplateError> {
+    delivery_stack_builder(platform).build()
+}
+
+/// The delivery stack, before its references and limits are checked (hooks change it).
+pub fn delivery_stack_builder(platform: &Platform) -> TemplateBuilder {
     let names = platform.baseline_names();
     let mut t = TemplateBuilder::new(format!(
         "tenancy {}: delivery (tenant stack role and boundary, build projects, pipeline)",
@@ -19,5 +24,5 @@ pub fn delivery_stack(platform: &Platform) -> Result<Template, TemplateError> {
     super::deploy_roles::add(&mut t, platform, &key);
     super::deploy_roles::add_addon_roles(&mut t, platform);
     super::pipeline::add(&mut t, platform, &artifacts, &key);
-    t.build()
+    t
 }

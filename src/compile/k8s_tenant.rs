@@ -132,7 +132,7 @@ impl Context<'_> {
 
 /// The tenant's bundle.
 pub fn tenant_bundle(platform: &Platform, tenant: &Tenant) -> Bundle {
-    let cx = Context { platform, tenant, tier: platform.tier(&tenant.tier), names: platform.tenant_names(tenant) };
+    let cx = Context { platform, tenant, tier: platform.tier_of(tenant), names: platform.tenant_names(tenant) };
     let mut bundle = Bundle::new();
     namespace(&cx, &mut bundle);
     limits(&cx, &mut bundle);

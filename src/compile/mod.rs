@@ -10,6 +10,7 @@ mod buildspec_data;
 mod cluster_access;
 mod cluster_config;
 mod common;
+mod customize;
 mod delivery;
 mod deploy_roles;
 mod edge;
@@ -28,6 +29,7 @@ pub use bootstrap::{TEMPLATE_TAG, bootstrap_stack};
 pub use buildspec_data::{BuildspecData, Tools, render_all as render_buildspecs};
 pub use cluster_config::{ClusterConfig, TIER_NODE_KEY, cluster_config};
 pub use common::{GENERATED_HEADER, SOURCE_GENERATED_DIR, buildspecs, image_digest_variable, in_source, registry_host};
+pub use customize::{Customizations, PlatformArtifacts, TenantArtifacts, TenantCx, TypedTenant};
 pub use delivery::delivery_stack;
 pub use edge::{CLOUDFRONT_REGION, edge_stack, separate_stack};
 pub use k8s_baseline::{
@@ -84,10 +86,16 @@ pub enum CompileError {
 
 /// Compiles every artifact of the platform.
 pub fn compile(platform: &Platform) -> Result<Artifacts, CompileError> {
-    let mut out = compile_platform(platform)?;
+    compile_with(platform, &Customizations::new())
+}
+
+/// Compiles every artifact of the platform, with the platform team's hooks run over the typed
+/// artifacts before they are checked and rendered.
+pub fn compile_with(platform: &Platform, custom: &Customizations) -> Result<Artifacts, CompileError> {
+    let mut out = compile_platform_with(platform, custom)?;
     // Tenants share nothing but the platform: compile them on every core; results come back in
     // tenant order, so the output is byte-identical to compiling them one by one.
-    for compiled in parallel::map(platform.tenants(), |t| compile_tenant(platform, t)) {
+    for compiled in parallel::map(platform.tenants(), |t| compile_tenant_with(platform, t, custom)) {
         let (files, notes) = compiled?;
         out.files.extend(files);
         out.notes.extend(notes);
@@ -99,10 +107,17 @@ pub fn compile(platform: &Platform) -> Result<Artifacts, CompileError> {
 /// Compiles the artifacts that belong to no tenant: the baseline, the delivery stack, the
 /// cluster config, the Helm values and the buildspecs.
 pub fn compile_platform(platform: &Platform) -> Result<Artifacts, CompileError> {
+    compile_platform_with(platform, &Customizations::new())
+}
+
+/// [`compile_platform`], with the platform hooks of `custom` run over the delivery stack.
+pub fn compile_platform_with(platform: &Platform, custom: &Customizations) -> Result<Artifacts, CompileError> {
     let mut out = Artifacts::default();
     template(&mut out, BOOTSTRAP_TEMPLATE, bootstrap_stack(platform))?;
     template(&mut out, paths::BASELINE_TEMPLATE, baseline_stack(platform))?;
-    template(&mut out, paths::DELIVERY_TEMPLATE, delivery_stack(platform))?;
+    let mut typed = PlatformArtifacts { delivery: delivery::delivery_stack_builder(platform) };
+    custom.apply_platform(platform, &mut typed);
+    template(&mut out, paths::DELIVERY_TEMPLATE, typed.delivery.build())?;
     if separate_stack(platform) {
         template(&mut out, paths::EDGE_TEMPLATE, edge_stack(platform))?;
     }
@@ -124,10 +139,44 @@ pub type TenantOutput = (Vec<Artifact>, Vec<String>);
 
 /// Compiles one tenant's artifacts.
 pub fn compile_tenant(platform: &Platform, tenant: &Tenant) -> Result<TenantOutput, CompileError> {
-    let mut out = Artifacts::default();
-    template(&mut out, &paths::tenant_stack(&tenant.id), tenant_stack(platform, tenant))?;
-    manifests(&mut out, &paths::tenant_bundle(&tenant.id), &tenant_bundle(platform, tenant))?;
-    Ok((out.files, out.notes))
+    compile_tenant_with(platform, tenant, &Customizations::new())
+}
+
+/// Compiles one tenant's artifacts with the hooks of `custom`, rendered.
+pub fn compile_tenant_with(
+    platform: &Platform,
+    tenant: &Tenant,
+    custom: &Customizations,
+) -> Result<TenantOutput, CompileError> {
+    tenant_artifacts(platform, tenant, custom)?.render(tenant)
+}
+
+/// One tenant's artifacts as typed values: built, changed by the hooks of `custom` (tenant-wide
+/// ones first, then its tier's, each in the order added), then checked.
+pub fn tenant_artifacts(
+    platform: &Platform,
+    tenant: &Tenant,
+    custom: &Customizations,
+) -> Result<TypedTenant, CompileError> {
+    let mut typed = TenantArtifacts {
+        stack: tenant::tenant_stack_builder(platform, tenant),
+        bundle: tenant_bundle(platform, tenant),
+    };
+    let cx = TenantCx { platform, tenant, tier: platform.tier_of(tenant), names: platform.tenant_names(tenant) };
+    custom.apply_tenant(&cx, &mut typed);
+    let path = paths::tenant_stack(&tenant.id);
+    let stack = typed.stack.build().map_err(|source| CompileError::Template { artifact: path, source })?;
+    Ok(TypedTenant { stack, bundle: typed.bundle })
+}
+
+impl TypedTenant {
+    /// The tenant's files, rendered: the edge where typed values become text.
+    pub fn render(self, tenant: &Tenant) -> Result<TenantOutput, CompileError> {
+        let mut out = Artifacts::default();
+        template(&mut out, &paths::tenant_stack(&tenant.id), Ok(self.stack))?;
+        manifests(&mut out, &paths::tenant_bundle(&tenant.id), &self.bundle)?;
+        Ok((out.files, out.notes))
+    }
 }
 
 /// A typed value rendered as one YAML document.

@@ -37,8 +37,13 @@ pub fn role_arn(platform: &Platform, names: &TenantNames) -> String {
 }
 
 pub fn tenant_stack(platform: &Platform, tenant: &Tenant) -> Result<Template, TemplateError> {
+    tenant_stack_builder(platform, tenant).build()
+}
+
+/// The tenant's stack, before its references and limits are checked (hooks change it).
+pub fn tenant_stack_builder(platform: &Platform, tenant: &Tenant) -> TemplateBuilder {
     let names = platform.tenant_names(tenant);
-    let tier = platform.tier(&tenant.tier);
+    let tier = platform.tier_of(tenant);
     let tags = tenant_tags(platform, tenant);
     let mut t = TemplateBuilder::new(format!(
         "tenancy {}: tenant {} ({}, tier {})",
@@ -247,5 +252,5 @@ pub fn tenant_stack(platform: &Platform, tenant: &Tenant) -> Result<Template, Te
             }),
         ),
     );
-    t.build()
+    t
 }

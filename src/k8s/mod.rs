@@ -82,6 +82,11 @@ macro_rules! object_kinds {
             pub fn metadata(&self) -> &ObjectMeta {
                 match self { $(Object::$kind(o) => &o.metadata,)* }
             }
+
+            /// The metadata, to change (a label, an annotation).
+            pub fn metadata_mut(&mut self) -> &mut ObjectMeta {
+                match self { $(Object::$kind(o) => &mut o.metadata,)* }
+            }
         }
 
         /// Every kind a bundle may hold, in apply order: derived from k8s-openapi's types, so the
@@ -154,6 +159,12 @@ impl Bundle {
         let mut ordered: Vec<&Object> = self.objects.iter().collect();
         ordered.sort_by_key(|o| o.rank()); // stable: insertion order within a kind
         ordered
+    }
+
+    /// The objects, to change in place (the customization hook); the apply order stays by
+    /// kind, so changing an object never moves it.
+    pub fn objects_mut(&mut self) -> impl Iterator<Item = &mut Object> {
+        self.objects.iter_mut()
     }
 
     /// The objects of one kind, in apply order.

@@ -126,8 +126,15 @@ impl Platform {
     }
 
     /// The tier named `name`; every tenant's tier exists (checked at build).
-    pub fn tier(&self, name: &TierName) -> &Tier {
-        self.parts.tiers.iter().find(|t| &t.name == name).expect("tenant tiers are validated at build")
+    /// The tier named `name`, if the platform has one.
+    pub fn tier(&self, name: &TierName) -> Option<&Tier> {
+        self.parts.tiers.iter().find(|t| &t.name == name)
+    }
+
+    /// The tier of `tenant`, one of this platform's: every tenant's tier is checked when the
+    /// platform is built.
+    pub fn tier_of(&self, tenant: &Tenant) -> &Tier {
+        self.tier(&tenant.tier).expect("a tenant of this platform has one of its tiers")
     }
 
     pub fn baseline_names(&self) -> BaselineNames {

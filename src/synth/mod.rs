@@ -22,7 +22,7 @@ pub use cache::{CACHE, racy_window};
 use cache::{Fingerprints, TenantRecord};
 use output::{Mode, Output, Produced};
 
-use crate::compile::{self, Artifact, CompileError};
+use crate::compile::{self, Artifact, CompileError, Customizations};
 use crate::model::Platform;
 use crate::plan::{self, DeployPlan, PlanError};
 
@@ -103,7 +103,12 @@ pub struct Synthesis {
 
 /// Compiles `platform` with its plan into `out`, writing only what changed.
 pub fn synthesize(platform: &Platform, out: &Path) -> Result<Synthesis, SynthError> {
-    let run = stream(platform, out, Mode::Write)?;
+    synthesize_with(platform, &Customizations::new(), out)
+}
+
+/// [`synthesize`] with the platform team's hooks (see [`Customizations`]).
+pub fn synthesize_with(platform: &Platform, custom: &Customizations, out: &Path) -> Result<Synthesis, SynthError> {
+    let run = stream(platform, custom, out, Mode::Write)?;
     let report = run.output.commit(run.produced, run.records)?;
     Ok(Synthesis {
         plan: run.plan,
@@ -116,7 +121,12 @@ pub fn synthesize(platform: &Platform, out: &Path) -> Result<Synthesis, SynthErr
 
 /// Compares `out` with what [`synthesize`] would write, reading every file, writing nothing.
 pub fn check_platform(platform: &Platform, out: &Path) -> Result<Staleness, SynthError> {
-    let run = stream(platform, out, Mode::Check)?;
+    check_platform_with(platform, &Customizations::new(), out)
+}
+
+/// [`check_platform`] with the platform team's hooks.
+pub fn check_platform_with(platform: &Platform, custom: &Customizations, out: &Path) -> Result<Staleness, SynthError> {
+    let run = stream(platform, custom, out, Mode::Check)?;
     run.output.staleness(&run.produced)
 }
 
@@ -150,10 +160,10 @@ struct Run<'a> {
     reused: usize,
 }
 
-fn stream<'a>(platform: &Platform, out: &'a Path, mode: Mode) -> Result<Run<'a>, SynthError> {
+fn stream<'a>(platform: &Platform, custom: &Customizations, out: &'a Path, mode: Mode) -> Result<Run<'a>, SynthError> {
     let output = Output::open(out, mode)?;
     let mut produced = Vec::new();
-    let base = compile::compile_platform(platform)?;
+    let base = compile::compile_platform_with(platform, custom)?;
     for artifact in &base.files {
         produced.push(output.put(&artifact.path, &artifact.contents)?);
     }
@@ -163,10 +173,11 @@ fn stream<'a>(platform: &Platform, out: &'a Path, mode: Mode) -> Result<Run<'a>,
     let tenants = compile::parallel::map(platform.tenants(), |tenant| {
         let inputs = fingerprints.tenant(tenant);
         let id = tenant.id.as_str();
-        if let Some((files, notes)) = output.reuse(id, &inputs) {
+        // A hook is a function the cache cannot fingerprint: with hooks, every tenant compiles.
+        if let Some((files, notes)) = output.reuse(id, &inputs).filter(|_| custom.is_empty()) {
             return Ok((files, notes, inputs, false));
         }
-        let (artifacts, notes) = compile::compile_tenant(platform, tenant)?;
+        let (artifacts, notes) = compile::compile_tenant_with(platform, tenant, custom)?;
         let files = artifacts.iter().map(|a| output.put(&a.path, &a.contents)).collect::<Result<Vec<_>, _>>()?;
         Ok::<_, SynthError>((files, notes, inputs, true))
     });
@@ -187,6 +198,10 @@ fn stream<'a>(platform: &Platform, out: &'a Path, mode: Mode) -> Result<Run<'a>,
         produced.extend(files);
     }
 
+    if !custom.is_empty() {
+        // Nothing a later synth could trust: the files came from hooks the cache cannot see.
+        records.clear();
+    }
     let facts = produced.iter().map(|f| (f.path.clone(), f.facts.clone())).collect();
     let plan = plan::plan_for(platform, &facts)?;
     let plan_files = plan::plan_files(platform, &plan, &facts);

@@ -227,14 +227,26 @@ fn pod_session(baseline: &Baseline, role: &Role, cluster: &str, namespace: &str,
 
 /// A resource of the tenant that is named after it, as a template for any other tenant's.
 struct Named {
-    kind: &'static str,
+    /// `table`, `pool`, or the resource type of any other resource.
+    kind: String,
     before: String,
     after: String,
 }
 
-fn named_after(arn: &str, id: &str, kind: &'static str) -> Option<Named> {
+fn named_after(arn: &str, id: &str, kind: &str) -> Option<Named> {
     let at = arn.find(id)?;
-    Some(Named { kind, before: arn[..at].to_owned(), after: arn[at + id.len()..].to_owned() })
+    Some(Named { kind: kind.to_owned(), before: arn[..at].to_owned(), after: arn[at + id.len()..].to_owned() })
+}
+
+/// Every action an Allow statement of the role's own policies names (a `NotAction` statement
+/// names `*`): what a resource of a kind verify has no action list for is checked with.
+fn granted_actions(role: &Role) -> BTreeSet<String> {
+    role.identity
+        .iter()
+        .flat_map(|p| statements(&p.document))
+        .filter(|s| s["Effect"] == "Allow")
+        .flat_map(|s| strings(&s["Action"]).chain(if s["NotAction"].is_null() { None } else { Some("*".to_owned()) }))
+        .collect()
 }
 
 pub fn check(baseline: &Baseline, tenant: &Tenant, report: &mut Report) {
@@ -252,16 +264,35 @@ pub fn check(baseline: &Baseline, tenant: &Tenant, report: &mut Report) {
         let arn = t.string(&serde_json::json!({"Fn::GetAtt": [logical, "Arn"]}), scope, exports);
         named.extend(named_after(&arn, &tenant.id, "pool"));
     }
+    // Any other resource whose ARN the files give and that is named after the tenant (a queue a
+    // customization adds, ...). Its ARN must be known: an opaque one would match no pattern, and
+    // a pattern over every tenant's would pass unseen.
+    let known = ["AWS::DynamoDB::Table", "AWS::Cognito::UserPool", "AWS::IAM::Role"];
+    for (logical, resource) in t.resources() {
+        let Some(kind) = resource["Type"].as_str().filter(|k| !known.contains(k)) else { continue };
+        let arn = t.string(&serde_json::json!({"Fn::GetAtt": [logical, "Arn"]}), scope, exports);
+        if arn.starts_with("arn:") {
+            named.extend(named_after(&arn, &tenant.id, kind));
+        }
+    }
     for o in &obtained {
         for n in &named {
             let mut ids: BTreeSet<String> =
                 patterns(o.role).filter_map(|p| other::witness(&p, &n.before, &n.after, &tenant.id, false)).collect();
             ids.extend([format!("{}0", tenant.id), format!("0{}", tenant.id), "other".to_owned()]);
             ids.remove(&tenant.id);
-            let actions: &[&str] = if n.kind == "table" { &TABLE_ACTIONS } else { &POOL_ACTIONS };
+            let granted;
+            let actions: Vec<&str> = match n.kind.as_str() {
+                "table" => TABLE_ACTIONS.to_vec(),
+                "pool" => POOL_ACTIONS.to_vec(),
+                _ => {
+                    granted = granted_actions(o.role);
+                    granted.iter().map(String::as_str).collect()
+                }
+            };
             for id in &ids {
                 let resource = format!("{}{id}{}", n.before, n.after);
-                for action in actions {
+                for action in &actions {
                     report.count(Property::Isolation, 1);
                     let verdict = o.role.decide(action, &resource, &o.context);
                     flag(

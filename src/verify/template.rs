@@ -207,6 +207,12 @@ impl<'v> Template<'v> {
             (Some("AWS::ECR::Repository"), "Arn") => format!("arn:{p}:ecr:{r}:{a}:repository/{id}"),
             (Some("AWS::CodeBuild::Project"), "Arn") => format!("arn:{p}:codebuild:{r}:{a}:project/{id}"),
             (Some("AWS::SNS::Topic"), "TopicArn") => id,
+            // The queue's name is the last part of its ARN (SQS API Reference, "Queue and
+            // message identifiers"); an unnamed queue's name only AWS knows.
+            (Some("AWS::SQS::Queue"), "Arn") => match resource["Properties"]["QueueName"].as_str() {
+                Some(name) => format!("arn:{p}:sqs:{r}:{a}:{name}"),
+                None => format!("{{{}/{target}.{attribute}}}", self.stack),
+            },
             (None, _) => unknown(&format!("GetAtt {target}.{attribute}")),
             _ => format!("{{{}/{target}.{attribute}}}", self.stack),
         }

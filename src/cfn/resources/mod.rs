@@ -16,6 +16,7 @@ mod logs;
 mod route53;
 mod s3;
 mod sns;
+mod sqs;
 mod wafv2;
 
 pub use acm::*;
@@ -33,6 +34,7 @@ pub use logs::*;
 pub use route53::*;
 pub use s3::*;
 pub use sns::*;
+pub use sqs::*;
 pub use wafv2::*;
 
 use serde::{Serialize, Serializer};
@@ -118,5 +120,6 @@ resource_types! {
     Bucket = "AWS::S3::Bucket" ["Arn", "DomainName", "DualStackDomainName", "RegionalDomainName", "WebsiteURL"];
     BucketPolicy = "AWS::S3::BucketPolicy" [];
     Topic = "AWS::SNS::Topic" ["TopicArn", "TopicName"];
+    Queue = "AWS::SQS::Queue" ["Arn", "QueueName", "QueueUrl"];
     WebAcl = "AWS::WAFv2::WebACL" ["Arn", "Capacity", "Id", "LabelNamespace"];
 }
