@@ -16,7 +16,7 @@ pub struct Tools {
     pub helm: &'static str,
     pub rust: &'static str,
     /// rustup-init, checked like every tool against the checksum its publisher ships:
-    /// https://static.rust-lang.org/rustup/archive/<version>/x86_64-unknown-linux-gnu/rustup-init.sha256
+    /// `https://static.rust-lang.org/rustup/archive/<version>/x86_64-unknown-linux-gnu/rustup-init.sha256`
     pub rustup: &'static str,
 }
 

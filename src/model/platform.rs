@@ -3,7 +3,7 @@
 use super::validate::validate;
 use super::{
     AccountId, BaselineNames, Cluster, DomainName, HostedZoneId, PlatformName, Problems, Region, Service, Tenant,
-    TenantNames, Tier, TierName,
+    TenantId, TenantNames, Tier, TierName,
 };
 
 /// A validated platform description. Only [`PlatformBuilder::build`] makes one, so holding a
@@ -126,6 +126,11 @@ impl Platform {
     }
 
     /// The tier named `name`; every tenant's tier exists (checked at build).
+    /// The tenant `id`, if the platform has it.
+    pub fn tenant(&self, id: &TenantId) -> Option<&Tenant> {
+        self.parts.tenants.binary_search_by(|t| t.id.cmp(id)).ok().map(|i| &self.parts.tenants[i])
+    }
+
     /// The tier named `name`, if the platform has one.
     pub fn tier(&self, name: &TierName) -> Option<&Tier> {
         self.parts.tiers.iter().find(|t| &t.name == name)

@@ -3,12 +3,12 @@
 //! [`synthesize`] streams a platform to disk: the platform's own artifacts first, then every
 //! tenant on every core, each file compared with the tree and staged only if it changed, its
 //! bytes dropped once its digest is taken; then the plan, built from the digests. A tenant whose
-//! inputs and files are unchanged since the last synth (see [`cache`]) is not compiled at all.
+//! inputs and files are unchanged since the last synth (see `cache`) is not compiled at all.
 //! Nothing in the tree changes until everything has compiled and planned; then changed files
 //! are renamed into place and files no longer produced are removed. Files whose bytes do not
 //! change are not touched, so their modification times stay.
 //!
-//! [`write`] and [`check`] do the same for artifacts already in memory. Synth refuses to write
+//! [`write()`] and [`check()`] do the same for artifacts already in memory. Synth refuses to write
 //! into a non-empty directory it did not write (no marker file).
 
 mod cache;
