@@ -145,7 +145,7 @@ fn a_damaged_cache_costs_time_not_correctness() {
     let out = dir.path().join("generated");
     let platform = fleet(3);
     synthesize(&platform, &out);
-    fs::write(out.join(synth::CACHE), b"{ not json").unwrap();
+    fs::write(synth::cache_location(&out), b"{ not json").unwrap();
     let k8s = tenant_file(&platform, 1, "k8s.yaml");
     fs::write(out.join(&k8s), "edited\n").unwrap();
     let again = synthesize(&platform, &out);
@@ -160,11 +160,11 @@ fn check_reads_everything_and_writes_nothing() {
     let out = dir.path().join("generated");
     let platform = fleet(3);
     synthesize(&platform, &out);
-    let cache = fs::read(out.join(synth::CACHE)).unwrap();
+    let cache = fs::read(synth::cache_location(&out)).unwrap();
     let before = stamps(&out);
     assert!(synth::check_platform(&platform, &out).unwrap().is_clean());
     assert_eq!(stamps(&out), before);
-    assert_eq!(fs::read(out.join(synth::CACHE)).unwrap(), cache);
+    assert_eq!(fs::read(synth::cache_location(&out)).unwrap(), cache);
 
     // Check trusts no cache: an edit that keeps size and modification time is still found.
     let k8s = tenant_file(&platform, 0, "k8s.yaml");
@@ -185,8 +185,10 @@ fn an_output_path_blocked_by_a_directory_fails_before_anything_changes() {
     assert!(format!("{err}").contains("plan.mmd"), "{err}");
     assert!(tree(&out) == before, "a failed synth changed the output");
     assert!(!out.join(tenant_file(&fleet(3), 2, "k8s.yaml")).exists());
-    let siblings: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert_eq!(siblings, ["generated"], "a failed synth left its staging directory behind");
+    let mut siblings: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    siblings.sort();
+    // `.tenancy/` holds the first synth's cache (`synth::cache_location`).
+    assert_eq!(siblings, [".tenancy", "generated"], "a failed synth left its staging directory behind");
 }
 
 #[test]
@@ -205,5 +207,24 @@ fn streamed_output_is_byte_identical_to_sequential_compilation() {
     let sequential = dir.path().join("sequential");
     synth::write(&sequential, &artifacts.files).unwrap();
     assert!(tree(&streamed) == tree(&sequential), "streamed and sequential output differ");
-    assert_eq!(tree(&streamed).len(), artifacts.files.len() + 2, "the artifacts, the marker and the .gitignore");
+    assert_eq!(tree(&streamed).len(), artifacts.files.len() + 1, "the artifacts and the marker");
+}
+
+#[test]
+fn two_synths_into_two_directories_are_identical_with_nothing_to_ignore() {
+    let dir = tempfile::tempdir().unwrap();
+    let platform = fleet(3);
+    let (one, two) = (dir.path().join("one"), dir.path().join("two"));
+    synthesize(&platform, &one);
+    synthesize(&platform, &two);
+    assert_eq!(tree(&one), tree(&two));
+    // The cache is machine-local and beside the tree, never in it.
+    for out in [&one, &two] {
+        let cache = synth::cache_location(out);
+        assert!(cache.is_file(), "{}", cache.display());
+        assert!(!cache.starts_with(out), "{} is inside {}", cache.display(), out.display());
+    }
+    assert_eq!(synth::cache_location(&one), dir.path().join(".tenancy/synth-cache/one.json"));
+    // And the second synth of each reuses its own cache.
+    assert_eq!(synthesize(&platform, &two).reused_tenants, 3);
 }

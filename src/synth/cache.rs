@@ -1,7 +1,8 @@
 //! The synth cache: what the last synth wrote, so the next one can skip what has not changed.
 //!
-//! It lives in the output directory as [`CACHE`] (listed in the generated `.gitignore`, never
-//! committed) and records, per file, its digest, the stack outputs it reads and the file's
+//! It lives beside the output directory, never in it (see [`location`]): the reviewed tree holds
+//! only what synth produces, so two synths of one blueprint into two directories are identical
+//! byte for byte, with nothing to ignore. It records, per file, its digest, the stack outputs it reads and the file's
 //! status as synth left it (size, modification and change times, inode); per tenant, the
 //! fingerprint of the inputs its files were compiled from. A tenant whose inputs are unchanged
 //! and whose files still have the recorded status is not compiled again.
@@ -15,7 +16,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -24,8 +25,15 @@ use sha2::{Digest, Sha256};
 use crate::model::{Platform, Tenant};
 use crate::plan::ArtifactFacts;
 
-/// The cache file's name in the output directory.
-pub const CACHE: &str = ".tenancy-cache";
+/// Where the cache of `out` lives: `.tenancy/synth-cache/<out's name>.json` in the directory
+/// that holds `out` (for `generated/`, the checkout's `.tenancy/`, which is machine-local and
+/// ignored). Beside the tree, so on the same file system, whose clock the trust rules compare.
+pub fn location(out: &Path) -> PathBuf {
+    let absolute = std::path::absolute(out).unwrap_or_else(|_| out.to_path_buf());
+    let name = absolute.file_name().map_or_else(|| "root".to_owned(), |n| n.to_string_lossy().into_owned());
+    let parent = absolute.parent().map_or_else(|| absolute.clone(), Path::to_path_buf);
+    parent.join(".tenancy").join("synth-cache").join(format!("{name}.json"))
+}
 const FORMAT: u32 = 1;
 /// How long before the cache write a file must have been modified for its status to be
 /// trusted; files modified later are verified by content. A timestamp with a sub-second part
@@ -126,7 +134,7 @@ impl Cache {
     /// Loads the cache of `out`; anything unusable gives an empty cache.
     pub fn load(out: &Path) -> Self {
         let Some(build) = build_identity() else { return Self::default() };
-        let path = out.join(CACHE);
+        let path = location(out);
         let Some(written_at) = Status::of(&path).map(|s| s.modified) else { return Self::default() };
         let Ok(bytes) = fs::read(&path) else { return Self::default() };
         match serde_json::from_slice::<Stored>(&bytes) {
@@ -183,15 +191,18 @@ pub struct NewCache {
 }
 
 impl NewCache {
-    /// Writes the cache into `out` (atomically, through a temporary file). Failing to save
+    /// Writes the cache of `out` (atomically, through a temporary file) to its [`location`]. Failing to save
     /// costs the next synth time, never correctness, so errors are returned for a note only.
     pub fn save(self, out: &Path) -> std::io::Result<()> {
         let Some(build) = build_identity() else { return Ok(()) };
         let stored = Stored { format: FORMAT, build, files: self.files, tenants: self.tenants };
         let bytes = serde_json::to_vec(&stored).map_err(std::io::Error::other)?;
-        let mut temp = tempfile::NamedTempFile::new_in(out)?;
+        let path = location(out);
+        let dir = path.parent().expect("a file in a directory");
+        fs::create_dir_all(dir)?;
+        let mut temp = tempfile::NamedTempFile::new_in(dir)?;
         std::io::Write::write_all(&mut temp, &bytes)?;
-        temp.persist(out.join(CACHE)).map_err(|e| e.error)?;
+        temp.persist(&path).map_err(|e| e.error)?;
         Ok(())
     }
 }

@@ -18,8 +18,8 @@ use std::collections::BTreeMap;
 use std::io;
 use std::path::Path;
 
-pub use cache::{CACHE, racy_window};
 use cache::{Fingerprints, TenantRecord};
+pub use cache::{location as cache_location, racy_window};
 use output::{Mode, Output, Produced};
 
 use crate::compile::{self, Artifact, CompileError, Customizations};
@@ -29,10 +29,6 @@ use crate::plan::{self, DeployPlan, PlanError};
 /// The file that marks a directory as synth's own output, safe to replace.
 pub const MARKER: &str = ".tenancy-synth";
 const MARKER_CONTENTS: &str = "This directory is written by `tenancy synth`; edits are overwritten.\n";
-/// Keeps the synth cache out of version control.
-const GITIGNORE: &str = ".gitignore";
-const GITIGNORE_CONTENTS: &str =
-    "# Written by `tenancy synth`: its cache is local to this checkout.\n/.tenancy-cache\n";
 
 #[derive(Debug, thiserror::Error)]
 pub enum SynthError {
@@ -213,10 +209,9 @@ fn stream<'a>(platform: &Platform, custom: &Customizations, out: &'a Path, mode:
     Ok(Run { output, produced, records, plan, notes, compiled, reused })
 }
 
-/// The marker and the `.gitignore` that every output holds.
+/// The marker every output holds.
 fn own_files(output: &Output<'_>, produced: &mut Vec<Produced>) -> Result<(), SynthError> {
     produced.push(output.put(MARKER, MARKER_CONTENTS)?);
-    produced.push(output.put(GITIGNORE, GITIGNORE_CONTENTS)?);
     Ok(())
 }
 
@@ -255,7 +250,7 @@ mod tests {
         let out = dir.path().join("generated");
         let files = vec![artifact("a/x.yaml", "x"), artifact("b.yaml", "b")];
         let report = write(&out, &files).unwrap();
-        assert_eq!(report.files, 4, "two artifacts, the marker and the .gitignore");
+        assert_eq!(report.files, 3, "two artifacts and the marker");
         assert!(check(&out, &files).unwrap().is_clean());
 
         fs::write(out.join("b.yaml"), "changed").unwrap();
@@ -272,8 +267,9 @@ mod tests {
         assert_eq!(report.removed, ["stray.yaml"]);
         assert!(check(&out, &changed).unwrap().is_clean());
         // No staging or old trees are left behind.
-        let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
-        assert_eq!(leftovers, vec!["generated"]);
+        let mut leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        leftovers.sort();
+        assert_eq!(leftovers, vec![".tenancy", "generated"], "the tree and its cache (`.tenancy/synth-cache`)");
     }
 
     #[test]

@@ -15,7 +15,7 @@ use std::path::{Component, Path, PathBuf};
 
 use tempfile::TempDir;
 
-use super::cache::{CACHE, Cache, FileRecord, NewCache, Status, TenantRecord};
+use super::cache::{Cache, FileRecord, NewCache, Status, TenantRecord};
 use super::{MARKER, Staleness, SynthError, WriteReport, io_error};
 use crate::plan::ArtifactFacts;
 
@@ -90,7 +90,7 @@ impl<'a> Output<'a> {
     /// Compares one produced file with the tree and stages it if it changed.
     pub fn put(&self, path: &str, text: &str) -> Result<Produced, SynthError> {
         let plain = Path::new(path).components().all(|c| matches!(c, Component::Normal(_)));
-        if !plain || path.is_empty() || path == CACHE {
+        if !plain || path.is_empty() {
             return Err(SynthError::BadPath(path.to_owned()));
         }
         let facts = ArtifactFacts::of(text);
@@ -158,7 +158,7 @@ impl<'a> Output<'a> {
             Some(listing) => listing.join().expect("listing the output panicked")?,
             None => Vec::new(),
         };
-        Ok(on_disk.into_iter().filter(|p| p != CACHE && !expected.contains(p.as_str())).collect())
+        Ok(on_disk.into_iter().filter(|p| !expected.contains(p.as_str())).collect())
     }
 
     /// How the tree differs from `produced`: what checking reports.

@@ -39,7 +39,7 @@ pub fn files(platform: &Platform) -> BTreeMap<String, String> {
     files.into_iter().map(|a| (a.path, a.contents)).collect()
 }
 
-/// Every file below `dir` as relative path -> bytes, except synth's local cache.
+/// Every file below `dir` as relative path -> bytes (synth's cache lives beside the tree).
 pub fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
         for entry in std::fs::read_dir(dir).unwrap() {
@@ -48,9 +48,7 @@ pub fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
                 walk(root, &path, out);
             } else {
                 let rel = path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
-                if rel != tenancy::synth::CACHE {
-                    out.insert(rel, std::fs::read(&path).unwrap());
-                }
+                out.insert(rel, std::fs::read(&path).unwrap());
             }
         }
     }
