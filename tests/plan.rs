@@ -321,6 +321,18 @@ fn dag() -> impl Strategy<Value = Vec<Vec<usize>>> {
     })
 }
 
+/// Random DAGs small enough to enumerate every chain.
+fn small_dag() -> impl Strategy<Value = Vec<Vec<usize>>> {
+    (1usize..12).prop_flat_map(|n| {
+        (0..n)
+            .map(|i| {
+                proptest::collection::btree_set(0..i.max(1), 0..=i.min(3))
+                    .prop_map(move |d| if i == 0 { vec![] } else { d.into_iter().collect() })
+            })
+            .collect::<Vec<_>>()
+    })
+}
+
 proptest! {
     #[test]
     fn waves_respect_every_edge_and_are_minimal(deps in dag()) {
@@ -340,6 +352,34 @@ proptest! {
         // The critical path is a chain of edges.
         for pair in plan.critical_path().windows(2) {
             prop_assert!(plan.step(&pair[1]).unwrap().depends_on.contains(&pair[0]));
+        }
+    }
+
+    /// The critical path is the heaviest chain: compared with every chain of small DAGs,
+    /// enumerated by brute force (a wrong comparison or a lost edge would pass the chain test).
+    #[test]
+    fn the_critical_path_is_the_heaviest_chain_by_brute_force(deps in small_dag()) {
+        let steps: Vec<Step> = deps.iter().enumerate().map(|(i, d)| step(i, d)).collect();
+        let weight: Vec<u32> = steps.iter().map(|s| s.estimate_seconds).collect();
+        let plan = DeployPlan::build(steps, &BTreeMap::new(), &[]).unwrap();
+        // dependents[i]: the steps that depend on i.
+        let mut dependents = vec![Vec::new(); deps.len()];
+        for (i, d) in deps.iter().enumerate() {
+            for &j in d {
+                dependents[j].push(i);
+            }
+        }
+        fn heaviest_from(i: usize, dependents: &[Vec<usize>], weight: &[u32]) -> u32 {
+            weight[i] + dependents[i].iter().map(|&j| heaviest_from(j, dependents, weight)).max().unwrap_or(0)
+        }
+        let best = (0..deps.len()).map(|i| heaviest_from(i, &dependents, &weight)).max().unwrap();
+        prop_assert_eq!(plan.critical_path_seconds(), best);
+        let path = plan.critical_path();
+        let index = |s: &StepId| s.as_str()[1..].parse::<usize>().unwrap();
+        prop_assert_eq!(path.iter().map(|s| weight[index(s)]).sum::<u32>(), best);
+        prop_assert!(deps[index(&path[0])].is_empty(), "the path starts at a step with no dependency");
+        for pair in path.windows(2) {
+            prop_assert!(deps[index(&pair[1])].contains(&index(&pair[0])));
         }
     }
 

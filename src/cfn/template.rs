@@ -313,6 +313,12 @@ impl Template {
         self.yaml.len() > limits::INLINE_TEMPLATE_BYTES
     }
 
+    /// The typed body the YAML was serialized from (the emitter's differential test).
+    #[cfg(test)]
+    pub(crate) fn body(&self) -> &Body {
+        &self.body
+    }
+
     /// The serialized template as JSON, for tests and tools that inspect it.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::to_value(&self.body).expect("a template serializes")
