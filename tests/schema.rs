@@ -7,7 +7,7 @@ fn committed_schema_is_current() {
     let committed = std::fs::read_to_string(crate::common::root().join("blueprints/schema.json")).unwrap();
     assert!(
         committed == tenancy::blueprint::schema_json(),
-        "blueprints/schema.json is stale: run `cargo run -- schema > blueprints/schema.json`"
+        "blueprints/schema.json is stale: run `cargo run -p tenancy-cli -- schema > blueprints/schema.json`"
     );
 }
 

@@ -70,7 +70,7 @@ fn the_committed_generated_tree_is_current() {
     let out = dir.path().join("generated");
     assert!(tenancy().args(["synth", "--out"]).arg(&out).status().unwrap().success());
     assert_eq!(committed.keys().collect::<Vec<_>>(), tree(&out).keys().collect::<Vec<_>>());
-    assert!(committed == tree(&out), "generated/ is stale: run `cargo run -- synth` and commit");
+    assert!(committed == tree(&out), "generated/ is stale: run `cargo run -p tenancy-cli -- synth` and commit");
 }
 
 #[test]
@@ -155,6 +155,6 @@ fn the_schema_command_prints_the_committed_schema() {
     let committed = std::fs::read_to_string(root().join("blueprints/schema.json")).unwrap();
     assert!(
         String::from_utf8(output.stdout).unwrap() == committed,
-        "blueprints/schema.json is stale: run `cargo run -- schema > blueprints/schema.json`"
+        "blueprints/schema.json is stale: run `cargo run -p tenancy-cli -- schema > blueprints/schema.json`"
     );
 }
