@@ -298,18 +298,10 @@ pub fn deployer_statements(platform: &Platform, artifacts: &BucketRef, key: &Exp
             .map(|s| regional_arn("ecr", &format!("repository/{}", BaselineNames::repository(p, &s.name))))),
         Statement::allow("StageLargeTemplates", &["s3:GetObject", "s3:PutObject"])
             .on([artifacts.objects("templates/*")]),
+        // What apply's CloudFormation provider calls (`contract::calls`), and GetTemplate.
         Statement::allow(
             "DriveTenantStacks",
-            &[
-                "cloudformation:CreateChangeSet",
-                "cloudformation:DeleteChangeSet",
-                "cloudformation:DeleteStack",
-                "cloudformation:DescribeChangeSet",
-                "cloudformation:DescribeStackEvents",
-                "cloudformation:DescribeStacks",
-                "cloudformation:ExecuteChangeSet",
-                "cloudformation:GetTemplate",
-            ],
+            &[&crate::contract::calls::STACK_IAM_ACTIONS[..], &["cloudformation:GetTemplate"]].concat(),
         )
         .on([regional_arn("cloudformation", &format!("stack/{p}-tenant-*/*"))]),
         Statement::allow("PassStackRole", &["iam:PassRole"])
