@@ -110,6 +110,25 @@ pub fn load_str(file: &str, text: &str) -> Result<Platform, BlueprintError> {
     })
 }
 
+/// A platform from the blueprint's wire types built in Rust ([`doc::BlueprintDoc`]): every
+/// problem at once, each at its field path, as the YAML path reports them, where building the
+/// model's own types one `parse(..)?` at a time stops at the first bad value.
+///
+/// ```
+/// let mut doc: tenancy::blueprint::doc::BlueprintDoc = serde_yaml::from_str(tenancy::blueprint::REFERENCE)?;
+/// doc.platform.name = "Not A Name".into();
+/// doc.tenants[0].id = "ACME!".into();
+/// let problems = tenancy::blueprint::from_doc(&doc).unwrap_err();
+/// let paths: Vec<String> = problems.iter().map(|p| p.path.to_string()).collect();
+/// assert_eq!(paths, ["platform.name", "tenants[0].id"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn from_doc(doc: &doc::BlueprintDoc) -> Result<Platform, crate::model::Problems> {
+    let value = serde_yaml::to_value(doc).expect("the wire types serialize");
+    convert::convert(&value)
+        .map_err(|problems| crate::model::Problems::check(problems).expect_err("a conversion that fails has problems"))
+}
+
 /// Places a problem in the file: an unknown field at its key, anything else at its value.
 fn place(file: &str, map: &SourceMap, problem: Problem) -> Diagnostic {
     let position =
