@@ -72,6 +72,8 @@
 //! Only [`synth`] (and `blueprint::load_file`) touch the file system; everything else returns
 //! values.
 
+#![warn(missing_docs)]
+
 pub mod blueprint;
 pub mod buildspec;
 pub mod cfn;

@@ -23,32 +23,33 @@ mod pod_identity;
 mod static_site;
 mod tenant;
 
-pub use baseline::{SOURCE_KEY, TABLE_ITEM_ACTIONS, baseline_stack};
+pub(crate) use baseline::baseline_stack;
+pub use baseline::{SOURCE_KEY, TABLE_ITEM_ACTIONS};
 pub mod service_calls;
 pub use bootstrap::{TEMPLATE_TAG, bootstrap_stack};
-pub use buildspec_data::{BuildspecData, Tools, render_all as render_buildspecs};
-pub use cluster_config::{ClusterConfig, TIER_NODE_KEY, cluster_config};
-pub use common::{GENERATED_HEADER, SOURCE_GENERATED_DIR, buildspecs, image_digest_variable, in_source, registry_host};
+pub(crate) use buildspec_data::{BuildspecData, render_all as render_buildspecs};
+pub(crate) use cluster_config::{TIER_NODE_KEY, cluster_config};
+pub use common::SOURCE_GENERATED_DIR;
+pub(crate) use common::{GENERATED_HEADER, buildspecs, image_digest_variable, in_source, registry_host};
 pub use customize::{Customizations, PlatformArtifacts, TenantArtifacts, TenantCx, TypedTenant};
-pub use delivery::delivery_stack;
-pub use edge::{CLOUDFRONT_REGION, edge_stack, separate_stack};
-pub use k8s_baseline::{
-    API_CERTIFICATE_ARN, CLUSTER_AUTOSCALER_CHART_VERSION, EXTERNAL_DNS_CHART_VERSION, HelmRelease, HelmReleases,
-    INGRESS_NGINX_CHART_VERSION, baseline_bundle, cluster_autoscaler_values, external_dns_values, ingress_nginx_values,
-    releases,
+pub(crate) use delivery::delivery_stack;
+pub(crate) use edge::{CLOUDFRONT_REGION, edge_stack, separate_stack};
+pub use k8s_baseline::API_CERTIFICATE_ARN;
+pub(crate) use k8s_baseline::{
+    CLUSTER_AUTOSCALER_CHART_VERSION, EXTERNAL_DNS_CHART_VERSION, HelmRelease, INGRESS_NGINX_CHART_VERSION,
+    baseline_bundle, cluster_autoscaler_values, external_dns_values, ingress_nginx_values, releases,
 };
-pub use k8s_tenant::{
-    IDENTITY_CONFIG_MAP, INSTANCE_METADATA_CIDR, LABEL_NAME, LABEL_TENANT, SERVICE_UID, api_host, image,
-    priority_class, stack_binding, tenant_bundle,
-};
+pub use k8s_tenant::{IDENTITY_CONFIG_MAP, stack_binding};
+pub(crate) use k8s_tenant::{INSTANCE_METADATA_CIDR, LABEL_NAME, LABEL_TENANT, SERVICE_UID, image, tenant_bundle};
 pub use pipeline::{MAX_ACTIONS_PER_STAGE, TENANT_SHARDS, baseline_waves, batches, stages as pipeline_stages};
-pub use tenant::{outputs as tenant_outputs, role_arn, tenant_stack};
+pub(crate) use tenant::tenant_stack;
+pub use tenant::{outputs as tenant_outputs, role_arn};
 
 use crate::cfn::{Template, TemplateError};
 use crate::model::{Platform, Tenant};
 
 use crate::contract::paths;
-pub use crate::contract::paths::{BOOTSTRAP_TEMPLATE, CLUSTER_ACCESS_TEMPLATE};
+pub(crate) use crate::contract::paths::{BOOTSTRAP_TEMPLATE, CLUSTER_ACCESS_TEMPLATE};
 
 /// One generated file: where it goes under the output directory, and its bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -33,18 +33,36 @@ pub fn step_label(id: &StepId) -> String {
     id.as_str().replace('/', ".")
 }
 
-/// Replaces every binding placeholder (`${stack:...}`, `${build:...}`) in `text` with its
-/// resolved value; a placeholder without a value is an error (it would reach the cluster as
-/// text).
-pub fn substitute(text: &str, inputs: &BTreeMap<Placeholder, String>) -> Result<String, StepError> {
-    let mut out = text.to_owned();
-    for (placeholder, value) in inputs {
-        out = out.replace(&placeholder.to_string(), value);
+/// Fills the binding placeholders (`${stack:...}`, `${build:...}`) inside the string scalars of
+/// one parsed document, never in its text: a value holding YAML syntax (a colon, a newline, a
+/// `#`, a `---`) stays one string and cannot add a field or an object. A placeholder without a
+/// value is an error (it would reach the cluster as text), and so is one in a mapping key, where
+/// no generated bundle puts one.
+fn fill(value: &mut serde_yaml::Value, inputs: &BTreeMap<Placeholder, String>) -> Result<(), String> {
+    use serde_yaml::Value;
+    match value {
+        Value::String(text) if text.contains("${") => {
+            for (placeholder, bound) in inputs {
+                let token = placeholder.to_string();
+                if text.contains(&token) {
+                    *text = text.replace(&token, bound);
+                }
+            }
+            match tenancy::plan::first_unresolved(text) {
+                Some(unresolved) => Err(format!("binding {unresolved} has no value")),
+                None => Ok(()),
+            }
+        }
+        Value::Sequence(items) => items.iter_mut().try_for_each(|item| fill(item, inputs)),
+        Value::Mapping(map) => {
+            if let Some(key) = map.keys().filter_map(Value::as_str).find_map(tenancy::plan::first_unresolved) {
+                return Err(format!("binding {key} stands in a mapping key, where tenancy never fills one"));
+            }
+            map.values_mut().try_for_each(|item| fill(item, inputs))
+        }
+        Value::Tagged(tagged) => fill(&mut tagged.value, inputs),
+        Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_) => Ok(()),
     }
-    if let Some(unresolved) = tenancy::plan::first_unresolved(&out) {
-        return Err(StepError::fatal(format!("binding {unresolved} has no value")));
-    }
-    Ok(out)
 }
 
 /// Where the images a bundle runs must be: asked before anything is applied.
@@ -127,18 +145,25 @@ impl Address {
     }
 }
 
-/// The objects of a bundle, labelled with their step, each with its API and address. Parsed
-/// whole before anything is sent, so a malformed bundle changes nothing.
+/// The objects of a bundle, labelled with their step, each with its API and address, and with
+/// its placeholders filled from `inputs` (a dry run, which has no values, passes `None` and lists
+/// the objects as they stand). Parsed whole before anything is sent, so a malformed bundle
+/// changes nothing.
 fn parse_bundle(
     text: &str,
     bundle: &str,
     label: &str,
+    inputs: Option<&BTreeMap<Placeholder, String>>,
 ) -> Result<Vec<(DynamicObject, ApiResource, bool, Address)>, StepError> {
     let mut objects = Vec::new();
-    for document in serde_yaml::Deserializer::from_str(text) {
-        let value = serde_yaml::Value::deserialize(document).map_err(|e| StepError::fatal(format!("{bundle}: {e}")))?;
+    for (index, document) in serde_yaml::Deserializer::from_str(text).enumerate() {
+        let mut value =
+            serde_yaml::Value::deserialize(document).map_err(|e| StepError::fatal(format!("{bundle}: {e}")))?;
         if value.is_null() {
             continue;
+        }
+        if let Some(inputs) = inputs {
+            fill(&mut value, inputs).map_err(|e| StepError::fatal(format!("{bundle}: document {}: {e}", index + 1)))?;
         }
         let mut object: DynamicObject =
             serde_yaml::from_value(value).map_err(|e| StepError::fatal(format!("{bundle}: {e}")))?;
@@ -269,9 +294,8 @@ impl Provider for Kubernetes {
         let Action::Kubernetes { bundle, .. } = &run.step.action else {
             return Err(StepError::fatal("not a Kubernetes step"));
         };
-        let text = substitute(run.artifact(bundle)?, &run.placeholders())?;
         let label = step_label(&run.step.id);
-        let objects = parse_bundle(&text, bundle, &label)?;
+        let objects = parse_bundle(run.artifact(bundle)?, bundle, &label, Some(&run.placeholders()))?;
         let images = images_of(&objects);
         if !run.dry_run && !images.is_empty() {
             let missing = self.images.missing(&images).await?;
@@ -434,7 +458,7 @@ impl Provider for LazyKubernetes {
             let Action::Kubernetes { bundle, .. } = &run.step.action else {
                 return Err(StepError::fatal("not a Kubernetes step"));
             };
-            let objects = parse_bundle(run.artifact(bundle)?, bundle, &step_label(&run.step.id))?;
+            let objects = parse_bundle(run.artifact(bundle)?, bundle, &step_label(&run.step.id), None)?;
             let summary = objects.iter().map(|(_, _, _, a)| format!("apply {}/{}", a.kind, a.name)).collect();
             return Ok(StepOutcome { state: None, changed: true, outputs: BTreeMap::new(), summary });
         }
@@ -453,9 +477,30 @@ mod tests {
     #[test]
     fn placeholders_are_filled_or_refused() {
         let inputs = BTreeMap::from([(Placeholder::stack("s", "Issuer"), "https://issuer".to_owned())]);
-        assert_eq!(substitute("issuer: ${stack:s:Issuer}\n", &inputs).unwrap(), "issuer: https://issuer\n");
-        let err = substitute("id: ${stack:s:Missing}\n", &inputs).unwrap_err();
-        assert!(err.message.contains("${stack:s:Missing} has no value"), "{err}");
+        let bundle = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: n\ndata:\n  issuer: ${stack:s:Issuer}/x\n";
+        let objects = parse_bundle(bundle, "b.yaml", "l", Some(&inputs)).unwrap();
+        assert_eq!(objects[0].0.data["data"]["issuer"], "https://issuer/x");
+        let missing = bundle.replace("Issuer}", "Missing}");
+        let err = parse_bundle(&missing, "b.yaml", "l", Some(&inputs)).unwrap_err();
+        assert!(err.message.contains("b.yaml: document 1: binding ${stack:s:Missing} has no value"), "{err}");
+        let keyed = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  ${stack:s:Issuer}: x\n";
+        let err = parse_bundle(keyed, "b.yaml", "l", Some(&inputs)).unwrap_err();
+        assert!(err.message.contains("mapping key"), "{err}");
+    }
+
+    /// A bound value is data, never YAML: one that holds a newline, a colon and a document
+    /// marker stays one string of the object it was bound into, where text substitution would
+    /// have added a field and a second object.
+    #[test]
+    fn a_bound_value_cannot_add_a_field_or_an_object() {
+        let hostile = "x\nkind: Secret\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: evil}".to_owned();
+        let inputs = BTreeMap::from([(Placeholder::stack("s", "Issuer"), hostile.clone())]);
+        let bundle = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: n\ndata:\n  issuer: ${stack:s:Issuer}\n";
+        let objects = parse_bundle(bundle, "b.yaml", "l", Some(&inputs)).unwrap();
+        assert_eq!(objects.len(), 1);
+        assert_eq!(objects[0].3.kind, "ConfigMap");
+        assert_eq!(objects[0].0.data["data"]["issuer"], hostile.as_str());
+        assert!(objects[0].0.data["data"].get("kind").is_none());
     }
 
     struct NoImages;
