@@ -8,7 +8,9 @@
 //! over OUT like over every other platform.
 //!
 //! Three changes, each through the hook's typed values:
-//! - per tenant: the queue, a `QueueUrl` output, and the grant on the tenant's role;
+//! - per tenant: the queue, a `QueueUrl` output, and the grant on the tenant's role; two queue
+//!   properties the typed `Queue` does not model go through the escape hatch,
+//!   `Resource::override_property`, which the template's checks and cfn-lint still read;
 //! - platform-wide: the tenant roles' boundary allows the queue actions on tenant queues (the
 //!   upper bound; each role's own policy names its own queue), and the role CloudFormation runs
 //!   tenant stacks as may create and delete them (the handler permissions of AWS::SQS::Queue,
@@ -55,15 +57,20 @@ fn tenant_queues(platform: &Platform) -> Expr {
 fn add_queue(cx: &TenantCx, artifacts: &mut TenantArtifacts) {
     let queue = LogicalId::fixed("EventsQueue");
     let tenant = cx.tenant.id.as_str();
-    artifacts.stack.resource(
-        &queue,
-        Queue {
-            queue_name: Expr::str(queue_name(cx)),
-            sqs_managed_sse_enabled: true,
-            message_retention_period: 345_600,
-            tags: tags(&[("tenancy:tenant", tenant), ("tenancy:platform", cx.platform.name().as_str())]),
-        },
-    );
+    artifacts
+        .stack
+        .resource(
+            &queue,
+            Queue {
+                queue_name: Expr::str(queue_name(cx)),
+                sqs_managed_sse_enabled: true,
+                message_retention_period: 345_600,
+                tags: tags(&[("tenancy:tenant", tenant), ("tenancy:platform", cx.platform.name().as_str())]),
+            },
+        )
+        // Long polling, and time for a consumer to finish before a message is seen again.
+        .override_property(&["ReceiveMessageWaitTimeSeconds"], serde_json::json!(20))
+        .override_property(&["VisibilityTimeout"], serde_json::json!(120));
     artifacts
         .stack
         .output(&LogicalId::fixed("QueueUrl"), Output::new("The tenant's events queue", Expr::reference(&queue)));

@@ -50,6 +50,12 @@ fn the_example_queue_per_tenant_keeps_every_property() {
     for tenant in platform.tenants() {
         let stack = files.iter().find(|a| a.path == format!("tenants/{}/stack.cfn.yaml", tenant.id)).unwrap();
         assert!(stack.contents.contains(&format!("QueueName: saas-tenant-{}-events", tenant.id)), "{}", tenant.id);
+        // The escape hatch's two properties, after the typed ones.
+        assert!(
+            stack.contents.contains("      ReceiveMessageWaitTimeSeconds: 20\n      VisibilityTimeout: 120\n"),
+            "{}",
+            tenant.id
+        );
     }
 }
 

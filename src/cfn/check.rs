@@ -17,8 +17,10 @@ pub(crate) fn check_references(body: &Body) -> Vec<String> {
     let mut problems = Vec::new();
     for (id, resource) in &body.resources {
         let at = format!("resource {id}");
-        let properties = serde_json::to_value(resource.properties()).expect("properties serialize");
-        checker.walk(&properties, &at, &mut problems);
+        match resource.overridden().and_then(|p| serde_json::to_value(p).map_err(|e| e.to_string())) {
+            Ok(properties) => checker.walk(&properties, &at, &mut problems),
+            Err(err) => problems.push(format!("{at}: {err}")),
+        }
         for target in resource.depends() {
             if !body.resources.contains_key(target) {
                 problems.push(format!("{at}: DependsOn names `{target}`, which is not a resource"));

@@ -78,21 +78,58 @@ pub enum Policy {
     Snapshot,
 }
 
-/// One resource: its typed properties and resource attributes.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "PascalCase")]
+/// One resource: its typed properties and resource attributes, and the raw property overrides
+/// laid over them when it is serialized (the escape hatch: see [`Resource::override_property`]).
+#[derive(Debug, Clone, PartialEq)]
 pub struct Resource {
-    #[serde(rename = "Type")]
     type_name: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
     condition: Option<LogicalId>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     depends_on: Vec<LogicalId>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     deletion_policy: Option<Policy>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     update_replace_policy: Option<Policy>,
     properties: Properties,
+    overrides: Vec<Override>,
+}
+
+/// One raw change to a resource's serialized properties: a value set at a path of keys, or the
+/// key at the path removed (`None`).
+#[derive(Debug, Clone, PartialEq)]
+struct Override {
+    path: Vec<String>,
+    value: Option<serde_json::Value>,
+}
+
+impl Serialize for Resource {
+    /// The same shape and key order a derive would give (`Type`, `Condition`, `DependsOn`,
+    /// `DeletionPolicy`, `UpdateReplacePolicy`, `Properties`), with the overrides applied.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error, SerializeStruct};
+        let mut out = serializer.serialize_struct("Resource", 6)?;
+        out.serialize_field("Type", self.type_name)?;
+        match &self.condition {
+            Some(condition) => out.serialize_field("Condition", condition)?,
+            None => out.skip_field("Condition")?,
+        }
+        if self.depends_on.is_empty() {
+            out.skip_field("DependsOn")?;
+        } else {
+            out.serialize_field("DependsOn", &self.depends_on)?;
+        }
+        match &self.deletion_policy {
+            Some(policy) => out.serialize_field("DeletionPolicy", policy)?,
+            None => out.skip_field("DeletionPolicy")?,
+        }
+        match &self.update_replace_policy {
+            Some(policy) => out.serialize_field("UpdateReplacePolicy", policy)?,
+            None => out.skip_field("UpdateReplacePolicy")?,
+        }
+        if self.overrides.is_empty() {
+            out.serialize_field("Properties", &self.properties)?;
+        } else {
+            out.serialize_field("Properties", &self.overridden().map_err(S::Error::custom)?)?;
+        }
+        out.end()
+    }
 }
 
 impl Resource {
@@ -128,12 +165,92 @@ impl Resource {
         self
     }
 
+    /// The escape hatch for a property the typed structs do not model: sets the value at `path`
+    /// (a property name, then keys inside it) in the serialized properties, creating mappings
+    /// on the way, as CDK's `addPropertyOverride` does. Overrides apply in the order given, after
+    /// the typed properties, and the template's checks read the result: a `Ref` or `Fn::GetAtt`
+    /// in `value` is checked like any other, and a path through a list or a scalar is an error
+    /// at [`TemplateBuilder::build`]. Reach for a typed field first: an override is not checked
+    /// against the resource type's schema here (cfn-lint does that in `scripts/test`).
+    pub fn override_property(&mut self, path: &[&str], value: serde_json::Value) -> &mut Self {
+        self.overrides.push(Override { path: path.iter().map(|key| (*key).to_owned()).collect(), value: Some(value) });
+        self
+    }
+
+    /// Removes the key at `path` from the serialized properties (CDK's
+    /// `addPropertyDeletionOverride`). A path that names nothing is an error at
+    /// [`TemplateBuilder::build`], so a typo cannot pass for a removal.
+    pub fn remove_property(&mut self, path: &[&str]) -> &mut Self {
+        self.overrides.push(Override { path: path.iter().map(|key| (*key).to_owned()).collect(), value: None });
+        self
+    }
+
+    /// The properties as CloudFormation reads them: the typed ones, serialized in field order,
+    /// with every override applied in turn.
+    pub(crate) fn overridden(&self) -> Result<serde_yaml::Value, String> {
+        let mut properties = serde_yaml::to_value(&self.properties).map_err(|e| e.to_string())?;
+        for change in &self.overrides {
+            apply_override(&mut properties, change)
+                .map_err(|e| format!("override of {}: {e}", change.path.join(".")))?;
+        }
+        Ok(properties)
+    }
+
     pub(crate) fn depends(&self) -> &[LogicalId] {
         &self.depends_on
     }
 
     pub(crate) fn condition_id(&self) -> Option<&LogicalId> {
         self.condition.as_ref()
+    }
+}
+
+/// Lays one override over serialized properties: keys are walked (and created, for a set) as
+/// mappings; the last key is set or removed.
+fn apply_override(properties: &mut serde_yaml::Value, change: &Override) -> Result<(), String> {
+    use serde_yaml::Value;
+    let Some((last, parents)) = change.path.split_last() else {
+        return Err("an empty path names no property".to_owned());
+    };
+    let mut at = properties;
+    for (depth, key) in parents.iter().enumerate() {
+        let map = at.as_mapping_mut().ok_or_else(|| not_a_mapping(&change.path[..depth]))?;
+        let key = Value::String(key.clone());
+        if !map.contains_key(&key) {
+            if change.value.is_none() {
+                return Err(format!("{} is not set, so there is nothing to remove", change.path.join(".")));
+            }
+            map.insert(key.clone(), Value::Mapping(serde_yaml::Mapping::new()));
+        }
+        at = map.get_mut(&key).expect("present or just inserted");
+    }
+    let map = at.as_mapping_mut().ok_or_else(|| not_a_mapping(parents))?;
+    let key = Value::String(last.clone());
+    match &change.value {
+        Some(value) => {
+            let value = serde_yaml::to_value(value).map_err(|e| e.to_string())?;
+            // In place when the key exists, so the property keeps its position in the output.
+            match map.get_mut(&key) {
+                Some(slot) => *slot = value,
+                None => {
+                    map.insert(key, value);
+                }
+            }
+        }
+        None => {
+            if map.shift_remove(&key).is_none() {
+                return Err(format!("{} is not set, so there is nothing to remove", change.path.join(".")));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn not_a_mapping(path: &[String]) -> String {
+    if path.is_empty() {
+        "the properties are not a mapping".to_owned()
+    } else {
+        format!("{} is not a mapping, so no key can be set inside it", path.join("."))
     }
 }
 
@@ -234,6 +351,7 @@ impl TemplateBuilder {
             deletion_policy: None,
             update_replace_policy: None,
             properties,
+            overrides: Vec::new(),
         };
         self.body.resources.insert(id.clone(), resource);
         self.body.resources.get_mut(id).expect("just inserted")
@@ -268,8 +386,13 @@ impl TemplateBuilder {
         }
         // Dates (`2010-09-09`, a policy's `2012-10-17`) are quoted: YAML 1.1 readers (PyYAML, and
         // the tools built on it) would read them as dates.
-        let yaml = crate::yaml::to_string_with(&self.body, crate::yaml::Options { quote_dates: true })
-            .map_err(|err| TemplateError { problems: vec![err.to_string()] })?;
+        let yaml = match crate::yaml::to_string_with(&self.body, crate::yaml::Options { quote_dates: true }) {
+            Ok(yaml) => yaml,
+            // A failed override is already among the problems (the reference check reads the
+            // overridden properties); anything else is new.
+            Err(err) if problems.is_empty() => return Err(TemplateError { problems: vec![err.to_string()] }),
+            Err(_) => return Err(TemplateError { problems }),
+        };
         if yaml.len() > limits::TEMPLATE_BYTES {
             problems.push(format!(
                 "{} bytes, over CloudFormation's limit of {} bytes",
@@ -348,5 +471,99 @@ mod tests {
         );
         let after: serde_json::Value = serde_yaml::from_str(&quoted).unwrap();
         assert_eq!(before, after);
+    }
+
+    mod overrides {
+        use serde_json::json;
+
+        use crate::cfn::resources::Queue;
+        use crate::cfn::{Expr, LogicalId, TemplateBuilder};
+
+        fn queue(builder: &mut TemplateBuilder) -> &mut crate::cfn::Resource {
+            let properties = Queue {
+                queue_name: Expr::str("q"),
+                sqs_managed_sse_enabled: true,
+                message_retention_period: 60,
+                tags: vec![],
+            };
+            builder.resource(&LogicalId::fixed("Queue"), properties)
+        }
+
+        fn built(change: impl Fn(&mut crate::cfn::Resource)) -> Result<String, Vec<String>> {
+            let mut builder = TemplateBuilder::new("t");
+            change(queue(&mut builder));
+            builder.build().map(|t| t.yaml().to_owned()).map_err(|e| e.problems)
+        }
+
+        #[test]
+        fn a_set_replaces_in_place_or_adds_at_the_end_and_a_removal_removes() {
+            let yaml = built(|q| {
+                q.override_property(&["MessageRetentionPeriod"], json!(120))
+                    .override_property(&["RedrivePolicy", "maxReceiveCount"], json!(5))
+                    .remove_property(&["Tags"]);
+            })
+            .unwrap();
+            let properties = yaml.split("Properties:\n").nth(1).unwrap();
+            assert_eq!(
+                properties,
+                "      QueueName: q\n      SqsManagedSseEnabled: true\n      MessageRetentionPeriod: 120\n      RedrivePolicy:\n        maxReceiveCount: 5\n"
+            );
+        }
+
+        #[test]
+        fn a_template_without_overrides_is_serialized_as_before() {
+            let mut builder = TemplateBuilder::new("t");
+            queue(&mut builder).keep(crate::cfn::Policy::Retain);
+            let template = builder.build().unwrap();
+            let derived = serde_json::json!({
+                "Type": "AWS::SQS::Queue",
+                "DeletionPolicy": "Retain",
+                "UpdateReplacePolicy": "Retain",
+                "Properties": {"QueueName": "q", "SqsManagedSseEnabled": true, "MessageRetentionPeriod": 60, "Tags": []},
+            });
+            assert_eq!(template.to_json()["Resources"]["Queue"], derived);
+            assert!(
+                template.yaml().contains("  Queue:\n    Type: AWS::SQS::Queue\n    DeletionPolicy: Retain\n"),
+                "{}",
+                template.yaml()
+            );
+        }
+
+        #[test]
+        fn an_override_is_checked_like_any_property() {
+            let problems = built(|q| {
+                q.override_property(
+                    &["RedrivePolicy"],
+                    json!({"deadLetterTargetArn": {"Fn::GetAtt": ["Missing", "Arn"]}}),
+                );
+            })
+            .unwrap_err();
+            assert_eq!(problems.len(), 1, "{problems:?}");
+            assert!(problems[0].contains("Missing"), "{problems:?}");
+        }
+
+        #[test]
+        fn a_path_through_a_scalar_or_to_nothing_is_refused() {
+            let problems = built(|q| {
+                q.override_property(&["QueueName", "Inner"], json!(1));
+            })
+            .unwrap_err();
+            assert_eq!(
+                problems,
+                [
+                    "resource Queue: override of QueueName.Inner: QueueName is not a mapping, so no key can be set inside it"
+                ]
+            );
+            let problems = built(|q| {
+                q.remove_property(&["VisibilityTimeout"]);
+            })
+            .unwrap_err();
+            assert_eq!(
+                problems,
+                [
+                    "resource Queue: override of VisibilityTimeout: VisibilityTimeout is not set, so there is nothing to remove"
+                ]
+            );
+        }
     }
 }

@@ -3,14 +3,10 @@
 //! their roles, and the pipeline. Apart from the baseline so that each stays small enough to
 //! send inline (51,200 bytes) and a reviewer sees every permission of the delivery in one file.
 
-use crate::cfn::{Expr, Template, TemplateBuilder, TemplateError};
+use crate::cfn::{Expr, TemplateBuilder};
 use crate::model::Platform;
 
 use super::common::{BucketRef, baseline_export, exports};
-
-pub fn delivery_stack(platform: &Platform) -> Result<Template, TemplateError> {
-    delivery_stack_builder(platform).build()
-}
 
 /// The delivery stack, before its references and limits are checked (hooks change it).
 pub fn delivery_stack_builder(platform: &Platform) -> TemplateBuilder {

@@ -27,22 +27,18 @@ pub(crate) use baseline::baseline_stack;
 pub use baseline::{SOURCE_KEY, TABLE_ITEM_ACTIONS};
 pub mod service_calls;
 pub use bootstrap::{TEMPLATE_TAG, bootstrap_stack};
-pub(crate) use buildspec_data::{BuildspecData, render_all as render_buildspecs};
-pub(crate) use cluster_config::{TIER_NODE_KEY, cluster_config};
+pub(crate) use cluster_config::cluster_config;
 pub use common::SOURCE_GENERATED_DIR;
-pub(crate) use common::{GENERATED_HEADER, buildspecs, image_digest_variable, in_source, registry_host};
+pub(crate) use common::{GENERATED_HEADER, image_digest_variable, in_source, registry_host};
 pub use customize::{Customizations, PlatformArtifacts, TenantArtifacts, TenantCx, TypedTenant};
-pub(crate) use delivery::delivery_stack;
 pub(crate) use edge::{CLOUDFRONT_REGION, edge_stack, separate_stack};
 pub use k8s_baseline::API_CERTIFICATE_ARN;
 pub(crate) use k8s_baseline::{
-    CLUSTER_AUTOSCALER_CHART_VERSION, EXTERNAL_DNS_CHART_VERSION, HelmRelease, INGRESS_NGINX_CHART_VERSION,
     baseline_bundle, cluster_autoscaler_values, external_dns_values, ingress_nginx_values, releases,
 };
+pub(crate) use k8s_tenant::tenant_bundle;
 pub use k8s_tenant::{IDENTITY_CONFIG_MAP, stack_binding};
-pub(crate) use k8s_tenant::{INSTANCE_METADATA_CIDR, LABEL_NAME, LABEL_TENANT, SERVICE_UID, image, tenant_bundle};
 pub use pipeline::{MAX_ACTIONS_PER_STAGE, TENANT_SHARDS, baseline_waves, batches, stages as pipeline_stages};
-pub(crate) use tenant::tenant_stack;
 pub use tenant::{outputs as tenant_outputs, role_arn};
 
 use crate::cfn::{Template, TemplateError};
@@ -251,7 +247,7 @@ mod yaml_oracle {
             let mut templates = vec![
                 ("bootstrap", bootstrap_stack(&platform).unwrap()),
                 ("baseline", baseline_stack(&platform).unwrap()),
-                ("delivery", delivery_stack(&platform).unwrap()),
+                ("delivery", delivery::delivery_stack_builder(&platform).build().unwrap()),
                 ("cluster-access", cluster_access::cluster_access_stack(&platform).unwrap()),
             ];
             if separate_stack(&platform) {

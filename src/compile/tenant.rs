@@ -6,10 +6,7 @@ use crate::cfn::resources::{
     AttributeType, InlinePolicy, Role, Table, UserPoolDomain, UserPoolGroup, UserPoolUser,
     UserPoolUserToGroupAttachment,
 };
-use crate::cfn::{
-    Expr, LogicalId, Output, Parameter, Policy, PolicyDocument, Statement, Template, TemplateBuilder, TemplateError,
-    pascal_case,
-};
+use crate::cfn::{Expr, LogicalId, Output, Parameter, Policy, PolicyDocument, Statement, TemplateBuilder, pascal_case};
 use crate::model::{BaselineNames, DataRetention, Identity, Platform, Storage, Tenant, TenantNames};
 
 use super::baseline::TABLE_ITEM_ACTIONS;
@@ -34,10 +31,6 @@ pub const SERVICE_ROLE: &str = "ServiceRole";
 /// the stack's `RoleArn` output both come from here.
 pub fn role_arn(platform: &Platform, names: &TenantNames) -> String {
     crate::model::naming::role_arn(platform.region(), platform.account_id(), &names.role)
-}
-
-pub fn tenant_stack(platform: &Platform, tenant: &Tenant) -> Result<Template, TemplateError> {
-    tenant_stack_builder(platform, tenant).build()
 }
 
 /// The tenant's stack, before its references and limits are checked (hooks change it).

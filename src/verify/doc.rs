@@ -115,17 +115,17 @@ fn split_documents(text: &str) -> Vec<(usize, &str)> {
     parts.into_iter().filter(|(_, part)| !part.trim().is_empty()).collect()
 }
 
-/// `path` from its segments: numbers are indexes, anything else keys.
-pub fn path(segments: &[&str]) -> FieldPath {
-    segments.iter().fold(FieldPath::root(), |at, seg| match seg.parse::<usize>() {
-        Ok(i) => at.index(i),
-        Err(_) => at.key(seg),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `path` from its segments: numbers are indexes, anything else keys.
+    fn path(segments: &[&str]) -> FieldPath {
+        segments.iter().fold(FieldPath::root(), |at, seg| match seg.parse::<usize>() {
+            Ok(i) => at.index(i),
+            Err(_) => at.key(seg),
+        })
+    }
 
     #[test]
     fn documents_keep_their_lines_in_the_whole_file() {

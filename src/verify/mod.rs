@@ -15,18 +15,18 @@
 //! What it does not know it reports as [`Property::CannotProve`] rather than guessing.
 
 pub mod calls;
-pub mod doc;
-pub mod finding;
+mod doc;
+mod finding;
 pub mod iam;
-pub mod identity;
-pub mod isolation;
-pub mod network;
-pub mod other;
+mod identity;
+mod isolation;
+mod network;
+mod other;
 mod plan;
-pub mod principals;
-pub mod shapes;
-pub mod sufficiency;
-pub mod template;
+mod principals;
+mod shapes;
+mod sufficiency;
+mod template;
 
 use std::collections::{BTreeMap, HashMap};
 
