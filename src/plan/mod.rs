@@ -17,7 +17,7 @@ pub use load::{LoadError, LoadedPlan, StoredPlan};
 pub use placeholder::{Placeholder, Producer, first_unresolved, placeholders};
 pub use render::{Bootstrap, PLAN_FORMAT, PlanContext, to_dot, to_json, to_mermaid, to_table};
 pub use step::{Action, Binding, Step, StepId};
-pub use steps::{ACCESS, ADDONS, BASELINE, CLUSTER, DELIVERY, EDGE, IMAGES, platform_steps, tenant_step};
+pub use steps::platform_steps;
 
 use std::collections::BTreeMap;
 
