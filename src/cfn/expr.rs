@@ -48,6 +48,7 @@ pub const PSEUDO_PARAMETERS: [&str; 8] = [
 ];
 
 impl Expr {
+    /// A literal string.
     pub fn str(value: impl Into<String>) -> Self {
         Expr::Str(value.into())
     }
@@ -63,18 +64,23 @@ impl Expr {
         Expr::Ref(name.to_owned())
     }
 
+    /// `Fn::GetAtt` of `attribute` of resource `id`; the build rejects an attribute the type does not list.
     pub fn get_att(id: &LogicalId, attribute: &str) -> Self {
         Expr::GetAtt(id.clone(), attribute.to_owned())
     }
 
+    /// `Fn::Sub` of `template`, whose `${Name}` and `${Name.Attr}` must name the template's resources,
+    /// parameters or pseudo parameters (checked when the template is built).
     pub fn sub(template: impl Into<String>) -> Self {
         Expr::Sub(template.into())
     }
 
+    /// `Fn::ImportValue` of the export named `export` (another stack's output, same account and region).
     pub fn import(export: impl Into<String>) -> Self {
         Expr::ImportValue(Box::new(Expr::Str(export.into())))
     }
 
+    /// A list of values, serialized as a YAML sequence.
     pub fn list<I: IntoIterator<Item = Expr>>(items: I) -> Self {
         Expr::List(items.into_iter().collect())
     }

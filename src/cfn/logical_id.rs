@@ -26,6 +26,7 @@ impl LogicalId {
         Self::new(id).unwrap_or_else(|err| panic!("{err}"))
     }
 
+    /// The id as text, as it appears in the template.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -37,6 +38,7 @@ impl fmt::Display for LogicalId {
     }
 }
 
+/// A string that is not a logical id; holds the rejected string.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{0}` is not a logical id: use 1 to 255 ASCII letters and digits")]
 pub struct InvalidLogicalId(pub String);

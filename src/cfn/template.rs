@@ -11,8 +11,11 @@ use super::{Expr, LogicalId};
 
 /// CloudFormation's limits, enforced at synth rather than discovered at deploy.
 pub mod limits {
+    /// The most resources one template may declare.
     pub const RESOURCES: usize = 500;
+    /// The most parameters one template may declare.
     pub const PARAMETERS: usize = 200;
+    /// The most outputs one template may declare.
     pub const OUTPUTS: usize = 200;
     /// The largest template CloudFormation accepts from S3.
     pub const TEMPLATE_BYTES: usize = 1_000_000;
@@ -24,18 +27,24 @@ pub mod limits {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Parameter {
+    /// The parameter type (`Type`), always `String`.
     #[serde(rename = "Type")]
     pub parameter_type: &'static str,
+    /// What the parameter is, at most 4,000 characters; shown by the console and `describe-stacks`.
     pub description: String,
+    /// The value used when a stack does not give one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default: Option<String>,
+    /// The only values the parameter accepts.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_values: Option<Vec<String>>,
+    /// A Java regular expression the value must match (`AllowedPattern`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_pattern: Option<String>,
 }
 
 impl Parameter {
+    /// A string parameter, required (no default), optionally constrained by `allowed_pattern`.
     pub fn string(description: impl Into<String>, allowed_pattern: Option<&str>) -> Self {
         Self {
             parameter_type: "String",
@@ -71,10 +80,16 @@ impl Serialize for Condition {
     }
 }
 
+/// What CloudFormation does with the physical resource when it leaves the stack (`DeletionPolicy`)
+/// or is replaced (`UpdateReplacePolicy`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Policy {
+    /// `Delete`: the resource is deleted (CloudFormation's default for most types).
     Delete,
+    /// `Retain`: the resource is kept, outside any stack.
     Retain,
+    /// `Snapshot`: a final snapshot is taken, then the resource is deleted; only for types that
+    /// support snapshots (RDS, EBS volumes and a few others).
     Snapshot,
 }
 
@@ -133,6 +148,7 @@ impl Serialize for Resource {
 }
 
 impl Resource {
+    /// The typed properties.
     pub fn properties(&self) -> &Properties {
         &self.properties
     }
@@ -160,6 +176,7 @@ impl Resource {
         self
     }
 
+    /// Creates the resource only when `condition`, a condition of the template, is true.
     pub fn condition(&mut self, condition: &LogicalId) -> &mut Self {
         self.condition = Some(condition.clone());
         self
@@ -258,23 +275,30 @@ fn not_a_mapping(path: &[String]) -> String {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Output {
+    /// What the output is, at most 1,024 bytes.
     pub description: String,
+    /// The value, which must evaluate to a string (join a list first).
     pub value: Expr,
+    /// The export, for outputs other stacks import.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub export: Option<Export>,
 }
 
+/// The export of an output (`Export`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Export {
+    /// The export name, unique in the account and region; a stack importing it blocks its change or removal.
     pub name: Expr,
 }
 
 impl Output {
+    /// An output of `value`, not exported.
     pub fn new(description: impl Into<String>, value: Expr) -> Self {
         Self { description: description.into(), value, export: None }
     }
 
+    /// Exports the output as `name`, which other stacks read with `Fn::ImportValue`.
     #[must_use]
     pub fn exported_as(mut self, name: impl Into<String>) -> Self {
         self.export = Some(Export { name: Expr::Str(name.into()) });
@@ -307,6 +331,7 @@ pub struct TemplateBuilder {
 }
 
 impl TemplateBuilder {
+    /// An empty template with `description` (at most 1,024 bytes) and format version `2010-09-09`.
     pub fn new(description: impl Into<String>) -> Self {
         Self {
             body: Body {
@@ -328,12 +353,14 @@ impl TemplateBuilder {
         }
     }
 
+    /// Adds a parameter; an id already taken by a parameter, condition or resource fails the build.
     pub fn parameter(&mut self, id: &LogicalId, parameter: Parameter) -> &mut Self {
         self.claim(id);
         self.body.parameters.insert(id.clone(), parameter);
         self
     }
 
+    /// Adds a condition, for `Fn::If` and resource conditions; an id already taken fails the build.
     pub fn condition(&mut self, id: &LogicalId, condition: Condition) -> &mut Self {
         self.claim(id);
         self.body.conditions.insert(id.clone(), condition);
@@ -362,6 +389,7 @@ impl TemplateBuilder {
         self.body.resources.get_mut(id)
     }
 
+    /// Adds an output; an output id used twice fails the build.
     pub fn output(&mut self, id: &LogicalId, output: Output) -> &mut Self {
         if self.body.outputs.insert(id.clone(), output).is_some() {
             self.duplicates.push(id.clone());
@@ -415,18 +443,22 @@ pub struct Template {
 }
 
 impl Template {
+    /// The template as YAML, as it is deployed.
     pub fn yaml(&self) -> &str {
         &self.yaml
     }
 
+    /// The resources, by logical id.
     pub fn resources(&self) -> &BTreeMap<LogicalId, Resource> {
         &self.body.resources
     }
 
+    /// The outputs, by logical id.
     pub fn outputs(&self) -> &BTreeMap<LogicalId, Output> {
         &self.body.outputs
     }
 
+    /// The parameters, by logical id.
     pub fn parameters(&self) -> &BTreeMap<LogicalId, Parameter> {
         &self.body.parameters
     }
@@ -453,6 +485,7 @@ impl Template {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid CloudFormation template: {}", problems.join("; "))]
 pub struct TemplateError {
+    /// Every problem found, one message each, not only the first.
     pub problems: Vec<String>,
 }
 

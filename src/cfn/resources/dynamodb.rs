@@ -9,14 +9,22 @@ use crate::cfn::Expr;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Table {
+    /// The table name: 3 to 255 characters, letters, digits, `_`, `-` and `.`.
     pub table_name: Expr,
+    /// `PROVISIONED` (AWS default) or `PAY_PER_REQUEST`; always `PAY_PER_REQUEST` (on demand) here.
     pub billing_mode: &'static str,
+    /// The types of the key attributes, and only those: DynamoDB rejects definitions no key uses.
     pub attribute_definitions: Vec<AttributeDefinition>,
+    /// The primary key: a `HASH` (partition) element, then optionally a `RANGE` (sort) element.
     pub key_schema: Vec<KeySchemaElement>,
+    /// Continuous backups.
     pub point_in_time_recovery_specification: PointInTimeRecoverySpecification,
+    /// Encryption at rest (`SSESpecification`).
     #[serde(rename = "SSESpecification")]
     pub sse_specification: SseSpecification,
+    /// Whether the table refuses deletion, by CloudFormation as by anyone, until this is turned off.
     pub deletion_protection_enabled: bool,
+    /// Tags on the table.
     pub tags: Vec<Tag>,
 }
 
@@ -52,10 +60,13 @@ impl Table {
     }
 }
 
+/// The type of one key attribute.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct AttributeDefinition {
+    /// The attribute name.
     pub attribute_name: String,
+    /// `S` (string), `N` (number) or `B` (binary); tenancy's keys are all `S`.
     pub attribute_type: &'static str,
 }
 
@@ -65,23 +76,32 @@ impl AttributeDefinition {
     }
 }
 
+/// One element of a table's primary key.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct KeySchemaElement {
+    /// The key attribute's name, as in `AttributeDefinitions`.
     pub attribute_name: String,
+    /// `HASH` (the partition key) or `RANGE` (the sort key).
     pub key_type: &'static str,
 }
 
+/// The point-in-time recovery setting of a table.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct PointInTimeRecoverySpecification {
+    /// Whether the table can be restored to any second of the recovery period (35 days by default).
     pub point_in_time_recovery_enabled: bool,
 }
 
+/// The server-side encryption of a table (`SSESpecification`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SseSpecification {
+    /// `true`: a KMS key (`KMSMasterKeyId`, else the AWS managed key); `false`: a key DynamoDB owns
+    /// (`SSEEnabled`).
     #[serde(rename = "SSEEnabled")]
     pub sse_enabled: bool,
+    /// `KMS`, the only value (`SSEType`).
     #[serde(rename = "SSEType")]
     pub sse_type: &'static str,
     /// A customer managed key; none: the AWS managed key for DynamoDB.

@@ -43,7 +43,9 @@ use serde::{Serialize, Serializer};
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Tag {
+    /// The tag key (1 to 128 characters; the `aws:` prefix is reserved). tenancy's keys start `tenancy:`.
     pub key: String,
+    /// The tag value (0 to 256 characters).
     pub value: String,
 }
 
@@ -57,7 +59,10 @@ macro_rules! resource_types {
         /// The properties of one resource, tagged with its type.
         #[derive(Debug, Clone, PartialEq)]
         pub enum Properties {
-            $($variant($variant),)*
+            $(
+                #[doc = concat!("The properties of an `", $type_name, "`.")]
+                $variant($variant),
+            )*
         }
 
         impl Properties {
