@@ -192,7 +192,11 @@ pub const NO_AWS_PROGRAMS: &[(&str, &str)] = &[
 /// invocation needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CliCall {
+    /// The `"<service> <command>"` (or `"<service> wait <waiter>"`) key it matched in
+    /// [`AWS_CLI_ACTIONS`].
     pub command: &'static str,
+    /// The IAM actions this invocation calls: the table's, except for `s3 cp`, whose actions
+    /// depend on the direction of the copy.
     pub actions: Vec<&'static str>,
 }
 

@@ -11,10 +11,26 @@ use super::Buildspec;
 /// Why a buildspec could not be rendered.
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
+    /// Handlebars rejected the template or a partial, or rendering failed (a missing variable,
+    /// a value the `sh` helper refuses).
     #[error("buildspec template {template}: {message}")]
-    Template { template: String, message: String },
+    Template {
+        /// The template's name, as passed to [`render`].
+        template: String,
+        /// Handlebars' reason, prefixed with the template line when it has one.
+        message: String,
+    },
+    /// The rendered text is not a valid [`Buildspec`]: bad YAML, an unknown key or a missing one.
     #[error("buildspec template {template} renders invalid YAML at rendered line {line}: {message}")]
-    Yaml { template: String, line: usize, message: String },
+    Yaml {
+        /// The template's name, as passed to [`render`].
+        template: String,
+        /// The 1-based line of the rendered text (not of the template) the error is at; 0 when
+        /// the YAML parser gives no position.
+        line: usize,
+        /// The YAML parser's message.
+        message: String,
+    },
 }
 
 /// A value is a safe shell word when it holds only these characters: no spaces, quotes,

@@ -24,6 +24,8 @@ use super::common::{global_arn, platform_tags};
 /// The stack tag holding the SHA-256 of the template it was deployed from.
 pub const TEMPLATE_TAG: &str = "tenancy:template-sha256";
 
+/// The bootstrap stack's template, deployed by `tenancy bootstrap` as the platform's
+/// `<platform>-bootstrap` stack; apply compares its digest with the [`TEMPLATE_TAG`] tag.
 pub fn bootstrap_stack(platform: &Platform) -> Result<Template, TemplateError> {
     let names = platform.baseline_names();
     let p = platform.name();

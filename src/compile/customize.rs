@@ -51,7 +51,10 @@ impl TenantArtifacts {
 /// One tenant's artifacts, checked: what compile renders into `tenants/<id>/`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TypedTenant {
+    /// The tenant's CloudFormation stack, its references and limits checked
+    /// (`tenants/<id>/stack.cfn.yaml`).
     pub stack: Template,
+    /// The tenant's Kubernetes objects, as the hooks left them.
     pub bundle: Bundle,
 }
 
@@ -59,6 +62,8 @@ pub struct TypedTenant {
 /// roles' boundary and the role tenant stacks run as.
 #[derive(Debug)]
 pub struct PlatformArtifacts {
+    /// The delivery stack, before its references and limits are checked; change it through
+    /// [`Self::allow_tenant_roles`] and [`Self::allow_tenant_stacks`], or directly.
     pub delivery: TemplateBuilder,
 }
 
@@ -84,9 +89,14 @@ impl PlatformArtifacts {
 /// What a tenant hook is told: the platform, the tenant, its tier and its derived names.
 #[derive(Debug)]
 pub struct TenantCx<'a> {
+    /// The whole (validated) platform.
     pub platform: &'a Platform,
+    /// The tenant whose artifacts the hook is given.
     pub tenant: &'a Tenant,
+    /// The tenant's tier.
     pub tier: &'a Tier,
+    /// The names derived for the tenant (stack, namespace, role, user pool, silo tables…), as
+    /// the compiler uses them.
     pub names: TenantNames,
 }
 

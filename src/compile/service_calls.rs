@@ -10,7 +10,10 @@
 pub struct ServiceCalls {
     /// The Deployment (and container) name.
     pub service: &'static str,
+    /// The DynamoDB actions the service calls on its own table.
     pub own_table: &'static [&'static str],
+    /// The DynamoDB actions it calls on the pooled product table; empty for a service that
+    /// does not read it.
     pub product_table: &'static [&'static str],
 }
 

@@ -50,19 +50,43 @@ impl Scope for NamespaceResourceScope {
 #[serde(untagged)]
 #[allow(clippy::large_enum_variant, reason = "a bundle holds tens of objects; boxing buys nothing")]
 pub enum Object {
+    /// `scheduling.k8s.io/v1` PriorityClass: the baseline emits one per tier, its value the
+    /// tier's priority.
     PriorityClass(PriorityClass),
+    /// `v1` Namespace: a tenant's (Pod Security `restricted`), or one of the baseline
+    /// controllers'.
     Namespace(Namespace),
+    /// `v1` ServiceAccount: the identity a tenant's pods run as, which its Pod Identity
+    /// association maps to the tenant role.
     ServiceAccount(ServiceAccount),
+    /// `rbac.authorization.k8s.io/v1` Role: Kubernetes API permissions within one namespace.
     Role(Role),
+    /// `rbac.authorization.k8s.io/v1` RoleBinding: grants a Role or ClusterRole to subjects;
+    /// verify's isolation check reads every binding that names a tenant's ServiceAccount.
     RoleBinding(RoleBinding),
+    /// `v1` ResourceQuota: caps a tenant namespace's CPU, memory, pods and storage at its
+    /// tier's quotas, and forbids LoadBalancer and NodePort services.
     ResourceQuota(ResourceQuota),
+    /// `v1` LimitRange: the default requests and limits, and the maxima, of a tenant's
+    /// containers and volume claims.
     LimitRange(LimitRange),
+    /// `networking.k8s.io/v1` NetworkPolicy: a namespace's default deny and its allows, which
+    /// [`reach`] evaluates.
     NetworkPolicy(NetworkPolicy),
+    /// `v1` ConfigMap, e.g. the tenant's identity configuration for its services.
     ConfigMap(ConfigMap),
+    /// `apps/v1` Deployment: one per service in a tenant namespace.
     Deployment(Deployment),
+    /// `v1` Service: the cluster-internal address of a Deployment.
     Service(Service),
+    /// `networking.k8s.io/v1` Ingress: routes the tenant's host through the shared ingress
+    /// controller to its Services.
     Ingress(Ingress),
+    /// `autoscaling/v2` HorizontalPodAutoscaler: scales a Deployment on CPU utilization
+    /// between its minimum and maximum replicas.
     HorizontalPodAutoscaler(HorizontalPodAutoscaler),
+    /// `policy/v1` PodDisruptionBudget: how many of a Deployment's pods a voluntary disruption
+    /// (a node drain) may take down at once.
     PodDisruptionBudget(PodDisruptionBudget),
 }
 
@@ -79,6 +103,7 @@ macro_rules! object_kinds {
                 match self { $(Object::$kind(_) => <$kind as Resource>::KIND,)* }
             }
 
+            /// The object's metadata: name, namespace, labels, annotations.
             pub fn metadata(&self) -> &ObjectMeta {
                 match self { $(Object::$kind(o) => &o.metadata,)* }
             }
@@ -128,10 +153,13 @@ object_kinds! {
 }
 
 impl Object {
+    /// `metadata.name`, or `""` when the object has none (the compiler always sets one).
     pub fn name(&self) -> &str {
         self.metadata().name.as_deref().unwrap_or_default()
     }
 
+    /// `metadata.namespace`; `None` for cluster-scoped kinds (Namespace, PriorityClass) and
+    /// for a namespaced object left to the applier's default.
     pub fn namespace(&self) -> Option<&str> {
         self.metadata().namespace.as_deref()
     }
@@ -145,10 +173,12 @@ pub struct Bundle {
 }
 
 impl Bundle {
+    /// An empty bundle.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// Adds `object` after the others of its kind; returns the bundle, to chain pushes.
     pub fn push(&mut self, object: impl Into<Object>) -> &mut Self {
         self.objects.push(object.into());
         self

@@ -17,8 +17,11 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 /// A pod as policies see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pod {
+    /// The namespace the pod runs in: only that namespace's policies select it.
     pub namespace: String,
+    /// The labels of its namespace, which `namespaceSelector`s of other policies match.
     pub namespace_labels: BTreeMap<String, String>,
+    /// The pod's own labels, which `podSelector`s match.
     pub labels: BTreeMap<String, String>,
     /// The pod's address. Some network plugins match pod addresses against `ipBlock`s, so an
     /// `ipBlock` that covers it is taken to admit the pod: the conservative reading.
@@ -43,10 +46,15 @@ impl Pod {
 /// The far end of a connection: a pod in the cluster or an address outside it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Peer {
+    /// A pod: policies select it, and it matches selectors and `ipBlock`s.
     Pod(Pod),
+    /// An address outside the cluster (the instance metadata service, the internet): no
+    /// policy selects it, so only the pod end's policies decide; it matches `ipBlock`s only.
     Address(Ipv4Addr),
 }
 
+/// A policy construct [`allows`] does not evaluate (a `matchExpressions` selector, a named
+/// port, a CIDR it cannot read), described: reported rather than guessed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unsupported network policy construct: {0}")]
 pub struct Unsupported(pub String);

@@ -22,6 +22,7 @@ pub struct ArtifactFacts {
 }
 
 impl ArtifactFacts {
+    /// The facts of one artifact's text: its digest and its distinct placeholders.
     pub fn of(text: &str) -> Self {
         let mut seen = BTreeSet::new();
         let placeholders = super::placeholders(text).into_iter().filter(|p| seen.insert(p.clone())).collect();

@@ -16,6 +16,7 @@ use super::step::{Action, Binding, Step, StepId};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid deploy plan:\n  - {}", problems.join("\n  - "))]
 pub struct PlanError {
+    /// One sentence per problem, naming the step or artifact; never empty.
     pub problems: Vec<String>,
 }
 
@@ -33,15 +34,22 @@ pub struct DeployPlan {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PlannedStep {
+    /// The step's id, unique in the plan.
     pub id: StepId,
+    /// What the step does; its fields sit beside the others in `plan.json`, under `kind`.
     #[serde(flatten)]
     pub action: Action,
+    /// The step's wave, from 0: one more than the latest wave of its dependencies.
     pub wave: usize,
+    /// Paths under the output directory this step applies, as the step listed them.
     pub artifacts: Vec<String>,
     /// SHA-256 over the action and every artifact's path and digest: unchanged hash, nothing to do.
     pub hash: String,
+    /// The steps it depends on directly, sorted, without repeats.
     pub depends_on: Vec<StepId>,
+    /// The values it reads from earlier steps' outputs, sorted.
     pub bindings: Vec<Binding>,
+    /// A rough duration in seconds, which the critical path adds up.
     pub estimate_seconds: u32,
 }
 
@@ -75,6 +83,7 @@ impl DeployPlan {
         &self.waves
     }
 
+    /// The step `id`, or `None` when the plan has no such step.
     pub fn step(&self, id: &StepId) -> Option<&PlannedStep> {
         self.index.get(id).map(|&node| &self.graph[node])
     }
@@ -89,6 +98,7 @@ impl DeployPlan {
         &self.critical_path
     }
 
+    /// The sum of the critical path's estimates, in seconds.
     pub fn critical_path_seconds(&self) -> u32 {
         self.critical_path.iter().map(|id| self.graph[self.index[id]].estimate_seconds).sum()
     }

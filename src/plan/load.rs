@@ -39,29 +39,54 @@ struct StoredStep {
 /// artifact it applies.
 #[derive(Debug)]
 pub struct LoadedPlan {
+    /// The plan, rebuilt and validated; every step's hash equals the one `plan.json` recorded.
     pub plan: DeployPlan,
+    /// The facts of every artifact the steps apply, by path under the output directory.
     pub facts: BTreeMap<String, ArtifactFacts>,
+    /// What `plan.json` records of the platform: region, buckets, cluster, state table,
+    /// bootstrap stack.
     pub context: super::PlanContext,
     /// SHA-256 of `plan.json`: the source bundle that carries this plan is found by it.
     pub plan_sha256: String,
 }
 
+/// Why a committed plan cannot be run.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
+    /// The caller could not read `plan.json` or an artifact it names.
     #[error("cannot read {path}: {source}")]
     Read {
+        /// The file, as the caller shows it.
         path: String,
+        /// Why reading it failed.
         #[source]
         source: std::io::Error,
     },
+    /// `plan.json` is not JSON of the plan's schema, or not of format [`PLAN_FORMAT`].
     #[error("{path} is not a tenancy plan: {message}")]
-    Format { path: String, message: String },
+    Format {
+        /// The plan file, as passed to [`StoredPlan::parse`].
+        path: String,
+        /// The parser's message, or the format found.
+        message: String,
+    },
+    /// The stored steps do not form a valid plan (an unknown dependency, a cycle, an
+    /// artifact that is missing or applied twice).
     #[error(transparent)]
     Invalid(#[from] super::graph::PlanError),
+    /// A step's hash, recomputed from the artifacts on disk, differs from the one recorded:
+    /// the files are not the reviewed ones.
     #[error(
         "step {step}: its artifacts changed after the plan was made (hash {recorded} in plan.json, {actual} now); run `tenancy synth` and review the diff"
     )]
-    Tampered { step: StepId, recorded: String, actual: String },
+    Tampered {
+        /// The first step (by wave, then id) whose hash differs.
+        step: StepId,
+        /// The hash `plan.json` records, lowercase hex.
+        recorded: String,
+        /// The hash of the step over the artifacts as they are now.
+        actual: String,
+    },
 }
 
 impl StoredPlan {

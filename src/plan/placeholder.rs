@@ -37,6 +37,7 @@ impl Producer {
 /// One placeholder: `${<producer>:<name>:<output>}`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Placeholder {
+    /// Whether the value is a stack output or an exported build variable.
     pub producer: Producer,
     /// The stack or project name.
     pub name: String,
@@ -45,10 +46,12 @@ pub struct Placeholder {
 }
 
 impl Placeholder {
+    /// `${stack:<stack>:<output>}`: output `output` of stack `stack`.
     pub fn stack(stack: &str, output: &str) -> Self {
         Self { producer: Producer::Stack, name: stack.to_owned(), output: output.to_owned() }
     }
 
+    /// `${build:<project>:<variable>}`: variable `variable`, exported by a build of `project`.
     pub fn build(project: &str, variable: &str) -> Self {
         Self { producer: Producer::Build, name: project.to_owned(), output: variable.to_owned() }
     }

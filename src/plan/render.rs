@@ -13,6 +13,7 @@ use super::step::StepId;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PlanContext {
+    /// The platform's name, as in the blueprint.
     pub platform: String,
     /// The platform's region (builds and the tenant registry live there).
     pub region: String,
@@ -32,9 +33,14 @@ pub struct PlanContext {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Bootstrap {
+    /// The stack's name (`<platform>-bootstrap`).
     pub stack: String,
+    /// The region it is deployed in: the platform's.
     pub region: String,
+    /// The template's path under the output directory.
     pub template: String,
+    /// SHA-256 of the template, lowercase hex: apply compares it with the deployed stack's
+    /// `tenancy:template-sha256` tag. Empty when the template was not among the artifacts.
     pub sha256: String,
 }
 
@@ -80,8 +86,11 @@ pub struct CriticalPath<'a> {
     pub estimated_seconds: u32,
 }
 
+/// The `format` of the `plan.json` this version writes, and the only one it reads.
 pub const PLAN_FORMAT: &str = "tenancy.plan/v1";
 
+/// The text of `plan.json`: pretty-printed JSON of the format, context, waves, critical path
+/// and every step (by wave, then id), ending in a newline.
 pub fn to_json(plan: &DeployPlan, context: &PlanContext) -> String {
     let doc = PlanDocument {
         format: PLAN_FORMAT,
@@ -101,6 +110,8 @@ fn node_names(plan: &DeployPlan) -> HashMap<&StepId, String> {
     plan.waves().iter().flatten().enumerate().map(|(i, id)| (id, format!("n{i}"))).collect()
 }
 
+/// The plan as a Mermaid flowchart (`plan.mmd`): one subgraph per wave, a node per step
+/// (its id and kind), an arrow per dependency.
 pub fn to_mermaid(plan: &DeployPlan) -> String {
     let names = node_names(plan);
     let node = |id: &StepId| names[id].as_str();
@@ -119,6 +130,8 @@ pub fn to_mermaid(plan: &DeployPlan) -> String {
     out
 }
 
+/// The plan as a Graphviz DOT digraph, laid out like [`to_mermaid`]'s: a cluster per wave,
+/// a box per step, an edge per dependency.
 pub fn to_dot(plan: &DeployPlan) -> String {
     let names = node_names(plan);
     let node = |id: &StepId| names[id].as_str();

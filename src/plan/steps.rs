@@ -42,6 +42,8 @@ fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| (*s).to_owned()).collect()
 }
 
+/// The id of `tenant`'s step `part`: `tenant/<id>/stack`, `tenant/<id>/k8s` or
+/// `tenant/<id>/register`.
 pub fn tenant_step(tenant: &Tenant, part: TenantPart) -> StepId {
     steps::tenant(&tenant.id, part)
 }

@@ -30,25 +30,40 @@ use crate::plan::{self, DeployPlan, PlanError};
 pub const MARKER: &str = ".tenancy-synth";
 const MARKER_CONTENTS: &str = "This directory is written by `tenancy synth`; edits are overwritten.\n";
 
+/// Why synth could not write or check an output directory. The tree is left as it was,
+/// except for an [`SynthError::Io`] error while committing.
 #[derive(Debug, thiserror::Error)]
 pub enum SynthError {
+    /// Writing was refused: the directory is not empty and holds no [`MARKER`].
     #[error(
         "{dir} is not empty and was not written by tenancy synth (it has no {MARKER} file); refusing to replace it — choose another --out or empty it"
     )]
-    Foreign { dir: String },
+    Foreign {
+        /// The output directory, as given.
+        dir: String,
+    },
+    /// An artifact path is empty or has a component other than a plain name (`..`, `.`, a
+    /// root or a prefix), so it could land outside the output directory.
     #[error("artifact path `{0}` is not a plain relative path")]
     BadPath(String),
+    /// Two artifacts have the same path.
     #[error("artifact path `{0}` is produced twice")]
     Duplicate(String),
+    /// A file system operation failed.
     #[error("cannot {action} {path}")]
     Io {
+        /// What was being done, as a verb phrase: `read`, `write`, `create`, `remove`, ...
         action: &'static str,
+        /// The file or directory it was done to.
         path: String,
+        /// The operating system's error.
         #[source]
         source: io::Error,
     },
+    /// Compiling the platform failed (a compiler bug: the platform was validated).
     #[error("while compiling the platform")]
     Compile(#[from] CompileError),
+    /// The steps of the compiled platform do not form a valid plan.
     #[error("while planning the deployment")]
     Plan(#[from] PlanError),
 }
@@ -63,9 +78,12 @@ fn io_error(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> Synt
 pub struct WriteReport {
     /// Files in the output, and their bytes.
     pub files: usize,
+    /// Total size of those files, in bytes.
     pub bytes: u64,
     /// Files written because they were new or changed, and files removed, sorted.
     pub written: Vec<String>,
+    /// Paths (relative to the output directory) of the files removed because nothing produces
+    /// them any more, sorted.
     pub removed: Vec<String>,
     /// Something the person running synth should know (the cache could not be saved).
     pub note: Option<String>,
@@ -74,12 +92,17 @@ pub struct WriteReport {
 /// How a directory differs from what synth would write.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Staleness {
+    /// Files synth would write that the directory lacks, in the order they are produced.
     pub missing: Vec<String>,
+    /// Files in the directory that synth would not write (it would remove them).
     pub extra: Vec<String>,
+    /// Files in both whose bytes differ, in the order they are produced.
     pub differing: Vec<String>,
 }
 
 impl Staleness {
+    /// Whether the directory holds exactly what synth would write: nothing missing, extra or
+    /// differing.
     pub fn is_clean(&self) -> bool {
         self.missing.is_empty() && self.extra.is_empty() && self.differing.is_empty()
     }
@@ -88,12 +111,16 @@ impl Staleness {
 /// A platform synthesized into a directory.
 #[derive(Debug)]
 pub struct Synthesis {
+    /// The deploy plan written as `plan.json` and `plan.mmd`.
     pub plan: DeployPlan,
     /// Notes from compilation (templates that apply uploads, ...).
     pub notes: Vec<String>,
+    /// What committing the files did.
     pub report: WriteReport,
     /// Tenants compiled, and tenants whose cached output was reused.
     pub compiled_tenants: usize,
+    /// Tenants whose inputs and files were unchanged since the last synth, so their cached
+    /// files and notes were reused without compiling them (always 0 with hooks).
     pub reused_tenants: usize,
 }
 

@@ -28,13 +28,16 @@ impl std::fmt::Display for Location {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{file}: {message}")]
 pub struct Unreadable {
+    /// The file, relative to the generated folder.
     pub file: String,
+    /// What is wrong: the parser's error with its line, or `missing: ...`.
     pub message: String,
 }
 
 /// One YAML (or JSON) document of a file, with the line it starts on.
 #[derive(Debug)]
 pub struct Document {
+    /// The document's content (YAML read into JSON values).
     pub value: Value,
     text: String,
     first_line: usize,
@@ -44,7 +47,9 @@ pub struct Document {
 /// A parsed file: one document for a template, several for a manifest bundle.
 #[derive(Debug)]
 pub struct Doc {
+    /// The file, relative to the generated folder.
     pub file: String,
+    /// Its documents, in file order; a finding names one by its index here.
     pub documents: Vec<Document>,
     bytes: usize,
 }

@@ -29,6 +29,7 @@ pub enum Property {
 }
 
 impl Property {
+    /// Every property, in the order the report's summary lists them.
     pub const ALL: [Property; 6] = [
         Property::Isolation,
         Property::Network,
@@ -38,6 +39,8 @@ impl Property {
         Property::CannotProve,
     ];
 
+    /// The property's kebab-case name, as the accepted list, the JSON report and the tables
+    /// write it.
     pub fn name(self) -> &'static str {
         match self {
             Property::Isolation => "isolation",
@@ -58,6 +61,7 @@ impl Property {
 /// One problem, with what a reviewer needs to find and fix it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Finding {
+    /// The property it breaks.
     pub property: Property,
     /// Who: a role ARN, a pod (`tenant-acme/product`), a client.
     pub principal: String,
@@ -67,6 +71,7 @@ pub struct Finding {
     pub resource: String,
     /// The statement or object that allows it (or, for a missing grant, the principal).
     pub at: Location,
+    /// What is wrong, in a sentence for the reviewer.
     pub message: String,
     /// The reason from the accepted list, when the finding is accepted.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -77,20 +82,26 @@ pub struct Finding {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Accepted {
+    /// The property of the findings it accepts (matched exactly).
     pub property: Property,
     /// IAM-style wildcards (`*`, `?`) allowed in the three fields below.
     pub principal: String,
     /// One action or a list: keep it to the actions meant, so that a new finding is not
     /// accepted by a wildcard written for another.
     pub action: OneOrMany,
+    /// The finding's resource, as a wildcard pattern.
     pub resource: String,
+    /// Why the finding is acceptable: shown with it in every rendering.
     pub reason: String,
 }
 
+/// An accepted entry's `action`: one pattern, or a list of which any may match.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub enum OneOrMany {
+    /// A single pattern (`action: "s3:GetObject"`).
     One(String),
+    /// Several patterns (`action: [a, b]`).
     Many(Vec<String>),
 }
 
@@ -103,9 +114,12 @@ impl OneOrMany {
     }
 }
 
+/// The committed list of accepted findings (`blueprints/accepted-findings.yaml`, or
+/// `--accepted`): a finding it matches is reported with its reason and does not fail verify.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AcceptedList {
+    /// The entries; a finding takes the reason of the first that matches it.
     pub accepted: Vec<Accepted>,
 }
 
@@ -128,9 +142,11 @@ impl AcceptedList {
 /// Everything verify found, and how much it checked.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Report {
+    /// Every finding; sorted and without repeats once [`Report::finish`] has run.
     pub findings: Vec<Finding>,
     /// How many questions each property asked (requests evaluated, paths checked).
     pub checked: BTreeMap<Property, u64>,
+    /// How many tenants were checked (by their own files or by their shape).
     pub tenants: usize,
     /// Accepted findings of tenants proven by their shape (`shapes`): counted, not listed (the
     /// first tenant of the shape lists them).
@@ -140,10 +156,12 @@ pub struct Report {
 }
 
 impl Report {
+    /// Records that `n` more questions of `property` were asked.
     pub fn count(&mut self, property: Property, n: u64) {
         *self.checked.entry(property).or_default() += n;
     }
 
+    /// Adds `other`'s findings and counts to this report's (a tenant's into the fleet's).
     pub fn merge(&mut self, other: Report) {
         self.findings.extend(other.findings);
         for (p, n) in other.checked {
@@ -185,6 +203,8 @@ impl Report {
             .collect()
     }
 
+    /// The report for a terminal: each finding with its principal, action, resource and
+    /// location, then a per-property summary and the verdict.
     pub fn table(&self) -> String {
         let mut out = String::new();
         for f in &self.findings {
@@ -223,6 +243,8 @@ impl Report {
         out
     }
 
+    /// The report as Markdown for a pull-request comment: the verdict, the per-property
+    /// summary table, then a table of the findings.
     pub fn markdown(&self) -> String {
         let mut out = String::new();
         let verdict = if self.failed() {
@@ -272,6 +294,8 @@ impl Report {
         out
     }
 
+    /// The report as pretty JSON for machines: `ok`, `tenants`, `by_shape`, `checked` (by
+    /// property name) and `findings`.
     pub fn json(&self) -> String {
         #[derive(Serialize)]
         struct Out<'a> {

@@ -27,6 +27,7 @@ pub struct Context {
 }
 
 impl Context {
+    /// A context without keys: every condition on a key sees it missing.
     pub fn new() -> Self {
         Self::default()
     }
@@ -53,20 +54,28 @@ impl Context {
 /// One call: who asks is implied by the policies given; what and on what is here.
 #[derive(Debug, Clone, Copy)]
 pub struct Request<'a> {
+    /// The IAM action, `service:Action` (e.g. `dynamodb:GetItem`), matched case-insensitively.
     pub action: &'a str,
+    /// The ARN of the resource acted on (or `*` for actions without one).
     pub resource: &'a str,
+    /// The condition keys the request carries; complete: a key not here is missing.
     pub context: &'a Context,
 }
 
 /// Which statement decided: its `Sid`, or its index in the document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatementRef {
+    /// The policy's index among those evaluated: the identity policies in the order given,
+    /// then the boundary (0 for a resource policy).
     pub policy: usize,
+    /// The statement's `Sid`, or `#<index>` when it has none.
     pub statement: String,
 }
 
+/// What IAM would answer to a request, and which statement decided it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
+    /// An allow, with the first identity (or resource policy) statement that grants it.
     Allowed(StatementRef),
     /// An explicit deny.
     Denied(StatementRef),
@@ -74,12 +83,15 @@ pub enum Decision {
     ImplicitlyDenied,
     /// A statement that could decide it holds something the evaluator cannot read.
     CannotProve {
+        /// The first statement it could not read.
         statement: StatementRef,
+        /// What it could not read (an operator, a variable, a multi-valued key, an effect).
         reason: String,
     },
 }
 
 impl Decision {
+    /// Whether the request is allowed; [`Decision::CannotProve`] is not.
     pub fn is_allowed(&self) -> bool {
         matches!(self, Decision::Allowed(_))
     }

@@ -36,6 +36,9 @@ fn stack_of(baseline: &Baseline, id: &str) -> Option<String> {
     baseline.steps_of(id).find(|s| s["id"] == step.as_str())?["stack"].as_str().map(str::to_owned)
 }
 
+/// Checks `tenant`'s identity wiring: its Deployments' `TENANT_*` settings, its user pools'
+/// `custom:tenant-id` attribute and clients, its admin user, and token mounts; adds findings
+/// of [`Property::Identity`] to `report`.
 pub fn check(baseline: &Baseline, tenant: &Tenant, report: &mut Report) {
     let stack = stack_of(baseline, &tenant.id);
     let config_maps: Vec<(&str, usize, &Value)> = tenant.of_kind("ConfigMap").collect();

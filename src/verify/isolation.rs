@@ -68,7 +68,10 @@ pub const POOL_ACTIONS: [&str; 14] = [
 
 /// A role a tenant's workloads obtain, with the context its sessions carry.
 pub struct Obtained<'r> {
+    /// The role, from the baseline's templates or the tenant's.
     pub role: &'r Role,
+    /// The condition keys its sessions carry: `aws:PrincipalArn`, and for a Pod Identity
+    /// session the `eks-cluster-*` and `kubernetes-*` principal tags.
     pub context: Context,
     /// How: the association or trust that gives it.
     pub how: Location,
@@ -249,6 +252,9 @@ fn granted_actions(role: &Role) -> BTreeSet<String> {
         .collect()
 }
 
+/// Checks `tenant`'s isolation: every role its workloads obtain, against another tenant's
+/// resources named like its own and the shared ones, plus EKS access entries and Kubernetes
+/// bindings; adds findings of [`Property::Isolation`] (and `CannotProve`) to `report`.
 pub fn check(baseline: &Baseline, tenant: &Tenant, report: &mut Report) {
     let obtained = obtained(baseline, tenant);
     let Some((_, t)) = tenant.template(baseline) else { return };

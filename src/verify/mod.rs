@@ -42,14 +42,21 @@ use crate::model::FieldPath;
 /// The platform's files other than the tenants': plan.json, the baseline templates and
 /// manifests, the buildspecs. Read once; every tenant is checked against it.
 pub struct Baseline {
+    /// Partition, account and region the stacks deploy to, read from plan.json.
     pub scope: Scope,
+    /// Every export of the baseline's stacks, resolved, which tenant templates import.
     pub exports: Exports,
+    /// plan.json as parsed (`Null` when it is missing or unreadable, which `report` records).
     pub plan: Value,
     /// Every file read, parsed, by path relative to the generated folder.
     pub docs: BTreeMap<String, Doc>,
     /// Template files with their stack and region (from plan.json).
     stacks: Vec<(String, String, String)>,
+    /// The baseline's customer managed policies (by ARN) and the policies that attach
+    /// themselves to roles by name (`AWS::IAM::Policy`, `ManagedPolicy` with `Roles`).
     pub attachments: Attachments,
+    /// Every IAM role the baseline's templates define, with its trust and permissions
+    /// resolved: the principals isolation and sufficiency evaluate.
     pub roles: Vec<Role>,
     /// Problems found while reading (unreadable files).
     pub report: Report,
@@ -86,6 +93,7 @@ pub(crate) struct Cache {
 /// What one tenant's check leaves for the fleet-wide pass.
 #[derive(Debug, Clone, Default)]
 pub struct TenantSummary {
+    /// The tenant's id.
     pub id: String,
     /// (host, path) of every Ingress rule, with where it is.
     pub routes: Vec<(String, String, Location)>,
@@ -316,10 +324,14 @@ pub fn verify(files: &BTreeMap<String, String>, accepted: Option<&AcceptedList>)
 
 /// One tenant's parsed files and what verify derives from them once.
 pub struct Tenant<'a> {
+    /// The tenant's id.
     pub id: String,
+    /// The tenant's files that parsed, by path relative to the generated folder.
     pub docs: &'a BTreeMap<String, Doc>,
     /// The tenant's stack template file, if present.
     pub stack_file: Option<String>,
+    /// The IAM roles the tenant's stack defines, resolved against the baseline's exports and
+    /// policy attachments.
     pub roles: Vec<Role>,
     /// Kubernetes objects of the tenant's bundle: (file, document index, value).
     pub objects: Vec<(&'a str, usize, &'a Value)>,

@@ -140,6 +140,9 @@ fn culprit(all: &[Policy], from: &Peer, to: &Peer, port: u16, direction: &str) -
         .map(|p| p.at.clone())
 }
 
+/// Checks `tenant`'s pods and Ingress against the NetworkPolicies of its bundle and the
+/// baseline's; adds findings of [`Property::Network`] to `report`, and records in `summary`
+/// its routes and whether its egress or ingress is open to other tenants, for [`fleet`].
 pub fn check(baseline: &Baseline, tenant: &Tenant, report: &mut Report, summary: &mut TenantSummary) {
     let all = policies(baseline, tenant, report);
     let refs: Vec<&NetworkPolicy> = all.iter().map(|p| &p.value).collect();

@@ -15,8 +15,12 @@ use crate::model::FieldPath;
 /// One policy document, resolved, and where it is written.
 #[derive(Debug, Clone)]
 pub struct Policy {
+    /// How findings name it: an inline policy's `PolicyName`, a template policy's logical id,
+    /// or an AWS managed policy's ARN.
     pub name: String,
+    /// The policy document, its intrinsics resolved (see `template`).
     pub document: Value,
+    /// The template file it is written in, relative to the generated folder.
     pub file: String,
     /// The path of the document (its `Statement` is below it).
     pub path: FieldPath,
@@ -40,14 +44,22 @@ impl Policy {
 /// A role as AWS will hold it.
 #[derive(Debug, Clone)]
 pub struct Role {
+    /// The role's logical id in its template.
     pub logical: String,
+    /// The role's name, resolved from its `Ref` (opaque when CloudFormation generates it).
     pub name: String,
+    /// `arn:<partition>:iam::<account>:role/<name>`: how policies and findings name it.
     pub arn: String,
+    /// The template file that defines it, relative to the generated folder.
     pub file: String,
     /// The path of the role resource.
     pub path: FieldPath,
+    /// The trust policy (`AssumeRolePolicyDocument`), resolved: who may assume the role.
     pub trust: Value,
+    /// Its identity policies: inline ones, then managed ones by ARN (the templates' and the
+    /// AWS managed policies verify knows), then policies that attach themselves to it by name.
     pub identity: Vec<Policy>,
+    /// Its permissions boundary, when it has one the files hold (one they do not is in `unknown`).
     pub boundary: Option<Policy>,
     /// Policies attached that the files do not hold (an unknown managed policy): any answer
     /// that depends on what they allow cannot be proven.
@@ -57,6 +69,7 @@ pub struct Role {
 /// What decided a request, and where it is written.
 #[derive(Debug, Clone)]
 pub struct Verdict {
+    /// What IAM would answer.
     pub decision: Decision,
     /// The deciding statement's file and path, when a statement decided.
     pub at: Option<(String, FieldPath)>,
@@ -119,6 +132,8 @@ pub struct Attachments {
 }
 
 impl Attachments {
+    /// The managed policies and role attachments (`AWS::IAM::ManagedPolicy` and
+    /// `AWS::IAM::Policy` resources) of `templates` (file, template), resolved in `scope`.
     pub fn of(templates: &[(&str, &Template)], scope: &Scope, exports: &Exports) -> Self {
         let mut out = Self::default();
         for (file, t) in templates {

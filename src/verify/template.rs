@@ -13,8 +13,12 @@ use serde_json::{Map, Value};
 /// Where the stacks deploy: from plan.json. The account is the one the blueprint names.
 #[derive(Debug, Clone)]
 pub struct Scope {
+    /// `AWS::Partition`: always `aws`.
     pub partition: String,
+    /// `AWS::AccountId`, the 12 digits in the artifacts bucket's name (a placeholder account
+    /// when plan.json gives none).
     pub account: String,
+    /// The platform's region, which a template gets when plan.json gives it none.
     pub region: String,
 }
 
@@ -27,22 +31,30 @@ pub fn unknown(what: &str) -> String {
     format!("{{?{what}}}")
 }
 
+/// Whether `value` holds a part [`unknown`] marked: a value no pattern but a wildcard may match.
 pub fn is_unknown(value: &str) -> bool {
     value.contains("{?")
 }
 
 /// One template with its stack name and region, ready to resolve values in.
 pub struct Template<'v> {
+    /// The stack's name (from plan.json; the file's path when no step deploys it), which
+    /// `AWS::StackName` and the opaque names of its resources use.
     pub stack: String,
+    /// The region the stack deploys in: `AWS::Region`.
     pub region: String,
+    /// The parsed template document.
     pub root: &'v Value,
 }
 
 impl<'v> Template<'v> {
+    /// Every resource of the template: (logical id, its definition).
     pub fn resources(&self) -> impl Iterator<Item = (&'v str, &'v Value)> {
         self.root["Resources"].as_object().into_iter().flatten().map(|(k, v)| (k.as_str(), v))
     }
 
+    /// The resources of CloudFormation type `kind` (e.g. `AWS::IAM::Role`): (logical id,
+    /// definition).
     pub fn of_type(&self, kind: &'v str) -> impl Iterator<Item = (&'v str, &'v Value)> + '_ {
         self.resources().filter(move |(_, r)| r["Type"].as_str() == Some(kind))
     }

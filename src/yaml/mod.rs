@@ -35,6 +35,7 @@ pub enum Error {
     /// A `Serialize` implementation failed.
     #[error("{0}")]
     Custom(String),
+    /// The value serialized a byte string (`serialize_bytes`), which YAML has no plain form for.
     #[error("serialization and deserialization of bytes in YAML is not implemented")]
     Bytes,
     /// A variant whose content is itself a non-unit variant: both would need the one tag.
