@@ -8,11 +8,15 @@ use crate::model::FieldPath;
 /// One problem in a blueprint file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
+    /// The blueprint's file name as the loader was given it, shown before the line and column.
     pub file: String,
+    /// Where the problem is: at the value, or at the key for an unknown field.
     pub position: Position,
     /// The field, when the problem is about one.
     pub path: Option<FieldPath>,
+    /// What is wrong, in one sentence; shown after `error:`.
     pub message: String,
+    /// How to fix it; shown after `= help:`.
     pub help: String,
     /// Another place involved, e.g. the first of two duplicates.
     pub related: Option<Position>,
@@ -44,14 +48,17 @@ impl Diagnostics {
         Self(items)
     }
 
+    /// The diagnostics in file order: by position, then by message.
     pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
         self.0.iter()
     }
 
+    /// How many diagnostics there are: at least one.
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
+    /// Always `false`: a `Diagnostics` holds at least one diagnostic.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

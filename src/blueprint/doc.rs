@@ -13,7 +13,9 @@ use serde::{Deserialize, Deserializer, Serialize, de};
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 #[schemars(title = "tenancy blueprint")]
 pub struct BlueprintDoc {
+    /// The platform's name, AWS account, region and DNS domain.
     pub platform: PlatformDoc,
+    /// The EKS cluster every tenant runs on.
     pub cluster: ClusterDoc,
     /// Microservices deployed for every tenant.
     pub services: Vec<ServiceDoc>,
@@ -51,6 +53,7 @@ pub struct PlatformDoc {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ClusterDoc {
+    /// EKS cluster name: a DNS label of at most 100 characters.
     pub name: String,
     /// Kubernetes minor version, quoted: `"1.33"` (a bare 1.30 would read as the number 1.3).
     pub kubernetes_version: String,
@@ -72,8 +75,11 @@ pub struct ClusterDoc {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NodeGroupDoc {
+    /// EC2 instance type of the nodes, e.g. `m6i.large`.
     pub instance_type: String,
+    /// Fewest nodes, at least 1; also the group's size when it is created.
     pub min: i64,
+    /// Most nodes the cluster autoscaler may scale the group to; at least `min`.
     pub max: i64,
 }
 
@@ -81,11 +87,14 @@ pub struct NodeGroupDoc {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ServiceDoc {
+    /// Service name: a DNS label of at most 30 characters. It names the service's tables and ECR
+    /// repository, and its image is built from `services/<name>/Dockerfile`.
     pub name: String,
     /// Container port the service listens on.
     pub port: i64,
     /// Path prefix under `/<tenant>` routed to the service, e.g. `/products`.
     pub path: String,
+    /// The service's DynamoDB table: storage model and key schema.
     pub storage: StorageDoc,
     /// No longer read: an image digest exists only once the images step has pushed it. Kept
     /// so that a blueprint that still has it gets a diagnostic saying so.
@@ -102,14 +111,19 @@ pub struct StorageDoc {
     pub model: StorageModelDoc,
     /// The table's partition key. In a pool table it holds the tenant id.
     pub partition_key: String,
+    /// The table's optional sort key: 1 to 64 ASCII letters, digits and `_`, starting with a letter.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort_key: Option<String>,
 }
 
+/// How a service's data is divided between tenants.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum StorageModelDoc {
+    /// A table per tenant, `<platform>-<service>-<tenant>`; each tenant's role reaches only its own.
     Silo,
+    /// One table for all tenants, `<platform>-<service>`; each tenant reaches only the items whose
+    /// partition key is its id.
     Pool,
 }
 
@@ -117,16 +131,20 @@ pub enum StorageModelDoc {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TierDoc {
+    /// Tier name: a DNS label of at most 30 characters, which tenants give as their `tier`.
     pub name: String,
     /// `dedicated`: a namespace per tenant. `pooled` is not yet supported.
     #[serde(default = "ComputeDoc::default_value")]
     pub compute: ComputeDoc,
     /// `dedicated`: a user pool per tenant. `pooled`: a group per tenant in a shared pool.
     pub identity: IdentityDoc,
+    /// Namespace-wide limits for each tenant of the tier (a Kubernetes ResourceQuota).
     pub quotas: QuotasDoc,
     /// Replicas of each service before autoscaling acts.
     pub replicas: i64,
+    /// HorizontalPodAutoscaler bounds for each service; `replicas` must lie within them.
     pub autoscaling: AutoscalingDoc,
+    /// Rate limit of each tenant's API at the ingress, per client address.
     pub rate_limit: RateLimitDoc,
     /// PriorityClass value: higher is scheduled first and evicted last (0 to 1000000000).
     pub priority: i64,
@@ -139,10 +157,13 @@ pub struct TierDoc {
     pub data_retention: RetentionDoc,
 }
 
+/// Where a tier's tenants' workloads run. Default: `dedicated`.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum ComputeDoc {
+    /// A namespace and Deployments of its own for each tenant.
     Dedicated,
+    /// A shared pool namespace. Not yet supported: a blueprint asking for it is refused.
     Pooled,
 }
 
@@ -152,17 +173,24 @@ impl ComputeDoc {
     }
 }
 
+/// Where a tier's tenants' users sign in.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum IdentityDoc {
+    /// A Cognito user pool for each tenant.
     Dedicated,
+    /// A group for each tenant in the platform's shared tenant user pool, where the admin email is the
+    /// username, so it must be unique among these tenants.
     Pooled,
 }
 
+/// Which nodes a tier's pods run on. Default: `shared`.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum PlacementDoc {
+    /// The cluster's shared node group.
     Shared,
+    /// A node group of the tier's own, `tier-<name>`, tainted so that only this tier's pods land there.
     Dedicated,
 }
 
@@ -172,10 +200,13 @@ impl PlacementDoc {
     }
 }
 
+/// What deleting a tenant does to its silo tables. Default: `retain`.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum RetentionDoc {
+    /// Keep the tables: they have deletion protection and outlive the tenant's stack.
     Retain,
+    /// Take an on-demand backup of each table, then delete it with the stack.
     Backup,
 }
 
@@ -189,8 +220,11 @@ impl RetentionDoc {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct QuotasDoc {
+    /// CPU for the whole namespace, e.g. `2` (cores) or `1500m`; must be positive.
     pub cpu: QuantityDoc,
+    /// Memory for the whole namespace, e.g. `4Gi`; must be positive.
     pub memory: QuantityDoc,
+    /// Most pods in the namespace: at least the number of services times (`autoscaling.max` + 1).
     pub pods: i64,
     /// Total persistent volume storage requested.
     pub storage: QuantityDoc,
@@ -200,7 +234,9 @@ pub struct QuotasDoc {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AutoscalingDoc {
+    /// Fewest replicas of each service, at least 1.
     pub min: i64,
+    /// Most replicas of each service, at least `min`.
     pub max: i64,
     /// Average CPU utilisation the autoscaler aims for, in percent.
     pub target_cpu_percent: i64,
@@ -210,7 +246,9 @@ pub struct AutoscalingDoc {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RateLimitDoc {
+    /// Requests per second one client address may send, at least 1.
     pub requests_per_second: i64,
+    /// Requests a client may send in a burst, at least `requestsPerSecond`.
     pub burst: i64,
 }
 

@@ -29,12 +29,16 @@ pub const MAX_BYTES: u64 = 64 * 1024 * 1024;
 /// Why a blueprint could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum BlueprintError {
+    /// The blueprint file could not be read: missing, unreadable, or its size unknown.
     #[error("cannot read blueprint {file}")]
     Read {
+        /// The blueprint's path, as given to [`load_file`].
         file: String,
+        /// The operating system's reason.
         #[source]
         source: std::io::Error,
     },
+    /// The file was read but is no valid blueprint: every problem found, each at its line and column.
     #[error("{0}")]
     Invalid(Diagnostics),
 }

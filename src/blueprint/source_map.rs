@@ -14,11 +14,14 @@ use crate::model::FieldPath;
 /// A 1-based line and column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Position {
+    /// The line, counting from 1.
     pub line: usize,
+    /// The column, counting from 1.
     pub column: usize,
 }
 
 impl Position {
+    /// Line 1, column 1: where problems about the whole file (too big, not UTF-8, empty) are placed.
     pub const START: Position = Position { line: 1, column: 1 };
 }
 

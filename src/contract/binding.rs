@@ -28,13 +28,18 @@ pub enum BindingTarget {
 /// The fields of a tenant record that come from the tenant's stack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RecordField {
+    /// `clientId`: the tenant's app client, from the stack output `UserPoolClientId`.
     ClientId,
+    /// `issuer`: the token issuer URL the services trust for the tenant, from `IssuerUrl`.
     Issuer,
+    /// `roleArn`: the ARN of the role of the tenant's ServiceAccount, from `RoleArn`.
     RoleArn,
+    /// `userPoolId`: the user pool the tenant signs in to, from `UserPoolId`.
     UserPoolId,
 }
 
 impl RecordField {
+    /// Every field, in the order of their attribute names.
     pub const ALL: [RecordField; 4] = [Self::ClientId, Self::Issuer, Self::RoleArn, Self::UserPoolId];
 
     /// The record's attribute name.

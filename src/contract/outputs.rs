@@ -4,7 +4,9 @@
 
 /// Outputs of the us-east-1 edge stack, bound into the baseline stack's parameters.
 pub mod edge {
+    /// The ARN of the ACM certificate CloudFront serves: the apex, `*.<domain>` and `*.app.<domain>`.
     pub const CERTIFICATE_ARN: &str = "CertificateArn";
+    /// The ARN of the WAF web ACL (managed rules and a rate limit) on the CloudFront distributions.
     pub const WEB_ACL_ARN: &str = "WebAclArn";
     /// Both, in the order the baseline takes them.
     pub const ALL: [&str; 2] = [CERTIFICATE_ARN, WEB_ACL_ARN];
@@ -16,7 +18,10 @@ pub mod baseline {
     pub const API_CERTIFICATE_ARN: &str = "ApiCertificateArn";
     /// Exported; tenant stacks import them.
     pub const APP_DISTRIBUTION_DOMAIN: &str = "AppDistributionDomain";
+    /// The shared user pool of pooled-identity tenants, whose stacks add a group and a client to it;
+    /// declared only when some tier has pooled identity.
     pub const TENANTS_USER_POOL_ID: &str = "TenantsUserPoolId";
+    /// The ARN of the KMS key that encrypts the platform's data; the delivery and tenant stacks import it.
     pub const DATA_KEY_ARN: &str = "DataKeyArn";
 }
 
@@ -27,9 +32,14 @@ pub mod tenant {
     pub const DATA_RETENTION: &str = "DataRetention";
     /// The parameter holding a dedicated pool's deletion protection (offboarding turns it off).
     pub const DELETION_PROTECTION: &str = "UserPoolDeletionProtection";
+    /// The user pool the tenant signs in to: its own, or the shared tenant pool (record field `userPoolId`).
     pub const USER_POOL_ID: &str = "UserPoolId";
+    /// The tenant's app client in that pool (record field `clientId`).
     pub const USER_POOL_CLIENT_ID: &str = "UserPoolClientId";
+    /// The token issuer URL the services trust for the tenant (record field `issuer`).
     pub const ISSUER_URL: &str = "IssuerUrl";
+    /// The ARN of the IAM role of the tenant's ServiceAccount (record field `roleArn`).
     pub const ROLE_ARN: &str = "RoleArn";
+    /// The tenant application's address, `https://<tenant>.app.<domain>`.
     pub const APP_URL: &str = "AppUrl";
 }

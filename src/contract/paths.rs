@@ -19,18 +19,23 @@ pub const CLUSTER_CONFIG: &str = "baseline/eksctl-cluster.yaml";
 pub const BASELINE_BUNDLE: &str = "baseline/k8s.yaml";
 /// The Helm releases the add-ons build installs, and each release's values.
 pub const HELM_RELEASES: &str = "baseline/helm/releases.yaml";
+/// Helm values of the ingress-nginx release.
 pub const INGRESS_NGINX_VALUES: &str = "baseline/helm/ingress-nginx.values.yaml";
+/// Helm values of the external-dns release.
 pub const EXTERNAL_DNS_VALUES: &str = "baseline/helm/external-dns.values.yaml";
+/// Helm values of the cluster-autoscaler release.
 pub const CLUSTER_AUTOSCALER_VALUES: &str = "baseline/helm/cluster-autoscaler.values.yaml";
 
 /// The plan, its Mermaid rendering.
 pub const PLAN: &str = "plan.json";
+/// The plan's steps and their dependencies as a Mermaid diagram.
 pub const PLAN_MERMAID: &str = "plan.mmd";
 
 /// The directory of every tenant's artifacts: `tenants/<id>/`.
 pub const TENANTS_DIR: &str = "tenants/";
 /// The file names inside a tenant's directory.
 pub const TENANT_STACK_FILE: &str = "stack.cfn.yaml";
+/// The tenant's Kubernetes bundle, applied in its namespace.
 pub const TENANT_BUNDLE_FILE: &str = "k8s.yaml";
 
 /// `tenants/<id>/stack.cfn.yaml`: the tenant's stack.
@@ -46,11 +51,19 @@ pub fn tenant_bundle(tenant: &TenantId) -> String {
 /// The rendered buildspecs. Also the paths CodeBuild resolves in the unpacked source bundle
 /// (relative to the repository root's `generated/`).
 pub mod buildspecs {
+    /// The addons project's: installs the cluster add-ons' Helm releases and the baseline bundle.
     pub const ADDONS: &str = "buildspecs/addons.yml";
+    /// The apply project's: runs one selection of the plan (a step, or a shard of the tenants).
     pub const APPLY: &str = "buildspecs/apply.yml";
+    /// The cluster project's: creates the cluster from the eksctl ClusterConfig or upgrades it.
     pub const CLUSTER: &str = "buildspecs/cluster.yml";
+    /// The images project's: builds the service images and pushes those ECR does not have yet.
     pub const IMAGES: &str = "buildspecs/service-images.yml";
+    /// The check project's, the pipeline's first stage: builds tenancy, fails when `generated/` is stale.
     pub const CHECK: &str = "buildspecs/synth-check.yml";
+    /// The deployer project's: deploys one tenant, `TENANT_ID`, by the committed plan's steps.
     pub const TENANT_DEPLOY: &str = "buildspecs/tenant-deploy.yml";
+    /// Offboards one tenant, `TENANT_ID`, that the blueprint no longer lists: removes its bundle, then
+    /// its stack, and marks its record deleted.
     pub const TENANT_OFFBOARD: &str = "buildspecs/tenant-offboard.yml";
 }

@@ -8,7 +8,10 @@ use std::fmt;
 /// Why a value was rejected, and how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invalid {
+    /// What is wrong, with the value quoted, its control characters escaped and cut after 80
+    /// characters.
     pub message: String,
+    /// How to fix it, usually with an example of a valid value.
     pub help: String,
 }
 
@@ -50,6 +53,7 @@ macro_rules! validated_string {
                 check(value).map(|()| Self(value.to_owned()))
             }
 
+            /// The value exactly as it was given to `parse`.
             pub fn as_str(&self) -> &str {
                 &self.0
             }

@@ -30,13 +30,22 @@ pub fn role_arn(region: &Region, account: &AccountId, role: &str) -> String {
 /// What kind of name a derived name is: its limit, and whether it is compared case-insensitively.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum NameKind {
+    /// A CloudFormation stack name, at most 128 characters.
     CloudFormationStack,
+    /// A Kubernetes namespace, at most 63 characters.
     KubernetesNamespace,
+    /// An IAM role name, at most 64 characters; two names that differ only in case collide.
     IamRole,
+    /// A Cognito user pool name, at most 128 characters.
     CognitoUserPool,
+    /// A Cognito hosted-UI domain prefix, at most 63 characters; one namespace per region shared by every
+    /// AWS account.
     CognitoDomainPrefix,
+    /// A group name in a Cognito user pool, at most 128 characters.
     CognitoGroup,
+    /// A DynamoDB table name, at most 255 characters.
     DynamoDbTable,
+    /// A DNS hostname, at most 253 characters.
     Hostname,
 }
 
@@ -61,6 +70,7 @@ impl NameKind {
         matches!(self, NameKind::IamRole)
     }
 
+    /// The kind as problems name it, e.g. "IAM role name".
     pub fn describe(self) -> &'static str {
         match self {
             NameKind::CloudFormationStack => "CloudFormation stack name",
@@ -78,7 +88,9 @@ impl NameKind {
 /// One derived name and its kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DerivedName {
+    /// Which service's limit and comparison the name follows.
     pub kind: NameKind,
+    /// The name itself, as it is created.
     pub value: String,
 }
 
@@ -115,48 +127,88 @@ pub const TENANT_SERVICE_ACCOUNT: &str = "tenant-services";
 pub struct BaselineNames {
     /// The stack `tenancy bootstrap` deploys before the first apply.
     pub bootstrap_stack: String,
+    /// `<platform>-baseline`: the stack of the platform-wide resources in its region (tables, user
+    /// pools, KMS key, registries, static sites); it exports its outputs as `<stack>-<output>`.
     pub stack: String,
+    /// `<platform>-delivery`: the stack of the deploy roles, the CodeBuild projects and the pipeline.
     pub delivery_stack: String,
     /// The add-ons and Pod Identity associations the cluster gets once it exists.
     pub cluster_access_stack: String,
+    /// `<platform>-tenant`: the DynamoDB table of tenant records (partition key `TenantId`), written
+    /// by each tenant's register step.
     pub tenant_table: String,
+    /// `<platform>-provider-metadata`: the platform's DynamoDB metadata table (partition key `MetadataKey`).
     pub metadata_table: String,
+    /// `<platform>-admin`: the Cognito user pool of the platform's administrators.
     pub admin_user_pool: String,
+    /// `<platform>-admin-<suffix>`: the admin pool's hosted-UI domain prefix, with the
+    /// [`account_suffix`] that keeps it unique among all AWS accounts.
     pub admin_domain_prefix: String,
+    /// `<platform>-tenants`: the Cognito user pool shared by pooled-identity tenants, a group each.
     pub tenants_user_pool: String,
+    /// `<platform>-tenants-<suffix>`: the shared tenant pool's hosted-UI domain prefix.
     pub tenants_domain_prefix: String,
+    /// `<platform>-tenant-lifecycle`: the SNS topic tenant deploys publish lifecycle notifications to.
     pub lifecycle_topic: String,
+    /// `<platform>-deployer`: the CodeBuild project that deploys one tenant (`TENANT_ID`).
     pub deploy_project: String,
+    /// `<platform>-cluster`: the CodeBuild project, and its IAM role, that creates or upgrades the
+    /// cluster with eksctl.
     pub cluster_project: String,
+    /// `<platform>-addons`: the CodeBuild project, and its IAM role, that installs the cluster add-ons.
     pub addons_project: String,
+    /// `<platform>-images`: the CodeBuild project, and its IAM role, that builds the service images
+    /// and pushes them to ECR.
     pub images_project: String,
+    /// `<platform>-apply`: the CodeBuild project, and its IAM role, that runs one selection of the plan
+    /// for the pipeline.
     pub apply_project: String,
+    /// `<platform>-check`: the CodeBuild project, and its IAM role, of the pipeline's first stage,
+    /// which builds tenancy and fails when `generated/` is stale.
     pub check_project: String,
+    /// `<platform>-platform`: the CodePipeline that runs the plan on AWS, and its IAM role.
     pub pipeline: String,
     /// The role EventBridge assumes to start the pipeline.
     pub pipeline_trigger_role: String,
+    /// `<platform>-deployer`: the IAM role of the deployer project (the name of `deploy_project`).
     pub deploy_role: String,
+    /// `<platform>-cfn-tenant`: the role CloudFormation assumes for tenant stacks, so that they never
+    /// run with the deployer's own rights.
     pub cfn_execution_role: String,
     /// The role CloudFormation assumes for the platform's own stacks.
     pub cfn_baseline_role: String,
+    /// `<platform>-artifacts-<account>-<region>`: the S3 bucket of the source bundle, the pipeline's
+    /// artifacts and the tenancy binary; created by the bootstrap stack.
     pub artifacts_bucket: String,
+    /// `<platform>-logs-<account>-<region>`: the S3 bucket of the platform's access logs; created by
+    /// the bootstrap stack.
     pub logs_bucket: String,
     /// Where apply journals step states and holds its lock when it runs on AWS.
     pub deploy_state_table: String,
+    /// `<platform>-edge`: the us-east-1 stack of CloudFront's certificate and web ACL, deployed when
+    /// the platform runs in another region.
     pub edge_stack: String,
+    /// `alias/<platform>-data`: the alias of the KMS key that encrypts the platform's data.
     pub data_key_alias: String,
+    /// `ingress-nginx`: the namespace of the ingress controller.
     pub ingress_namespace: String,
+    /// `external-dns`: the namespace external-dns runs in.
     pub external_dns_namespace: String,
     /// external-dns runs as this ServiceAccount, with this IAM role (IRSA).
     pub external_dns_service_account: String,
+    /// `<platform>-external-dns`: external-dns's IAM role, limited to the platform's hosted zone.
     pub external_dns_role: String,
     /// The cluster autoscaler runs as this ServiceAccount in kube-system, with this role.
     pub cluster_autoscaler_namespace: String,
+    /// `cluster-autoscaler`: the autoscaler's ServiceAccount.
     pub cluster_autoscaler_service_account: String,
+    /// `<platform>-cluster-autoscaler`: the autoscaler's IAM role, limited to this cluster's node groups.
     pub cluster_autoscaler_role: String,
 }
 
 impl BaselineNames {
+    /// The platform-wide names of `platform` in `account` and `region`. Only the buckets (account and
+    /// region) and the Cognito domain prefixes ([`account_suffix`]) depend on more than the platform name.
     pub fn derive(platform: &PlatformName, account: &AccountId, region: &Region) -> Self {
         let p = platform.as_str();
         Self {
@@ -264,11 +316,18 @@ impl BaselineNames {
 /// Names of one tenant's objects.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TenantNames {
+    /// `<platform>-tenant-<tenant>`: the tenant's CloudFormation stack.
     pub stack: String,
+    /// `tenant-<tenant>`: the tenant's Kubernetes namespace.
     pub namespace: String,
+    /// The ServiceAccount the tenant's workloads run as: always [`TENANT_SERVICE_ACCOUNT`].
     pub service_account: String,
+    /// `<platform>-tenant-<tenant>`: the IAM role of the tenant's ServiceAccount (EKS Pod Identity).
     pub role: String,
+    /// `<platform>-tenant-<tenant>`: the tenant's own Cognito user pool (dedicated identity).
     pub user_pool: String,
+    /// `<platform>-<tenant>-<suffix>`: the hosted-UI domain prefix of the tenant's own user pool, with
+    /// the [`account_suffix`] that keeps it unique among all AWS accounts.
     pub domain_prefix: String,
     /// The tenant's group in the shared tenant user pool (pooled identity).
     pub group: String,
@@ -279,6 +338,8 @@ pub struct TenantNames {
 }
 
 impl TenantNames {
+    /// The names of tenant `tenant` of `platform`, deployed in `account` and `region`, with the
+    /// platform's `domain` and `services` (one silo table for each silo service).
     pub fn derive(
         platform: &PlatformName,
         (account, region): (&AccountId, &Region),

@@ -6,7 +6,9 @@ use std::fmt;
 /// One step of a [`FieldPath`].
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Segment {
+    /// A mapping key, e.g. `quotas`; shown as `.quotas` after the first segment.
     Key(String),
+    /// A sequence index, e.g. `1`; shown as `[1]`.
     Index(usize),
 }
 
@@ -50,10 +52,12 @@ impl FieldPath {
         up.0.pop().map(|_| up)
     }
 
+    /// The path's segments, from the root down.
     pub fn segments(&self) -> &[Segment] {
         &self.0
     }
 
+    /// Whether this is the document root, which displays as `(document)`.
     pub fn is_root(&self) -> bool {
         self.0.is_empty()
     }

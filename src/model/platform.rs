@@ -96,27 +96,36 @@ impl Platform {
         }
     }
 
+    /// The platform's short name, the prefix of every account-wide name.
     pub fn name(&self) -> &PlatformName {
         &self.parts.name
     }
+    /// The AWS account the platform is deployed to.
     pub fn account_id(&self) -> &AccountId {
         &self.parts.account_id
     }
+    /// The AWS region the platform runs in; only the edge stack may go elsewhere (us-east-1).
     pub fn region(&self) -> &Region {
         &self.parts.region
     }
+    /// The platform's DNS domain: the API is `api.<domain>`, a tenant's app `<tenant>.app.<domain>`.
     pub fn domain(&self) -> &DomainName {
         &self.parts.domain
     }
+    /// The Route 53 hosted zone of the domain, if given. With it ACM validates the certificates
+    /// through DNS; without it records name the zone by domain and certificates are validated by hand.
     pub fn hosted_zone_id(&self) -> Option<&HostedZoneId> {
         self.parts.hosted_zone_id.as_ref()
     }
+    /// The EKS cluster the tenants run on.
     pub fn cluster(&self) -> &Cluster {
         &self.parts.cluster
     }
+    /// The services every tenant runs, in the order they were added.
     pub fn services(&self) -> &[Service] {
         &self.parts.services
     }
+    /// The tiers, in the order they were added.
     pub fn tiers(&self) -> &[Tier] {
         &self.parts.tiers
     }
@@ -142,10 +151,12 @@ impl Platform {
         self.tier(&tenant.tier).expect("a tenant of this platform has one of its tiers")
     }
 
+    /// The names of the platform-wide objects (see [`BaselineNames::derive`]).
     pub fn baseline_names(&self) -> BaselineNames {
         BaselineNames::derive(&self.parts.name, &self.parts.account_id, &self.parts.region)
     }
 
+    /// The names of `tenant`'s objects (see [`TenantNames::derive`]).
     pub fn tenant_names(&self, tenant: &Tenant) -> TenantNames {
         TenantNames::derive(
             &self.parts.name,
@@ -181,18 +192,22 @@ pub struct PlatformBuilder {
 }
 
 impl PlatformBuilder {
+    /// Sets the Route 53 hosted zone of the domain (none by default).
     pub fn hosted_zone_id(mut self, id: HostedZoneId) -> Self {
         self.parts.hosted_zone_id = Some(id);
         self
     }
+    /// Adds a service; services keep the order they are added in.
     pub fn service(mut self, service: Service) -> Self {
         self.parts.services.push(service);
         self
     }
+    /// Adds a tier; tiers keep the order they are added in.
     pub fn tier(mut self, tier: Tier) -> Self {
         self.parts.tiers.push(tier);
         self
     }
+    /// Adds a tenant; [`build`](Self::build) sorts the tenants by id.
     pub fn tenant(mut self, tenant: Tenant) -> Self {
         self.parts.tenants.push(tenant);
         self

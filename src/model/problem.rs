@@ -18,10 +18,12 @@ pub struct Problem {
 }
 
 impl Problem {
+    /// A problem at `path`, with no related place.
     pub fn new(path: FieldPath, message: impl Into<String>, help: impl Into<String>) -> Self {
         Self { path, message: message.into(), help: help.into(), related: None }
     }
 
+    /// This problem, pointing at `other` as well (e.g. the first of two duplicates).
     #[must_use]
     pub fn related_to(mut self, other: FieldPath) -> Self {
         self.related = Some(other);
@@ -49,18 +51,22 @@ impl Problems {
         if problems.is_empty() { Ok(()) } else { Err(Problems(problems)) }
     }
 
+    /// The problems, in the order they were found.
     pub fn iter(&self) -> impl Iterator<Item = &Problem> {
         self.0.iter()
     }
 
+    /// How many problems there are: at least one.
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
+    /// Always `false`: a `Problems` holds at least one problem.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
+    /// The problems as a vector, in the order they were found.
     pub fn into_vec(self) -> Vec<Problem> {
         self.0
     }

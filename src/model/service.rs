@@ -5,11 +5,15 @@ use super::{AttributeName, RoutePath, ServiceName};
 /// A microservice deployed for every tenant, e.g. `product` or `order`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Service {
+    /// The service's name (a DNS label of at most 30 characters). It names the ECR repository
+    /// `<platform>/<name>`, the pooled table `<platform>-<name>` or the silo tables
+    /// `<platform>-<name>-<tenant>`, and the service's Kubernetes objects.
     pub name: ServiceName,
     /// The container port the service listens on.
     pub port: u16,
     /// The path prefix under `/<tenant>` that the ingress routes to it, e.g. `/products`.
     pub path: RoutePath,
+    /// Where the service keeps its data: a table per tenant, or one table shared by all.
     pub storage: Storage,
 }
 
@@ -32,6 +36,7 @@ pub enum Storage {
 }
 
 impl Storage {
+    /// The key schema of the service's table, whichever the storage model.
     pub fn keys(&self) -> &TableKeys {
         match self {
             Storage::Silo(keys) | Storage::Pool(keys) => keys,
@@ -42,6 +47,9 @@ impl Storage {
 /// The key schema of a DynamoDB table (string attributes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableKeys {
+    /// The partition key. In a pool table it holds the tenant id, to which `dynamodb:LeadingKeys`
+    /// confines each tenant's role.
     pub partition_key: AttributeName,
+    /// The sort key, if the table has one.
     pub sort_key: Option<AttributeName>,
 }

@@ -6,16 +6,25 @@ use super::{Quantity, TierName};
 /// isolation and limits follows from it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tier {
+    /// The tier's name (a DNS label of at most 30 characters). Its PriorityClass is
+    /// `<platform>-<tier>`, its dedicated node group, if any, `tier-<tier>`.
     pub name: TierName,
+    /// Where the tier's tenants' workloads run; only [`Compute::Dedicated`] compiles so far.
     pub compute: Compute,
+    /// Where the tier's tenants' users sign in: a user pool each, or a group in the shared pool.
     pub identity: Identity,
+    /// The ResourceQuota of each tenant's namespace; each container's requests and limits derive from
+    /// it (see [`Tier::container_resources`]).
     pub quotas: Quotas,
     /// Replicas of each service's Deployment before autoscaling acts.
     pub replicas: u32,
+    /// The HorizontalPodAutoscaler bounds of each service's Deployment.
     pub autoscaling: Autoscaling,
+    /// The rate limit of each tenant's API at the ingress, per client address.
     pub rate_limit: RateLimit,
     /// The value of the tier's PriorityClass: higher is scheduled first and evicted last.
     pub priority: u32,
+    /// Whether the tier's pods run on the shared node group or on a tainted node group of its own.
     pub placement: Placement,
     /// What happens to a tenant's silo tables when the tenant or its stack is deleted.
     pub data_retention: DataRetention,
@@ -44,15 +53,20 @@ impl Tier {
 /// service at its autoscaling maximum, plus one pod of rolling-update surge each, fits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ContainerResources {
+    /// CPU request in millicores: half the limit.
     pub cpu_request_millis: u64,
+    /// CPU limit in millicores: the cpu quota divided by the pods needed, rounded down.
     pub cpu_limit_millis: u64,
+    /// Memory request in MiB: half the limit.
     pub memory_request_mib: u64,
+    /// Memory limit in MiB: the memory quota divided by the pods needed, rounded down.
     pub memory_limit_mib: u64,
 }
 
 impl ContainerResources {
     /// The least a service container is given: below this the tier's quotas are too small.
     pub const MIN_CPU_MILLIS: u64 = 50;
+    /// The least memory limit a service container is given, in MiB.
     pub const MIN_MEMORY_MIB: u64 = 64;
 }
 
@@ -119,9 +133,14 @@ pub enum DataRetention {
 /// Namespace-wide limits for one tenant (Kubernetes ResourceQuota).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Quotas {
+    /// CPU of the whole namespace (`requests.cpu` and `limits.cpu`), e.g. `2` cores; must be positive.
     pub cpu: Quantity,
+    /// Memory of the whole namespace (`requests.memory` and `limits.memory`), e.g. `4Gi`; must be positive.
     pub memory: Quantity,
+    /// Most pods in the namespace: at least every service at its autoscaling maximum plus one surge pod each.
     pub pods: u32,
+    /// Persistent volume storage the namespace may request in all (`requests.storage`), and the most
+    /// one claim may ask for.
     pub storage: Quantity,
 }
 
@@ -135,14 +154,20 @@ impl Default for Quotas {
 /// HorizontalPodAutoscaler bounds for each service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Autoscaling {
+    /// Fewest replicas of each service, at least 1.
     pub min: u32,
+    /// Most replicas of each service, at least `min`.
     pub max: u32,
+    /// Average CPU utilisation the autoscaler aims for, from 1 to 100 percent.
     pub target_cpu_percent: u32,
 }
 
 /// Requests per second per client address at the ingress.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
+    /// Requests per second one client address may send, at least 1 (nginx's `limit-rps`).
     pub requests_per_second: u32,
+    /// Requests a client may burst to, at least `requests_per_second`; nginx gets
+    /// `burst / requests_per_second`, rounded up, as its `limit-burst-multiplier`.
     pub burst: u32,
 }
