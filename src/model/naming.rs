@@ -198,7 +198,7 @@ pub struct BaselineNames {
     pub external_dns_service_account: String,
     /// `<platform>-external-dns`: external-dns's IAM role, limited to the platform's hosted zone.
     pub external_dns_role: String,
-    /// The cluster autoscaler runs as this ServiceAccount in kube-system, with this role.
+    /// `kube-system`: where the cluster autoscaler runs, as the ServiceAccount and role below.
     pub cluster_autoscaler_namespace: String,
     /// `cluster-autoscaler`: the autoscaler's ServiceAccount.
     pub cluster_autoscaler_service_account: String,

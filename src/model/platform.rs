@@ -134,7 +134,6 @@ impl Platform {
         &self.parts.tenants
     }
 
-    /// The tier named `name`; every tenant's tier exists (checked at build).
     /// The tenant `id`, if the platform has it.
     pub fn tenant(&self, id: &TenantId) -> Option<&Tenant> {
         self.parts.tenants.binary_search_by(|t| t.id.cmp(id)).ok().map(|i| &self.parts.tenants[i])
