@@ -1,15 +1,15 @@
 //! Proofs on the generated files, before anything exists: `tenancy verify` reads `generated/`
 //! (not the model, so a hand edit or a compiler bug is caught as well) and checks, for every
-//! tenant, that no principal it can obtain reaches another tenant's data ([`isolation`]), that
+//! tenant, that no principal it can obtain reaches another tenant's data (`verify/isolation.rs`), that
 //! no pod of it reaches another tenant, the metadata service or the Kubernetes API and its
-//! Ingress routes only to it ([`network`]), that its tokens and identity settings are its own
-//! ([`identity`]), and that every call the code makes is allowed for whoever makes it
-//! ([`sufficiency`]).
+//! Ingress routes only to it (`verify/network.rs`), that its tokens and identity settings are its own
+//! (`verify/identity.rs`), and that every call the code makes is allowed for whoever makes it
+//! (`verify/sufficiency.rs`).
 //!
 //! Pure: files in (path and text), a [`Report`] out. The caller reads the files; the fleet is
 //! fed one tenant at a time ([`Baseline::tenant`]), so memory stays flat at 10,000 tenants and
 //! tenants can be checked in parallel. Cross-tenant questions are answered without pairs: a
-//! tenant is checked against "any other tenant" symbolically ([`other`]), and what must be
+//! tenant is checked against "any other tenant" symbolically (`verify/other.rs`), and what must be
 //! unique across tenants (host and path) is compared through a map in [`Baseline::finish`].
 //!
 //! What it does not know it reports as [`Property::CannotProve`] rather than guessing.
