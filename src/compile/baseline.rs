@@ -15,24 +15,6 @@ use super::edge::{CERTIFICATE_ARN, WEB_ACL_ARN, add_edge, separate_stack};
 use super::identity::{user_pool, web_client};
 use super::static_site::{Site, SiteShared, add_site};
 
-/// Where every project and the pipeline read the source bundle, in the artifacts bucket.
-pub const SOURCE_KEY: &str = "source/tenancy.zip";
-/// The CodeBuild image: Amazon Linux based, maintained by AWS.
-pub const CODEBUILD_IMAGE: &str = "aws/codebuild/amazonlinux-x86_64-standard:5.0";
-
-/// Actions a tenant workload may take on items of its tables. No Scan: a Scan carries no
-/// partition key, so `dynamodb:LeadingKeys` could not confine it to the tenant.
-pub const TABLE_ITEM_ACTIONS: [&str; 8] = [
-    "dynamodb:BatchGetItem",
-    "dynamodb:BatchWriteItem",
-    "dynamodb:ConditionCheckItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:GetItem",
-    "dynamodb:PutItem",
-    "dynamodb:Query",
-    "dynamodb:UpdateItem",
-];
-
 pub fn baseline_stack(platform: &Platform) -> Result<Template, TemplateError> {
     let names = platform.baseline_names();
     let p = platform.name();
@@ -69,7 +51,7 @@ pub fn baseline_stack(platform: &Platform) -> Result<Template, TemplateError> {
 
     // The API's regional certificate, which the ingress controller's NLB serves.
     let api_certificate = LogicalId::fixed("ApiCertificate");
-    let api_host = super::k8s_tenant::api_host(platform);
+    let api_host = crate::model::naming::api_host(platform.domain());
     t.resource(
         &api_certificate,
         Certificate {
@@ -88,7 +70,7 @@ pub fn baseline_stack(platform: &Platform) -> Result<Template, TemplateError> {
         },
     );
     t.output(
-        &LogicalId::fixed(super::k8s_baseline::API_CERTIFICATE_ARN),
+        &LogicalId::fixed(crate::contract::outputs::baseline::API_CERTIFICATE_ARN),
         Output::new(
             "Regional certificate of the API host, for the ingress load balancer",
             Expr::reference(&api_certificate),

@@ -61,7 +61,7 @@ pub struct BuildspecData {
 impl BuildspecData {
     pub fn new(platform: &Platform) -> Self {
         let names = platform.baseline_names();
-        let registry = super::registry_host(platform);
+        let registry = super::common::registry_host(platform);
         Self {
             platform: platform.name().to_string(),
             region: platform.region().to_string(),
@@ -76,7 +76,7 @@ impl BuildspecData {
                 rust: "1.95.0",
                 rustup: "1.28.2",
             },
-            releases: super::releases(platform)
+            releases: super::k8s_baseline::releases(platform)
                 .releases
                 .into_iter()
                 .map(|r| ReleaseData {
@@ -86,7 +86,7 @@ impl BuildspecData {
                     repository: r.repository.to_owned(),
                     version: r.version.to_owned(),
                     namespace: r.namespace,
-                    values: super::in_source(&r.values),
+                    values: super::common::in_source(&r.values),
                 })
                 .collect(),
             images: platform
@@ -98,7 +98,7 @@ impl BuildspecData {
                         service: s.name.to_string(),
                         repository: format!("{registry}/{name}"),
                         name,
-                        variable: super::image_digest_variable(&s.name),
+                        variable: super::common::image_digest_variable(&s.name),
                     }
                 })
                 .collect(),

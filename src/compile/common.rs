@@ -89,3 +89,13 @@ impl BucketRef {
         Expr::sub(format!("arn:${{AWS::Partition}}:s3:::{}/{key}", self.name))
     }
 }
+
+/// Where every project and the pipeline read the source bundle, in the artifacts bucket.
+pub const SOURCE_KEY: &str = "source/tenancy.zip";
+/// The CodeBuild image: Amazon Linux based, maintained by AWS.
+pub const CODEBUILD_IMAGE: &str = "aws/codebuild/amazonlinux-x86_64-standard:5.0";
+
+/// A binding to a stack output, resolved by apply before the artifact that holds it is used.
+pub fn stack_binding(stack: &str, output: &str) -> String {
+    crate::contract::Placeholder::stack(stack, output).to_string()
+}

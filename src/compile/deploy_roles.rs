@@ -11,23 +11,13 @@ use crate::cfn::resources::{InlinePolicy, ManagedPolicy, Role};
 use crate::cfn::{Expr, LogicalId, Output, PolicyDocument, Statement, TemplateBuilder};
 use crate::model::{BaselineNames, Platform, Storage};
 
-use super::baseline::SOURCE_KEY;
-use super::common::{BucketRef, global_arn, platform_tags, regional_arn};
+use super::common::{BucketRef, SOURCE_KEY, global_arn, platform_tags, regional_arn};
+use super::data_access::{DATA_KEY_ACTIONS, boundary_arn, boundary_name, data_key_statement, item_actions};
 
 pub const CFN_ROLE: &str = "TenantStackRole";
 /// Where the pipeline's check stage leaves the tenancy binary it built, per plan digest.
 pub const TOOLS_PREFIX: &str = "tools/";
 pub const TENANT_BOUNDARY: &str = "TenantRoleBoundary";
-
-/// The name of the managed policy bounding every tenant role.
-pub fn boundary_name(platform: &Platform) -> String {
-    format!("{}-tenant-boundary", platform.name())
-}
-
-/// The boundary's ARN, known before deploy from its name.
-pub fn boundary_arn(platform: &Platform) -> Expr {
-    global_arn("iam", &format!("policy/{}", boundary_name(platform)))
-}
 
 /// ARNs of the service tables (silo tables by prefix, pooled tables by name); with indexes if asked.
 fn service_tables(platform: &Platform, with_indexes: bool) -> Vec<Expr> {
@@ -86,22 +76,9 @@ pub(crate) fn trust(service: &str, platform: &Platform) -> PolicyDocument {
     ])
 }
 
-/// KMS actions that reading and writing a table encrypted with the data key takes.
-pub const DATA_KEY_ACTIONS: [&str; 4] = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"];
-
-/// Use of the data key, only through DynamoDB.
-pub fn data_key_statement(sid: &str, actions: &[&str], key: Expr) -> Statement {
-    Statement::allow(sid, actions).on([key]).when(
-        "StringEquals",
-        "kms:ViaService",
-        Expr::sub("dynamodb.${AWS::Region}.amazonaws.com"),
-    )
-}
-
 /// Every item action some tenant role may be granted: the union over the platform's services.
 fn boundary_item_actions(platform: &Platform) -> Vec<&'static str> {
-    let mut all: Vec<&'static str> =
-        platform.services().iter().flat_map(|s| super::tenant::item_actions(platform, s)).collect();
+    let mut all: Vec<&'static str> = platform.services().iter().flat_map(|s| item_actions(platform, s)).collect();
     all.sort_unstable();
     all.dedup();
     all

@@ -13,7 +13,7 @@ use crate::contract::paths;
 use crate::k8s::Bundle;
 use crate::model::Platform;
 
-use super::k8s_tenant::{api_host, priority_class, stack_binding};
+use super::common::stack_binding;
 
 /// Output of the baseline stack holding the API's regional certificate (for the NLB).
 pub use crate::contract::outputs::baseline::API_CERTIFICATE_ARN;
@@ -118,7 +118,7 @@ pub fn baseline_bundle(platform: &Platform) -> Bundle {
     for tier in platform.tiers() {
         bundle.push(PriorityClass {
             metadata: ObjectMeta {
-                name: Some(priority_class(platform, tier)),
+                name: Some(crate::model::naming::priority_class(platform.name(), &tier.name)),
                 labels: Some(map(&managed)),
                 ..Default::default()
             },
@@ -195,7 +195,7 @@ struct SpreadConstraint {
 pub fn ingress_nginx_values(platform: &Platform) -> IngressNginxValues {
     let baseline = platform.baseline_names().stack;
     let annotations = map(&[
-        ("external-dns.alpha.kubernetes.io/hostname", &api_host(platform)),
+        ("external-dns.alpha.kubernetes.io/hostname", &crate::model::naming::api_host(platform.domain())),
         ("service.beta.kubernetes.io/aws-load-balancer-backend-protocol", "http"),
         ("service.beta.kubernetes.io/aws-load-balancer-ssl-cert", &stack_binding(&baseline, API_CERTIFICATE_ARN)),
         ("service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy", "ELBSecurityPolicy-TLS13-1-2-2021-06"),

@@ -30,8 +30,9 @@ use crate::k8s::Bundle;
 use crate::model::{BaselineNames, Placement, Platform, Storage, Tenant, TenantNames, Tier};
 
 use super::cluster_config::TIER_NODE_KEY;
+use super::common::stack_binding;
 use super::pod_identity;
-use super::tenant::outputs;
+use crate::contract::outputs::tenant as outputs;
 
 /// The UID and GID every service container runs as; the images are built for it.
 pub const SERVICE_UID: i64 = 10001;
@@ -54,27 +55,12 @@ pub const LABEL_TIER: &str = "tenancy.io/tier";
 pub const LABEL_NAME: &str = "app.kubernetes.io/name";
 pub const LABEL_NAMESPACE: &str = "kubernetes.io/metadata.name";
 
-/// A binding to a stack output, resolved by apply before the bundle is sent.
-pub fn stack_binding(stack: &str, output: &str) -> String {
-    crate::plan::Placeholder::stack(stack, output).to_string()
-}
-
-/// The hostname tenant APIs are served on (`model::naming::api_host`).
-pub fn api_host(platform: &Platform) -> String {
-    crate::model::naming::api_host(platform.domain())
-}
-
-/// The PriorityClass of a tier (`model::naming::priority_class`).
-pub fn priority_class(platform: &Platform, tier: &Tier) -> String {
-    crate::model::naming::priority_class(platform.name(), &tier.name)
-}
-
 /// The image of a service: its ECR repository, pinned to the digest the images build pushed
 /// (a binding the plan resolves from that build's exported variables). The reviewed manifest
 /// names the repository and the build; apply checks the digest is in ECR before it applies.
 pub fn image(platform: &Platform, service: &crate::model::Service) -> String {
     let repository = BaselineNames::repository(platform.name(), &service.name);
-    let digest = crate::plan::Placeholder::build(
+    let digest = crate::contract::Placeholder::build(
         &platform.baseline_names().images_project,
         &super::common::image_digest_variable(&service.name),
     );
@@ -419,7 +405,7 @@ fn workload(cx: &Context, service: &crate::model::Service, bundle: &mut Bundle) 
     let pod = PodSpec {
         service_account_name: Some(cx.names.service_account.clone()),
         automount_service_account_token: Some(false),
-        priority_class_name: Some(priority_class(cx.platform, cx.tier)),
+        priority_class_name: Some(crate::model::naming::priority_class(cx.platform.name(), &cx.tier.name)),
         security_context: Some(PodSecurityContext {
             run_as_non_root: Some(true),
             run_as_user: Some(SERVICE_UID),
@@ -583,7 +569,7 @@ fn ingress(cx: &Context, bundle: &mut Bundle) {
         spec: Some(IngressSpec {
             ingress_class_name: Some("nginx".into()),
             rules: Some(vec![IngressRule {
-                host: Some(api_host(cx.platform)),
+                host: Some(crate::model::naming::api_host(cx.platform.domain())),
                 http: Some(HTTPIngressRuleValue { paths }),
             }]),
             ..Default::default()

@@ -11,6 +11,7 @@ mod cluster_access;
 mod cluster_config;
 mod common;
 mod customize;
+mod data_access;
 mod delivery;
 mod deploy_roles;
 mod edge;
@@ -24,20 +25,22 @@ mod static_site;
 mod tenant;
 
 pub(crate) use baseline::baseline_stack;
-pub use baseline::{SOURCE_KEY, TABLE_ITEM_ACTIONS};
+pub use common::SOURCE_KEY;
+pub use data_access::TABLE_ITEM_ACTIONS;
 pub mod service_calls;
 pub use bootstrap::{TEMPLATE_TAG, bootstrap_stack};
 pub(crate) use cluster_config::cluster_config;
 pub use common::SOURCE_GENERATED_DIR;
-pub(crate) use common::{GENERATED_HEADER, image_digest_variable, in_source, registry_host};
+pub use common::stack_binding;
+pub(crate) use common::{GENERATED_HEADER, in_source, registry_host};
 pub use customize::{Customizations, PlatformArtifacts, TenantArtifacts, TenantCx, TypedTenant};
 pub(crate) use edge::{CLOUDFRONT_REGION, edge_stack, separate_stack};
 pub use k8s_baseline::API_CERTIFICATE_ARN;
 pub(crate) use k8s_baseline::{
     baseline_bundle, cluster_autoscaler_values, external_dns_values, ingress_nginx_values, releases,
 };
+pub use k8s_tenant::IDENTITY_CONFIG_MAP;
 pub(crate) use k8s_tenant::tenant_bundle;
-pub use k8s_tenant::{IDENTITY_CONFIG_MAP, stack_binding};
 pub use pipeline::{MAX_ACTIONS_PER_STAGE, TENANT_SHARDS, baseline_waves, batches, stages as pipeline_stages};
 pub use tenant::{outputs as tenant_outputs, role_arn};
 

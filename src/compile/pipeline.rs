@@ -14,8 +14,9 @@ use crate::cfn::resources::{
 use crate::cfn::{Expr, LogicalId, Statement, TemplateBuilder};
 use crate::model::{BaselineNames, Platform};
 
-use super::baseline::{CODEBUILD_IMAGE, SOURCE_KEY};
-use super::common::{BucketRef, buildspecs, global_arn, in_source, platform_tags, regional_arn};
+use super::common::{
+    BucketRef, CODEBUILD_IMAGE, SOURCE_KEY, buildspecs, global_arn, in_source, platform_tags, regional_arn,
+};
 use super::edge::{CLOUDFRONT_REGION, separate_stack};
 
 /// CodePipeline's limit of actions in one stage.

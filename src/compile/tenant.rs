@@ -9,15 +9,8 @@ use crate::cfn::resources::{
 use crate::cfn::{Expr, LogicalId, Output, Parameter, Policy, PolicyDocument, Statement, TemplateBuilder, pascal_case};
 use crate::model::{BaselineNames, DataRetention, Identity, Platform, Storage, Tenant, TenantNames};
 
-use super::baseline::TABLE_ITEM_ACTIONS;
-
-/// The item actions the tenant role grants on `service`'s table: its declared calls.
-pub(crate) fn item_actions(platform: &Platform, service: &crate::model::Service) -> Vec<&'static str> {
-    let names: Vec<&str> = platform.services().iter().map(|s| s.name.as_str()).collect();
-    super::service_calls::item_actions(service.name.as_str(), &names, &TABLE_ITEM_ACTIONS)
-}
 use super::common::{baseline_export, exports, regional_arn, tenant_tags};
-use super::deploy_roles::{DATA_KEY_ACTIONS, boundary_arn, data_key_statement};
+use super::data_access::{DATA_KEY_ACTIONS, boundary_arn, data_key_statement, item_actions};
 use super::identity::{user_pool, web_client};
 use super::pod_identity;
 use super::static_site::alias_records;

@@ -8,7 +8,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::plan::Placeholder;
+use crate::contract::Placeholder;
 
 /// Where a binding's value goes. Ordered by its text form, the order `plan.json` has always
 /// listed bindings in.
@@ -101,7 +101,7 @@ impl FromStr for BindingTarget {
         if let Some(rest) = text.strip_prefix("record:") {
             return RecordField::ALL.into_iter().find(|f| f.as_str() == rest).map(Self::Record).ok_or_else(unknown);
         }
-        match crate::plan::placeholders(text).as_slice() {
+        match crate::contract::placeholder::placeholders(text).as_slice() {
             [one] if one.to_string() == text => Ok(Self::Placeholder(one.clone())),
             _ => Err(unknown()),
         }

@@ -4,7 +4,8 @@
 //!
 //! - [`paths`]: where each artifact lives under `generated/`;
 //! - [`outputs`]: the stack outputs later steps bind to;
-//! - [`steps`]: the ids of the plan's steps;
+//! - [`steps`]: the ids of the plan's steps ([`StepId`]);
+//! - [`placeholder`]: a value one step produces and another's artifact names (`${stack:..}`);
 //! - [`binding`]: where a bound value goes ([`BindingTarget`]);
 //! - [`calls`]: the AWS actions `tenancy apply` calls, which the generated IAM must grant.
 
@@ -12,6 +13,9 @@ pub mod binding;
 pub mod calls;
 pub mod outputs;
 pub mod paths;
+pub mod placeholder;
 pub mod steps;
 
 pub use binding::{BindingTarget, RecordField};
+pub use placeholder::Placeholder;
+pub use steps::StepId;

@@ -1,7 +1,38 @@
 //! The ids of the plan's steps: `baseline/<part>` and `tenant/<id>/<part>`.
 
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
 use crate::model::TenantId;
-use crate::plan::StepId;
+
+/// A step's id: `baseline/stack`, `tenant/acme/k8s`, ...
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct StepId(String);
+
+impl StepId {
+    /// The id `id`, taken as given (the ids the plan uses are `contract::steps`').
+    pub fn new(id: impl Into<String>) -> Self {
+        Self(id.into())
+    }
+
+    /// The id as text, as `plan.json` writes it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The tenant this step belongs to, if it is a tenant step (`tenant/<id>/...`).
+    pub fn tenant(&self) -> Option<&str> {
+        self.0.strip_prefix("tenant/").and_then(|rest| rest.split('/').next())
+    }
+}
+
+impl fmt::Display for StepId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(&self.0)
+    }
+}
 
 /// Deploys the edge stack in us-east-1; a step only when the platform runs in another region.
 pub const EDGE: &str = "baseline/edge";

@@ -9,14 +9,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::placeholder::Placeholder;
+use crate::contract::placeholder::Placeholder;
 
 /// The facts of one artifact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ArtifactFacts {
     /// SHA-256 of the bytes, lowercase hex.
     pub sha256: String,
-    /// Every placeholder in the text (`super::placeholder`), in order of appearance, without
+    /// Every placeholder in the text (`contract::placeholder`), in order of appearance, without
     /// repeats.
     pub placeholders: Vec<Placeholder>,
 }
@@ -25,7 +25,8 @@ impl ArtifactFacts {
     /// The facts of one artifact's text: its digest and its distinct placeholders.
     pub fn of(text: &str) -> Self {
         let mut seen = BTreeSet::new();
-        let placeholders = super::placeholders(text).into_iter().filter(|p| seen.insert(p.clone())).collect();
+        let placeholders =
+            crate::contract::placeholder::placeholders(text).into_iter().filter(|p| seen.insert(p.clone())).collect();
         Self { sha256: hex_digest(text.as_bytes()), placeholders }
     }
 }

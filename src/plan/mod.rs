@@ -5,16 +5,15 @@
 mod facts;
 mod graph;
 mod load;
-mod placeholder;
 mod render;
 mod step;
 mod steps;
 
+pub use crate::contract::placeholder::{Placeholder, Producer, first_unresolved, placeholders};
 pub(crate) use facts::to_hex;
 pub use facts::{ArtifactFacts, facts_of, hex_digest};
 pub use graph::{DeployPlan, PlanError, PlannedStep};
 pub use load::{LoadError, LoadedPlan, StoredPlan};
-pub use placeholder::{Placeholder, Producer, first_unresolved, placeholders};
 pub use render::{Bootstrap, PLAN_FORMAT, PlanContext, to_dot, to_json, to_mermaid, to_table};
 pub use step::{Action, Binding, Step, StepId};
 pub use steps::platform_steps;

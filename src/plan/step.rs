@@ -2,37 +2,10 @@
 //! the steps before it.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// A step's id: `baseline/stack`, `tenant/acme/k8s`, ...
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct StepId(String);
-
-impl StepId {
-    /// The id `id`, taken as given (the ids the plan uses are `contract::steps`').
-    pub fn new(id: impl Into<String>) -> Self {
-        Self(id.into())
-    }
-
-    /// The id as text, as `plan.json` writes it.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The tenant this step belongs to, if it is a tenant step (`tenant/<id>/...`).
-    pub fn tenant(&self) -> Option<&str> {
-        self.0.strip_prefix("tenant/").and_then(|rest| rest.split('/').next())
-    }
-}
-
-impl fmt::Display for StepId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(&self.0)
-    }
-}
+pub use crate::contract::steps::StepId;
 
 /// What a step does, and with which provider.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -15,11 +15,11 @@
 use std::collections::BTreeMap;
 
 use super::facts::ArtifactFacts;
-use super::placeholder::Producer;
 use super::step::{Action, Binding, Step, StepId};
 use crate::compile::{CLOUDFRONT_REGION, in_source, separate_stack};
 use crate::contract::outputs::{self, tenant as tenant_outputs};
 use crate::contract::paths::{self, buildspecs};
+use crate::contract::placeholder::Producer;
 use crate::contract::steps::{self, TenantPart};
 pub use crate::contract::steps::{ACCESS, ADDONS, BASELINE, CLUSTER, DELIVERY, EDGE, IMAGES};
 use crate::contract::{BindingTarget, RecordField};
