@@ -150,7 +150,7 @@ pub fn baseline_stack(platform: &Platform) -> Result<Template, TemplateError> {
     t.resource(
         &admin_client,
         web_client(
-            &format!("{p}-admin-console"),
+            &names.admin_console_client,
             Expr::reference(&admin_pool),
             &format!("https://admin.{domain}"),
             false,

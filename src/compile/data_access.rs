@@ -26,9 +26,9 @@ pub(crate) fn item_actions(platform: &Platform, service: &crate::model::Service)
     super::service_calls::item_actions(service.name.as_str(), &names, &TABLE_ITEM_ACTIONS)
 }
 
-/// The name of the managed policy bounding every tenant role.
+/// The name of the managed policy bounding every tenant role (`model::naming`).
 pub fn boundary_name(platform: &Platform) -> String {
-    format!("{}-tenant-boundary", platform.name())
+    platform.baseline_names().tenant_boundary
 }
 
 /// The boundary's ARN, known before deploy from its name.

@@ -73,7 +73,7 @@ pub fn add_edge(t: &mut TemplateBuilder, platform: &Platform) -> (Expr, Expr) {
     t.resource(
         &web_acl,
         WebAcl {
-            name: Expr::str(format!("{p}-edge")),
+            name: Expr::str(platform.baseline_names().web_acl),
             description: format!("Managed protections and a per-address rate limit for the {p} sites"),
             scope: "CLOUDFRONT",
             default_action: Action::allow(),

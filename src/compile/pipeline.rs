@@ -12,6 +12,7 @@ use crate::cfn::resources::{
     RuleTarget, Stage,
 };
 use crate::cfn::{Expr, LogicalId, Statement, TemplateBuilder};
+use crate::contract::steps;
 use crate::model::{BaselineNames, Platform};
 
 use super::common::{
@@ -33,13 +34,13 @@ pub fn pipeline_prefix(pipeline: &str) -> &str {
 pub fn baseline_waves(platform: &Platform) -> Vec<Vec<&'static str>> {
     let mut waves = Vec::new();
     if separate_stack(platform) {
-        waves.push(vec!["baseline/edge"]);
+        waves.push(vec![steps::EDGE]);
     }
-    waves.push(vec!["baseline/stack"]);
-    waves.push(vec!["baseline/delivery"]);
-    waves.push(vec!["baseline/cluster", "baseline/images"]);
-    waves.push(vec!["baseline/access"]);
-    waves.push(vec!["baseline/addons"]);
+    waves.push(vec![steps::BASELINE]);
+    waves.push(vec![steps::DELIVERY]);
+    waves.push(vec![steps::CLUSTER, steps::IMAGES]);
+    waves.push(vec![steps::ACCESS]);
+    waves.push(vec![steps::ADDONS]);
     waves
 }
 
@@ -552,7 +553,7 @@ fn add_trigger(t: &mut TemplateBuilder, platform: &Platform, artifacts: &BucketR
     t.resource(
         &LogicalId::fixed("PipelineTrigger"),
         Rule {
-            name: Expr::str(format!("{}-source-pushed", names.pipeline)),
+            name: Expr::str(&names.pipeline_trigger_rule),
             description: format!("A new version of s3://{}/{SOURCE_KEY} starts the pipeline", artifacts.name),
             event_pattern: serde_json::json!({
                 "source": ["aws.s3"],

@@ -90,7 +90,7 @@ pub fn tenant_stack_builder(platform: &Platform, tenant: &Tenant) -> TemplateBui
             (pool, issuer)
         }
     };
-    t.resource(&client, web_client(&format!("{}-app", tenant.id), pool_id.clone(), &app_url, true));
+    t.resource(&client, web_client(&names.app_client, pool_id.clone(), &app_url, true));
     t.resource(
         &admin,
         UserPoolUser {

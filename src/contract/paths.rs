@@ -38,6 +38,26 @@ pub const TENANT_STACK_FILE: &str = "stack.cfn.yaml";
 /// The tenant's Kubernetes bundle, applied in its namespace.
 pub const TENANT_BUNDLE_FILE: &str = "k8s.yaml";
 
+/// The directory of the platform's artifacts (templates, cluster config, bundle, Helm values).
+pub const BASELINE_DIR: &str = "baseline/";
+/// How every CloudFormation template's file name ends.
+pub const TEMPLATE_SUFFIX: &str = ".cfn.yaml";
+
+/// Whether `path` is a CloudFormation template (by its suffix, as every template path here has).
+pub fn is_template(path: &str) -> bool {
+    path.ends_with(TEMPLATE_SUFFIX)
+}
+
+/// Whether `path` is a Kubernetes bundle: the baseline's or a tenant's.
+pub fn is_bundle(path: &str) -> bool {
+    path == BASELINE_BUNDLE || (path.starts_with(TENANTS_DIR) && path.ends_with(&format!("/{TENANT_BUNDLE_FILE}")))
+}
+
+/// `tenants/<id>/`: the directory of one tenant's artifacts.
+pub fn tenant_dir(tenant: &str) -> String {
+    format!("{TENANTS_DIR}{tenant}/")
+}
+
 /// `tenants/<id>/stack.cfn.yaml`: the tenant's stack.
 pub fn tenant_stack(tenant: &TenantId) -> String {
     format!("{TENANTS_DIR}{tenant}/{TENANT_STACK_FILE}")

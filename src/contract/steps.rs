@@ -34,6 +34,8 @@ impl fmt::Display for StepId {
     }
 }
 
+/// How every platform-wide step's id begins (tenant steps begin `tenant/`).
+pub const PLATFORM_PREFIX: &str = "baseline/";
 /// Deploys the edge stack in us-east-1; a step only when the platform runs in another region.
 pub const EDGE: &str = "baseline/edge";
 /// Deploys the baseline stack.

@@ -47,6 +47,8 @@ pub enum NameKind {
     DynamoDbTable,
     /// A DNS hostname, at most 253 characters.
     Hostname,
+    /// An EventBridge rule name, at most 64 characters.
+    EventBridgeRule,
 }
 
 impl NameKind {
@@ -62,6 +64,7 @@ impl NameKind {
             NameKind::DynamoDbTable => 255,
             // A hostname's labels are at most 63; the tenant's label is checked as a tenant id.
             NameKind::Hostname => 253,
+            NameKind::EventBridgeRule => 64,
         }
     }
 
@@ -81,6 +84,7 @@ impl NameKind {
             NameKind::CognitoGroup => "Cognito group name",
             NameKind::DynamoDbTable => "DynamoDB table name",
             NameKind::Hostname => "hostname",
+            NameKind::EventBridgeRule => "EventBridge rule name",
         }
     }
 }
@@ -170,6 +174,15 @@ pub struct BaselineNames {
     pub pipeline: String,
     /// The role EventBridge assumes to start the pipeline.
     pub pipeline_trigger_role: String,
+    /// `<platform>-platform-source-pushed`: the EventBridge rule that starts the pipeline when a
+    /// new source bundle lands.
+    pub pipeline_trigger_rule: String,
+    /// `<platform>-tenant-boundary`: the managed policy bounding every tenant role.
+    pub tenant_boundary: String,
+    /// `<platform>-edge`: CloudFront's web ACL (managed protections and the rate limit).
+    pub web_acl: String,
+    /// `<platform>-admin-console`: the admin console's app client in the admin user pool.
+    pub admin_console_client: String,
     /// `<platform>-deployer`: the IAM role of the deployer project (the name of `deploy_project`).
     pub deploy_role: String,
     /// `<platform>-cfn-tenant`: the role CloudFormation assumes for tenant stacks, so that they never
@@ -233,6 +246,10 @@ impl BaselineNames {
             check_project: format!("{p}-check"),
             pipeline: format!("{p}-platform"),
             pipeline_trigger_role: format!("{p}-platform-trigger"),
+            pipeline_trigger_rule: format!("{p}-platform-source-pushed"),
+            tenant_boundary: format!("{p}-tenant-boundary"),
+            web_acl: format!("{p}-edge"),
+            admin_console_client: format!("{p}-admin-console"),
             deploy_role: format!("{p}-deployer"),
             cfn_execution_role: format!("{p}-cfn-tenant"),
             cfn_baseline_role: format!("{p}-cfn-baseline"),
@@ -293,6 +310,7 @@ impl BaselineNames {
             DerivedName::new(IamRole, self.check_project.clone()),
             DerivedName::new(IamRole, self.pipeline.clone()),
             DerivedName::new(IamRole, self.pipeline_trigger_role.clone()),
+            DerivedName::new(EventBridgeRule, self.pipeline_trigger_rule.clone()),
         ];
         for namespace in [
             "default",
@@ -333,6 +351,8 @@ pub struct TenantNames {
     pub group: String,
     /// `<tenant>.app.<domain>`: the tenant application's address.
     pub app_host: String,
+    /// `<tenant>-app`: the tenant application's app client in its user pool.
+    pub app_client: String,
     /// The table of each `silo` service, in service order.
     pub silo_tables: Vec<(ServiceName, String)>,
 }
@@ -357,6 +377,7 @@ impl TenantNames {
             domain_prefix: format!("{p}-{t}-{}", account_suffix(account, region)),
             group: format!("tenant-{t}"),
             app_host: format!("{t}.app.{domain}"),
+            app_client: format!("{t}-app"),
             silo_tables: services
                 .iter()
                 .filter(|s| matches!(s.storage, Storage::Silo(_)))

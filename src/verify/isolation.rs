@@ -19,6 +19,7 @@ use super::iam::{Context, Decision, Principal, Request, decide_resource};
 use super::other;
 use super::principals::Role;
 use super::{Baseline, Finding, Location, Property, Report, Tenant};
+use crate::contract::paths;
 use crate::model::FieldPath;
 
 /// The data actions checked on a table.
@@ -481,7 +482,7 @@ pub(super) fn flag(
 /// namespace's secrets).
 fn access_entries(baseline: &Baseline, tenant: &Tenant, obtained: &[Obtained], report: &mut Report) {
     for (file, doc) in &baseline.docs {
-        if !file.starts_with("baseline/eksctl") {
+        if file != paths::CLUSTER_CONFIG {
             continue;
         }
         let Some(d) = doc.documents.first() else { continue };
@@ -509,7 +510,7 @@ fn rbac(baseline: &Baseline, tenant: &Tenant, report: &mut Report) {
     let namespaces = tenant.namespaces();
     let accounts = service_accounts(tenant);
     let baseline_objects =
-        baseline.docs.iter().filter(|(p, _)| p.starts_with("baseline/") && p.ends_with("k8s.yaml")).flat_map(
+        baseline.docs.iter().filter(|(p, _)| p.starts_with(paths::BASELINE_DIR) && paths::is_bundle(p)).flat_map(
             |(p, d)| d.documents.iter().enumerate().map(move |(i, doc)| (p.as_str(), i, &doc.value, Some(d))),
         );
     let own_objects = tenant.objects.iter().map(|(p, i, v)| (*p, *i, *v, None));

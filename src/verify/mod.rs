@@ -37,6 +37,7 @@ pub use finding::{AcceptedList, Finding, Property, Report};
 use principals::{Attachments, Role};
 use template::{Exports, Scope, Template};
 
+use crate::contract::paths;
 use crate::model::FieldPath;
 
 /// The platform's files other than the tenants': plan.json, the baseline templates and
@@ -183,7 +184,7 @@ impl Baseline {
     pub fn templates(&self) -> Vec<(String, Template<'_>)> {
         self.docs
             .iter()
-            .filter(|(path, _)| path.starts_with("baseline/") && path.ends_with(".cfn.yaml"))
+            .filter(|(path, _)| path.starts_with(paths::BASELINE_DIR) && paths::is_template(path))
             .filter_map(|(path, doc)| Some((path.clone(), self.template(path, &doc.documents.first()?.value))))
             .collect()
     }
@@ -265,8 +266,8 @@ impl Baseline {
                 Err(e) => report.findings.push(unreadable(&e)),
             }
         }
-        for wanted in ["stack.cfn.yaml", "k8s.yaml"] {
-            let file = format!("tenants/{id}/{wanted}");
+        for wanted in [paths::TENANT_STACK_FILE, paths::TENANT_BUNDLE_FILE] {
+            let file = format!("{}{wanted}", paths::tenant_dir(id));
             if !docs.contains_key(&file) && !report.findings.iter().any(|f| f.resource == file) {
                 report.findings.push(unreadable(&Unreadable {
                     file,
@@ -303,14 +304,14 @@ impl Baseline {
 /// the same steps from disk instead.
 pub fn verify(files: &BTreeMap<String, String>, accepted: Option<&AcceptedList>) -> Report {
     let platform: BTreeMap<String, String> =
-        files.iter().filter(|(p, _)| !p.starts_with("tenants/")).map(|(p, t)| (p.clone(), t.clone())).collect();
+        files.iter().filter(|(p, _)| !p.starts_with(paths::TENANTS_DIR)).map(|(p, t)| (p.clone(), t.clone())).collect();
     let mut baseline = Baseline::read(&platform);
     baseline.accept(accepted.cloned());
     let tenants = baseline
         .tenants()
         .iter()
         .map(|id| {
-            let prefix = format!("tenants/{id}/");
+            let prefix = paths::tenant_dir(id);
             let own: BTreeMap<String, String> = files
                 .range(prefix.clone()..)
                 .take_while(|(p, _)| p.starts_with(&prefix))
@@ -339,7 +340,7 @@ pub struct Tenant<'a> {
 
 impl<'a> Tenant<'a> {
     fn new(baseline: &Baseline, id: &str, docs: &'a BTreeMap<String, Doc>) -> Self {
-        let stack_file = docs.keys().find(|p| p.ends_with(".cfn.yaml")).cloned();
+        let stack_file = docs.keys().find(|p| paths::is_template(p)).cloned();
         let roles = match stack_file.as_ref().and_then(|f| Some((f, &docs[f].documents.first()?.value))) {
             Some((file, root)) => {
                 let t = baseline.template(file, root);
@@ -355,7 +356,7 @@ impl<'a> Tenant<'a> {
         };
         let objects = docs
             .iter()
-            .filter(|(p, _)| !p.ends_with(".cfn.yaml"))
+            .filter(|(p, _)| !paths::is_template(p))
             .flat_map(|(p, d)| d.documents.iter().enumerate().map(move |(i, doc)| (p.as_str(), i, &doc.value)))
             .collect();
         Self { id: id.to_owned(), docs, stack_file, roles, objects }

@@ -19,6 +19,7 @@ use k8s_openapi::api::networking::v1::NetworkPolicy;
 use serde_json::Value;
 
 use super::{Baseline, Finding, Location, Property, Report, Tenant, TenantSummary};
+use crate::contract::paths;
 use crate::k8s::reach::{self, Peer, Pod};
 use crate::model::FieldPath;
 
@@ -39,7 +40,9 @@ struct Policy {
 fn policies(baseline: &Baseline, tenant: &Tenant, report: &mut Report) -> Vec<Policy> {
     let base = baseline.cache.policies.get_or_init(|| {
         let mut parsed = Vec::new();
-        for (file, doc) in baseline.docs.iter().filter(|(p, _)| p.starts_with("baseline/") && p.ends_with("k8s.yaml")) {
+        for (file, doc) in
+            baseline.docs.iter().filter(|(p, _)| p.starts_with(paths::BASELINE_DIR) && paths::is_bundle(p))
+        {
             for (index, d) in doc.documents.iter().enumerate().filter(|(_, d)| d.value["kind"] == "NetworkPolicy") {
                 let at = doc.at(index, &FieldPath::root().key("metadata").key("name"));
                 // An unreadable baseline policy is reported by every tenant's check below.
@@ -271,8 +274,7 @@ struct Eks {
 
 impl Eks {
     fn of(baseline: &Baseline) -> Self {
-        let config =
-            baseline.docs.get("baseline/eksctl-cluster.yaml").and_then(|d| d.documents.first()).map(|d| &d.value);
+        let config = baseline.docs.get(paths::CLUSTER_CONFIG).and_then(|d| d.documents.first()).map(|d| &d.value);
         let empty = Value::Null;
         let config = config.unwrap_or(&empty);
         let first = |cidr: &str, host: u32| {

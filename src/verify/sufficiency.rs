@@ -573,11 +573,10 @@ pub fn platform(baseline: &Baseline, report: &mut Report) {
             }
         }
         if !tenant_scoped {
-            for step in baseline.plan["steps"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter(|st| st["id"].as_str().is_some_and(|i| i.starts_with("baseline/")))
+            for step in
+                baseline.plan["steps"].as_array().into_iter().flatten().filter(|st| {
+                    st["id"].as_str().is_some_and(|i| i.starts_with(crate::contract::steps::PLATFORM_PREFIX))
+                })
             {
                 step_calls(baseline, &caller, step, report, &baseline.docs);
             }

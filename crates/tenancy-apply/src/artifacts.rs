@@ -60,7 +60,7 @@ impl Artifacts for ArtifactDir {
 /// file's text once digested; the plan is then checked against the recorded step hashes (the
 /// core's pure [`StoredPlan::into_plan`]).
 pub fn load_plan(dir: &Path) -> Result<LoadedPlan, LoadError> {
-    let path = dir.join("plan.json");
+    let path = dir.join(tenancy::contract::paths::PLAN);
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(&path).map_err(|source| LoadError::Read { path: shown.clone(), source })?;
     let stored = StoredPlan::parse(&shown, &text)?;

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 
+use tenancy::contract::paths;
 use tenancy::verify::{AcceptedList, Baseline, Report, TenantSummary};
 
 #[derive(Debug, Args)]
@@ -40,9 +41,9 @@ pub enum VerifyFormat {
 /// Every file under `dir` (relative paths with `/`), except the tenants'.
 fn platform_files(dir: &Path) -> anyhow::Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
-    let plan = dir.join("plan.json");
+    let plan = dir.join(paths::PLAN);
     out.insert(
-        "plan.json".to_owned(),
+        paths::PLAN.to_owned(),
         std::fs::read_to_string(&plan)
             .with_context(|| format!("while reading {} (synthesize first)", plan.display()))?,
     );
