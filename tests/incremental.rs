@@ -201,7 +201,7 @@ fn streamed_output_is_byte_identical_to_sequential_compilation() {
     // One tenant after another, every artifact in memory, then the plan: the plain way.
     let mut artifacts = tenancy::compile::compile_platform(&platform).unwrap();
     for tenant in platform.tenants() {
-        artifacts.files.extend(tenancy::compile::compile_tenant(&platform, tenant).unwrap().0);
+        artifacts.files.extend(tenancy::compile::compile_tenant(&platform, tenant).unwrap().files);
     }
     tenancy::plan::attach(&platform, &mut artifacts).unwrap();
     let sequential = dir.path().join("sequential");

@@ -110,9 +110,9 @@ pub fn compile_with(platform: &Platform, custom: &Customizations) -> Result<Arti
     // Tenants share nothing but the platform: compile them on every core; results come back in
     // tenant order, so the output is byte-identical to compiling them one by one.
     for compiled in parallel::map(platform.tenants(), |t| compile_tenant_with(platform, t, custom)) {
-        let (files, notes) = compiled?;
-        out.files.extend(files);
-        out.notes.extend(notes);
+        let tenant = compiled?;
+        out.files.extend(tenant.files);
+        out.notes.extend(tenant.notes);
     }
     out.files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
@@ -148,11 +148,8 @@ pub fn compile_platform_with(platform: &Platform, custom: &Customizations) -> Re
     Ok(out)
 }
 
-/// One tenant's artifacts and the notes about them.
-pub type TenantOutput = (Vec<Artifact>, Vec<String>);
-
-/// Compiles one tenant's artifacts.
-pub fn compile_tenant(platform: &Platform, tenant: &Tenant) -> Result<TenantOutput, CompileError> {
+/// Compiles one tenant's artifacts, with the notes about them.
+pub fn compile_tenant(platform: &Platform, tenant: &Tenant) -> Result<Artifacts, CompileError> {
     compile_tenant_with(platform, tenant, &Customizations::new())
 }
 
@@ -161,7 +158,7 @@ pub fn compile_tenant_with(
     platform: &Platform,
     tenant: &Tenant,
     custom: &Customizations,
-) -> Result<TenantOutput, CompileError> {
+) -> Result<Artifacts, CompileError> {
     tenant_artifacts(platform, tenant, custom)?.render(tenant)
 }
 
@@ -185,11 +182,11 @@ pub fn tenant_artifacts(
 
 impl TypedTenant {
     /// The tenant's files, rendered: the edge where typed values become text.
-    pub fn render(self, tenant: &Tenant) -> Result<TenantOutput, CompileError> {
+    pub fn render(self, tenant: &Tenant) -> Result<Artifacts, CompileError> {
         let mut out = Artifacts::default();
         template(&mut out, &paths::tenant_stack(&tenant.id), Ok(self.stack))?;
         manifests(&mut out, &paths::tenant_bundle(&tenant.id), &self.bundle)?;
-        Ok((out.files, out.notes))
+        Ok(out)
     }
 }
 

@@ -197,9 +197,10 @@ impl Bundle {
         self.objects.iter_mut()
     }
 
-    /// The objects of one kind, in apply order.
-    pub fn of_kind(&self, kind: &str) -> Vec<&Object> {
-        self.objects().into_iter().filter(|o| o.kind() == kind).collect()
+    /// The objects of kind `K` (a k8s-openapi type, e.g. `bundle.of_kind::<Deployment>()`), in
+    /// apply order.
+    pub fn of_kind<K: k8s_openapi::Resource>(&self) -> Vec<&Object> {
+        self.objects().into_iter().filter(|o| o.kind() == K::KIND).collect()
     }
 
     /// Multi-document YAML in apply order, each document introduced by `---`.
@@ -240,6 +241,8 @@ mod tests {
                 ("Deployment", "web")
             ]
         );
+        let policies: Vec<&str> = bundle.of_kind::<NetworkPolicy>().iter().map(|o| o.name()).collect();
+        assert_eq!(policies, ["b", "a"]);
         let yaml = bundle.render().unwrap();
         assert!(yaml.starts_with("---\napiVersion: v1\nkind: Namespace\n"), "{yaml}");
         assert_eq!(yaml.matches("---\n").count(), 5);

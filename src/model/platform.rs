@@ -212,8 +212,8 @@ impl PlatformBuilder {
         self
     }
     /// Removes the tenant with `id`, if present.
-    pub fn without_tenant(mut self, id: &str) -> Self {
-        self.parts.tenants.retain(|t| t.id.as_str() != id);
+    pub fn without_tenant(mut self, id: &TenantId) -> Self {
+        self.parts.tenants.retain(|t| &t.id != id);
         self
     }
 

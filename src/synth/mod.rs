@@ -163,7 +163,7 @@ pub fn plan_platform(platform: &Platform) -> Result<(DeployPlan, plan::PlanConte
     let base = compile::compile_platform(platform)?;
     let mut facts: BTreeMap<_, _> = facts_of(base.files).into_iter().collect();
     let tenants =
-        compile::parallel::map(platform.tenants(), |t| compile::compile_tenant(platform, t).map(|c| facts_of(c.0)));
+        compile::parallel::map(platform.tenants(), |t| compile::compile_tenant(platform, t).map(|c| facts_of(c.files)));
     for tenant in tenants {
         facts.extend(tenant?);
     }
@@ -200,9 +200,9 @@ fn stream<'a>(platform: &Platform, custom: &Customizations, out: &'a Path, mode:
         if let Some((files, notes)) = output.reuse(id, &inputs).filter(|_| custom.is_empty()) {
             return Ok((files, notes, inputs, false));
         }
-        let (artifacts, notes) = compile::compile_tenant_with(platform, tenant, custom)?;
-        let files = artifacts.iter().map(|a| output.put(&a.path, &a.contents)).collect::<Result<Vec<_>, _>>()?;
-        Ok::<_, SynthError>((files, notes, inputs, true))
+        let compiled = compile::compile_tenant_with(platform, tenant, custom)?;
+        let files = compiled.files.iter().map(|a| output.put(&a.path, &a.contents)).collect::<Result<Vec<_>, _>>()?;
+        Ok::<_, SynthError>((files, compiled.notes, inputs, true))
     });
     let (mut compiled, mut reused) = (0, 0);
     let mut records = BTreeMap::new();
