@@ -48,7 +48,16 @@ fn adding_a_tenant_changes_no_other_file() {
         assert_eq!(after.get(path), Some(contents), "{path} changed when a tenant was added");
     }
     // And removing it again gives back exactly the files before.
-    assert_eq!(files(&platform.to_builder().without_tenant("aardvark").build().unwrap()), before);
+    assert_eq!(
+        files(
+            &platform
+                .to_builder()
+                .without_tenant(&tenancy::model::TenantId::parse("aardvark").unwrap())
+                .build()
+                .unwrap()
+        ),
+        before
+    );
 }
 
 #[test]
@@ -127,6 +136,16 @@ fn check_lists_missing_extra_and_differing_files() {
         assert!(stdout.contains(line), "{line:?} not in {stdout}");
     }
     assert!(!stdout.contains("initech"), "{stdout}");
+}
+
+/// `check` takes no stack quota: only synth's warning reads it, and a check that accepted it
+/// would ignore it silently.
+#[test]
+fn check_refuses_an_option_it_would_ignore() {
+    let output = tenancy().args(["check", "--stack-quota", "5"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("unexpected argument '--stack-quota'"), "{stderr}");
 }
 
 #[test]
