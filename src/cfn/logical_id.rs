@@ -26,6 +26,15 @@ impl LogicalId {
         Self::new(id).unwrap_or_else(|err| panic!("{err}"))
     }
 
+    /// The id of something named by a DNS label (a service, a site): the label in upper camel
+    /// case ([`pascal_case`]), then `suffix`, e.g. `("order-history", "Table")` gives
+    /// `OrderHistoryTable`. A validated label and an alphanumeric suffix always make a valid id,
+    /// so this cannot fail on user input; it panics, naming both, only on a compiler bug.
+    pub fn derive(label: &str, suffix: &str) -> Self {
+        Self::new(format!("{}{suffix}", pascal_case(label)))
+            .unwrap_or_else(|err| panic!("{err} (derived from {label:?} and {suffix:?}: a bug in the compiler)"))
+    }
+
     /// The id as text, as it appears in the template.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -67,5 +76,17 @@ mod tests {
         }
         assert_eq!(pascal_case("order-history"), "OrderHistory");
         assert_eq!(pascal_case("product"), "Product");
+    }
+
+    #[test]
+    fn derived_ids_join_the_label_in_camel_case_and_the_suffix() {
+        assert_eq!(LogicalId::derive("order-history", "Table").as_str(), "OrderHistoryTable");
+        assert_eq!(LogicalId::derive("AdminSite", "Bucket").as_str(), "AdminSiteBucket");
+    }
+
+    #[test]
+    #[should_panic(expected = "derived from \"x\" and \"Bad-Suffix\": a bug in the compiler")]
+    fn a_derived_id_that_is_not_alphanumeric_is_a_compiler_bug() {
+        LogicalId::derive("x", "Bad-Suffix");
     }
 }

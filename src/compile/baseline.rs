@@ -6,7 +6,6 @@ use crate::cfn::resources::{
 };
 use crate::cfn::{
     Expr, LogicalId, Output, Parameter, Policy, PolicyDocument, Statement, Template, TemplateBuilder, TemplateError,
-    pascal_case,
 };
 use crate::model::{BaselineNames, Identity, Platform, Storage};
 
@@ -93,7 +92,7 @@ pub fn baseline_stack(platform: &Platform) -> Result<Template, TemplateError> {
         .keep(Policy::Retain);
     for service in platform.services() {
         if let Storage::Pool(keys) = &service.storage {
-            let id = LogicalId::new(format!("{}Table", pascal_case(service.name.as_str()))).expect("alphanumeric");
+            let id = LogicalId::derive(service.name.as_str(), "Table");
             let name = BaselineNames::pooled_table(p, &service.name);
             let sort_key = keys.sort_key.as_ref().map(|k| k.as_str());
             t.resource(&id, table(&name, keys.partition_key.as_str(), sort_key)).keep(Policy::Retain);
@@ -102,7 +101,7 @@ pub fn baseline_stack(platform: &Platform) -> Result<Template, TemplateError> {
 
     // A container registry per service.
     for service in platform.services() {
-        let id = LogicalId::new(format!("{}Repository", pascal_case(service.name.as_str()))).expect("alphanumeric");
+        let id = LogicalId::derive(service.name.as_str(), "Repository");
         t.resource(
             &id,
             Repository {

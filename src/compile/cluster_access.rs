@@ -7,7 +7,7 @@
 //! exist, and `eksctl update addon` for add-ons that do not.
 
 use crate::cfn::resources::Addon;
-use crate::cfn::{Expr, LogicalId, Template, TemplateBuilder, TemplateError, pascal_case};
+use crate::cfn::{Expr, LogicalId, Template, TemplateBuilder, TemplateError};
 use crate::model::Platform;
 
 use super::common::platform_tags;
@@ -23,7 +23,7 @@ pub fn cluster_access_stack(platform: &Platform) -> Result<Template, TemplateErr
     ));
     for addon in ADDONS {
         t.resource(
-            &LogicalId::new(format!("{}Addon", pascal_case(addon))).expect("alphanumeric"),
+            &LogicalId::derive(addon, "Addon"),
             Addon {
                 addon_name: addon.to_owned(),
                 cluster_name: Expr::str(cluster),
@@ -35,7 +35,7 @@ pub fn cluster_access_stack(platform: &Platform) -> Result<Template, TemplateErr
     for addon in super::deploy_roles::addon_identities(platform) {
         let role = super::deploy_roles::role_arn_of(platform, &addon.role);
         t.resource(
-            &LogicalId::new(format!("{}Association", addon.logical.trim_end_matches("Role"))).expect("alphanumeric"),
+            &LogicalId::derive(addon.logical.trim_end_matches("Role"), "Association"),
             super::pod_identity::association(
                 platform,
                 &addon.namespace,

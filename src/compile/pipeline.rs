@@ -291,7 +291,7 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, artifacts: &BucketRef, 
 
 /// A project, its log group, and its role (least privilege: the spec's statements, its logs).
 fn add_project(t: &mut TemplateBuilder, platform: &Platform, artifacts: &BucketRef, key: &Expr, spec: &ProjectSpec) {
-    let id = |suffix: &str| LogicalId::new(format!("{}{suffix}", spec.logical)).expect("alphanumeric");
+    let id = |suffix: &str| LogicalId::derive(spec.logical, suffix);
     let log_group_name = format!("/aws/codebuild/{}", spec.name);
     t.resource(
         &id("Logs"),

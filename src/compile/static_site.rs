@@ -32,7 +32,7 @@ pub fn hosted_zone(platform: &Platform) -> HostedZone {
 /// A and AAAA alias records for `host` pointing at a CloudFront distribution's domain.
 pub fn alias_records(t: &mut TemplateBuilder, prefix: &str, platform: &Platform, host: &str, target: Expr) {
     for record_type in ["A", "AAAA"] {
-        let id = LogicalId::new(format!("{prefix}Record{record_type}")).expect("alphanumeric prefix");
+        let id = LogicalId::derive(prefix, &format!("Record{record_type}"));
         t.resource(
             &id,
             RecordSet {
@@ -60,7 +60,7 @@ pub struct SiteShared {
 /// Adds the site's resources; returns the distribution's logical id.
 pub fn add_site(t: &mut TemplateBuilder, platform: &Platform, site: &Site, shared: &SiteShared) -> LogicalId {
     let prefix = format!("{}Site", pascal_case(site.name));
-    let id = |suffix: &str| LogicalId::new(format!("{prefix}{suffix}")).expect("alphanumeric");
+    let id = |suffix: &str| LogicalId::derive(&prefix, suffix);
     let (bucket, oac, distribution, policy) =
         (id("Bucket"), id("OriginAccess"), id("Distribution"), id("BucketPolicy"));
     let bucket_name = BaselineNames::site_bucket(platform.name(), platform.account_id(), platform.region(), site.name);

@@ -115,7 +115,7 @@ pub fn tenant_stack_builder(platform: &Platform, tenant: &Tenant) -> TemplateBui
         match &service.storage {
             Storage::Silo(_) => {
                 let table_name = names.silo_table(&service.name).expect("silo services have a table");
-                let id = LogicalId::new(format!("{}Table", pascal_case(service.name.as_str()))).expect("alphanumeric");
+                let id = LogicalId::derive(service.name.as_str(), "Table");
                 let retain = tier.data_retention == DataRetention::Retain;
                 let table = Table::on_demand(
                     Expr::str(table_name),
@@ -127,7 +127,7 @@ pub fn tenant_stack_builder(platform: &Platform, tenant: &Tenant) -> TemplateBui
                 );
                 t.resource(&id, table).keep(if retain { Policy::Retain } else { Policy::Delete });
                 t.output(
-                    &LogicalId::new(format!("{}TableName", pascal_case(service.name.as_str()))).expect("alphanumeric"),
+                    &LogicalId::derive(service.name.as_str(), "TableName"),
                     Output::new(format!("Table of the {} service", service.name), Expr::reference(&id)),
                 );
                 let arn = regional_arn("dynamodb", &format!("table/{table_name}"));
