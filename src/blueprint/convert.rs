@@ -26,7 +26,8 @@ pub(crate) fn convert(value: &Value) -> Result<Platform, Vec<Problem>> {
             Some(name) if SECTIONS.iter().any(|(s, _)| *s == name) => {}
             other => {
                 let name = other.map(str::to_owned).unwrap_or_else(|| format!("{key:?}"));
-                cx.problem(FieldPath::root().key(&name), format!("unknown field `{name}`"), expected_sections());
+                let path = FieldPath::root().key(&name);
+                cx.problems.push(Problem::new(path, format!("unknown field `{name}`"), expected_sections()).at_key());
             }
         }
     }
@@ -161,8 +162,9 @@ impl Cx {
                     };
                 }
                 let message = err.inner().to_string();
-                let help = shape_help(&message);
-                self.problem(path, message, help);
+                let (kind, help) = shape(&message);
+                let problem = Problem::new(path, message, help);
+                self.problems.push(if kind == Shape::UnknownField { problem.at_key() } else { problem });
                 None
             }
         }
@@ -350,17 +352,38 @@ impl Cx {
     }
 }
 
-/// How to fix a problem with the document's shape, from serde's message.
-fn shape_help(message: &str) -> String {
-    if message.starts_with("unknown field") {
-        "remove the field or fix its spelling; the allowed fields are listed above".into()
+/// What is wrong with a document's shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    UnknownField,
+    MissingField,
+    UnknownVariant,
+    ExpectedString,
+    OtherType,
+}
+
+/// The kind of a shape problem and how to fix it. serde's errors carry no kind, only the
+/// message its `de::Error` constructors write (`unknown field`, `missing field`, `unknown
+/// variant`, ...): this is the one place that reads that text, and the problem carries the
+/// kind on (its [`Anchor`](crate::model::Anchor)) so nothing downstream reads it again.
+fn shape(message: &str) -> (Shape, &'static str) {
+    let kind = if message.starts_with("unknown field") {
+        Shape::UnknownField
     } else if message.starts_with("missing field") {
-        "add the field; blueprints/schema.json lists every field".into()
+        Shape::MissingField
     } else if message.starts_with("unknown variant") {
-        "use one of the values listed above".into()
+        Shape::UnknownVariant
     } else if message.contains("expected a string") {
-        "write the value as a quoted string, e.g. \"1.33\" or \"123456789012\"".into()
+        Shape::ExpectedString
     } else {
-        "fix the value's type; blueprints/schema.json describes every field".into()
-    }
+        Shape::OtherType
+    };
+    let help = match kind {
+        Shape::UnknownField => "remove the field or fix its spelling; the allowed fields are listed above",
+        Shape::MissingField => "add the field; blueprints/schema.json lists every field",
+        Shape::UnknownVariant => "use one of the values listed above",
+        Shape::ExpectedString => "write the value as a quoted string, e.g. \"1.33\" or \"123456789012\"",
+        Shape::OtherType => "fix the value's type; blueprints/schema.json describes every field",
+    };
+    (kind, help)
 }

@@ -133,10 +133,12 @@ pub fn from_doc(doc: &doc::BlueprintDoc) -> Result<Platform, crate::model::Probl
         .map_err(|problems| crate::model::Problems::check(problems).expect_err("a conversion that fails has problems"))
 }
 
-/// Places a problem in the file: an unknown field at its key, anything else at its value.
+/// Places a problem in the file: at its key or its value, as the problem says.
 fn place(file: &str, map: &SourceMap, problem: Problem) -> Diagnostic {
-    let position =
-        if problem.message.starts_with("unknown field") { map.key(&problem.path) } else { map.value(&problem.path) };
+    let position = match problem.anchor {
+        crate::model::Anchor::Key => map.key(&problem.path),
+        crate::model::Anchor::Value => map.value(&problem.path),
+    };
     let related = problem.related.as_ref().map(|r: &FieldPath| map.value(r));
     Diagnostic {
         file: file.to_owned(),

@@ -23,7 +23,7 @@ pub use names::{
 pub use naming::{BaselineNames, DerivedName, NameKind, TENANT_SERVICE_ACCOUNT, TenantNames};
 pub use path::{FieldPath, Segment};
 pub use platform::{Platform, PlatformBuilder};
-pub use problem::{Problem, Problems};
+pub use problem::{Anchor, Problem, Problems};
 pub use service::{Service, Storage, TableKeys};
 pub use tenant::Tenant;
 pub use tier::{Autoscaling, Compute, ContainerResources, DataRetention, Identity, Placement, Quotas, RateLimit, Tier};

@@ -15,12 +15,31 @@ pub struct Problem {
     pub help: String,
     /// Another place involved (the first of two duplicates, the other tenant of a collision).
     pub related: Option<FieldPath>,
+    /// Which part of the field at `path` is wrong: where a diagnostic points in the file.
+    pub anchor: Anchor,
+}
+
+/// The part of a field a problem is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Anchor {
+    /// The value (a bad name, a number out of range): almost every problem.
+    #[default]
+    Value,
+    /// The key itself (a field the schema does not have).
+    Key,
 }
 
 impl Problem {
     /// A problem at `path`, with no related place.
     pub fn new(path: FieldPath, message: impl Into<String>, help: impl Into<String>) -> Self {
-        Self { path, message: message.into(), help: help.into(), related: None }
+        Self { path, message: message.into(), help: help.into(), related: None, anchor: Anchor::Value }
+    }
+
+    /// This problem, about the field's key rather than its value.
+    #[must_use]
+    pub fn at_key(mut self) -> Self {
+        self.anchor = Anchor::Key;
+        self
     }
 
     /// This problem, pointing at `other` as well (e.g. the first of two duplicates).
