@@ -8,9 +8,11 @@
 //! - [`placeholder`]: a value one step produces and another's artifact names (`${stack:..}`);
 //! - [`binding`]: where a bound value goes ([`BindingTarget`]);
 //! - [`calls`]: the AWS actions `tenancy apply` calls, which the generated IAM must grant.
+//! - [`lifecycle`]: a tenant's states (`requested` to `removed`) and the events that move it.
 
 pub mod binding;
 pub mod calls;
+pub mod lifecycle;
 pub mod outputs;
 pub mod paths;
 pub mod placeholder;
