@@ -27,7 +27,7 @@ impl LogicalId {
     }
 
     /// The id of something named by a DNS label (a service, a site): the label in upper camel
-    /// case ([`pascal_case`]), then `suffix`, e.g. `("order-history", "Table")` gives
+    /// case, then `suffix`, e.g. `("order-history", "Table")` gives
     /// `OrderHistoryTable`. A validated label and an alphanumeric suffix always make a valid id,
     /// so this cannot fail on user input; it panics, naming both, only on a compiler bug.
     pub fn derive(label: &str, suffix: &str) -> Self {

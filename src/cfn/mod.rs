@@ -12,8 +12,9 @@ mod policy;
 pub mod resources;
 mod template;
 
-pub use expr::{Expr, PSEUDO_PARAMETERS};
-pub use logical_id::{InvalidLogicalId, LogicalId, pascal_case};
+pub use expr::Expr;
+pub(crate) use logical_id::pascal_case;
+pub use logical_id::{InvalidLogicalId, LogicalId};
 pub use policy::{Effect, PolicyDocument, Statement};
 pub use template::{
     Condition, Export, Output, Parameter, Policy, Resource, Template, TemplateBuilder, TemplateError, limits,
