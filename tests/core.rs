@@ -10,5 +10,6 @@ mod kubernetes;
 mod plan;
 mod reference;
 mod schema;
+mod tenant_files;
 mod verify;
 mod yaml;

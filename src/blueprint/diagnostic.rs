@@ -43,12 +43,12 @@ pub struct Diagnostics(Vec<Diagnostic>);
 impl Diagnostics {
     pub(crate) fn new(mut items: Vec<Diagnostic>) -> Self {
         debug_assert!(!items.is_empty());
-        items.sort_by(|a, b| (a.position, &a.message).cmp(&(b.position, &b.message)));
+        items.sort_by(|a, b| (&a.file, a.position, &a.message).cmp(&(&b.file, b.position, &b.message)));
         items.dedup();
         Self(items)
     }
 
-    /// The diagnostics in file order: by position, then by message.
+    /// The diagnostics in file order: by file, position, then message.
     pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
         self.0.iter()
     }
@@ -70,6 +70,10 @@ impl fmt::Display for Diagnostics {
             writeln!(f, "{diagnostic}\n")?;
         }
         let file = self.0.first().map(|d| d.file.as_str()).unwrap_or("blueprint");
-        write!(f, "{} problem(s) in {file}", self.0.len())
+        let files = self.0.iter().map(|d| d.file.as_str()).collect::<std::collections::BTreeSet<_>>().len();
+        match files {
+            1 => write!(f, "{} problem(s) in {file}", self.0.len()),
+            n => write!(f, "{} problem(s) in {n} files", self.0.len()),
+        }
     }
 }

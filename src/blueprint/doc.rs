@@ -21,9 +21,28 @@ pub struct BlueprintDoc {
     pub services: Vec<ServiceDoc>,
     /// Service tiers; each tenant picks one.
     pub tiers: Vec<TierDoc>,
-    /// The tenants. Their order does not matter: output is sorted by id.
+    /// The tenants: a list, or a directory (relative to the blueprint) holding one file per
+    /// tenant, `<id>.yaml`, so that concurrent sign-ups never touch the same file. Their order
+    /// does not matter: output is sorted by id.
     #[serde(default)]
-    pub tenants: Vec<TenantDoc>,
+    pub tenants: TenantsDoc,
+}
+
+/// Where a blueprint's tenants are.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum TenantsDoc {
+    /// Listed in the blueprint itself.
+    List(Vec<TenantDoc>),
+    /// One file per tenant in this directory, relative to the blueprint's (`tenancy tenant add`
+    /// and its siblings edit it).
+    Directory(String),
+}
+
+impl Default for TenantsDoc {
+    fn default() -> Self {
+        Self::List(Vec::new())
+    }
 }
 
 /// The top-level keys of [`BlueprintDoc`], in order, with whether each is required.

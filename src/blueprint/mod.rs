@@ -43,14 +43,93 @@ pub enum BlueprintError {
     Invalid(Diagnostics),
 }
 
-/// Reads and validates the blueprint at `path`.
+/// Reads and validates the blueprint at `path`, and, when its `tenants` names a directory, the
+/// tenant files in it (relative to the blueprint's directory).
 pub fn load_file(path: &Path) -> Result<Platform, BlueprintError> {
     let file = path.display().to_string();
-    let read_error = |source| BlueprintError::Read { file: file.clone(), source };
+    let text = read_text(path, &file)?;
+    let base = path.parent().unwrap_or(Path::new("")).to_path_buf();
+    load_with(&file, &text, Some(&|dir: &str| read_tenant_dir(&base.join(dir))))
+}
+
+/// Validates blueprint `text`; `file` names it in diagnostics. A blueprint whose tenants are in
+/// a directory needs [`load_file`] (or [`load_with`]), which can read it.
+pub fn load_str(file: &str, text: &str) -> Result<Platform, BlueprintError> {
+    load_with(file, text, None)
+}
+
+/// One tenant file of a blueprint whose `tenants` names a directory: its path, as diagnostics
+/// show it, and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantFile {
+    /// The file's path (the directory joined with `<id>.yaml`).
+    pub path: String,
+    /// The file's text: one tenant's mapping.
+    pub text: String,
+}
+
+/// Reads the directory of tenant files a blueprint names: every `*.yaml` in it, by name; hidden
+/// files (`.gitkeep`) are skipped, and anything else is a problem (a `.yml` would otherwise be
+/// silently left out of the fleet).
+pub fn read_tenant_dir(dir: &Path) -> Result<Vec<TenantFile>, Vec<Diagnostic>> {
+    let shown = dir.display().to_string();
+    let problem = |file: &str, message: String, help: &str| Diagnostic {
+        file: file.to_owned(),
+        position: Position::START,
+        path: None,
+        message,
+        help: help.to_owned(),
+        related: None,
+    };
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        vec![problem(
+            &shown,
+            format!("cannot read the tenants directory: {e}"),
+            "create it, or fix `tenants` in the blueprint",
+        )]
+    })?;
+    let mut paths = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| {
+            vec![problem(&shown, format!("cannot list the tenants directory: {e}"), "check its permissions")]
+        })?;
+        paths.push(entry.path());
+    }
+    paths.sort();
+    let mut files = Vec::new();
+    let mut problems = Vec::new();
+    for path in paths {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+        let file = path.display().to_string();
+        if name.starts_with('.') {
+            continue;
+        }
+        if !name.ends_with(".yaml") || !path.is_file() {
+            problems.push(problem(
+                &file,
+                format!("`{name}` is not a tenant file"),
+                "a tenant file is `<tenant id>.yaml`; move anything else out of the tenants directory",
+            ));
+            continue;
+        }
+        match read_text(&path, &file) {
+            Ok(text) => files.push(TenantFile { path: file, text }),
+            Err(BlueprintError::Invalid(d)) => problems.extend(d.iter().cloned()),
+            Err(BlueprintError::Read { source, .. }) => {
+                problems.push(problem(&file, format!("cannot read: {source}"), "check the file's permissions"))
+            }
+        }
+    }
+    if problems.is_empty() { Ok(files) } else { Err(problems) }
+}
+
+/// A file's text, within [`MAX_BYTES`] and UTF-8.
+fn read_text(path: &Path, file: &str) -> Result<String, BlueprintError> {
+    let read_error = |source| BlueprintError::Read { file: file.to_owned(), source };
     let size = std::fs::metadata(path).map_err(read_error)?.len();
     if size > MAX_BYTES {
         return Err(BlueprintError::Invalid(Diagnostics::new(vec![Diagnostic {
-            file,
+            file: file.to_owned(),
             position: Position::START,
             path: None,
             message: format!("the blueprint is {size} bytes, more than the limit of {MAX_BYTES}"),
@@ -59,9 +138,9 @@ pub fn load_file(path: &Path) -> Result<Platform, BlueprintError> {
         }])));
     }
     let bytes = std::fs::read(path).map_err(read_error)?;
-    let text = String::from_utf8(bytes).map_err(|err| {
+    String::from_utf8(bytes).map_err(|err| {
         BlueprintError::Invalid(Diagnostics::new(vec![Diagnostic {
-            file: file.clone(),
+            file: file.to_owned(),
             position: Position::START,
             path: None,
             message: format!(
@@ -71,12 +150,97 @@ pub fn load_file(path: &Path) -> Result<Platform, BlueprintError> {
             help: "save the file as UTF-8".into(),
             related: None,
         }]))
-    })?;
-    load_str(&file, &text)
+    })
 }
 
-/// Validates blueprint `text`; `file` names it in diagnostics.
-pub fn load_str(file: &str, text: &str) -> Result<Platform, BlueprintError> {
+/// How [`load_with`] reads a tenants directory: given the directory as the blueprint names it,
+/// the tenant files in it, or the problems reading it.
+pub type TenantDirReader<'a> = &'a dyn Fn(&str) -> Result<Vec<TenantFile>, Vec<Diagnostic>>;
+
+/// Validates blueprint `text` (named `file` in diagnostics). When its `tenants` names a
+/// directory, `tenant_dir` reads it (without one, that is a problem); each tenant file is
+/// validated as an item of the list, and its problems are reported in that file, at their
+/// place in it. IO stays with the caller: [`load_file`] reads from disk, `tenancy tenant`
+/// validates an edit before it writes it.
+pub fn load_with(file: &str, text: &str, tenant_dir: Option<TenantDirReader<'_>>) -> Result<Platform, BlueprintError> {
+    let invalid = |diagnostics: Vec<Diagnostic>| BlueprintError::Invalid(Diagnostics::new(diagnostics));
+    let mut value = parse_document(
+        file,
+        text,
+        "the blueprint is empty",
+        "start from blueprints/reference.yaml: a mapping with platform, cluster, services, tiers and tenants",
+    )
+    .map_err(|d| invalid(vec![d]))?;
+    let tenants_at = FieldPath::root().key("tenants");
+    let mut tenant_files = None;
+    let mut problems_in_files = Vec::new();
+    if let Some(dir) = value.get("tenants").and_then(serde_yaml::Value::as_str).map(str::to_owned) {
+        let Some(read) = tenant_dir else {
+            let map = SourceMap::build(text);
+            return Err(invalid(vec![Diagnostic {
+                file: file.to_owned(),
+                position: map.value(&tenants_at),
+                path: Some(tenants_at),
+                message: format!("`tenants` names a directory (`{dir}`), which a blueprint given as text cannot read"),
+                help: "load the blueprint from its file (`blueprint::load_file`, or `--blueprint FILE`)".into(),
+                related: None,
+            }]));
+        };
+        let files = read(&dir).map_err(invalid)?;
+        let mut items = Vec::new();
+        let mut kept = Vec::new();
+        for tenant in files {
+            match parse_document(
+                &tenant.path,
+                &tenant.text,
+                "the tenant file is empty",
+                "write the tenant's id, name, tier and adminEmail",
+            ) {
+                Err(d) => problems_in_files.push(d),
+                Ok(item) => {
+                    let stem = Path::new(&tenant.path).file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+                    if let Some(id) = item.get("id").and_then(serde_yaml::Value::as_str).filter(|id| *id != stem) {
+                        let at = FieldPath::root().key("id");
+                        problems_in_files.push(Diagnostic {
+                            file: tenant.path.clone(),
+                            position: SourceMap::build(&tenant.text).value(&at),
+                            path: Some(at),
+                            message: format!("the tenant's id is `{id}` but its file is named `{stem}.yaml`"),
+                            help: format!("name the file `{id}.yaml`, or change the id to `{stem}`"),
+                            related: None,
+                        });
+                    }
+                    items.push(item);
+                    kept.push(tenant);
+                }
+            }
+        }
+        value["tenants"] = serde_yaml::Value::Sequence(items);
+        tenant_files = Some(kept);
+    }
+    match convert::convert(&value) {
+        Ok(platform) if problems_in_files.is_empty() => Ok(platform),
+        Ok(_) => Err(invalid(problems_in_files)),
+        Err(problems) => {
+            let map = SourceMap::build(text);
+            let maps: Vec<SourceMap> = tenant_files.iter().flatten().map(|t| SourceMap::build(&t.text)).collect();
+            let mut diagnostics = problems_in_files;
+            for problem in problems {
+                let placed = match (tenant_files.as_ref(), tenant_index(&problem.path)) {
+                    (Some(files), Some(i)) if i < files.len() => {
+                        place(&files[i].path, &maps[i], in_tenant_file(problem, i))
+                    }
+                    _ => place(file, &map, problem),
+                };
+                diagnostics.push(placed);
+            }
+            Err(invalid(diagnostics))
+        }
+    }
+}
+
+/// Parses one YAML document, or the diagnostic of its syntax error or its emptiness.
+fn parse_document(file: &str, text: &str, empty: &str, empty_help: &str) -> Result<serde_yaml::Value, Diagnostic> {
     let at = |position: Position, message: String, help: &str| Diagnostic {
         file: file.to_owned(),
         position,
@@ -85,8 +249,6 @@ pub fn load_str(file: &str, text: &str) -> Result<Platform, BlueprintError> {
         help: help.to_owned(),
         related: None,
     };
-    let invalid = |diagnostics: Vec<Diagnostic>| BlueprintError::Invalid(Diagnostics::new(diagnostics));
-
     let value: serde_yaml::Value = match serde_yaml::from_str(text) {
         Ok(value) => value,
         Err(err) => {
@@ -98,20 +260,38 @@ pub fn load_str(file: &str, text: &str) -> Result<Platform, BlueprintError> {
             } else {
                 "fix the YAML syntax at this place"
             };
-            return Err(invalid(vec![at(position, format!("not valid YAML: {message}"), help)]));
+            return Err(at(position, format!("not valid YAML: {message}"), help));
         }
     };
     if value.is_null() {
-        return Err(invalid(vec![at(
-            Position::START,
-            "the blueprint is empty".into(),
-            "start from blueprints/reference.yaml: a mapping with platform, cluster, services, tiers and tenants",
-        )]));
+        return Err(at(Position::START, empty.into(), empty_help));
     }
-    convert::convert(&value).map_err(|problems| {
-        let map = SourceMap::build(text);
-        invalid(problems.into_iter().map(|problem| place(file, &map, problem)).collect())
-    })
+    Ok(value)
+}
+
+/// The tenant a problem is about, when its path starts `tenants[i]`.
+fn tenant_index(path: &FieldPath) -> Option<usize> {
+    match path.segments() {
+        [crate::model::Segment::Key(list), crate::model::Segment::Index(i), ..] if list == "tenants" => Some(*i),
+        _ => None,
+    }
+}
+
+/// A problem of tenant `i`, with its paths relative to that tenant's own file (a related place
+/// in another file is dropped: a diagnostic's note points into its own file).
+fn in_tenant_file(mut problem: Problem, i: usize) -> Problem {
+    let reroot = |path: &FieldPath| -> Option<FieldPath> {
+        if tenant_index(path) != Some(i) {
+            return None;
+        }
+        Some(path.segments()[2..].iter().fold(FieldPath::root(), |at, segment| match segment {
+            crate::model::Segment::Key(k) => at.key(k),
+            crate::model::Segment::Index(j) => at.index(*j),
+        }))
+    };
+    problem.related = problem.related.as_ref().and_then(reroot);
+    problem.path = reroot(&problem.path).unwrap_or(problem.path);
+    problem
 }
 
 /// A platform from the blueprint's wire types built in Rust ([`doc::BlueprintDoc`]): every
@@ -119,9 +299,12 @@ pub fn load_str(file: &str, text: &str) -> Result<Platform, BlueprintError> {
 /// model's own types one `parse(..)?` at a time stops at the first bad value.
 ///
 /// ```
-/// let mut doc: tenancy::blueprint::doc::BlueprintDoc = serde_yaml::from_str(tenancy::blueprint::REFERENCE)?;
+/// use tenancy::blueprint::doc::{BlueprintDoc, TenantsDoc};
+/// let mut doc: BlueprintDoc = serde_yaml::from_str(tenancy::blueprint::REFERENCE)?;
 /// doc.platform.name = "Not A Name".into();
-/// doc.tenants[0].id = "ACME!".into();
+/// if let TenantsDoc::List(tenants) = &mut doc.tenants {
+///     tenants[0].id = "ACME!".into();
+/// }
 /// let problems = tenancy::blueprint::from_doc(&doc).unwrap_err();
 /// let paths: Vec<String> = problems.iter().map(|p| p.path.to_string()).collect();
 /// assert_eq!(paths, ["platform.name", "tenants[0].id"]);
