@@ -14,3 +14,4 @@ mod iam_crosscheck;
 mod permissions;
 mod rehearsal;
 mod synth;
+mod tenant_cli;

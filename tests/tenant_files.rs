@@ -1,28 +1,11 @@
 //! Blueprints that keep their tenants as files, one per tenant: the loader reads the directory,
 //! validates each file as an item of the list, and reports a problem in the tenant's own file.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use tenancy::blueprint::{self, BlueprintError};
 
-use crate::common::{files, reference, reference_text};
-
-/// The reference platform with its tenants moved to `dir/tenants/<id>.yaml`; returns the
-/// blueprint's path.
-pub fn split_reference(dir: &Path) -> PathBuf {
-    let text = reference_text();
-    let at = text.find("\ntenants:\n").expect("the reference lists tenants last") + 1;
-    let (head, list) = text.split_at(at);
-    let blueprint = dir.join("blueprint.yaml");
-    std::fs::write(&blueprint, format!("{head}tenants: tenants/\n")).unwrap();
-    std::fs::create_dir(dir.join("tenants")).unwrap();
-    for item in list.trim_start_matches("tenants:\n").split("  - ").filter(|s| !s.trim().is_empty()) {
-        let body: String = item.lines().map(|l| format!("{}\n", l.trim_start())).collect();
-        let id = body.lines().next().unwrap().strip_prefix("id: ").unwrap().to_owned();
-        std::fs::write(dir.join(format!("tenants/{id}.yaml")), body).unwrap();
-    }
-    blueprint
-}
+use crate::common::{files, reference, split_reference};
 
 fn problems(path: &Path) -> String {
     match blueprint::load_file(path) {

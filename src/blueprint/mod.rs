@@ -170,7 +170,7 @@ pub fn load_with(file: &str, text: &str, tenant_dir: Option<TenantDirReader<'_>>
         "the blueprint is empty",
         "start from blueprints/reference.yaml: a mapping with platform, cluster, services, tiers and tenants",
     )
-    .map_err(|d| invalid(vec![d]))?;
+    .map_err(|d| invalid(vec![*d]))?;
     let tenants_at = FieldPath::root().key("tenants");
     let mut tenant_files = None;
     let mut problems_in_files = Vec::new();
@@ -196,7 +196,7 @@ pub fn load_with(file: &str, text: &str, tenant_dir: Option<TenantDirReader<'_>>
                 "the tenant file is empty",
                 "write the tenant's id, name, tier and adminEmail",
             ) {
-                Err(d) => problems_in_files.push(d),
+                Err(d) => problems_in_files.push(*d),
                 Ok(item) => {
                     let stem = Path::new(&tenant.path).file_stem().and_then(|s| s.to_str()).unwrap_or_default();
                     if let Some(id) = item.get("id").and_then(serde_yaml::Value::as_str).filter(|id| *id != stem) {
@@ -240,7 +240,7 @@ pub fn load_with(file: &str, text: &str, tenant_dir: Option<TenantDirReader<'_>>
 }
 
 /// Parses one YAML document, or the diagnostic of its syntax error or its emptiness.
-fn parse_document(file: &str, text: &str, empty: &str, empty_help: &str) -> Result<serde_yaml::Value, Diagnostic> {
+fn parse_document(file: &str, text: &str, empty: &str, empty_help: &str) -> Result<serde_yaml::Value, Box<Diagnostic>> {
     let at = |position: Position, message: String, help: &str| Diagnostic {
         file: file.to_owned(),
         position,
@@ -260,11 +260,11 @@ fn parse_document(file: &str, text: &str, empty: &str, empty_help: &str) -> Resu
             } else {
                 "fix the YAML syntax at this place"
             };
-            return Err(at(position, format!("not valid YAML: {message}"), help));
+            return Err(Box::new(at(position, format!("not valid YAML: {message}"), help)));
         }
     };
     if value.is_null() {
-        return Err(at(Position::START, empty.into(), empty_help));
+        return Err(Box::new(at(Position::START, empty.into(), empty_help)));
     }
     Ok(value)
 }

@@ -81,3 +81,20 @@ pub fn objects<T: serde::de::DeserializeOwned>(text: &str, kind: &str) -> Vec<T>
         .map(|doc| serde_yaml::from_value(doc).expect("a valid object"))
         .collect()
 }
+
+/// The reference platform with its tenants moved to `dir/tenants/<id>.yaml`; returns the
+/// blueprint's path.
+pub fn split_reference(dir: &Path) -> std::path::PathBuf {
+    let text = reference_text();
+    let at = text.find("\ntenants:\n").expect("the reference lists tenants last") + 1;
+    let (head, list) = text.split_at(at);
+    let blueprint = dir.join("blueprint.yaml");
+    std::fs::write(&blueprint, format!("{head}tenants: tenants/\n")).unwrap();
+    std::fs::create_dir(dir.join("tenants")).unwrap();
+    for item in list.trim_start_matches("tenants:\n").split("  - ").filter(|s| !s.trim().is_empty()) {
+        let body: String = item.lines().map(|l| format!("{}\n", l.trim_start())).collect();
+        let id = body.lines().next().unwrap().strip_prefix("id: ").unwrap().to_owned();
+        std::fs::write(dir.join(format!("tenants/{id}.yaml")), body).unwrap();
+    }
+    blueprint
+}

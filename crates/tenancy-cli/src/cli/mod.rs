@@ -12,6 +12,7 @@ use tenancy::model::Platform;
 use tenancy::plan;
 use tenancy::synth;
 
+pub mod tenant;
 pub mod verify;
 
 /// Exit code of an apply whose step failed (and of unexpected errors).
@@ -67,6 +68,10 @@ pub enum Command {
     /// Blueprint tools.
     #[command(subcommand)]
     Blueprint(BlueprintCommand),
+    /// Add, re-tier or remove a tenant in a blueprint that keeps its tenants as files (exit 2,
+    /// nothing written, when the edit would make the blueprint invalid).
+    #[command(subcommand)]
+    Tenant(tenant::TenantCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -255,6 +260,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .context("while starting the runtime")?;
             runtime.block_on(apply(args))
         }
+        Command::Tenant(command) => tenant::run(command),
         Command::Blueprint(BlueprintCommand::Sample { tenants, tiers }) => match blueprint::sample(tenants, &tiers) {
             Ok(text) => {
                 print!("{text}");

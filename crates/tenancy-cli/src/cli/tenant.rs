@@ -1,0 +1,233 @@
+//! `tenancy tenant add|set-tier|remove`: edits a blueprint's tenants directory, one file per
+//! tenant, so that concurrent sign-ups never touch the same file. Every edit is validated with
+//! the whole blueprint before anything is written: a bad one prints the usual diagnostics and
+//! exits 2, and the directory is untouched. Every other byte (and comment) stays as it was.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use tenancy::blueprint::{self, BlueprintError, TenantFile, doc::TenantDoc};
+
+use super::EXIT_INVALID;
+
+/// The tenant commands.
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Add a tenant: writes `<dir>/<id>.yaml`.
+    Add(AddArgs),
+    /// Move a tenant to another tier: edits the `tier:` line of its file.
+    SetTier(SetTierArgs),
+    /// Remove a tenant: deletes its file (apply with --allow-delete removes what it deployed).
+    Remove(RemoveArgs),
+}
+
+/// Where the blueprint is (its tenants directory is read from it).
+#[derive(Debug, Args)]
+pub struct Blueprint {
+    /// The blueprint, whose `tenants` names a directory.
+    #[arg(long, short, default_value = "blueprints/reference.yaml")]
+    pub blueprint: PathBuf,
+}
+
+/// `tenancy tenant add`.
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// The tenant id (a DNS label).
+    pub id: String,
+    /// The display name.
+    #[arg(long)]
+    pub name: String,
+    /// The tier's name.
+    #[arg(long)]
+    pub tier: String,
+    /// The tenant admin's email.
+    #[arg(long)]
+    pub admin_email: String,
+    #[command(flatten)]
+    pub blueprint: Blueprint,
+}
+
+/// `tenancy tenant set-tier`.
+#[derive(Debug, Args)]
+pub struct SetTierArgs {
+    /// The tenant id.
+    pub id: String,
+    /// The new tier's name.
+    pub tier: String,
+    #[command(flatten)]
+    pub blueprint: Blueprint,
+}
+
+/// `tenancy tenant remove`.
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    /// The tenant id.
+    pub id: String,
+    #[command(flatten)]
+    pub blueprint: Blueprint,
+}
+
+/// What an edit does to the directory, once validated.
+enum Change {
+    Write(TenantFile),
+    Delete(String),
+}
+
+/// Runs one tenant command.
+pub fn run(command: TenantCommand) -> anyhow::Result<ExitCode> {
+    let path = match &command {
+        TenantCommand::Add(a) => &a.blueprint.blueprint,
+        TenantCommand::SetTier(a) => &a.blueprint.blueprint,
+        TenantCommand::Remove(a) => &a.blueprint.blueprint,
+    };
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).with_context(|| format!("while reading {file}"))?;
+    let Some(dir) = tenants_dir(&text) else {
+        eprintln!(
+            "error: {file} lists its tenants inline\n   = help: move them to a directory: one `<id>.yaml` per tenant, and `tenants: tenants/` in the blueprint"
+        );
+        return Ok(ExitCode::from(EXIT_INVALID));
+    };
+    let dir = path.parent().unwrap_or(Path::new("")).join(dir);
+    let mut files = match blueprint::read_tenant_dir(&dir) {
+        Ok(files) => files,
+        Err(diagnostics) => return invalid(diagnostics.iter().map(ToString::to_string).collect()),
+    };
+    let own = |id: &str| dir.join(format!("{id}.yaml")).display().to_string();
+    let change = match command {
+        TenantCommand::Add(a) => {
+            let path = own(&a.id);
+            if files.iter().any(|f| f.path == path) {
+                return refuse(&format!("tenant `{}` exists ({path})", a.id), "choose another id, or edit its file");
+            }
+            let doc = TenantDoc { id: a.id, name: a.name, tier: a.tier, admin_email: a.admin_email };
+            let text = tenancy::yaml::to_string(&doc).context("while writing the tenant's file")?;
+            Change::Write(TenantFile { path, text })
+        }
+        TenantCommand::SetTier(a) => {
+            let path = own(&a.id);
+            let Some(current) = files.iter().find(|f| f.path == path) else {
+                return refuse(
+                    &format!("no tenant `{}` ({path} does not exist)", a.id),
+                    "`tenancy tenant add` it first",
+                );
+            };
+            match set_tier(&current.text, &a.tier) {
+                Some(text) => Change::Write(TenantFile { path, text }),
+                None => {
+                    return refuse(
+                        &format!("{path} has no `tier:` line to edit in place"),
+                        "write the tier as `tier: <name>` on a line of its own",
+                    );
+                }
+            }
+        }
+        TenantCommand::Remove(a) => {
+            let path = own(&a.id);
+            if !files.iter().any(|f| f.path == path) {
+                return refuse(&format!("no tenant `{}` ({path} does not exist)", a.id), "check the id");
+            }
+            Change::Delete(path)
+        }
+    };
+    // The edit as the blueprint will read it, validated whole before anything is written.
+    match &change {
+        Change::Write(new) => match files.iter_mut().find(|f| f.path == new.path) {
+            Some(existing) => existing.text = new.text.clone(),
+            None => {
+                files.push(new.clone());
+                files.sort_by(|a, b| a.path.cmp(&b.path));
+            }
+        },
+        Change::Delete(path) => files.retain(|f| &f.path != path),
+    }
+    let edited = files.clone();
+    match blueprint::load_with(&file, &text, Some(&move |_: &str| Ok(edited.clone()))) {
+        Ok(_) => {}
+        Err(BlueprintError::Invalid(diagnostics)) => {
+            eprintln!("{diagnostics}");
+            eprintln!("nothing was written");
+            return Ok(ExitCode::from(EXIT_INVALID));
+        }
+        Err(err) => return Err(err.into()),
+    }
+    match change {
+        Change::Write(new) => {
+            write_atomically(Path::new(&new.path), &new.text)?;
+            eprintln!("wrote {}", new.path);
+        }
+        Change::Delete(path) => {
+            std::fs::remove_file(&path).with_context(|| format!("while removing {path}"))?;
+            eprintln!("removed {path}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The directory a blueprint's `tenants` names, if it names one.
+fn tenants_dir(text: &str) -> Option<String> {
+    let value: serde_yaml::Value = serde_yaml::from_str(text).ok()?;
+    value.get("tenants")?.as_str().map(str::to_owned)
+}
+
+/// `text` with the value of its top-level `tier:` line replaced, everything else (a comment
+/// after the value included) kept byte for byte; `None` when there is no such line.
+fn set_tier(text: &str, tier: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len() + tier.len());
+    let mut done = false;
+    for line in text.split_inclusive('\n') {
+        if !done && let Some(rest) = line.strip_prefix("tier:") {
+            let value_start = rest.len() - rest.trim_start().len();
+            let value_len = rest.trim_start().find([' ', '\t', '\r', '\n']).unwrap_or(rest.trim_start().len());
+            out.push_str("tier:");
+            out.push_str(&rest[..value_start]);
+            out.push_str(tier);
+            out.push_str(&rest[value_start + value_len..]);
+            done = true;
+        } else {
+            out.push_str(line);
+        }
+    }
+    done.then_some(out)
+}
+
+/// Writes `text` to `path` through a temporary file in the same directory and a rename, so a
+/// reader (or a concurrent job) sees the old file or the new one, never half of one.
+fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut temp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("while writing {}", path.display()))?;
+    std::io::Write::write_all(&mut temp, text.as_bytes())?;
+    temp.persist(path).with_context(|| format!("while writing {}", path.display()))?;
+    Ok(())
+}
+
+fn refuse(message: &str, help: &str) -> anyhow::Result<ExitCode> {
+    invalid(vec![format!("error: {message}\n   = help: {help}")])
+}
+
+fn invalid(lines: Vec<String>) -> anyhow::Result<ExitCode> {
+    for line in lines {
+        eprintln!("{line}");
+    }
+    eprintln!("nothing was written");
+    Ok(ExitCode::from(EXIT_INVALID))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::set_tier;
+
+    #[test]
+    fn set_tier_edits_the_value_and_keeps_every_other_byte() {
+        let text = "# Globex, signed up 2026-11-30\nid: globex\ntier: premium  # upgraded in November\nname: Globex\n";
+        assert_eq!(
+            set_tier(text, "platinum").unwrap(),
+            "# Globex, signed up 2026-11-30\nid: globex\ntier: platinum  # upgraded in November\nname: Globex\n"
+        );
+        assert_eq!(set_tier("id: x\ntier: basic", "standard").unwrap(), "id: x\ntier: standard");
+        assert_eq!(set_tier("{id: x, tier: basic}\n", "standard"), None);
+        assert_eq!(set_tier("id: x\n  tier: nested\n", "standard"), None);
+    }
+}

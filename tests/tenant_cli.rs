@@ -1,0 +1,104 @@
+//! `tenancy tenant add|set-tier|remove` on a blueprint that keeps its tenants as files: each
+//! edit is validated whole before it is written, touches only its tenant's file, and a refused
+//! edit writes nothing.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use crate::common::{split_reference, tree};
+
+fn tenancy(blueprint: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tenancy"))
+        .arg("tenant")
+        .args(args)
+        .arg("--blueprint")
+        .arg(blueprint)
+        .output()
+        .unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn add_writes_one_file_that_synth_then_compiles() {
+    let dir = tempfile::tempdir().unwrap();
+    let blueprint = split_reference(dir.path());
+    let before = tree(dir.path());
+    let out = tenancy(
+        &blueprint,
+        &["add", "hooli", "--name", "Hooli", "--tier", "standard", "--admin-email", "ops@hooli.example"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let after = tree(dir.path());
+    let added: Vec<&String> = after.keys().filter(|k| !before.contains_key(*k)).collect();
+    assert_eq!(added, ["tenants/hooli.yaml"], "only the tenant's file is new");
+    assert!(before.iter().all(|(k, v)| after[k] == *v), "no other byte changes");
+    let text = std::fs::read_to_string(dir.path().join("tenants/hooli.yaml")).unwrap();
+    assert!(
+        text.contains("id: hooli\n")
+            && text.contains("tier: standard\n")
+            && text.contains("adminEmail: ops@hooli.example\n"),
+        "{text}"
+    );
+    let platform = tenancy::blueprint::load_file(&blueprint).unwrap();
+    assert!(platform.tenants().iter().any(|t| t.id.as_str() == "hooli"));
+}
+
+#[test]
+fn a_refused_edit_names_the_file_and_the_field_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let blueprint = split_reference(dir.path());
+    let before = tree(dir.path());
+    let out = tenancy(
+        &blueprint,
+        &["add", "hooli", "--name", "Hooli", "--tier", "gold", "--admin-email", "ops@hooli.example"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let shown = stderr(&out);
+    assert!(shown.contains("tenant `hooli` names tier `gold`, which is not defined"), "{shown}");
+    assert!(shown.contains("tenants/hooli.yaml:3:7 (tier)") && shown.ends_with("nothing was written\n"), "{shown}");
+    let out =
+        tenancy(&blueprint, &["add", "acme", "--name", "Acme", "--tier", "basic", "--admin-email", "a@acme.example"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("tenant `acme` exists"), "{}", stderr(&out));
+    let out = tenancy(&blueprint, &["set-tier", "acme", "gold"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let out = tenancy(&blueprint, &["remove", "nobody"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(tree(dir.path()), before, "nothing was written");
+}
+
+#[test]
+fn set_tier_changes_the_tier_and_keeps_comments_and_remove_deletes_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let blueprint = split_reference(dir.path());
+    let globex = dir.path().join("tenants/globex.yaml");
+    let commented =
+        std::fs::read_to_string(&globex).unwrap().replace("tier: premium\n", "tier: premium # since 2025\n");
+    std::fs::write(&globex, format!("# Globex, signed up by the sales team\n{commented}")).unwrap();
+    let out = tenancy(&blueprint, &["set-tier", "globex", "platinum"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let edited = std::fs::read_to_string(&globex).unwrap();
+    assert_eq!(
+        edited,
+        format!("# Globex, signed up by the sales team\n{}", commented.replace("tier: premium", "tier: platinum"))
+    );
+    let out = tenancy(&blueprint, &["remove", "globex"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!globex.exists());
+    let platform = tenancy::blueprint::load_file(&blueprint).unwrap();
+    assert_eq!(platform.tenants().len(), 3);
+}
+
+#[test]
+fn a_blueprint_that_lists_its_tenants_is_not_edited() {
+    let dir = tempfile::tempdir().unwrap();
+    let blueprint = dir.path().join("blueprint.yaml");
+    std::fs::write(&blueprint, crate::common::reference_text()).unwrap();
+    let out = tenancy(&blueprint, &["remove", "acme"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("lists its tenants inline"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&blueprint).unwrap(), crate::common::reference_text());
+}
