@@ -22,6 +22,20 @@ pub struct Diagnostic {
     pub related: Option<Position>,
 }
 
+impl Diagnostic {
+    /// A problem at `position` of `file`, about no particular field and with no related place.
+    pub(crate) fn new(file: &str, position: Position, message: impl Into<String>, help: impl Into<String>) -> Self {
+        Self { file: file.to_owned(), position, path: None, message: message.into(), help: help.into(), related: None }
+    }
+
+    /// This diagnostic, about the field at `path`.
+    #[must_use]
+    pub(crate) fn at_field(mut self, path: FieldPath) -> Self {
+        self.path = Some(path);
+        self
+    }
+}
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "error: {}", self.message)?;

@@ -73,14 +73,7 @@ pub struct TenantFile {
 /// silently left out of the fleet).
 pub fn read_tenant_dir(dir: &Path) -> Result<Vec<TenantFile>, Vec<Diagnostic>> {
     let shown = dir.display().to_string();
-    let problem = |file: &str, message: String, help: &str| Diagnostic {
-        file: file.to_owned(),
-        position: Position::START,
-        path: None,
-        message,
-        help: help.to_owned(),
-        related: None,
-    };
+    let problem = |file: &str, message: String, help: &str| Diagnostic::new(file, Position::START, message, help);
     let entries = std::fs::read_dir(dir).map_err(|e| {
         vec![problem(
             &shown,
@@ -128,28 +121,21 @@ fn read_text(path: &Path, file: &str) -> Result<String, BlueprintError> {
     let read_error = |source| BlueprintError::Read { file: file.to_owned(), source };
     let size = std::fs::metadata(path).map_err(read_error)?.len();
     if size > MAX_BYTES {
-        return Err(BlueprintError::Invalid(Diagnostics::new(vec![Diagnostic {
-            file: file.to_owned(),
-            position: Position::START,
-            path: None,
-            message: format!("the blueprint is {size} bytes, more than the limit of {MAX_BYTES}"),
-            help: "split the fleet into several platforms, or check that this is the right file".into(),
-            related: None,
-        }])));
+        return Err(BlueprintError::Invalid(Diagnostics::new(vec![Diagnostic::new(
+            file,
+            Position::START,
+            format!("the blueprint is {size} bytes, more than the limit of {MAX_BYTES}"),
+            "split the fleet into several platforms, or check that this is the right file",
+        )])));
     }
     let bytes = std::fs::read(path).map_err(read_error)?;
     String::from_utf8(bytes).map_err(|err| {
-        BlueprintError::Invalid(Diagnostics::new(vec![Diagnostic {
-            file: file.to_owned(),
-            position: Position::START,
-            path: None,
-            message: format!(
-                "the blueprint is not UTF-8 text (invalid byte at offset {})",
-                err.utf8_error().valid_up_to()
-            ),
-            help: "save the file as UTF-8".into(),
-            related: None,
-        }]))
+        BlueprintError::Invalid(Diagnostics::new(vec![Diagnostic::new(
+            file,
+            Position::START,
+            format!("the blueprint is not UTF-8 text (invalid byte at offset {})", err.utf8_error().valid_up_to()),
+            "save the file as UTF-8",
+        )]))
     })
 }
 
@@ -176,15 +162,10 @@ pub fn load_with(file: &str, text: &str, tenant_dir: Option<TenantDirReader<'_>>
     let mut problems_in_files = Vec::new();
     if let Some(dir) = value.get("tenants").and_then(serde_yaml::Value::as_str).map(str::to_owned) {
         let Some(read) = tenant_dir else {
-            let map = SourceMap::build(text);
-            return Err(invalid(vec![Diagnostic {
-                file: file.to_owned(),
-                position: map.value(&tenants_at),
-                path: Some(tenants_at),
-                message: format!("`tenants` names a directory (`{dir}`), which a blueprint given as text cannot read"),
-                help: "load the blueprint from its file (`blueprint::load_file`, or `--blueprint FILE`)".into(),
-                related: None,
-            }]));
+            let message = format!("`tenants` names a directory (`{dir}`), which a blueprint given as text cannot read");
+            let help = "load the blueprint from its file (`blueprint::load_file`, or `--blueprint FILE`)";
+            let position = SourceMap::build(text).value(&tenants_at);
+            return Err(invalid(vec![Diagnostic::new(file, position, message, help).at_field(tenants_at)]));
         };
         let files = read(&dir).map_err(invalid)?;
         let mut items = Vec::new();
@@ -201,14 +182,10 @@ pub fn load_with(file: &str, text: &str, tenant_dir: Option<TenantDirReader<'_>>
                     let stem = Path::new(&tenant.path).file_stem().and_then(|s| s.to_str()).unwrap_or_default();
                     if let Some(id) = item.get("id").and_then(serde_yaml::Value::as_str).filter(|id| *id != stem) {
                         let at = FieldPath::root().key("id");
-                        problems_in_files.push(Diagnostic {
-                            file: tenant.path.clone(),
-                            position: SourceMap::build(&tenant.text).value(&at),
-                            path: Some(at),
-                            message: format!("the tenant's id is `{id}` but its file is named `{stem}.yaml`"),
-                            help: format!("name the file `{id}.yaml`, or change the id to `{stem}`"),
-                            related: None,
-                        });
+                        let position = SourceMap::build(&tenant.text).value(&at);
+                        let message = format!("the tenant's id is `{id}` but its file is named `{stem}.yaml`");
+                        let help = format!("name the file `{id}.yaml`, or change the id to `{stem}`");
+                        problems_in_files.push(Diagnostic::new(&tenant.path, position, message, help).at_field(at));
                     }
                     items.push(item);
                     kept.push(tenant);
@@ -241,14 +218,6 @@ pub fn load_with(file: &str, text: &str, tenant_dir: Option<TenantDirReader<'_>>
 
 /// Parses one YAML document, or the diagnostic of its syntax error or its emptiness.
 fn parse_document(file: &str, text: &str, empty: &str, empty_help: &str) -> Result<serde_yaml::Value, Box<Diagnostic>> {
-    let at = |position: Position, message: String, help: &str| Diagnostic {
-        file: file.to_owned(),
-        position,
-        path: None,
-        message,
-        help: help.to_owned(),
-        related: None,
-    };
     let value: serde_yaml::Value = match serde_yaml::from_str(text) {
         Ok(value) => value,
         Err(err) => {
@@ -260,11 +229,11 @@ fn parse_document(file: &str, text: &str, empty: &str, empty_help: &str) -> Resu
             } else {
                 "fix the YAML syntax at this place"
             };
-            return Err(Box::new(at(position, format!("not valid YAML: {message}"), help)));
+            return Err(Box::new(Diagnostic::new(file, position, format!("not valid YAML: {message}"), help)));
         }
     };
     if value.is_null() {
-        return Err(Box::new(at(Position::START, empty.into(), empty_help)));
+        return Err(Box::new(Diagnostic::new(file, Position::START, empty, empty_help)));
     }
     Ok(value)
 }
@@ -280,17 +249,9 @@ fn tenant_index(path: &FieldPath) -> Option<usize> {
 /// A problem of tenant `i`, with its paths relative to that tenant's own file (a related place
 /// in another file is dropped: a diagnostic's note points into its own file).
 fn in_tenant_file(mut problem: Problem, i: usize) -> Problem {
-    let reroot = |path: &FieldPath| -> Option<FieldPath> {
-        if tenant_index(path) != Some(i) {
-            return None;
-        }
-        Some(path.segments()[2..].iter().fold(FieldPath::root(), |at, segment| match segment {
-            crate::model::Segment::Key(k) => at.key(k),
-            crate::model::Segment::Index(j) => at.index(*j),
-        }))
-    };
-    problem.related = problem.related.as_ref().and_then(reroot);
-    problem.path = reroot(&problem.path).unwrap_or(problem.path);
+    let item = FieldPath::root().key("tenants").index(i);
+    problem.related = problem.related.as_ref().and_then(|r| r.strip_prefix(&item));
+    problem.path = problem.path.strip_prefix(&item).unwrap_or(problem.path);
     problem
 }
 

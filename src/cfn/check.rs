@@ -17,7 +17,7 @@ pub(crate) fn check_references(body: &Body) -> Vec<String> {
     let mut problems = Vec::new();
     for (id, resource) in &body.resources {
         let at = format!("resource {id}");
-        match resource.overridden().and_then(|p| serde_json::to_value(p).map_err(|e| e.to_string())) {
+        match resource.properties_json() {
             Ok(properties) => checker.walk(&properties, &at, &mut problems),
             Err(err) => problems.push(format!("{at}: {err}")),
         }

@@ -202,6 +202,15 @@ impl Resource {
         self
     }
 
+    /// The properties as CloudFormation reads them, as JSON, for the reference checks: the typed
+    /// ones straight, unless overrides must be laid over them first.
+    pub(crate) fn properties_json(&self) -> Result<serde_json::Value, String> {
+        if self.overrides.is_empty() {
+            return serde_json::to_value(&self.properties).map_err(|e| e.to_string());
+        }
+        serde_json::to_value(self.overridden()?).map_err(|e| e.to_string())
+    }
+
     /// The properties as CloudFormation reads them: the typed ones, serialized in field order,
     /// with every override applied in turn.
     pub(crate) fn overridden(&self) -> Result<serde_yaml::Value, String> {

@@ -48,11 +48,6 @@ pub fn is_template(path: &str) -> bool {
     path.ends_with(TEMPLATE_SUFFIX)
 }
 
-/// Whether `path` is a Kubernetes bundle: the baseline's or a tenant's.
-pub fn is_bundle(path: &str) -> bool {
-    path == BASELINE_BUNDLE || (path.starts_with(TENANTS_DIR) && path.ends_with(&format!("/{TENANT_BUNDLE_FILE}")))
-}
-
 /// `tenants/<id>/`: the directory of one tenant's artifacts.
 pub fn tenant_dir(tenant: &str) -> String {
     format!("{TENANTS_DIR}{tenant}/")

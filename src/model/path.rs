@@ -46,6 +46,11 @@ impl FieldPath {
         next
     }
 
+    /// This path without its leading `prefix`, or `None` when it does not start with it.
+    pub fn strip_prefix(&self, prefix: &FieldPath) -> Option<Self> {
+        self.0.strip_prefix(prefix.0.as_slice()).map(|rest| Self(rest.to_vec()))
+    }
+
     /// The enclosing path, or `None` at the root.
     pub fn parent(&self) -> Option<Self> {
         let mut up = self.clone();

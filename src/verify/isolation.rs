@@ -510,9 +510,9 @@ fn rbac(baseline: &Baseline, tenant: &Tenant, report: &mut Report) {
     let namespaces = tenant.namespaces();
     let accounts = service_accounts(tenant);
     let baseline_objects =
-        baseline.docs.iter().filter(|(p, _)| p.starts_with(paths::BASELINE_DIR) && paths::is_bundle(p)).flat_map(
-            |(p, d)| d.documents.iter().enumerate().map(move |(i, doc)| (p.as_str(), i, &doc.value, Some(d))),
-        );
+        baseline.docs.get_key_value(paths::BASELINE_BUNDLE).into_iter().flat_map(|(p, d)| {
+            d.documents.iter().enumerate().map(move |(i, doc)| (p.as_str(), i, &doc.value, Some(d)))
+        });
     let own_objects = tenant.objects.iter().map(|(p, i, v)| (*p, *i, *v, None));
     for (file, index, binding, doc) in baseline_objects.chain(own_objects) {
         let kind = binding["kind"].as_str().unwrap_or_default();

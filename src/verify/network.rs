@@ -40,9 +40,7 @@ struct Policy {
 fn policies(baseline: &Baseline, tenant: &Tenant, report: &mut Report) -> Vec<Policy> {
     let base = baseline.cache.policies.get_or_init(|| {
         let mut parsed = Vec::new();
-        for (file, doc) in
-            baseline.docs.iter().filter(|(p, _)| p.starts_with(paths::BASELINE_DIR) && paths::is_bundle(p))
-        {
+        if let Some((file, doc)) = baseline.docs.get_key_value(paths::BASELINE_BUNDLE) {
             for (index, d) in doc.documents.iter().enumerate().filter(|(_, d)| d.value["kind"] == "NetworkPolicy") {
                 let at = doc.at(index, &FieldPath::root().key("metadata").key("name"));
                 // An unreadable baseline policy is reported by every tenant's check below.

@@ -85,10 +85,10 @@ pub fn run(command: TenantCommand) -> anyhow::Result<ExitCode> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).with_context(|| format!("while reading {file}"))?;
     let Some(dir) = tenants_dir(&text) else {
-        eprintln!(
-            "error: {file} lists its tenants inline\n   = help: move them to a directory: one `<id>.yaml` per tenant, and `tenants: tenants/` in the blueprint"
+        return refuse(
+            &format!("{file} lists its tenants inline"),
+            "move them to a directory: one `<id>.yaml` per tenant, and `tenants: tenants/` in the blueprint",
         );
-        return Ok(ExitCode::from(EXIT_INVALID));
     };
     let dir = path.parent().unwrap_or(Path::new("")).join(dir);
     let mut files = match blueprint::read_tenant_dir(&dir) {
@@ -146,11 +146,7 @@ pub fn run(command: TenantCommand) -> anyhow::Result<ExitCode> {
     let edited = files.clone();
     match blueprint::load_with(&file, &text, Some(&move |_: &str| Ok(edited.clone()))) {
         Ok(_) => {}
-        Err(BlueprintError::Invalid(diagnostics)) => {
-            eprintln!("{diagnostics}");
-            eprintln!("nothing was written");
-            return Ok(ExitCode::from(EXIT_INVALID));
-        }
+        Err(BlueprintError::Invalid(diagnostics)) => return invalid(vec![diagnostics.to_string()]),
         Err(err) => return Err(err.into()),
     }
     match change {
