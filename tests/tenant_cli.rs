@@ -102,3 +102,69 @@ fn a_blueprint_that_lists_its_tenants_is_not_edited() {
     assert!(stderr(&out).contains("lists its tenants inline"), "{}", stderr(&out));
     assert_eq!(std::fs::read_to_string(&blueprint).unwrap(), crate::common::reference_text());
 }
+
+/// The annotations of the tenant's Ingress, as compiled from `blueprint`.
+fn ingress_annotations(blueprint: &Path, tenant: &str) -> std::collections::BTreeMap<String, String> {
+    let platform = tenancy::blueprint::load_file(blueprint).unwrap();
+    let files = crate::common::files(&platform);
+    let bundle = &files[&format!("tenants/{tenant}/k8s.yaml")];
+    let [ingress] = crate::common::objects::<k8s_openapi::api::networking::v1::Ingress>(bundle, "Ingress")
+        .try_into()
+        .expect("one Ingress per tenant");
+    ingress.metadata.annotations.unwrap_or_default()
+}
+
+#[test]
+fn suspend_denies_every_client_at_the_ingress_and_activate_restores_the_file_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let blueprint = split_reference(dir.path());
+    let globex = dir.path().join("tenants/globex.yaml");
+    let original = format!("# Globex, kept by hand\n{}", std::fs::read_to_string(&globex).unwrap());
+    std::fs::write(&globex, &original).unwrap();
+    let before = tree(dir.path());
+    let deny = "nginx.ingress.kubernetes.io/denylist-source-range";
+    assert!(!ingress_annotations(&blueprint, "globex").contains_key(deny));
+
+    let out = tenancy(&blueprint, &["suspend", "globex"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&globex).unwrap(), format!("{original}suspended: true\n"));
+    let after = tree(dir.path());
+    let changed: Vec<&String> = after.keys().filter(|k| before.get(*k) != after.get(*k)).collect();
+    assert_eq!(changed, ["tenants/globex.yaml"], "only the tenant's file changes");
+    assert_eq!(ingress_annotations(&blueprint, "globex")[deny], "0.0.0.0/0,::/0", "every IPv4 and IPv6 client");
+    assert!(!ingress_annotations(&blueprint, "acme").contains_key(deny), "other tenants are served");
+
+    // Asking again is a no-op that succeeds: the job may rerun it after a crash.
+    let out = tenancy(&blueprint, &["suspend", "globex"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("tenant `globex` is suspended; nothing to change"), "{}", stderr(&out));
+
+    let out = tenancy(&blueprint, &["activate", "globex"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(tree(dir.path()), before, "activation puts back every byte");
+    assert!(!ingress_annotations(&blueprint, "globex").contains_key(deny));
+    let out = tenancy(&blueprint, &["activate", "globex"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("tenant `globex` is served; nothing to change"), "{}", stderr(&out));
+    let out = tenancy(&blueprint, &["suspend", "nobody"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no tenant `nobody`"), "{}", stderr(&out));
+}
+
+#[test]
+fn adding_the_same_tenant_again_succeeds_without_writing_and_a_different_one_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let blueprint = split_reference(dir.path());
+    let add = ["add", "hooli", "--name", "Hooli", "--tier", "standard", "--admin-email", "ops@hooli.example"];
+    assert_eq!(tenancy(&blueprint, &add).status.code(), Some(0));
+    let before = tree(dir.path());
+    let out = tenancy(&blueprint, &add);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("exists as asked"), "{}", stderr(&out));
+    let mut other = add;
+    other[5] = "premium";
+    let out = tenancy(&blueprint, &other);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("tenant `hooli` exists with other settings"), "{}", stderr(&out));
+    assert_eq!(tree(dir.path()), before);
+}

@@ -348,7 +348,8 @@ impl Cx {
         let name = self.parse(at.key("name"), &doc.name, DisplayName::parse);
         let tier = self.parse(at.key("tier"), &doc.tier, TierName::parse);
         let email = self.parse(at.key("adminEmail"), &doc.admin_email, EmailAddress::parse);
-        Some(Tenant::new(id?, name?, tier?, email?))
+        let tenant = Tenant::new(id?, name?, tier?, email?);
+        Some(if doc.suspended { tenant.suspended() } else { tenant })
     }
 }
 

@@ -283,6 +283,11 @@ pub struct TenantDoc {
     pub tier: String,
     /// The tenant admin's email; receives the first sign-in invitation.
     pub admin_email: String,
+    /// `true` suspends the tenant: its ingress answers 403 to every request, and its stack,
+    /// data, users and deployments are kept. Set by `tenancy tenant suspend`, cleared by
+    /// `tenancy tenant activate`. Omitted (false) for a served tenant.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub suspended: bool,
 }
 
 /// A Kubernetes quantity, written as a string (`"500m"`, `"4Gi"`) or a plain number (`2`).

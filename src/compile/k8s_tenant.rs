@@ -532,6 +532,11 @@ fn workload(cx: &Context, service: &crate::model::Service, bundle: &mut Bundle) 
     }
 }
 
+/// The ingress-nginx annotation that refuses the listed client ranges with 403.
+pub const SUSPENDED_ANNOTATION: &str = "nginx.ingress.kubernetes.io/denylist-source-range";
+/// Every IPv4 and IPv6 client address: what a suspended tenant's Ingress denies.
+pub const SUSPENDED_SOURCES: &str = "0.0.0.0/0,::/0";
+
 fn ingress(cx: &Context, bundle: &mut Bundle) {
     let rate = cx.tier.rate_limit;
     let multiplier = rate.burst.div_ceil(rate.requests_per_second.max(1));
@@ -539,7 +544,7 @@ fn ingress(cx: &Context, bundle: &mut Bundle) {
     // The tenant's app (https://<tenant>.app.<domain>) calls the API from the browser with a
     // bearer token: a non-simple cross-origin request, preflighted. CORS admits exactly that
     // origin; nginx answers the preflight, so it never reaches a service.
-    meta.annotations = Some(labels_from([
+    let mut annotations = labels_from([
         ("nginx.ingress.kubernetes.io/cors-allow-headers".to_owned(), "Authorization, Content-Type".to_owned()),
         ("nginx.ingress.kubernetes.io/cors-allow-methods".to_owned(), "GET, POST, PUT, DELETE, OPTIONS".to_owned()),
         ("nginx.ingress.kubernetes.io/cors-allow-origin".to_owned(), format!("https://{}", cx.names.app_host)),
@@ -547,7 +552,14 @@ fn ingress(cx: &Context, bundle: &mut Bundle) {
         ("nginx.ingress.kubernetes.io/enable-cors".to_owned(), "true".to_owned()),
         ("nginx.ingress.kubernetes.io/limit-burst-multiplier".to_owned(), multiplier.to_string()),
         ("nginx.ingress.kubernetes.io/limit-rps".to_owned(), rate.requests_per_second.to_string()),
-    ]));
+    ]);
+    if cx.tenant.is_suspended() {
+        // Suspension stops serving and keeps everything else: nginx denies every client address
+        // (its `deny` directive answers 403) before a request reaches a service. The services
+        // keep running, so activation is one re-apply of this Ingress, not a redeploy.
+        annotations.insert(SUSPENDED_ANNOTATION.to_owned(), SUSPENDED_SOURCES.to_owned());
+    }
+    meta.annotations = Some(annotations);
     let paths = cx
         .platform
         .services()

@@ -25,7 +25,7 @@ pub use path::{FieldPath, Segment};
 pub use platform::{Platform, PlatformBuilder};
 pub use problem::{Anchor, Problem, Problems};
 pub use service::{Service, Storage, TableKeys};
-pub use tenant::Tenant;
+pub use tenant::{Serving, Tenant};
 pub use tier::{Autoscaling, Compute, ContainerResources, DataRetention, Identity, Placement, Quotas, RateLimit, Tier};
 pub use validate::{MAX_PRIORITY, SUPPORTED_KUBERNETES_MINORS};
 
