@@ -33,6 +33,9 @@ pub enum AppError {
     UnsupportedMediaType(String),
     #[error("{0}")]
     Unavailable(String),
+    /// A client over its rate: the message says when to try again.
+    #[error("{0}")]
+    TooManyRequests(String),
     /// The issuer's signing keys could not be fetched. Not logged per request: the failed
     /// fetch is logged once, and an outage must not turn every request into a WARN line.
     #[error("the signing keys are not available")]
@@ -57,6 +60,7 @@ impl IntoResponse for AppError {
                 tracing::warn!(detail = %m, "unavailable");
                 (StatusCode::SERVICE_UNAVAILABLE, "the service is not ready".to_owned())
             }
+            AppError::TooManyRequests(m) => (StatusCode::TOO_MANY_REQUESTS, m.clone()),
             AppError::KeysUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "the service is not ready".to_owned()),
             AppError::Internal(detail) => {
                 tracing::error!(detail = %detail, "internal error");

@@ -74,9 +74,28 @@ pub fn init_logging() {
     let _ = tracing::subscriber::set_global_default(json_logs(filter, std::io::stdout));
 }
 
+/// The id [`layers`] gave this request (the caller's `x-request-id`, or a new one): what an
+/// audit record names, so that the record, the log line and the client's answer share one id.
+/// A handler takes it as an extractor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestId(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for RequestId {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, AppError> {
+        // Only a router built without `layers`: a bug, not bad input.
+        parts
+            .extensions
+            .get::<RequestId>()
+            .cloned()
+            .ok_or_else(|| AppError::Internal("no request id: the router lacks serve::layers".into()))
+    }
+}
+
 /// Gives every request an id (the caller's `x-request-id`, or a new one), a span carrying it,
 /// and one log line when it ends; echoes the id in the response.
-async fn request_span(request: Request, next: Next) -> Response {
+async fn request_span(mut request: Request, next: Next) -> Response {
     let id = request
         .headers()
         .get("x-request-id")
@@ -85,6 +104,7 @@ async fn request_span(request: Request, next: Next) -> Response {
         .map(str::to_owned)
         .unwrap_or_else(|| format!("{:016x}", rand_id()));
     let tenant = request.uri().path().trim_start_matches('/').split('/').next().unwrap_or_default().to_owned();
+    request.extensions_mut().insert(RequestId(id.clone()));
     let span = tracing::info_span!("request", request_id = %id, tenant = %tenant, method = %request.method(), path = %request.uri().path());
     let started = Instant::now();
     let mut response = next.run(request).instrument(span.clone()).await;

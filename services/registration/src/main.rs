@@ -1,0 +1,55 @@
+//! The registration service binary. Its environment: AWS_REGION, PORT, REGISTRY_TABLE,
+//! ONBOARDING_PROJECT, TIERS (comma-separated), and optionally AWS_ENDPOINT_URL (a local
+//! emulator), REGISTRATIONS_PER_MINUTE (default 6) and REGISTRATION_BURST (default 3), per client
+//! address.
+
+use std::sync::Arc;
+
+use registration::{AppState, CodeBuildOnboarding, DynamoRegistrations, RateLimiter, router};
+use tenant_context::serve;
+
+fn var(name: &str) -> String {
+    match std::env::var(name) {
+        Ok(value) if !value.trim().is_empty() => value,
+        _ => fail(name, "is not set"),
+    }
+}
+
+fn number(name: &str, default: u32) -> u32 {
+    match std::env::var(name) {
+        Ok(value) if !value.trim().is_empty() => {
+            value.trim().parse().ok().filter(|n| *n > 0).unwrap_or_else(|| fail(name, "is not a positive whole number"))
+        }
+        _ => default,
+    }
+}
+
+fn fail(name: &str, problem: &str) -> ! {
+    tracing::error!(service = "registration", "bad configuration: environment variable {name} {problem}");
+    std::process::exit(2)
+}
+
+#[tokio::main]
+async fn main() {
+    serve::init_logging();
+    let port: u16 = var("PORT").parse().unwrap_or_else(|_| fail("PORT", "is not a port"));
+    let tiers: Vec<String> = var("TIERS").split(',').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
+    let mut loader =
+        aws_config::defaults(aws_config::BehaviorVersion::latest()).region(aws_config::Region::new(var("AWS_REGION")));
+    if let Ok(url) = std::env::var("AWS_ENDPOINT_URL")
+        && !url.is_empty()
+    {
+        loader = loader.endpoint_url(url);
+    }
+    let aws = loader.load().await;
+    let state = AppState {
+        store: Arc::new(DynamoRegistrations::new(aws_sdk_dynamodb::Client::new(&aws), var("REGISTRY_TABLE"))),
+        onboarding: Arc::new(CodeBuildOnboarding::new(aws_sdk_codebuild::Client::new(&aws), var("ONBOARDING_PROJECT"))),
+        tiers,
+        limiter: RateLimiter::new(number("REGISTRATIONS_PER_MINUTE", 6), number("REGISTRATION_BURST", 3), 100_000),
+    };
+    if let Err(err) = serve::run(router(Arc::new(state)), port, serve::Limits::default()).await {
+        tracing::error!(service = "registration", error = %err, "server failed");
+        std::process::exit(1);
+    }
+}
