@@ -23,6 +23,10 @@ with AWS runs through them. moto runs unchanged otherwise.
    kubeconfig a client can use.
 6. The account's prerequisites: the hosted zones a blueprint names by id
    (TENANCY_EMULATOR_HOSTED_ZONES) exist with those ids.
+7. DynamoDB writes one at a time: moto's TransactWriteItems deep-copies the tables while other
+   request threads write to them, and fails with a 500 ("dictionary changed size during
+   iteration") when sign-ups arrive at once. DynamoDB itself takes concurrent writes; here they
+   are serialized, which changes no answer.
 
 Usage: python moto_server.py PORT
 """
@@ -450,6 +454,28 @@ if os.environ.get("TENANCY_EMULATOR_HOSTED_ZONES"):
     route53_models.HostedZoneIdentifier.generate = generate
     for name in ZONES:
         route53_models.route53_backends[DEFAULT_ACCOUNT_ID]["aws"].create_hosted_zone(name, private_zone=False)
+
+# 7. DynamoDB writes one at a time ------------------------------------------------------------
+# Found by the registration benchmark (16 clients at once): without this, about one concurrent
+# TransactWriteItems in a hundred is answered 500 by moto.
+
+from moto.dynamodb import models as dynamodb_models  # noqa: E402
+
+DYNAMODB_WRITES = threading.RLock()
+
+
+def one_write_at_a_time(method):
+    def call(self, *args, **kwargs):
+        with DYNAMODB_WRITES:
+            return method(self, *args, **kwargs)
+
+    return call
+
+
+for write in ("put_item", "update_item", "delete_item", "transact_write_items"):
+    setattr(
+        dynamodb_models.DynamoDBBackend, write, one_write_at_a_time(getattr(dynamodb_models.DynamoDBBackend, write))
+    )
 
 if __name__ == "__main__":
     main(["-H", "127.0.0.1", "-p", sys.argv[1]])

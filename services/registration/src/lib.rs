@@ -79,7 +79,8 @@ impl SignUp {
         };
         let tenant_id = field("tenantId", TenantId::parse(&self.tenant_id).map(|v| v.as_str().to_owned()));
         let name = field("name", DisplayName::parse(&self.name).map(|v| v.as_str().to_owned()));
-        let email = field("email", EmailAddress::parse(&self.email.to_ascii_lowercase()).map(|v| v.as_str().to_owned()));
+        let email =
+            field("email", EmailAddress::parse(&self.email.to_ascii_lowercase()).map(|v| v.as_str().to_owned()));
         let tier = field("tier", TierName::parse(&self.tier).map(|v| v.as_str().to_owned()));
         if !tier.is_empty() && !tiers.contains(&tier) {
             problems.push(format!("tier: `{tier}` is not offered; choose one of {}", tiers.join(", ")));

@@ -102,3 +102,24 @@ impl Onboarding for RecordedOnboarding {
         Ok(format!("onboarding:{}-{}", registration.tenant_id, started.len()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_job_environment_is_the_registration_named_as_the_buildspec_reads_it() {
+        let registration = Registration {
+            tenant_id: "hooli".into(),
+            name: "Hooli Inc".into(),
+            email: "ops@hooli.example".into(),
+            tier: "standard".into(),
+        };
+        let environment = job_environment(&registration);
+        assert_eq!(environment.clone().map(|(name, _)| name), JOB_ENVIRONMENT);
+        assert_eq!(
+            environment.map(|(_, value)| value),
+            ["hooli", "Hooli Inc", "standard", "ops@hooli.example"].map(String::from)
+        );
+    }
+}

@@ -103,6 +103,9 @@ async fn a_taken_email_or_id_is_a_conflict_naming_the_field() {
     assert!(body["error"].as_str().unwrap().starts_with("tenantId: "), "{body}");
 }
 
+/// Request headers as name, value.
+type Headers = Vec<(&'static str, &'static str)>;
+
 #[tokio::test]
 async fn bad_input_in_every_field_is_a_400_that_names_the_field() {
     let app = app();
@@ -111,7 +114,7 @@ async fn bad_input_in_every_field_is_a_400_that_names_the_field() {
         body[field] = value;
         body.to_string()
     };
-    let cases: Vec<(String, Vec<(&str, &str)>, &str)> = vec![
+    let cases: Vec<(String, Headers, &str)> = vec![
         (with("tenantId", json!("Hooli_Inc")), vec![], "tenantId: "),
         (with("tenantId", json!("a".repeat(64))), vec![], "tenantId: "),
         (with("tenantId", json!("x; rm -rf /")), vec![], "tenantId: "),
