@@ -13,23 +13,8 @@ const ROPE: &str = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
 
 /// The pooled product table, as the baseline stack defines it, with acme's rope at 2.50.
 async fn products(client: &aws_sdk_dynamodb::Client) -> String {
-    use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
     let table = format!("saas-product-orders-{}", std::process::id());
-    let attribute = |name: &str| {
-        AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build().unwrap()
-    };
-    let key = |name: &str, kind| KeySchemaElement::builder().attribute_name(name).key_type(kind).build().unwrap();
-    client
-        .create_table()
-        .table_name(&table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(attribute("TenantId"))
-        .attribute_definitions(attribute("ProductId"))
-        .key_schema(key("TenantId", KeyType::Hash))
-        .key_schema(key("ProductId", KeyType::Range))
-        .send()
-        .await
-        .unwrap();
+    testing::create_table(client, &table, "TenantId", Some("ProductId")).await;
     let rope = StoredProduct { id: ROPE.into(), name: "Rope".into(), price_cents: 250, picture_url: None };
     DynamoProducts::new(client.clone(), table.clone()).put("acme", &rope).await.unwrap();
     table
@@ -37,23 +22,8 @@ async fn products(client: &aws_sdk_dynamodb::Client) -> String {
 
 /// A tenant's silo order table, as its stack defines it; serve it; return the base URL.
 async fn deployment(client: &aws_sdk_dynamodb::Client, tenant: &str, products: &str) -> String {
-    use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
     let table = format!("saas-order-{tenant}-{}", std::process::id());
-    client
-        .create_table()
-        .table_name(&table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("OrderId")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(KeySchemaElement::builder().attribute_name("OrderId").key_type(KeyType::Hash).build().unwrap())
-        .send()
-        .await
-        .unwrap();
+    testing::create_table(client, &table, "OrderId", None).await;
     let state = Arc::new(AppState {
         verifier: testing::verifier(),
         orders: Arc::new(DynamoOrders::new(client.clone(), table)),

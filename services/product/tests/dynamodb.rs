@@ -8,32 +8,13 @@ use product::{AppState, DynamoProducts, router};
 use serde_json::{Value, json};
 use tenant_context::testing::{self, token};
 
-/// The pooled product table, as the baseline stack defines it.
-async fn create_table(client: &aws_sdk_dynamodb::Client, table: &str) {
-    use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
-    let attribute = |name: &str| {
-        AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build().unwrap()
-    };
-    let key = |name: &str, kind| KeySchemaElement::builder().attribute_name(name).key_type(kind).build().unwrap();
-    client
-        .create_table()
-        .table_name(table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(attribute("TenantId"))
-        .attribute_definitions(attribute("ProductId"))
-        .key_schema(key("TenantId", KeyType::Hash))
-        .key_schema(key("ProductId", KeyType::Range))
-        .send()
-        .await
-        .unwrap();
-}
-
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs moto on 127.0.0.1: scripts/test starts it and runs this"]
 async fn products_over_http_in_dynamodb_stay_in_their_tenant() {
     let client = testing::moto_dynamodb().await;
     let table = format!("saas-product-{}", std::process::id());
-    create_table(&client, &table).await;
+    // The pooled product table, as the baseline stack defines it.
+    testing::create_table(&client, &table, "TenantId", Some("ProductId")).await;
     let state = Arc::new(AppState {
         verifier: testing::verifier(),
         products: Arc::new(DynamoProducts::new(client.clone(), table.clone())),

@@ -22,6 +22,9 @@ use registration::{
 };
 use tower::ServiceExt;
 
+#[path = "../tests/support/moto.rs"]
+mod moto;
+
 fn sign_up(i: usize) -> String {
     format!(r#"{{"tenantId":"t{i:05}","name":"Tenant {i}","email":"admin@t{i:05}.example","tier":"standard"}}"#)
 }
@@ -67,60 +70,10 @@ async fn in_process(n: usize) {
     report("in process (memory registry)", n, started.elapsed(), latencies);
 }
 
-async fn over_moto(url: &str, n: usize, clients: usize) {
-    let aws = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("eu-west-1"))
-        .endpoint_url(url)
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "test"))
-        .load()
-        .await;
-    let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
-    let codebuild = aws_sdk_codebuild::Client::new(&aws);
-    let suffix = std::process::id();
-    let (table, project) = (format!("bench-registry-{suffix}"), format!("bench-onboarding-{suffix}"));
-    {
-        use aws_sdk_dynamodb::types::{
-            AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-        };
-        let attribute = |name: &str| {
-            AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build().unwrap()
-        };
-        let key = |name: &str, kind| KeySchemaElement::builder().attribute_name(name).key_type(kind).build().unwrap();
-        dynamodb
-            .create_table()
-            .table_name(&table)
-            .billing_mode(BillingMode::PayPerRequest)
-            .attribute_definitions(attribute("Pk"))
-            .attribute_definitions(attribute("Sk"))
-            .key_schema(key("Pk", KeyType::Hash))
-            .key_schema(key("Sk", KeyType::Range))
-            .send()
-            .await
-            .unwrap();
-        use aws_sdk_codebuild::types::{
-            ArtifactsType, ComputeType, EnvironmentType, ProjectArtifacts, ProjectEnvironment, ProjectSource,
-            SourceType,
-        };
-        codebuild
-            .create_project()
-            .name(&project)
-            .source(
-                ProjectSource::builder().r#type(SourceType::S3).location("bench-source/platform.zip").build().unwrap(),
-            )
-            .artifacts(ProjectArtifacts::builder().r#type(ArtifactsType::NoArtifacts).build().unwrap())
-            .environment(
-                ProjectEnvironment::builder()
-                    .r#type(EnvironmentType::LinuxContainer)
-                    .image("aws/codebuild/amazonlinux-x86_64-standard:5.0")
-                    .compute_type(ComputeType::BuildGeneral1Small)
-                    .build()
-                    .unwrap(),
-            )
-            .service_role("arn:aws:iam::123456789012:role/bench-onboarding")
-            .send()
-            .await
-            .unwrap();
-    }
+async fn over_moto(n: usize, clients: usize) {
+    let aws = moto::aws().await;
+    let (table, project) = moto::registry_and_project(&aws, "bench").await;
+    let (dynamodb, codebuild) = (aws_sdk_dynamodb::Client::new(&aws), aws_sdk_codebuild::Client::new(&aws));
     let state = AppState {
         store: Arc::new(DynamoRegistrations::new(dynamodb, table)),
         onboarding: Arc::new(CodeBuildOnboarding::new(codebuild, project)),
@@ -166,7 +119,7 @@ async fn main() {
     tenant_context::serve::init_logging();
     in_process(10_000).await;
     match std::env::var("TENANCY_MOTO_URL") {
-        Ok(url) if !url.is_empty() => over_moto(&url, 1_000, 16).await,
+        Ok(url) if !url.is_empty() => over_moto(1_000, 16).await,
         _ => println!("over HTTP against moto: not run (set TENANCY_MOTO_URL to a running moto)"),
     }
 }

@@ -6,73 +6,18 @@
 
 use std::sync::Arc;
 
-use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
 use registration::{AppState, CodeBuildOnboarding, DynamoRegistrations, RateLimiter, Registrations, router};
 use serde_json::{Value, json};
 
-async fn aws() -> aws_config::SdkConfig {
-    let url =
-        std::env::var("TENANCY_MOTO_URL").expect("TENANCY_MOTO_URL is not set: run scripts/test, which starts moto");
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("eu-west-1"))
-        .endpoint_url(url)
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "test"))
-        .load()
-        .await
-}
-
-/// The registry table: `Pk` and `Sk`, both strings.
-async fn create_registry(client: &aws_sdk_dynamodb::Client, table: &str) {
-    let attribute = |name: &str| {
-        AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build().unwrap()
-    };
-    let key = |name: &str, kind| KeySchemaElement::builder().attribute_name(name).key_type(kind).build().unwrap();
-    client
-        .create_table()
-        .table_name(table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(attribute("Pk"))
-        .attribute_definitions(attribute("Sk"))
-        .key_schema(key("Pk", KeyType::Hash))
-        .key_schema(key("Sk", KeyType::Range))
-        .send()
-        .await
-        .unwrap();
-}
-
-async fn create_project(client: &aws_sdk_codebuild::Client, project: &str) {
-    use aws_sdk_codebuild::types::{
-        ArtifactsType, ComputeType, EnvironmentType, ProjectArtifacts, ProjectEnvironment, ProjectSource, SourceType,
-    };
-    client
-        .create_project()
-        .name(project)
-        .source(ProjectSource::builder().r#type(SourceType::S3).location("saas-source/platform.zip").build().unwrap())
-        .artifacts(ProjectArtifacts::builder().r#type(ArtifactsType::NoArtifacts).build().unwrap())
-        .environment(
-            ProjectEnvironment::builder()
-                .r#type(EnvironmentType::LinuxContainer)
-                .image("aws/codebuild/amazonlinux-x86_64-standard:5.0")
-                .compute_type(ComputeType::BuildGeneral1Small)
-                .build()
-                .unwrap(),
-        )
-        .service_role("arn:aws:iam::123456789012:role/saas-onboarding")
-        .send()
-        .await
-        .unwrap();
-}
+#[path = "support/moto.rs"]
+mod moto;
 
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs moto on 127.0.0.1: scripts/test starts it and runs this"]
 async fn a_sign_up_over_http_is_recorded_once_and_starts_one_onboarding_build() {
-    let aws = aws().await;
-    let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
-    let codebuild = aws_sdk_codebuild::Client::new(&aws);
-    let (table, project) =
-        (format!("saas-registry-{}", std::process::id()), format!("saas-onboarding-{}", std::process::id()));
-    create_registry(&dynamodb, &table).await;
-    create_project(&codebuild, &project).await;
+    let aws = moto::aws().await;
+    let (table, project) = moto::registry_and_project(&aws, "saas").await;
+    let (dynamodb, codebuild) = (aws_sdk_dynamodb::Client::new(&aws), aws_sdk_codebuild::Client::new(&aws));
     let store = Arc::new(DynamoRegistrations::new(dynamodb.clone(), table.clone()));
     let state = Arc::new(AppState {
         store: store.clone(),

@@ -223,17 +223,39 @@ pub fn hmac(claims: &Value) -> String {
     encode(&header, claims, &EncodingKey::from_secret(&secret)).unwrap()
 }
 
-/// A DynamoDB client for moto at TENANCY_MOTO_URL (set by scripts/test, which starts moto).
-pub async fn moto_dynamodb() -> aws_sdk_dynamodb::Client {
-    let url =
-        std::env::var("TENANCY_MOTO_URL").expect("TENANCY_MOTO_URL is not set: run scripts/test, which starts moto");
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+/// moto's URL, from TENANCY_MOTO_URL (set by scripts/test, which starts moto).
+pub fn moto_url() -> String {
+    std::env::var("TENANCY_MOTO_URL").expect("TENANCY_MOTO_URL is not set: run scripts/test, which starts moto")
+}
+
+/// The SDK's configuration for moto at `url`: one region, test credentials.
+pub async fn moto_config(url: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new("eu-west-1"))
         .endpoint_url(url)
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "test"))
         .load()
-        .await;
-    aws_sdk_dynamodb::Client::new(&config)
+        .await
+}
+
+/// A DynamoDB client for moto at TENANCY_MOTO_URL.
+pub async fn moto_dynamodb() -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::new(&moto_config(&moto_url()).await)
+}
+
+/// Creates an on-demand table keyed by the string attributes `hash` and, if given, `range`: the
+/// shape of every table the generated stacks define.
+pub async fn create_table(client: &aws_sdk_dynamodb::Client, table: &str, hash: &str, range: Option<&str>) {
+    use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+    let mut request = client.create_table().table_name(table).billing_mode(BillingMode::PayPerRequest);
+    for (name, kind) in [(Some(hash), KeyType::Hash), (range, KeyType::Range)] {
+        let Some(name) = name else { continue };
+        let attribute =
+            AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build().unwrap();
+        let key = KeySchemaElement::builder().attribute_name(name).key_type(kind).build().unwrap();
+        request = request.attribute_definitions(attribute).key_schema(key);
+    }
+    request.send().await.unwrap();
 }
 
 /// Sends one request to `app` in process (`oneshot`): a bearer `token` if given, `body` as
