@@ -49,6 +49,13 @@ pub struct Record {
     pub build_id: Option<String>,
 }
 
+impl Record {
+    /// The record a new sign-up starts with: `requested`, version 1, no build yet.
+    pub fn requested(registration: &Registration) -> Self {
+        Self { registration: registration.clone(), state: State::Requested.name().into(), version: 1, build_id: None }
+    }
+}
+
 /// Who asked, for the audit trail.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
@@ -166,12 +173,7 @@ impl Registrations for MemoryRegistrations {
                 .map(Outcome::Existing)
                 .ok_or_else(|| AppError::Unavailable("a concurrent registration; retry".into()));
         }
-        let record = Record {
-            registration: registration.clone(),
-            state: State::Requested.name().into(),
-            version: 1,
-            build_id: None,
-        };
+        let record = Record::requested(registration);
         let id = registration.tenant_id.clone();
         m.records.insert(id.clone(), record.clone());
         m.audit.insert(id.clone(), vec![register_entry(caller)]);
@@ -321,15 +323,7 @@ impl Registrations for DynamoRegistrations {
         }
         let written = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
         match written {
-            Ok(_) => {
-                let record = Record {
-                    registration: registration.clone(),
-                    state: State::Requested.name().into(),
-                    version: 1,
-                    build_id: None,
-                };
-                Ok(Outcome::Created(record))
-            }
+            Ok(_) => Ok(Outcome::Created(Record::requested(registration))),
             Err(err) if err.as_service_error().is_some_and(|e| e.is_transaction_canceled_exception()) => {
                 let owner =
                     |item: Option<HashMap<String, AttributeValue>>| item.as_ref().and_then(|i| text(i, "TenantId"));
