@@ -19,7 +19,7 @@ pub struct Tenant {
 }
 
 /// Whether a tenant's requests are served. This is the part of the lifecycle
-/// ([`crate::contract::lifecycle`]) that the deployed platform itself carries: a suspended
+/// (`contract::lifecycle`) that the deployed platform itself carries: a suspended
 /// tenant keeps its stack, table, users and deployments, and its ingress refuses every request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Serving {
