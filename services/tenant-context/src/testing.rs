@@ -243,6 +243,9 @@ pub async fn moto_dynamodb() -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::new(&moto_config(&moto_url()).await)
 }
 
+/// What the helpers below call, on moto only: no deployed role grants or needs it.
+pub const IAM_ACTIONS: [&str; 1] = ["dynamodb:CreateTable"];
+
 /// Creates an on-demand table keyed by the string attributes `hash` and, if given, `range`: the
 /// shape of every table the generated stacks define.
 pub async fn create_table(client: &aws_sdk_dynamodb::Client, table: &str, hash: &str, range: Option<&str>) {
