@@ -1,10 +1,10 @@
 //! Sign-ups per second through `POST /register` up to `requested`: validation, the rate limit,
-//! the registry's conditional transaction and the start of the onboarding build. Prints numbers;
-//! asserts only that every sign-up was answered 202.
+//! the registry's conditional transaction, the lifecycle event and the start of the onboarding
+//! build. Prints numbers; asserts only that every sign-up was answered 202.
 //!
 //! - in process: `oneshot` on the in-memory registry and a recording onboarding, so what is
 //!   measured is the service itself;
-//! - over HTTP on 127.0.0.1 against moto's DynamoDB and CodeBuild (the real SDK), 16 clients at
+//! - over HTTP on 127.0.0.1 against moto's DynamoDB, SNS and CodeBuild (the real SDK), 16 clients at
 //!   once, when TENANCY_MOTO_URL names a running moto (scripts/test starts one; run it by hand
 //!   with `.venv/moto/bin/python tests/emulator/moto_server.py PORT`). moto is one Python
 //!   process, so this measures moto more than the service; it is printed to show the whole path
@@ -18,7 +18,8 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use registration::{
-    AppState, CodeBuildOnboarding, DynamoRegistrations, MemoryRegistrations, RateLimiter, RecordedOnboarding, router,
+    AppState, CodeBuildOnboarding, DynamoRegistry, MemoryRegistry, RateLimiter, RecordedEvents, RecordedOnboarding,
+    SnsEvents, router,
 };
 use tower::ServiceExt;
 
@@ -47,7 +48,8 @@ fn report(what: &str, n: usize, elapsed: Duration, mut latencies: Vec<Duration>)
 
 async fn in_process(n: usize) {
     let state = AppState {
-        store: Arc::new(MemoryRegistrations::default()),
+        store: Arc::new(MemoryRegistry::default()),
+        events: Arc::new(RecordedEvents::default()),
         onboarding: Arc::new(RecordedOnboarding::default()),
         tiers: tiers(),
         limiter: RateLimiter::new(6, 3, 1_000_000),
@@ -74,8 +76,11 @@ async fn over_moto(n: usize, clients: usize) {
     let aws = moto::aws().await;
     let (table, project) = moto::registry_and_project(&aws, "bench").await;
     let (dynamodb, codebuild) = (aws_sdk_dynamodb::Client::new(&aws), aws_sdk_codebuild::Client::new(&aws));
+    let sns = aws_sdk_sns::Client::new(&aws);
+    let topic = sns.create_topic().name(format!("bench-tenant-lifecycle-{}", std::process::id())).send().await.unwrap();
     let state = AppState {
-        store: Arc::new(DynamoRegistrations::new(dynamodb, table)),
+        store: Arc::new(DynamoRegistry::new(dynamodb, table)),
+        events: Arc::new(SnsEvents::new(sns, topic.topic_arn.unwrap())),
         onboarding: Arc::new(CodeBuildOnboarding::new(codebuild, project)),
         tiers: tiers(),
         limiter: RateLimiter::new(6, 3, 1_000_000),

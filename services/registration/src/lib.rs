@@ -5,7 +5,8 @@
 //! will accept, and any field at fault is named in a 400. It is rate limited per client address.
 //! It is idempotent twice over: by the `Idempotency-Key` header, and by email and id (the same
 //! sign-up sent again gets the same registration, 200 instead of 202). It is recorded as
-//! `requested` with its audit entry in one conditional transaction ([`store`]), and then the
+//! `requested` with its audit entry in one conditional transaction (the shared
+//! [`tenancy_registry`]), its event is published to the lifecycle topic, and then the
 //! onboarding build is started ([`onboarding`]) unless one was started for it already, so a
 //! client that retries after a crash between the two starts the build it missed.
 //!
@@ -14,7 +15,6 @@
 
 pub mod limit;
 pub mod onboarding;
-pub mod store;
 
 use std::sync::Arc;
 
@@ -29,12 +29,17 @@ use tenant_context::{AppError, JsonBody};
 
 pub use limit::RateLimiter;
 pub use onboarding::{CodeBuildOnboarding, Onboarding, RecordedOnboarding};
-pub use store::{Caller, DynamoRegistrations, MemoryRegistrations, Outcome, Record, Registration, Registrations};
+pub use tenancy_registry::{
+    Caller, DynamoRegistry, Events, MemoryRegistry, Outcome, RecordedEvents, Registration, Registry, RegistryError,
+    SnsEvents,
+};
 
 /// What the service holds.
 pub struct AppState {
     /// The registry.
-    pub store: Arc<dyn Registrations>,
+    pub store: Arc<dyn Registry>,
+    /// The lifecycle topic.
+    pub events: Arc<dyn Events>,
     /// Starts the onboarding job.
     pub onboarding: Arc<dyn Onboarding>,
     /// The platform's tiers a sign-up may choose.
@@ -93,6 +98,17 @@ impl SignUp {
     }
 }
 
+/// A registry error as the client sees it: a conflict names its field (409), a race or an
+/// unreachable table asks for a retry (503), anything else is logged and answered 500.
+pub fn app_error(err: RegistryError) -> AppError {
+    match err {
+        RegistryError::Conflict { .. } | RegistryError::Illegal(_) => AppError::Conflict(err.to_string()),
+        RegistryError::NotFound { .. } => AppError::NotFound(err.to_string()),
+        RegistryError::Contended { .. } | RegistryError::Unavailable { .. } => AppError::Unavailable(err.to_string()),
+        RegistryError::Corrupt { .. } => AppError::Internal(err.to_string()),
+    }
+}
+
 /// The header that makes a sign-up idempotent across retries.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
@@ -137,19 +153,31 @@ async fn register(
     let key = idempotency_key(&headers)?;
     let registration = sign_up.validate(&state.tiers)?;
     let caller = Caller { actor: "registration".into(), request_id, at: now() };
-    let (status, mut record) = match state.store.register(&registration, key.as_deref(), &caller).await? {
-        Outcome::Created(record) => (StatusCode::ACCEPTED, record),
-        Outcome::Existing(record) => (StatusCode::OK, record),
-    };
+    let (status, mut record) =
+        match state.store.register(&registration, key.as_deref(), &caller).await.map_err(app_error)? {
+            Outcome::Created(record) => (StatusCode::ACCEPTED, record),
+            Outcome::Existing(record) => (StatusCode::OK, record),
+        };
+    // The sign-up is recorded whatever the topic does: an event it did not take stays pending
+    // on the audit trail, and the job's first transition publishes it.
+    if let Err(err) =
+        tenancy_registry::publish_pending(state.store.as_ref(), state.events.as_ref(), &registration.tenant_id).await
+    {
+        tracing::warn!(tenant = %registration.tenant_id, error = %err, "lifecycle event left pending");
+    }
     // Also for an existing record without a build: the first attempt crashed before starting it.
-    if record.build_id.is_none() && record.state == tenancy::contract::lifecycle::State::Requested.name() {
+    if record.build_id.is_none() && record.state == tenancy::contract::lifecycle::State::Requested {
         let build = state.onboarding.start(&record.registration).await?;
-        record = state.store.set_build(&registration.tenant_id, &build).await?;
+        record = state.store.set_build(&registration.tenant_id, &build).await.map_err(app_error)?;
     }
     tracing::info!(tenant = %record.registration.tenant_id, state = %record.state, created = status == StatusCode::ACCEPTED, "registration");
     Ok((
         status,
-        Json(Registered { tenant_id: record.registration.tenant_id, state: record.state, build_id: record.build_id }),
+        Json(Registered {
+            tenant_id: record.registration.tenant_id,
+            state: record.state.name().to_owned(),
+            build_id: record.build_id,
+        }),
     ))
 }
 
@@ -158,7 +186,7 @@ async fn health() -> &'static str {
 }
 
 async fn ready(State(state): State<Arc<AppState>>) -> Result<&'static str, AppError> {
-    state.store.ready().await?;
+    state.store.ready().await.map_err(app_error)?;
     Ok("ready")
 }
 

@@ -1,11 +1,11 @@
 //! The registration service binary. Its environment: AWS_REGION, PORT, REGISTRY_TABLE,
-//! ONBOARDING_PROJECT, TIERS (comma-separated), and optionally AWS_ENDPOINT_URL (a local
+//! LIFECYCLE_TOPIC_ARN, ONBOARDING_PROJECT, TIERS (comma-separated), and optionally AWS_ENDPOINT_URL (a local
 //! emulator), REGISTRATIONS_PER_MINUTE (default 6) and REGISTRATION_BURST (default 3), per client
 //! address.
 
 use std::sync::Arc;
 
-use registration::{AppState, CodeBuildOnboarding, DynamoRegistrations, RateLimiter, router};
+use registration::{AppState, CodeBuildOnboarding, DynamoRegistry, RateLimiter, SnsEvents, router};
 use tenant_context::serve;
 
 fn var(name: &str) -> String {
@@ -43,7 +43,8 @@ async fn main() {
     }
     let aws = loader.load().await;
     let state = AppState {
-        store: Arc::new(DynamoRegistrations::new(aws_sdk_dynamodb::Client::new(&aws), var("REGISTRY_TABLE"))),
+        store: Arc::new(DynamoRegistry::new(aws_sdk_dynamodb::Client::new(&aws), var("REGISTRY_TABLE"))),
+        events: Arc::new(SnsEvents::new(aws_sdk_sns::Client::new(&aws), var("LIFECYCLE_TOPIC_ARN"))),
         onboarding: Arc::new(CodeBuildOnboarding::new(aws_sdk_codebuild::Client::new(&aws), var("ONBOARDING_PROJECT"))),
         tiers,
         limiter: RateLimiter::new(number("REGISTRATIONS_PER_MINUTE", 6), number("REGISTRATION_BURST", 3), 100_000),

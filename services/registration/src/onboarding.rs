@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use aws_sdk_codebuild::types::{EnvironmentVariable, EnvironmentVariableType};
 use tenant_context::AppError;
 
-use crate::store::Registration;
+use tenancy_registry::Registration;
 
 /// The environment the onboarding buildspec reads, in this order.
 pub const JOB_ENVIRONMENT: [&str; 4] = ["TENANT_ID", "TENANT_NAME", "TENANT_TIER", "TENANT_ADMIN_EMAIL"];

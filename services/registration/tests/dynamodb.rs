@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use registration::{AppState, CodeBuildOnboarding, DynamoRegistrations, RateLimiter, Registrations, router};
+use registration::{AppState, CodeBuildOnboarding, DynamoRegistry, RateLimiter, RecordedEvents, Registry, router};
 use serde_json::{Value, json};
 
 #[path = "support/moto.rs"]
@@ -18,9 +18,11 @@ async fn a_sign_up_over_http_is_recorded_once_and_starts_one_onboarding_build() 
     let aws = moto::aws().await;
     let (table, project) = moto::registry_and_project(&aws, "saas").await;
     let (dynamodb, codebuild) = (aws_sdk_dynamodb::Client::new(&aws), aws_sdk_codebuild::Client::new(&aws));
-    let store = Arc::new(DynamoRegistrations::new(dynamodb.clone(), table.clone()));
+    let store = Arc::new(DynamoRegistry::new(dynamodb.clone(), table.clone()));
     let state = Arc::new(AppState {
         store: store.clone(),
+        // The topic on moto is the registry crate's test (`tenancy-registry/tests/dynamodb.rs`).
+        events: Arc::new(RecordedEvents::default()),
         onboarding: Arc::new(CodeBuildOnboarding::new(codebuild.clone(), project.clone())),
         tiers: vec!["basic".into(), "standard".into()],
         limiter: RateLimiter::new(60, 10, 100),

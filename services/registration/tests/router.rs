@@ -8,28 +8,33 @@ use async_trait::async_trait;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
-use registration::store::Registration;
-use registration::{AppState, MemoryRegistrations, Onboarding, RateLimiter, RecordedOnboarding, Registrations, router};
+use registration::{
+    AppState, MemoryRegistry, Onboarding, RateLimiter, RecordedEvents, RecordedOnboarding, Registration, Registry,
+    router,
+};
 use serde_json::{Value, json};
 use tenant_context::AppError;
 use tower::ServiceExt;
 
 struct App {
     router: axum::Router,
-    store: Arc<MemoryRegistrations>,
+    store: Arc<MemoryRegistry>,
+    events: Arc<RecordedEvents>,
     onboarding: Arc<RecordedOnboarding>,
 }
 
 fn app_with(burst: u32) -> App {
-    let store = Arc::new(MemoryRegistrations::default());
+    let store = Arc::new(MemoryRegistry::default());
+    let events = Arc::new(RecordedEvents::default());
     let onboarding = Arc::new(RecordedOnboarding::default());
     let state = AppState {
         store: store.clone(),
+        events: events.clone(),
         onboarding: onboarding.clone(),
         tiers: vec!["basic".into(), "standard".into(), "premium".into()],
         limiter: RateLimiter::new(1, burst, 1000),
     };
-    App { router: router(Arc::new(state)), store, onboarding }
+    App { router: router(Arc::new(state)), store, events, onboarding }
 }
 
 fn app() -> App {
@@ -65,6 +70,12 @@ async fn a_sign_up_is_requested_once_with_one_build_and_an_audit_entry_and_a_rep
     assert_eq!(audit.len(), 1);
     assert_eq!((audit[0].event.as_str(), audit[0].to.as_str()), ("register", "requested"));
     assert_eq!((audit[0].caller.actor.as_str(), audit[0].caller.request_id.as_str()), ("registration", "req-1"));
+    let published = app.events.published();
+    assert_eq!(published.len(), 1, "the sign-up's event");
+    assert_eq!(
+        (published[0].event.as_str(), published[0].to.as_str(), published[0].version),
+        ("register", "requested", 1)
+    );
 
     // The same sign-up again (a double click, a retry): the same registration, nothing new.
     let (status, again) = register(&app.router, &[], &hooli()).await;
@@ -72,6 +83,21 @@ async fn a_sign_up_is_requested_once_with_one_build_and_an_audit_entry_and_a_rep
     assert_eq!(again, body);
     assert_eq!(*app.onboarding.started.lock().unwrap(), ["hooli"], "one build");
     assert_eq!(app.store.audit("hooli").await.unwrap().len(), 1, "one audit entry");
+    assert_eq!(app.events.published().len(), 1, "one event");
+}
+
+#[tokio::test]
+async fn a_sign_up_is_recorded_while_the_topic_is_down_and_its_event_waits_on_the_trail() {
+    let app = app();
+    app.events.fail(true);
+    let (status, body) = register(&app.router, &[], &hooli()).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert!(app.events.published().is_empty());
+    assert_eq!(app.store.audit("hooli").await.unwrap().iter().filter(|e| !e.published).count(), 1);
+    app.events.fail(false);
+    let (status, _) = register(&app.router, &[], &hooli()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(app.events.published().len(), 1, "the retry published what was pending");
 }
 
 #[tokio::test]
@@ -177,10 +203,11 @@ impl Onboarding for FailsOnce {
 
 #[tokio::test]
 async fn a_retry_after_the_build_failed_to_start_starts_it_and_records_nothing_twice() {
-    let store = Arc::new(MemoryRegistrations::default());
+    let store = Arc::new(MemoryRegistry::default());
     let onboarding = Arc::new(FailsOnce::default());
     let state = AppState {
         store: store.clone(),
+        events: Arc::new(RecordedEvents::default()),
         onboarding: onboarding.clone(),
         tiers: vec!["standard".into()],
         limiter: RateLimiter::new(60, 10, 10),
