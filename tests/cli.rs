@@ -11,6 +11,7 @@ mod declared_calls;
 mod engine;
 mod faults;
 mod iam_crosscheck;
+mod job;
 mod permissions;
 mod rehearsal;
 mod synth;

@@ -250,7 +250,7 @@ impl Engine {
         let started = Instant::now();
         // A selection the plan cannot satisfy is a mistake of the caller's: refused before any
         // lock is taken, so it neither waits for nor blocks another apply.
-        let selected = selection.steps(plan).map_err(ApplyError::Selection)?;
+        let selected = selection.steps_or_removal(plan, self.options.allow_delete).map_err(ApplyError::Selection)?;
         let interrupt = &self.options.interrupt;
         // An interrupt while waiting for the lock gives up the wait (a lock half taken is a
         // lease that ends by itself).

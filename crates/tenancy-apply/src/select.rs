@@ -80,6 +80,20 @@ impl Selection {
         }
     }
 
+    /// The steps of `plan` this selection runs when it may also delete: as [`Self::steps`], but
+    /// a tenant the plan no longer has is no mistake, it is the tenant being offboarded (none of
+    /// its steps run; the engine removes what the journal says it deployed).
+    pub fn steps_or_removal(&self, plan: &DeployPlan, allow_delete: bool) -> Result<BTreeSet<StepId>, String> {
+        match self {
+            Selection::Tenant(tenant)
+                if allow_delete && !plan.steps().iter().any(|s| s.id.tenant() == Some(tenant)) =>
+            {
+                Ok(BTreeSet::new())
+            }
+            _ => self.steps(plan),
+        }
+    }
+
     /// The steps of `plan` this selection runs.
     pub fn steps(&self, plan: &DeployPlan) -> Result<BTreeSet<StepId>, String> {
         let all = plan.steps();
@@ -223,6 +237,16 @@ mod tests {
             let selection: Selection = select.parse().unwrap();
             assert_eq!(selection.steps(plan).map(|s| s.len()), expect.map_err(str::to_owned), "{select}");
         }
+    }
+
+    #[test]
+    fn a_tenant_gone_from_the_plan_is_its_removal_when_deleting_is_allowed() {
+        let plan = plan_of(&["acme", "globex"]);
+        let gone: Selection = "tenant:initech".parse().unwrap();
+        assert_eq!(gone.steps_or_removal(&plan, true), Ok(BTreeSet::new()));
+        assert!(gone.steps_or_removal(&plan, false).unwrap_err().starts_with("tenant initech is not in the plan"));
+        let here: Selection = "tenant:acme".parse().unwrap();
+        assert_eq!(here.steps_or_removal(&plan, true).map(|s| s.len()), Ok(1));
     }
 
     #[test]

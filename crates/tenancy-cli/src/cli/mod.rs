@@ -12,6 +12,7 @@ use tenancy::model::Platform;
 use tenancy::plan;
 use tenancy::synth;
 
+pub mod job;
 pub mod tenant;
 pub mod verify;
 
@@ -72,6 +73,11 @@ pub enum Command {
     /// nothing written, when the edit would make the blueprint invalid).
     #[command(subcommand)]
     Tenant(tenant::TenantCommand),
+    /// The control plane's jobs: onboard or offboard one tenant through a commit of the
+    /// platform repository and an apply of that tenant alone, reporting each lifecycle
+    /// transition to the registry.
+    #[command(subcommand)]
+    Job(job::JobCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -261,6 +267,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             runtime.block_on(apply(args))
         }
         Command::Tenant(command) => tenant::run(command),
+        Command::Job(command) => job::run(command),
         Command::Blueprint(BlueprintCommand::Sample { tenants, tiers }) => match blueprint::sample(tenants, &tiers) {
             Ok(text) => {
                 print!("{text}");
@@ -549,7 +556,7 @@ async fn apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         }
     };
     // Before AWS is reached or a lock taken: a typo in --select is the caller's to fix.
-    if let Err(message) = selection.steps(&loaded.plan) {
+    if let Err(message) = selection.steps_or_removal(&loaded.plan, args.allow_delete) {
         eprintln!("error: --select {selection}: {message}");
         return Ok(ExitCode::from(EXIT_INVALID));
     }

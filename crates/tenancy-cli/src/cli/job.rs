@@ -1,0 +1,528 @@
+//! `tenancy job onboard|offboard`: the onboarding job, which turns one registration into a
+//! reviewed-by-history commit of the platform repository and applies that tenant alone, and the
+//! offboarding job, which does the same backwards. The generated onboarding project runs it in
+//! CodeBuild; an operator can run it from a laptop.
+//!
+//! Onboarding, step by step, each transition reported to the registry (when one is named):
+//!
+//! 1. `provision` (or `retry`, for a registration whose provisioning failed): the record moves
+//!    to `provisioning`. A record already `active` ends the job there: nothing to do.
+//! 2. Clone the remote's branch into a directory of its own (the caller's tree is never
+//!    touched), `tenancy tenant add`, `tenancy synth`, `tenancy verify`.
+//! 3. Commit the blueprint's directory and the output directory, and push. A push refused
+//!    because another job pushed first is not merged: the job fetches the new tip, makes its
+//!    change again on top of it (generated files such as the plan are regenerated, never
+//!    merged as text) and pushes again, a bounded number of times. No commit is lost.
+//! 4. `tenancy apply --select tenant:<id>`.
+//! 5. `provisioned`: the record moves to `active`.
+//!
+//! Any step that fails reports `fail` with its cause, and the job exits 1. A rerun resumes:
+//! the tenant's file is already on the branch (`tenant add` finds nothing to change, there is
+//! nothing to commit), so a job killed between its push and its apply goes straight to the
+//! apply. Offboarding is `offboard` (or `retry`), `tenant remove`, synth, verify, commit and
+//! push, `apply --select tenant:<id> --allow-delete`, then `removed`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use tenancy::contract::lifecycle::{Event, Phase, State};
+use tenancy_registry::{Caller, Change, DynamoRegistry, Events, Registry, SnsEvents, publish_pending, transition};
+
+use super::{EXIT_FAILED, EXIT_INVALID, EXIT_REFUSED};
+
+/// The jobs.
+#[derive(Debug, Subcommand)]
+pub enum JobCommand {
+    /// Onboard one registered tenant: add its file, synth, verify, commit and push (rebasing by
+    /// regeneration when another job pushed first), apply it alone, report each transition.
+    Onboard(OnboardArgs),
+    /// Offboard one tenant: remove its file, synth, verify, commit and push, apply with
+    /// --allow-delete (its stack, pool, users, table and namespace go), report each transition.
+    Offboard(OffboardArgs),
+}
+
+/// `tenancy job onboard`. Every value can come from the environment the registration service
+/// starts the build with (`TENANT_ID`, `TENANT_NAME`, `TENANT_TIER`, `TENANT_ADMIN_EMAIL`).
+#[derive(Debug, Args)]
+pub struct OnboardArgs {
+    /// The tenant id.
+    #[arg(long, env = "TENANT_ID")]
+    pub tenant: String,
+    /// The display name.
+    #[arg(long, env = "TENANT_NAME")]
+    pub name: String,
+    /// The tier.
+    #[arg(long, env = "TENANT_TIER")]
+    pub tier: String,
+    /// The tenant admin's email.
+    #[arg(long, env = "TENANT_ADMIN_EMAIL")]
+    pub admin_email: String,
+    #[command(flatten)]
+    pub job: JobArgs,
+}
+
+/// `tenancy job offboard`.
+#[derive(Debug, Args)]
+pub struct OffboardArgs {
+    /// The tenant id.
+    #[arg(long, env = "TENANT_ID")]
+    pub tenant: String,
+    #[command(flatten)]
+    pub job: JobArgs,
+}
+
+/// What both jobs take.
+#[derive(Debug, Args)]
+pub struct JobArgs {
+    /// The platform repository: a URL git can clone and push (its credential comes from git's
+    /// own configuration, for example a credential helper fed from Secrets Manager), or a path.
+    #[arg(long, env = "TENANCY_GIT_REMOTE")]
+    pub remote: String,
+    /// The branch the job commits to.
+    #[arg(long, env = "TENANCY_GIT_BRANCH", default_value = "main")]
+    pub branch: String,
+    /// The blueprint, relative to the repository's root; its tenants must be a directory.
+    #[arg(long, default_value = "blueprints/reference.yaml")]
+    pub blueprint: PathBuf,
+    /// The output directory, relative to the repository's root.
+    #[arg(long, default_value = "generated")]
+    pub generated: PathBuf,
+    /// The registry table to report each transition to. Without it the job reports nothing
+    /// (an operator's run on a tenant that was never registered).
+    #[arg(long, env = "REGISTRY_TABLE")]
+    pub registry_table: Option<String>,
+    /// The lifecycle topic the registry's events are published to.
+    #[arg(long, env = "LIFECYCLE_TOPIC_ARN")]
+    pub topic_arn: Option<String>,
+    /// Who is reporting, for the audit trail: CodeBuild's build id, or `local`.
+    #[arg(long, env = "CODEBUILD_BUILD_ID", default_value = "local")]
+    pub request_id: String,
+    /// How many times to push before giving up, when other jobs keep pushing first.
+    #[arg(long, default_value_t = 8)]
+    pub push_attempts: u32,
+    /// An endpoint for every AWS service (a local emulator); AWS_ENDPOINT_URL works too. Also
+    /// passed to apply.
+    #[arg(long)]
+    pub endpoint_url: Option<String>,
+    /// Arguments for `tenancy apply`, after `--` (for example `-- --state dynamodb:<table>`).
+    #[arg(last = true)]
+    pub apply_args: Vec<String>,
+}
+
+/// The actor the audit trail names for the job's transitions.
+pub const ACTOR: &str = "onboarding-job";
+
+/// Runs a job: exit 0 when the tenant reached `active` (or `removed`), 1 when a step failed
+/// (reported `fail`), 2 for bad arguments, 4 when the registry refuses the job.
+pub fn run(command: JobCommand) -> anyhow::Result<ExitCode> {
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("while starting the runtime")?;
+    runtime.block_on(async {
+        match command {
+            JobCommand::Onboard(args) => onboard(args).await,
+            JobCommand::Offboard(args) => offboard(args).await,
+        }
+    })
+}
+
+/// Which way a job goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Onboard,
+    Offboard,
+}
+
+impl Direction {
+    /// The event that starts the phase from `state`, `None` when the phase is over already.
+    fn start(self, state: &State) -> Option<Event> {
+        match (self, state) {
+            (Self::Onboard, State::Active) | (Self::Offboard, State::Removed) => None,
+            (Self::Onboard, State::Failed { during: Phase::Provisioning, .. })
+            | (Self::Offboard, State::Failed { during: Phase::Offboarding, .. }) => Some(Event::Retry),
+            (Self::Onboard, _) => Some(Event::Provision),
+            (Self::Offboard, _) => Some(Event::Offboard),
+        }
+    }
+
+    fn finish(self) -> Event {
+        match self {
+            Self::Onboard => Event::Provisioned,
+            Self::Offboard => Event::Removed,
+        }
+    }
+
+    fn verb(self) -> &'static str {
+        match self {
+            Self::Onboard => "onboard",
+            Self::Offboard => "offboard",
+        }
+    }
+}
+
+async fn onboard(args: OnboardArgs) -> anyhow::Result<ExitCode> {
+    let edit = vec![
+        "tenant".to_owned(),
+        "add".to_owned(),
+        args.tenant.clone(),
+        "--name".to_owned(),
+        args.name.clone(),
+        "--tier".to_owned(),
+        args.tier.clone(),
+        "--admin-email".to_owned(),
+        args.admin_email.clone(),
+    ];
+    run_job(Direction::Onboard, &args.tenant, edit, &args.job).await
+}
+
+async fn offboard(args: OffboardArgs) -> anyhow::Result<ExitCode> {
+    let edit = vec!["tenant".to_owned(), "remove".to_owned(), args.tenant.clone()];
+    run_job(Direction::Offboard, &args.tenant, edit, &args.job).await
+}
+
+/// The registry and the topic the job reports to, or nothing.
+struct Reporter {
+    registry: Option<DynamoRegistry>,
+    events: Option<SnsEvents>,
+    caller: Caller,
+}
+
+impl Reporter {
+    async fn new(args: &JobArgs) -> Self {
+        let caller = Caller { actor: ACTOR.into(), request_id: args.request_id.clone(), at: 0 };
+        let Some(table) = &args.registry_table else { return Self { registry: None, events: None, caller } };
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        if let Some(url) = &args.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        let aws = loader.load().await;
+        Self {
+            registry: Some(DynamoRegistry::new(aws_sdk_dynamodb::Client::new(&aws), table.clone())),
+            events: args.topic_arn.as_ref().map(|arn| SnsEvents::new(aws_sdk_sns::Client::new(&aws), arn.clone())),
+            caller,
+        }
+    }
+
+    async fn state(&self, tenant: &str) -> anyhow::Result<Option<State>> {
+        let Some(registry) = &self.registry else { return Ok(None) };
+        match registry.record(tenant).await? {
+            Some(record) => Ok(Some(record.state)),
+            None => Err(tenancy_registry::RegistryError::NotFound { tenant: tenant.into() }.into()),
+        }
+    }
+
+    /// Reports `event`; prints what it did. Publishing is best effort: an event the topic does
+    /// not take stays pending and goes with the next transition.
+    async fn report(&self, tenant: &str, event: &Event) -> anyhow::Result<()> {
+        let Some(registry) = &self.registry else {
+            eprintln!("job: {tenant}: {} (no registry named: not reported)", event.name());
+            return Ok(());
+        };
+        let caller = Caller { at: now(), ..self.caller.clone() };
+        match transition(registry, tenant, event, &caller).await? {
+            Change::Moved(record) => {
+                eprintln!("job: {tenant}: {} -> {} (version {})", event.name(), record.state, record.version)
+            }
+            Change::Already(record) => eprintln!("job: {tenant}: {} already recorded ({})", event.name(), record.state),
+        }
+        if let Some(events) = &self.events
+            && let Err(err) = publish_pending(registry, events as &dyn Events, tenant).await
+        {
+            eprintln!("warning: {tenant}: the lifecycle event is left pending: {err}");
+        }
+        Ok(())
+    }
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+async fn run_job(direction: Direction, tenant: &str, edit: Vec<String>, args: &JobArgs) -> anyhow::Result<ExitCode> {
+    if tenancy::model::TenantId::parse(tenant).is_err() {
+        eprintln!("error: --tenant `{tenant}` is not a tenant id (a lower-case DNS label)");
+        return Ok(ExitCode::from(EXIT_INVALID));
+    }
+    let reporter = Reporter::new(args).await;
+    let state = match reporter.state(tenant).await {
+        Ok(state) => state,
+        Err(err) => {
+            eprintln!("error: {err:#}; the job runs for a registered tenant (or without --registry-table)");
+            return Ok(ExitCode::from(EXIT_REFUSED));
+        }
+    };
+    let start = match &state {
+        Some(state) => match direction.start(state) {
+            Some(event) => event,
+            None => {
+                eprintln!("job: {tenant} is {state} already: nothing to do");
+                return Ok(ExitCode::SUCCESS);
+            }
+        },
+        None if direction == Direction::Onboard => Event::Provision,
+        None => Event::Offboard,
+    };
+    if let Err(err) = reporter.report(tenant, &start).await {
+        eprintln!("error: {err:#}");
+        return Ok(ExitCode::from(EXIT_REFUSED));
+    }
+    match steps(direction, tenant, &edit, args).await {
+        Ok(()) => {
+            reporter.report(tenant, &direction.finish()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(err) => {
+            let cause = cause(&err);
+            eprintln!("error: {err:#}");
+            reporter.report(tenant, &Event::Fail { cause }).await?;
+            Ok(ExitCode::from(EXIT_FAILED))
+        }
+    }
+}
+
+/// The failure in one line for the record: its outermost context and its root.
+fn cause(err: &anyhow::Error) -> String {
+    let root = err.root_cause().to_string();
+    let text = if err.chain().count() > 1 { format!("{err}: {root}") } else { root };
+    let line = text.lines().next().unwrap_or_default();
+    line.chars().take(400).collect()
+}
+
+/// Clone, edit, commit, push, apply.
+async fn steps(direction: Direction, tenant: &str, edit: &[String], args: &JobArgs) -> anyhow::Result<()> {
+    let checkout = Checkout::clone(&args.remote, &args.branch)?;
+    let message = commit_message(direction, tenant, &args.request_id);
+    let mut pushed = false;
+    for attempt in 1..=args.push_attempts.max(1) {
+        if attempt > 1 {
+            // Another job pushed first: start again from its commit, wait a little so that
+            // racing jobs spread out.
+            tokio::time::sleep(Duration::from_millis(jitter_ms(attempt))).await;
+            checkout.sync()?;
+        }
+        let blueprint = path_arg(&args.blueprint);
+        let mut edit = edit.to_vec();
+        edit.extend(["--blueprint".to_owned(), blueprint.clone()]);
+        checkout.tenancy(&edit, "edit the blueprint")?;
+        let generated = path_arg(&args.generated);
+        checkout.tenancy(&["synth", "--blueprint", &blueprint, "--out", &generated], "synth")?;
+        checkout.tenancy(&["verify", "--generated", &generated], "verify")?;
+        if !checkout.changed(&[&args.blueprint_dir(), &args.generated])? {
+            eprintln!("job: {tenant}: the branch has this change already: nothing to commit");
+            pushed = true;
+            break;
+        }
+        checkout.commit(&[&args.blueprint_dir(), &args.generated], &message)?;
+        match checkout.push()? {
+            Push::Pushed => {
+                eprintln!("job: {tenant}: pushed {} to {} (attempt {attempt})", checkout.head()?, args.branch);
+                pushed = true;
+                break;
+            }
+            Push::Behind => eprintln!("job: {tenant}: {} moved on; making the change again on its tip", args.branch),
+        }
+    }
+    if !pushed {
+        bail!("push: {} kept moving; gave up after {} attempts", args.branch, args.push_attempts);
+    }
+    let generated = checkout.dir().join(&args.generated);
+    let mut apply = vec![
+        "apply".to_owned(),
+        "--select".to_owned(),
+        format!("tenant:{tenant}"),
+        "--generated".to_owned(),
+        generated.to_string_lossy().into_owned(),
+    ];
+    if direction == Direction::Offboard {
+        apply.push("--allow-delete".to_owned());
+    }
+    if let Some(url) = &args.endpoint_url {
+        apply.extend(["--endpoint-url".to_owned(), url.clone()]);
+    }
+    apply.extend(args.apply_args.iter().cloned());
+    checkout.tenancy(&apply, "apply")
+}
+
+impl JobArgs {
+    /// The directory the blueprint and its tenant files live in.
+    fn blueprint_dir(&self) -> PathBuf {
+        match self.blueprint.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
+            _ => PathBuf::from("."),
+        }
+    }
+}
+
+fn path_arg(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
+}
+
+/// 100 to 600 ms, more for later attempts: enough for a push to land, short enough that eight
+/// attempts take seconds, not minutes.
+fn jitter_ms(attempt: u32) -> u64 {
+    let spread = 100 * u64::from(attempt.min(5));
+    100 + std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos() as u64)
+        % spread
+}
+
+fn commit_message(direction: Direction, tenant: &str, request_id: &str) -> String {
+    format!("{} tenant {tenant}\n\nTenancy-Tenant: {tenant}\nTenancy-Job: {request_id}\n", direction.verb())
+}
+
+/// The job's own clone of the remote's branch, removed when the job ends.
+struct Checkout {
+    dir: tempfile::TempDir,
+    branch: String,
+}
+
+enum Push {
+    Pushed,
+    /// The remote's branch has commits this clone does not.
+    Behind,
+}
+
+/// The identity of the job's commits.
+const AUTHOR: [&str; 4] = ["-c", "user.name=tenancy onboarding job", "-c", "user.email=onboarding@tenancy.invalid"];
+
+impl Checkout {
+    fn clone(remote: &str, branch: &str) -> anyhow::Result<Self> {
+        let dir =
+            tempfile::Builder::new().prefix("tenancy-job-").tempdir().context("while making the job's directory")?;
+        let target = dir.path().join("repo");
+        git(dir.path(), &["clone", "--quiet", "--branch", branch, "--single-branch", remote, &path_arg(&target)])
+            .with_context(|| format!("clone: {remote} ({branch})"))?;
+        Ok(Self { dir, branch: branch.to_owned() })
+    }
+
+    fn dir(&self) -> PathBuf {
+        self.dir.path().join("repo")
+    }
+
+    fn git(&self, args: &[&str]) -> anyhow::Result<String> {
+        git(&self.dir(), args)
+    }
+
+    /// Back to the remote's tip, with nothing of the last attempt left.
+    fn sync(&self) -> anyhow::Result<()> {
+        self.git(&["fetch", "--quiet", "origin", &self.branch]).context("fetch")?;
+        self.git(&["reset", "--quiet", "--hard", "FETCH_HEAD"]).context("reset to the fetched tip")?;
+        self.git(&["clean", "--quiet", "-d", "--force"]).context("clean")?;
+        Ok(())
+    }
+
+    /// Runs this binary in the clone; its output goes to the job's log.
+    fn tenancy<S: AsRef<str>>(&self, args: &[S], what: &str) -> anyhow::Result<()> {
+        let exe = std::env::current_exe().context("where this binary is")?;
+        let args: Vec<&str> = args.iter().map(AsRef::as_ref).collect();
+        eprintln!("job: tenancy {}", args.join(" "));
+        let status = Command::new(exe)
+            .args(&args)
+            .current_dir(self.dir())
+            .stdin(Stdio::null())
+            .status()
+            .with_context(|| format!("{what}: could not start tenancy"))?;
+        match status.code() {
+            Some(0) => Ok(()),
+            Some(code) => bail!("{what}: `tenancy {}` exited {code} (its output is above)", args[0]),
+            None => bail!("{what}: `tenancy {}` was killed", args[0]),
+        }
+    }
+
+    fn changed(&self, paths: &[&Path]) -> anyhow::Result<bool> {
+        let mut args = vec!["status", "--porcelain", "--untracked-files=all", "--"];
+        let paths: Vec<String> = paths.iter().map(|p| path_arg(p)).collect();
+        args.extend(paths.iter().map(String::as_str));
+        Ok(!self.git(&args).context("status")?.trim().is_empty())
+    }
+
+    fn commit(&self, paths: &[&Path], message: &str) -> anyhow::Result<()> {
+        let paths: Vec<String> = paths.iter().map(|p| path_arg(p)).collect();
+        let mut add = vec!["add", "--all", "--"];
+        add.extend(paths.iter().map(String::as_str));
+        self.git(&add).context("stage")?;
+        let mut commit = AUTHOR.to_vec();
+        commit.extend(["commit", "--quiet", "--message", message]);
+        self.git(&commit).context("commit")?;
+        Ok(())
+    }
+
+    fn push(&self) -> anyhow::Result<Push> {
+        let refspec = format!("HEAD:refs/heads/{}", self.branch);
+        let output = git_output(&self.dir(), &["push", "--porcelain", "origin", &refspec]).context("push")?;
+        if output.status.success() {
+            return Ok(Push::Pushed);
+        }
+        let said = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        // git's words for a branch that moved: `[rejected] ... (fetch first)` or
+        // `(non-fast-forward)`, and `[remote rejected] ... (cannot lock ref ...)` when another
+        // push is landing at that moment.
+        if ["(fetch first)", "(non-fast-forward)", "cannot lock ref", "failed to update ref"]
+            .iter()
+            .any(|w| said.contains(w))
+        {
+            return Ok(Push::Behind);
+        }
+        bail!("push: {}", said.trim())
+    }
+
+    fn head(&self) -> anyhow::Result<String> {
+        Ok(self.git(&["rev-parse", "--short", "HEAD"])?.trim().to_owned())
+    }
+}
+
+fn git_output(dir: &Path, args: &[&str]) -> anyhow::Result<std::process::Output> {
+    Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        // Never wait for a password on a terminal: a job has none.
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .stdin(Stdio::null())
+        .output()
+        .context("could not run git (is it installed?)")
+}
+
+fn git(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
+    let output = git_output(dir, args)?;
+    if !output.status.success() {
+        bail!("`git {}` failed: {}", args.join(" "), String::from_utf8_lossy(&output.stderr).trim());
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_job_starts_its_phase_from_every_state_or_sees_it_done() {
+        let failed = |during| State::Failed { during, cause: "x".into() };
+        let cases = [
+            (Direction::Onboard, State::Requested, Some(Event::Provision)),
+            (Direction::Onboard, State::Provisioning, Some(Event::Provision)),
+            (Direction::Onboard, failed(Phase::Provisioning), Some(Event::Retry)),
+            (Direction::Onboard, State::Active, None),
+            (Direction::Offboard, State::Active, Some(Event::Offboard)),
+            (Direction::Offboard, State::Suspended, Some(Event::Offboard)),
+            (Direction::Offboard, State::Offboarding, Some(Event::Offboard)),
+            (Direction::Offboard, failed(Phase::Offboarding), Some(Event::Retry)),
+            (Direction::Offboard, State::Removed, None),
+        ];
+        for (direction, state, expected) in cases {
+            assert_eq!(direction.start(&state), expected, "{direction:?} from {state}");
+            // What the job sends is what the lifecycle allows from there.
+            if let Some(event) = expected {
+                assert!(state.apply(&event).is_ok(), "{direction:?} from {state}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_cause_is_one_line_with_its_step_and_root() {
+        let err = anyhow::anyhow!("connection refused\nmore").context("apply: `tenancy apply` exited 1");
+        assert_eq!(cause(&err), "apply: `tenancy apply` exited 1: connection refused");
+        let long = anyhow::anyhow!("{}", "x".repeat(1000));
+        assert_eq!(cause(&long).len(), 400);
+    }
+}
