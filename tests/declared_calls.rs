@@ -196,6 +196,7 @@ const HELD_TABLES: &[(&str, &str, &str)] = &[
     ("src/contract/calls.rs", "BACKUP_IAM_ACTIONS", "crates/tenancy-apply/src/aws/cloudformation.rs"),
     ("src/contract/calls.rs", "BUILD_IAM_ACTIONS", "crates/tenancy-apply/src/aws/codebuild.rs"),
     ("src/contract/calls.rs", "REGISTER_IAM_ACTIONS", "crates/tenancy-apply/src/aws/register.rs"),
+    ("src/contract/calls.rs", "LIFECYCLE_IAM_ACTIONS", "crates/tenancy-registry/src/dynamo.rs"),
     ("src/contract/calls.rs", "REGISTRY_IAM_ACTIONS", "crates/tenancy-apply/src/aws/registry.rs"),
     ("src/contract/calls.rs", "SOURCE_IAM_ACTIONS", "crates/tenancy-apply/src/aws/source.rs"),
 ];

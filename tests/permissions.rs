@@ -33,10 +33,14 @@ fn generated() -> Generated {
     Generated { platform, delivery, files }
 }
 
-/// The roles that run `tenancy apply`: the pipeline's apply project and the tenant deployer.
+/// The roles that run `tenancy apply`: the pipeline's apply project, the tenant deployer and the
+/// onboarding job.
 fn applying_roles(g: &Generated) -> Vec<String> {
     let names = g.platform.baseline_names();
-    vec![role_named(&g.delivery, &names.apply_project), role_named(&g.delivery, &names.deploy_project)]
+    [&names.apply_project, &names.deploy_project, &names.onboarding_project]
+        .into_iter()
+        .map(|name| role_named(&g.delivery, name))
+        .collect()
 }
 
 fn all_granted(checks: impl IntoIterator<Item = Result<(), String>>) {
@@ -54,6 +58,37 @@ fn whoever_applies_can_read_and_write_the_journal_and_lock() {
             .map(|action| role_allows(&g.delivery, role, action, &table, &Context::new(), at()))
             .collect::<Vec<_>>()
     }));
+}
+
+/// The onboarding job's own calls, beside its apply's: the registry (`tenancy-registry`'s
+/// tables), the lifecycle topic, and the git credential CodeBuild reads for it; on those
+/// resources only.
+#[test]
+fn the_onboarding_job_can_write_the_registry_publish_and_read_its_git_credential_and_no_more() {
+    let g = generated();
+    let names = g.platform.baseline_names();
+    let role = role_named(&g.delivery, &names.onboarding_project);
+    let registry = arn("dynamodb", &format!("table/{}", names.registry_table));
+    let topic = arn("sns", &names.lifecycle_topic);
+    let secret = arn("secretsmanager", &format!("secret:{}-AbC123", names.onboarding_git_secret));
+    let allowed = |action: &str, resource: &str| role_allows(&g.delivery, &role, action, resource, &Context::new(), at());
+    all_granted(
+        tenancy_registry::dynamo::IAM_ACTIONS
+            .iter()
+            .map(|a| allowed(a, &registry))
+            .chain(tenancy_registry::events::IAM_ACTIONS.iter().map(|a| allowed(a, &topic)))
+            .chain([allowed("secretsmanager:GetSecretValue", &secret)]),
+    );
+    // Not another table's items, not another secret, not another topic.
+    for (action, resource) in [
+        ("dynamodb:PutItem", arn("dynamodb", "table/saas-product")),
+        ("dynamodb:Query", arn("dynamodb", "table/saas-order-acme")),
+        ("secretsmanager:GetSecretValue", arn("secretsmanager", "secret:saas/other-AbC123")),
+        ("secretsmanager:GetSecretValue", arn("secretsmanager", "secret:saas/onboarding-git-extra-AbC123")),
+        ("sns:Publish", arn("sns", "saas-other-topic")),
+    ] {
+        assert!(allowed(action, &resource).is_err(), "the onboarding role may {action} on {resource}");
+    }
 }
 
 #[test]

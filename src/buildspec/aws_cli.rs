@@ -154,6 +154,14 @@ pub const TOOL_ACTIONS: &[(&str, &[&str], &str)] = &[
         "its AWS SDK calls are declared next to each caller (the IAM_ACTIONS tables of src/apply), \
          held to the calls by tests/declared_calls.rs and proven granted by tests/permissions.rs.",
     ),
+    (
+        "tenancy job",
+        &[],
+        "its registry and lifecycle-topic calls are declared by tenancy-registry (IAM_ACTIONS of \
+         its dynamo and events modules), and the apply it runs is `tenancy apply`'s; git reaches \
+         the platform repository with the credential from Secrets Manager, which CodeBuild reads \
+         before the build (secretsmanager:GetSecretValue, granted to the onboarding role).",
+    ),
 ];
 
 /// Programs (or `"<program> <subcommand>"`) the buildspecs run that make no AWS call, and why.
@@ -174,6 +182,7 @@ pub const NO_AWS_PROGRAMS: &[(&str, &str)] = &[
     ("exit", "a shell builtin"),
     ("export", "a shell builtin"),
     ("find", "local files"),
+    ("git", "reaches the platform repository (HTTPS or SSH), not AWS"),
     ("grep", "text"),
     ("install", "local files"),
     ("printf", "a shell builtin"),

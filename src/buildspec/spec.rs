@@ -37,6 +37,11 @@ pub struct Env {
     /// parameter name (`parameter-store` in the file).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parameter_store: Option<BTreeMap<String, String>>,
+    /// Environment variables read from Secrets Manager at build start: variable name to
+    /// `<secret>:<json key>` (`secrets-manager` in the file). CodeBuild masks their values in
+    /// the build's logs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secrets_manager: Option<BTreeMap<String, String>>,
     /// Names of variables whose values at the end of the build CodeBuild exports to the
     /// pipeline (`exported-variables` in the file).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -2,10 +2,11 @@
 //! partials). What they are rendered with is the compiler's (`compile::buildspec_data`).
 
 /// The templates, compiled into the binary: (file name, text).
-pub const TEMPLATES: [(&str, &str); 7] = [
+pub const TEMPLATES: [(&str, &str); 8] = [
     ("addons.yml.hbs", include_str!("../../buildspecs/addons.yml.hbs")),
     ("apply.yml.hbs", include_str!("../../buildspecs/apply.yml.hbs")),
     ("cluster.yml.hbs", include_str!("../../buildspecs/cluster.yml.hbs")),
+    ("onboarding.yml.hbs", include_str!("../../buildspecs/onboarding.yml.hbs")),
     ("service-images.yml.hbs", include_str!("../../buildspecs/service-images.yml.hbs")),
     ("synth-check.yml.hbs", include_str!("../../buildspecs/synth-check.yml.hbs")),
     ("tenant-deploy.yml.hbs", include_str!("../../buildspecs/tenant-deploy.yml.hbs")),

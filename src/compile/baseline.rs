@@ -90,6 +90,13 @@ pub fn baseline_stack(platform: &Platform) -> Result<Template, TemplateError> {
     t.resource(&tenant_table, table(&names.tenant_table, "TenantId", None)).keep(Policy::Retain);
     t.resource(&LogicalId::fixed("ProviderMetadataTable"), table(&names.metadata_table, "MetadataKey", None))
         .keep(Policy::Retain);
+    // The control plane's registry: lifecycle records, audit trails, sign-up claims.
+    let registry_table = LogicalId::fixed("RegistryTable");
+    t.resource(&registry_table, table(&names.registry_table, "Pk", Some("Sk"))).keep(Policy::Retain);
+    t.output(
+        &LogicalId::fixed(crate::contract::outputs::baseline::REGISTRY_TABLE),
+        Output::new("The control plane's registry of tenant lifecycles", Expr::reference(&registry_table)),
+    );
     for service in platform.services() {
         if let Storage::Pool(keys) = &service.storage {
             let id = LogicalId::derive(service.name.as_str(), "Table");
@@ -181,7 +188,7 @@ pub fn baseline_stack(platform: &Platform) -> Result<Template, TemplateError> {
         );
     }
 
-    // Tenant lifecycle notifications.
+    // Tenant lifecycle notifications: every transition, from the registry (`tenancy.lifecycle/v1`).
     let topic = LogicalId::fixed("TenantLifecycleTopic");
     t.resource(
         &topic,
@@ -193,7 +200,7 @@ pub fn baseline_stack(platform: &Platform) -> Result<Template, TemplateError> {
         },
     );
     t.output(
-        &LogicalId::fixed("TenantLifecycleTopicArn"),
+        &LogicalId::fixed(crate::contract::outputs::baseline::LIFECYCLE_TOPIC_ARN),
         Output::new("Tenant lifecycle notifications", Expr::reference(&topic)),
     );
 

@@ -44,6 +44,12 @@ pub struct ImageData {
 }
 
 #[derive(Debug, Clone, Serialize)]
+pub struct OnboardingGit {
+    pub remote: String,
+    pub token: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
 pub struct BuildspecData {
     pub platform: String,
     pub region: String,
@@ -53,6 +59,9 @@ pub struct BuildspecData {
     pub state: String,
     /// The artifacts bucket (source bundle, tools).
     pub artifacts_bucket: String,
+    /// The platform repository the onboarding job pushes to, and its credential: Secrets Manager
+    /// references, `<secret>:<json key>`.
+    pub onboarding_git: OnboardingGit,
     pub tools: Tools,
     pub releases: Vec<ReleaseData>,
     pub images: Vec<ImageData>,
@@ -68,6 +77,10 @@ impl BuildspecData {
             cluster: platform.cluster().name.to_string(),
             state: format!("dynamodb:{}", names.deploy_state_table),
             artifacts_bucket: names.artifacts_bucket.clone(),
+            onboarding_git: OnboardingGit {
+                remote: format!("{}:remote", names.onboarding_git_secret),
+                token: format!("{}:token", names.onboarding_git_secret),
+            },
             tools: Tools {
                 eksctl: "v0.210.0",
                 // kubectl at the cluster's own minor version: always within the skew policy.

@@ -188,20 +188,25 @@ pub fn cluster_config(platform: &Platform) -> ClusterConfig {
             let partition = platform.region().partition();
             AccessConfig {
                 authentication_mode: "API",
-                access_entries: [&names.apply_project, &names.addons_project, &names.deploy_project]
-                    .into_iter()
-                    .map(|role| format!("arn:{partition}:iam::{}:role/{role}", platform.account_id()))
-                    .chain(platform.cluster().administrators.iter().map(ToString::to_string))
-                    .map(|principal_arn| AccessEntry {
-                        principal_arn,
-                        access_policies: vec![AccessPolicy {
-                            policy_arn: format!(
-                                "arn:{partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
-                            ),
-                            access_scope: AccessScope { scope_type: "cluster" },
-                        }],
-                    })
-                    .collect(),
+                access_entries: [
+                    &names.apply_project,
+                    &names.addons_project,
+                    &names.deploy_project,
+                    &names.onboarding_project,
+                ]
+                .into_iter()
+                .map(|role| format!("arn:{partition}:iam::{}:role/{role}", platform.account_id()))
+                .chain(platform.cluster().administrators.iter().map(ToString::to_string))
+                .map(|principal_arn| AccessEntry {
+                    principal_arn,
+                    access_policies: vec![AccessPolicy {
+                        policy_arn: format!(
+                            "arn:{partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+                        ),
+                        access_scope: AccessScope { scope_type: "cluster" },
+                    }],
+                })
+                .collect(),
             }
         },
         addons_config: AddonsConfig { disable_default_addons: true },

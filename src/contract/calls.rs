@@ -42,6 +42,12 @@ pub const BACKUP_IAM_ACTIONS: [&str; 2] = ["dynamodb:CreateBackup", "dynamodb:De
 pub const BUILD_IAM_ACTIONS: [&str; 3] =
     ["codebuild:BatchGetBuilds", "codebuild:ListBuildsForProject", "codebuild:StartBuild"];
 
+/// The control plane's registry (`tenancy-registry`'s `dynamo.rs`), on the registry table: what
+/// the registration service and the onboarding job call. A TransactWriteItems is authorized as
+/// the PutItem and UpdateItem it holds.
+pub const LIFECYCLE_IAM_ACTIONS: [&str; 5] =
+    ["dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"];
+
 /// The register provider (`aws/register.rs`), on the tenant table.
 pub const REGISTER_IAM_ACTIONS: [&str; 2] = ["dynamodb:GetItem", "dynamodb:PutItem"];
 

@@ -23,6 +23,11 @@ pub mod baseline {
     pub const TENANTS_USER_POOL_ID: &str = "TenantsUserPoolId";
     /// The ARN of the KMS key that encrypts the platform's data; the delivery and tenant stacks import it.
     pub const DATA_KEY_ARN: &str = "DataKeyArn";
+    /// The control plane's registry table, which the registration service and the onboarding
+    /// job write.
+    pub const REGISTRY_TABLE: &str = "RegistryTableName";
+    /// The SNS topic of lifecycle events.
+    pub const LIFECYCLE_TOPIC_ARN: &str = "TenantLifecycleTopicArn";
 }
 
 /// Outputs of a tenant's stack (the tenant record, the Kubernetes bundle, offboarding).

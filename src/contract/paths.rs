@@ -78,6 +78,9 @@ pub mod buildspecs {
     pub const CHECK: &str = "buildspecs/synth-check.yml";
     /// The deployer project's: deploys one tenant, `TENANT_ID`, by the committed plan's steps.
     pub const TENANT_DEPLOY: &str = "buildspecs/tenant-deploy.yml";
+    /// The onboarding project's: `tenancy job $JOB` for one registration (a commit of the
+    /// platform repository, then an apply of that tenant alone).
+    pub const ONBOARDING: &str = "buildspecs/onboarding.yml";
     /// Offboards one tenant, `TENANT_ID`, that the blueprint no longer lists: removes its bundle, then
     /// its stack, and marks its record deleted.
     pub const TENANT_OFFBOARD: &str = "buildspecs/tenant-offboard.yml";

@@ -143,6 +143,9 @@ pub struct BaselineNames {
     pub tenant_table: String,
     /// `<platform>-provider-metadata`: the platform's DynamoDB metadata table (partition key `MetadataKey`).
     pub metadata_table: String,
+    /// `<platform>-registry`: the control plane's registry (`Pk`, `Sk`): each tenant's lifecycle
+    /// record, its audit trail and the sign-up claims (`tenancy-registry`).
+    pub registry_table: String,
     /// `<platform>-admin`: the Cognito user pool of the platform's administrators.
     pub admin_user_pool: String,
     /// `<platform>-admin-<suffix>`: the admin pool's hosted-UI domain prefix, with the
@@ -152,10 +155,19 @@ pub struct BaselineNames {
     pub tenants_user_pool: String,
     /// `<platform>-tenants-<suffix>`: the shared tenant pool's hosted-UI domain prefix.
     pub tenants_domain_prefix: String,
-    /// `<platform>-tenant-lifecycle`: the SNS topic tenant deploys publish lifecycle notifications to.
+    /// `<platform>-tenant-lifecycle`: the SNS topic every lifecycle transition is published to
+    /// (`tenancy.lifecycle/v1`).
     pub lifecycle_topic: String,
     /// `<platform>-deployer`: the CodeBuild project that deploys one tenant (`TENANT_ID`).
     pub deploy_project: String,
+    /// `<platform>-onboarding`: the CodeBuild project, and its IAM role, of the onboarding job
+    /// (`tenancy job onboard|offboard`), which the registration and tenant management services
+    /// start.
+    pub onboarding_project: String,
+    /// `<platform>/onboarding-git`: the Secrets Manager secret of the platform repository the
+    /// onboarding job commits to, a JSON object with `remote` (the URL git clones and pushes)
+    /// and `token` (the password git sends, for HTTPS remotes). The platform team creates it.
+    pub onboarding_git_secret: String,
     /// `<platform>-cluster`: the CodeBuild project, and its IAM role, that creates or upgrades the
     /// cluster with eksctl.
     pub cluster_project: String,
@@ -232,6 +244,7 @@ impl BaselineNames {
             edge_stack: format!("{p}-edge"),
             tenant_table: format!("{p}-tenant"),
             metadata_table: format!("{p}-provider-metadata"),
+            registry_table: format!("{p}-registry"),
             admin_user_pool: format!("{p}-admin"),
             admin_domain_prefix: format!("{p}-admin-{}", account_suffix(account, region)),
             tenants_user_pool: format!("{p}-tenants"),
@@ -239,6 +252,8 @@ impl BaselineNames {
             lifecycle_topic: format!("{p}-tenant-lifecycle"),
             // Not `<p>-tenant-...`: tenant roles and stacks are granted by that prefix.
             deploy_project: format!("{p}-deployer"),
+            onboarding_project: format!("{p}-onboarding"),
+            onboarding_git_secret: format!("{p}/onboarding-git"),
             cluster_project: format!("{p}-cluster"),
             addons_project: format!("{p}-addons"),
             images_project: format!("{p}-images"),
@@ -293,6 +308,7 @@ impl BaselineNames {
             DerivedName::new(CloudFormationStack, self.cluster_access_stack.clone()),
             DerivedName::new(DynamoDbTable, self.tenant_table.clone()),
             DerivedName::new(DynamoDbTable, self.metadata_table.clone()),
+            DerivedName::new(DynamoDbTable, self.registry_table.clone()),
             DerivedName::new(DynamoDbTable, self.deploy_state_table.clone()),
             DerivedName::new(CognitoUserPool, self.admin_user_pool.clone()),
             DerivedName::new(CognitoUserPool, self.tenants_user_pool.clone()),
@@ -307,6 +323,7 @@ impl BaselineNames {
             DerivedName::new(IamRole, self.addons_project.clone()),
             DerivedName::new(IamRole, self.images_project.clone()),
             DerivedName::new(IamRole, self.apply_project.clone()),
+            DerivedName::new(IamRole, self.onboarding_project.clone()),
             DerivedName::new(IamRole, self.check_project.clone()),
             DerivedName::new(IamRole, self.pipeline.clone()),
             DerivedName::new(IamRole, self.pipeline_trigger_role.clone()),

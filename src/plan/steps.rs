@@ -27,8 +27,13 @@ use crate::model::naming::role_arn;
 use crate::model::{Platform, Tenant};
 
 /// The buildspecs the delivery stack's projects run and that no plan step runs itself.
-const PIPELINE_BUILDSPECS: [&str; 4] =
-    [buildspecs::APPLY, buildspecs::CHECK, buildspecs::TENANT_DEPLOY, buildspecs::TENANT_OFFBOARD];
+const PIPELINE_BUILDSPECS: [&str; 5] = [
+    buildspecs::APPLY,
+    buildspecs::CHECK,
+    buildspecs::ONBOARDING,
+    buildspecs::TENANT_DEPLOY,
+    buildspecs::TENANT_OFFBOARD,
+];
 
 fn platform_tags(platform: &Platform) -> BTreeMap<String, String> {
     BTreeMap::from([("tenancy:platform".to_owned(), platform.name().to_string())])

@@ -24,10 +24,9 @@ use crate::record::resolve;
 use crate::{AuditEntry, Caller, Outcome, Record, Registration, Registry, RegistryError};
 
 /// Every DynamoDB action [`DynamoRegistry`] calls: what a role that writes the registry must
-/// grant, on the registry table only. A TransactWriteItems call is authorized per item, as the
-/// PutItem or UpdateItem it holds (it has no IAM action of its own).
-pub const IAM_ACTIONS: [&str; 5] =
-    ["dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"];
+/// grant, on the registry table only. Declared in the core, where the compilers of the roles
+/// and `verify` read it.
+pub use tenancy::contract::calls::LIFECYCLE_IAM_ACTIONS as IAM_ACTIONS;
 
 /// The registry table on DynamoDB.
 pub struct DynamoRegistry {
