@@ -12,6 +12,7 @@ mod engine;
 mod faults;
 mod iam_crosscheck;
 mod job;
+mod onboarding_emulator;
 mod permissions;
 mod rehearsal;
 mod synth;

@@ -71,7 +71,8 @@ fn the_onboarding_job_can_write_the_registry_publish_and_read_its_git_credential
     let registry = arn("dynamodb", &format!("table/{}", names.registry_table));
     let topic = arn("sns", &names.lifecycle_topic);
     let secret = arn("secretsmanager", &format!("secret:{}-AbC123", names.onboarding_git_secret));
-    let allowed = |action: &str, resource: &str| role_allows(&g.delivery, &role, action, resource, &Context::new(), at());
+    let allowed =
+        |action: &str, resource: &str| role_allows(&g.delivery, &role, action, resource, &Context::new(), at());
     all_granted(
         tenancy_registry::dynamo::IAM_ACTIONS
             .iter()
