@@ -21,34 +21,42 @@ struct Remote {
     dir: tempfile::TempDir,
 }
 
-fn git(dir: &Path, args: &[&str]) -> String {
+pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git").args(args).current_dir(dir).output().expect("git runs");
     assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// A bare repository `<dir>/origin.git` holding the reference with its tenants as files
+/// (`blueprints/blueprint.yaml`, `blueprints/tenants/`), synthesized and committed on `main`.
+pub(crate) fn seed_remote(dir: &Path) -> PathBuf {
+    let remote = dir.join("origin.git");
+    git(dir, &["init", "--quiet", "--bare", "--initial-branch=main", "origin.git"]);
+    let seed = dir.join("seed");
+    std::fs::create_dir_all(seed.join("blueprints")).unwrap();
+    git(&seed, &["init", "--quiet", "--initial-branch=main"]);
+    split_reference(&seed.join("blueprints"));
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../blueprints/accepted-findings.yaml"),
+        seed.join("blueprints/accepted-findings.yaml"),
+    )
+    .unwrap();
+    let synth = Command::new(TENANCY)
+        .args(["synth", "--blueprint", "blueprints/blueprint.yaml", "--out", "generated"])
+        .current_dir(&seed)
+        .output()
+        .unwrap();
+    assert!(synth.status.success(), "{}", String::from_utf8_lossy(&synth.stderr));
+    git(&seed, &["add", "--all"]);
+    git(&seed, &["-c", "user.name=seed", "-c", "user.email=seed@example.com", "commit", "--quiet", "-m", "seed"]);
+    git(&seed, &["push", "--quiet", "../origin.git", "main"]);
+    remote
+}
+
 impl Remote {
     fn seed() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        git(dir.path(), &["init", "--quiet", "--bare", "--initial-branch=main", "origin.git"]);
-        let seed = dir.path().join("seed");
-        std::fs::create_dir_all(seed.join("blueprints")).unwrap();
-        git(&seed, &["init", "--quiet", "--initial-branch=main"]);
-        split_reference(&seed.join("blueprints"));
-        std::fs::copy(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../blueprints/accepted-findings.yaml"),
-            seed.join("blueprints/accepted-findings.yaml"),
-        )
-        .unwrap();
-        let synth = Command::new(TENANCY)
-            .args(["synth", "--blueprint", "blueprints/blueprint.yaml", "--out", "generated"])
-            .current_dir(&seed)
-            .output()
-            .unwrap();
-        assert!(synth.status.success(), "{}", String::from_utf8_lossy(&synth.stderr));
-        git(&seed, &["add", "--all"]);
-        git(&seed, &["-c", "user.name=seed", "-c", "user.email=seed@example.com", "commit", "--quiet", "-m", "seed"]);
-        git(&seed, &["push", "--quiet", "../origin.git", "main"]);
+        seed_remote(dir.path());
         Self { dir }
     }
 
@@ -105,6 +113,16 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// The clone's `generated/` is exactly what synth makes of its blueprint.
+fn up_to_date(clone: &Path) {
+    let check = Command::new(TENANCY)
+        .args(["check", "--blueprint", "blueprints/blueprint.yaml", "--out", "generated"])
+        .current_dir(clone)
+        .output()
+        .unwrap();
+    assert!(check.status.success(), "{}", stderr(&check));
+}
+
 /// The job got past its push and failed at the apply, as it must with no AWS to reach.
 fn failed_at_apply(output: &Output) {
     let said = stderr(output);
@@ -142,13 +160,7 @@ fn an_onboarding_commit_holds_the_tenants_file_and_its_generated_files_and_a_rer
     assert_eq!(remote.log().len(), 2);
 
     // What the branch holds is what synth makes of it: nothing stale, nothing hand-made.
-    let clone = remote.checkout();
-    let check = Command::new(TENANCY)
-        .args(["check", "--blueprint", "blueprints/blueprint.yaml", "--out", "generated"])
-        .current_dir(&clone)
-        .output()
-        .unwrap();
-    assert!(check.status.success(), "{}", stderr(&check));
+    up_to_date(&remote.checkout());
 }
 
 #[test]
@@ -181,12 +193,7 @@ fn concurrent_jobs_lose_none_of_each_others_commits() {
         assert!(clone.join(format!("blueprints/tenants/{tenant}.yaml")).is_file(), "{tenant}");
         assert!(clone.join(format!("generated/tenants/{tenant}/stack.cfn.yaml")).is_file(), "{tenant}");
     }
-    let check = Command::new(TENANCY)
-        .args(["check", "--blueprint", "blueprints/blueprint.yaml", "--out", "generated"])
-        .current_dir(&clone)
-        .output()
-        .unwrap();
-    assert!(check.status.success(), "{}", stderr(&check));
+    up_to_date(&clone);
 }
 
 #[test]

@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Arc;
 
-use crate::common::split_reference;
 use crate::emulator::{MockApiServer, Moto, bootstrap_and_push, checkout, describe_output, tenancy};
+use crate::job::{git, seed_remote};
 use aws_config::{BehaviorVersion, Region};
 use serde_json::{Value, json};
 use tenancy::contract::lifecycle::{Event, State};
@@ -25,37 +25,17 @@ fn bin() -> PathBuf {
     PathBuf::from(TENANCY)
 }
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git").args(args).current_dir(dir).output().expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// A bare repository holding the reference with its tenants as files, synthesized.
+/// The platform repository: the reference with its tenants as files, which must compile to the
+/// reference's own `generated/`.
 fn platform_repository(work: &Path, root: &Path) -> PathBuf {
-    let remote = work.join("platform.git");
-    git(work, &["init", "--quiet", "--bare", "--initial-branch=main", &remote.to_string_lossy()]);
-    let seed = work.join("seed");
-    std::fs::create_dir_all(seed.join("blueprints")).unwrap();
-    git(&seed, &["init", "--quiet", "--initial-branch=main"]);
-    split_reference(&seed.join("blueprints"));
-    std::fs::copy(root.join("blueprints/accepted-findings.yaml"), seed.join("blueprints/accepted-findings.yaml"))
-        .unwrap();
-    let synth = Command::new(bin())
-        .args(["synth", "--blueprint", "blueprints/blueprint.yaml", "--out", "generated"])
-        .current_dir(&seed)
-        .output()
-        .unwrap();
-    assert!(synth.status.success(), "{}", describe_output(&synth));
-    let same = Command::new("diff").arg("-r").arg(seed.join("generated")).arg(root.join("generated")).output().unwrap();
+    let remote = seed_remote(work);
+    let same =
+        Command::new("diff").arg("-r").arg(work.join("seed/generated")).arg(root.join("generated")).output().unwrap();
     assert!(
         same.status.success(),
         "tenants as files compile to the reference's generated/: {}",
         describe_output(&same)
     );
-    git(&seed, &["add", "--all"]);
-    git(&seed, &["-c", "user.name=seed", "-c", "user.email=seed@example.com", "commit", "--quiet", "-m", "seed"]);
-    git(&seed, &["push", "--quiet", &remote.to_string_lossy(), "main"]);
     remote
 }
 
@@ -77,6 +57,18 @@ fn job(moto: &Moto, remote: &Path, kubeconfig: &Path, args: &[&str], env: &[(&st
     vars.extend(env.iter().cloned());
     let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
     tenancy(&bin(), moto, Path::new(&remote), &full, &vars)
+}
+
+/// A field of hooli's record in the tenant table (what the plan's register step writes).
+async fn deployed_record(dynamodb: &aws_sdk_dynamodb::Client, field: &str) -> String {
+    let item = dynamodb
+        .get_item()
+        .table_name("saas-tenant")
+        .key("TenantId", aws_sdk_dynamodb::types::AttributeValue::S("hooli".into()))
+        .send()
+        .await
+        .unwrap();
+    item.item().and_then(|i| i.get(field)).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default()
 }
 
 fn trail(entries: &[tenancy_registry::AuditEntry]) -> Vec<String> {
@@ -173,14 +165,7 @@ async fn a_sign_up_is_onboarded_by_the_job_and_offboarded_again() {
     assert_eq!(stack.stacks()[0].stack_status().unwrap().as_str(), "CREATE_COMPLETE");
     assert!(api.objects.lock().unwrap().contains_key("/api/v1/namespaces/tenant-hooli"));
     let dynamodb = aws_sdk_dynamodb::Client::new(&config);
-    let deployed = dynamodb
-        .get_item()
-        .table_name("saas-tenant")
-        .key("TenantId", aws_sdk_dynamodb::types::AttributeValue::S("hooli".into()))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(deployed.item().unwrap()["Tier"].as_s().unwrap(), "standard");
+    assert_eq!(deployed_record(&dynamodb, "Tier").await, "standard");
 
     // The build again (CodeBuild retried it): nothing to do, nothing written.
     let again = job(&moto, &remote, &kubeconfig, &["onboard"], &build_env);
@@ -208,12 +193,5 @@ async fn a_sign_up_is_onboarded_by_the_job_and_offboarded_again() {
         gone.ok().and_then(|d| d.stacks().first().and_then(|s| s.stack_status()).map(|s| s.as_str().to_owned()));
     assert!(status.is_none() || status.as_deref() == Some("DELETE_COMPLETE"), "{status:?}");
     assert!(!api.objects.lock().unwrap().contains_key("/api/v1/namespaces/tenant-hooli"), "the namespace went");
-    let deployed = dynamodb
-        .get_item()
-        .table_name("saas-tenant")
-        .key("TenantId", aws_sdk_dynamodb::types::AttributeValue::S("hooli".into()))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(deployed.item().unwrap()["Status"].as_s().unwrap(), "deleted");
+    assert_eq!(deployed_record(&dynamodb, "Status").await, "deleted");
 }

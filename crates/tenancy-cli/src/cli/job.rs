@@ -290,9 +290,33 @@ fn cause(err: &anyhow::Error) -> String {
     line.chars().take(400).collect()
 }
 
+/// How long each of the job's own steps took, summed over push attempts: printed once the
+/// change is on the branch, for the build's log and for `scripts/bench-onboarding`.
+#[derive(Default)]
+struct Timings(Vec<(&'static str, Duration)>);
+
+impl Timings {
+    fn time<T>(&mut self, step: &'static str, f: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<T> {
+        let started = std::time::Instant::now();
+        let result = f();
+        match self.0.iter_mut().find(|(s, _)| *s == step) {
+            Some((_, total)) => *total += started.elapsed(),
+            None => self.0.push((step, started.elapsed())),
+        }
+        result
+    }
+
+    fn summary(&self) -> String {
+        let parts: Vec<String> = self.0.iter().map(|(s, d)| format!("{s} {:.2} s", d.as_secs_f64())).collect();
+        let total: Duration = self.0.iter().map(|(_, d)| *d).sum();
+        format!("{} (total {:.2} s)", parts.join(", "), total.as_secs_f64())
+    }
+}
+
 /// Clone, edit, commit, push, apply.
 async fn steps(direction: Direction, tenant: &str, edit: &[String], args: &JobArgs) -> anyhow::Result<()> {
-    let checkout = Checkout::clone(&args.remote, &args.branch)?;
+    let mut timings = Timings::default();
+    let checkout = timings.time("clone", || Checkout::clone(&args.remote, &args.branch))?;
     let message = commit_message(direction, tenant, &args.request_id);
     let mut pushed = false;
     for attempt in 1..=args.push_attempts.max(1) {
@@ -300,22 +324,23 @@ async fn steps(direction: Direction, tenant: &str, edit: &[String], args: &JobAr
             // Another job pushed first: start again from its commit, wait a little so that
             // racing jobs spread out.
             tokio::time::sleep(Duration::from_millis(jitter_ms(attempt))).await;
-            checkout.sync()?;
+            timings.time("fetch", || checkout.sync())?;
         }
         let blueprint = path_arg(&args.blueprint);
         let mut edit = edit.to_vec();
         edit.extend(["--blueprint".to_owned(), blueprint.clone()]);
-        checkout.tenancy(&edit, "edit the blueprint")?;
+        timings.time("edit", || checkout.tenancy(&edit, "edit the blueprint"))?;
         let generated = path_arg(&args.generated);
-        checkout.tenancy(&["synth", "--blueprint", &blueprint, "--out", &generated], "synth")?;
-        checkout.tenancy(&["verify", "--generated", &generated], "verify")?;
+        timings
+            .time("synth", || checkout.tenancy(&["synth", "--blueprint", &blueprint, "--out", &generated], "synth"))?;
+        timings.time("verify", || checkout.tenancy(&["verify", "--generated", &generated], "verify"))?;
         if !checkout.changed(&[&args.blueprint_dir(), &args.generated])? {
             eprintln!("job: {tenant}: the branch has this change already: nothing to commit");
             pushed = true;
             break;
         }
-        checkout.commit(&[&args.blueprint_dir(), &args.generated], &message)?;
-        match checkout.push()? {
+        timings.time("commit", || checkout.commit(&[&args.blueprint_dir(), &args.generated], &message))?;
+        match timings.time("push", || checkout.push())? {
             Push::Pushed => {
                 eprintln!("job: {tenant}: pushed {} to {} (attempt {attempt})", checkout.head()?, args.branch);
                 pushed = true;
@@ -327,6 +352,7 @@ async fn steps(direction: Direction, tenant: &str, edit: &[String], args: &JobAr
     if !pushed {
         bail!("push: {} kept moving; gave up after {} attempts", args.branch, args.push_attempts);
     }
+    eprintln!("job: {tenant}: the change took {}", timings.summary());
     let generated = checkout.dir().join(&args.generated);
     let mut apply = vec![
         "apply".to_owned(),
