@@ -92,6 +92,34 @@ fn the_onboarding_job_can_write_the_registry_publish_and_read_its_git_credential
     }
 }
 
+/// The registration service's role (Pod Identity, control-plane namespace): what the service
+/// calls, from its crates' own tables, on the platform's registry, topic and onboarding project.
+#[test]
+fn the_registration_role_grants_what_the_service_calls_and_no_more() {
+    let g = generated();
+    let names = g.platform.baseline_names();
+    let role = role_named(&g.delivery, &names.registration_role);
+    let registry = arn("dynamodb", &format!("table/{}", names.registry_table));
+    let topic = arn("sns", &names.lifecycle_topic);
+    let project = arn("codebuild", &format!("project/{}", names.onboarding_project));
+    let allowed =
+        |action: &str, resource: &str| role_allows(&g.delivery, &role, action, resource, &Context::new(), at());
+    all_granted(
+        tenancy_registry::dynamo::IAM_ACTIONS
+            .iter()
+            .map(|a| allowed(a, &registry))
+            .chain(tenancy_registry::events::IAM_ACTIONS.iter().map(|a| allowed(a, &topic)))
+            .chain(registration::onboarding::IAM_ACTIONS.iter().map(|a| allowed(a, &project))),
+    );
+    for (action, resource) in [
+        ("codebuild:StartBuild", arn("codebuild", &format!("project/{}", names.apply_project))),
+        ("dynamodb:PutItem", arn("dynamodb", &format!("table/{}", names.tenant_table))),
+        ("dynamodb:PutItem", arn("dynamodb", &format!("table/{}", names.deploy_state_table))),
+    ] {
+        assert!(allowed(action, &resource).is_err(), "the registration role may {action} on {resource}");
+    }
+}
+
 #[test]
 fn whoever_applies_can_drive_tenant_stacks_and_write_tenant_records() {
     let g = generated();

@@ -444,3 +444,35 @@ fn a_grant_whose_resource_the_files_cannot_resolve_is_not_taken_as_harmless() {
     );
     caught(&files, Property::CannotProve, "do not resolve", ACME, "");
 }
+
+/// The control plane (issue 15): the registration service's role must let it start the
+/// onboarding job; the onboarding job's must let it write the registry.
+#[test]
+fn a_control_plane_role_without_its_calls_is_caught() {
+    let files = edit(committed(), DELIVERY, "project/saas-onboarding\n", "project/saas-other\n");
+    caught(
+        &files,
+        Property::Sufficiency,
+        "cannot codebuild:StartBuild",
+        "baseline/cluster-access.cfn.yaml",
+        "RegistrationAssociation:",
+    );
+    // The onboarding role's registry grant comes first (roles in logical-id order).
+    let files = edit(committed(), DELIVERY, "table/saas-registry\n", "table/saas-tenant\n");
+    caught(&files, Property::Sufficiency, "cannot dynamodb:Query", DELIVERY, "OnboardingProject:");
+}
+
+/// A tenant role (and its boundary) widened to start builds could start the onboarding job,
+/// which commits to the platform repository and applies with the job's rights.
+#[test]
+fn a_tenant_that_can_start_the_onboarding_job_is_caught() {
+    let widened = "          - Sid: Builds\n            Effect: Allow\n            Action: codebuild:StartBuild\n            Resource: '*'\n          - Sid: OrderSiloItems\n";
+    let files = edit(committed(), ACME, "          - Sid: OrderSiloItems\n", widened);
+    let files = edit(
+        files,
+        DELIVERY,
+        "        - Sid: TenantSiloScan\n",
+        "        - Sid: Builds\n          Effect: Allow\n          Action: codebuild:StartBuild\n          Resource: '*'\n        - Sid: TenantSiloScan\n",
+    );
+    caught(&files, Property::Isolation, "can start the onboarding job", ACME, "Sid: Builds");
+}

@@ -340,8 +340,8 @@ pub(crate) fn service_role(
     }
 }
 
-/// A cluster add-on that runs with an AWS role of its own, through EKS Pod Identity (the
-/// cluster-access stack associates the role with the add-on's ServiceAccount).
+/// A cluster add-on or a control-plane service that runs with an AWS role of its own, through
+/// EKS Pod Identity (the cluster-access stack associates the role with its ServiceAccount).
 pub struct AddonIdentity {
     pub logical: &'static str,
     pub namespace: String,
@@ -351,13 +351,34 @@ pub struct AddonIdentity {
     pub statements: Vec<Statement>,
 }
 
-/// The add-ons' identities: external-dns (records in the platform's zone only) and the
-/// cluster autoscaler (the node groups of this cluster only).
+/// The pods of the platform (not of a tenant) that call AWS, each with its own role: the
+/// add-ons external-dns (records in the platform's zone only) and the cluster autoscaler (the
+/// node groups of this cluster only), and the control plane's registration service (the
+/// registry, the lifecycle topic, starting the onboarding build).
 pub fn addon_identities(platform: &Platform) -> Vec<AddonIdentity> {
     let names = platform.baseline_names();
     let zone = platform.hosted_zone_id().map_or("*", |id| id.as_str());
     let cluster = platform.cluster().name.as_str();
+    let key = Expr::import(super::common::baseline_export(platform, crate::contract::outputs::baseline::DATA_KEY_ARN));
     vec![
+        AddonIdentity {
+            logical: "RegistrationRole",
+            namespace: names.control_plane_namespace.clone(),
+            service_account: names.registration_service_account.clone(),
+            role: names.registration_role.clone(),
+            description: format!("{}'s registration service (public sign-up)", platform.name()),
+            // What services/registration calls (`contract::calls::REGISTRATION`), on the
+            // platform's own registry, topic and onboarding project only.
+            statements: vec![
+                Statement::allow("WriteRegistry", &crate::contract::calls::LIFECYCLE_IAM_ACTIONS)
+                    .on([regional_arn("dynamodb", &format!("table/{}", names.registry_table))]),
+                data_key_statement("RegistryDataKey", &DATA_KEY_ACTIONS, key),
+                Statement::allow("PublishLifecycle", &crate::contract::calls::EVENTS_IAM_ACTIONS)
+                    .on([regional_arn("sns", &names.lifecycle_topic)]),
+                Statement::allow("StartOnboarding", &crate::contract::calls::ONBOARDING_IAM_ACTIONS)
+                    .on([regional_arn("codebuild", &format!("project/{}", names.onboarding_project))]),
+            ],
+        },
         AddonIdentity {
             logical: "ExternalDnsRole",
             namespace: names.external_dns_namespace.clone(),

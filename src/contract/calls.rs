@@ -48,6 +48,13 @@ pub const BUILD_IAM_ACTIONS: [&str; 3] =
 pub const LIFECYCLE_IAM_ACTIONS: [&str; 5] =
     ["dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"];
 
+/// The lifecycle topic (`tenancy-registry`'s `events.rs`), on the platform's topic.
+pub const EVENTS_IAM_ACTIONS: [&str; 1] = ["sns:Publish"];
+
+/// Starting the onboarding job (`services/registration`'s `onboarding.rs`), on the onboarding
+/// project.
+pub const ONBOARDING_IAM_ACTIONS: [&str; 1] = ["codebuild:StartBuild"];
+
 /// The register provider (`aws/register.rs`), on the tenant table.
 pub const REGISTER_IAM_ACTIONS: [&str; 2] = ["dynamodb:GetItem", "dynamodb:PutItem"];
 

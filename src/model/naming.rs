@@ -7,6 +7,12 @@
 
 use super::{AccountId, DomainName, PlatformName, Region, Service, ServiceName, Storage, TenantId, TierName};
 
+/// The namespace of the control plane's services (registration, ...), where `verify` looks
+/// for their Pod Identity associations.
+pub const CONTROL_PLANE_NAMESPACE: &str = "control-plane";
+/// The registration service's ServiceAccount in [`CONTROL_PLANE_NAMESPACE`].
+pub const REGISTRATION_SERVICE_ACCOUNT: &str = "registration";
+
 /// The host of the platform's container registry (ECR, in its account and region).
 pub fn registry_host(account: &AccountId, region: &Region) -> String {
     format!("{account}.dkr.ecr.{region}.{}", region.dns_suffix())
@@ -223,6 +229,13 @@ pub struct BaselineNames {
     pub external_dns_service_account: String,
     /// `<platform>-external-dns`: external-dns's IAM role, limited to the platform's hosted zone.
     pub external_dns_role: String,
+    /// `control-plane`: the namespace of the control plane's services (registration, ...).
+    pub control_plane_namespace: String,
+    /// `registration`: the registration service's ServiceAccount (and Deployment).
+    pub registration_service_account: String,
+    /// `<platform>-registration`: the registration service's IAM role (EKS Pod Identity): the
+    /// registry, the lifecycle topic and starting the onboarding build, nothing else.
+    pub registration_role: String,
     /// `kube-system`: where the cluster autoscaler runs, as the ServiceAccount and role below.
     pub cluster_autoscaler_namespace: String,
     /// `cluster-autoscaler`: the autoscaler's ServiceAccount.
@@ -276,6 +289,9 @@ impl BaselineNames {
             external_dns_namespace: "external-dns".to_owned(),
             external_dns_service_account: "external-dns".to_owned(),
             external_dns_role: format!("{p}-external-dns"),
+            control_plane_namespace: CONTROL_PLANE_NAMESPACE.to_owned(),
+            registration_service_account: REGISTRATION_SERVICE_ACCOUNT.to_owned(),
+            registration_role: format!("{p}-registration"),
             cluster_autoscaler_namespace: "kube-system".to_owned(),
             cluster_autoscaler_service_account: "cluster-autoscaler".to_owned(),
             cluster_autoscaler_role: format!("{p}-cluster-autoscaler"),
@@ -317,6 +333,7 @@ impl BaselineNames {
             DerivedName::new(IamRole, self.deploy_role.clone()),
             DerivedName::new(IamRole, self.cfn_execution_role.clone()),
             DerivedName::new(IamRole, self.external_dns_role.clone()),
+            DerivedName::new(IamRole, self.registration_role.clone()),
             DerivedName::new(IamRole, self.cluster_autoscaler_role.clone()),
             DerivedName::new(IamRole, self.cfn_baseline_role.clone()),
             DerivedName::new(IamRole, self.cluster_project.clone()),
@@ -336,6 +353,7 @@ impl BaselineNames {
             "kube-node-lease",
             &self.ingress_namespace,
             &self.external_dns_namespace,
+            &self.control_plane_namespace,
         ] {
             names.push(DerivedName::new(KubernetesNamespace, namespace.to_owned()));
         }

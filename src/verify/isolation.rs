@@ -183,7 +183,7 @@ fn associations_of(
         .collect()
 }
 
-fn baseline_associations(baseline: &Baseline) -> &Vec<Association> {
+pub(crate) fn baseline_associations(baseline: &Baseline) -> &Vec<Association> {
     baseline.cache.associations.get_or_init(|| {
         let none = BTreeMap::new();
         let nobody =
@@ -410,6 +410,10 @@ fn shared(baseline: &Baseline, tenant: &Tenant, o: &Obtained, report: &mut Repor
                 format!("tenant {} can {action} on the shared user pool, where other tenants' users are", tenant.id);
             ask(action, arn, &o.context, message);
         }
+    }
+    // The control plane acts for every tenant: no tenant may drive it.
+    for (action, arn, what) in super::control_plane::forbidden(baseline) {
+        ask(action, &arn, &o.context, format!("tenant {} can {what} ({action} on {arn})", tenant.id));
     }
 }
 

@@ -15,6 +15,7 @@
 //! What it does not know it reports as [`Property::CannotProve`] rather than guessing.
 
 pub mod calls;
+mod control_plane;
 mod doc;
 mod finding;
 pub mod iam;
@@ -87,6 +88,8 @@ pub(crate) struct Cache {
     pub associations: std::sync::OnceLock<Vec<isolation::Association>>,
     /// The baseline's key and bucket policies: (kind, key ARN or bucket name, document, where).
     pub resource_policies: std::sync::OnceLock<Vec<ResourcePolicy>>,
+    /// The control plane's resources, found once (`control_plane`).
+    pub control_plane: std::sync::OnceLock<Option<control_plane::Resources>>,
     /// The baseline's NetworkPolicies, parsed.
     pub policies: std::sync::OnceLock<Vec<(k8s_openapi::api::networking::v1::NetworkPolicy, Location)>>,
 }

@@ -11,7 +11,9 @@
 //!   resource provider schemas, `data/handler-permissions.json`);
 //! - each buildspec's `aws` commands, as its project's role;
 //! - each CodeBuild action of the pipeline, as its project's role, reading its input artifacts
-//!   from the artifact store (and the store's key through S3).
+//!   from the artifact store (and the store's key through S3);
+//! - the control plane's own calls ([`super::control_plane`]): the onboarding job's and the
+//!   registration service's, on the registry, the lifecycle topic and the onboarding project.
 //!
 //! Handler permissions and CLI commands are checked at the level of the action (granted on
 //! some resource), since the files do not say which resources a handler touches.
@@ -82,7 +84,7 @@ fn handler_permissions() -> &'static BTreeMap<String, Vec<String>> {
     })
 }
 
-fn missing(
+pub(crate) fn missing(
     principal: &Role,
     action: &str,
     resource: &str,
@@ -584,6 +586,7 @@ pub fn platform(baseline: &Baseline, report: &mut Report) {
     }
     buildspecs(baseline, report);
     pipeline(baseline, report);
+    super::control_plane::sufficiency(baseline, report);
 }
 
 /// Each project's buildspec commands, as the project's role.

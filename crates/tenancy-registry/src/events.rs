@@ -31,8 +31,8 @@ use crate::{AuditEntry, Registry, RegistryError};
 pub const FORMAT: &str = "tenancy.lifecycle/v1";
 
 /// Every SNS action [`SnsEvents`] calls: what a role that publishes must grant, on the
-/// lifecycle topic only.
-pub const IAM_ACTIONS: [&str; 1] = ["sns:Publish"];
+/// lifecycle topic only. Declared in the core, where the compilers of the roles read it.
+pub use tenancy::contract::calls::EVENTS_IAM_ACTIONS as IAM_ACTIONS;
 
 /// One event on the lifecycle topic.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -14,8 +14,8 @@ use tenancy_registry::Registration;
 pub const JOB_ENVIRONMENT: [&str; 4] = ["TENANT_ID", "TENANT_NAME", "TENANT_TIER", "TENANT_ADMIN_EMAIL"];
 
 /// Every CodeBuild action [`CodeBuildOnboarding`] calls: what the service's role must grant, on
-/// the onboarding project only.
-pub const IAM_ACTIONS: [&str; 1] = ["codebuild:StartBuild"];
+/// the onboarding project only. Declared in the core, where the compilers of the roles read it.
+pub use tenancy::contract::calls::ONBOARDING_IAM_ACTIONS as IAM_ACTIONS;
 
 /// Starts the job for a registration; returns the build's id.
 #[async_trait]
