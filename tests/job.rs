@@ -216,6 +216,26 @@ fn offboarding_commits_the_removal_of_the_tenants_file_and_its_generated_files()
 }
 
 #[test]
+fn suspension_and_activation_are_commits_of_the_tenants_file_and_ingress_and_activation_restores_every_byte() {
+    let remote = Remote::seed();
+    let seeded = git(&remote.url(), &["rev-parse", "main"]);
+    let out = remote.job(&["suspend", "--tenant", "acme"]);
+    failed_at_apply(&out);
+    assert_eq!(remote.log(), ["suspend tenant acme", "seed"]);
+    assert_eq!(
+        remote.last_change(),
+        ["M blueprints/tenants/acme.yaml", "M generated/plan.json", "M generated/tenants/acme/k8s.yaml"]
+    );
+    let ingress = git(&remote.url(), &["show", "main:generated/tenants/acme/k8s.yaml"]);
+    assert!(ingress.contains("nginx.ingress.kubernetes.io/denylist-source-range: 0.0.0.0/0,::/0"), "{ingress}");
+    let out = remote.job(&["activate", "--tenant", "acme"]);
+    failed_at_apply(&out);
+    assert_eq!(remote.log(), ["activate tenant acme", "suspend tenant acme", "seed"]);
+    let back = git(&remote.url(), &["diff", "--stat", seeded.trim(), "main"]);
+    assert!(back.trim().is_empty(), "activation restores every byte: {back}");
+}
+
+#[test]
 fn a_job_that_cannot_make_its_change_pushes_nothing_and_says_why() {
     let remote = Remote::seed();
     let out = remote.onboard("hooli", "gold");

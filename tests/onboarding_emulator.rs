@@ -173,16 +173,40 @@ async fn a_sign_up_is_onboarded_by_the_job_and_offboarded_again() {
     assert!(String::from_utf8_lossy(&again.stderr).contains("hooli is active already: nothing to do"));
     assert_eq!(registry.audit("hooli").await.unwrap().len(), 3);
 
+    // Suspension and activation: each a commit and an apply of the tenant's Ingress, then the
+    // transition.
+    let denied = || {
+        let objects = api.objects.lock().unwrap();
+        let ingresses: Vec<&Value> =
+            objects.iter().filter(|(k, _)| k.contains("/namespaces/tenant-hooli/ingresses/")).map(|(_, v)| v).collect();
+        assert!(!ingresses.is_empty(), "hooli's ingress is applied");
+        ingresses.iter().all(|i| {
+            i["metadata"]["annotations"]["nginx.ingress.kubernetes.io/denylist-source-range"] == "0.0.0.0/0,::/0"
+        })
+    };
+    assert!(!denied());
+    let tenant_env = [("TENANT_ID", "hooli".to_owned())];
+    let out = job(&moto, &remote, &kubeconfig, &["suspend"], &tenant_env);
+    assert!(out.status.success(), "{}", describe_output(&out));
+    assert_eq!(registry.record("hooli").await.unwrap().unwrap().state, State::Suspended);
+    assert!(denied(), "a suspended tenant's ingress answers 403 to everyone");
+    let out = job(&moto, &remote, &kubeconfig, &["activate"], &tenant_env);
+    assert!(out.status.success(), "{}", describe_output(&out));
+    assert_eq!(registry.record("hooli").await.unwrap().unwrap().state, State::Active);
+    assert!(!denied(), "activation serves again");
+    let entries = registry.audit("hooli").await.unwrap();
+    assert_eq!(trail(&entries[3..]), ["4 suspend suspended", "5 activate active"]);
+
     // Offboarding: a provider admin's `offboard` (tenant management's transition), then the job.
     let admin = Caller { actor: "admin:alice".into(), request_id: "req-offboard".into(), at: 1 };
     transition(registry.as_ref(), "hooli", &Event::Offboard, &admin).await.unwrap();
-    let out = job(&moto, &remote, &kubeconfig, &["offboard"], &[("TENANT_ID", "hooli".into())]);
+    let out = job(&moto, &remote, &kubeconfig, &["offboard"], &tenant_env);
     assert!(out.status.success(), "{}\n{}", describe_output(&out), moto.build_logs());
     let record = registry.record("hooli").await.unwrap().unwrap();
     assert_eq!(record.state, State::Removed);
     let entries = registry.audit("hooli").await.unwrap();
-    assert_eq!(trail(&entries[3..]), ["4 offboard offboarding", "5 removed removed"]);
-    assert_eq!(entries[3].caller.actor, "admin:alice");
+    assert_eq!(trail(&entries[5..]), ["6 offboard offboarding", "7 removed removed"]);
+    assert_eq!(entries[5].caller.actor, "admin:alice");
     let change = git(&remote, &["diff", "--name-status", "main~1", "main"]);
     assert!(
         change.contains("D\tblueprints/tenants/hooli.yaml")

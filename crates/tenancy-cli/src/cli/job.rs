@@ -42,6 +42,11 @@ pub enum JobCommand {
     /// Offboard one tenant: remove its file, synth, verify, commit and push, apply with
     /// --allow-delete (its stack, pool, users, table and namespace go), report each transition.
     Offboard(OffboardArgs),
+    /// Suspend one active tenant: mark its file `suspended: true`, synth, verify, commit and
+    /// push, apply it (its ingress then answers 403), then report `suspend`.
+    Suspend(OffboardArgs),
+    /// Serve a suspended tenant again: the same, backwards, then report `activate`.
+    Activate(OffboardArgs),
 }
 
 /// `tenancy job onboard`. Every value can come from the environment the registration service
@@ -124,6 +129,8 @@ pub fn run(command: JobCommand) -> anyhow::Result<ExitCode> {
         match command {
             JobCommand::Onboard(args) => onboard(args).await,
             JobCommand::Offboard(args) => offboard(args).await,
+            JobCommand::Suspend(args) => serving(Direction::Suspend, args).await,
+            JobCommand::Activate(args) => serving(Direction::Activate, args).await,
         }
     })
 }
@@ -133,15 +140,29 @@ pub fn run(command: JobCommand) -> anyhow::Result<ExitCode> {
 enum Direction {
     Onboard,
     Offboard,
+    Suspend,
+    Activate,
 }
 
 impl Direction {
-    /// The event that starts the phase from `state`, `None` when the phase is over already.
-    fn start(self, state: &State) -> Option<Event> {
+    /// Whether the job has nothing left to do for a tenant in `state`.
+    fn done(self, state: &State) -> bool {
+        matches!(
+            (self, state),
+            (Self::Onboard | Self::Activate, State::Active)
+                | (Self::Offboard, State::Removed)
+                | (Self::Suspend, State::Suspended)
+        )
+    }
+
+    /// The event that opens the phase from `state`. Suspension and activation have none: they
+    /// are one transition, reported once the apply made them true, so a failed apply leaves the
+    /// record saying what still serves.
+    fn start(self, state: Option<&State>) -> Option<Event> {
         match (self, state) {
-            (Self::Onboard, State::Active) | (Self::Offboard, State::Removed) => None,
-            (Self::Onboard, State::Failed { during: Phase::Provisioning, .. })
-            | (Self::Offboard, State::Failed { during: Phase::Offboarding, .. }) => Some(Event::Retry),
+            (Self::Suspend | Self::Activate, _) => None,
+            (Self::Onboard, Some(State::Failed { during: Phase::Provisioning, .. }))
+            | (Self::Offboard, Some(State::Failed { during: Phase::Offboarding, .. })) => Some(Event::Retry),
             (Self::Onboard, _) => Some(Event::Provision),
             (Self::Offboard, _) => Some(Event::Offboard),
         }
@@ -151,13 +172,23 @@ impl Direction {
         match self {
             Self::Onboard => Event::Provisioned,
             Self::Offboard => Event::Removed,
+            Self::Suspend => Event::Suspend,
+            Self::Activate => Event::Activate,
         }
+    }
+
+    /// Whether a failure is recorded as `fail` (a phase that stopped halfway); suspension and
+    /// activation fail with the record unchanged.
+    fn records_failure(self) -> bool {
+        matches!(self, Self::Onboard | Self::Offboard)
     }
 
     fn verb(self) -> &'static str {
         match self {
             Self::Onboard => "onboard",
             Self::Offboard => "offboard",
+            Self::Suspend => "suspend",
+            Self::Activate => "activate",
         }
     }
 }
@@ -180,6 +211,11 @@ async fn onboard(args: OnboardArgs) -> anyhow::Result<ExitCode> {
 async fn offboard(args: OffboardArgs) -> anyhow::Result<ExitCode> {
     let edit = vec!["tenant".to_owned(), "remove".to_owned(), args.tenant.clone()];
     run_job(Direction::Offboard, &args.tenant, edit, &args.job).await
+}
+
+async fn serving(direction: Direction, args: OffboardArgs) -> anyhow::Result<ExitCode> {
+    let edit = vec!["tenant".to_owned(), direction.verb().to_owned(), args.tenant.clone()];
+    run_job(direction, &args.tenant, edit, &args.job).await
 }
 
 /// The registry and the topic the job reports to, or nothing.
@@ -253,18 +289,23 @@ async fn run_job(direction: Direction, tenant: &str, edit: Vec<String>, args: &J
             return Ok(ExitCode::from(EXIT_REFUSED));
         }
     };
-    let start = match &state {
-        Some(state) => match direction.start(state) {
-            Some(event) => event,
-            None => {
-                eprintln!("job: {tenant} is {state} already: nothing to do");
-                return Ok(ExitCode::SUCCESS);
-            }
-        },
-        None if direction == Direction::Onboard => Event::Provision,
-        None => Event::Offboard,
-    };
-    if let Err(err) = reporter.report(tenant, &start).await {
+    if let Some(state) = &state {
+        if direction.done(state) {
+            eprintln!("job: {tenant} is {state} already: nothing to do");
+            return Ok(ExitCode::SUCCESS);
+        }
+        // Refused before anything is committed: a suspension of a tenant that is not active,
+        // an activation of one that is not suspended.
+        if direction.start(Some(state)).is_none()
+            && let Err(refused) = state.apply(&direction.finish())
+        {
+            eprintln!("error: {refused}");
+            return Ok(ExitCode::from(EXIT_REFUSED));
+        }
+    }
+    if let Some(start) = direction.start(state.as_ref())
+        && let Err(err) = reporter.report(tenant, &start).await
+    {
         eprintln!("error: {err:#}");
         return Ok(ExitCode::from(EXIT_REFUSED));
     }
@@ -274,9 +315,10 @@ async fn run_job(direction: Direction, tenant: &str, edit: Vec<String>, args: &J
             Ok(ExitCode::SUCCESS)
         }
         Err(err) => {
-            let cause = cause(&err);
             eprintln!("error: {err:#}");
-            reporter.report(tenant, &Event::Fail { cause }).await?;
+            if direction.records_failure() {
+                reporter.report(tenant, &Event::Fail { cause: cause(&err) }).await?;
+            }
             Ok(ExitCode::from(EXIT_FAILED))
         }
     }
@@ -528,20 +570,37 @@ mod tests {
             (Direction::Onboard, State::Requested, Some(Event::Provision)),
             (Direction::Onboard, State::Provisioning, Some(Event::Provision)),
             (Direction::Onboard, failed(Phase::Provisioning), Some(Event::Retry)),
-            (Direction::Onboard, State::Active, None),
             (Direction::Offboard, State::Active, Some(Event::Offboard)),
             (Direction::Offboard, State::Suspended, Some(Event::Offboard)),
             (Direction::Offboard, State::Offboarding, Some(Event::Offboard)),
             (Direction::Offboard, failed(Phase::Offboarding), Some(Event::Retry)),
-            (Direction::Offboard, State::Removed, None),
+            (Direction::Suspend, State::Active, None),
+            (Direction::Activate, State::Suspended, None),
         ];
         for (direction, state, expected) in cases {
-            assert_eq!(direction.start(&state), expected, "{direction:?} from {state}");
-            // What the job sends is what the lifecycle allows from there.
-            if let Some(event) = expected {
-                assert!(state.apply(&event).is_ok(), "{direction:?} from {state}");
-            }
+            assert!(!direction.done(&state), "{direction:?} from {state}");
+            assert_eq!(direction.start(Some(&state)), expected, "{direction:?} from {state}");
+            // What the job sends, first and last, is what the lifecycle allows from there.
+            let after = match &expected {
+                Some(event) => match state.apply(event) {
+                    Ok(tenancy::contract::lifecycle::Applied::Moved(t)) => t.to,
+                    Ok(_) => state.clone(),
+                    Err(e) => panic!("{direction:?} from {state}: {e}"),
+                },
+                None => state.clone(),
+            };
+            assert!(after.apply(&direction.finish()).is_ok(), "{direction:?} from {state} then {after}");
         }
+        for (direction, state) in [
+            (Direction::Onboard, State::Active),
+            (Direction::Offboard, State::Removed),
+            (Direction::Suspend, State::Suspended),
+            (Direction::Activate, State::Active),
+        ] {
+            assert!(direction.done(&state), "{direction:?} at {state}");
+        }
+        // A suspension of a tenant still provisioning is refused by the lifecycle.
+        assert!(State::Provisioning.apply(&Direction::Suspend.finish()).is_err());
     }
 
     #[test]
