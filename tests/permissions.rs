@@ -60,6 +60,18 @@ fn whoever_applies_can_read_and_write_the_journal_and_lock() {
     }));
 }
 
+/// A control-plane role: granted every `(actions, resource)` of `granted`, refused each
+/// `(action, resource)` of `refused`.
+fn grants_exactly(g: &Generated, role_name: &str, granted: &[(&[&str], String)], refused: &[(&str, String)]) {
+    let role = role_named(&g.delivery, role_name);
+    let allowed =
+        |action: &str, resource: &str| role_allows(&g.delivery, &role, action, resource, &Context::new(), at());
+    all_granted(granted.iter().flat_map(|(actions, resource)| actions.iter().map(|a| allowed(a, resource))));
+    for (action, resource) in refused {
+        assert!(allowed(action, resource).is_err(), "{role_name} may {action} on {resource}");
+    }
+}
+
 /// The onboarding job's own calls, beside its apply's: the registry (`tenancy-registry`'s
 /// tables), the lifecycle topic, and the git credential CodeBuild reads for it; on those
 /// resources only.
@@ -67,29 +79,26 @@ fn whoever_applies_can_read_and_write_the_journal_and_lock() {
 fn the_onboarding_job_can_write_the_registry_publish_and_read_its_git_credential_and_no_more() {
     let g = generated();
     let names = g.platform.baseline_names();
-    let role = role_named(&g.delivery, &names.onboarding_project);
-    let registry = arn("dynamodb", &format!("table/{}", names.registry_table));
-    let topic = arn("sns", &names.lifecycle_topic);
-    let secret = arn("secretsmanager", &format!("secret:{}-AbC123", names.onboarding_git_secret));
-    let allowed =
-        |action: &str, resource: &str| role_allows(&g.delivery, &role, action, resource, &Context::new(), at());
-    all_granted(
-        tenancy_registry::dynamo::IAM_ACTIONS
-            .iter()
-            .map(|a| allowed(a, &registry))
-            .chain(tenancy_registry::events::IAM_ACTIONS.iter().map(|a| allowed(a, &topic)))
-            .chain([allowed("secretsmanager:GetSecretValue", &secret)]),
+    grants_exactly(
+        &g,
+        &names.onboarding_project,
+        &[
+            (&tenancy_registry::dynamo::IAM_ACTIONS, arn("dynamodb", &format!("table/{}", names.registry_table))),
+            (&tenancy_registry::events::IAM_ACTIONS, arn("sns", &names.lifecycle_topic)),
+            (
+                &["secretsmanager:GetSecretValue"],
+                arn("secretsmanager", &format!("secret:{}-AbC123", names.onboarding_git_secret)),
+            ),
+        ],
+        // Not another table's items, not another secret, not another topic.
+        &[
+            ("dynamodb:PutItem", arn("dynamodb", "table/saas-product")),
+            ("dynamodb:Query", arn("dynamodb", "table/saas-order-acme")),
+            ("secretsmanager:GetSecretValue", arn("secretsmanager", "secret:saas/other-AbC123")),
+            ("secretsmanager:GetSecretValue", arn("secretsmanager", "secret:saas/onboarding-git-extra-AbC123")),
+            ("sns:Publish", arn("sns", "saas-other-topic")),
+        ],
     );
-    // Not another table's items, not another secret, not another topic.
-    for (action, resource) in [
-        ("dynamodb:PutItem", arn("dynamodb", "table/saas-product")),
-        ("dynamodb:Query", arn("dynamodb", "table/saas-order-acme")),
-        ("secretsmanager:GetSecretValue", arn("secretsmanager", "secret:saas/other-AbC123")),
-        ("secretsmanager:GetSecretValue", arn("secretsmanager", "secret:saas/onboarding-git-extra-AbC123")),
-        ("sns:Publish", arn("sns", "saas-other-topic")),
-    ] {
-        assert!(allowed(action, &resource).is_err(), "the onboarding role may {action} on {resource}");
-    }
 }
 
 /// The registration service's role (Pod Identity, control-plane namespace): what the service
@@ -98,26 +107,23 @@ fn the_onboarding_job_can_write_the_registry_publish_and_read_its_git_credential
 fn the_registration_role_grants_what_the_service_calls_and_no_more() {
     let g = generated();
     let names = g.platform.baseline_names();
-    let role = role_named(&g.delivery, &names.registration_role);
-    let registry = arn("dynamodb", &format!("table/{}", names.registry_table));
-    let topic = arn("sns", &names.lifecycle_topic);
-    let project = arn("codebuild", &format!("project/{}", names.onboarding_project));
-    let allowed =
-        |action: &str, resource: &str| role_allows(&g.delivery, &role, action, resource, &Context::new(), at());
-    all_granted(
-        tenancy_registry::dynamo::IAM_ACTIONS
-            .iter()
-            .map(|a| allowed(a, &registry))
-            .chain(tenancy_registry::events::IAM_ACTIONS.iter().map(|a| allowed(a, &topic)))
-            .chain(registration::onboarding::IAM_ACTIONS.iter().map(|a| allowed(a, &project))),
+    grants_exactly(
+        &g,
+        &names.registration_role,
+        &[
+            (&tenancy_registry::dynamo::IAM_ACTIONS, arn("dynamodb", &format!("table/{}", names.registry_table))),
+            (&tenancy_registry::events::IAM_ACTIONS, arn("sns", &names.lifecycle_topic)),
+            (
+                &registration::onboarding::IAM_ACTIONS,
+                arn("codebuild", &format!("project/{}", names.onboarding_project)),
+            ),
+        ],
+        &[
+            ("codebuild:StartBuild", arn("codebuild", &format!("project/{}", names.apply_project))),
+            ("dynamodb:PutItem", arn("dynamodb", &format!("table/{}", names.tenant_table))),
+            ("dynamodb:PutItem", arn("dynamodb", &format!("table/{}", names.deploy_state_table))),
+        ],
     );
-    for (action, resource) in [
-        ("codebuild:StartBuild", arn("codebuild", &format!("project/{}", names.apply_project))),
-        ("dynamodb:PutItem", arn("dynamodb", &format!("table/{}", names.tenant_table))),
-        ("dynamodb:PutItem", arn("dynamodb", &format!("table/{}", names.deploy_state_table))),
-    ] {
-        assert!(allowed(action, &resource).is_err(), "the registration role may {action} on {resource}");
-    }
 }
 
 #[test]
