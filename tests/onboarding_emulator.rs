@@ -105,7 +105,7 @@ async fn a_sign_up_is_onboarded_by_the_job_and_offboarded_again() {
         .load()
         .await;
     let registry = Arc::new(DynamoRegistry::new(aws_sdk_dynamodb::Client::new(&config), "saas-registry".into()));
-    let onboarding = Arc::new(registration::RecordedOnboarding::default());
+    let onboarding = Arc::new(registration::RecordedJobs::default());
     let state = registration::AppState {
         store: registry.clone(),
         events: Arc::new(registration::SnsEvents::new(
@@ -124,12 +124,11 @@ async fn a_sign_up_is_onboarded_by_the_job_and_offboarded_again() {
     assert_eq!(response.status().as_u16(), 202);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["state"], "requested");
-    assert_eq!(*onboarding.started.lock().unwrap(), ["hooli"], "the service started one onboarding build");
+    assert_eq!(*onboarding.started.lock().unwrap(), ["onboard hooli"], "the service started one onboarding build");
 
     // The build the service started: the job with the registration as its environment.
     let record = registry.record("hooli").await.unwrap().unwrap();
-    let build_env: Vec<(&str, String)> =
-        registration::onboarding::job_environment(&record.registration).into_iter().collect();
+    let build_env = registration::Job::Onboard(record.registration.clone()).environment();
     let out = job(&moto, &remote, &kubeconfig, &["onboard"], &build_env);
     assert!(out.status.success(), "{}\n{}", describe_output(&out), moto.build_logs());
 

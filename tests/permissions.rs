@@ -113,10 +113,7 @@ fn the_registration_role_grants_what_the_service_calls_and_no_more() {
         &[
             (&tenancy_registry::dynamo::IAM_ACTIONS, arn("dynamodb", &format!("table/{}", names.registry_table))),
             (&tenancy_registry::events::IAM_ACTIONS, arn("sns", &names.lifecycle_topic)),
-            (
-                &registration::onboarding::IAM_ACTIONS,
-                arn("codebuild", &format!("project/{}", names.onboarding_project)),
-            ),
+            (&tenancy_registry::jobs::IAM_ACTIONS, arn("codebuild", &format!("project/{}", names.onboarding_project))),
         ],
         &[
             ("codebuild:StartBuild", arn("codebuild", &format!("project/{}", names.apply_project))),

@@ -38,12 +38,14 @@
 pub mod dynamo;
 mod error;
 pub mod events;
+pub mod jobs;
 mod memory;
 mod record;
 
 pub use dynamo::DynamoRegistry;
 pub use error::RegistryError;
 pub use events::{Events, LifecycleEvent, RecordedEvents, SnsEvents, publish_pending};
+pub use jobs::{CodeBuildJobs, Job, Jobs, RecordedJobs};
 pub use memory::MemoryRegistry;
 pub use record::{AuditEntry, Caller, Outcome, Record, Registration};
 

@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use registration::{
-    AppState, CodeBuildOnboarding, DynamoRegistry, MemoryRegistry, RateLimiter, RecordedEvents, RecordedOnboarding,
-    SnsEvents, router,
+    AppState, CodeBuildJobs, DynamoRegistry, MemoryRegistry, RateLimiter, RecordedEvents, RecordedJobs, SnsEvents,
+    router,
 };
 use tower::ServiceExt;
 
@@ -50,7 +50,7 @@ async fn in_process(n: usize) {
     let state = AppState {
         store: Arc::new(MemoryRegistry::default()),
         events: Arc::new(RecordedEvents::default()),
-        onboarding: Arc::new(RecordedOnboarding::default()),
+        onboarding: Arc::new(RecordedJobs::default()),
         tiers: tiers(),
         limiter: RateLimiter::new(6, 3, 1_000_000),
     };
@@ -81,7 +81,7 @@ async fn over_moto(n: usize, clients: usize) {
     let state = AppState {
         store: Arc::new(DynamoRegistry::new(dynamodb, table)),
         events: Arc::new(SnsEvents::new(sns, topic.topic_arn.unwrap())),
-        onboarding: Arc::new(CodeBuildOnboarding::new(codebuild, project)),
+        onboarding: Arc::new(CodeBuildJobs::new(codebuild, project)),
         tiers: tiers(),
         limiter: RateLimiter::new(6, 3, 1_000_000),
     };

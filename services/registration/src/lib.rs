@@ -7,14 +7,13 @@
 //! sign-up sent again gets the same registration, 200 instead of 202). It is recorded as
 //! `requested` with its audit entry in one conditional transaction (the shared
 //! [`tenancy_registry`]), its event is published to the lifecycle topic, and then the
-//! onboarding build is started ([`onboarding`]) unless one was started for it already, so a
+//! onboarding build is started (`tenancy_registry::jobs`) unless one was started for it already, so a
 //! client that retries after a crash between the two starts the build it missed.
 //!
 //! It never deploys anything itself: the onboarding job turns the registration into a reviewed
 //! commit of one tenant file, and applies that.
 
 pub mod limit;
-pub mod onboarding;
 
 use std::sync::Arc;
 
@@ -28,10 +27,9 @@ use tenant_context::serve::RequestId;
 use tenant_context::{AppError, JsonBody};
 
 pub use limit::RateLimiter;
-pub use onboarding::{CodeBuildOnboarding, Onboarding, RecordedOnboarding};
 pub use tenancy_registry::{
-    Caller, DynamoRegistry, Events, MemoryRegistry, Outcome, RecordedEvents, Registration, Registry, RegistryError,
-    SnsEvents,
+    Caller, CodeBuildJobs, DynamoRegistry, Events, Job, Jobs, MemoryRegistry, Outcome, RecordedEvents, RecordedJobs,
+    Registration, Registry, RegistryError, SnsEvents,
 };
 
 /// What the service holds.
@@ -41,7 +39,7 @@ pub struct AppState {
     /// The lifecycle topic.
     pub events: Arc<dyn Events>,
     /// Starts the onboarding job.
-    pub onboarding: Arc<dyn Onboarding>,
+    pub onboarding: Arc<dyn Jobs>,
     /// The platform's tiers a sign-up may choose.
     pub tiers: Vec<String>,
     /// Sign-ups per client address.
@@ -167,7 +165,8 @@ async fn register(
     }
     // Also for an existing record without a build: the first attempt crashed before starting it.
     if record.build_id.is_none() && record.state == tenancy::contract::lifecycle::State::Requested {
-        let build = state.onboarding.start(&record.registration).await?;
+        let job = Job::Onboard(record.registration.clone());
+        let build = state.onboarding.start(&job, record.version).await.map_err(app_error)?;
         record = state.store.set_build(&registration.tenant_id, &build).await.map_err(app_error)?;
     }
     tracing::info!(tenant = %record.registration.tenant_id, state = %record.state, created = status == StatusCode::ACCEPTED, "registration");

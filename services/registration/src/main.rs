@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use registration::{AppState, CodeBuildOnboarding, DynamoRegistry, RateLimiter, SnsEvents, router};
+use registration::{AppState, CodeBuildJobs, DynamoRegistry, RateLimiter, SnsEvents, router};
 use tenant_context::serve;
 
 fn var(name: &str) -> String {
@@ -45,7 +45,7 @@ async fn main() {
     let state = AppState {
         store: Arc::new(DynamoRegistry::new(aws_sdk_dynamodb::Client::new(&aws), var("REGISTRY_TABLE"))),
         events: Arc::new(SnsEvents::new(aws_sdk_sns::Client::new(&aws), var("LIFECYCLE_TOPIC_ARN"))),
-        onboarding: Arc::new(CodeBuildOnboarding::new(aws_sdk_codebuild::Client::new(&aws), var("ONBOARDING_PROJECT"))),
+        onboarding: Arc::new(CodeBuildJobs::new(aws_sdk_codebuild::Client::new(&aws), var("ONBOARDING_PROJECT"))),
         tiers,
         limiter: RateLimiter::new(number("REGISTRATIONS_PER_MINUTE", 6), number("REGISTRATION_BURST", 3), 100_000),
     };

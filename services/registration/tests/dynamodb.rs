@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use registration::{AppState, CodeBuildOnboarding, DynamoRegistry, RateLimiter, RecordedEvents, Registry, router};
+use registration::{AppState, CodeBuildJobs, DynamoRegistry, RateLimiter, RecordedEvents, Registry, router};
 use serde_json::{Value, json};
 
 #[path = "support/moto.rs"]
@@ -23,7 +23,7 @@ async fn a_sign_up_over_http_is_recorded_once_and_starts_one_onboarding_build() 
         store: store.clone(),
         // The topic on moto is the registry crate's test (`tenancy-registry/tests/dynamodb.rs`).
         events: Arc::new(RecordedEvents::default()),
-        onboarding: Arc::new(CodeBuildOnboarding::new(codebuild.clone(), project.clone())),
+        onboarding: Arc::new(CodeBuildJobs::new(codebuild.clone(), project.clone())),
         tiers: vec!["basic".into(), "standard".into()],
         limiter: RateLimiter::new(60, 10, 100),
     });
@@ -50,7 +50,7 @@ async fn a_sign_up_over_http_is_recorded_once_and_starts_one_onboarding_build() 
     assert_eq!(started.len(), 1, "one build");
     assert_eq!(body["buildId"].as_str(), Some(started[0].as_str()));
     // (Plain moto keeps no environment overrides, so the build's environment is checked where
-    // it is made: `onboarding::job_environment`'s test.)
+    // it is made: `tenancy_registry::jobs`' test.)
 
     // What DynamoDB holds: the record, one audit entry with the request id, the email claim.
     let items = dynamodb.scan().table_name(&table).send().await.unwrap();

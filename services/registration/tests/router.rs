@@ -9,24 +9,22 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use registration::{
-    AppState, MemoryRegistry, Onboarding, RateLimiter, RecordedEvents, RecordedOnboarding, Registration, Registry,
-    router,
+    AppState, Job, Jobs, MemoryRegistry, RateLimiter, RecordedEvents, RecordedJobs, Registry, RegistryError, router,
 };
 use serde_json::{Value, json};
-use tenant_context::AppError;
 use tower::ServiceExt;
 
 struct App {
     router: axum::Router,
     store: Arc<MemoryRegistry>,
     events: Arc<RecordedEvents>,
-    onboarding: Arc<RecordedOnboarding>,
+    onboarding: Arc<RecordedJobs>,
 }
 
 fn app_with(burst: u32) -> App {
     let store = Arc::new(MemoryRegistry::default());
     let events = Arc::new(RecordedEvents::default());
-    let onboarding = Arc::new(RecordedOnboarding::default());
+    let onboarding = Arc::new(RecordedJobs::default());
     let state = AppState {
         store: store.clone(),
         events: events.clone(),
@@ -65,7 +63,7 @@ async fn a_sign_up_is_requested_once_with_one_build_and_an_audit_entry_and_a_rep
     let app = app();
     let (status, body) = register(&app.router, &[("x-request-id", "req-1")], &hooli()).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
-    assert_eq!(body, json!({"tenantId": "hooli", "state": "requested", "buildId": "onboarding:hooli-1"}));
+    assert_eq!(body, json!({"tenantId": "hooli", "state": "requested", "buildId": "onboard:hooli-1"}));
     let audit = app.store.audit("hooli").await.unwrap();
     assert_eq!(audit.len(), 1);
     assert_eq!((audit[0].event.as_str(), audit[0].to.as_str()), ("register", "requested"));
@@ -81,7 +79,7 @@ async fn a_sign_up_is_requested_once_with_one_build_and_an_audit_entry_and_a_rep
     let (status, again) = register(&app.router, &[], &hooli()).await;
     assert_eq!(status, StatusCode::OK, "{again}");
     assert_eq!(again, body);
-    assert_eq!(*app.onboarding.started.lock().unwrap(), ["hooli"], "one build");
+    assert_eq!(*app.onboarding.started.lock().unwrap(), ["onboard hooli"], "one build");
     assert_eq!(app.store.audit("hooli").await.unwrap().len(), 1, "one audit entry");
     assert_eq!(app.events.published().len(), 1, "one event");
 }
@@ -110,7 +108,7 @@ async fn an_idempotency_key_replays_its_sign_up_and_refuses_another() {
     let (status, body) = register(&app.router, &key, &other).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert!(body["error"].as_str().unwrap().starts_with("Idempotency-Key: "), "{body}");
-    assert_eq!(*app.onboarding.started.lock().unwrap(), ["hooli"]);
+    assert_eq!(*app.onboarding.started.lock().unwrap(), ["onboard hooli"]);
 }
 
 #[tokio::test]
@@ -189,15 +187,18 @@ async fn sign_ups_are_rate_limited_per_client_address() {
 
 /// Fails its first start, as a crash between the record and the build would leave it.
 #[derive(Default)]
-struct FailsOnce(RecordedOnboarding, std::sync::atomic::AtomicBool);
+struct FailsOnce(RecordedJobs, std::sync::atomic::AtomicBool);
 
 #[async_trait]
-impl Onboarding for FailsOnce {
-    async fn start(&self, registration: &Registration) -> Result<String, AppError> {
+impl Jobs for FailsOnce {
+    async fn start(&self, job: &Job, version: u64) -> Result<String, RegistryError> {
         if !self.1.swap(true, std::sync::atomic::Ordering::SeqCst) {
-            return Err(AppError::Unavailable("CodeBuild is down".into()));
+            return Err(RegistryError::Unavailable {
+                what: "start the onboarding build",
+                message: "CodeBuild is down".into(),
+            });
         }
-        self.0.start(registration).await
+        self.0.start(job, version).await
     }
 }
 
@@ -217,7 +218,7 @@ async fn a_retry_after_the_build_failed_to_start_starts_it_and_records_nothing_t
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     let (status, body) = register(&app, &[], &hooli()).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["buildId"], "onboarding:hooli-1");
-    assert_eq!(*onboarding.0.started.lock().unwrap(), ["hooli"]);
+    assert_eq!(body["buildId"], "onboard:hooli-1");
+    assert_eq!(*onboarding.0.started.lock().unwrap(), ["onboard hooli"]);
     assert_eq!(store.audit("hooli").await.unwrap().len(), 1);
 }

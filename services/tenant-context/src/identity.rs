@@ -28,6 +28,14 @@ pub struct TenantContext {
     pub issuer: String,
 }
 
+/// A provider administrator, verified: a token of the admin pool (the only issuer an admin
+/// verifier trusts) that carries no tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminContext {
+    pub subject: String,
+    pub issuer: String,
+}
+
 /// Where signing keys come from.
 #[async_trait]
 pub trait JwksFetcher: Send + Sync {
@@ -211,7 +219,27 @@ impl Verifier {
     }
 
     /// Verifies `token` and returns its tenant context.
+    /// Verifies a tenant user's token: what [`Self::verify_admin`] checks, and a tenant claim.
     pub async fn verify(&self, token: &str) -> Result<TenantContext, AppError> {
+        let claims = self.verified(token).await?;
+        let tenant_id =
+            claims.tenant_id.filter(|t| !t.is_empty()).ok_or_else(|| unauthorized("the token carries no tenant"))?;
+        Ok(TenantContext { tenant_id, subject: claims.sub, issuer: claims.iss })
+    }
+
+    /// Verifies a provider administrator's token. Configure the verifier with the admin pool's
+    /// issuer and the admin console's client only. A token with a tenant claim is refused even
+    /// so: no tenant user is an administrator.
+    pub async fn verify_admin(&self, token: &str) -> Result<AdminContext, AppError> {
+        let claims = self.verified(token).await?;
+        if claims.tenant_id.is_some_and(|t| !t.is_empty()) {
+            return Err(AppError::Forbidden("a tenant user's token is not an administrator's".into()));
+        }
+        Ok(AdminContext { subject: claims.sub, issuer: claims.iss })
+    }
+
+    /// Signature, algorithm, issuer, lifetime and app client: what every token must pass.
+    async fn verified(&self, token: &str) -> Result<Claims, AppError> {
         let header = decode_header(token).map_err(|_| unauthorized("the bearer token is not a JWT"))?;
         if header.alg != Algorithm::RS256 {
             return Err(unauthorized("the token must be signed with RS256"));
@@ -247,9 +275,7 @@ impl Verifier {
         if !client.is_some_and(|c| self.config.client_ids.contains(&c)) {
             return Err(unauthorized("the token is for another app client"));
         }
-        let tenant_id =
-            claims.tenant_id.filter(|t| !t.is_empty()).ok_or_else(|| unauthorized("the token carries no tenant"))?;
-        Ok(TenantContext { tenant_id, subject: claims.sub, issuer: claims.iss })
+        Ok(claims)
     }
 }
 
@@ -302,15 +328,7 @@ impl<S: HasVerifier + Send + Sync> FromRequestParts<S> for TenantContext {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
-        let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| unauthorized("a bearer token is required"))?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| unauthorized("a bearer token is required"))?;
-        let context = state.verifier().verify(token).await?;
+        let context = state.verifier().verify(bearer(parts)?).await?;
         // Every tenant route starts with /{tenant}/.
         let path_tenant = parts.uri.path().trim_start_matches('/').split('/').next().unwrap_or_default();
         if path_tenant != context.tenant_id {
@@ -320,5 +338,35 @@ impl<S: HasVerifier + Send + Sync> FromRequestParts<S> for TenantContext {
             return Err(AppError::Forbidden("this service does not serve this tenant".into()));
         }
         Ok(context)
+    }
+}
+
+/// State that verifies administrators' tokens.
+pub trait HasAdminVerifier {
+    fn admin_verifier(&self) -> &Verifier;
+}
+
+impl<T: HasAdminVerifier> HasAdminVerifier for Arc<T> {
+    fn admin_verifier(&self) -> &Verifier {
+        (**self).admin_verifier()
+    }
+}
+
+fn bearer(parts: &Parts) -> Result<&str, AppError> {
+    parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| unauthorized("a bearer token is required"))
+}
+
+impl<S: HasAdminVerifier + Send + Sync> FromRequestParts<S> for AdminContext {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        state.admin_verifier().verify_admin(bearer(parts)?).await
     }
 }

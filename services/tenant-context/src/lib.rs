@@ -15,6 +15,8 @@ pub mod serve;
 
 pub use config::{Config, StorageModel};
 pub use error::{AppError, JsonBody, PathParams, QueryParams};
-pub use identity::{HasVerifier, HttpJwks, JwksFetcher, TenantContext, Verifier, VerifierConfig};
+pub use identity::{
+    AdminContext, HasAdminVerifier, HasVerifier, HttpJwks, JwksFetcher, TenantContext, Verifier, VerifierConfig,
+};
 #[cfg(feature = "testing")]
 pub mod testing;

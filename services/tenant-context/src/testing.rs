@@ -190,6 +190,14 @@ pub fn claims(tenant: &str) -> Value {
     })
 }
 
+/// The claims of a valid id token of a provider administrator (no tenant).
+pub fn admin_claims(subject: &str) -> Value {
+    json!({
+        "iss": ISSUER, "sub": subject, "aud": CLIENT_ID, "token_use": "id",
+        "exp": now() + 3600, "iat": now(),
+    })
+}
+
 /// A token signed with the test key.
 pub fn sign(claims: &Value) -> String {
     let mut header = Header::new(Algorithm::RS256);
