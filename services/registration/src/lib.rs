@@ -96,17 +96,6 @@ impl SignUp {
     }
 }
 
-/// A registry error as the client sees it: a conflict names its field (409), a race or an
-/// unreachable table asks for a retry (503), anything else is logged and answered 500.
-pub fn app_error(err: RegistryError) -> AppError {
-    match err {
-        RegistryError::Conflict { .. } | RegistryError::Illegal(_) => AppError::Conflict(err.to_string()),
-        RegistryError::NotFound { .. } => AppError::NotFound(err.to_string()),
-        RegistryError::Contended { .. } | RegistryError::Unavailable { .. } => AppError::Unavailable(err.to_string()),
-        RegistryError::Corrupt { .. } => AppError::Internal(err.to_string()),
-    }
-}
-
 /// The header that makes a sign-up idempotent across retries.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
@@ -151,11 +140,10 @@ async fn register(
     let key = idempotency_key(&headers)?;
     let registration = sign_up.validate(&state.tiers)?;
     let caller = Caller { actor: "registration".into(), request_id, at: now() };
-    let (status, mut record) =
-        match state.store.register(&registration, key.as_deref(), &caller).await.map_err(app_error)? {
-            Outcome::Created(record) => (StatusCode::ACCEPTED, record),
-            Outcome::Existing(record) => (StatusCode::OK, record),
-        };
+    let (status, mut record) = match state.store.register(&registration, key.as_deref(), &caller).await? {
+        Outcome::Created(record) => (StatusCode::ACCEPTED, record),
+        Outcome::Existing(record) => (StatusCode::OK, record),
+    };
     // The sign-up is recorded whatever the topic does: an event it did not take stays pending
     // on the audit trail, and the job's first transition publishes it.
     if let Err(err) =
@@ -166,8 +154,8 @@ async fn register(
     // Also for an existing record without a build: the first attempt crashed before starting it.
     if record.build_id.is_none() && record.state == tenancy::contract::lifecycle::State::Requested {
         let job = Job::Onboard(record.registration.clone());
-        let build = state.onboarding.start(&job, record.version).await.map_err(app_error)?;
-        record = state.store.set_build(&registration.tenant_id, &build).await.map_err(app_error)?;
+        let build = state.onboarding.start(&job, record.version).await?;
+        record = state.store.set_build(&registration.tenant_id, &build).await?;
     }
     tracing::info!(tenant = %record.registration.tenant_id, state = %record.state, created = status == StatusCode::ACCEPTED, "registration");
     Ok((
@@ -185,7 +173,7 @@ async fn health() -> &'static str {
 }
 
 async fn ready(State(state): State<Arc<AppState>>) -> Result<&'static str, AppError> {
-    state.store.ready().await.map_err(app_error)?;
+    state.store.ready().await?;
     Ok("ready")
 }
 

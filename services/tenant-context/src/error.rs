@@ -139,3 +139,19 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for PathPar
         }
     }
 }
+
+/// A registry error as the client sees it: a conflict or an illegal transition names its field
+/// or the state (409), a missing tenant is 404, a race or an unreachable table asks for a retry
+/// (503), a damaged item is logged and answered 500.
+#[cfg(feature = "registry")]
+impl From<tenancy_registry::RegistryError> for AppError {
+    fn from(err: tenancy_registry::RegistryError) -> Self {
+        use tenancy_registry::RegistryError as E;
+        match err {
+            E::Conflict { .. } | E::Illegal(_) => AppError::Conflict(err.to_string()),
+            E::NotFound { .. } => AppError::NotFound(err.to_string()),
+            E::Contended { .. } | E::Unavailable { .. } => AppError::Unavailable(err.to_string()),
+            E::Corrupt { .. } => AppError::Internal(err.to_string()),
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! What the tenant application needs to start a tenant's sign-in, from the tenant table
+//! (`<platform>-tenant`, one item per tenant, written by the plan's `register` step with what
+//! the tenant's stack made: `Issuer`, `ClientId`).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::AttributeValue;
+use tenancy_registry::RegistryError;
+
+/// Every DynamoDB action [`DynamoDirectory`] calls, on the tenant table only.
+pub const IAM_ACTIONS: [&str; 1] = ["dynamodb:GetItem"];
+
+/// A tenant's sign-in settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignIn {
+    /// The token issuer (its discovery document names the hosted UI's endpoints).
+    pub issuer: String,
+    /// The tenant application's app client.
+    pub client_id: String,
+}
+
+/// Where sign-in settings are read.
+#[async_trait]
+pub trait Directory: Send + Sync {
+    /// The settings of `tenant`, if its stack has been deployed.
+    async fn sign_in(&self, tenant: &str) -> Result<Option<SignIn>, RegistryError>;
+}
+
+/// The tenant table on DynamoDB.
+pub struct DynamoDirectory {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+impl DynamoDirectory {
+    /// The tenant table `table`.
+    pub fn new(client: aws_sdk_dynamodb::Client, table: String) -> Self {
+        Self { client, table }
+    }
+}
+
+#[async_trait]
+impl Directory for DynamoDirectory {
+    async fn sign_in(&self, tenant: &str) -> Result<Option<SignIn>, RegistryError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("TenantId", AttributeValue::S(tenant.into()))
+            .send()
+            .await
+            .map_err(|e| RegistryError::Unavailable {
+                what: "read the tenant table",
+                message: aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string(),
+            })?;
+        let Some(item) = out.item else { return Ok(None) };
+        let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+        // A record written before the stack's outputs reached it, or of a deleted tenant.
+        if text("Status").as_deref() == Some("deleted") {
+            return Ok(None);
+        }
+        Ok(text("Issuer").zip(text("ClientId")).map(|(issuer, client_id)| SignIn { issuer, client_id }))
+    }
+}
+
+/// Sign-in settings in memory, for tests.
+#[derive(Default)]
+pub struct MemoryDirectory {
+    settings: Mutex<HashMap<String, SignIn>>,
+}
+
+impl MemoryDirectory {
+    /// Sets `tenant`'s settings.
+    pub fn insert(&self, tenant: &str, sign_in: SignIn) {
+        self.settings.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(tenant.into(), sign_in);
+    }
+}
+
+#[async_trait]
+impl Directory for MemoryDirectory {
+    async fn sign_in(&self, tenant: &str) -> Result<Option<SignIn>, RegistryError> {
+        Ok(self.settings.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(tenant).cloned())
+    }
+}

@@ -1,0 +1,187 @@
+//! Tenant management in process (`oneshot`), on the in-memory registry and directory: what
+//! `/auth-info` answers for each lifecycle state and each way of naming the tenant, that the
+//! admin routes take administrators only, and what suspend, activate and offboard record and
+//! start. Bad input of every field is a 400 naming it, never a 500.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tenancy::contract::lifecycle::{Event, State};
+use tenancy_registry::{Caller, MemoryRegistry, RecordedEvents, RecordedJobs, Registration, Registry, transition};
+use tenant_context::testing::{admin_claims, sign, token, verifier};
+use tenant_management::{AppState, MemoryDirectory, SignIn, router};
+use tower::ServiceExt;
+
+struct App {
+    router: axum::Router,
+    registry: Arc<MemoryRegistry>,
+    events: Arc<RecordedEvents>,
+    jobs: Arc<RecordedJobs>,
+}
+
+const ISSUER: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Hooli";
+
+/// hooli, active with its sign-in settings; pied-piper, suspended; raviga, still provisioning.
+async fn app() -> App {
+    let registry = Arc::new(MemoryRegistry::default());
+    let directory = Arc::new(MemoryDirectory::default());
+    let job = Caller { actor: "onboarding-job".into(), request_id: "build-1".into(), at: 1 };
+    for (id, events) in [
+        ("hooli", &[Event::Provision, Event::Provisioned][..]),
+        ("pied-piper", &[Event::Provision, Event::Provisioned, Event::Suspend][..]),
+        ("raviga", &[Event::Provision][..]),
+    ] {
+        let registration = Registration {
+            tenant_id: id.into(),
+            name: id.into(),
+            email: format!("ops@{id}.example"),
+            tier: "basic".into(),
+        };
+        registry.register(&registration, None, &job).await.unwrap();
+        for event in events {
+            transition(registry.as_ref(), id, event, &job).await.unwrap();
+        }
+        directory.insert(id, SignIn { issuer: ISSUER.into(), client_id: format!("client-{id}") });
+    }
+    let events = Arc::new(RecordedEvents::default());
+    let jobs = Arc::new(RecordedJobs::default());
+    let state = AppState {
+        registry: registry.clone(),
+        events: events.clone(),
+        jobs: jobs.clone(),
+        directory,
+        admins: verifier(),
+        app_domain: "app.saas.example.com".into(),
+    };
+    App { router: router(Arc::new(state)), registry, events, jobs }
+}
+
+async fn call(app: &App, method: &str, uri: &str, headers: &[(&str, &str)]) -> (StatusCode, Value) {
+    let mut request = Request::builder().method(method).uri(uri);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = app.router.clone().oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+fn error(body: &Value) -> &str {
+    body["error"].as_str().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn auth_info_answers_an_active_tenant_by_id_or_by_origin_and_nothing_more() {
+    let app = app().await;
+    let expected = json!({
+        "tenantId": "hooli", "issuer": ISSUER, "clientId": "client-hooli",
+        "redirectUri": "https://hooli.app.saas.example.com/",
+    });
+    assert_eq!(call(&app, "GET", "/auth-info?tenantId=hooli", &[]).await, (StatusCode::OK, expected.clone()));
+    let origin = [("origin", "https://hooli.app.saas.example.com")];
+    assert_eq!(call(&app, "GET", "/auth-info", &origin).await, (StatusCode::OK, expected.clone()));
+    assert_eq!(call(&app, "GET", "/auth-info?tenantId=hooli", &origin).await, (StatusCode::OK, expected));
+}
+
+#[tokio::test]
+async fn auth_info_refuses_every_tenant_that_is_not_serving_and_every_bad_input_by_its_field() {
+    let app = app().await;
+    for (uri, headers, status, says) in [
+        (
+            "/auth-info?tenantId=pied-piper",
+            &[][..],
+            StatusCode::FORBIDDEN,
+            "tenantId: tenant `pied-piper` is suspended",
+        ),
+        ("/auth-info?tenantId=raviga", &[], StatusCode::CONFLICT, "tenantId: tenant `raviga` is not ready yet"),
+        ("/auth-info?tenantId=nobody", &[], StatusCode::NOT_FOUND, "tenantId: no tenant `nobody`"),
+        ("/auth-info", &[], StatusCode::BAD_REQUEST, "tenantId: missing"),
+        ("/auth-info?tenantId=Hooli", &[], StatusCode::BAD_REQUEST, "tenantId: "),
+        ("/auth-info?tenantId=%24%7Bx%7D", &[], StatusCode::BAD_REQUEST, "tenantId: "),
+        ("/auth-info?tenantId=hooli&extra=1", &[], StatusCode::BAD_REQUEST, "extra"),
+        ("/auth-info", &[("origin", "https://evil.example")], StatusCode::BAD_REQUEST, "Origin: "),
+        ("/auth-info", &[("origin", "http://hooli.app.saas.example.com")], StatusCode::BAD_REQUEST, "Origin: "),
+        ("/auth-info", &[("origin", "https://a.b.app.saas.example.com")], StatusCode::BAD_REQUEST, "Origin: "),
+        (
+            "/auth-info?tenantId=raviga",
+            &[("origin", "https://hooli.app.saas.example.com")],
+            StatusCode::BAD_REQUEST,
+            "tenantId: `raviga` is not the tenant of the Origin",
+        ),
+    ] {
+        let (got, body) = call(&app, "GET", uri, headers).await;
+        assert_eq!(got, status, "{uri} {headers:?}: {body}");
+        assert!(error(&body).contains(says), "{uri} {headers:?}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn the_admin_routes_take_an_administrators_token_only() {
+    let app = app().await;
+    let (status, _) = call(&app, "GET", "/tenants/hooli", &[]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let tenant_user = format!("Bearer {}", token("hooli"));
+    let (status, body) = call(&app, "GET", "/tenants/hooli", &[("authorization", &tenant_user)]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(error(&body).contains("not an administrator's"), "{body}");
+    let (status, _) = call(&app, "POST", "/tenants/hooli/offboard", &[("authorization", &tenant_user)]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(app.jobs.started.lock().unwrap().is_empty(), "nothing started for a tenant user");
+    assert_eq!(app.registry.record("hooli").await.unwrap().unwrap().state, State::Active);
+}
+
+#[tokio::test]
+async fn an_admin_reads_a_tenant_with_its_trail_and_suspends_activates_and_offboards_through_the_job() {
+    let app = app().await;
+    let admin = format!("Bearer {}", sign(&admin_claims("alice")));
+    let auth = [("authorization", admin.as_str()), ("x-request-id", "req-admin-1")];
+
+    let (status, body) = call(&app, "GET", "/tenants/hooli", &auth).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!((body["state"].as_str(), body["version"].as_u64()), (Some("active"), Some(3)));
+    assert_eq!(body["audit"][2], "3 provisioned provisioning->active by onboarding-job (build-1)");
+
+    // Suspension: the job is started; the record moves when the job has applied it.
+    let (status, body) = call(&app, "POST", "/tenants/hooli/suspend", &auth).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!((body["job"].as_str(), body["state"].as_str()), (Some("suspend"), Some("active")));
+    assert_eq!(*app.jobs.started.lock().unwrap(), ["suspend hooli"]);
+    // Already so: nothing started. Not allowed from there: 409 with what to do instead.
+    let (status, body) = call(&app, "POST", "/tenants/pied-piper/suspend", &auth).await;
+    assert_eq!((status, body["job"].is_null()), (StatusCode::OK, true), "{body}");
+    let (status, body) = call(&app, "POST", "/tenants/raviga/activate", &auth).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(error(&body).contains("cannot take `activate`"), "{body}");
+    let (status, _) = call(&app, "POST", "/tenants/pied-piper/activate", &auth).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+
+    // Offboarding: recorded by the admin at once, published, and the job started.
+    let (status, body) = call(&app, "POST", "/tenants/hooli/offboard", &auth).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!((body["job"].as_str(), body["state"].as_str()), (Some("offboard"), Some("offboarding")));
+    let trail = app.registry.audit("hooli").await.unwrap();
+    let last = trail.last().unwrap();
+    assert_eq!(
+        (last.event.as_str(), last.caller.actor.as_str(), last.caller.request_id.as_str()),
+        ("offboard", "admin:alice", "req-admin-1")
+    );
+    assert!(app.events.published().iter().any(|e| e.tenant_id == "hooli" && e.to == "offboarding"));
+    assert_eq!(*app.jobs.started.lock().unwrap(), ["suspend hooli", "activate pied-piper", "offboard hooli"]);
+    // While it is offboarded, its app gets no sign-in settings.
+    assert_eq!(call(&app, "GET", "/auth-info?tenantId=hooli", &[]).await.0, StatusCode::NOT_FOUND);
+
+    for (uri, status) in [
+        ("/tenants/Nope", StatusCode::BAD_REQUEST),
+        ("/tenants/nobody", StatusCode::NOT_FOUND),
+        ("/tenants/nobody/suspend", StatusCode::NOT_FOUND),
+    ] {
+        let method = if uri.ends_with("suspend") { "POST" } else { "GET" };
+        let (got, body) = call(&app, method, uri, &auth).await;
+        assert_eq!(got, status, "{uri}: {body}");
+        assert!(error(&body).starts_with("tenantId: "), "{uri}: {body}");
+    }
+}
