@@ -34,14 +34,7 @@ async fn main() {
     serve::init_logging();
     let port: u16 = var("PORT").parse().unwrap_or_else(|_| fail("PORT", "is not a port"));
     let tiers: Vec<String> = var("TIERS").split(',').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
-    let mut loader =
-        aws_config::defaults(aws_config::BehaviorVersion::latest()).region(aws_config::Region::new(var("AWS_REGION")));
-    if let Ok(url) = std::env::var("AWS_ENDPOINT_URL")
-        && !url.is_empty()
-    {
-        loader = loader.endpoint_url(url);
-    }
-    let aws = loader.load().await;
+    let aws = serve::aws_sdk_config(&var("AWS_REGION"), std::env::var("AWS_ENDPOINT_URL").ok().as_deref()).await;
     let state = AppState {
         store: Arc::new(DynamoRegistry::new(aws_sdk_dynamodb::Client::new(&aws), var("REGISTRY_TABLE"))),
         events: Arc::new(SnsEvents::new(aws_sdk_sns::Client::new(&aws), var("LIFECYCLE_TOPIC_ARN"))),

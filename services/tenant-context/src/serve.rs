@@ -438,12 +438,7 @@ pub async fn main(
             std::process::exit(2);
         }
     };
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new(config.region.clone()));
-    if let Some(url) = &config.endpoint_url {
-        loader = loader.endpoint_url(url);
-    }
-    let client = aws_sdk_dynamodb::Client::new(&loader.load().await);
+    let client = aws_sdk_dynamodb::Client::new(&aws_sdk_config(&config.region, config.endpoint_url.as_deref()).await);
     let verifier = crate::Verifier::new(
         crate::VerifierConfig {
             issuers: vec![config.issuer.clone()],
@@ -459,4 +454,15 @@ pub async fn main(
         tracing::error!(service, error = %err, "server failed");
         std::process::exit(1);
     }
+}
+
+/// The AWS SDK's configuration for a service: its region, and a local emulator's endpoint when
+/// one is given (AWS_ENDPOINT_URL).
+pub async fn aws_sdk_config(region: &str, endpoint_url: Option<&str>) -> aws_config::SdkConfig {
+    let mut loader =
+        aws_config::defaults(aws_config::BehaviorVersion::latest()).region(aws_config::Region::new(region.to_owned()));
+    if let Some(url) = endpoint_url.filter(|u| !u.is_empty()) {
+        loader = loader.endpoint_url(url);
+    }
+    loader.load().await
 }

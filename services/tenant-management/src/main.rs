@@ -27,14 +27,7 @@ async fn main() {
         tracing::error!(service = "tenant-management", "bad configuration: PORT is not a port");
         std::process::exit(2)
     });
-    let mut loader =
-        aws_config::defaults(aws_config::BehaviorVersion::latest()).region(aws_config::Region::new(var("AWS_REGION")));
-    if let Ok(url) = std::env::var("AWS_ENDPOINT_URL")
-        && !url.is_empty()
-    {
-        loader = loader.endpoint_url(url);
-    }
-    let aws = loader.load().await;
+    let aws = serve::aws_sdk_config(&var("AWS_REGION"), std::env::var("AWS_ENDPOINT_URL").ok().as_deref()).await;
     let admins = Verifier::new(
         VerifierConfig {
             issuers: vec![var("ADMIN_ISSUER")],
