@@ -47,6 +47,14 @@ pub struct Caller {
     pub at: u64,
 }
 
+impl Caller {
+    /// `actor` with `request_id`, now.
+    pub fn now(actor: impl Into<String>, request_id: impl Into<String>) -> Self {
+        let at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        Self { actor: actor.into(), request_id: request_id.into(), at }
+    }
+}
+
 /// One audit entry: one per version of the record, never overwritten.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEntry {

@@ -123,10 +123,6 @@ fn client(headers: &HeaderMap) -> String {
         .unwrap_or_else(|| "direct".to_owned())
 }
 
-fn now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
-
 async fn register(
     State(state): State<Arc<AppState>>,
     RequestId(request_id): RequestId,
@@ -139,7 +135,7 @@ async fn register(
         .map_err(|wait| AppError::TooManyRequests(format!("too many sign-ups from this address; retry in {wait} s")))?;
     let key = idempotency_key(&headers)?;
     let registration = sign_up.validate(&state.tiers)?;
-    let caller = Caller { actor: "registration".into(), request_id, at: now() };
+    let caller = Caller::now("registration", request_id);
     let (status, mut record) = match state.store.register(&registration, key.as_deref(), &caller).await? {
         Outcome::Created(record) => (StatusCode::ACCEPTED, record),
         Outcome::Existing(record) => (StatusCode::OK, record),

@@ -228,10 +228,6 @@ pub struct Started {
     pub build_id: Option<String>,
 }
 
-fn now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
-
 async fn act(
     state: &AppState,
     admin: &AdminContext,
@@ -254,7 +250,7 @@ async fn act(
     };
     if matches!(event, Event::Offboard) {
         // Recorded first, by the admin: from here the tenant is no longer offered.
-        let caller = Caller { actor: format!("admin:{}", admin.subject), request_id, at: now() };
+        let caller = Caller::now(format!("admin:{}", admin.subject), request_id);
         if let Change::Moved(moved) = transition(state.registry.as_ref(), &tenant, &event, &caller).await? {
             record = moved;
         }

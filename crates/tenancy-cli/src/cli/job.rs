@@ -256,7 +256,7 @@ impl Reporter {
             eprintln!("job: {tenant}: {} (no registry named: not reported)", event.name());
             return Ok(());
         };
-        let caller = Caller { at: now(), ..self.caller.clone() };
+        let caller = Caller::now(self.caller.actor.clone(), self.caller.request_id.clone());
         match transition(registry, tenant, event, &caller).await? {
             Change::Moved(record) => {
                 eprintln!("job: {tenant}: {} -> {} (version {})", event.name(), record.state, record.version)
@@ -270,10 +270,6 @@ impl Reporter {
         }
         Ok(())
     }
-}
-
-fn now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 async fn run_job(direction: Direction, tenant: &str, edit: Vec<String>, args: &JobArgs) -> anyhow::Result<ExitCode> {
