@@ -35,6 +35,7 @@
 //! # Ok::<(), tenancy_registry::RegistryError>(()) }).unwrap();
 //! ```
 
+pub mod directory;
 pub mod dynamo;
 mod error;
 pub mod events;
@@ -42,6 +43,7 @@ pub mod jobs;
 mod memory;
 mod record;
 
+pub use directory::{Directory, DynamoDirectory, MemoryDirectory, SignIn};
 pub use dynamo::DynamoRegistry;
 pub use error::RegistryError;
 pub use events::{Events, LifecycleEvent, RecordedEvents, SnsEvents, publish_pending};

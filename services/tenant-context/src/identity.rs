@@ -26,6 +26,24 @@ pub struct TenantContext {
     pub tenant_id: String,
     pub subject: String,
     pub issuer: String,
+    /// The user's groups (`cognito:groups`), which only the pool's administrators can change.
+    pub groups: Vec<String>,
+}
+
+impl TenantContext {
+    /// Whether the user is in `group`.
+    pub fn is_member(&self, group: &str) -> bool {
+        self.groups.iter().any(|g| g == group)
+    }
+}
+
+/// Where one tenant's users sign in, as the tenant directory records it: the issuer of their
+/// tokens and the tenant application's app client. A service shared by every tenant trusts,
+/// for each request, the issuer and client of the tenant in its path, and no other.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantIssuer {
+    pub issuer: String,
+    pub client_id: String,
 }
 
 /// A provider administrator, verified: a token of the admin pool (the only issuer an admin
@@ -144,8 +162,11 @@ impl Drop for Flight {
 pub struct Verifier {
     config: VerifierConfig,
     fetcher: Arc<dyn JwksFetcher>,
-    /// One slot per allow-listed issuer, made up front: nothing else is ever cached.
+    /// One slot per allow-listed issuer, made up front.
     issuers: HashMap<String, Arc<IssuerKeys>>,
+    /// Slots of the issuers the tenant directory named ([`Verifier::verify_for`]), made on first
+    /// use: as many as the platform has tenant pools, since only the directory adds to it.
+    directory_issuers: std::sync::Mutex<HashMap<String, Arc<IssuerKeys>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -158,6 +179,17 @@ struct Claims {
     client_id: Option<String>,
     #[serde(rename = "custom:tenant-id")]
     tenant_id: Option<String>,
+    #[serde(rename = "cognito:groups", default)]
+    groups: Vec<String>,
+}
+
+/// Which issuers and clients a verification trusts.
+#[derive(Clone, Copy)]
+enum Trust<'a> {
+    /// The verifier's configured allow-lists.
+    Configured,
+    /// One tenant's, from the tenant directory.
+    Tenant(&'a TenantIssuer),
 }
 
 /// Only the issuer, read before the signature is checked, to pick (allow-listed) keys.
@@ -177,15 +209,26 @@ fn unknown_key() -> AppError {
 impl Verifier {
     pub fn new(config: VerifierConfig, fetcher: Arc<dyn JwksFetcher>) -> Self {
         let issuers = config.issuers.iter().map(|i| (i.clone(), Arc::default())).collect();
-        Self { config, fetcher, issuers }
+        Self { config, fetcher, issuers, directory_issuers: Default::default() }
+    }
+
+    /// The key slot of `issuer`: an allow-listed one, or one the tenant directory named.
+    fn slot(&self, issuer: &str, trust: Trust<'_>) -> Option<Arc<IssuerKeys>> {
+        match trust {
+            Trust::Configured => self.issuers.get(issuer).cloned(),
+            Trust::Tenant(_) => {
+                let mut slots = self.directory_issuers.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                Some(slots.entry(issuer.to_owned()).or_default().clone())
+            }
+        }
     }
 
     /// The key with `kid` for `issuer`. An unknown `kid` starts one fetch of the issuer's keys
     /// if none is under way and none started within `min_refresh`; requests that need it wait
     /// for that fetch (bounded by `fetch_timeout`). Otherwise an unknown `kid` is refused at
     /// once, without a fetch: it cannot yield a key before the next allowed refresh.
-    async fn key(&self, issuer: &str, kid: &str) -> Result<DecodingKey, AppError> {
-        let slot = self.issuers.get(issuer).ok_or_else(|| unauthorized("the token's issuer is not trusted"))?;
+    async fn key(&self, issuer: &str, kid: &str, trust: Trust<'_>) -> Result<DecodingKey, AppError> {
+        let slot = self.slot(issuer, trust).ok_or_else(|| unauthorized("the token's issuer is not trusted"))?;
         let next = {
             let mut state = slot.lock();
             if let Some(jwk) = state.keys.as_ref().and_then(|keys| keys.find(kid)) {
@@ -218,20 +261,34 @@ impl Verifier {
         DecodingKey::from_jwk(&jwk).map_err(|_| unauthorized("the token's signing key is unusable"))
     }
 
-    /// Verifies `token` and returns its tenant context.
     /// Verifies a tenant user's token: what [`Self::verify_admin`] checks, and a tenant claim.
     pub async fn verify(&self, token: &str) -> Result<TenantContext, AppError> {
-        let claims = self.verified(token).await?;
-        let tenant_id =
-            claims.tenant_id.filter(|t| !t.is_empty()).ok_or_else(|| unauthorized("the token carries no tenant"))?;
-        Ok(TenantContext { tenant_id, subject: claims.sub, issuer: claims.iss })
+        tenant_context(self.verified(token, Trust::Configured).await?)
+    }
+
+    /// Verifies a token of a user of `tenant`, whose users sign in at `sign_in`: signed by that
+    /// issuer's keys, for that app client, and claiming `tenant` (403 otherwise). The
+    /// verifier's own allow-lists play no part: this is how a service shared by every tenant
+    /// verifies, with what the tenant directory holds for the tenant in the request's path. In a
+    /// pool shared by tenants the issuer is theirs in common, and the claim tells them apart.
+    pub async fn verify_for(
+        &self,
+        token: &str,
+        tenant: &str,
+        sign_in: &TenantIssuer,
+    ) -> Result<TenantContext, AppError> {
+        let context = tenant_context(self.verified(token, Trust::Tenant(sign_in)).await?)?;
+        if context.tenant_id != tenant {
+            return Err(AppError::Forbidden("this token is not for this tenant".into()));
+        }
+        Ok(context)
     }
 
     /// Verifies a provider administrator's token. Configure the verifier with the admin pool's
     /// issuer and the admin console's client only. A token with a tenant claim is refused even
     /// so: no tenant user is an administrator.
     pub async fn verify_admin(&self, token: &str) -> Result<AdminContext, AppError> {
-        let claims = self.verified(token).await?;
+        let claims = self.verified(token, Trust::Configured).await?;
         if claims.tenant_id.is_some_and(|t| !t.is_empty()) {
             return Err(AppError::Forbidden("a tenant user's token is not an administrator's".into()));
         }
@@ -239,7 +296,7 @@ impl Verifier {
     }
 
     /// Signature, algorithm, issuer, lifetime and app client: what every token must pass.
-    async fn verified(&self, token: &str) -> Result<Claims, AppError> {
+    async fn verified(&self, token: &str, trust: Trust<'_>) -> Result<Claims, AppError> {
         let header = decode_header(token).map_err(|_| unauthorized("the bearer token is not a JWT"))?;
         if header.alg != Algorithm::RS256 {
             return Err(unauthorized("the token must be signed with RS256"));
@@ -249,9 +306,12 @@ impl Verifier {
             .map_err(|_| unauthorized("the token's claims are unreadable"))?;
         let issuer = claimed
             .iss
-            .filter(|iss| self.config.issuers.contains(iss))
+            .filter(|iss| match trust {
+                Trust::Configured => self.config.issuers.contains(iss),
+                Trust::Tenant(tenant) => *iss == tenant.issuer,
+            })
             .ok_or_else(|| unauthorized("the token's issuer is not trusted"))?;
-        let key = self.key(&issuer, &kid).await?;
+        let key = self.key(&issuer, &kid, trust).await?;
 
         let mut validation = Validation::new(Algorithm::RS256);
         validation.set_issuer(&[&issuer]);
@@ -272,11 +332,21 @@ impl Verifier {
             Some("access") => claims.client_id.clone(),
             _ => return Err(unauthorized("the token is neither an id nor an access token")),
         };
-        if !client.is_some_and(|c| self.config.client_ids.contains(&c)) {
+        let trusted = |c: &String| match trust {
+            Trust::Configured => self.config.client_ids.contains(c),
+            Trust::Tenant(tenant) => *c == tenant.client_id,
+        };
+        if !client.as_ref().is_some_and(trusted) {
             return Err(unauthorized("the token is for another app client"));
         }
         Ok(claims)
     }
+}
+
+fn tenant_context(claims: Claims) -> Result<TenantContext, AppError> {
+    let tenant_id =
+        claims.tenant_id.filter(|t| !t.is_empty()).ok_or_else(|| unauthorized("the token carries no tenant"))?;
+    Ok(TenantContext { tenant_id, subject: claims.sub, issuer: claims.iss, groups: claims.groups })
 }
 
 /// One fetch of `issuer`'s keys. Its outcome is logged here, once per attempt, not once per

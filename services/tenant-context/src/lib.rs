@@ -16,7 +16,8 @@ pub mod serve;
 pub use config::{Config, StorageModel};
 pub use error::{AppError, JsonBody, PathParams, QueryParams};
 pub use identity::{
-    AdminContext, HasAdminVerifier, HasVerifier, HttpJwks, JwksFetcher, TenantContext, Verifier, VerifierConfig,
+    AdminContext, HasAdminVerifier, HasVerifier, HttpJwks, JwksFetcher, TenantContext, TenantIssuer, Verifier,
+    VerifierConfig,
 };
 #[cfg(feature = "testing")]
 pub mod testing;

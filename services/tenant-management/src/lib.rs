@@ -17,8 +17,6 @@
 //! and a token with a tenant claim is refused ([`tenant_context::AdminContext`]). This service
 //! never edits the blueprint or deploys: the job does, so every change is a commit.
 
-pub mod directory;
-
 use std::sync::Arc;
 
 use axum::extract::State;
@@ -28,11 +26,12 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use tenancy::contract::lifecycle::{Applied, Event, State as Lifecycle};
 use tenancy::model::TenantId;
-use tenancy_registry::{Caller, Change, Events, Job, Jobs, Record, Registry, publish_pending, transition};
+use tenancy_registry::{
+    Caller, Change, Directory, Events, Job, Jobs, Record, Registry, publish_pending, transition,
+};
 use tenant_context::serve::RequestId;
 use tenant_context::{AdminContext, AppError, HasAdminVerifier, PathParams, QueryParams, Verifier};
 
-pub use directory::{Directory, DynamoDirectory, MemoryDirectory, SignIn};
 
 /// What the service holds.
 pub struct AppState {

@@ -6,9 +6,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tenancy_registry::{CodeBuildJobs, DynamoRegistry, SnsEvents};
+use tenancy_registry::{CodeBuildJobs, DynamoDirectory, DynamoRegistry, SnsEvents};
 use tenant_context::{HttpJwks, Verifier, VerifierConfig, serve};
-use tenant_management::{AppState, DynamoDirectory, router};
+use tenant_management::{AppState, router};
 
 fn var(name: &str) -> String {
     match std::env::var(name) {

@@ -10,9 +10,11 @@ use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tenancy::contract::lifecycle::{Event, State};
-use tenancy_registry::{Caller, MemoryRegistry, RecordedEvents, RecordedJobs, Registration, Registry, transition};
+use tenancy_registry::{
+    Caller, MemoryDirectory, MemoryRegistry, RecordedEvents, RecordedJobs, Registration, Registry, SignIn, transition,
+};
 use tenant_context::testing::{admin_claims, sign, token, verifier};
-use tenant_management::{AppState, MemoryDirectory, SignIn, router};
+use tenant_management::{AppState, router};
 use tower::ServiceExt;
 
 struct App {
@@ -44,7 +46,7 @@ async fn app() -> App {
         for event in events {
             transition(registry.as_ref(), id, event, &job).await.unwrap();
         }
-        directory.insert(id, SignIn { issuer: ISSUER.into(), client_id: format!("client-{id}") });
+        directory.insert(id, SignIn { issuer: ISSUER.into(), client_id: format!("client-{id}"), user_pool_id: format!("eu-west-1_{id}") });
     }
     let events = Arc::new(RecordedEvents::default());
     let jobs = Arc::new(RecordedJobs::default());

@@ -1,13 +1,14 @@
-//! What the tenant application needs to start a tenant's sign-in, from the tenant table
-//! (`<platform>-tenant`, one item per tenant, written by the plan's `register` step with what
-//! the tenant's stack made: `Issuer`, `ClientId`).
+//! Where each tenant's users sign in, from the tenant table (`<platform>-tenant`, one item per
+//! tenant, written by the plan's `register` step with what the tenant's stack made: `Issuer`,
+//! `ClientId`, `UserPoolId`). Tenant management answers `/auth-info` from it; user management
+//! finds the pool a tenant's users live in, and the issuer their tokens must come from.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
-use tenancy_registry::RegistryError;
+use crate::RegistryError;
 
 /// Every DynamoDB action [`DynamoDirectory`] calls, on the tenant table only.
 pub const IAM_ACTIONS: [&str; 1] = ["dynamodb:GetItem"];
@@ -19,6 +20,8 @@ pub struct SignIn {
     pub issuer: String,
     /// The tenant application's app client.
     pub client_id: String,
+    /// The user pool the tenant's users are in: its own, or the pool shared by pooled tenants.
+    pub user_pool_id: String,
 }
 
 /// Where sign-in settings are read.
@@ -61,7 +64,10 @@ impl Directory for DynamoDirectory {
         if text("Status").as_deref() == Some("deleted") {
             return Ok(None);
         }
-        Ok(text("Issuer").zip(text("ClientId")).map(|(issuer, client_id)| SignIn { issuer, client_id }))
+        Ok(match (text("Issuer"), text("ClientId"), text("UserPoolId")) {
+            (Some(issuer), Some(client_id), Some(user_pool_id)) => Some(SignIn { issuer, client_id, user_pool_id }),
+            _ => None,
+        })
     }
 }
 
