@@ -155,10 +155,25 @@ fn tenant_identity_carries_an_immutable_tenant_claim() {
                 assert_eq!(schema["Name"], "tenant-id");
                 assert_eq!(schema["Mutable"], false);
             }
-            tenancy::model::Identity::Pooled => {
-                assert!(pools.is_empty());
-                assert_eq!(resources_of_type(&template, "AWS::Cognito::UserPoolGroup").len(), 1);
-            }
+            tenancy::model::Identity::Pooled => assert!(pools.is_empty()),
+        }
+        // Its administrators' group in either pool, and its users' group in the shared one; the
+        // admin user is in both.
+        let groups: Vec<&str> = resources_of_type(&template, "AWS::Cognito::UserPoolGroup")
+            .iter()
+            .map(|(_, g)| g["Properties"]["GroupName"].as_str().unwrap())
+            .collect();
+        let admins = format!("admins-{}", tenant.id);
+        let users = format!("tenant-{}", tenant.id);
+        let expected: Vec<&str> = match tier.identity {
+            tenancy::model::Identity::Dedicated => vec![&admins],
+            tenancy::model::Identity::Pooled => vec![&admins, &users],
+        };
+        assert_eq!(groups, expected, "{}", tenant.id);
+        let attachments = resources_of_type(&template, "AWS::Cognito::UserPoolUserToGroupAttachment");
+        assert_eq!(attachments.len(), expected.len(), "{}: the admin user is in each group", tenant.id);
+        for (_, attachment) in attachments {
+            assert_eq!(attachment["Properties"]["Username"], json!({"Ref": "AdminUser"}));
         }
         let (_, client) = resources_of_type(&template, "AWS::Cognito::UserPoolClient")[0];
         let client = &client["Properties"];

@@ -91,6 +91,26 @@ pub fn tenant_stack_builder(platform: &Platform, tenant: &Tenant) -> TemplateBui
         }
     };
     t.resource(&client, web_client(&names.app_client, pool_id.clone(), &app_url, true));
+    // The tenant's administrators: user management lets only this group's members manage the
+    // tenant's users (`cognito:groups` is in their tokens, and only the pool's administrators,
+    // never the user, can change it).
+    let admins = LogicalId::fixed("AdminGroup");
+    t.resource(
+        &admins,
+        UserPoolGroup {
+            group_name: Expr::str(&names.admin_group),
+            user_pool_id: pool_id.clone(),
+            description: format!("Administrators of tenant {}: they manage its users", tenant.id),
+        },
+    );
+    t.resource(
+        &LogicalId::fixed("AdminUserInAdminGroup"),
+        UserPoolUserToGroupAttachment {
+            group_name: Expr::reference(&admins),
+            username: Expr::reference(&admin),
+            user_pool_id: pool_id.clone(),
+        },
+    );
     t.resource(
         &admin,
         UserPoolUser {

@@ -366,6 +366,19 @@ impl BaselineNames {
     }
 }
 
+/// `tenant-<tenant>`: the group of `tenant`'s users in the pool shared by pooled-identity
+/// tenants. User management adds the users it creates to it.
+pub fn tenant_group(tenant: &TenantId) -> String {
+    format!("tenant-{tenant}")
+}
+
+/// `admins-<tenant>`: the group of `tenant`'s administrators, who manage its users. Its prefix
+/// differs from [`tenant_group`]'s, so that no tenant's user group can be named like another
+/// tenant's admin group in a shared pool (`tenant-admins-x` would be tenant `admins-x`'s group).
+pub fn tenant_admin_group(tenant: &TenantId) -> String {
+    format!("admins-{tenant}")
+}
+
 /// Names of one tenant's objects.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TenantNames {
@@ -382,8 +395,11 @@ pub struct TenantNames {
     /// `<platform>-<tenant>-<suffix>`: the hosted-UI domain prefix of the tenant's own user pool, with
     /// the [`account_suffix`] that keeps it unique among all AWS accounts.
     pub domain_prefix: String,
-    /// The tenant's group in the shared tenant user pool (pooled identity).
+    /// The tenant's group in the shared tenant user pool (pooled identity): [`tenant_group`].
     pub group: String,
+    /// The group of the tenant's administrators, in whichever pool its users are:
+    /// [`tenant_admin_group`].
+    pub admin_group: String,
     /// `<tenant>.app.<domain>`: the tenant application's address.
     pub app_host: String,
     /// `<tenant>-app`: the tenant application's app client in its user pool.
@@ -410,7 +426,8 @@ impl TenantNames {
             role: format!("{p}-tenant-{t}"),
             user_pool: format!("{p}-tenant-{t}"),
             domain_prefix: format!("{p}-{t}-{}", account_suffix(account, region)),
-            group: format!("tenant-{t}"),
+            group: tenant_group(tenant),
+            admin_group: tenant_admin_group(tenant),
             app_host: format!("{t}.app.{domain}"),
             app_client: format!("{t}-app"),
             silo_tables: services
@@ -437,6 +454,7 @@ impl TenantNames {
             DerivedName::new(CognitoUserPool, self.user_pool.clone()),
             DerivedName::new(CognitoDomainPrefix, self.domain_prefix.clone()),
             DerivedName::new(CognitoGroup, self.group.clone()),
+            DerivedName::new(CognitoGroup, self.admin_group.clone()),
             DerivedName::new(Hostname, self.app_host.clone()),
         ];
         names.extend(self.silo_tables.iter().map(|(_, table)| DerivedName::new(DynamoDbTable, table.clone())));
