@@ -440,13 +440,7 @@ pub async fn main(
     };
     let client = aws_sdk_dynamodb::Client::new(&aws_sdk_config(&config.region, config.endpoint_url.as_deref()).await);
     let verifier = crate::Verifier::new(
-        crate::VerifierConfig {
-            issuers: vec![config.issuer.clone()],
-            client_ids: vec![config.client_id.clone()],
-            leeway: std::time::Duration::from_secs(30),
-            min_refresh: std::time::Duration::from_secs(60),
-            fetch_timeout: std::time::Duration::from_secs(5),
-        },
+        verifier_config(vec![config.issuer.clone()], vec![config.client_id.clone()]),
         std::sync::Arc::new(crate::HttpJwks::new()),
     );
     let app = router(&config, client, std::sync::Arc::new(verifier));
@@ -465,4 +459,64 @@ pub async fn aws_sdk_config(region: &str, endpoint_url: Option<&str>) -> aws_con
         loader = loader.endpoint_url(url);
     }
     loader.load().await
+}
+
+/// What a service's verifier allows: 30 s of clock skew, an issuer's keys fetched at most once a
+/// minute, and a fetch given 5 s.
+pub fn verifier_config(issuers: Vec<String>, client_ids: Vec<String>) -> crate::VerifierConfig {
+    crate::VerifierConfig {
+        issuers,
+        client_ids,
+        leeway: std::time::Duration::from_secs(30),
+        min_refresh: std::time::Duration::from_secs(60),
+        fetch_timeout: std::time::Duration::from_secs(5),
+    }
+}
+
+/// The environment of a control-plane service's binary. A variable that is missing or wrong
+/// ends the process with status 2 and a log line naming it.
+pub struct Env {
+    /// The service, as its log lines name it.
+    pub service: &'static str,
+}
+
+impl Env {
+    /// The value of `name`, which must be set and not blank.
+    pub fn var(&self, name: &str) -> String {
+        match std::env::var(name) {
+            Ok(value) if !value.trim().is_empty() => value,
+            _ => self.fail(name, "is not set"),
+        }
+    }
+
+    /// Ends the process: `name` has `problem`.
+    pub fn fail(&self, name: &str, problem: &str) -> ! {
+        tracing::error!(service = self.service, "bad configuration: environment variable {name} {problem}");
+        std::process::exit(2)
+    }
+
+    /// PORT.
+    pub fn port(&self) -> u16 {
+        self.var("PORT").trim().parse().unwrap_or_else(|_| self.fail("PORT", "is not a port"))
+    }
+
+    /// The SDK's configuration: AWS_REGION, and AWS_ENDPOINT_URL if set (a local emulator).
+    pub async fn aws(&self) -> aws_config::SdkConfig {
+        aws_sdk_config(&self.var("AWS_REGION"), std::env::var("AWS_ENDPOINT_URL").ok().as_deref()).await
+    }
+
+    /// A verifier of provider administrators: ADMIN_ISSUER (the admin pool) and ADMIN_CLIENT_ID
+    /// (the admin console's client).
+    pub fn admin_verifier(&self) -> crate::Verifier {
+        let config = verifier_config(vec![self.var("ADMIN_ISSUER")], vec![self.var("ADMIN_CLIENT_ID")]);
+        crate::Verifier::new(config, std::sync::Arc::new(crate::HttpJwks::new()))
+    }
+
+    /// Serves `router` on PORT until SIGTERM; exits 1 if serving fails.
+    pub async fn serve(&self, router: Router) {
+        if let Err(err) = run(router, self.port(), Limits::default()).await {
+            tracing::error!(service = self.service, error = %err, "server failed");
+            std::process::exit(1);
+        }
+    }
 }

@@ -1,0 +1,234 @@
+//! User management: tenant administrators manage their own tenant's users, and provider
+//! administrators manage the admin pool's.
+//!
+//! - `GET /{tenant}/users`, `POST /{tenant}/users` (`{"email": ..., "admin": false}`),
+//!   `DELETE /{tenant}/users/{email}`: for members of the tenant's admin group
+//!   (`admins-<tenant>`, [`tenancy::model::naming::tenant_admin_group`]) only.
+//! - `GET /admin-users`, `POST /admin-users`, `DELETE /admin-users/{email}`: for provider
+//!   administrators (admin-pool tokens without a tenant claim, [`tenant_context::AdminContext`]).
+//!
+//! This one deployment serves every tenant, so it cannot trust a fixed list of issuers. For each
+//! request it reads, from the tenant directory, where the path's tenant signs in, and accepts a
+//! token only from that issuer, for that tenant's app client, claiming that tenant
+//! ([`tenant_context::Verifier::verify_for`]). A tenant admin of A therefore cannot reach B's
+//! users: B's route wants B's issuer (or, in the shared pool, B's client and claim).
+//!
+//! Every user made here carries `custom:tenant-id`, set from the verified path tenant, never from
+//! the request body; the attribute is immutable in every tenant pool. A pooled tenant's users are
+//! also members of its group, so the shared pool's listing by group shows only them. The
+//! reference's user management made users without the tenant attribute (its issues #25, #53).
+
+pub mod pools;
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::routing::{delete, get};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use tenancy::model::naming::{tenant_admin_group, tenant_group};
+use tenancy::model::{EmailAddress, TenantId};
+use tenancy_registry::Directory;
+use tenant_context::{AdminContext, AppError, HasAdminVerifier, JsonBody, PathParams, TenantContext, TenantIssuer, Verifier};
+
+pub use pools::{CognitoUsers, Created, MemoryUsers, Scope, User, Users, UsersError};
+
+/// What the service holds.
+pub struct AppState {
+    /// Where users are made.
+    pub users: Arc<dyn Users>,
+    /// Where each tenant signs in (the tenant table).
+    pub directory: Arc<dyn Directory>,
+    /// Verifies tenant users' tokens against the issuer the directory names for their tenant.
+    pub tenants: Arc<Verifier>,
+    /// Verifies provider administrators' tokens (the admin pool and console client only).
+    pub admins: Arc<Verifier>,
+    /// The pool shared by pooled-identity tenants: its tenants' users are also in their group.
+    pub shared_pool_id: String,
+    /// The admin pool.
+    pub admin_pool_id: String,
+}
+
+impl HasAdminVerifier for AppState {
+    fn admin_verifier(&self) -> &Verifier {
+        &self.admins
+    }
+}
+
+/// A verified administrator of the tenant in the path, and the users they manage.
+pub struct TenantAdmin {
+    pub context: TenantContext,
+    pub scope: Scope,
+}
+
+fn bearer(parts: &Parts) -> Result<&str, AppError> {
+    parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| AppError::Unauthorized("a bearer token is required".into()))
+}
+
+impl FromRequestParts<Arc<AppState>> for TenantAdmin {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, AppError> {
+        // Every tenant route starts with /{tenant}/.
+        let segment = parts.uri.path().trim_start_matches('/').split('/').next().unwrap_or_default();
+        let tenant = TenantId::parse(segment)
+            .map_err(|invalid| AppError::BadRequest(format!("tenant: {} ({})", invalid.message, invalid.help)))?;
+        let token = bearer(parts)?;
+        let sign_in = state
+            .directory
+            .sign_in(tenant.as_str())
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("tenant: no tenant `{tenant}` (or its stack is not deployed yet)")))?;
+        let issuer = TenantIssuer { issuer: sign_in.issuer, client_id: sign_in.client_id };
+        let context = state.tenants.verify_for(token, tenant.as_str(), &issuer).await?;
+        let admins = tenant_admin_group(&tenant);
+        if !context.is_member(&admins) {
+            return Err(AppError::Forbidden(format!(
+                "only the tenant's administrators (group {admins}) manage its users"
+            )));
+        }
+        let pooled = sign_in.user_pool_id == state.shared_pool_id;
+        let scope = Scope {
+            user_pool_id: sign_in.user_pool_id,
+            tenant: Some(tenant.as_str().to_owned()),
+            group: pooled.then(|| tenant_group(&tenant)),
+            admin_group: Some(admins),
+        };
+        Ok(TenantAdmin { context, scope })
+    }
+}
+
+/// A user to make.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    email: String,
+    #[serde(default)]
+    admin: bool,
+}
+
+/// The user made, and whether it was made now.
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Made {
+    #[serde(flatten)]
+    pub user: User,
+    /// `false` when the user existed already (a retry): nothing was made twice.
+    pub created: bool,
+}
+
+/// Users, by email.
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Listing {
+    pub users: Vec<User>,
+}
+
+fn email(value: &str) -> Result<String, AppError> {
+    EmailAddress::parse(&value.trim().to_ascii_lowercase())
+        .map(|e| e.as_str().to_owned())
+        .map_err(|invalid| AppError::BadRequest(format!("email: {} ({})", invalid.message, invalid.help)))
+}
+
+async fn create(users: &dyn Users, scope: &Scope, input: NewUser) -> Result<(StatusCode, Json<Made>), AppError> {
+    let email = email(&input.email)?;
+    Ok(match users.create(scope, &email, input.admin).await? {
+        Created::New(user) => (StatusCode::CREATED, Json(Made { user, created: true })),
+        Created::Existing(user) => (StatusCode::OK, Json(Made { user, created: false })),
+    })
+}
+
+async fn remove(users: &dyn Users, scope: &Scope, value: &str) -> Result<StatusCode, AppError> {
+    let email = email(value)?;
+    if users.delete(scope, &email).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(AppError::NotFound(format!("email: no user `{email}` here")))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct UserPath {
+    email: String,
+}
+
+async fn list_tenant_users(State(state): State<Arc<AppState>>, admin: TenantAdmin) -> Result<Json<Listing>, AppError> {
+    Ok(Json(Listing { users: state.users.list(&admin.scope).await? }))
+}
+
+async fn create_tenant_user(
+    State(state): State<Arc<AppState>>,
+    admin: TenantAdmin,
+    JsonBody(input): JsonBody<NewUser>,
+) -> Result<(StatusCode, Json<Made>), AppError> {
+    let made = create(state.users.as_ref(), &admin.scope, input).await?;
+    tracing::info!(tenant = admin.context.tenant_id, by = admin.context.subject, created = made.1.created, "tenant user");
+    Ok(made)
+}
+
+async fn delete_tenant_user(
+    State(state): State<Arc<AppState>>,
+    admin: TenantAdmin,
+    PathParams(path): PathParams<UserPath>,
+) -> Result<StatusCode, AppError> {
+    let done = remove(state.users.as_ref(), &admin.scope, &path.email).await?;
+    tracing::info!(tenant = admin.context.tenant_id, by = admin.context.subject, "tenant user deleted");
+    Ok(done)
+}
+
+fn admin_scope(state: &AppState) -> Scope {
+    Scope { user_pool_id: state.admin_pool_id.clone(), tenant: None, group: None, admin_group: None }
+}
+
+async fn list_admin_users(
+    State(state): State<Arc<AppState>>,
+    _admin: AdminContext,
+) -> Result<Json<Listing>, AppError> {
+    Ok(Json(Listing { users: state.users.list(&admin_scope(&state)).await? }))
+}
+
+async fn create_admin_user(
+    State(state): State<Arc<AppState>>,
+    admin: AdminContext,
+    JsonBody(input): JsonBody<NewUser>,
+) -> Result<(StatusCode, Json<Made>), AppError> {
+    if input.admin {
+        return Err(AppError::BadRequest("admin: every admin-pool user is a provider administrator; leave it out".into()));
+    }
+    let made = create(state.users.as_ref(), &admin_scope(&state), input).await?;
+    tracing::info!(by = admin.subject, created = made.1.created, "provider administrator");
+    Ok(made)
+}
+
+async fn delete_admin_user(
+    State(state): State<Arc<AppState>>,
+    admin: AdminContext,
+    PathParams(path): PathParams<UserPath>,
+) -> Result<StatusCode, AppError> {
+    let done = remove(state.users.as_ref(), &admin_scope(&state), &path.email).await?;
+    tracing::info!(by = admin.subject, "provider administrator deleted");
+    Ok(done)
+}
+
+async fn health() -> &'static str {
+    "ok"
+}
+
+/// The service's routes, ready for `serve::run` or for tests (`oneshot`).
+pub fn router(state: Arc<AppState>) -> Router {
+    let api = Router::new()
+        .route("/health", get(health))
+        .route("/admin-users", get(list_admin_users).post(create_admin_user))
+        .route("/admin-users/{email}", delete(delete_admin_user))
+        .route("/{tenant}/users", get(list_tenant_users).post(create_tenant_user))
+        .route("/{tenant}/users/{email}", delete(delete_tenant_user))
+        .with_state(state);
+    tenant_context::serve::layers(api)
+}
