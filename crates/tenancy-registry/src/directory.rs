@@ -6,9 +6,9 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use crate::RegistryError;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
-use crate::RegistryError;
 
 /// Every DynamoDB action [`DynamoDirectory`] calls, on the tenant table only.
 pub const IAM_ACTIONS: [&str; 1] = ["dynamodb:GetItem"];

@@ -26,12 +26,9 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use tenancy::contract::lifecycle::{Applied, Event, State as Lifecycle};
 use tenancy::model::TenantId;
-use tenancy_registry::{
-    Caller, Change, Directory, Events, Job, Jobs, Record, Registry, publish_pending, transition,
-};
+use tenancy_registry::{Caller, Change, Directory, Events, Job, Jobs, Record, Registry, publish_pending, transition};
 use tenant_context::serve::RequestId;
 use tenant_context::{AdminContext, AppError, HasAdminVerifier, PathParams, QueryParams, Verifier};
-
 
 /// What the service holds.
 pub struct AppState {

@@ -46,7 +46,14 @@ async fn app() -> App {
         for event in events {
             transition(registry.as_ref(), id, event, &job).await.unwrap();
         }
-        directory.insert(id, SignIn { issuer: ISSUER.into(), client_id: format!("client-{id}"), user_pool_id: format!("eu-west-1_{id}") });
+        directory.insert(
+            id,
+            SignIn {
+                issuer: ISSUER.into(),
+                client_id: format!("client-{id}"),
+                user_pool_id: format!("eu-west-1_{id}"),
+            },
+        );
     }
     let events = Arc::new(RecordedEvents::default());
     let jobs = Arc::new(RecordedJobs::default());

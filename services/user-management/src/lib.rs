@@ -31,7 +31,9 @@ use serde::{Deserialize, Serialize};
 use tenancy::model::naming::{tenant_admin_group, tenant_group};
 use tenancy::model::{EmailAddress, TenantId};
 use tenancy_registry::Directory;
-use tenant_context::{AdminContext, AppError, HasAdminVerifier, JsonBody, PathParams, TenantContext, TenantIssuer, Verifier};
+use tenant_context::{
+    AdminContext, AppError, HasAdminVerifier, JsonBody, PathParams, TenantContext, TenantIssuer, Verifier,
+};
 
 pub use pools::{CognitoUsers, Created, MemoryUsers, Scope, User, Users, UsersError};
 
@@ -83,11 +85,9 @@ impl FromRequestParts<Arc<AppState>> for TenantAdmin {
         let tenant = TenantId::parse(segment)
             .map_err(|invalid| AppError::BadRequest(format!("tenant: {} ({})", invalid.message, invalid.help)))?;
         let token = bearer(parts)?;
-        let sign_in = state
-            .directory
-            .sign_in(tenant.as_str())
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("tenant: no tenant `{tenant}` (or its stack is not deployed yet)")))?;
+        let sign_in = state.directory.sign_in(tenant.as_str()).await?.ok_or_else(|| {
+            AppError::NotFound(format!("tenant: no tenant `{tenant}` (or its stack is not deployed yet)"))
+        })?;
         let issuer = TenantIssuer { issuer: sign_in.issuer, client_id: sign_in.client_id };
         let context = state.tenants.verify_for(token, tenant.as_str(), &issuer).await?;
         let admins = tenant_admin_group(&tenant);
@@ -169,7 +169,12 @@ async fn create_tenant_user(
     JsonBody(input): JsonBody<NewUser>,
 ) -> Result<(StatusCode, Json<Made>), AppError> {
     let made = create(state.users.as_ref(), &admin.scope, input).await?;
-    tracing::info!(tenant = admin.context.tenant_id, by = admin.context.subject, created = made.1.created, "tenant user");
+    tracing::info!(
+        tenant = admin.context.tenant_id,
+        by = admin.context.subject,
+        created = made.1.created,
+        "tenant user"
+    );
     Ok(made)
 }
 
@@ -187,10 +192,7 @@ fn admin_scope(state: &AppState) -> Scope {
     Scope { user_pool_id: state.admin_pool_id.clone(), tenant: None, group: None, admin_group: None }
 }
 
-async fn list_admin_users(
-    State(state): State<Arc<AppState>>,
-    _admin: AdminContext,
-) -> Result<Json<Listing>, AppError> {
+async fn list_admin_users(State(state): State<Arc<AppState>>, _admin: AdminContext) -> Result<Json<Listing>, AppError> {
     Ok(Json(Listing { users: state.users.list(&admin_scope(&state)).await? }))
 }
 
@@ -200,7 +202,9 @@ async fn create_admin_user(
     JsonBody(input): JsonBody<NewUser>,
 ) -> Result<(StatusCode, Json<Made>), AppError> {
     if input.admin {
-        return Err(AppError::BadRequest("admin: every admin-pool user is a provider administrator; leave it out".into()));
+        return Err(AppError::BadRequest(
+            "admin: every admin-pool user is a provider administrator; leave it out".into(),
+        ));
     }
     let made = create(state.users.as_ref(), &admin_scope(&state), input).await?;
     tracing::info!(by = admin.subject, created = made.1.created, "provider administrator");

@@ -81,10 +81,18 @@ async fn a_tenant_admin_manages_the_users_of_its_own_tenant_each_with_the_tenant
         let (status, body) =
             call(&app, "POST", &uri, Some(&admin), Some(json!({"email": format!("Ann@{tenant}.example")}))).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
-        assert_eq!((body["email"].as_str(), body["created"].as_bool()), (Some(&*format!("ann@{tenant}.example")), Some(true)));
-        let (status, body) =
-            call(&app, "POST", &uri, Some(&admin), Some(json!({"email": format!("bo@{tenant}.example"), "admin": true})))
-                .await;
+        assert_eq!(
+            (body["email"].as_str(), body["created"].as_bool()),
+            (Some(&*format!("ann@{tenant}.example")), Some(true))
+        );
+        let (status, body) = call(
+            &app,
+            "POST",
+            &uri,
+            Some(&admin),
+            Some(json!({"email": format!("bo@{tenant}.example"), "admin": true})),
+        )
+        .await;
         assert_eq!((status, body["admin"].as_bool()), (StatusCode::CREATED, Some(true)), "{body}");
         // A retry (after a crash, say) makes nothing twice.
         let (status, body) =
@@ -136,6 +144,17 @@ async fn no_one_manages_another_tenants_users() {
     let cases: Vec<(&str, String, &str, StatusCode)> = vec![
         // Another pool's issuer: not the issuer globex signs in at.
         ("acme's admin at globex", admin_of("acme"), "globex", StatusCode::UNAUTHORIZED),
+        // Everything globex's but the issuer: another pool's (signed with a key this test's
+        // issuers share, as moto's pools do).
+        (
+            "another pool's token in globex's name",
+            sign(&json!({
+                "iss": issuer("eu-west-1_acme"), "sub": "mallory", "aud": "globex-app", "token_use": "id",
+                "exp": testing::now() + 3600, "custom:tenant-id": "globex", "cognito:groups": ["admins-globex"],
+            })),
+            "globex",
+            StatusCode::UNAUTHORIZED,
+        ),
         // The shared pool's issuer, but hooli's app client, not initech's.
         ("hooli's admin at initech", admin_of("hooli"), "initech", StatusCode::UNAUTHORIZED),
         ("a hooli-client token claiming initech", shared_issuer_claiming_initech, "initech", StatusCode::UNAUTHORIZED),
@@ -177,7 +196,8 @@ async fn no_one_manages_another_tenants_users() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     // One email, one user in a pool: hooli cannot take initech's user's email.
     let (status, body) =
-        call(&app, "POST", "/hooli/users", Some(&admin_of("hooli")), Some(json!({"email": "kept@initech.example"}))).await;
+        call(&app, "POST", "/hooli/users", Some(&admin_of("hooli")), Some(json!({"email": "kept@initech.example"})))
+            .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert!(body["error"].as_str().unwrap().starts_with("email: "), "{body}");
     assert_eq!(users.all(), before);
@@ -192,7 +212,13 @@ async fn bad_input_is_a_400_naming_the_field_and_writes_nothing() {
         ("POST", "/acme/users", Some(json!({"email": ""})), StatusCode::BAD_REQUEST, "email: "),
         ("POST", "/acme/users", Some(json!({"email": 7})), StatusCode::BAD_REQUEST, "email"),
         ("POST", "/acme/users", Some(json!({})), StatusCode::BAD_REQUEST, "email"),
-        ("POST", "/acme/users", Some(json!({"email": "a@acme.example", "admin": "yes"})), StatusCode::BAD_REQUEST, "admin"),
+        (
+            "POST",
+            "/acme/users",
+            Some(json!({"email": "a@acme.example", "admin": "yes"})),
+            StatusCode::BAD_REQUEST,
+            "admin",
+        ),
         (
             "POST",
             "/acme/users",
@@ -203,7 +229,13 @@ async fn bad_input_is_a_400_naming_the_field_and_writes_nothing() {
         ("DELETE", "/acme/users/not-an-email", None, StatusCode::BAD_REQUEST, "email: "),
         ("GET", "/Not_A_Tenant/users", None, StatusCode::BAD_REQUEST, "tenant: "),
         ("GET", "/nobody/users", None, StatusCode::NOT_FOUND, "tenant: "),
-        ("POST", "/admin-users", Some(json!({"email": "a@p.example", "admin": true})), StatusCode::BAD_REQUEST, "admin: "),
+        (
+            "POST",
+            "/admin-users",
+            Some(json!({"email": "a@p.example", "admin": true})),
+            StatusCode::BAD_REQUEST,
+            "admin: ",
+        ),
     ];
     for (method, uri, body, expected, field) in cases {
         let token = if uri.starts_with("/admin-users") { sign(&testing::admin_claims("root")) } else { admin.clone() };
@@ -221,7 +253,8 @@ async fn bad_input_is_a_400_naming_the_field_and_writes_nothing() {
 async fn provider_administrators_manage_the_admin_pool_and_tenant_users_cannot() {
     let Fixture { app, users } = fixture();
     let root = sign(&testing::admin_claims("root"));
-    let (status, body) = call(&app, "POST", "/admin-users", Some(&root), Some(json!({"email": "ops@provider.example"}))).await;
+    let (status, body) =
+        call(&app, "POST", "/admin-users", Some(&root), Some(json!({"email": "ops@provider.example"}))).await;
     assert_eq!((status, body["created"].as_bool()), (StatusCode::CREATED, Some(true)), "{body}");
     let (_, body) = call(&app, "GET", "/admin-users", Some(&root), None).await;
     assert_eq!(emails(&body), ["ops@provider.example"]);
