@@ -123,6 +123,42 @@ fn the_registration_role_grants_what_the_service_calls_and_no_more() {
     );
 }
 
+/// The user management service's role: the tenant directory, and users in the platform's pools
+/// (told apart by the platform tag, as pool ids are Cognito's), not in another platform's pool,
+/// and nothing of the registry's.
+#[test]
+fn the_user_management_role_manages_users_of_the_platforms_pools_only() {
+    use tenancy::contract::calls::{DIRECTORY_IAM_ACTIONS, USERS_IAM_ACTIONS};
+    let g = generated();
+    let names = g.platform.baseline_names();
+    let role = role_named(&g.delivery, &names.user_management_role);
+    let pool = arn("cognito-idp", "userpool/eu-west-1_AbC123xyZ");
+    let tagged = |platform: &str| Context::from([("aws:ResourceTag/tenancy:platform", vec![platform.to_owned()])]);
+    let allowed = |action: &str, resource: &str, context: &Context| {
+        role_allows(&g.delivery, &role, action, resource, context, at())
+    };
+    let directory = arn("dynamodb", &format!("table/{}", names.tenant_table));
+    all_granted(
+        DIRECTORY_IAM_ACTIONS
+            .iter()
+            .map(|a| allowed(a, &directory, &Context::new()))
+            .chain(USERS_IAM_ACTIONS.iter().map(|a| allowed(a, &pool, &tagged("saas")))),
+    );
+    for action in USERS_IAM_ACTIONS {
+        for context in [Context::new(), tagged("other")] {
+            assert!(allowed(action, &pool, &context).is_err(), "{action} on a pool not tagged saas: {context:?}");
+        }
+    }
+    for (action, resource) in [
+        ("cognito-idp:AdminSetUserPassword", pool.clone()),
+        ("cognito-idp:DeleteUserPool", pool.clone()),
+        ("dynamodb:PutItem", directory.clone()),
+        ("dynamodb:GetItem", arn("dynamodb", &format!("table/{}", names.registry_table))),
+    ] {
+        assert!(allowed(action, &resource, &tagged("saas")).is_err(), "user management may {action} on {resource}");
+    }
+}
+
 #[test]
 fn whoever_applies_can_drive_tenant_stacks_and_write_tenant_records() {
     let g = generated();

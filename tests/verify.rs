@@ -476,3 +476,30 @@ fn a_tenant_that_can_start_the_onboarding_job_is_caught() {
     );
     caught(&files, Property::Isolation, "can start the onboarding job", ACME, "Sid: Builds");
 }
+
+/// User management (issue 15) holds one role for every tenant of the platform: it must be able
+/// to make its calls in the platform's pools, and must not reach a pool of any other platform.
+#[test]
+fn a_user_management_role_short_of_its_calls_or_past_the_platform_is_caught() {
+    let files = edit(committed(), DELIVERY, "            - cognito-idp:ListUsersInGroup\n", "");
+    caught(
+        &files,
+        Property::Sufficiency,
+        "cannot cognito-idp:ListUsersInGroup",
+        "baseline/cluster-access.cfn.yaml",
+        "UserManagementAssociation:",
+    );
+    let files = edit(
+        committed(),
+        DELIVERY,
+        "              StringEquals:\n                aws:ResourceTag/tenancy:platform: saas\n",
+        "              StringLike:\n                aws:ResourceTag/tenancy:platform: '*'\n",
+    );
+    caught(
+        &files,
+        Property::Isolation,
+        "in a user pool that is not this platform's",
+        "baseline/cluster-access.cfn.yaml",
+        "UserManagementAssociation:",
+    );
+}

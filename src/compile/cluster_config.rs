@@ -180,7 +180,7 @@ pub fn cluster_config(platform: &Platform) -> ClusterConfig {
             name: cluster.name.to_string(),
             region: platform.region().to_string(),
             version: cluster.kubernetes_version.to_string(),
-            tags: BTreeMap::from([("tenancy:platform".to_owned(), platform.name().to_string())]),
+            tags: BTreeMap::from([(super::common::PLATFORM_TAG.to_owned(), platform.name().to_string())]),
         },
         iam: Iam { with_oidc: false },
         access_config: {

@@ -31,15 +31,19 @@ pub fn image_digest_variable(service: &crate::model::ServiceName) -> String {
     format!("IMAGE_DIGEST_{}", service.as_str().to_ascii_uppercase().replace('-', "_"))
 }
 
+/// The tag naming the platform, on every resource it makes. Policies that cannot name a
+/// resource (a user pool's id is Cognito's to choose) match it instead.
+pub const PLATFORM_TAG: &str = "tenancy:platform";
+
 /// Tags on every platform-wide resource.
 pub fn platform_tags(platform: &Platform) -> Vec<Tag> {
-    tags(&[("tenancy:platform", platform.name().as_str())])
+    tags(&[(PLATFORM_TAG, platform.name().as_str())])
 }
 
 /// Tags on every resource of a tenant.
 pub fn tenant_tags(platform: &Platform, tenant: &Tenant) -> Vec<Tag> {
     tags(&[
-        ("tenancy:platform", platform.name().as_str()),
+        (PLATFORM_TAG, platform.name().as_str()),
         ("tenancy:tenant", tenant.id.as_str()),
         ("tenancy:tier", tenant.tier.as_str()),
     ])

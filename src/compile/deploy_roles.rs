@@ -11,7 +11,7 @@ use crate::cfn::resources::{InlinePolicy, ManagedPolicy, Role};
 use crate::cfn::{Expr, LogicalId, Output, PolicyDocument, Statement, TemplateBuilder};
 use crate::model::{BaselineNames, Platform, Storage};
 
-use super::common::{BucketRef, SOURCE_KEY, global_arn, platform_tags, regional_arn};
+use super::common::{BucketRef, PLATFORM_TAG, SOURCE_KEY, global_arn, platform_tags, regional_arn};
 use super::data_access::{DATA_KEY_ACTIONS, boundary_arn, boundary_name, data_key_statement, item_actions};
 
 pub const CFN_ROLE: &str = "TenantStackRole";
@@ -129,7 +129,7 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, key: &Expr) {
     let mut statements = vec![
         Statement::allow("CreateUserPools", &["cognito-idp:CreateUserPool"]).on([Expr::str("*")]).when(
             "StringEquals",
-            "aws:RequestTag/tenancy:platform",
+            format!("aws:RequestTag/{PLATFORM_TAG}"),
             Expr::str(p.as_str()),
         ),
         Statement::allow(
@@ -372,11 +372,39 @@ pub fn addon_identities(platform: &Platform) -> Vec<AddonIdentity> {
             statements: vec![
                 Statement::allow("WriteRegistry", &crate::contract::calls::LIFECYCLE_IAM_ACTIONS)
                     .on([regional_arn("dynamodb", &format!("table/{}", names.registry_table))]),
-                data_key_statement("RegistryDataKey", &DATA_KEY_ACTIONS, key),
+                data_key_statement("RegistryDataKey", &DATA_KEY_ACTIONS, key.clone()),
                 Statement::allow("PublishLifecycle", &crate::contract::calls::EVENTS_IAM_ACTIONS)
                     .on([regional_arn("sns", &names.lifecycle_topic)]),
                 Statement::allow("StartOnboarding", &crate::contract::calls::ONBOARDING_IAM_ACTIONS)
                     .on([regional_arn("codebuild", &format!("project/{}", names.onboarding_project))]),
+            ],
+        },
+        AddonIdentity {
+            logical: "UserManagementRole",
+            namespace: names.control_plane_namespace.clone(),
+            service_account: names.user_management_service_account.clone(),
+            role: names.user_management_role.clone(),
+            description: format!(
+                "{}'s user management service (tenant and provider administrators' users)",
+                platform.name()
+            ),
+            // What services/user-management calls: the tenant directory, and users in this
+            // platform's pools only. Pool ids are made by Cognito, so the pools are told apart by
+            // the platform tag every generated pool carries ("In an IAM policy, you can constrain
+            // permissions for user pools based on specific tags": Cognito's TagResource API
+            // reference). Which tenant's users a request may touch is the service's check: it
+            // holds one role for every tenant.
+            statements: vec![
+                Statement::allow("ReadTenantDirectory", &crate::contract::calls::DIRECTORY_IAM_ACTIONS)
+                    .on([regional_arn("dynamodb", &format!("table/{}", names.tenant_table))]),
+                data_key_statement("TenantDirectoryDataKey", &DATA_KEY_ACTIONS, key.clone()),
+                Statement::allow("ManagePlatformUsers", &crate::contract::calls::USERS_IAM_ACTIONS)
+                    .on([regional_arn("cognito-idp", "userpool/*")])
+                    .when(
+                        "StringEquals",
+                        format!("aws:ResourceTag/{PLATFORM_TAG}"),
+                        Expr::str(platform.name().as_str()),
+                    ),
             ],
         },
         AddonIdentity {

@@ -25,7 +25,7 @@ mod static_site;
 mod tenant;
 
 pub(crate) use baseline::baseline_stack;
-pub use common::SOURCE_KEY;
+pub use common::{PLATFORM_TAG, SOURCE_KEY};
 pub use data_access::TABLE_ITEM_ACTIONS;
 pub mod service_calls;
 pub use bootstrap::{TEMPLATE_TAG, bootstrap_stack};

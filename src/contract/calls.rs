@@ -55,6 +55,20 @@ pub const EVENTS_IAM_ACTIONS: [&str; 1] = ["sns:Publish"];
 /// project.
 pub const ONBOARDING_IAM_ACTIONS: [&str; 1] = ["codebuild:StartBuild"];
 
+/// The tenant directory (`tenancy-registry`'s `directory.rs`), on the tenant table: where
+/// tenant management and user management read how each tenant signs in.
+pub const DIRECTORY_IAM_ACTIONS: [&str; 1] = ["dynamodb:GetItem"];
+
+/// User management (`services/user-management`'s `pools.rs`), on the platform's user pools.
+pub const USERS_IAM_ACTIONS: [&str; 6] = [
+    "cognito-idp:AdminAddUserToGroup",
+    "cognito-idp:AdminCreateUser",
+    "cognito-idp:AdminDeleteUser",
+    "cognito-idp:AdminGetUser",
+    "cognito-idp:ListUsers",
+    "cognito-idp:ListUsersInGroup",
+];
+
 /// The register provider (`aws/register.rs`), on the tenant table.
 pub const REGISTER_IAM_ACTIONS: [&str; 2] = ["dynamodb:GetItem", "dynamodb:PutItem"];
 

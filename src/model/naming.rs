@@ -12,6 +12,8 @@ use super::{AccountId, DomainName, PlatformName, Region, Service, ServiceName, S
 pub const CONTROL_PLANE_NAMESPACE: &str = "control-plane";
 /// The registration service's ServiceAccount in [`CONTROL_PLANE_NAMESPACE`].
 pub const REGISTRATION_SERVICE_ACCOUNT: &str = "registration";
+/// The user management service's ServiceAccount in [`CONTROL_PLANE_NAMESPACE`].
+pub const USER_MANAGEMENT_SERVICE_ACCOUNT: &str = "user-management";
 
 /// The host of the platform's container registry (ECR, in its account and region).
 pub fn registry_host(account: &AccountId, region: &Region) -> String {
@@ -236,6 +238,11 @@ pub struct BaselineNames {
     /// `<platform>-registration`: the registration service's IAM role (EKS Pod Identity): the
     /// registry, the lifecycle topic and starting the onboarding build, nothing else.
     pub registration_role: String,
+    /// `user-management`: the user management service's ServiceAccount (and Deployment).
+    pub user_management_service_account: String,
+    /// `<platform>-user-management`: the user management service's IAM role (EKS Pod Identity):
+    /// reading the tenant table, and managing users in the platform's own user pools.
+    pub user_management_role: String,
     /// `kube-system`: where the cluster autoscaler runs, as the ServiceAccount and role below.
     pub cluster_autoscaler_namespace: String,
     /// `cluster-autoscaler`: the autoscaler's ServiceAccount.
@@ -292,6 +299,8 @@ impl BaselineNames {
             control_plane_namespace: CONTROL_PLANE_NAMESPACE.to_owned(),
             registration_service_account: REGISTRATION_SERVICE_ACCOUNT.to_owned(),
             registration_role: format!("{p}-registration"),
+            user_management_service_account: USER_MANAGEMENT_SERVICE_ACCOUNT.to_owned(),
+            user_management_role: format!("{p}-user-management"),
             cluster_autoscaler_namespace: "kube-system".to_owned(),
             cluster_autoscaler_service_account: "cluster-autoscaler".to_owned(),
             cluster_autoscaler_role: format!("{p}-cluster-autoscaler"),
@@ -334,6 +343,7 @@ impl BaselineNames {
             DerivedName::new(IamRole, self.cfn_execution_role.clone()),
             DerivedName::new(IamRole, self.external_dns_role.clone()),
             DerivedName::new(IamRole, self.registration_role.clone()),
+            DerivedName::new(IamRole, self.user_management_role.clone()),
             DerivedName::new(IamRole, self.cluster_autoscaler_role.clone()),
             DerivedName::new(IamRole, self.cfn_baseline_role.clone()),
             DerivedName::new(IamRole, self.cluster_project.clone()),

@@ -50,7 +50,7 @@ const KEYLESS: [&str; 4] =
     ["dynamodb:Scan", "dynamodb:PartiQLSelect", "dynamodb:ExportTableToPointInTime", "dynamodb:GetRecords"];
 
 /// The data actions checked on a user pool (its clients are sub-resources of the pool in IAM).
-pub const POOL_ACTIONS: [&str; 14] = [
+pub const POOL_ACTIONS: [&str; 15] = [
     "cognito-idp:AdminAddUserToGroup",
     "cognito-idp:AdminCreateUser",
     "cognito-idp:AdminDeleteUser",
@@ -63,6 +63,7 @@ pub const POOL_ACTIONS: [&str; 14] = [
     "cognito-idp:DescribeUserPoolClient",
     "cognito-idp:ListUserPoolClients",
     "cognito-idp:ListUsers",
+    "cognito-idp:ListUsersInGroup",
     "cognito-idp:UpdateUserPool",
     "cognito-idp:UpdateUserPoolClient",
 ];

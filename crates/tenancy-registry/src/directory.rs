@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 /// Every DynamoDB action [`DynamoDirectory`] calls, on the tenant table only.
-pub const IAM_ACTIONS: [&str; 1] = ["dynamodb:GetItem"];
+pub use tenancy::contract::calls::DIRECTORY_IAM_ACTIONS as IAM_ACTIONS;
 
 /// A tenant's sign-in settings.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -18,14 +18,7 @@ use aws_sdk_cognitoidentityprovider::types::{AttributeType, DeliveryMediumType, 
 use tenant_context::AppError;
 
 /// Every Cognito action [`CognitoUsers`] calls, on the tenants' pools and the admin pool.
-pub const IAM_ACTIONS: [&str; 6] = [
-    "cognito-idp:AdminAddUserToGroup",
-    "cognito-idp:AdminCreateUser",
-    "cognito-idp:AdminDeleteUser",
-    "cognito-idp:AdminGetUser",
-    "cognito-idp:ListUsers",
-    "cognito-idp:ListUsersInGroup",
-];
+pub use tenancy::contract::calls::USERS_IAM_ACTIONS as IAM_ACTIONS;
 
 /// The attribute that names a user's tenant; immutable in every tenant pool.
 pub const TENANT_ATTRIBUTE: &str = "custom:tenant-id";
