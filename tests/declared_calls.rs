@@ -197,6 +197,7 @@ const HELD_TABLES: &[(&str, &str, &str)] = &[
     ("src/contract/calls.rs", "BUILD_IAM_ACTIONS", "crates/tenancy-apply/src/aws/codebuild.rs"),
     ("src/contract/calls.rs", "REGISTER_IAM_ACTIONS", "crates/tenancy-apply/src/aws/register.rs"),
     ("src/contract/calls.rs", "LIFECYCLE_IAM_ACTIONS", "crates/tenancy-registry/src/dynamo.rs"),
+    ("src/contract/calls.rs", "LISTING_IAM_ACTIONS", "crates/tenancy-registry/src/dynamo.rs"),
     ("src/contract/calls.rs", "EVENTS_IAM_ACTIONS", "crates/tenancy-registry/src/events.rs"),
     ("src/contract/calls.rs", "ONBOARDING_IAM_ACTIONS", "crates/tenancy-registry/src/jobs.rs"),
     ("src/contract/calls.rs", "REGISTRY_IAM_ACTIONS", "crates/tenancy-apply/src/aws/registry.rs"),

@@ -48,6 +48,10 @@ pub const BUILD_IAM_ACTIONS: [&str; 3] =
 pub const LIFECYCLE_IAM_ACTIONS: [&str; 5] =
     ["dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"];
 
+/// Listing the registry (`tenancy-registry`'s `dynamo.rs`, `Registry::list`), on the registry
+/// table: what tenant management calls besides [`LIFECYCLE_IAM_ACTIONS`].
+pub const LISTING_IAM_ACTIONS: [&str; 1] = ["dynamodb:Scan"];
+
 /// The lifecycle topic (`tenancy-registry`'s `events.rs`), on the platform's topic.
 pub const EVENTS_IAM_ACTIONS: [&str; 1] = ["sns:Publish"];
 

@@ -21,12 +21,19 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use tenancy::contract::lifecycle::{Event, State, Transition};
 
 use crate::record::resolve;
-use crate::{AuditEntry, Caller, Outcome, Record, Registration, Registry, RegistryError};
+use crate::{AuditEntry, Caller, Outcome, Page, Record, Registration, Registry, RegistryError};
 
 /// Every DynamoDB action [`DynamoRegistry`] calls: what a role that writes the registry must
 /// grant, on the registry table only. Declared in the core, where the compilers of the roles
 /// and `verify` read it.
 pub use tenancy::contract::calls::LIFECYCLE_IAM_ACTIONS as IAM_ACTIONS;
+
+/// What [`Registry::list`] calls besides, on the registry table: only tenant management lists.
+pub use tenancy::contract::calls::LISTING_IAM_ACTIONS;
+
+/// DynamoDB calls one listing makes at most: each reads up to 1 MB, so a page of records is
+/// found even among many audit entries and claims.
+const LIST_CALLS: usize = 50;
 
 /// The registry table on DynamoDB.
 pub struct DynamoRegistry {
@@ -298,6 +305,43 @@ impl Registry for DynamoRegistry {
             Err(err) => return Err(unavailable("note the onboarding build", err)),
         }
         self.record(tenant).await?.ok_or_else(|| RegistryError::NotFound { tenant: tenant.into() })
+    }
+
+    async fn list(&self, after: Option<&str>, limit: usize) -> Result<Page, RegistryError> {
+        // A Scan of the records only (`Sk = record`); a walk resumes at the last record returned,
+        // whose key is a valid start key however the pages of the Scan fell.
+        let mut start = after
+            .map(|tenant| HashMap::from([("Pk".to_owned(), s(tenant_pk(tenant))), ("Sk".to_owned(), s("record"))]));
+        let mut records = Vec::new();
+        for _ in 0..LIST_CALLS {
+            let out = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .filter_expression("Sk = :record")
+                .expression_attribute_values(":record", s("record"))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| unavailable("list the registry", e))?;
+            for item in out.items() {
+                records.push(record_from(item)?);
+                if records.len() == limit {
+                    let next = records.last().map(|r| r.registration.tenant_id.clone());
+                    return Ok(Page { records, next });
+                }
+            }
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(Page { records, next: None }),
+            }
+        }
+        // Fewer records than asked for, but more to read: the next page goes on from here.
+        let next = records.last().map(|r| r.registration.tenant_id.clone());
+        match next {
+            Some(_) => Ok(Page { records, next }),
+            None => Err(corrupt("the registry".into(), format!("no record in {LIST_CALLS} pages of its table"))),
+        }
     }
 
     async fn audit(&self, tenant: &str) -> Result<Vec<AuditEntry>, RegistryError> {

@@ -81,12 +81,23 @@ pub trait Registry: Send + Sync {
     ) -> Result<Option<Record>, RegistryError>;
     /// Notes the onboarding build of `tenant`, unless one is noted already; returns the record.
     async fn set_build(&self, tenant: &str, build_id: &str) -> Result<Record, RegistryError>;
+    /// Up to `limit` records, resuming after the tenant `after` (the `next` of the page before):
+    /// every record once over a whole walk, in the store's order. For administrators' listings.
+    async fn list(&self, after: Option<&str>, limit: usize) -> Result<Page, RegistryError>;
     /// The audit trail of `tenant`, oldest first.
     async fn audit(&self, tenant: &str) -> Result<Vec<AuditEntry>, RegistryError>;
     /// Marks the audit entry `version` of `tenant` as published.
     async fn mark_published(&self, tenant: &str, version: u64) -> Result<(), RegistryError>;
     /// Whether the store answers.
     async fn ready(&self) -> Result<(), RegistryError>;
+}
+
+/// One page of [`Registry::list`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    pub records: Vec<Record>,
+    /// Where the next page starts (the last record's tenant), or `None` after the last page.
+    pub next: Option<String>,
 }
 
 /// What [`transition`] did.

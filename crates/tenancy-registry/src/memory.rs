@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use tenancy::contract::lifecycle::{Event, Transition};
 
 use crate::record::resolve;
-use crate::{AuditEntry, Caller, Outcome, Record, Registration, Registry, RegistryError};
+use crate::{AuditEntry, Caller, Outcome, Page, Record, Registration, Registry, RegistryError};
 
 /// Registrations in memory.
 #[derive(Default)]
@@ -60,6 +60,16 @@ impl Registry for MemoryRegistry {
             m.keys.insert(key.to_owned(), id.clone());
         }
         Ok(Outcome::Created(record))
+    }
+
+    async fn list(&self, after: Option<&str>, limit: usize) -> Result<Page, RegistryError> {
+        let m = self.lock();
+        let mut ids: Vec<&String> = m.records.keys().filter(|id| after.is_none_or(|a| id.as_str() > a)).collect();
+        ids.sort();
+        let more = ids.len() > limit;
+        let records: Vec<Record> = ids.into_iter().take(limit).map(|id| m.records[id].clone()).collect();
+        let next = more.then(|| records.last().map(|r| r.registration.tenant_id.clone())).flatten();
+        Ok(Page { records, next })
     }
 
     async fn record(&self, tenant: &str) -> Result<Option<Record>, RegistryError> {

@@ -40,6 +40,12 @@ async fn racing_writers_make_one_transition_on_dynamodb() {
     scenario::racing_writers_make_one_transition(Arc::new(registry("race").await.0), "acme").await;
 }
 
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs moto on 127.0.0.1: scripts/test starts it and runs this"]
+async fn a_listing_walks_every_record_once_on_dynamodb() {
+    scenario::a_listing_walks_every_record_once(&registry("list").await.0).await;
+}
+
 /// A subscriber on 127.0.0.1 that keeps the `Message` of every notification SNS posts.
 async fn subscriber() -> (String, Arc<Mutex<Vec<Value>>>) {
     let received = Arc::new(Mutex::new(Vec::new()));

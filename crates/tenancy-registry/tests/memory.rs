@@ -24,6 +24,11 @@ async fn racing_writers_make_one_transition() {
 }
 
 #[tokio::test]
+async fn a_listing_walks_every_record_once() {
+    scenario::a_listing_walks_every_record_once(&MemoryRegistry::default()).await;
+}
+
+#[tokio::test]
 async fn a_sign_up_is_idempotent_by_key_and_by_email_and_conflicts_name_the_field() {
     let registry = MemoryRegistry::default();
     let who = caller("registration", "req-1");

@@ -6,6 +6,8 @@
 //!   sign-in: the issuer (whose discovery document names the hosted UI), the app client and
 //!   the redirect URI. Only for an active tenant: a suspended one is 403, one not yet
 //!   provisioned 409, an unknown or removed one 404.
+//! - `GET /tenants?state=<state>&limit=<1..100>&after=<cursor>`: the tenants, a page at a time
+//!   (`next` is the cursor of the following page), optionally those in one state.
 //! - `GET /tenants/{id}`: the tenant's record and its audit trail.
 //! - `POST /tenants/{id}/suspend`, `/activate`, `/offboard`: start the onboarding job that makes
 //!   the change a commit and applies it. Suspension and activation are recorded by the job once
@@ -183,6 +185,57 @@ async fn found(state: &AppState, id: &str) -> Result<Record, AppError> {
     state.registry.record(&id).await?.ok_or_else(|| AppError::NotFound(format!("tenantId: no tenant `{id}`")))
 }
 
+/// The states a listing can filter by.
+const STATES: [&str; 7] = ["requested", "provisioning", "active", "suspended", "failed", "offboarding", "removed"];
+
+/// The largest page of a listing.
+pub const MAX_PAGE: usize = 100;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    state: Option<String>,
+    limit: Option<String>,
+    after: Option<String>,
+}
+
+/// A page of tenants.
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TenantPage {
+    pub tenants: Vec<TenantView>,
+    /// Pass as `after` for the next page; absent after the last.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+async fn list_tenants(
+    State(state): State<Arc<AppState>>,
+    _admin: AdminContext,
+    QueryParams(query): QueryParams<ListQuery>,
+) -> Result<Json<TenantPage>, AppError> {
+    let wanted = match query.state.as_deref() {
+        Some(name) if !STATES.contains(&name) => {
+            return Err(AppError::BadRequest(format!(
+                "state: `{}` is not a state (one of {})",
+                name.escape_debug(),
+                STATES.join(", ")
+            )));
+        }
+        other => other,
+    };
+    let limit = match query.limit.as_deref() {
+        None => 25,
+        Some(text) => text.parse::<usize>().ok().filter(|n| (1..=MAX_PAGE).contains(n)).ok_or_else(|| {
+            AppError::BadRequest(format!("limit: `{}` is not a whole number from 1 to {MAX_PAGE}", text.escape_debug()))
+        })?,
+    };
+    // The cursor is the last tenant of the page before: a tenant id.
+    let after = query.after.as_deref().map(|a| tenant_id("after", a)).transpose()?;
+    let page = state.registry.list(after.as_deref(), limit).await?;
+    let tenants = page.records.iter().filter(|r| wanted.is_none_or(|w| r.state.name() == w)).map(view).collect();
+    Ok(Json(TenantPage { tenants, next: page.next }))
+}
+
 async fn get_tenant(
     State(state): State<Arc<AppState>>,
     _admin: AdminContext,
@@ -303,6 +356,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/auth-info", get(auth_info))
+        .route("/tenants", get(list_tenants))
         .route("/tenants/{id}", get(get_tenant))
         .route("/tenants/{id}/suspend", post(suspend))
         .route("/tenants/{id}/activate", post(activate))

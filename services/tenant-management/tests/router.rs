@@ -194,3 +194,42 @@ async fn an_admin_reads_a_tenant_with_its_trail_and_suspends_activates_and_offbo
         assert!(error(&body).starts_with("tenantId: "), "{uri}: {body}");
     }
 }
+
+#[tokio::test]
+async fn an_admin_lists_the_tenants_a_page_at_a_time_and_by_state_and_bad_queries_name_their_field() {
+    let app = app().await;
+    let admin = format!("Bearer {}", sign(&admin_claims("root")));
+    let auth = [("authorization", admin.as_str())];
+    let ids = |body: &Value| -> Vec<String> {
+        body["tenants"].as_array().unwrap().iter().map(|t| t["tenantId"].as_str().unwrap().to_owned()).collect()
+    };
+    // Two a page: hooli and pied-piper, then raviga.
+    let (status, first) = call(&app, "GET", "/tenants?limit=2", &auth).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(ids(&first), ["hooli", "pied-piper"]);
+    let next = first["next"].as_str().unwrap();
+    let (_, second) = call(&app, "GET", &format!("/tenants?limit=2&after={next}"), &auth).await;
+    assert_eq!((ids(&second), second.get("next")), (vec!["raviga".to_owned()], None));
+    assert_eq!(second["tenants"][0]["state"], "provisioning");
+    let (_, suspended) = call(&app, "GET", "/tenants?state=suspended", &auth).await;
+    assert_eq!(ids(&suspended), ["pied-piper"]);
+
+    for (uri, says) in [
+        ("/tenants?state=asleep", "state: `asleep` is not a state"),
+        ("/tenants?limit=0", "limit: "),
+        ("/tenants?limit=101", "limit: "),
+        ("/tenants?limit=ten", "limit: "),
+        ("/tenants?after=Not_An_Id", "after: "),
+        ("/tenants?sort=name", "sort"),
+    ] {
+        let (status, body) = call(&app, "GET", uri, &auth).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+        assert!(error(&body).contains(says), "{uri}: {body}");
+    }
+    // Administrators only.
+    let tenant_user = format!("Bearer {}", token("hooli"));
+    let (status, _) = call(&app, "GET", "/tenants", &[("authorization", &tenant_user)]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = call(&app, "GET", "/tenants", &[]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}

@@ -131,3 +131,35 @@ pub async fn racing_writers_make_one_transition(registry: Arc<dyn Registry>, id:
     assert_eq!(moved, 1, "exactly one writer wins");
     assert_eq!(registry.audit(id).await.unwrap().len(), 2);
 }
+
+/// A listing walked page by page finds every record once, among the audit entries and claims
+/// the table also holds, whatever the page size; a page never holds more than asked.
+pub async fn a_listing_walks_every_record_once(registry: &dyn Registry) {
+    let ids: Vec<String> = (0..7).map(|i| format!("tenant-{i}")).collect();
+    for (i, id) in ids.iter().enumerate() {
+        registry.register(&sign_up(id), Some(&format!("key-{i}")), &caller("registration", "req")).await.unwrap();
+        // Audit entries beside some of the records.
+        if i % 2 == 0 {
+            transition(registry, id, &Event::Provision, &caller("job", "build")).await.unwrap();
+        }
+    }
+    for limit in [1, 3, 7, 100] {
+        let (mut seen, mut after, mut pages) = (Vec::new(), None::<String>, 0);
+        loop {
+            pages += 1;
+            assert!(pages <= 20, "limit {limit}: the walk does not end");
+            let page = registry.list(after.as_deref(), limit).await.unwrap();
+            assert!(page.records.len() <= limit, "limit {limit}: a page of {}", page.records.len());
+            seen.extend(page.records.iter().map(|r| r.registration.tenant_id.clone()));
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        seen.sort();
+        assert_eq!(seen, ids, "limit {limit}: every record once");
+    }
+    let provisioning =
+        registry.list(None, 100).await.unwrap().records.iter().filter(|r| r.state == State::Provisioning).count();
+    assert_eq!(provisioning, 4);
+}
