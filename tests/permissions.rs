@@ -123,6 +123,33 @@ fn the_registration_role_grants_what_the_service_calls_and_no_more() {
     );
 }
 
+/// The tenant management service's role: the registry with its listing, the topic, starting
+/// the onboarding job, reading the tenant table; nothing that writes the tenant table or
+/// starts another project.
+#[test]
+fn the_tenant_management_role_grants_what_the_service_calls_and_no_more() {
+    let g = generated();
+    let names = g.platform.baseline_names();
+    let registry = arn("dynamodb", &format!("table/{}", names.registry_table));
+    grants_exactly(
+        &g,
+        &names.tenant_management_role,
+        &[
+            (&tenancy_registry::dynamo::IAM_ACTIONS, registry.clone()),
+            (&tenancy_registry::dynamo::LISTING_IAM_ACTIONS, registry),
+            (&tenancy_registry::directory::IAM_ACTIONS, arn("dynamodb", &format!("table/{}", names.tenant_table))),
+            (&tenancy_registry::events::IAM_ACTIONS, arn("sns", &names.lifecycle_topic)),
+            (&tenancy_registry::jobs::IAM_ACTIONS, arn("codebuild", &format!("project/{}", names.onboarding_project))),
+        ],
+        &[
+            ("dynamodb:PutItem", arn("dynamodb", &format!("table/{}", names.tenant_table))),
+            ("dynamodb:Scan", arn("dynamodb", &format!("table/{}", names.tenant_table))),
+            ("codebuild:StartBuild", arn("codebuild", &format!("project/{}", names.apply_project))),
+            ("cognito-idp:AdminCreateUser", arn("cognito-idp", "userpool/eu-west-1_AbC123xyZ")),
+        ],
+    );
+}
+
 /// The user management service's role: the tenant directory, and users in the platform's pools
 /// (told apart by the platform tag, as pool ids are Cognito's), not in another platform's pool,
 /// and nothing of the registry's.

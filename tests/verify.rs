@@ -477,6 +477,24 @@ fn a_tenant_that_can_start_the_onboarding_job_is_caught() {
     caught(&files, Property::Isolation, "can start the onboarding job", ACME, "Sid: Builds");
 }
 
+/// Tenant management lists the registry; without the Scan its listing fails.
+#[test]
+fn a_tenant_management_role_that_cannot_list_is_caught() {
+    let files = edit(
+        committed(),
+        DELIVERY,
+        "            - dynamodb:Scan\n            - dynamodb:UpdateItem\n            Resource:\n            - Fn::Sub: arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/saas-registry\n",
+        "            - dynamodb:UpdateItem\n            Resource:\n            - Fn::Sub: arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/saas-registry\n",
+    );
+    caught(
+        &files,
+        Property::Sufficiency,
+        "cannot dynamodb:Scan",
+        "baseline/cluster-access.cfn.yaml",
+        "TenantManagementAssociation:",
+    );
+}
+
 /// User management (issue 15) holds one role for every tenant of the platform: it must be able
 /// to make its calls in the platform's pools, and must not reach a pool of any other platform.
 #[test]

@@ -360,6 +360,9 @@ pub fn addon_identities(platform: &Platform) -> Vec<AddonIdentity> {
     let zone = platform.hosted_zone_id().map_or("*", |id| id.as_str());
     let cluster = platform.cluster().name.as_str();
     let key = Expr::import(super::common::baseline_export(platform, crate::contract::outputs::baseline::DATA_KEY_ARN));
+    let mut registry_and_listing =
+        [&crate::contract::calls::LIFECYCLE_IAM_ACTIONS[..], &crate::contract::calls::LISTING_IAM_ACTIONS[..]].concat();
+    registry_and_listing.sort_unstable();
     vec![
         AddonIdentity {
             logical: "RegistrationRole",
@@ -372,6 +375,29 @@ pub fn addon_identities(platform: &Platform) -> Vec<AddonIdentity> {
             statements: vec![
                 Statement::allow("WriteRegistry", &crate::contract::calls::LIFECYCLE_IAM_ACTIONS)
                     .on([regional_arn("dynamodb", &format!("table/{}", names.registry_table))]),
+                data_key_statement("RegistryDataKey", &DATA_KEY_ACTIONS, key.clone()),
+                Statement::allow("PublishLifecycle", &crate::contract::calls::EVENTS_IAM_ACTIONS)
+                    .on([regional_arn("sns", &names.lifecycle_topic)]),
+                Statement::allow("StartOnboarding", &crate::contract::calls::ONBOARDING_IAM_ACTIONS)
+                    .on([regional_arn("codebuild", &format!("project/{}", names.onboarding_project))]),
+            ],
+        },
+        AddonIdentity {
+            logical: "TenantManagementRole",
+            namespace: names.control_plane_namespace.clone(),
+            service_account: names.tenant_management_service_account.clone(),
+            role: names.tenant_management_role.clone(),
+            description: format!(
+                "{}'s tenant management service (provider administrators, auth-info)",
+                platform.name()
+            ),
+            // What services/tenant-management calls: the registry as registration does, and its
+            // listing; the lifecycle topic; starting the onboarding job; the tenant directory.
+            statements: vec![
+                Statement::allow("ReadAndWriteRegistry", &registry_and_listing)
+                    .on([regional_arn("dynamodb", &format!("table/{}", names.registry_table))]),
+                Statement::allow("ReadTenantDirectory", &crate::contract::calls::DIRECTORY_IAM_ACTIONS)
+                    .on([regional_arn("dynamodb", &format!("table/{}", names.tenant_table))]),
                 data_key_statement("RegistryDataKey", &DATA_KEY_ACTIONS, key.clone()),
                 Statement::allow("PublishLifecycle", &crate::contract::calls::EVENTS_IAM_ACTIONS)
                     .on([regional_arn("sns", &names.lifecycle_topic)]),

@@ -12,6 +12,8 @@ use super::{AccountId, DomainName, PlatformName, Region, Service, ServiceName, S
 pub const CONTROL_PLANE_NAMESPACE: &str = "control-plane";
 /// The registration service's ServiceAccount in [`CONTROL_PLANE_NAMESPACE`].
 pub const REGISTRATION_SERVICE_ACCOUNT: &str = "registration";
+/// The tenant management service's ServiceAccount in [`CONTROL_PLANE_NAMESPACE`].
+pub const TENANT_MANAGEMENT_SERVICE_ACCOUNT: &str = "tenant-management";
 /// The user management service's ServiceAccount in [`CONTROL_PLANE_NAMESPACE`].
 pub const USER_MANAGEMENT_SERVICE_ACCOUNT: &str = "user-management";
 
@@ -238,6 +240,12 @@ pub struct BaselineNames {
     /// `<platform>-registration`: the registration service's IAM role (EKS Pod Identity): the
     /// registry, the lifecycle topic and starting the onboarding build, nothing else.
     pub registration_role: String,
+    /// `tenant-management`: the tenant management service's ServiceAccount (and Deployment).
+    pub tenant_management_service_account: String,
+    /// `<platform>-control-tenants`: the tenant management service's IAM role (EKS Pod
+    /// Identity): the registry (listing included), the lifecycle topic, starting the onboarding
+    /// job and reading the tenant table.
+    pub tenant_management_role: String,
     /// `user-management`: the user management service's ServiceAccount (and Deployment).
     pub user_management_service_account: String,
     /// `<platform>-user-management`: the user management service's IAM role (EKS Pod Identity):
@@ -299,6 +307,10 @@ impl BaselineNames {
             control_plane_namespace: CONTROL_PLANE_NAMESPACE.to_owned(),
             registration_service_account: REGISTRATION_SERVICE_ACCOUNT.to_owned(),
             registration_role: format!("{p}-registration"),
+            tenant_management_service_account: TENANT_MANAGEMENT_SERVICE_ACCOUNT.to_owned(),
+            // Not `<platform>-tenant-management`: that is under the tenant roles' prefix (and
+            // would be the role of a tenant called `management`).
+            tenant_management_role: format!("{p}-control-tenants"),
             user_management_service_account: USER_MANAGEMENT_SERVICE_ACCOUNT.to_owned(),
             user_management_role: format!("{p}-user-management"),
             cluster_autoscaler_namespace: "kube-system".to_owned(),
@@ -343,6 +355,7 @@ impl BaselineNames {
             DerivedName::new(IamRole, self.cfn_execution_role.clone()),
             DerivedName::new(IamRole, self.external_dns_role.clone()),
             DerivedName::new(IamRole, self.registration_role.clone()),
+            DerivedName::new(IamRole, self.tenant_management_role.clone()),
             DerivedName::new(IamRole, self.user_management_role.clone()),
             DerivedName::new(IamRole, self.cluster_autoscaler_role.clone()),
             DerivedName::new(IamRole, self.cfn_baseline_role.clone()),

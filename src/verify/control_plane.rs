@@ -17,7 +17,10 @@ use super::{Baseline, Location, Property, Report};
 use crate::contract::calls;
 use crate::contract::paths::buildspecs;
 use crate::model::FieldPath;
-use crate::model::naming::{CONTROL_PLANE_NAMESPACE, REGISTRATION_SERVICE_ACCOUNT, USER_MANAGEMENT_SERVICE_ACCOUNT};
+use crate::model::naming::{
+    CONTROL_PLANE_NAMESPACE, REGISTRATION_SERVICE_ACCOUNT, TENANT_MANAGEMENT_SERVICE_ACCOUNT,
+    USER_MANAGEMENT_SERVICE_ACCOUNT,
+};
 
 /// What the control plane calls, by ARN, and who calls it.
 pub(crate) struct Resources {
@@ -28,6 +31,8 @@ pub(crate) struct Resources {
     job: Option<(usize, Location)>,
     /// The registration service's role and where its association is.
     registration: Option<(usize, Location)>,
+    /// The tenant management service's role and where its association is.
+    tenant_management: Option<(usize, Location)>,
     /// The user management service's role and where its association is.
     user_management: Option<(usize, Location)>,
     /// The tenant table (the tenant directory), if the baseline has one.
@@ -85,6 +90,7 @@ fn find(baseline: &Baseline) -> Option<Resources> {
                 onboarding_project: format!("arn:{}:codebuild:{}:{}:project/{name}", s.partition, s.region, s.account),
                 job: role(&role_arn).map(|i| (i, baseline.at(&file, &FieldPath::root().key("Resources").key(logical)))),
                 registration: service(REGISTRATION_SERVICE_ACCOUNT),
+                tenant_management: service(TENANT_MANAGEMENT_SERVICE_ACCOUNT),
                 user_management: service(USER_MANAGEMENT_SERVICE_ACCOUNT),
                 tenant_table,
                 pools,
@@ -143,15 +149,20 @@ fn check(report: &mut Report, (role, at): (&Role, &Location), call: (&str, &str,
 pub(crate) fn sufficiency(baseline: &Baseline, report: &mut Report) {
     let Some(r) = resources(baseline) else { return };
     let none = Context::new();
+    // (caller, lists the registry, starts the onboarding job, reads the tenant directory)
     let mut callers = Vec::new();
     if let Some((i, at)) = &r.job {
-        callers.push((&baseline.roles[*i], at, false));
+        callers.push((&baseline.roles[*i], at, false, false, false));
     }
     if let Some((i, at)) = &r.registration {
-        callers.push((&baseline.roles[*i], at, true));
+        callers.push((&baseline.roles[*i], at, false, true, false));
     }
-    for (role, at, starts_builds) in callers {
-        for action in calls::LIFECYCLE_IAM_ACTIONS {
+    if let Some((i, at)) = &r.tenant_management {
+        callers.push((&baseline.roles[*i], at, true, true, true));
+    }
+    for (role, at, lists, starts_builds, reads_directory) in callers {
+        let listing: &[&str] = if lists { &calls::LISTING_IAM_ACTIONS } else { &[] };
+        for action in calls::LIFECYCLE_IAM_ACTIONS.iter().chain(listing) {
             let why = "the registry (tenancy-registry) calls";
             check(report, (role, at), (action, &r.registry_table, &none), why);
         }
@@ -162,6 +173,11 @@ pub(crate) fn sufficiency(baseline: &Baseline, report: &mut Report) {
             for action in calls::ONBOARDING_IAM_ACTIONS {
                 let why = "starting the onboarding job takes";
                 check(report, (role, at), (action, &r.onboarding_project, &none), why);
+            }
+        }
+        if let Some(table) = r.tenant_table.as_ref().filter(|_| reads_directory) {
+            for action in calls::DIRECTORY_IAM_ACTIONS {
+                check(report, (role, at), (action, table, &none), "the tenant directory (auth-info) takes");
             }
         }
     }

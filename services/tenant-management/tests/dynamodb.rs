@@ -31,9 +31,7 @@ async fn tenant_management_over_http_reads_lists_and_acts_through_the_job_on_mot
     create_table(&dynamodb, &tenant_table, "TenantId", None).await;
     let registry = Arc::new(DynamoRegistry::new(dynamodb.clone(), registry_table));
     let job = Caller::now("onboarding-job", "build-1");
-    for (id, events) in
-        [("hooli", &[Event::Provision, Event::Provisioned][..]), ("raviga", &[Event::Provision][..])]
-    {
+    for (id, events) in [("hooli", &[Event::Provision, Event::Provisioned][..]), ("raviga", &[Event::Provision][..])] {
         let registration = Registration {
             tenant_id: id.into(),
             name: id.into(),
