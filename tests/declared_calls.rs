@@ -183,6 +183,8 @@ const PREFIXES: &[(&str, &str)] = &[
 const FOREIGN_TABLES: &[(&str, &str, &str)] = &[
     // The order service prices lines through `product::DynamoProducts::get`.
     ("services/order/src/store.rs", "PRODUCT_IAM_ACTIONS", "services/product/src/store.rs"),
+    // The offboarding job purges a pooled tenant's users through `Users::purge`.
+    ("src/contract/calls.rs", "PURGE_IAM_ACTIONS", "crates/tenancy-registry/src/users.rs"),
 ];
 
 /// A file's own tables, held in another file: (file, table, the file whose calls they declare).
@@ -202,7 +204,7 @@ const HELD_TABLES: &[(&str, &str, &str)] = &[
     ("src/contract/calls.rs", "ONBOARDING_IAM_ACTIONS", "crates/tenancy-registry/src/jobs.rs"),
     ("src/contract/calls.rs", "REGISTRY_IAM_ACTIONS", "crates/tenancy-apply/src/aws/registry.rs"),
     ("src/contract/calls.rs", "DIRECTORY_IAM_ACTIONS", "crates/tenancy-registry/src/directory.rs"),
-    ("src/contract/calls.rs", "USERS_IAM_ACTIONS", "services/user-management/src/pools.rs"),
+    ("src/contract/calls.rs", "USERS_IAM_ACTIONS", "crates/tenancy-registry/src/users.rs"),
     ("src/contract/calls.rs", "SOURCE_IAM_ACTIONS", "crates/tenancy-apply/src/aws/source.rs"),
 ];
 
@@ -918,7 +920,7 @@ fn every_sdk_call_is_declared_in_its_files_iam_actions() {
         "services/order/src/store.rs",
         "services/product/src/store.rs",
         "crates/tenancy-registry/src/directory.rs",
-        "services/user-management/src/pools.rs",
+        "crates/tenancy-registry/src/users.rs",
     ] {
         if !scans.iter().any(|s| s.file == caller && !s.calls.is_empty()) {
             failures.push(format!("{caller}: no SDK call found (the scanner missed them, or the file moved)"));

@@ -53,6 +53,7 @@ fn job(moto: &Moto, remote: &Path, kubeconfig: &Path, args: &[&str], env: &[(&st
         ("REGISTRY_TABLE", "saas-registry".into()),
         ("LIFECYCLE_TOPIC_ARN", "arn:aws:sns:eu-west-1:123456789012:saas-tenant-lifecycle".into()),
         ("CODEBUILD_BUILD_ID", "saas-onboarding:0001".into()),
+        ("TENANT_TABLE", "saas-tenant".into()),
     ];
     vars.extend(env.iter().cloned());
     let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -165,6 +166,37 @@ async fn a_sign_up_is_onboarded_by_the_job_and_offboarded_again() {
     assert!(api.objects.lock().unwrap().contains_key("/api/v1/namespaces/tenant-hooli"));
     let dynamodb = aws_sdk_dynamodb::Client::new(&config);
     assert_eq!(deployed_record(&dynamodb, "Tier").await, "standard");
+    // hooli (standard: pooled identity) is a group of the shared pool, with its admin user in
+    // it and in its admin group, as the stack made them in (moto's) Cognito.
+    let idp = aws_sdk_cognitoidentityprovider::Client::new(&config);
+    let pool = deployed_record(&dynamodb, "UserPoolId").await;
+    let members = |group: &'static str| {
+        let (idp, pool) = (idp.clone(), pool.clone());
+        async move {
+            let out = idp.list_users_in_group().user_pool_id(&pool).group_name(group).send().await;
+            out.map(|o| {
+                o.users()
+                    .iter()
+                    .flat_map(|u| u.attributes())
+                    .filter(|a| a.name() == "email")
+                    .filter_map(|a| a.value().map(str::to_owned))
+                    .collect::<Vec<_>>()
+            })
+        }
+    };
+    assert_eq!(members("tenant-hooli").await.unwrap(), ["ops@hooli.example"]);
+    assert_eq!(members("admins-hooli").await.unwrap(), ["ops@hooli.example"]);
+    // A user its admin adds later, as user management makes one.
+    let scope = tenancy_registry::Scope {
+        user_pool_id: pool.clone(),
+        tenant: Some("hooli".into()),
+        group: Some("tenant-hooli".into()),
+        admin_group: Some("admins-hooli".into()),
+    };
+    let users = tenancy_registry::CognitoUsers::new(idp.clone());
+    use tenancy_registry::Users as _;
+    users.create(&scope, "later@hooli.example", false).await.unwrap();
+    assert_eq!(members("tenant-hooli").await.unwrap().len(), 2);
 
     // The build again (CodeBuild retried it): nothing to do, nothing written.
     let again = job(&moto, &remote, &kubeconfig, &["onboard"], &build_env);
@@ -217,4 +249,19 @@ async fn a_sign_up_is_onboarded_by_the_job_and_offboarded_again() {
     assert!(status.is_none() || status.as_deref() == Some("DELETE_COMPLETE"), "{status:?}");
     assert!(!api.objects.lock().unwrap().contains_key("/api/v1/namespaces/tenant-hooli"), "the namespace went");
     assert_eq!(deployed_record(&dynamodb, "Status").await, "deleted");
+    // No user of hooli is left in the shared pool: the job purged the one added later, the stack
+    // deleted its own admin user and groups.
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("purged 1 user(s) from the shared pool"),
+        "{}",
+        describe_output(&out)
+    );
+    let left = idp.list_users().user_pool_id(&pool).send().await.unwrap();
+    let hooli: Vec<_> = left
+        .users()
+        .iter()
+        .filter(|u| u.attributes().iter().any(|a| a.name() == "custom:tenant-id" && a.value() == Some("hooli")))
+        .collect();
+    assert!(hooli.is_empty(), "users of hooli left in the shared pool: {hooli:?}");
+    assert!(members("tenant-hooli").await.is_err(), "its group is gone");
 }

@@ -158,6 +158,17 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, artifacts: &BucketRef, 
                         Statement::allow("WriteRegistry", &crate::contract::calls::LIFECYCLE_IAM_ACTIONS)
                             .on([regional_arn("dynamodb", &format!("table/{}", names.registry_table))]),
                     );
+                    // Offboarding purges a pooled tenant's users from the shared pool, which the
+                    // stack cannot (they are not its resources): pools carrying the platform's tag.
+                    statements.push(
+                        Statement::allow("PurgeTenantUsers", &crate::contract::calls::PURGE_IAM_ACTIONS)
+                            .on([regional_arn("cognito-idp", "userpool/*")])
+                            .when(
+                                "StringEquals",
+                                format!("aws:ResourceTag/{}", super::common::PLATFORM_TAG),
+                                Expr::str(p.as_str()),
+                            ),
+                    );
                     // Secrets Manager appends six random characters to a secret's name in its ARN.
                     statements.push(Statement::allow("ReadGitCredential", &["secretsmanager:GetSecretValue"]).on([
                         regional_arn("secretsmanager", &format!("secret:{}-??????", names.onboarding_git_secret)),
@@ -170,6 +181,7 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, artifacts: &BucketRef, 
                     ("TENANT_ID", Expr::str("")),
                     ("REGISTRY_TABLE", Expr::str(&names.registry_table)),
                     ("LIFECYCLE_TOPIC_ARN", regional_arn("sns", &names.lifecycle_topic)),
+                    ("TENANT_TABLE", Expr::str(&names.tenant_table)),
                 ],
             },
             ProjectSpec {

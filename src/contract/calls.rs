@@ -63,7 +63,7 @@ pub const ONBOARDING_IAM_ACTIONS: [&str; 1] = ["codebuild:StartBuild"];
 /// tenant management and user management read how each tenant signs in.
 pub const DIRECTORY_IAM_ACTIONS: [&str; 1] = ["dynamodb:GetItem"];
 
-/// User management (`services/user-management`'s `pools.rs`), on the platform's user pools.
+/// User management (`tenancy-registry`'s `users.rs`), on the platform's user pools.
 pub const USERS_IAM_ACTIONS: [&str; 6] = [
     "cognito-idp:AdminAddUserToGroup",
     "cognito-idp:AdminCreateUser",
@@ -72,6 +72,11 @@ pub const USERS_IAM_ACTIONS: [&str; 6] = [
     "cognito-idp:ListUsers",
     "cognito-idp:ListUsersInGroup",
 ];
+
+/// What the offboarding job calls to purge a pooled tenant's users (`tenancy-registry`'s
+/// `users.rs`, `Users::purge`), on the shared tenant pool.
+pub const PURGE_IAM_ACTIONS: [&str; 3] =
+    ["cognito-idp:AdminDeleteUser", "cognito-idp:AdminGetUser", "cognito-idp:ListUsersInGroup"];
 
 /// The register provider (`aws/register.rs`), on the tenant table.
 pub const REGISTER_IAM_ACTIONS: [&str; 2] = ["dynamodb:GetItem", "dynamodb:PutItem"];

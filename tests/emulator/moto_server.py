@@ -9,7 +9,9 @@ with AWS runs through them. moto runs unchanged otherwise.
    their properties are resolved like any resource's, `Ref` and `Fn::GetAtt` give values of the
    shape AWS gives (an ACM certificate's Ref is a certificate ARN, a user pool's id looks like
    `eu-west-1_AbC123xyZ`), and a CodeBuild project is also created in moto's CodeBuild, so
-   builds start on the project the template declares. The generated templates deploy as they
+   builds start on the project the template declares. User pools, their clients, groups, users
+   and group memberships are also made in moto's Cognito (with the ids it gives), and deleted
+   with their stacks, so that what the services and the job do to them is done to real ones. The generated templates deploy as they
    are: no emulator view of them.
 3. KMS keys: moto reads a key's CloudFormation `Tags` in the KMS API's shape; they are
    translated. Buckets: moto ignores `VersioningConfiguration`; it is applied. ECR repositories:
@@ -222,7 +224,10 @@ class StandIn(CloudFormationModel):
     @classmethod
     def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
         original_resource.properties = cloudformation_json.get("Properties", {})
-        original_resource.created()
+        # The Cognito objects stay what their creation made (an update changes no name, pool or
+        # username the generated templates set); the rest is made again from the new properties.
+        if not original_resource.resource_type.startswith("AWS::Cognito::"):
+            original_resource.created()
         return original_resource
 
     @classmethod
@@ -234,9 +239,53 @@ class StandIn(CloudFormationModel):
 
     def delete(self, account_id, region_name):
         self.delete_from_cloudformation_json(self.id, {"Type": self.resource_type}, account_id, region_name)
+        self.cognito_deleted()
+
+    def cognito(self):
+        from moto.cognitoidp.models import cognitoidp_backends
+
+        return cognitoidp_backends[self.account_id][self.region]
+
+    def cognito_created(self):
+        """A Cognito object also exists in moto's Cognito, with the id Cognito gives it, so that
+        the services and the job call pools, clients, groups and users the stacks made."""
+        p, t, idp = self.properties, self.resource_type, self.cognito()
+        if t == "AWS::Cognito::UserPool":
+            config = {"UsernameAttributes": p.get("UsernameAttributes", []), "UserPoolTags": p.get("UserPoolTags", {})}
+            self.id = idp.create_user_pool(p.get("UserPoolName", self.logical_id), config).id
+        elif t == "AWS::Cognito::UserPoolClient":
+            client = idp.create_user_pool_client(p["UserPoolId"], False, {"ClientName": p.get("ClientName", self.logical_id)})
+            self.id = client.id
+        elif t == "AWS::Cognito::UserPoolGroup":
+            idp.create_group(p["UserPoolId"], p["GroupName"], p.get("Description", ""), None, None)
+        elif t == "AWS::Cognito::UserPoolUser":
+            attributes = [{"Name": a["Name"], "Value": a["Value"]} for a in p.get("UserAttributes", [])]
+            idp.admin_create_user(p["UserPoolId"], p["Username"], None, None, attributes)
+        elif t == "AWS::Cognito::UserPoolUserToGroupAttachment":
+            idp.admin_add_user_to_group(p["UserPoolId"], p["GroupName"], p["Username"])
+
+    def cognito_deleted(self):
+        """What deleting the stand-in deletes in moto's Cognito; already gone is done."""
+        from moto.cognitoidp.exceptions import ResourceNotFoundError, UserNotFoundError
+
+        p, t, idp = self.properties, self.resource_type, self.cognito()
+        try:
+            if t == "AWS::Cognito::UserPool":
+                idp.delete_user_pool(self.id)
+            elif t == "AWS::Cognito::UserPoolGroup":
+                idp.delete_group(p["UserPoolId"], p["GroupName"])
+            elif t == "AWS::Cognito::UserPoolUser":
+                idp.admin_delete_user(p["UserPoolId"], p["Username"])
+            elif t == "AWS::Cognito::UserPoolUserToGroupAttachment":
+                idp.admin_remove_user_from_group(p["UserPoolId"], p["GroupName"], p["Username"])
+        except (ResourceNotFoundError, UserNotFoundError):
+            pass
 
     def created(self):
-        """Side effects of the stand-in: a CodeBuild project also exists in moto's CodeBuild."""
+        """Side effects of the stand-in: a CodeBuild project also exists in moto's CodeBuild, and
+        the Cognito objects in moto's Cognito."""
+        if self.resource_type.startswith("AWS::Cognito::") and self.resource_type != "AWS::Cognito::UserPoolDomain":
+            self.cognito_created()
         if self.resource_type == "AWS::CodeBuild::Project":
             from moto.codebuild.models import codebuild_backends
 

@@ -42,6 +42,7 @@ pub mod events;
 pub mod jobs;
 mod memory;
 mod record;
+pub mod users;
 
 pub use directory::{Directory, DynamoDirectory, MemoryDirectory, SignIn};
 pub use dynamo::DynamoRegistry;
@@ -50,6 +51,7 @@ pub use events::{Events, LifecycleEvent, RecordedEvents, SnsEvents, publish_pend
 pub use jobs::{CodeBuildJobs, Job, Jobs, RecordedJobs};
 pub use memory::MemoryRegistry;
 pub use record::{AuditEntry, Caller, Outcome, Record, Registration};
+pub use users::{CognitoUsers, Created, MemoryUsers, Scope, User, Users, UsersError};
 
 use async_trait::async_trait;
 use tenancy::contract::lifecycle::{Applied, Event, Transition};

@@ -140,6 +140,20 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for PathPar
     }
 }
 
+/// A user store's error as the client sees it: an email another tenant's user holds is 409, a
+/// Cognito that refused or failed asks for a retry (503).
+#[cfg(feature = "registry")]
+impl From<tenancy_registry::UsersError> for AppError {
+    fn from(err: tenancy_registry::UsersError) -> Self {
+        match err {
+            tenancy_registry::UsersError::Taken { .. } => AppError::Conflict(err.to_string()),
+            tenancy_registry::UsersError::Unavailable { .. } | tenancy_registry::UsersError::NoSuchGroup { .. } => {
+                AppError::Unavailable(err.to_string())
+            }
+        }
+    }
+}
+
 /// A registry error as the client sees it: a conflict or an illegal transition names its field
 /// or the state (409), a missing tenant is 404, a race or an unreachable table asks for a retry
 /// (503), a damaged item is logged and answered 500.

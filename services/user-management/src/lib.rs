@@ -18,8 +18,6 @@
 //! also members of its group, so the shared pool's listing by group shows only them. The
 //! reference's user management made users without the tenant attribute (its issues #25, #53).
 
-pub mod pools;
-
 use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, State};
@@ -35,7 +33,7 @@ use tenant_context::{
     AdminContext, AppError, HasAdminVerifier, JsonBody, PathParams, TenantContext, TenantIssuer, Verifier,
 };
 
-pub use pools::{CognitoUsers, Created, MemoryUsers, Scope, User, Users, UsersError};
+pub use tenancy_registry::users::{CognitoUsers, Created, MemoryUsers, Scope, User, Users, UsersError};
 
 /// What the service holds.
 pub struct AppState {

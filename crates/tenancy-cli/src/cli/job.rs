@@ -20,7 +20,14 @@
 //! the tenant's file is already on the branch (`tenant add` finds nothing to change, there is
 //! nothing to commit), so a job killed between its push and its apply goes straight to the
 //! apply. Offboarding is `offboard` (or `retry`), `tenant remove`, synth, verify, commit and
-//! push, `apply --select tenant:<id> --allow-delete`, then `removed`.
+//! push, the purge of the tenant's users from the shared pool, `apply --select tenant:<id>
+//! --allow-delete`, then `removed`.
+//!
+//! The purge is the one thing the stack cannot do: users that user management made later are
+//! not the stack's resources, and in the pool that pooled tenants share they would outlive the
+//! tenant. The job deletes every member of the tenant's group there (whose `custom:tenant-id`
+//! is the tenant), except the admin user the stack made and deletes itself. A tenant with a pool
+//! of its own has no such group: its stack deletes the pool and every user in it.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
@@ -29,7 +36,10 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use tenancy::contract::lifecycle::{Event, Phase, State};
-use tenancy_registry::{Caller, Change, DynamoRegistry, Events, Registry, SnsEvents, publish_pending, transition};
+use tenancy_registry::{
+    Caller, Change, CognitoUsers, Directory, DynamoDirectory, DynamoRegistry, Events, Record, Registry, Scope,
+    SnsEvents, Users, UsersError, publish_pending, transition,
+};
 
 use super::{EXIT_FAILED, EXIT_INVALID, EXIT_REFUSED};
 
@@ -102,6 +112,10 @@ pub struct JobArgs {
     /// The lifecycle topic the registry's events are published to.
     #[arg(long, env = "LIFECYCLE_TOPIC_ARN")]
     pub topic_arn: Option<String>,
+    /// The tenant table, where offboarding finds the pool of the tenant's users to purge.
+    /// Without it, offboarding purges no users.
+    #[arg(long, env = "TENANT_TABLE")]
+    pub tenant_table: Option<String>,
     /// Who is reporting, for the audit trail: CodeBuild's build id, or `local`.
     #[arg(long, env = "CODEBUILD_BUILD_ID", default_value = "local")]
     pub request_id: String,
@@ -225,15 +239,20 @@ struct Reporter {
     caller: Caller,
 }
 
+/// The SDK's configuration: the environment's, with `--endpoint-url` if given.
+async fn aws_config(args: &JobArgs) -> aws_config::SdkConfig {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if let Some(url) = &args.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    loader.load().await
+}
+
 impl Reporter {
     async fn new(args: &JobArgs) -> Self {
         let caller = Caller { actor: ACTOR.into(), request_id: args.request_id.clone(), at: 0 };
         let Some(table) = &args.registry_table else { return Self { registry: None, events: None, caller } };
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-        if let Some(url) = &args.endpoint_url {
-            loader = loader.endpoint_url(url);
-        }
-        let aws = loader.load().await;
+        let aws = aws_config(args).await;
         Self {
             registry: Some(DynamoRegistry::new(aws_sdk_dynamodb::Client::new(&aws), table.clone())),
             events: args.topic_arn.as_ref().map(|arn| SnsEvents::new(aws_sdk_sns::Client::new(&aws), arn.clone())),
@@ -241,10 +260,10 @@ impl Reporter {
         }
     }
 
-    async fn state(&self, tenant: &str) -> anyhow::Result<Option<State>> {
+    async fn record(&self, tenant: &str) -> anyhow::Result<Option<Record>> {
         let Some(registry) = &self.registry else { return Ok(None) };
         match registry.record(tenant).await? {
-            Some(record) => Ok(Some(record.state)),
+            Some(record) => Ok(Some(record)),
             None => Err(tenancy_registry::RegistryError::NotFound { tenant: tenant.into() }.into()),
         }
     }
@@ -278,13 +297,16 @@ async fn run_job(direction: Direction, tenant: &str, edit: Vec<String>, args: &J
         return Ok(ExitCode::from(EXIT_INVALID));
     }
     let reporter = Reporter::new(args).await;
-    let state = match reporter.state(tenant).await {
-        Ok(state) => state,
+    let record = match reporter.record(tenant).await {
+        Ok(record) => record,
         Err(err) => {
             eprintln!("error: {err:#}; the job runs for a registered tenant (or without --registry-table)");
             return Ok(ExitCode::from(EXIT_REFUSED));
         }
     };
+    // The stack's own admin user, which the purge leaves for the stack to delete.
+    let admin_email = record.as_ref().map(|r| r.registration.email.clone());
+    let state = record.map(|r| r.state);
     if let Some(state) = &state {
         if direction.done(state) {
             eprintln!("job: {tenant} is {state} already: nothing to do");
@@ -305,7 +327,7 @@ async fn run_job(direction: Direction, tenant: &str, edit: Vec<String>, args: &J
         eprintln!("error: {err:#}");
         return Ok(ExitCode::from(EXIT_REFUSED));
     }
-    match steps(direction, tenant, &edit, args).await {
+    match steps(direction, tenant, &edit, args, admin_email.as_deref()).await {
         Ok(()) => {
             reporter.report(tenant, &direction.finish()).await?;
             Ok(ExitCode::SUCCESS)
@@ -351,8 +373,14 @@ impl Timings {
     }
 }
 
-/// Clone, edit, commit, push, apply.
-async fn steps(direction: Direction, tenant: &str, edit: &[String], args: &JobArgs) -> anyhow::Result<()> {
+/// Clone, edit, commit, push, (purge,) apply.
+async fn steps(
+    direction: Direction,
+    tenant: &str,
+    edit: &[String],
+    args: &JobArgs,
+    admin_email: Option<&str>,
+) -> anyhow::Result<()> {
     let mut timings = Timings::default();
     let checkout = timings.time("clone", || Checkout::clone(&args.remote, &args.branch))?;
     let message = commit_message(direction, tenant, &args.request_id);
@@ -400,6 +428,7 @@ async fn steps(direction: Direction, tenant: &str, edit: &[String], args: &JobAr
         generated.to_string_lossy().into_owned(),
     ];
     if direction == Direction::Offboard {
+        purge(tenant, args, admin_email).await.context("purge the tenant's users")?;
         apply.push("--allow-delete".to_owned());
     }
     if let Some(url) = &args.endpoint_url {
@@ -407,6 +436,40 @@ async fn steps(direction: Direction, tenant: &str, edit: &[String], args: &JobAr
     }
     apply.extend(args.apply_args.iter().cloned());
     checkout.tenancy(&apply, "apply")
+}
+
+/// Deletes the users of `tenant` in the shared pool but the stack's admin user (see the module's
+/// docs). Run again, it deletes what is left.
+async fn purge(tenant: &str, args: &JobArgs, admin_email: Option<&str>) -> anyhow::Result<()> {
+    let Some(table) = &args.tenant_table else {
+        eprintln!("job: {tenant}: no tenant table named: no users purged");
+        return Ok(());
+    };
+    let aws = aws_config(args).await;
+    let directory = DynamoDirectory::new(aws_sdk_dynamodb::Client::new(&aws), table.clone());
+    let Some(sign_in) = directory.sign_in(tenant).await? else {
+        eprintln!("job: {tenant}: no sign-in recorded (its stack is gone or never was): no users to purge");
+        return Ok(());
+    };
+    let id = tenancy::model::TenantId::parse(tenant).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    let scope = Scope {
+        user_pool_id: sign_in.user_pool_id,
+        tenant: Some(tenant.to_owned()),
+        group: Some(tenancy::model::naming::tenant_group(&id)),
+        admin_group: Some(tenancy::model::naming::tenant_admin_group(&id)),
+    };
+    let users = CognitoUsers::new(aws_sdk_cognitoidentityprovider::Client::new(&aws));
+    match users.purge(&scope, admin_email.as_slice()).await {
+        Ok(deleted) => {
+            eprintln!("job: {tenant}: purged {} user(s) from the shared pool {}", deleted.len(), scope.user_pool_id);
+            Ok(())
+        }
+        Err(UsersError::NoSuchGroup { pool, .. }) => {
+            eprintln!("job: {tenant}: its users are in a pool of its own ({pool}), which its stack deletes");
+            Ok(())
+        }
+        Err(err) => Err(err.into()),
+    }
 }
 
 impl JobArgs {

@@ -1,6 +1,7 @@
 //! Where users live: a Cognito user pool, and in the pool shared by pooled-identity tenants the
 //! tenant's group. [`CognitoUsers`] is the real one; [`MemoryUsers`] keeps the same rules in
-//! memory for the router's tests.
+//! memory for tests. User management makes and deletes users here; the offboarding job
+//! purges a pooled tenant's users here, with the same rule for which users are whose.
 //!
 //! A tenant's users are told apart by their immutable `custom:tenant-id`, which this module sets
 //! on every user it creates and checks on every user it lists or deletes: a user of another
@@ -15,7 +16,6 @@ use async_trait::async_trait;
 use aws_sdk_cognitoidentityprovider as cognito;
 use aws_sdk_cognitoidentityprovider::error::DisplayErrorContext;
 use aws_sdk_cognitoidentityprovider::types::{AttributeType, DeliveryMediumType, UserType};
-use tenant_context::AppError;
 
 /// Every Cognito action [`CognitoUsers`] calls, on the tenants' pools and the admin pool.
 pub use tenancy::contract::calls::USERS_IAM_ACTIONS as IAM_ACTIONS;
@@ -65,18 +65,12 @@ pub enum UsersError {
     /// The email belongs to a user outside the scope (another tenant's, in a shared pool).
     #[error("email: `{email}` is taken in this user pool")]
     Taken { email: String },
+    /// The scope's group does not exist in its pool (a tenant of a pool of its own has none).
+    #[error("no group `{group}` in user pool {pool}")]
+    NoSuchGroup { pool: String, group: String },
     /// Cognito refused or failed.
     #[error("{what}: {message}")]
     Unavailable { what: &'static str, message: String },
-}
-
-impl From<UsersError> for AppError {
-    fn from(error: UsersError) -> Self {
-        match error {
-            UsersError::Taken { .. } => AppError::Conflict(error.to_string()),
-            UsersError::Unavailable { .. } => AppError::Unavailable(error.to_string()),
-        }
-    }
 }
 
 /// Where users are managed.
@@ -89,6 +83,17 @@ pub trait Users: Send + Sync {
     async fn create(&self, scope: &Scope, email: &str, admin: bool) -> Result<Created, UsersError>;
     /// Deletes the scope's user with `email`; `false` if the scope has none.
     async fn delete(&self, scope: &Scope, email: &str) -> Result<bool, UsersError>;
+    /// Deletes every user of the scope but those with an email in `keep`; returns the emails
+    /// deleted. Run again, it deletes what is left (a crash halfway loses nothing).
+    async fn purge(&self, scope: &Scope, keep: &[&str]) -> Result<Vec<String>, UsersError> {
+        let mut deleted = Vec::new();
+        for user in self.list(scope).await? {
+            if !keep.contains(&user.email.as_str()) && self.delete(scope, &user.email).await? {
+                deleted.push(user.email);
+            }
+        }
+        Ok(deleted)
+    }
 }
 
 /// The groups a new user of `scope` joins.
@@ -109,6 +114,7 @@ impl CognitoUsers {
 
     /// The emails of `group`'s members whose tenant is the scope's.
     async fn members(&self, scope: &Scope, group: &str) -> Result<Vec<UserType>, UsersError> {
+        use cognito::operation::list_users_in_group::ListUsersInGroupError;
         let mut users = Vec::new();
         let mut next = None;
         for _ in 0..MAX_PAGES {
@@ -121,7 +127,12 @@ impl CognitoUsers {
                 .set_next_token(next)
                 .send()
                 .await
-                .map_err(|e| unavailable("list a group's users", e))?;
+                .map_err(|e| match e.as_service_error() {
+                    Some(ListUsersInGroupError::ResourceNotFoundException(_)) => {
+                        UsersError::NoSuchGroup { pool: scope.user_pool_id.clone(), group: group.to_owned() }
+                    }
+                    _ => unavailable("list a group's users", e),
+                })?;
             users.extend(page.users().iter().filter(|u| in_scope(scope, u.attributes())).cloned());
             next = page.next_token().map(str::to_owned);
             if next.is_none() {
