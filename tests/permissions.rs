@@ -99,6 +99,14 @@ fn the_onboarding_job_can_write_the_registry_publish_and_read_its_git_credential
             ("sns:Publish", arn("sns", "saas-other-topic")),
         ],
     );
+    // Offboarding's purge, in pools tagged with the platform only.
+    let role = role_named(&g.delivery, &names.onboarding_project);
+    let pool = arn("cognito-idp", "userpool/eu-west-1_AbC123xyZ");
+    for action in tenancy::contract::calls::PURGE_IAM_ACTIONS {
+        let tagged = |p: &str| Context::from([("aws:ResourceTag/tenancy:platform", vec![p.to_owned()])]);
+        role_allows(&g.delivery, &role, action, &pool, &tagged("saas"), at()).unwrap();
+        assert!(role_allows(&g.delivery, &role, action, &pool, &tagged("other"), at()).is_err(), "{action}");
+    }
 }
 
 /// The registration service's role (Pod Identity, control-plane namespace): what the service

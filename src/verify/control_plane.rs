@@ -181,6 +181,15 @@ pub(crate) fn sufficiency(baseline: &Baseline, report: &mut Report) {
             }
         }
     }
+    // Offboarding purges a pooled tenant's users from the shared pool.
+    if let Some((i, at)) = &r.job {
+        for (pool, tag) in &r.pools {
+            for action in calls::PURGE_IAM_ACTIONS {
+                let why = "offboarding purges a pooled tenant's users in";
+                check(report, (&baseline.roles[*i], at), (action, pool, &tagged(tag)), why);
+            }
+        }
+    }
     let Some((i, at)) = &r.user_management else { return };
     let role = &baseline.roles[*i];
     if let Some(table) = &r.tenant_table {
