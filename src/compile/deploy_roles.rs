@@ -340,6 +340,26 @@ pub(crate) fn service_role(
     }
 }
 
+/// `actions` on every user pool carrying the platform's tag: Cognito picks pool ids, so a role
+/// cannot name a tenant's pool before it exists.
+pub(crate) fn platform_pools(platform: &Platform, sid: &str, actions: &[&str]) -> Statement {
+    Statement::allow(sid, actions).on([regional_arn("cognito-idp", "userpool/*")]).when(
+        "StringEquals",
+        format!("aws:ResourceTag/{PLATFORM_TAG}"),
+        Expr::str(platform.name().as_str()),
+    )
+}
+
+fn publish_lifecycle(names: &BaselineNames) -> Statement {
+    Statement::allow("PublishLifecycle", &crate::contract::calls::EVENTS_IAM_ACTIONS)
+        .on([regional_arn("sns", &names.lifecycle_topic)])
+}
+
+fn start_onboarding(names: &BaselineNames) -> Statement {
+    Statement::allow("StartOnboarding", &crate::contract::calls::ONBOARDING_IAM_ACTIONS)
+        .on([regional_arn("codebuild", &format!("project/{}", names.onboarding_project))])
+}
+
 /// A cluster add-on or a control-plane service that runs with an AWS role of its own, through
 /// EKS Pod Identity (the cluster-access stack associates the role with its ServiceAccount).
 pub struct AddonIdentity {
@@ -376,10 +396,8 @@ pub fn addon_identities(platform: &Platform) -> Vec<AddonIdentity> {
                 Statement::allow("WriteRegistry", &crate::contract::calls::LIFECYCLE_IAM_ACTIONS)
                     .on([regional_arn("dynamodb", &format!("table/{}", names.registry_table))]),
                 data_key_statement("RegistryDataKey", &DATA_KEY_ACTIONS, key.clone()),
-                Statement::allow("PublishLifecycle", &crate::contract::calls::EVENTS_IAM_ACTIONS)
-                    .on([regional_arn("sns", &names.lifecycle_topic)]),
-                Statement::allow("StartOnboarding", &crate::contract::calls::ONBOARDING_IAM_ACTIONS)
-                    .on([regional_arn("codebuild", &format!("project/{}", names.onboarding_project))]),
+                publish_lifecycle(&names),
+                start_onboarding(&names),
             ],
         },
         AddonIdentity {
@@ -399,10 +417,8 @@ pub fn addon_identities(platform: &Platform) -> Vec<AddonIdentity> {
                 Statement::allow("ReadTenantDirectory", &crate::contract::calls::DIRECTORY_IAM_ACTIONS)
                     .on([regional_arn("dynamodb", &format!("table/{}", names.tenant_table))]),
                 data_key_statement("RegistryDataKey", &DATA_KEY_ACTIONS, key.clone()),
-                Statement::allow("PublishLifecycle", &crate::contract::calls::EVENTS_IAM_ACTIONS)
-                    .on([regional_arn("sns", &names.lifecycle_topic)]),
-                Statement::allow("StartOnboarding", &crate::contract::calls::ONBOARDING_IAM_ACTIONS)
-                    .on([regional_arn("codebuild", &format!("project/{}", names.onboarding_project))]),
+                publish_lifecycle(&names),
+                start_onboarding(&names),
             ],
         },
         AddonIdentity {
@@ -424,13 +440,7 @@ pub fn addon_identities(platform: &Platform) -> Vec<AddonIdentity> {
                 Statement::allow("ReadTenantDirectory", &crate::contract::calls::DIRECTORY_IAM_ACTIONS)
                     .on([regional_arn("dynamodb", &format!("table/{}", names.tenant_table))]),
                 data_key_statement("TenantDirectoryDataKey", &DATA_KEY_ACTIONS, key.clone()),
-                Statement::allow("ManagePlatformUsers", &crate::contract::calls::USERS_IAM_ACTIONS)
-                    .on([regional_arn("cognito-idp", "userpool/*")])
-                    .when(
-                        "StringEquals",
-                        format!("aws:ResourceTag/{PLATFORM_TAG}"),
-                        Expr::str(platform.name().as_str()),
-                    ),
+                platform_pools(platform, "ManagePlatformUsers", &crate::contract::calls::USERS_IAM_ACTIONS),
             ],
         },
         AddonIdentity {

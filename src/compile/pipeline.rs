@@ -160,15 +160,11 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, artifacts: &BucketRef, 
                     );
                     // Offboarding purges a pooled tenant's users from the shared pool, which the
                     // stack cannot (they are not its resources): pools carrying the platform's tag.
-                    statements.push(
-                        Statement::allow("PurgeTenantUsers", &crate::contract::calls::PURGE_IAM_ACTIONS)
-                            .on([regional_arn("cognito-idp", "userpool/*")])
-                            .when(
-                                "StringEquals",
-                                format!("aws:ResourceTag/{}", super::common::PLATFORM_TAG),
-                                Expr::str(p.as_str()),
-                            ),
-                    );
+                    statements.push(super::deploy_roles::platform_pools(
+                        platform,
+                        "PurgeTenantUsers",
+                        &crate::contract::calls::PURGE_IAM_ACTIONS,
+                    ));
                     // Secrets Manager appends six random characters to a secret's name in its ARN.
                     statements.push(Statement::allow("ReadGitCredential", &["secretsmanager:GetSecretValue"]).on([
                         regional_arn("secretsmanager", &format!("secret:{}-??????", names.onboarding_git_secret)),
