@@ -422,7 +422,8 @@ impl<T: HasAdminVerifier> HasAdminVerifier for Arc<T> {
     }
 }
 
-fn bearer(parts: &Parts) -> Result<&str, AppError> {
+/// The bearer token of a request (401 without one).
+pub fn bearer(parts: &Parts) -> Result<&str, AppError> {
     parts
         .headers
         .get(AUTHORIZATION)

@@ -11,14 +11,13 @@ use std::sync::Arc;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::Value;
 use tenancy::contract::lifecycle::Event;
-use tenancy_registry::{
-    Caller, CodeBuildJobs, DynamoDirectory, DynamoRegistry, RecordedEvents, Registration, Registry, transition,
-};
+use tenancy_registry::{CodeBuildJobs, DynamoDirectory, DynamoRegistry, RecordedEvents};
 use tenant_context::testing::{admin_claims, create_table, sign, verifier};
 use tenant_management::{AppState, router};
 
 #[path = "../../registration/tests/support/moto.rs"]
 mod moto;
+mod support;
 
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs moto on 127.0.0.1: scripts/test starts it and runs this"]
@@ -30,19 +29,11 @@ async fn tenant_management_over_http_reads_lists_and_acts_through_the_job_on_mot
     let tenant_table = format!("tm-tenant-{}", std::process::id());
     create_table(&dynamodb, &tenant_table, "TenantId", None).await;
     let registry = Arc::new(DynamoRegistry::new(dynamodb.clone(), registry_table));
-    let job = Caller::now("onboarding-job", "build-1");
-    for (id, events) in [("hooli", &[Event::Provision, Event::Provisioned][..]), ("raviga", &[Event::Provision][..])] {
-        let registration = Registration {
-            tenant_id: id.into(),
-            name: id.into(),
-            email: format!("ops@{id}.example"),
-            tier: "basic".into(),
-        };
-        registry.register(&registration, None, &job).await.unwrap();
-        for event in events {
-            transition(registry.as_ref(), id, event, &job).await.unwrap();
-        }
-    }
+    support::seed(
+        registry.as_ref(),
+        &[("hooli", &[Event::Provision, Event::Provisioned]), ("raviga", &[Event::Provision])],
+    )
+    .await;
     // What the plan's register step writes once hooli's stack is up.
     dynamodb
         .put_item()

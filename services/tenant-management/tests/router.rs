@@ -10,12 +10,12 @@ use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tenancy::contract::lifecycle::{Event, State};
-use tenancy_registry::{
-    Caller, MemoryDirectory, MemoryRegistry, RecordedEvents, RecordedJobs, Registration, Registry, SignIn, transition,
-};
+use tenancy_registry::{MemoryDirectory, MemoryRegistry, RecordedEvents, RecordedJobs, Registry, SignIn};
 use tenant_context::testing::{admin_claims, sign, token, verifier};
 use tenant_management::{AppState, router};
 use tower::ServiceExt;
+
+mod support;
 
 struct App {
     router: axum::Router,
@@ -30,22 +30,16 @@ const ISSUER: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Hool
 async fn app() -> App {
     let registry = Arc::new(MemoryRegistry::default());
     let directory = Arc::new(MemoryDirectory::default());
-    let job = Caller { actor: "onboarding-job".into(), request_id: "build-1".into(), at: 1 };
-    for (id, events) in [
-        ("hooli", &[Event::Provision, Event::Provisioned][..]),
-        ("pied-piper", &[Event::Provision, Event::Provisioned, Event::Suspend][..]),
-        ("raviga", &[Event::Provision][..]),
-    ] {
-        let registration = Registration {
-            tenant_id: id.into(),
-            name: id.into(),
-            email: format!("ops@{id}.example"),
-            tier: "basic".into(),
-        };
-        registry.register(&registration, None, &job).await.unwrap();
-        for event in events {
-            transition(registry.as_ref(), id, event, &job).await.unwrap();
-        }
+    support::seed(
+        registry.as_ref(),
+        &[
+            ("hooli", &[Event::Provision, Event::Provisioned]),
+            ("pied-piper", &[Event::Provision, Event::Provisioned, Event::Suspend]),
+            ("raviga", &[Event::Provision]),
+        ],
+    )
+    .await;
+    for id in ["hooli", "pied-piper", "raviga"] {
         directory.insert(
             id,
             SignIn {

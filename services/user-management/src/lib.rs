@@ -63,17 +63,6 @@ pub struct TenantAdmin {
     pub scope: Scope,
 }
 
-fn bearer(parts: &Parts) -> Result<&str, AppError> {
-    parts
-        .headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|h| h.to_str().ok())
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| AppError::Unauthorized("a bearer token is required".into()))
-}
-
 impl FromRequestParts<Arc<AppState>> for TenantAdmin {
     type Rejection = AppError;
 
@@ -82,7 +71,7 @@ impl FromRequestParts<Arc<AppState>> for TenantAdmin {
         let segment = parts.uri.path().trim_start_matches('/').split('/').next().unwrap_or_default();
         let tenant = TenantId::parse(segment)
             .map_err(|invalid| AppError::BadRequest(format!("tenant: {} ({})", invalid.message, invalid.help)))?;
-        let token = bearer(parts)?;
+        let token = tenant_context::identity::bearer(parts)?;
         let sign_in = state.directory.sign_in(tenant.as_str()).await?.ok_or_else(|| {
             AppError::NotFound(format!("tenant: no tenant `{tenant}` (or its stack is not deployed yet)"))
         })?;
