@@ -499,7 +499,13 @@ fn a_tenant_management_role_that_cannot_list_is_caught() {
 /// to make its calls in the platform's pools, and must not reach a pool of any other platform.
 #[test]
 fn a_user_management_role_short_of_its_calls_or_past_the_platform_is_caught() {
-    let files = edit(committed(), DELIVERY, "            - cognito-idp:ListUsersInGroup\n", "");
+    // (The onboarding job's purge grant lists it too, after AdminGetUser.)
+    let files = edit(
+        committed(),
+        DELIVERY,
+        "            - cognito-idp:ListUsers\n            - cognito-idp:ListUsersInGroup\n",
+        "            - cognito-idp:ListUsers\n",
+    );
     caught(
         &files,
         Property::Sufficiency,
@@ -510,8 +516,8 @@ fn a_user_management_role_short_of_its_calls_or_past_the_platform_is_caught() {
     let files = edit(
         committed(),
         DELIVERY,
-        "              StringEquals:\n                aws:ResourceTag/tenancy:platform: saas\n",
-        "              StringLike:\n                aws:ResourceTag/tenancy:platform: '*'\n",
+        "            - cognito-idp:ListUsers\n            - cognito-idp:ListUsersInGroup\n            Resource:\n            - Fn::Sub: arn:${AWS::Partition}:cognito-idp:${AWS::Region}:${AWS::AccountId}:userpool/*\n            Condition:\n              StringEquals:\n                aws:ResourceTag/tenancy:platform: saas\n",
+        "            - cognito-idp:ListUsers\n            - cognito-idp:ListUsersInGroup\n            Resource:\n            - Fn::Sub: arn:${AWS::Partition}:cognito-idp:${AWS::Region}:${AWS::AccountId}:userpool/*\n            Condition:\n              StringLike:\n                aws:ResourceTag/tenancy:platform: '*'\n",
     );
     caught(
         &files,
@@ -520,4 +526,28 @@ fn a_user_management_role_short_of_its_calls_or_past_the_platform_is_caught() {
         "baseline/cluster-access.cfn.yaml",
         "UserManagementAssociation:",
     );
+}
+
+/// A tenant role (and its boundary) widened to manage users in the platform's pools, as user
+/// management's role may (on the platform's tag): the shared pool holds other tenants' users.
+#[test]
+fn a_tenant_that_can_manage_users_of_the_platforms_pools_is_caught() {
+    let grant = |indent: &str| {
+        format!(
+            "{indent}- Sid: Users\n{indent}  Effect: Allow\n{indent}  Action: cognito-idp:AdminCreateUser\n{indent}  Resource: '*'\n{indent}  Condition:\n{indent}    StringEquals:\n{indent}      aws:ResourceTag/tenancy:platform: saas\n"
+        )
+    };
+    let files = edit(
+        committed(),
+        ACME,
+        "          - Sid: OrderSiloItems\n",
+        &format!("{}          - Sid: OrderSiloItems\n", grant("          ")),
+    );
+    let files = edit(
+        files,
+        DELIVERY,
+        "        - Sid: TenantSiloScan\n",
+        &format!("{}        - Sid: TenantSiloScan\n", grant("        ")),
+    );
+    caught(&files, Property::Isolation, "cognito-idp:AdminCreateUser on the shared user pool", ACME, "Sid: Users");
 }

@@ -406,10 +406,18 @@ fn shared(baseline: &Baseline, tenant: &Tenant, o: &Obtained, report: &mut Repor
         }
     }
     for arn in pools {
+        // The pool's own tags are in the request's context, so that a grant conditioned on the
+        // platform's tag (as user management's is) is seen for what it allows.
+        let tag = super::control_plane::resources(baseline)
+            .and_then(|r| r.pools.iter().find(|(pool, _)| pool == arn).map(|(_, tag)| tag.clone()));
+        let context = match &tag {
+            Some(tag) => o.context.clone().with(&format!("aws:ResourceTag/{}", crate::compile::PLATFORM_TAG), &[tag]),
+            None => o.context.clone(),
+        };
         for action in POOL_ACTIONS.iter().copied().filter(|a| may(a)) {
             let message =
                 format!("tenant {} can {action} on the shared user pool, where other tenants' users are", tenant.id);
-            ask(action, arn, &o.context, message);
+            ask(action, arn, &context, message);
         }
     }
     // The control plane acts for every tenant: no tenant may drive it.
