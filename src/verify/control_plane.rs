@@ -103,28 +103,30 @@ fn find(baseline: &Baseline) -> Option<Resources> {
 /// The tenant table's ARN and every user pool's ARN and platform tag, off the baseline's files.
 fn platform_directory(baseline: &Baseline) -> (Option<String>, Vec<(String, String)>) {
     let (scope, exports) = (&baseline.scope, &baseline.exports);
-    let arn = |t: &super::template::Template, logical: &str| {
-        t.string(&serde_json::json!({"Fn::GetAtt": [logical, "Arn"]}), scope, exports)
-    };
-    let (mut table, mut pools) = (None, Vec::new());
+    let mut table = None;
     for (_, t) in baseline.templates() {
         for (logical, resource) in t.of_type("AWS::DynamoDB::Table") {
             let keys = resource["Properties"]["KeySchema"].as_array().map(Vec::as_slice).unwrap_or_default();
             if logical == "TenantTable" && keys.len() == 1 && keys[0]["AttributeName"] == "TenantId" {
-                table = Some(arn(&t, logical));
+                table = Some(t.string(&serde_json::json!({"Fn::GetAtt": [logical, "Arn"]}), scope, exports));
             }
         }
-        for (logical, pool) in t.of_type("AWS::Cognito::UserPool") {
-            let tag = pool["Properties"]["UserPoolTags"][crate::compile::PLATFORM_TAG].as_str().unwrap_or_default();
-            pools.push((arn(&t, logical), tag.to_owned()));
-        }
     }
-    (table, pools)
+    (table, super::isolation::shared_resources(baseline).1.clone())
+}
+
+/// `context` for a call on a resource carrying the platform tag `platform` (none if empty: the
+/// resource is untagged, and the request has no such key).
+pub(crate) fn with_platform_tag(context: Context, platform: &str) -> Context {
+    if platform.is_empty() {
+        return context;
+    }
+    context.with(&format!("aws:ResourceTag/{}", crate::compile::PLATFORM_TAG), &[platform])
 }
 
 /// The context of a call on a resource tagged with `platform`.
 fn tagged(platform: &str) -> Context {
-    Context::new().with(&format!("aws:ResourceTag/{}", crate::compile::PLATFORM_TAG), &[platform])
+    with_platform_tag(Context::new(), platform)
 }
 
 /// One declared call of `role`: allowed, or a finding.

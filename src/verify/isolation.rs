@@ -405,15 +405,10 @@ fn shared(baseline: &Baseline, tenant: &Tenant, o: &Obtained, report: &mut Repor
             }
         }
     }
-    for arn in pools {
-        // The pool's own tags are in the request's context, so that a grant conditioned on the
+    for (arn, tag) in pools {
+        // The pool's own tag is in the request's context, so that a grant conditioned on the
         // platform's tag (as user management's is) is seen for what it allows.
-        let tag = super::control_plane::resources(baseline)
-            .and_then(|r| r.pools.iter().find(|(pool, _)| pool == arn).map(|(_, tag)| tag.clone()));
-        let context = match &tag {
-            Some(tag) => o.context.clone().with(&format!("aws:ResourceTag/{}", crate::compile::PLATFORM_TAG), &[tag]),
-            None => o.context.clone(),
-        };
+        let context = super::control_plane::with_platform_tag(o.context.clone(), tag);
         for action in POOL_ACTIONS.iter().copied().filter(|a| may(a)) {
             let message =
                 format!("tenant {} can {action} on the shared user pool, where other tenants' users are", tenant.id);
@@ -426,8 +421,11 @@ fn shared(baseline: &Baseline, tenant: &Tenant, o: &Obtained, report: &mut Repor
     }
 }
 
-/// The baseline's tables and user pools, by ARN.
-fn shared_resources(baseline: &Baseline) -> &(Vec<String>, Vec<String>) {
+/// The baseline's tables by ARN, and its user pools by ARN with their platform tag.
+pub(crate) type SharedResources = (Vec<String>, Vec<(String, String)>);
+
+/// The baseline's tables and user pools ([`SharedResources`]).
+pub(crate) fn shared_resources(baseline: &Baseline) -> &SharedResources {
     baseline.cache.shared.get_or_init(|| {
         let (scope, exports) = (&baseline.scope, &baseline.exports);
         let (mut tables, mut pools) = (Vec::new(), Vec::new());
@@ -435,8 +433,10 @@ fn shared_resources(baseline: &Baseline) -> &(Vec<String>, Vec<String>) {
             for (logical, _) in t.of_type("AWS::DynamoDB::Table") {
                 tables.push(t.string(&serde_json::json!({"Fn::GetAtt": [logical, "Arn"]}), scope, exports));
             }
-            for (logical, _) in t.of_type("AWS::Cognito::UserPool") {
-                pools.push(t.string(&serde_json::json!({"Fn::GetAtt": [logical, "Arn"]}), scope, exports));
+            for (logical, pool) in t.of_type("AWS::Cognito::UserPool") {
+                let arn = t.string(&serde_json::json!({"Fn::GetAtt": [logical, "Arn"]}), scope, exports);
+                let tags = &pool["Properties"]["UserPoolTags"];
+                pools.push((arn, tags[crate::compile::PLATFORM_TAG].as_str().unwrap_or_default().to_owned()));
             }
         }
         (tables, pools)

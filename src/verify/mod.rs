@@ -83,7 +83,7 @@ pub(crate) struct Cache {
     /// (role index, scoped to tenant steps, the project) of every project that runs apply.
     pub appliers: std::sync::OnceLock<Vec<(usize, bool, Location)>>,
     /// The ARNs of the baseline's tables and user pools, shared by tenants.
-    pub shared: std::sync::OnceLock<(Vec<String>, Vec<String>)>,
+    pub shared: std::sync::OnceLock<isolation::SharedResources>,
     /// The baseline's Pod Identity associations: (namespace, account, cluster, role, where).
     pub associations: std::sync::OnceLock<Vec<isolation::Association>>,
     /// The baseline's key and bucket policies: (kind, key ARN or bucket name, document, where).
