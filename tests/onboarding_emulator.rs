@@ -187,12 +187,8 @@ async fn a_sign_up_is_onboarded_by_the_job_and_offboarded_again() {
     assert_eq!(members("tenant-hooli").await.unwrap(), ["ops@hooli.example"]);
     assert_eq!(members("admins-hooli").await.unwrap(), ["ops@hooli.example"]);
     // A user its admin adds later, as user management makes one.
-    let scope = tenancy_registry::Scope {
-        user_pool_id: pool.clone(),
-        tenant: Some("hooli".into()),
-        group: Some("tenant-hooli".into()),
-        admin_group: Some("admins-hooli".into()),
-    };
+    let hooli = tenancy::model::TenantId::parse("hooli").unwrap();
+    let scope = tenancy_registry::Scope::of_tenant(&hooli, pool.clone(), true);
     let users = tenancy_registry::CognitoUsers::new(idp.clone());
     use tenancy_registry::Users as _;
     users.create(&scope, "later@hooli.example", false).await.unwrap();

@@ -38,6 +38,26 @@ pub struct Scope {
     pub admin_group: Option<String>,
 }
 
+impl Scope {
+    /// The users of `tenant` in `user_pool_id`: in the pool shared by pooled tenants
+    /// (`shared`), the members of its group; in a pool of its own, all of them. Either way
+    /// only those whose claim is `tenant`, and its administrators are its admin group.
+    pub fn of_tenant(tenant: &tenancy::model::TenantId, user_pool_id: String, shared: bool) -> Self {
+        use tenancy::model::naming::{tenant_admin_group, tenant_group};
+        Scope {
+            user_pool_id,
+            tenant: Some(tenant.as_str().to_owned()),
+            group: shared.then(|| tenant_group(tenant)),
+            admin_group: Some(tenant_admin_group(tenant)),
+        }
+    }
+
+    /// The provider administrators of the admin pool `user_pool_id`: no tenant, no group.
+    pub fn admin_pool(user_pool_id: String) -> Self {
+        Scope { user_pool_id, tenant: None, group: None, admin_group: None }
+    }
+}
+
 /// A user as managers see it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -26,7 +26,7 @@ use axum::http::request::Parts;
 use axum::routing::{delete, get};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use tenancy::model::naming::{tenant_admin_group, tenant_group};
+use tenancy::model::naming::tenant_admin_group;
 use tenancy::model::{EmailAddress, TenantId};
 use tenancy_registry::Directory;
 use tenant_context::{
@@ -83,14 +83,8 @@ impl FromRequestParts<Arc<AppState>> for TenantAdmin {
                 "only the tenant's administrators (group {admins}) manage its users"
             )));
         }
-        let pooled = sign_in.user_pool_id == state.shared_pool_id;
-        let scope = Scope {
-            user_pool_id: sign_in.user_pool_id,
-            tenant: Some(tenant.as_str().to_owned()),
-            group: pooled.then(|| tenant_group(&tenant)),
-            admin_group: Some(admins),
-        };
-        Ok(TenantAdmin { context, scope })
+        let shared = sign_in.user_pool_id == state.shared_pool_id;
+        Ok(TenantAdmin { context, scope: Scope::of_tenant(&tenant, sign_in.user_pool_id, shared) })
     }
 }
 
@@ -176,7 +170,7 @@ async fn delete_tenant_user(
 }
 
 fn admin_scope(state: &AppState) -> Scope {
-    Scope { user_pool_id: state.admin_pool_id.clone(), tenant: None, group: None, admin_group: None }
+    Scope::admin_pool(state.admin_pool_id.clone())
 }
 
 async fn list_admin_users(State(state): State<Arc<AppState>>, _admin: AdminContext) -> Result<Json<Listing>, AppError> {

@@ -452,12 +452,9 @@ async fn purge(tenant: &str, args: &JobArgs, admin_email: Option<&str>) -> anyho
         return Ok(());
     };
     let id = tenancy::model::TenantId::parse(tenant).map_err(|e| anyhow::anyhow!("{}", e.message))?;
-    let scope = Scope {
-        user_pool_id: sign_in.user_pool_id,
-        tenant: Some(tenant.to_owned()),
-        group: Some(tenancy::model::naming::tenant_group(&id)),
-        admin_group: Some(tenancy::model::naming::tenant_admin_group(&id)),
-    };
+    // Taken as the shared pool's: a pool of the tenant's own has no group of its users, which
+    // the listing reports (NoSuchGroup, below).
+    let scope = Scope::of_tenant(&id, sign_in.user_pool_id, true);
     let users = CognitoUsers::new(aws_sdk_cognitoidentityprovider::Client::new(&aws));
     match users.purge(&scope, admin_email.as_slice()).await {
         Ok(deleted) => {
