@@ -399,9 +399,7 @@ impl<S: HasVerifier + Send + Sync> FromRequestParts<S> for TenantContext {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
         let context = state.verifier().verify(bearer(parts)?).await?;
-        // Every tenant route starts with /{tenant}/.
-        let path_tenant = parts.uri.path().trim_start_matches('/').split('/').next().unwrap_or_default();
-        if path_tenant != context.tenant_id {
+        if path_tenant(parts.uri.path()) != context.tenant_id {
             return Err(AppError::Forbidden("this token is not for this tenant".into()));
         }
         if state.served_tenant().is_some_and(|served| served != context.tenant_id) {
@@ -420,6 +418,11 @@ impl<T: HasAdminVerifier> HasAdminVerifier for Arc<T> {
     fn admin_verifier(&self) -> &Verifier {
         (**self).admin_verifier()
     }
+}
+
+/// The tenant a path names: every tenant route starts with `/{tenant}/`.
+pub fn path_tenant(path: &str) -> &str {
+    path.trim_start_matches('/').split('/').next().unwrap_or_default()
 }
 
 /// The bearer token of a request (401 without one).

@@ -103,7 +103,7 @@ async fn request_span(mut request: Request, next: Next) -> Response {
         .filter(|v| v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
         .map(str::to_owned)
         .unwrap_or_else(|| format!("{:016x}", rand_id()));
-    let tenant = request.uri().path().trim_start_matches('/').split('/').next().unwrap_or_default().to_owned();
+    let tenant = crate::identity::path_tenant(request.uri().path()).to_owned();
     request.extensions_mut().insert(RequestId(id.clone()));
     let span = tracing::info_span!("request", request_id = %id, tenant = %tenant, method = %request.method(), path = %request.uri().path());
     let started = Instant::now();

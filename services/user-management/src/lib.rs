@@ -67,9 +67,7 @@ impl FromRequestParts<Arc<AppState>> for TenantAdmin {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, AppError> {
-        // Every tenant route starts with /{tenant}/.
-        let segment = parts.uri.path().trim_start_matches('/').split('/').next().unwrap_or_default();
-        let tenant = TenantId::parse(segment)
+        let tenant = TenantId::parse(tenant_context::identity::path_tenant(parts.uri.path()))
             .map_err(|invalid| AppError::BadRequest(format!("tenant: {} ({})", invalid.message, invalid.help)))?;
         let token = tenant_context::identity::bearer(parts)?;
         let sign_in = state.directory.sign_in(tenant.as_str()).await?.ok_or_else(|| {
