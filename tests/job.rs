@@ -235,6 +235,36 @@ fn suspension_and_activation_are_commits_of_the_tenants_file_and_ingress_and_act
     assert!(back.trim().is_empty(), "activation restores every byte: {back}");
 }
 
+/// A tier change is a commit of the tenant's file and of what synth makes of it for the new
+/// tier, and nothing of any other tenant's; a rerun commits nothing and goes to the apply.
+#[test]
+fn a_tier_change_is_a_commit_of_the_tenants_file_and_its_generated_files_only() {
+    let remote = Remote::seed();
+    let out = remote.job(&["set-tier", "--tenant", "initech", "--tier", "premium"]);
+    failed_at_apply(&out);
+    assert_eq!(remote.log(), ["set-tier tenant initech", "seed"]);
+    let change = remote.last_change();
+    assert!(change.contains(&"M blueprints/tenants/initech.yaml".to_owned()), "{change:?}");
+    assert!(change.contains(&"M generated/tenants/initech/k8s.yaml".to_owned()), "{change:?}");
+    for line in &change {
+        let path = line.split_once(' ').unwrap().1;
+        assert!(
+            path == "blueprints/tenants/initech.yaml"
+                || path.starts_with("generated/tenants/initech/")
+                || path.starts_with("generated/plan."),
+            "a tier change of initech touched {path}"
+        );
+    }
+    let file = git(&remote.url(), &["show", "main:blueprints/tenants/initech.yaml"]);
+    assert!(file.contains("tier: premium"), "{file}");
+    up_to_date(&remote.checkout());
+
+    let again = remote.job(&["set-tier", "--tenant", "initech", "--tier", "premium"]);
+    failed_at_apply(&again);
+    assert!(stderr(&again).contains("the branch has this change already"), "{}", stderr(&again));
+    assert_eq!(remote.log().len(), 2, "a rerun commits nothing");
+}
+
 #[test]
 fn a_job_that_cannot_make_its_change_pushes_nothing_and_says_why() {
     let remote = Remote::seed();

@@ -71,45 +71,195 @@ fn no_pod_can_run_privileged() {
             assert_eq!(labels[&format!("pod-security.kubernetes.io/{mode}")], "restricted", "{}", tenant.id);
         }
         for deployment in objects::<Deployment>(text, "Deployment") {
-            let pod = deployment.spec.unwrap().template.spec.unwrap();
-            assert_ne!(pod.host_network, Some(true));
-            assert_ne!(pod.host_pid, Some(true));
-            assert_ne!(pod.host_ipc, Some(true));
-            assert_eq!(pod.automount_service_account_token, Some(false));
-            for volume in pod.volumes.iter().flatten() {
-                assert!(volume.host_path.is_none(), "{}: hostPath volume", tenant.id);
-            }
-            let pod_security = pod.security_context.unwrap();
-            assert_eq!(pod_security.run_as_non_root, Some(true));
-            assert_eq!(pod_security.seccomp_profile.unwrap().type_, "RuntimeDefault");
-            for container in pod.containers.iter().chain(pod.init_containers.iter().flatten()) {
-                let security = container.security_context.as_ref().expect("container security context");
-                assert_eq!(security.privileged, Some(false));
-                assert_eq!(security.allow_privilege_escalation, Some(false));
-                assert_eq!(security.read_only_root_filesystem, Some(true));
-                assert_eq!(security.run_as_non_root, Some(true));
-                assert!(security.run_as_user.unwrap() > 0);
-                let capabilities = security.capabilities.as_ref().unwrap();
-                assert_eq!(capabilities.drop.as_deref(), Some(&["ALL".to_owned()][..]));
-                assert!(capabilities.add.is_none());
-                let image = container.image.as_deref().unwrap();
-                // The platform's repository, at the digest the images build pushed (bound at apply).
-                let service = container.name.as_str();
-                let expected = format!(
-                    "123456789012.dkr.ecr.eu-west-1.amazonaws.com/saas/{service}@${{build:saas-images:IMAGE_DIGEST_{}}}",
-                    service.to_ascii_uppercase()
-                );
-                assert_eq!(image, expected);
-                let resources = container.resources.as_ref().unwrap();
-                assert!(resources.requests.is_some() && resources.limits.is_some());
-                let path = |probe: &Option<k8s_openapi::api::core::v1::Probe>| {
-                    probe.as_ref().unwrap().http_get.as_ref().unwrap().path.clone()
-                };
-                assert_eq!(path(&container.liveness_probe).as_deref(), Some("/health"));
-                // Ready only once the table answers with the tenant role's credentials.
-                assert_eq!(path(&container.readiness_probe).as_deref(), Some("/ready"));
+            // Ready only once the table answers with the tenant role's credentials.
+            assert_hardened(&deployment, "/ready", tenant.id.as_str());
+        }
+    });
+}
+
+/// A Deployment's pod runs nothing privileged, from the platform's own registry at the digest
+/// the images build pushed, probed live at `/health` and ready at `readiness`.
+fn assert_hardened(deployment: &Deployment, readiness: &str, what: &str) {
+    let pod = deployment.spec.clone().unwrap().template.spec.unwrap();
+    assert_ne!(pod.host_network, Some(true));
+    assert_ne!(pod.host_pid, Some(true));
+    assert_ne!(pod.host_ipc, Some(true));
+    assert_eq!(pod.automount_service_account_token, Some(false));
+    for volume in pod.volumes.iter().flatten() {
+        assert!(volume.host_path.is_none(), "{what}: hostPath volume");
+    }
+    let pod_security = pod.security_context.unwrap();
+    assert_eq!(pod_security.run_as_non_root, Some(true));
+    assert_eq!(pod_security.seccomp_profile.unwrap().type_, "RuntimeDefault");
+    for container in pod.containers.iter().chain(pod.init_containers.iter().flatten()) {
+        let security = container.security_context.as_ref().expect("container security context");
+        assert_eq!(security.privileged, Some(false));
+        assert_eq!(security.allow_privilege_escalation, Some(false));
+        assert_eq!(security.read_only_root_filesystem, Some(true));
+        assert_eq!(security.run_as_non_root, Some(true));
+        assert!(security.run_as_user.unwrap() > 0);
+        let capabilities = security.capabilities.as_ref().unwrap();
+        assert_eq!(capabilities.drop.as_deref(), Some(&["ALL".to_owned()][..]));
+        assert!(capabilities.add.is_none());
+        let image = container.image.as_deref().unwrap();
+        // The platform's repository, at the digest the images build pushed (bound at apply).
+        let service = container.name.as_str();
+        let expected = format!(
+            "123456789012.dkr.ecr.eu-west-1.amazonaws.com/saas/{service}@${{build:saas-images:IMAGE_DIGEST_{}}}",
+            service.to_ascii_uppercase().replace('-', "_")
+        );
+        assert_eq!(image, expected, "{what}");
+        let resources = container.resources.as_ref().unwrap();
+        assert!(resources.requests.is_some() && resources.limits.is_some());
+        let path = |probe: &Option<k8s_openapi::api::core::v1::Probe>| {
+            probe.as_ref().unwrap().http_get.as_ref().unwrap().path.clone()
+        };
+        assert_eq!(path(&container.liveness_probe).as_deref(), Some("/health"), "{what}");
+        assert_eq!(path(&container.readiness_probe).as_deref(), Some(readiness), "{what}");
+    }
+}
+
+/// Each control-plane service runs as the ServiceAccount the cluster-access stack associates
+/// with that service's role, hardened like a tenant's, two replicas under a disruption budget,
+/// in a restricted namespace.
+#[test]
+fn the_control_plane_runs_each_service_as_its_associated_role() {
+    let platform = reference();
+    let files = files(&platform);
+    let text = &files["baseline/control-plane.k8s.yaml"];
+    let names = platform.baseline_names();
+    let access = template_json(&files["baseline/cluster-access.cfn.yaml"]);
+    let associated = |account: &str| -> Vec<String> {
+        access["Resources"]
+            .as_object()
+            .unwrap()
+            .values()
+            .filter(|r| r["Type"] == "AWS::EKS::PodIdentityAssociation")
+            .map(|r| &r["Properties"])
+            .filter(|p| p["Namespace"] == "control-plane" && p["ServiceAccount"] == account)
+            .map(|p| p["RoleArn"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let namespaces: Vec<Namespace> = objects(text, "Namespace");
+    assert_eq!(namespaces.len(), 1);
+    assert_eq!(namespaces[0].metadata.name.as_deref(), Some("control-plane"));
+    let labels = namespaces[0].metadata.labels.as_ref().unwrap();
+    for mode in ["enforce", "audit", "warn"] {
+        assert_eq!(labels[&format!("pod-security.kubernetes.io/{mode}")], "restricted");
+    }
+    let deployments: Vec<Deployment> = objects(text, "Deployment");
+    let deployed: Vec<&str> = deployments.iter().map(|d| d.metadata.name.as_deref().unwrap()).collect();
+    assert_eq!(deployed, ["registration", "tenant-management", "user-management"]);
+    let roles = [&names.registration_role, &names.tenant_management_role, &names.user_management_role];
+    let accounts: Vec<ServiceAccount> = objects(text, "ServiceAccount");
+    let budgets: Vec<PodDisruptionBudget> = objects(text, "PodDisruptionBudget");
+    for (deployment, role) in deployments.iter().zip(roles) {
+        let name = deployment.metadata.name.as_deref().unwrap();
+        let spec = deployment.spec.as_ref().unwrap();
+        let pod = spec.template.spec.as_ref().unwrap();
+        assert_eq!(pod.service_account_name.as_deref(), Some(name));
+        assert_eq!(associated(name), [format!("arn:aws:iam::123456789012:role/{role}")], "{name}: one association");
+        let account = accounts.iter().find(|a| a.metadata.name.as_deref() == Some(name)).expect("its ServiceAccount");
+        assert_eq!(account.automount_service_account_token, Some(false));
+        assert_eq!(spec.replicas, Some(2), "{name}");
+        assert!(budgets.iter().any(|b| b.metadata.name.as_deref() == Some(name)), "{name}: a disruption budget");
+        let readiness = if name == "user-management" { "/health" } else { "/ready" };
+        assert_hardened(deployment, readiness, name);
+    }
+}
+
+/// The control plane's pods take traffic from the ingress controller only (no tenant pod
+/// reaches them), and reach DNS, the Pod Identity Agent and AWS's APIs, never the instance
+/// metadata service or a tenant's pod.
+#[test]
+fn the_control_plane_is_fenced_from_the_tenants() {
+    let platform = reference();
+    let files = files(&platform);
+    let mut policies: Vec<NetworkPolicy> = objects(&files["baseline/control-plane.k8s.yaml"], "NetworkPolicy");
+    for tenant in platform.tenants() {
+        policies.extend(objects::<NetworkPolicy>(&bundle(&files, tenant), "NetworkPolicy"));
+    }
+    let policies: Vec<&NetworkPolicy> = policies.iter().collect();
+    let check =
+        |from: &Peer, to: &Peer, port: u16, protocol: &str| allows(&policies, from, to, port, protocol).unwrap();
+    let controller = Peer::Pod(Pod::new("ingress-nginx", &[("app.kubernetes.io/name", "ingress-nginx")]));
+    let dns = Peer::Pod(Pod::new("kube-system", &[("k8s-app", "kube-dns")]));
+    for service in ["registration", "tenant-management", "user-management"] {
+        let me = Peer::Pod(Pod::new("control-plane", &[("app.kubernetes.io/name", service)]));
+        assert!(check(&controller, &me, 8080, "TCP"), "{service}: the ingress controller cannot reach it");
+        assert!(!check(&controller, &me, 9090, "TCP"), "{service}: another port is open");
+        assert!(check(&me, &dns, 53, "UDP"), "{service}: no DNS");
+        assert!(check(&me, &Peer::Address("169.254.170.23".parse().unwrap()), 80, "TCP"), "{service}: no Pod Identity");
+        assert!(check(&me, &Peer::Address("52.94.4.10".parse().unwrap()), 443, "TCP"), "{service}: no AWS APIs");
+        assert!(!check(&me, &Peer::Address("169.254.169.254".parse().unwrap()), 80, "TCP"), "{service}: IMDS");
+        for tenant in platform.tenants() {
+            let namespace = platform.tenant_names(tenant).namespace;
+            let pod = Peer::Pod(Pod::new(&namespace, &[("app.kubernetes.io/name", "product")]));
+            assert!(!check(&pod, &me, 8080, "TCP"), "{}'s pods reach {service}", tenant.id);
+            assert!(!check(&me, &pod, 8080, "TCP"), "{service} reaches {}'s pods", tenant.id);
+        }
+    }
+}
+
+/// The control plane's routes on the API host: each path to its service, each with the
+/// browser origins that call it, and none under a tenant's prefix.
+#[test]
+fn the_control_plane_routes_its_paths_on_the_api_host() {
+    let platform = reference();
+    let files = files(&platform);
+    let ingresses: Vec<Ingress> = objects(&files["baseline/control-plane.k8s.yaml"], "Ingress");
+    let mut routes = Vec::new();
+    for ingress in &ingresses {
+        let annotations = ingress.metadata.annotations.as_ref().unwrap();
+        let origin = annotations["nginx.ingress.kubernetes.io/cors-allow-origin"].clone();
+        for rule in ingress.spec.as_ref().unwrap().rules.as_ref().unwrap() {
+            assert_eq!(rule.host.as_deref(), Some("api.saas.example.com"));
+            for path in &rule.http.as_ref().unwrap().paths {
+                let backend = path.backend.service.as_ref().unwrap();
+                assert_eq!(backend.port.as_ref().unwrap().number, Some(80));
+                routes.push((path.path.clone().unwrap(), path.path_type.clone(), backend.name.clone(), origin.clone()));
             }
         }
+    }
+    routes.sort();
+    let route = |path: &str, kind: &str, service: &str, origin: &str| {
+        (path.to_owned(), kind.to_owned(), service.to_owned(), origin.to_owned())
+    };
+    assert_eq!(
+        routes,
+        [
+            route("/admin-users", "Prefix", "user-management", "https://admin.saas.example.com"),
+            route("/auth-info", "Exact", "tenant-management", "https://*.app.saas.example.com"),
+            route("/register", "Exact", "registration", "https://www.saas.example.com"),
+            route("/tenants", "Prefix", "tenant-management", "https://admin.saas.example.com"),
+        ]
+    );
+    for tenant in platform.tenants() {
+        assert!(routes.iter().all(|(path, ..)| !path.starts_with(&format!("/{}/", tenant.id))));
+    }
+}
+
+/// A tenant's admins reach user management at `/<tenant>/users` through the tenant's own
+/// Ingress (so suspension and the tier's rate limit cover them), by an ExternalName alias of
+/// the control plane's Service.
+#[test]
+fn each_tenants_user_routes_reach_user_management_through_its_own_ingress() {
+    let control_plane = files(&reference())["baseline/control-plane.k8s.yaml"].clone();
+    let services: Vec<k8s_openapi::api::core::v1::Service> = objects(&control_plane, "Service");
+    assert!(services.iter().any(|s| s.metadata.name.as_deref() == Some("user-management")));
+    each_tenant(|platform, tenant, text| {
+        let ingresses: Vec<Ingress> = objects(text, "Ingress");
+        assert_eq!(ingresses.len(), 1);
+        let paths = &ingresses[0].spec.as_ref().unwrap().rules.as_ref().unwrap()[0].http.as_ref().unwrap().paths;
+        let users = paths.iter().find(|p| p.path.as_deref() == Some(&format!("/{}/users", tenant.id))).unwrap();
+        assert_eq!(users.backend.service.as_ref().unwrap().name, "user-management");
+        let services: Vec<k8s_openapi::api::core::v1::Service> = objects(text, "Service");
+        let alias = services.iter().find(|s| s.metadata.name.as_deref() == Some("user-management")).unwrap();
+        let spec = alias.spec.as_ref().unwrap();
+        assert_eq!(spec.type_.as_deref(), Some("ExternalName"));
+        assert_eq!(spec.external_name.as_deref(), Some("user-management.control-plane.svc.cluster.local"));
+        assert_eq!(alias.metadata.namespace.as_deref(), Some(platform.tenant_names(tenant).namespace.as_str()));
+        assert_eq!(spec.ports.as_ref().unwrap()[0].port, 80);
     });
 }
 
@@ -220,7 +370,9 @@ fn limits_scaling_and_placement_follow_the_tier() {
         let rule = &spec.rules.as_ref().unwrap()[0];
         assert_eq!(rule.host.as_deref(), Some("api.saas.example.com"));
         let paths: Vec<&str> = rule.http.as_ref().unwrap().paths.iter().map(|p| p.path.as_deref().unwrap()).collect();
-        assert_eq!(paths, [format!("/{}/products", tenant.id), format!("/{}/orders", tenant.id)]);
+        // The services' paths, then the tenant's user management (the control plane's).
+        let id = &tenant.id;
+        assert_eq!(paths, [format!("/{id}/products"), format!("/{id}/orders"), format!("/{id}/users")]);
     });
 }
 

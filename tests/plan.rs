@@ -29,6 +29,11 @@ fn reference_edges_come_in_the_required_order() {
     before("baseline/edge", "baseline/stack");
     // Tables and registries (baseline) before images before tenant bundles.
     before("baseline/stack", "baseline/images");
+    // The control plane runs its images as its roles' associations, behind the ingress
+    // controller, reading the baseline's outputs and starting the delivery stack's project.
+    for needed in ["baseline/images", "baseline/access", "baseline/addons", "baseline/stack", "baseline/delivery"] {
+        before(needed, "baseline/control-plane");
+    }
     for tenant in reference().tenants() {
         let t = |part: &str| format!("tenant/{}/{part}", tenant.id);
         before("baseline/addons", &t("k8s"));
@@ -46,7 +51,9 @@ fn reference_edges_come_in_the_required_order() {
     assert_eq!(waves[3], ["baseline/cluster", "baseline/images"]);
     assert!(waves[4].contains(&"baseline/access") && waves[4].contains(&"tenant/acme/stack"));
     assert_eq!(waves[5], ["baseline/addons"]);
-    assert!(waves[6].iter().all(|s| s.ends_with("/k8s")));
+    // The bundles: the control plane's beside the tenants'.
+    assert!(waves[6].iter().all(|s| s.ends_with("/k8s") || *s == "baseline/control-plane"), "{:?}", waves[6]);
+    assert!(waves[6].contains(&"baseline/control-plane"));
     assert!(waves[7].iter().all(|s| s.ends_with("/register")));
     let critical: Vec<&str> = plan.critical_path().iter().map(StepId::as_str).collect();
     assert_eq!(

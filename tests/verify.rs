@@ -229,6 +229,22 @@ fn an_external_name_backend_leaves_the_namespace() {
     caught(&files, Property::Network, "ExternalName", ACME_K8S, "- backend:");
 }
 
+/// The one ExternalName a tenant's Ingress may route to is user management's, at the tenant's
+/// own `/users` path: the same alias pointed at another namespace, or another path routed to
+/// it, is caught.
+#[test]
+fn the_user_management_alias_is_allowed_only_as_generated() {
+    let elsewhere = edit(
+        committed(),
+        ACME_K8S,
+        "externalName: user-management.control-plane.svc.cluster.local",
+        "externalName: user-management.tenant-globex.svc.cluster.local",
+    );
+    caught(&elsewhere, Property::Network, "ExternalName", ACME_K8S, "- backend:");
+    let other_path = edit(committed(), ACME_K8S, "path: /acme/users", "path: /acme/users-export");
+    caught(&other_path, Property::Network, "ExternalName", ACME_K8S, "- backend:");
+}
+
 // Identity --------------------------------------------------------------------------------------
 
 #[test]

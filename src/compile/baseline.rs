@@ -106,13 +106,13 @@ pub fn baseline_stack(platform: &Platform) -> Result<Template, TemplateError> {
         }
     }
 
-    // A container registry per service.
-    for service in platform.services() {
-        let id = LogicalId::derive(service.name.as_str(), "Repository");
+    // A container registry per image: the blueprint's services and the control plane's.
+    for image in super::images::images(platform) {
+        let id = LogicalId::derive(&image, "Repository");
         t.resource(
             &id,
             Repository {
-                repository_name: Expr::str(BaselineNames::repository(p, &service.name)),
+                repository_name: Expr::str(BaselineNames::repository(p, &image)),
                 image_tag_mutability: "IMMUTABLE",
                 image_scanning_configuration: ImageScanningConfiguration { scan_on_push: true },
                 encryption_configuration: EncryptionConfiguration { encryption_type: "KMS", kms_key: key.clone() },
@@ -166,10 +166,20 @@ pub fn baseline_stack(platform: &Platform) -> Result<Template, TemplateError> {
         &LogicalId::fixed("AdminUserPoolDomain"),
         UserPoolDomain { domain: Expr::str(&names.admin_domain_prefix), user_pool_id: Expr::reference(&admin_pool) },
     );
-    t.output(&LogicalId::fixed("AdminUserPoolId"), Output::new("Admin user pool id", Expr::reference(&admin_pool)));
     t.output(
-        &LogicalId::fixed("AdminUserPoolClientId"),
+        &LogicalId::fixed(exports::ADMIN_USER_POOL_ID),
+        Output::new("Admin user pool id", Expr::reference(&admin_pool)),
+    );
+    t.output(
+        &LogicalId::fixed(exports::ADMIN_CLIENT_ID),
         Output::new("Admin console client id", Expr::reference(&admin_client)),
+    );
+    t.output(
+        &LogicalId::fixed(exports::ADMIN_ISSUER_URL),
+        Output::new(
+            "Issuer of the administrators' tokens",
+            Expr::sub(format!("https://cognito-idp.${{AWS::Region}}.${{AWS::URLSuffix}}/${{{admin_pool}}}")),
+        ),
     );
 
     // The shared tenant pool, when a tier signs tenants in through it. Tenant stacks add their

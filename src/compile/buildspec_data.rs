@@ -102,16 +102,15 @@ impl BuildspecData {
                     values: super::common::in_source(&r.values),
                 })
                 .collect(),
-            images: platform
-                .services()
-                .iter()
-                .map(|s| {
-                    let name = BaselineNames::repository(platform.name(), &s.name);
+            images: super::images::images(platform)
+                .into_iter()
+                .map(|image| {
+                    let name = BaselineNames::repository(platform.name(), &image);
                     ImageData {
-                        service: s.name.to_string(),
                         repository: format!("{registry}/{name}"),
                         name,
-                        variable: super::common::image_digest_variable(&s.name),
+                        variable: super::images::digest_variable(&image),
+                        service: image,
                     }
                 })
                 .collect(),

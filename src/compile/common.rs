@@ -25,12 +25,6 @@ pub fn registry_host(platform: &Platform) -> String {
     crate::model::naming::registry_host(platform.account_id(), platform.region())
 }
 
-/// The variable the images build exports with the digest it pushed for `service`:
-/// `IMAGE_DIGEST_<SERVICE>`, upper case, `-` as `_`.
-pub fn image_digest_variable(service: &crate::model::ServiceName) -> String {
-    format!("IMAGE_DIGEST_{}", service.as_str().to_ascii_uppercase().replace('-', "_"))
-}
-
 /// The tag naming the platform, on every resource it makes. Policies that cannot name a
 /// resource (a user pool's id is Cognito's to choose) match it instead.
 pub const PLATFORM_TAG: &str = "tenancy:platform";

@@ -269,10 +269,7 @@ pub fn deployer_statements(platform: &Platform, artifacts: &BucketRef, key: &Exp
         Statement::allow("CheckBootstrap", &["cloudformation:DescribeStacks"])
             .on([regional_arn("cloudformation", &format!("stack/{}/*", names.bootstrap_stack))]),
         // Every image a bundle runs is looked up in ECR before the bundle is applied.
-        Statement::allow("CheckImages", &["ecr:DescribeImages"]).on(platform
-            .services()
-            .iter()
-            .map(|s| regional_arn("ecr", &format!("repository/{}", BaselineNames::repository(p, &s.name))))),
+        Statement::allow("CheckImages", &["ecr:DescribeImages"]).on(super::images::repository_arns(platform)),
         Statement::allow("StageLargeTemplates", &["s3:GetObject", "s3:PutObject"])
             .on([artifacts.objects("templates/*")]),
         // What apply's CloudFormation provider calls (`contract::calls`), and GetTemplate.

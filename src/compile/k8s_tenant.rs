@@ -4,76 +4,41 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment};
 use k8s_openapi::api::autoscaling::v2::{
     CrossVersionObjectReference, HorizontalPodAutoscaler, HorizontalPodAutoscalerSpec, MetricSpec, MetricTarget,
     ResourceMetricSource,
 };
 use k8s_openapi::api::core::v1::{
-    Affinity, Capabilities, ConfigMap, ConfigMapKeySelector, Container, ContainerPort, EmptyDirVolumeSource, EnvVar,
-    EnvVarSource, HTTPGetAction, LimitRange, LimitRangeItem, LimitRangeSpec, Namespace, NodeAffinity, NodeSelector,
-    NodeSelectorRequirement, NodeSelectorTerm, PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceQuota,
-    ResourceQuotaSpec, ResourceRequirements, SeccompProfile, SecurityContext, Service, ServiceAccount, ServicePort,
-    ServiceSpec, Toleration, TopologySpreadConstraint, Volume, VolumeMount,
+    Affinity, ConfigMap, ConfigMapKeySelector, EnvVar, EnvVarSource, LimitRange, LimitRangeItem, LimitRangeSpec,
+    Namespace, NodeAffinity, NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, PodSpec, ResourceQuota,
+    ResourceQuotaSpec, Service, ServiceAccount, ServicePort, ServiceSpec, Toleration, TopologySpreadConstraint,
 };
 use k8s_openapi::api::networking::v1::{
-    HTTPIngressPath, HTTPIngressRuleValue, IPBlock, Ingress, IngressBackend, IngressRule, IngressServiceBackend,
-    IngressSpec, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer,
-    NetworkPolicyPort, NetworkPolicySpec, ServiceBackendPort,
+    HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule, IngressServiceBackend, IngressSpec,
+    ServiceBackendPort,
 };
-use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::k8s::Bundle;
+use crate::model::naming::{TENANT_USERS_PATH, USER_MANAGEMENT_SERVICE_ACCOUNT, user_management_host};
 use crate::model::{BaselineNames, Placement, Platform, Storage, Tenant, TenantNames, Tier};
 
 use super::cluster_config::TIER_NODE_KEY;
 use super::common::stack_binding;
-use super::pod_identity;
+use super::k8s_workload::{
+    Fence, Workload, cluster_ip, container, cpu_memory, deployment, disruption_budget, env, labels, pod_security,
+    quantity, scratch_volume,
+};
 use crate::contract::outputs::tenant as outputs;
 
-/// The UID and GID every service container runs as; the images are built for it.
-pub const SERVICE_UID: i64 = 10001;
-/// The port each Service exposes inside the cluster.
-pub const SERVICE_PORT: i32 = 80;
+use super::k8s_workload::{LABEL_NAME, SERVICE_PORT};
 /// The ConfigMap holding the tenant's identity settings, which exist only after its stack is
 /// deployed: each value is a binding `${stack:<stack name>:<output>}` that apply resolves.
 pub const IDENTITY_CONFIG_MAP: &str = "tenant-identity";
-/// The address every cloud instance serves its metadata (and credentials) at.
-pub const INSTANCE_METADATA_CIDR: &str = "169.254.169.254/32";
-pub const INSTANCE_METADATA_CIDR_V6: &str = "fd00:ec2::254/128";
-/// Private IPv4 ranges (RFC 1918, and RFC 6598's shared space, which EKS custom networking
-/// uses for pods): no tenant's HTTPS egress goes there.
-pub const PRIVATE_CIDRS: [&str; 4] = ["10.0.0.0/8", "100.64.0.0/10", "172.16.0.0/12", "192.168.0.0/16"];
-/// Unique local IPv6 addresses (RFC 4193).
-pub const PRIVATE_CIDRS_V6: [&str; 1] = ["fc00::/7"];
 
 pub const LABEL_TENANT: &str = "tenancy.io/tenant";
 pub const LABEL_TIER: &str = "tenancy.io/tier";
-pub const LABEL_NAME: &str = "app.kubernetes.io/name";
-pub const LABEL_NAMESPACE: &str = "kubernetes.io/metadata.name";
-
-/// The image of a service: its ECR repository, pinned to the digest the images build pushed
-/// (a binding the plan resolves from that build's exported variables). The reviewed manifest
-/// names the repository and the build; apply checks the digest is in ECR before it applies.
-pub fn image(platform: &Platform, service: &crate::model::Service) -> String {
-    let repository = BaselineNames::repository(platform.name(), &service.name);
-    let digest = crate::contract::Placeholder::build(
-        &platform.baseline_names().images_project,
-        &super::common::image_digest_variable(&service.name),
-    );
-    format!("{}/{repository}@{digest}", super::common::registry_host(platform))
-}
-
-fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
-}
-
-fn quantity(value: impl Into<String>) -> Quantity {
-    Quantity(value.into())
-}
 
 struct Context<'a> {
     platform: &'a Platform,
@@ -178,9 +143,6 @@ fn limits(cx: &Context, bundle: &mut Bundle) {
         ..Default::default()
     });
     let resources = cx.tier.container_resources(cx.platform.services().len());
-    let cpu_memory = |cpu: u64, memory: u64| -> BTreeMap<String, Quantity> {
-        [("cpu".to_owned(), quantity(format!("{cpu}m"))), ("memory".to_owned(), quantity(format!("{memory}Mi")))].into()
-    };
     bundle.push(LimitRange {
         metadata: cx.meta("tenant-limits"),
         spec: Some(LimitRangeSpec {
@@ -203,103 +165,16 @@ fn limits(cx: &Context, bundle: &mut Bundle) {
 }
 
 fn network_policies(cx: &Context, bundle: &mut Bundle) {
-    let all_pods = || Some(LabelSelector::default());
-    let policy = |name: &str, types: &[&str], ingress, egress| NetworkPolicy {
-        metadata: cx.meta(name),
-        spec: Some(NetworkPolicySpec {
-            pod_selector: all_pods(),
-            policy_types: Some(types.iter().map(|t| (*t).to_owned()).collect()),
-            ingress,
-            egress,
-        }),
-    };
-    let namespace_peer = |namespace: &str, pod_labels: Option<(&str, &str)>| NetworkPolicyPeer {
-        namespace_selector: Some(LabelSelector {
-            match_labels: Some(labels(&[(LABEL_NAMESPACE, namespace)])),
-            ..Default::default()
-        }),
-        pod_selector: pod_labels
-            .map(|(k, v)| LabelSelector { match_labels: Some(labels(&[(k, v)])), ..Default::default() }),
-        ..Default::default()
-    };
-    let port = |number: i32, protocol: &str| NetworkPolicyPort {
-        port: Some(IntOrString::Int(number)),
-        protocol: Some(protocol.to_owned()),
-        ..Default::default()
-    };
-    let same_namespace = NetworkPolicyPeer { pod_selector: all_pods(), ..Default::default() };
-
-    // Nothing in or out unless a policy below allows it.
-    bundle.push(policy("default-deny", &["Ingress", "Egress"], None, None));
+    let meta = |name: &str| cx.meta(name);
+    let fence = Fence { meta: &meta };
+    let ports: Vec<u16> = cx.platform.services().iter().map(|s| s.port).collect();
+    bundle.push(fence.default_deny());
     // The tenant's own services talk to each other.
-    bundle.push(policy(
-        "allow-same-namespace",
-        &["Ingress", "Egress"],
-        Some(vec![NetworkPolicyIngressRule { from: Some(vec![same_namespace.clone()]), ports: None }]),
-        Some(vec![NetworkPolicyEgressRule { to: Some(vec![same_namespace]), ports: None }]),
-    ));
-    // The ingress controller reaches the service ports, nothing else.
-    let ingress_namespace = cx.platform.baseline_names().ingress_namespace;
-    let mut service_ports: Vec<i32> = cx.platform.services().iter().map(|s| i32::from(s.port)).collect();
-    service_ports.sort_unstable();
-    service_ports.dedup();
-    bundle.push(policy(
-        "allow-ingress-controller",
-        &["Ingress"],
-        Some(vec![NetworkPolicyIngressRule {
-            from: Some(vec![namespace_peer(&ingress_namespace, Some((LABEL_NAME, "ingress-nginx")))]),
-            ports: Some(service_ports.into_iter().map(|p| port(p, "TCP")).collect()),
-        }]),
-        None,
-    ));
-    // Cluster DNS.
-    bundle.push(policy(
-        "allow-dns",
-        &["Egress"],
-        None,
-        Some(vec![NetworkPolicyEgressRule {
-            to: Some(vec![namespace_peer("kube-system", Some(("k8s-app", "kube-dns")))]),
-            ports: Some(vec![port(53, "UDP"), port(53, "TCP")]),
-        }]),
-    ));
-    // The Pod Identity Agent on the node, which hands out the tenant role's credentials.
-    let agent = |cidr: &str| NetworkPolicyPeer {
-        ip_block: Some(IPBlock { cidr: cidr.to_owned(), except: None }),
-        ..Default::default()
-    };
-    bundle.push(policy(
-        "allow-pod-identity-agent",
-        &["Egress"],
-        None,
-        Some(vec![NetworkPolicyEgressRule {
-            to: Some(vec![agent(pod_identity::AGENT_CIDR), agent(pod_identity::AGENT_CIDR_V6)]),
-            ports: Some(vec![port(pod_identity::AGENT_PORT, "TCP")]),
-        }]),
-    ));
-    // AWS APIs over HTTPS through the NAT, but never the instance metadata service, whose
-    // node credentials would bypass the tenant role, nor a private address: the Kubernetes
-    // API's in-cluster address and private endpoint are private, as are other pods and nodes
-    // (found by `tenancy verify`'s network property).
-    let anywhere_but_metadata = |cidr: &str, metadata: &str| {
-        let private: &[&str] = if cidr.contains(':') { &PRIVATE_CIDRS_V6 } else { &PRIVATE_CIDRS };
-        let except = std::iter::once(metadata).chain(private.iter().copied()).map(str::to_owned).collect();
-        NetworkPolicyPeer {
-            ip_block: Some(IPBlock { cidr: cidr.to_owned(), except: Some(except) }),
-            ..Default::default()
-        }
-    };
-    bundle.push(policy(
-        "allow-https-egress",
-        &["Egress"],
-        None,
-        Some(vec![NetworkPolicyEgressRule {
-            to: Some(vec![
-                anywhere_but_metadata("0.0.0.0/0", INSTANCE_METADATA_CIDR),
-                anywhere_but_metadata("::/0", INSTANCE_METADATA_CIDR_V6),
-            ]),
-            ports: Some(vec![port(443, "TCP")]),
-        }]),
-    ));
+    bundle.push(fence.same_namespace());
+    bundle.push(fence.ingress_controller(&cx.platform.baseline_names().ingress_namespace, &ports));
+    bundle.push(fence.dns());
+    bundle.push(fence.pod_identity_agent());
+    bundle.push(fence.https_egress());
 }
 
 fn identity_config(cx: &Context, bundle: &mut Bundle) {
@@ -315,15 +190,10 @@ fn identity_config(cx: &Context, bundle: &mut Bundle) {
 fn workload(cx: &Context, service: &crate::model::Service, bundle: &mut Bundle) {
     let name = service.name.as_str();
     let resources = cx.tier.container_resources(cx.platform.services().len());
-    let cpu_memory = |cpu: u64, memory: u64| -> BTreeMap<String, Quantity> {
-        [("cpu".to_owned(), quantity(format!("{cpu}m"))), ("memory".to_owned(), quantity(format!("{memory}Mi")))].into()
-    };
     let (table, model) = match &service.storage {
         Storage::Silo(_) => (cx.names.silo_table(&service.name).expect("silo table").to_owned(), "silo"),
         Storage::Pool(_) => (BaselineNames::pooled_table(cx.platform.name(), &service.name), "pool"),
     };
-    let env =
-        |name: &str, value: &str| EnvVar { name: name.to_owned(), value: Some(value.to_owned()), ..Default::default() };
     let from_identity = |name: &str, key: &str| EnvVar {
         name: name.to_owned(),
         value_from: Some(EnvVarSource {
@@ -336,30 +206,11 @@ fn workload(cx: &Context, service: &crate::model::Service, bundle: &mut Bundle) 
         }),
         ..Default::default()
     };
-    let probe = |path: &str, delay: i32| Probe {
-        http_get: Some(HTTPGetAction {
-            path: Some(path.to_owned()),
-            port: IntOrString::String("http".into()),
-            ..Default::default()
-        }),
-        initial_delay_seconds: Some(delay),
-        period_seconds: Some(10),
-        timeout_seconds: Some(2),
-        failure_threshold: Some(3),
-        ..Default::default()
-    };
-    let runtime_default = || Some(SeccompProfile { type_: "RuntimeDefault".into(), ..Default::default() });
-    let container = Container {
-        name: name.to_owned(),
-        image: Some(image(cx.platform, service)),
-        image_pull_policy: Some("Always".into()),
-        ports: Some(vec![ContainerPort {
-            name: Some("http".into()),
-            container_port: i32::from(service.port),
-            protocol: Some("TCP".into()),
-            ..Default::default()
-        }]),
-        env: Some(vec![
+    let container = container(Workload {
+        name,
+        image: super::images::reference(cx.platform, service.name.as_str()),
+        port: service.port,
+        env: vec![
             env("AWS_REGION", cx.platform.region().as_str()),
             env("PORT", &service.port.to_string()),
             env("STORAGE_MODEL", model),
@@ -367,31 +218,14 @@ fn workload(cx: &Context, service: &crate::model::Service, bundle: &mut Bundle) 
             from_identity("TENANT_CLIENT_ID", "clientId"),
             env("TENANT_ID", cx.tenant.id.as_str()),
             from_identity("TENANT_ISSUER", "issuer"),
-        ]),
-        resources: Some(ResourceRequirements {
-            requests: Some(cpu_memory(resources.cpu_request_millis, resources.memory_request_mib)),
-            limits: Some(cpu_memory(resources.cpu_limit_millis, resources.memory_limit_mib)),
-            ..Default::default()
-        }),
+        ],
+        requests: (resources.cpu_request_millis, resources.memory_request_mib),
+        limits: (resources.cpu_limit_millis, resources.memory_limit_mib),
         // Live while the process answers; ready only once it reaches its table (with the
         // tenant role's credentials), so a pod without AWS access never takes traffic.
-        liveness_probe: Some(probe("/health", 5)),
-        readiness_probe: Some(probe("/ready", 2)),
-        security_context: Some(SecurityContext {
-            allow_privilege_escalation: Some(false),
-            privileged: Some(false),
-            read_only_root_filesystem: Some(true),
-            run_as_non_root: Some(true),
-            run_as_user: Some(SERVICE_UID),
-            run_as_group: Some(SERVICE_UID),
-            capabilities: Some(Capabilities { drop: Some(vec!["ALL".into()]), ..Default::default() }),
-            seccomp_profile: runtime_default(),
-            ..Default::default()
-        }),
-        // The root file system is read-only; the process gets a small scratch directory.
-        volume_mounts: Some(vec![VolumeMount { name: "tmp".into(), mount_path: "/tmp".into(), ..Default::default() }]),
-        ..Default::default()
-    };
+        liveness: "/health",
+        readiness: "/ready",
+    });
 
     let dedicated = cx.tier.placement == Placement::Dedicated;
     let tier_name = cx.tier.name.as_str();
@@ -406,20 +240,9 @@ fn workload(cx: &Context, service: &crate::model::Service, bundle: &mut Bundle) 
         service_account_name: Some(cx.names.service_account.clone()),
         automount_service_account_token: Some(false),
         priority_class_name: Some(crate::model::naming::priority_class(cx.platform.name(), &cx.tier.name)),
-        security_context: Some(PodSecurityContext {
-            run_as_non_root: Some(true),
-            run_as_user: Some(SERVICE_UID),
-            run_as_group: Some(SERVICE_UID),
-            fs_group: Some(SERVICE_UID),
-            seccomp_profile: runtime_default(),
-            ..Default::default()
-        }),
+        security_context: Some(pod_security()),
         containers: vec![container],
-        volumes: Some(vec![Volume {
-            name: "tmp".into(),
-            empty_dir: Some(EmptyDirVolumeSource { size_limit: Some(quantity("64Mi")), ..Default::default() }),
-            ..Default::default()
-        }]),
+        volumes: Some(vec![scratch_volume()]),
         topology_spread_constraints: Some(vec![
             spread("topology.kubernetes.io/zone", "ScheduleAnyway"),
             spread("kubernetes.io/hostname", "ScheduleAnyway"),
@@ -454,44 +277,9 @@ fn workload(cx: &Context, service: &crate::model::Service, bundle: &mut Bundle) 
 
     let mut meta = cx.meta(name);
     meta.labels = Some(cx.service_labels(name));
-    bundle.push(Deployment {
-        metadata: meta.clone(),
-        spec: Some(DeploymentSpec {
-            // The HPA below owns the replica count; a count here would be reset by every
-            // server-side apply (field manager `tenancy`, forced).
-            replicas: None,
-            selector: cx.selector(name),
-            strategy: Some(DeploymentStrategy {
-                type_: Some("RollingUpdate".into()),
-                rolling_update: Some(RollingUpdateDeployment {
-                    max_surge: Some(IntOrString::Int(1)),
-                    max_unavailable: Some(IntOrString::Int(0)),
-                }),
-            }),
-            template: PodTemplateSpec {
-                metadata: Some(ObjectMeta { labels: Some(cx.service_labels(name)), ..Default::default() }),
-                spec: Some(pod),
-            },
-            ..Default::default()
-        }),
-        ..Default::default()
-    });
-    bundle.push(Service {
-        metadata: meta.clone(),
-        spec: Some(ServiceSpec {
-            type_: Some("ClusterIP".into()),
-            selector: cx.selector(name).match_labels,
-            ports: Some(vec![ServicePort {
-                name: Some("http".into()),
-                port: SERVICE_PORT,
-                target_port: Some(IntOrString::String("http".into())),
-                protocol: Some("TCP".into()),
-                ..Default::default()
-            }]),
-            ..Default::default()
-        }),
-        ..Default::default()
-    });
+    // The HPA below owns the replica count.
+    bundle.push(deployment(meta.clone(), None, cx.selector(name), cx.service_labels(name), pod));
+    bundle.push(cluster_ip(meta.clone(), cx.selector(name).match_labels.unwrap_or_default()));
     let scaling = cx.tier.autoscaling;
     bundle.push(HorizontalPodAutoscaler {
         metadata: meta.clone(),
@@ -520,15 +308,7 @@ fn workload(cx: &Context, service: &crate::model::Service, bundle: &mut Bundle) 
         ..Default::default()
     });
     if scaling.min > 1 {
-        bundle.push(PodDisruptionBudget {
-            metadata: meta,
-            spec: Some(PodDisruptionBudgetSpec {
-                max_unavailable: Some(IntOrString::Int(1)),
-                selector: Some(cx.selector(name)),
-                ..Default::default()
-            }),
-            ..Default::default()
-        });
+        bundle.push(disruption_budget(meta, cx.selector(name)));
     }
 }
 
@@ -560,22 +340,44 @@ fn ingress(cx: &Context, bundle: &mut Bundle) {
         annotations.insert(SUSPENDED_ANNOTATION.to_owned(), SUSPENDED_SOURCES.to_owned());
     }
     meta.annotations = Some(annotations);
-    let paths = cx
+    let route = |path: String, backend: &str| HTTPIngressPath {
+        path: Some(path),
+        path_type: "Prefix".into(),
+        backend: IngressBackend {
+            service: Some(IngressServiceBackend {
+                name: backend.to_owned(),
+                port: Some(ServiceBackendPort { number: Some(SERVICE_PORT), ..Default::default() }),
+            }),
+            ..Default::default()
+        },
+    };
+    let mut paths: Vec<HTTPIngressPath> = cx
         .platform
         .services()
         .iter()
-        .map(|service| HTTPIngressPath {
-            path: Some(format!("/{}{}", cx.tenant.id, service.path)),
-            path_type: "Prefix".into(),
-            backend: IngressBackend {
-                service: Some(IngressServiceBackend {
-                    name: service.name.to_string(),
-                    port: Some(ServiceBackendPort { number: Some(SERVICE_PORT), ..Default::default() }),
-                }),
-                ..Default::default()
-            },
-        })
+        .map(|service| route(format!("/{}{}", cx.tenant.id, service.path), service.name.as_str()))
         .collect();
+    // The tenant's admins manage its users at /<tenant>/users, served by the control plane's
+    // user management. The route is here, not in the control plane's bundle, so a suspended
+    // tenant's admins are refused with the rest of its traffic, the tier's rate limit counts
+    // them, and adding a tenant changes no other bundle. An Ingress reaches only Services of its
+    // own namespace: this one is an ExternalName alias of user management's in-cluster name.
+    bundle.push(Service {
+        metadata: cx.meta(USER_MANAGEMENT_SERVICE_ACCOUNT),
+        spec: Some(ServiceSpec {
+            type_: Some("ExternalName".into()),
+            external_name: Some(user_management_host()),
+            ports: Some(vec![ServicePort {
+                name: Some("http".into()),
+                port: SERVICE_PORT,
+                protocol: Some("TCP".into()),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+    paths.push(route(format!("/{}{TENANT_USERS_PATH}", cx.tenant.id), USER_MANAGEMENT_SERVICE_ACCOUNT));
     bundle.push(Ingress {
         metadata: meta,
         spec: Some(IngressSpec {

@@ -13,7 +13,7 @@ use crate::cfn::resources::{
 };
 use crate::cfn::{Expr, LogicalId, Statement, TemplateBuilder};
 use crate::contract::steps;
-use crate::model::{BaselineNames, Platform};
+use crate::model::Platform;
 
 use super::common::{
     BucketRef, CODEBUILD_IMAGE, SOURCE_KEY, buildspecs, global_arn, in_source, platform_tags, regional_arn,
@@ -41,6 +41,7 @@ pub fn baseline_waves(platform: &Platform) -> Vec<Vec<&'static str>> {
     waves.push(vec![steps::CLUSTER, steps::IMAGES]);
     waves.push(vec![steps::ACCESS]);
     waves.push(vec![steps::ADDONS]);
+    waves.push(vec![steps::CONTROL_PLANE]);
     waves
 }
 
@@ -132,193 +133,191 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, artifacts: &BucketRef, 
             ),
         ]
     };
-    let specs =
-        vec![
-            ProjectSpec {
-                logical: "Deployer",
-                name: names.deploy_project.clone(),
-                buildspec: buildspecs::TENANT_DEPLOY,
-                description: format!("Deploys one {p} tenant (tenancy apply --select tenant:$TENANT_ID)"),
-                privileged: false,
-                statements: super::deploy_roles::deployer_statements(platform, artifacts, key),
-                managed_policies: vec![],
-                variables: vec![("TENANT_ID", Expr::str(""))],
+    let specs = vec![
+        ProjectSpec {
+            logical: "Deployer",
+            name: names.deploy_project.clone(),
+            buildspec: buildspecs::TENANT_DEPLOY,
+            description: format!("Deploys one {p} tenant (tenancy apply --select tenant:$TENANT_ID)"),
+            privileged: false,
+            statements: super::deploy_roles::deployer_statements(platform, artifacts, key),
+            managed_policies: vec![],
+            variables: vec![("TENANT_ID", Expr::str(""))],
+        },
+        ProjectSpec {
+            logical: "Onboarding",
+            name: names.onboarding_project.clone(),
+            buildspec: buildspecs::ONBOARDING,
+            description: format!("Onboards or offboards one {p} tenant (tenancy job $JOB): a commit, then its apply"),
+            privileged: false,
+            statements: {
+                let mut statements = super::deploy_roles::deployer_statements(platform, artifacts, key);
+                statements.push(
+                    Statement::allow("WriteRegistry", &crate::contract::calls::LIFECYCLE_IAM_ACTIONS)
+                        .on([regional_arn("dynamodb", &format!("table/{}", names.registry_table))]),
+                );
+                // Offboarding purges a pooled tenant's users from the shared pool, which the
+                // stack cannot (they are not its resources): pools carrying the platform's tag.
+                statements.push(super::deploy_roles::platform_pools(
+                    platform,
+                    "PurgeTenantUsers",
+                    &crate::contract::calls::PURGE_IAM_ACTIONS,
+                ));
+                // Secrets Manager appends six random characters to a secret's name in its ARN.
+                statements.push(
+                    Statement::allow("ReadGitCredential", &["secretsmanager:GetSecretValue"]).on([regional_arn(
+                        "secretsmanager",
+                        &format!("secret:{}-??????", names.onboarding_git_secret),
+                    )]),
+                );
+                statements
             },
-            ProjectSpec {
-                logical: "Onboarding",
-                name: names.onboarding_project.clone(),
-                buildspec: buildspecs::ONBOARDING,
-                description: format!(
-                    "Onboards or offboards one {p} tenant (tenancy job $JOB): a commit, then its apply"
-                ),
-                privileged: false,
-                statements: {
-                    let mut statements = super::deploy_roles::deployer_statements(platform, artifacts, key);
-                    statements.push(
-                        Statement::allow("WriteRegistry", &crate::contract::calls::LIFECYCLE_IAM_ACTIONS)
-                            .on([regional_arn("dynamodb", &format!("table/{}", names.registry_table))]),
-                    );
-                    // Offboarding purges a pooled tenant's users from the shared pool, which the
-                    // stack cannot (they are not its resources): pools carrying the platform's tag.
-                    statements.push(super::deploy_roles::platform_pools(
-                        platform,
-                        "PurgeTenantUsers",
-                        &crate::contract::calls::PURGE_IAM_ACTIONS,
-                    ));
-                    // Secrets Manager appends six random characters to a secret's name in its ARN.
-                    statements.push(Statement::allow("ReadGitCredential", &["secretsmanager:GetSecretValue"]).on([
-                        regional_arn("secretsmanager", &format!("secret:{}-??????", names.onboarding_git_secret)),
-                    ]));
-                    statements
-                },
-                managed_policies: vec![],
-                variables: vec![
-                    ("JOB", Expr::str("onboard")),
-                    ("TENANT_ID", Expr::str("")),
-                    ("REGISTRY_TABLE", Expr::str(&names.registry_table)),
-                    ("LIFECYCLE_TOPIC_ARN", regional_arn("sns", &names.lifecycle_topic)),
-                    ("TENANT_TABLE", Expr::str(&names.tenant_table)),
+            managed_policies: vec![],
+            variables: vec![
+                ("JOB", Expr::str("onboard")),
+                ("TENANT_ID", Expr::str("")),
+                ("REGISTRY_TABLE", Expr::str(&names.registry_table)),
+                ("LIFECYCLE_TOPIC_ARN", regional_arn("sns", &names.lifecycle_topic)),
+                ("TENANT_TABLE", Expr::str(&names.tenant_table)),
+            ],
+        },
+        ProjectSpec {
+            logical: "Check",
+            name: names.check_project.clone(),
+            buildspec: buildspecs::CHECK,
+            description: format!("Builds tenancy once per pipeline run and fails when {p}'s generated/ is stale"),
+            privileged: false,
+            statements: [
+                vec![read_source()],
+                read_pipeline_artifacts(),
+                vec![
+                    // The Tools output artifact, which every later action takes as input.
+                    Statement::allow("WritePipelineArtifacts", &["s3:PutObject"]).on([pipeline_artifacts.clone()]),
+                    Statement::allow("EncryptPipelineArtifacts", &["kms:GenerateDataKey"]).on([key.clone()]).when(
+                        "StringEquals",
+                        "kms:ViaService",
+                        Expr::sub("s3.${AWS::Region}.amazonaws.com"),
+                    ),
+                    // The same binary for builds the pipeline does not run (tenant deploys).
+                    Statement::allow("PublishTools", &["s3:PutObject"])
+                        .on([artifacts.objects(&format!("{}*", super::deploy_roles::TOOLS_PREFIX))]),
                 ],
-            },
-            ProjectSpec {
-                logical: "Check",
-                name: names.check_project.clone(),
-                buildspec: buildspecs::CHECK,
-                description: format!("Builds tenancy once per pipeline run and fails when {p}'s generated/ is stale"),
-                privileged: false,
-                statements: [
-                    vec![read_source()],
-                    read_pipeline_artifacts(),
-                    vec![
-                        // The Tools output artifact, which every later action takes as input.
-                        Statement::allow("WritePipelineArtifacts", &["s3:PutObject"]).on([pipeline_artifacts.clone()]),
-                        Statement::allow("EncryptPipelineArtifacts", &["kms:GenerateDataKey"]).on([key.clone()]).when(
+            ]
+            .concat(),
+            managed_policies: vec![],
+            variables: vec![],
+        },
+        ProjectSpec {
+            logical: "Cluster",
+            name: names.cluster_project.clone(),
+            buildspec: buildspecs::CLUSTER,
+            description: format!("Creates or upgrades {p}'s cluster with eksctl"),
+            privileged: false,
+            // eksctl builds the VPC, the cluster and node groups through its own CloudFormation
+            // stacks: PowerUserAccess, and IAM over eksctl's own roles and policies only, with
+            // every action of eksctl's documented minimum (userdocs "Minimum IAM policies",
+            // IamLimitedAccess), which rollbacks and deletes of its stacks need too.
+            statements: {
+                let cluster = platform.cluster().name.as_str();
+                vec![
+                    read_source(),
+                    Statement::allow("EksctlRoles", &EKSCTL_IAM_ACTIONS).on([
+                        global_arn("iam", &format!("role/eksctl-{cluster}-*")),
+                        global_arn("iam", &format!("instance-profile/eksctl-{cluster}-*")),
+                        global_arn("iam", &format!("policy/eksctl-{cluster}-*")),
+                    ]),
+                    // Access entries name principals, which eksctl looks up.
+                    Statement::allow("ReadPrincipals", &["iam:GetRole", "iam:GetUser"])
+                        .on([global_arn("iam", "role/*"), global_arn("iam", "user/*")]),
+                    Statement::allow("EksServiceLinkedRoles", &["iam:CreateServiceLinkedRole"])
+                        .on([Expr::str("*")])
+                        .when(
                             "StringEquals",
-                            "kms:ViaService",
-                            Expr::sub("s3.${AWS::Region}.amazonaws.com"),
+                            "iam:AWSServiceName",
+                            Expr::list([Expr::str("eks.amazonaws.com"), Expr::str("eks-nodegroup.amazonaws.com")]),
                         ),
-                        // The same binary for builds the pipeline does not run (tenant deploys).
-                        Statement::allow("PublishTools", &["s3:PutObject"])
-                            .on([artifacts.objects(&format!("{}*", super::deploy_roles::TOOLS_PREFIX))]),
-                    ],
                 ]
-                .concat(),
-                managed_policies: vec![],
-                variables: vec![],
             },
-            ProjectSpec {
-                logical: "Cluster",
-                name: names.cluster_project.clone(),
-                buildspec: buildspecs::CLUSTER,
-                description: format!("Creates or upgrades {p}'s cluster with eksctl"),
-                privileged: false,
-                // eksctl builds the VPC, the cluster and node groups through its own CloudFormation
-                // stacks: PowerUserAccess, and IAM over eksctl's own roles and policies only, with
-                // every action of eksctl's documented minimum (userdocs "Minimum IAM policies",
-                // IamLimitedAccess), which rollbacks and deletes of its stacks need too.
-                statements: {
-                    let cluster = platform.cluster().name.as_str();
-                    vec![
-                        read_source(),
-                        Statement::allow("EksctlRoles", &EKSCTL_IAM_ACTIONS).on([
-                            global_arn("iam", &format!("role/eksctl-{cluster}-*")),
-                            global_arn("iam", &format!("instance-profile/eksctl-{cluster}-*")),
-                            global_arn("iam", &format!("policy/eksctl-{cluster}-*")),
-                        ]),
-                        // Access entries name principals, which eksctl looks up.
-                        Statement::allow("ReadPrincipals", &["iam:GetRole", "iam:GetUser"])
-                            .on([global_arn("iam", "role/*"), global_arn("iam", "user/*")]),
-                        Statement::allow("EksServiceLinkedRoles", &["iam:CreateServiceLinkedRole"])
-                            .on([Expr::str("*")])
-                            .when(
-                                "StringEquals",
-                                "iam:AWSServiceName",
-                                Expr::list([Expr::str("eks.amazonaws.com"), Expr::str("eks-nodegroup.amazonaws.com")]),
-                            ),
-                    ]
-                },
-                managed_policies: vec![power_user],
-                variables: vec![],
-            },
-            ProjectSpec {
-                logical: "Images",
-                name: names.images_project.clone(),
-                buildspec: buildspecs::IMAGES,
-                description: format!("Builds and pushes {p}'s service images"),
-                privileged: true,
-                statements: vec![
-                    read_source(),
-                    Statement::allow("RegistryLogin", &["ecr:GetAuthorizationToken"]).on([Expr::str("*")]),
+            managed_policies: vec![power_user],
+            variables: vec![],
+        },
+        ProjectSpec {
+            logical: "Images",
+            name: names.images_project.clone(),
+            buildspec: buildspecs::IMAGES,
+            description: format!("Builds and pushes {p}'s service images"),
+            privileged: true,
+            statements: vec![
+                read_source(),
+                Statement::allow("RegistryLogin", &["ecr:GetAuthorizationToken"]).on([Expr::str("*")]),
+                Statement::allow(
+                    "PushImages",
+                    &[
+                        "ecr:BatchCheckLayerAvailability",
+                        "ecr:CompleteLayerUpload",
+                        "ecr:DescribeImageScanFindings",
+                        "ecr:DescribeImages",
+                        "ecr:InitiateLayerUpload",
+                        "ecr:PutImage",
+                        "ecr:UploadLayerPart",
+                    ],
+                )
+                .on(super::images::repository_arns(platform)),
+                Statement::allow("EncryptImages", &["kms:Decrypt", "kms:GenerateDataKey"]).on([key.clone()]),
+            ],
+            managed_policies: vec![],
+            variables: vec![],
+        },
+        ProjectSpec {
+            logical: "Addons",
+            name: names.addons_project.clone(),
+            buildspec: buildspecs::ADDONS,
+            description: format!("Installs {p}'s cluster add-ons at pinned chart versions"),
+            privileged: false,
+            statements: vec![
+                read_source(),
+                Statement::allow("ReachCluster", &["eks:DescribeCluster"]).on([cluster_arn.clone()]),
+            ],
+            managed_policies: vec![],
+            variables: vec![("API_CERTIFICATE_ARN", Expr::str(""))],
+        },
+        ProjectSpec {
+            logical: "Apply",
+            name: names.apply_project.clone(),
+            buildspec: buildspecs::APPLY,
+            description: format!("Runs one selection of {p}'s deploy plan (tenancy apply --select $SELECTION)"),
+            privileged: false,
+            statements: {
+                let mut statements = super::deploy_roles::deployer_statements(platform, artifacts, key);
+                statements.extend(read_pipeline_artifacts());
+                statements.push(Statement::allow("DrivePlatformStacks", &change_sets).on([
+                    stacks(&names.stack, None),
+                    stacks(&names.delivery_stack, None),
+                    stacks(&names.cluster_access_stack, None),
+                    stacks(&names.edge_stack, Some(CLOUDFRONT_REGION)),
+                ]));
+                statements.push(
+                    Statement::allow("PassBaselineStackRole", &["iam:PassRole"])
+                        .on([global_arn("iam", &format!("role/{}", names.cfn_baseline_role))])
+                        .when("StringEquals", "iam:PassedToService", Expr::str("cloudformation.amazonaws.com")),
+                );
+                statements.push(
                     Statement::allow(
-                        "PushImages",
-                        &[
-                            "ecr:BatchCheckLayerAvailability",
-                            "ecr:CompleteLayerUpload",
-                            "ecr:DescribeImageScanFindings",
-                            "ecr:DescribeImages",
-                            "ecr:InitiateLayerUpload",
-                            "ecr:PutImage",
-                            "ecr:UploadLayerPart",
-                        ],
+                        "RunPlanBuilds",
+                        &["codebuild:BatchGetBuilds", "codebuild:ListBuildsForProject", "codebuild:StartBuild"],
                     )
-                    .on(platform.services().iter().map(|s| {
-                        regional_arn("ecr", &format!("repository/{}", BaselineNames::repository(p, &s.name)))
-                    })),
-                    Statement::allow("EncryptImages", &["kms:Decrypt", "kms:GenerateDataKey"]).on([key.clone()]),
-                ],
-                managed_policies: vec![],
-                variables: vec![],
+                    .on([
+                        projects(&names.addons_project),
+                        projects(&names.cluster_project),
+                        projects(&names.images_project),
+                    ]),
+                );
+                statements
             },
-            ProjectSpec {
-                logical: "Addons",
-                name: names.addons_project.clone(),
-                buildspec: buildspecs::ADDONS,
-                description: format!("Installs {p}'s cluster add-ons at pinned chart versions"),
-                privileged: false,
-                statements: vec![
-                    read_source(),
-                    Statement::allow("ReachCluster", &["eks:DescribeCluster"]).on([cluster_arn.clone()]),
-                ],
-                managed_policies: vec![],
-                variables: vec![("API_CERTIFICATE_ARN", Expr::str(""))],
-            },
-            ProjectSpec {
-                logical: "Apply",
-                name: names.apply_project.clone(),
-                buildspec: buildspecs::APPLY,
-                description: format!("Runs one selection of {p}'s deploy plan (tenancy apply --select $SELECTION)"),
-                privileged: false,
-                statements: {
-                    let mut statements = super::deploy_roles::deployer_statements(platform, artifacts, key);
-                    statements.extend(read_pipeline_artifacts());
-                    statements.push(Statement::allow("DrivePlatformStacks", &change_sets).on([
-                        stacks(&names.stack, None),
-                        stacks(&names.delivery_stack, None),
-                        stacks(&names.cluster_access_stack, None),
-                        stacks(&names.edge_stack, Some(CLOUDFRONT_REGION)),
-                    ]));
-                    statements.push(
-                        Statement::allow("PassBaselineStackRole", &["iam:PassRole"])
-                            .on([global_arn("iam", &format!("role/{}", names.cfn_baseline_role))])
-                            .when("StringEquals", "iam:PassedToService", Expr::str("cloudformation.amazonaws.com")),
-                    );
-                    statements.push(
-                        Statement::allow(
-                            "RunPlanBuilds",
-                            &["codebuild:BatchGetBuilds", "codebuild:ListBuildsForProject", "codebuild:StartBuild"],
-                        )
-                        .on([
-                            projects(&names.addons_project),
-                            projects(&names.cluster_project),
-                            projects(&names.images_project),
-                        ]),
-                    );
-                    statements
-                },
-                managed_policies: vec![],
-                variables: vec![("SELECTION", Expr::str(""))],
-            },
-        ];
+            managed_policies: vec![],
+            variables: vec![("SELECTION", Expr::str(""))],
+        },
+    ];
     for spec in &specs {
         add_project(t, platform, artifacts, key, spec);
     }

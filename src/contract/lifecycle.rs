@@ -92,6 +92,13 @@ pub enum Event {
     Offboard,
     /// The offboarding job finished.
     Removed,
+    /// The tenant serves (or is suspended) on another tier: reported by the job once its apply
+    /// made it so. The state stays; the record's tier changes.
+    #[serde(rename = "change-tier")]
+    ChangeTier {
+        /// The tier the tenant is on now.
+        tier: String,
+    },
 }
 
 /// One allowed step of the lifecycle: the stored state it requires and the state it writes.
@@ -160,6 +167,9 @@ impl State {
             (S::Suspended, E::Activate) => S::Active,
             (S::Active | S::Suspended, E::Offboard) => S::Offboarding,
             (S::Offboarding, E::Removed) => S::Removed,
+            // A tier is not a state: the record stays where it is and its tier changes (the
+            // registry compares the tier, so a repeat is a repeat).
+            (S::Active | S::Suspended, E::ChangeTier { .. }) => self.clone(),
             // Retries of an event whose effect is recorded: a job or an admin that did not see
             // its own write succeed asks again.
             (S::Provisioning, E::Provision)
@@ -176,8 +186,8 @@ impl State {
         let help = match self {
             Self::Requested => "the onboarding job must take the registration first (`provision`)",
             Self::Provisioning => "wait for the onboarding job: it reports `provisioned` or `fail`",
-            Self::Active => "an active tenant can be suspended or offboarded",
-            Self::Suspended => "a suspended tenant can be activated or offboarded",
+            Self::Active => "an active tenant can be suspended, moved to another tier or offboarded",
+            Self::Suspended => "a suspended tenant can be activated, moved to another tier or offboarded",
             Self::Failed { .. } => "retry the phase that failed (`retry`); its cause is on the record",
             Self::Offboarding => "wait for the offboarding job: it reports `removed` or `fail`",
             Self::Removed => "the tenant is removed; sign it up again as a new tenant",
@@ -217,6 +227,7 @@ impl Event {
             Self::Activate => "activate",
             Self::Offboard => "offboard",
             Self::Removed => "removed",
+            Self::ChangeTier { .. } => "change-tier",
         }
     }
 }
@@ -252,6 +263,7 @@ mod tests {
             Event::Activate,
             Event::Offboard,
             Event::Removed,
+            Event::ChangeTier { tier: "premium".into() },
         ]
     }
 
@@ -260,16 +272,16 @@ mod tests {
     #[test]
     fn every_pair_of_state_and_event_does_what_the_table_says() {
         #[rustfmt::skip]
-        let table: [(&str, [&str; 8]); 8] = [
-            //                   provision        provisioned  fail                  retry             suspend        activate   offboard         removed
-            ("requested",        ["M:provisioning", "-",        "-",                  "-",              "-",           "-",       "-",             "-"]),
-            ("provisioning",     ["=",              "M:active", "M:failed",           "-",              "-",           "-",       "-",             "-"]),
-            ("active",           ["-",              "=",        "-",                  "-",              "M:suspended", "=",       "M:offboarding", "-"]),
-            ("suspended",        ["-",              "-",        "-",                  "-",              "=",           "M:active", "M:offboarding", "-"]),
-            ("failed-prov",      ["-",              "-",        "-",                  "M:provisioning", "-",           "-",       "-",             "-"]),
-            ("offboarding",      ["-",              "-",        "M:failed",           "-",              "-",           "-",       "=",             "M:removed"]),
-            ("failed-off",       ["-",              "-",        "-",                  "M:offboarding",  "-",           "-",       "-",             "-"]),
-            ("removed",          ["-",              "-",        "-",                  "-",              "-",           "-",       "-",             "="]),
+        let table: [(&str, [&str; 9]); 8] = [
+            //                   provision        provisioned  fail                  retry             suspend        activate   offboard         removed      change-tier
+            ("requested",        ["M:provisioning", "-",        "-",                  "-",              "-",           "-",       "-",             "-",         "-"]),
+            ("provisioning",     ["=",              "M:active", "M:failed",           "-",              "-",           "-",       "-",             "-",         "-"]),
+            ("active",           ["-",              "=",        "-",                  "-",              "M:suspended", "=",       "M:offboarding", "-",         "M:active"]),
+            ("suspended",        ["-",              "-",        "-",                  "-",              "=",           "M:active", "M:offboarding", "-",        "M:suspended"]),
+            ("failed-prov",      ["-",              "-",        "-",                  "M:provisioning", "-",           "-",       "-",             "-",         "-"]),
+            ("offboarding",      ["-",              "-",        "M:failed",           "-",              "-",           "-",       "=",             "M:removed", "-"]),
+            ("failed-off",       ["-",              "-",        "-",                  "M:offboarding",  "-",           "-",       "-",             "-",         "-"]),
+            ("removed",          ["-",              "-",        "-",                  "-",              "-",           "-",       "-",             "=",         "-"]),
         ];
         for (state, (label, row)) in states().iter().zip(table) {
             for (event, expected) in events().iter().zip(row) {

@@ -28,6 +28,12 @@ pub mod baseline {
     pub const REGISTRY_TABLE: &str = "RegistryTableName";
     /// The SNS topic of lifecycle events.
     pub const LIFECYCLE_TOPIC_ARN: &str = "TenantLifecycleTopicArn";
+    /// The provider administrators' user pool, whose users user management manages.
+    pub const ADMIN_USER_POOL_ID: &str = "AdminUserPoolId";
+    /// The admin console's app client: the audience of every administrator's token.
+    pub const ADMIN_CLIENT_ID: &str = "AdminUserPoolClientId";
+    /// The admin pool's issuer URL, which the control plane verifies administrators' tokens by.
+    pub const ADMIN_ISSUER_URL: &str = "AdminIssuerUrl";
 }
 
 /// Outputs of a tenant's stack (the tenant record, the Kubernetes bundle, offboarding).

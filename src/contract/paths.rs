@@ -17,6 +17,8 @@ pub const CLUSTER_ACCESS_TEMPLATE: &str = "baseline/cluster-access.cfn.yaml";
 pub const CLUSTER_CONFIG: &str = "baseline/eksctl-cluster.yaml";
 /// The platform's own Kubernetes objects (namespaces, PriorityClasses, ...).
 pub const BASELINE_BUNDLE: &str = "baseline/k8s.yaml";
+/// The control plane's Kubernetes objects: its namespace, services, policies and routes.
+pub const CONTROL_PLANE_BUNDLE: &str = "baseline/control-plane.k8s.yaml";
 /// The Helm releases the add-ons build installs, and each release's values.
 pub const HELM_RELEASES: &str = "baseline/helm/releases.yaml";
 /// Helm values of the ingress-nginx release.

@@ -50,6 +50,8 @@ pub const IMAGES: &str = "baseline/images";
 pub const ACCESS: &str = "baseline/access";
 /// Runs the addons project: installs the cluster add-ons and the baseline Kubernetes bundle.
 pub const ADDONS: &str = "baseline/addons";
+/// Applies the control plane's bundle: its namespace, services and routes.
+pub const CONTROL_PLANE: &str = "baseline/control-plane";
 
 /// The steps of one tenant, in the order they run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -16,6 +16,20 @@ pub const REGISTRATION_SERVICE_ACCOUNT: &str = "registration";
 pub const TENANT_MANAGEMENT_SERVICE_ACCOUNT: &str = "tenant-management";
 /// The user management service's ServiceAccount in [`CONTROL_PLANE_NAMESPACE`].
 pub const USER_MANAGEMENT_SERVICE_ACCOUNT: &str = "user-management";
+/// The control plane's services, each the name of its crate in `services/`, its image's
+/// repository (`<platform>/<service>`), its Deployment and its ServiceAccount. No service of a
+/// blueprint may take one of these names (their repositories would collide).
+pub const CONTROL_PLANE_SERVICES: [&str; 3] =
+    [REGISTRATION_SERVICE_ACCOUNT, TENANT_MANAGEMENT_SERVICE_ACCOUNT, USER_MANAGEMENT_SERVICE_ACCOUNT];
+
+/// The path, after `/<tenant>`, where a tenant's admins manage its users (user management).
+pub const TENANT_USERS_PATH: &str = "/users";
+
+/// User management's Service by its in-cluster DNS name, which each tenant's ExternalName
+/// alias names (the one Service outside a tenant's namespace its Ingress may reach).
+pub fn user_management_host() -> String {
+    format!("{USER_MANAGEMENT_SERVICE_ACCOUNT}.{CONTROL_PLANE_NAMESPACE}.svc.cluster.local")
+}
 
 /// The host of the platform's container registry (ECR, in its account and region).
 pub fn registry_host(account: &AccountId, region: &Region) -> String {
@@ -330,7 +344,7 @@ impl BaselineNames {
     }
 
     /// The ECR repository of a service.
-    pub fn repository(platform: &PlatformName, service: &ServiceName) -> String {
+    pub fn repository(platform: &PlatformName, service: &str) -> String {
         format!("{platform}/{service}")
     }
 

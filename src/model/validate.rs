@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::naming::COGNITO_RESERVED_WORDS;
+use super::naming::{COGNITO_RESERVED_WORDS, CONTROL_PLANE_SERVICES, TENANT_USERS_PATH};
 use super::platform::PlatformParts;
 use super::{
     BaselineNames, Compute, ContainerResources, FieldPath, Identity, NameKind, Problem, TenantId, TenantNames, Tier,
@@ -160,6 +160,26 @@ fn check_services(parts: &PlatformParts, baseline: &BaselineNames, problems: &mu
         }
         if service.port == 0 {
             problems.push(Problem::new(at(i, "port"), "port 0 is not a port", "use a port from 1 to 65535, e.g. 8080"));
+        }
+        // The control plane's services have images, Deployments and (user management) an alias
+        // in every tenant's namespace by these names.
+        if CONTROL_PLANE_SERVICES.contains(&service.name.as_str()) {
+            problems.push(Problem::new(
+                at(i, "name"),
+                format!(
+                    "`{}` is the name of a control-plane service, whose image and Deployment it would take",
+                    service.name
+                ),
+                "rename the service",
+            ));
+        }
+        // `/<tenant>/users` is the tenant's user management, on every tenant's Ingress.
+        if service.path.as_str().trim_end_matches('/') == TENANT_USERS_PATH {
+            problems.push(Problem::new(
+                at(i, "path"),
+                format!("`{}` is where each tenant's admins manage its users (user management)", service.path),
+                "give the service another path",
+            ));
         }
     }
 }

@@ -21,7 +21,7 @@ use crate::contract::outputs::{self, tenant as tenant_outputs};
 use crate::contract::paths::{self, buildspecs};
 use crate::contract::placeholder::Producer;
 use crate::contract::steps::{self, TenantPart};
-pub use crate::contract::steps::{ACCESS, ADDONS, BASELINE, CLUSTER, DELIVERY, EDGE, IMAGES};
+pub use crate::contract::steps::{ACCESS, ADDONS, BASELINE, CLUSTER, CONTROL_PLANE, DELIVERY, EDGE, IMAGES};
 use crate::contract::{BindingTarget, RecordField};
 use crate::model::naming::role_arn;
 use crate::model::{Platform, Tenant};
@@ -195,6 +195,20 @@ fn baseline_steps(platform: &Platform, steps: &mut Vec<Step>) {
         output: outputs::baseline::API_CERTIFICATE_ARN.into(),
     });
     steps.push(addons);
+    // The control plane's services run as their Pod Identity associations' roles (access),
+    // behind the ingress controller (add-ons), from the images build's digests, reading the
+    // baseline's outputs and starting the delivery stack's onboarding project.
+    steps.push(Step {
+        id: id(CONTROL_PLANE),
+        action: Action::Kubernetes {
+            bundle: paths::CONTROL_PLANE_BUNDLE.into(),
+            namespace: Some(names.control_plane_namespace.clone()),
+        },
+        artifacts: vec![paths::CONTROL_PLANE_BUNDLE.into()],
+        depends_on: vec![id(ACCESS), id(ADDONS), id(BASELINE), id(DELIVERY), id(IMAGES)],
+        bindings: vec![],
+        estimate_seconds: 120,
+    });
 }
 
 fn tenant_steps(platform: &Platform, tenant: &Tenant, role: &str, steps: &mut Vec<Step>) {

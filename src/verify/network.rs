@@ -22,6 +22,7 @@ use super::{Baseline, Finding, Location, Property, Report, Tenant, TenantSummary
 use crate::contract::paths;
 use crate::k8s::reach::{self, Peer, Pod};
 use crate::model::FieldPath;
+use crate::model::naming::{TENANT_USERS_PATH, user_management_host};
 
 /// EKS's default service range when eksctl's config sets none (eksctl docs,
 /// `kubernetesNetworkConfig.serviceIPv4CIDR`), and eksctl's default VPC range.
@@ -206,7 +207,9 @@ pub fn check(baseline: &Baseline, tenant: &Tenant, report: &mut Report, summary:
 }
 
 /// Ingress rules: each path's first segment is the tenant's id, each backend a Service of the
-/// tenant's namespace that is not an ExternalName elsewhere.
+/// tenant's namespace that is not an ExternalName elsewhere. One exception, exactly: the route
+/// `/<tenant>/users` may alias the control plane's user management, which serves every tenant
+/// and answers only a token of the path's tenant, verified against the tenant's own pool.
 fn routes(tenant: &Tenant, report: &mut Report, summary: &mut TenantSummary) {
     let services: HashMap<String, &Value> = tenant
         .of_kind("Service")
@@ -251,10 +254,16 @@ fn routes(tenant: &Tenant, report: &mut Report, summary: &mut TenantSummary) {
                 }
                 match services.get(&format!("{ns}/{backend}")) {
                     None => problem(format!("the backend Service {backend} is not in tenant {}'s bundle", tenant.id)),
-                    Some(s) if s["spec"]["type"] == "ExternalName" => problem(format!(
-                        "the backend Service {backend} is an ExternalName ({}), which leaves the namespace",
-                        s["spec"]["externalName"].as_str().unwrap_or_default()
-                    )),
+                    Some(s)
+                        if s["spec"]["type"] == "ExternalName"
+                            && !(s["spec"]["externalName"] == user_management_host().as_str()
+                                && route == format!("/{}{TENANT_USERS_PATH}", tenant.id)) =>
+                    {
+                        problem(format!(
+                            "the backend Service {backend} is an ExternalName ({}), which leaves the namespace",
+                            s["spec"]["externalName"].as_str().unwrap_or_default()
+                        ))
+                    }
                     Some(_) => {}
                 }
                 summary.routes.push((host.clone(), route, at));

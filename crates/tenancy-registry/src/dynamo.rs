@@ -139,6 +139,7 @@ fn audit_from(item: &Item) -> Option<AuditEntry> {
         from: text(item, "From"),
         to: text(item, "To")?,
         cause: text(item, "Cause"),
+        tier: text(item, "Tier"),
         caller: Caller { actor: text(item, "Actor")?, request_id: text(item, "RequestId")?, at: number(item, "At")? },
         published: item.get("Published").and_then(|v| v.as_bool().ok()).copied().unwrap_or(false),
     })
@@ -154,7 +155,7 @@ fn audit_item(tenant: &str, entry: &AuditEntry) -> Item {
         ("RequestId".to_owned(), s(&entry.caller.request_id)),
         ("At".to_owned(), n(entry.caller.at)),
     ]);
-    for (name, value) in [("From", &entry.from), ("Cause", &entry.cause)] {
+    for (name, value) in [("From", &entry.from), ("Cause", &entry.cause), ("Tier", &entry.tier)] {
         if let Some(value) = value {
             item.insert(name.to_owned(), s(value));
         }
@@ -179,10 +180,21 @@ fn put_new(table: &str, item: Item) -> Result<TransactWriteItem, RegistryError> 
 
 /// The update of a record to `to` as `version`, only if it is still at `version - 1`. Every
 /// attribute goes through a name placeholder: `State` is one of DynamoDB's reserved words.
-fn update_state(table: &str, tenant: &str, to: &State, version: u64) -> Result<TransactWriteItem, RegistryError> {
+fn update_state(
+    table: &str,
+    tenant: &str,
+    to: &State,
+    version: u64,
+    tier: Option<&str>,
+) -> Result<TransactWriteItem, RegistryError> {
     let mut names = HashMap::from([("#Version".to_owned(), "Version".to_owned())]);
     let mut values = HashMap::from([(":next".to_owned(), n(version)), (":read".to_owned(), n(version - 1))]);
     let mut set = vec!["#Version = :next".to_owned()];
+    if let Some(tier) = tier {
+        names.insert("#Tier".to_owned(), "Tier".to_owned());
+        values.insert(":tier".to_owned(), s(tier));
+        set.push("#Tier = :tier".to_owned());
+    }
     let mut removed = Vec::new();
     let attributes = state_attributes(to);
     for (_, attribute) in STATE_ATTRIBUTES {
@@ -275,11 +287,17 @@ impl Registry for DynamoRegistry {
         let version = record.version + 1;
         let entry = AuditEntry::transition(version, &transition.from, &transition.to, event, caller);
         let items = vec![
-            update_state(&self.table, tenant, &transition.to, version)?,
+            update_state(&self.table, tenant, &transition.to, version, crate::new_tier(event))?,
             put_new(&self.table, audit_item(tenant, &entry))?,
         ];
         match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
-            Ok(_) => Ok(Some(Record { state: transition.to.clone(), version, ..record.clone() })),
+            Ok(_) => {
+                let mut written = Record { state: transition.to.clone(), version, ..record.clone() };
+                if let Some(tier) = crate::new_tier(event) {
+                    written.registration.tier = tier.to_owned();
+                }
+                Ok(Some(written))
+            }
             // The version moved (or a transaction on the item was in flight): read again.
             Err(err) if err.as_service_error().is_some_and(|e| e.is_transaction_canceled_exception()) => Ok(None),
             Err(err) => Err(unavailable("write the transition", err)),

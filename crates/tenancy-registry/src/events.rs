@@ -54,6 +54,9 @@ pub struct LifecycleEvent {
     /// Why, for a failure.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<String>,
+    /// The tier reached, for a tier change (`event` `change-tier`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<String>,
     /// Who did it.
     pub actor: String,
     /// The request (or build) that did it.
@@ -73,6 +76,7 @@ impl LifecycleEvent {
             from: entry.from.clone(),
             to: entry.to.clone(),
             cause: entry.cause.clone(),
+            tier: entry.tier.clone(),
             actor: entry.caller.actor.clone(),
             request_id: entry.caller.request_id.clone(),
             at: entry.caller.at,

@@ -28,6 +28,13 @@ pub enum Job {
     Suspend(String),
     /// Serve it again.
     Activate(String),
+    /// Move it to another tier.
+    ChangeTier {
+        /// The tenant.
+        tenant: String,
+        /// The tier it moves to.
+        tier: String,
+    },
 }
 
 impl Job {
@@ -38,6 +45,7 @@ impl Job {
             Self::Offboard(_) => "offboard",
             Self::Suspend(_) => "suspend",
             Self::Activate(_) => "activate",
+            Self::ChangeTier { .. } => "set-tier",
         }
     }
 
@@ -46,6 +54,7 @@ impl Job {
         match self {
             Self::Onboard(r) => &r.tenant_id,
             Self::Offboard(t) | Self::Suspend(t) | Self::Activate(t) => t,
+            Self::ChangeTier { tenant, .. } => tenant,
         }
     }
 
@@ -54,8 +63,12 @@ impl Job {
     pub fn environment(&self) -> Vec<(&'static str, String)> {
         let [job, id, name, tier, email] = ENVIRONMENT;
         let mut environment = vec![(job, self.name().to_owned()), (id, self.tenant().to_owned())];
-        if let Self::Onboard(r) = self {
-            environment.extend([(name, r.name.clone()), (tier, r.tier.clone()), (email, r.email.clone())]);
+        match self {
+            Self::Onboard(r) => {
+                environment.extend([(name, r.name.clone()), (tier, r.tier.clone()), (email, r.email.clone())])
+            }
+            Self::ChangeTier { tier: to, .. } => environment.push((tier, to.clone())),
+            _ => {}
         }
         environment
     }
@@ -64,7 +77,12 @@ impl Job {
     /// start one job. The record's version makes a later suspension after an activation a new
     /// job, not a repeat.
     pub fn token(&self, version: u64) -> String {
-        format!("{}-{}-v{version}", self.name(), self.tenant())
+        match self {
+            // Two admins asking for two tiers at once start two builds (the second one's
+            // apply waits for the first's lock); the same tier twice starts one.
+            Self::ChangeTier { tier, .. } => format!("{}-{}-{tier}-v{version}", self.name(), self.tenant()),
+            _ => format!("{}-{}-v{version}", self.name(), self.tenant()),
+        }
     }
 }
 

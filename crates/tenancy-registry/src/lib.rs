@@ -50,7 +50,7 @@ pub use error::RegistryError;
 pub use events::{Events, LifecycleEvent, RecordedEvents, SnsEvents, publish_pending};
 pub use jobs::{CodeBuildJobs, Job, Jobs, RecordedJobs};
 pub use memory::MemoryRegistry;
-pub use record::{AuditEntry, Caller, Outcome, Record, Registration};
+pub use record::{AuditEntry, Caller, Outcome, Record, Registration, offered_tier};
 pub use users::{CognitoUsers, Created, MemoryUsers, Scope, User, Users, UsersError};
 
 use async_trait::async_trait;
@@ -123,6 +123,15 @@ impl Change {
 /// How many times [`transition`] reads again after losing a race before it gives up.
 pub const ATTEMPTS: u32 = 5;
 
+/// The tier an event moves the tenant to, if it is a tier change: the one event that writes
+/// more than the state.
+pub fn new_tier(event: &Event) -> Option<&str> {
+    match event {
+        Event::ChangeTier { tier } => Some(tier),
+        _ => None,
+    }
+}
+
 /// Applies `event` to `tenant`: reads the record, lets the lifecycle decide, and writes the
 /// transition conditionally on the version read. A lost race reads again (at most
 /// [`ATTEMPTS`] times), so the event is judged against the state that won.
@@ -137,7 +146,12 @@ pub async fn transition(
 ) -> Result<Change, RegistryError> {
     for _ in 0..ATTEMPTS {
         let record = registry.record(tenant).await?.ok_or_else(|| RegistryError::NotFound { tenant: tenant.into() })?;
-        match record.state.apply(event)? {
+        let applied = record.state.apply(event)?;
+        // A tier is not a state: the repeat of a tier change is the tier the record holds.
+        if new_tier(event).is_some_and(|tier| tier == record.registration.tier) {
+            return Ok(Change::Already(record));
+        }
+        match applied {
             Applied::Already => return Ok(Change::Already(record)),
             Applied::Moved(t) => {
                 if let Some(written) = registry.write(&record, &t, event, caller).await? {

@@ -93,6 +93,9 @@ impl Registry for MemoryRegistry {
         }
         stored.version += 1;
         stored.state = transition.to.clone();
+        if let Some(tier) = crate::new_tier(event) {
+            stored.registration.tier = tier.to_owned();
+        }
         let written = stored.clone();
         let entry = AuditEntry::transition(written.version, &transition.from, &transition.to, event, caller);
         m.audit.entry(tenant.clone()).or_default().push(entry);

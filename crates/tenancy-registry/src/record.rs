@@ -3,6 +3,18 @@
 
 use tenancy::contract::lifecycle::State;
 
+/// `raw` as one of the platform's `tiers` (a sign-up's choice, an admin's tier change), or
+/// what is wrong with it, for a 400 that names the field.
+pub fn offered_tier(raw: &str, tiers: &[String]) -> Result<String, String> {
+    let tier =
+        tenancy::model::TierName::parse(raw).map_err(|invalid| format!("{} ({})", invalid.message, invalid.help))?;
+    if tiers.iter().any(|t| t == tier.as_str()) {
+        Ok(tier.as_str().to_owned())
+    } else {
+        Err(format!("`{tier}` is not offered; choose one of {}", tiers.join(", ")))
+    }
+}
+
 /// A validated sign-up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Registration {
@@ -68,6 +80,8 @@ pub struct AuditEntry {
     pub to: String,
     /// The cause, for a failure.
     pub cause: Option<String>,
+    /// The tier the tenant moved to, for a tier change.
+    pub tier: Option<String>,
     /// Who did it, with which request, when.
     pub caller: Caller,
     /// Whether the lifecycle topic has taken it.
@@ -83,6 +97,7 @@ impl AuditEntry {
             from: None,
             to: State::Requested.name().into(),
             cause: None,
+            tier: None,
             caller: caller.clone(),
             published: false,
         }
@@ -106,6 +121,7 @@ impl AuditEntry {
             from: Some(from.name().into()),
             to: to.name().into(),
             cause,
+            tier: crate::new_tier(event).map(str::to_owned),
             caller: caller.clone(),
             published: false,
         }

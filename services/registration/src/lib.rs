@@ -22,7 +22,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use tenancy::model::{DisplayName, EmailAddress, TenantId, TierName};
+use tenancy::model::{DisplayName, EmailAddress, TenantId};
 use tenant_context::serve::RequestId;
 use tenant_context::{AppError, JsonBody};
 
@@ -84,10 +84,10 @@ impl SignUp {
         let name = field("name", DisplayName::parse(&self.name).map(|v| v.as_str().to_owned()));
         let email =
             field("email", EmailAddress::parse(&self.email.to_ascii_lowercase()).map(|v| v.as_str().to_owned()));
-        let tier = field("tier", TierName::parse(&self.tier).map(|v| v.as_str().to_owned()));
-        if !tier.is_empty() && !tiers.contains(&tier) {
-            problems.push(format!("tier: `{tier}` is not offered; choose one of {}", tiers.join(", ")));
-        }
+        let tier = tenancy_registry::offered_tier(&self.tier, tiers).unwrap_or_else(|problem| {
+            problems.push(format!("tier: {problem}"));
+            String::new()
+        });
         if problems.is_empty() {
             Ok(Registration { tenant_id, name, email, tier })
         } else {

@@ -25,8 +25,7 @@ fn number(name: &str, default: u32) -> u32 {
 #[tokio::main]
 async fn main() {
     serve::init_logging();
-    let tiers: Vec<String> =
-        ENV.var("TIERS").split(',').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
+    let tiers = ENV.list("TIERS");
     let aws = ENV.aws().await;
     let state = AppState {
         store: Arc::new(DynamoRegistry::new(aws_sdk_dynamodb::Client::new(&aws), ENV.var("REGISTRY_TABLE"))),

@@ -495,6 +495,16 @@ impl Env {
         std::process::exit(2)
     }
 
+    /// The comma-separated list `name` holds (blanks dropped), which must not be empty.
+    pub fn list(&self, name: &str) -> Vec<String> {
+        let items: Vec<String> =
+            self.var(name).split(',').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
+        if items.is_empty() {
+            self.fail(name, "lists nothing");
+        }
+        items
+    }
+
     /// PORT.
     pub fn port(&self) -> u16 {
         self.var("PORT").trim().parse().unwrap_or_else(|_| self.fail("PORT", "is not a port"))

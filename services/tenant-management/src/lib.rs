@@ -28,9 +28,11 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use tenancy::contract::lifecycle::{Applied, Event, State as Lifecycle};
 use tenancy::model::TenantId;
-use tenancy_registry::{Caller, Change, Directory, Events, Job, Jobs, Record, Registry, publish_pending, transition};
+use tenancy_registry::{
+    Caller, Change, Directory, Events, Job, Jobs, Record, Registry, offered_tier, publish_pending, transition,
+};
 use tenant_context::serve::RequestId;
-use tenant_context::{AdminContext, AppError, HasAdminVerifier, PathParams, QueryParams, Verifier};
+use tenant_context::{AdminContext, AppError, HasAdminVerifier, JsonBody, PathParams, QueryParams, Verifier};
 
 /// What the service holds.
 pub struct AppState {
@@ -46,6 +48,8 @@ pub struct AppState {
     pub admins: Arc<Verifier>,
     /// `app.<domain>`: tenant `t`'s application is `https://t.app.<domain>`.
     pub app_domain: String,
+    /// The platform's tiers, which a tenant can be moved to.
+    pub tiers: Vec<String>,
 }
 
 impl HasAdminVerifier for AppState {
@@ -292,9 +296,10 @@ async fn act(
         job: job.map(|j| j.name().to_owned()),
         build_id,
     };
-    let job = match event {
+    let job = match &event {
         Event::Suspend => Job::Suspend(tenant.clone()),
         Event::Activate => Job::Activate(tenant.clone()),
+        Event::ChangeTier { tier } => Job::ChangeTier { tenant: tenant.clone(), tier: tier.clone() },
         _ => Job::Offboard(tenant.clone()),
     };
     if matches!(event, Event::Offboard) {
@@ -307,6 +312,10 @@ async fn act(
             tracing::warn!(tenant = %tenant, error = %err, "lifecycle event left pending");
         }
     } else if let Applied::Already = record.state.apply(&event).map_err(|e| AppError::Conflict(e.to_string()))? {
+        return Ok((StatusCode::OK, Json(answer(&record, None, None))));
+    }
+    // A tier is not a state: asking for the tier the tenant is on is a repeat.
+    if tenancy_registry::new_tier(&event) == Some(record.registration.tier.as_str()) {
         return Ok((StatusCode::OK, Json(answer(&record, None, None))));
     }
     let build = state.jobs.start(&job, record.version).await?;
@@ -341,6 +350,25 @@ async fn offboard(
     act(&state, &admin, request_id, &path.id, Event::Offboard).await
 }
 
+/// The body of a tier change.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TierChange {
+    tier: String,
+}
+
+async fn change_tier(
+    State(state): State<Arc<AppState>>,
+    admin: AdminContext,
+    RequestId(request_id): RequestId,
+    PathParams(path): PathParams<TenantPath>,
+    JsonBody(change): JsonBody<TierChange>,
+) -> Result<(StatusCode, Json<Started>), AppError> {
+    let tier =
+        offered_tier(&change.tier, &state.tiers).map_err(|problem| AppError::BadRequest(format!("tier: {problem}")))?;
+    act(&state, &admin, request_id, &path.id, Event::ChangeTier { tier }).await
+}
+
 async fn health() -> &'static str {
     "ok"
 }
@@ -361,6 +389,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/tenants/{id}/suspend", post(suspend))
         .route("/tenants/{id}/activate", post(activate))
         .route("/tenants/{id}/offboard", post(offboard))
+        .route("/tenants/{id}/tier", post(change_tier))
         .with_state(state);
     tenant_context::serve::layers(api)
 }

@@ -1,6 +1,7 @@
 //! The tenant management service binary. Its environment: AWS_REGION, PORT, REGISTRY_TABLE,
 //! TENANT_TABLE, LIFECYCLE_TOPIC_ARN, ONBOARDING_PROJECT, APP_DOMAIN (`app.<domain>`),
-//! ADMIN_ISSUER and ADMIN_CLIENT_ID (the admin pool and the admin console's client), and
+//! ADMIN_ISSUER and ADMIN_CLIENT_ID (the admin pool and the admin console's client), TIERS
+//! (comma-separated: the tiers a tenant can be moved to), and
 //! optionally AWS_ENDPOINT_URL (a local emulator).
 
 use std::sync::Arc;
@@ -22,6 +23,7 @@ async fn main() {
         directory: Arc::new(DynamoDirectory::new(dynamodb, env.var("TENANT_TABLE"))),
         admins: Arc::new(env.admin_verifier()),
         app_domain: env.var("APP_DOMAIN"),
+        tiers: env.list("TIERS"),
     };
     env.serve(router(Arc::new(state))).await;
 }

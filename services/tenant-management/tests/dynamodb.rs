@@ -53,6 +53,7 @@ async fn tenant_management_over_http_reads_lists_and_acts_through_the_job_on_mot
         directory: Arc::new(DynamoDirectory::new(dynamodb, tenant_table)),
         admins: verifier(),
         app_domain: "app.saas.example.com".into(),
+        tiers: vec!["basic".into(), "premium".into()],
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

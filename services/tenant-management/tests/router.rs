@@ -58,16 +58,21 @@ async fn app() -> App {
         directory,
         admins: verifier(),
         app_domain: "app.saas.example.com".into(),
+        tiers: vec!["basic".into(), "premium".into()],
     };
     App { router: router(Arc::new(state)), registry, events, jobs }
 }
 
 async fn call(app: &App, method: &str, uri: &str, headers: &[(&str, &str)]) -> (StatusCode, Value) {
+    send(app, method, uri, headers, Body::empty()).await
+}
+
+async fn send(app: &App, method: &str, uri: &str, headers: &[(&str, &str)], body: Body) -> (StatusCode, Value) {
     let mut request = Request::builder().method(method).uri(uri);
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
-    let response = app.router.clone().oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
+    let response = app.router.clone().oneshot(request.body(body).unwrap()).await.unwrap();
     let status = response.status();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
@@ -187,6 +192,46 @@ async fn an_admin_reads_a_tenant_with_its_trail_and_suspends_activates_and_offbo
         assert_eq!(got, status, "{uri}: {body}");
         assert!(error(&body).starts_with("tenantId: "), "{uri}: {body}");
     }
+}
+
+/// A tier change is a job like a suspension: started for an offered tier, a repeat of the
+/// tier the record holds starts nothing, a tenant still provisioning is refused, and every bad
+/// body names its field.
+#[tokio::test]
+async fn an_admin_moves_a_tenant_to_another_tier_through_the_job() {
+    let app = app().await;
+    let admin = format!("Bearer {}", sign(&admin_claims("alice")));
+    let auth = [("authorization", admin.as_str()), ("content-type", "application/json")];
+
+    let (status, body) = send(&app, "POST", "/tenants/hooli/tier", &auth, Body::from(r#"{"tier": "premium"}"#)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!((body["job"].as_str(), body["state"].as_str()), (Some("set-tier"), Some("active")));
+    // Suspended tenants can move too; the tier they are on already is a repeat.
+    assert_eq!(
+        send(&app, "POST", "/tenants/pied-piper/tier", &auth, Body::from(r#"{"tier": "premium"}"#)).await.0,
+        StatusCode::ACCEPTED
+    );
+    let (status, body) = send(&app, "POST", "/tenants/hooli/tier", &auth, Body::from(r#"{"tier": "basic"}"#)).await;
+    assert_eq!((status, body["job"].is_null()), (StatusCode::OK, true), "{body}");
+    let (status, body) = send(&app, "POST", "/tenants/raviga/tier", &auth, Body::from(r#"{"tier": "premium"}"#)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(error(&body).contains("cannot take `change-tier`"), "{body}");
+    assert_eq!(*app.jobs.started.lock().unwrap(), ["set-tier hooli", "set-tier pied-piper"]);
+
+    for (body, says) in [
+        (r#"{"tier": "gold"}"#, "tier: `gold` is not offered; choose one of basic, premium"),
+        (r#"{"tier": "Gold!"}"#, "tier: "),
+        (r#"{"tier": "premium", "now": true}"#, "unknown field `now`"),
+        (r#"{}"#, "missing field `tier`"),
+        ("not json", "not valid JSON"),
+    ] {
+        let (status, answer) = send(&app, "POST", "/tenants/hooli/tier", &auth, Body::from(body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
+        assert!(error(&answer).contains(says), "{body}: {answer}");
+    }
+    assert_eq!(app.jobs.started.lock().unwrap().len(), 2, "nothing started for a bad body");
+    // The tier changes on the record when the job reports it, not before.
+    assert_eq!(app.registry.record("hooli").await.unwrap().unwrap().registration.tier, "basic");
 }
 
 #[tokio::test]

@@ -45,8 +45,9 @@ pub struct AppState {
     pub tenants: Arc<Verifier>,
     /// Verifies provider administrators' tokens (the admin pool and console client only).
     pub admins: Arc<Verifier>,
-    /// The pool shared by pooled-identity tenants: its tenants' users are also in their group.
-    pub shared_pool_id: String,
+    /// The pool shared by pooled-identity tenants, if a tier has them: its tenants' users are
+    /// also in their group.
+    pub shared_pool_id: Option<String>,
     /// The admin pool.
     pub admin_pool_id: String,
 }
@@ -81,7 +82,7 @@ impl FromRequestParts<Arc<AppState>> for TenantAdmin {
                 "only the tenant's administrators (group {admins}) manage its users"
             )));
         }
-        let shared = sign_in.user_pool_id == state.shared_pool_id;
+        let shared = state.shared_pool_id.as_deref() == Some(sign_in.user_pool_id.as_str());
         Ok(TenantAdmin { context, scope: Scope::of_tenant(&tenant, sign_in.user_pool_id, shared) })
     }
 }

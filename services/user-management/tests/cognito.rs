@@ -240,7 +240,7 @@ async fn platform() -> Platform {
             verifier_config(vec![format!("{REGION_ISSUERS}{admin_pool}")], vec![admin_client.clone()]),
             jwks(),
         )),
-        shared_pool_id: shared,
+        shared_pool_id: Some(shared),
         admin_pool_id: admin_pool.clone(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

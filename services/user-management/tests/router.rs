@@ -62,7 +62,7 @@ fn fixture() -> Fixture {
             Arc::new(testing::StaticJwks::default()),
         )),
         admins: testing::verifier(),
-        shared_pool_id: SHARED_POOL.into(),
+        shared_pool_id: Some(SHARED_POOL.into()),
         admin_pool_id: ADMIN_POOL.into(),
     };
     Fixture { app: router(Arc::new(state)), users }

@@ -57,6 +57,23 @@ pub enum JobCommand {
     Suspend(OffboardArgs),
     /// Serve a suspended tenant again: the same, backwards, then report `activate`.
     Activate(OffboardArgs),
+    /// Move one active or suspended tenant to another tier: `tenant set-tier`, synth, verify,
+    /// commit and push, apply it, then report `change-tier` (the record's tier).
+    SetTier(SetTierArgs),
+}
+
+/// `tenancy job set-tier`: `TENANT_ID` and `TENANT_TIER` from the environment the tenant
+/// management service starts the build with.
+#[derive(Debug, Args)]
+pub struct SetTierArgs {
+    /// The tenant id.
+    #[arg(long, env = "TENANT_ID")]
+    pub tenant: String,
+    /// The tier to move it to.
+    #[arg(long, env = "TENANT_TIER")]
+    pub tier: String,
+    #[command(flatten)]
+    pub job: JobArgs,
 }
 
 /// `tenancy job onboard`. Every value can come from the environment the registration service
@@ -145,36 +162,42 @@ pub fn run(command: JobCommand) -> anyhow::Result<ExitCode> {
             JobCommand::Offboard(args) => offboard(args).await,
             JobCommand::Suspend(args) => serving(Direction::Suspend, args).await,
             JobCommand::Activate(args) => serving(Direction::Activate, args).await,
+            JobCommand::SetTier(args) => set_tier(args).await,
         }
     })
 }
 
 /// Which way a job goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Direction {
     Onboard,
     Offboard,
     Suspend,
     Activate,
+    /// To the tier named.
+    SetTier(String),
 }
 
 impl Direction {
-    /// Whether the job has nothing left to do for a tenant in `state`.
-    fn done(self, state: &State) -> bool {
-        matches!(
-            (self, state),
-            (Self::Onboard | Self::Activate, State::Active)
-                | (Self::Offboard, State::Removed)
-                | (Self::Suspend, State::Suspended)
-        )
+    /// Whether the job has nothing left to do for a tenant in `state` on `tier`.
+    fn done(&self, state: &State, tier: Option<&str>) -> bool {
+        match self {
+            Self::SetTier(to) => matches!(state, State::Active | State::Suspended) && tier == Some(to.as_str()),
+            _ => matches!(
+                (self, state),
+                (Self::Onboard | Self::Activate, State::Active)
+                    | (Self::Offboard, State::Removed)
+                    | (Self::Suspend, State::Suspended)
+            ),
+        }
     }
 
-    /// The event that opens the phase from `state`. Suspension and activation have none: they
-    /// are one transition, reported once the apply made them true, so a failed apply leaves the
-    /// record saying what still serves.
-    fn start(self, state: Option<&State>) -> Option<Event> {
+    /// The event that opens the phase from `state`. Suspension, activation and a tier change
+    /// have none: they are one transition, reported once the apply made them true, so a failed
+    /// apply leaves the record saying what still serves.
+    fn start(&self, state: Option<&State>) -> Option<Event> {
         match (self, state) {
-            (Self::Suspend | Self::Activate, _) => None,
+            (Self::Suspend | Self::Activate | Self::SetTier(_), _) => None,
             (Self::Onboard, Some(State::Failed { during: Phase::Provisioning, .. }))
             | (Self::Offboard, Some(State::Failed { during: Phase::Offboarding, .. })) => Some(Event::Retry),
             (Self::Onboard, _) => Some(Event::Provision),
@@ -182,27 +205,29 @@ impl Direction {
         }
     }
 
-    fn finish(self) -> Event {
+    fn finish(&self) -> Event {
         match self {
             Self::Onboard => Event::Provisioned,
             Self::Offboard => Event::Removed,
             Self::Suspend => Event::Suspend,
             Self::Activate => Event::Activate,
+            Self::SetTier(tier) => Event::ChangeTier { tier: tier.clone() },
         }
     }
 
-    /// Whether a failure is recorded as `fail` (a phase that stopped halfway); suspension and
-    /// activation fail with the record unchanged.
-    fn records_failure(self) -> bool {
+    /// Whether a failure is recorded as `fail` (a phase that stopped halfway); suspension,
+    /// activation and a tier change fail with the record unchanged.
+    fn records_failure(&self) -> bool {
         matches!(self, Self::Onboard | Self::Offboard)
     }
 
-    fn verb(self) -> &'static str {
+    fn verb(&self) -> &'static str {
         match self {
             Self::Onboard => "onboard",
             Self::Offboard => "offboard",
             Self::Suspend => "suspend",
             Self::Activate => "activate",
+            Self::SetTier(_) => "set-tier",
         }
     }
 }
@@ -230,6 +255,11 @@ async fn offboard(args: OffboardArgs) -> anyhow::Result<ExitCode> {
 async fn serving(direction: Direction, args: OffboardArgs) -> anyhow::Result<ExitCode> {
     let edit = vec!["tenant".to_owned(), direction.verb().to_owned(), args.tenant.clone()];
     run_job(direction, &args.tenant, edit, &args.job).await
+}
+
+async fn set_tier(args: SetTierArgs) -> anyhow::Result<ExitCode> {
+    let edit = vec!["tenant".to_owned(), "set-tier".to_owned(), args.tenant.clone(), args.tier.clone()];
+    run_job(Direction::SetTier(args.tier), &args.tenant, edit, &args.job).await
 }
 
 /// The registry and the topic the job reports to, or nothing.
@@ -306,9 +336,10 @@ async fn run_job(direction: Direction, tenant: &str, edit: Vec<String>, args: &J
     };
     // The stack's own admin user, which the purge leaves for the stack to delete.
     let admin_email = record.as_ref().map(|r| r.registration.email.clone());
+    let tier = record.as_ref().map(|r| r.registration.tier.clone());
     let state = record.map(|r| r.state);
     if let Some(state) = &state {
-        if direction.done(state) {
+        if direction.done(state, tier.as_deref()) {
             eprintln!("job: {tenant} is {state} already: nothing to do");
             return Ok(ExitCode::SUCCESS);
         }
@@ -327,7 +358,7 @@ async fn run_job(direction: Direction, tenant: &str, edit: Vec<String>, args: &J
         eprintln!("error: {err:#}");
         return Ok(ExitCode::from(EXIT_REFUSED));
     }
-    match steps(direction, tenant, &edit, args, admin_email.as_deref()).await {
+    match steps(&direction, tenant, &edit, args, admin_email.as_deref()).await {
         Ok(()) => {
             reporter.report(tenant, &direction.finish()).await?;
             Ok(ExitCode::SUCCESS)
@@ -375,7 +406,7 @@ impl Timings {
 
 /// Clone, edit, commit, push, (purge,) apply.
 async fn steps(
-    direction: Direction,
+    direction: &Direction,
     tenant: &str,
     edit: &[String],
     args: &JobArgs,
@@ -427,7 +458,7 @@ async fn steps(
         "--generated".to_owned(),
         generated.to_string_lossy().into_owned(),
     ];
-    if direction == Direction::Offboard {
+    if *direction == Direction::Offboard {
         purge(tenant, args, admin_email).await.context("purge the tenant's users")?;
         apply.push("--allow-delete".to_owned());
     }
@@ -491,7 +522,7 @@ fn jitter_ms(attempt: u32) -> u64 {
         % spread
 }
 
-fn commit_message(direction: Direction, tenant: &str, request_id: &str) -> String {
+fn commit_message(direction: &Direction, tenant: &str, request_id: &str) -> String {
     format!("{} tenant {tenant}\n\nTenancy-Tenant: {tenant}\nTenancy-Job: {request_id}\n", direction.verb())
 }
 
@@ -632,9 +663,11 @@ mod tests {
             (Direction::Offboard, failed(Phase::Offboarding), Some(Event::Retry)),
             (Direction::Suspend, State::Active, None),
             (Direction::Activate, State::Suspended, None),
+            (Direction::SetTier("basic".into()), State::Active, None),
+            (Direction::SetTier("basic".into()), State::Suspended, None),
         ];
         for (direction, state, expected) in cases {
-            assert!(!direction.done(&state), "{direction:?} from {state}");
+            assert!(!direction.done(&state, Some("premium")), "{direction:?} from {state}");
             assert_eq!(direction.start(Some(&state)), expected, "{direction:?} from {state}");
             // What the job sends, first and last, is what the lifecycle allows from there.
             let after = match &expected {
@@ -652,9 +685,13 @@ mod tests {
             (Direction::Offboard, State::Removed),
             (Direction::Suspend, State::Suspended),
             (Direction::Activate, State::Active),
+            (Direction::SetTier("premium".into()), State::Active),
+            (Direction::SetTier("premium".into()), State::Suspended),
         ] {
-            assert!(direction.done(&state), "{direction:?} at {state}");
+            assert!(direction.done(&state, Some("premium")), "{direction:?} at {state}");
         }
+        // A tier change of a tenant still provisioning is refused by the lifecycle.
+        assert!(State::Provisioning.apply(&Direction::SetTier("basic".into()).finish()).is_err());
         // A suspension of a tenant still provisioning is refused by the lifecycle.
         assert!(State::Provisioning.apply(&Direction::Suspend.finish()).is_err());
     }

@@ -36,6 +36,7 @@ pub async fn whole_life(registry: &dyn Registry, id: &str) {
         (Event::Retry, State::Provisioning),
         (Event::Provisioned, State::Active),
         (Event::Suspend, State::Suspended),
+        (Event::ChangeTier { tier: "premium".into() }, State::Suspended),
         (Event::Activate, State::Active),
         (Event::Offboard, State::Offboarding),
         (Event::Removed, State::Removed),
@@ -47,7 +48,15 @@ pub async fn whole_life(registry: &dyn Registry, id: &str) {
         assert_eq!((&record.state, record.version), (to, n as u64 + 2), "{}", event.name());
         assert_eq!(registry.record(id).await.unwrap().as_ref(), Some(&record), "what was written is what is read");
         assert_eq!(publish_pending(registry, &events, id).await.unwrap(), 1);
+        if let Event::ChangeTier { .. } = event {
+            // The tier the record holds: a repeat, written nowhere.
+            let again = transition(registry, id, event, &caller("admin", "req-tier-again")).await.unwrap();
+            assert!(matches!(again, Change::Already(_)), "{again:?}");
+        }
     }
+
+    // The tier change moved the record's tier (and only that).
+    assert_eq!(registry.record(id).await.unwrap().unwrap().registration.tier, "premium");
 
     // A repeat of the last event is recorded already; an event `removed` refuses writes nothing.
     let repeat = transition(registry, id, &Event::Removed, &caller("onboarding-job", "build-again")).await.unwrap();
@@ -74,16 +83,20 @@ pub async fn whole_life(registry: &dyn Registry, id: &str) {
             "4 retry failed->provisioning build-2",
             "5 provisioned provisioning->active build-3",
             "6 suspend active->suspended build-4",
-            "7 activate suspended->active build-5",
-            "8 offboard active->offboarding build-6",
-            "9 removed offboarding->removed build-7",
+            "7 change-tier suspended->suspended build-5",
+            "8 activate suspended->active build-6",
+            "9 offboard active->offboarding build-7",
+            "10 removed offboarding->removed build-8",
         ]
     );
     assert_eq!(trail[2].cause.as_deref(), Some(cause.as_str()));
+    assert_eq!(trail[6].tier.as_deref(), Some("premium"));
+    assert!(trail.iter().filter(|e| e.tier.is_some()).count() == 1, "only the tier change names a tier");
     assert!(trail.iter().all(|e| e.published));
     let published = events.published();
-    assert_eq!(published.iter().map(|e| e.version).collect::<Vec<_>>(), (1..=9).collect::<Vec<_>>());
+    assert_eq!(published.iter().map(|e| e.version).collect::<Vec<_>>(), (1..=10).collect::<Vec<_>>());
     assert_eq!(published[2].cause.as_deref(), Some(cause.as_str()));
+    assert_eq!((published[6].event.as_str(), published[6].tier.as_deref()), ("change-tier", Some("premium")));
     assert!(published.iter().all(|e| e.tenant_id == id && e.format == "tenancy.lifecycle/v1"));
 }
 
