@@ -99,7 +99,7 @@ pub fn customizations() -> Customizations {
 
 fn main() -> Result<std::process::ExitCode, Box<dyn std::error::Error>> {
     let out = std::env::args().nth(1).map_or_else(|| PathBuf::from("target/examples/tenant-queue"), PathBuf::from);
-    let platform = tenancy::blueprint::load_str("blueprints/reference.yaml", tenancy::blueprint::REFERENCE)?;
+    let platform = tenancy::blueprint::load_reference()?;
     let custom = customizations();
     let synthesis = tenancy::synth::synthesize_with(&platform, &custom, &out)?;
     println!(

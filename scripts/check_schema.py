@@ -6,6 +6,7 @@ Usage: python scripts/check_schema.py SCHEMA BLUEPRINT...
 """
 
 import copy
+import os
 import sys
 
 import jsonschema
@@ -29,8 +30,21 @@ def main():
         with open(path) as f:
             doc = yaml.safe_load(f)
         failed += [f"{path}: {e}" for e in errors(whole, doc)]
+        if isinstance(doc.get("tenants"), str):
+            # Its tenants are files: each one is a tenant, and listed they make a blueprint.
+            directory = os.path.join(os.path.dirname(path), doc["tenants"])
+            listed = []
+            for name in sorted(os.listdir(directory)):
+                if name.startswith("."):
+                    continue
+                with open(os.path.join(directory, name)) as f:
+                    listed.append(yaml.safe_load(f))
+            if not listed:
+                failed.append(f"{path}: no tenant files in {directory}")
+            failed += [f"{path} (tenants listed): {e}" for e in errors(whole, {**doc, "tenants": listed})]
+        else:
+            listed = doc.get("tenants") or []
         # The same platform with its tenants as files.
-        listed = doc.get("tenants") or []
         split = {**doc, "tenants": "tenants/"}
         failed += [f"{path} (tenants as a directory): {e}" for e in errors(whole, split)]
         for item in listed:

@@ -15,7 +15,7 @@
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! // 1. A platform: from a YAML blueprint (every problem reported at file:line:column), or built
 //! //    in Rust with `Platform::builder` (every problem at once). It can only exist valid.
-//! let platform = tenancy::blueprint::load_str("reference.yaml", tenancy::blueprint::REFERENCE)?;
+//! let platform = tenancy::blueprint::load_reference()?;
 //! let acme = platform.tenant(&TenantId::parse("acme")?).expect("the reference has acme");
 //!
 //! // 2. Every derived name comes from one place: the role acme's pods run as, known before deploy.

@@ -151,6 +151,21 @@ fn the_generated_pipeline_deploys_the_reference_platform_and_a_second_run_change
         let image = deployment["spec"]["template"]["spec"]["containers"][0]["image"].as_str().unwrap();
         assert!(image.contains("/saas/product@sha256:") && !image.contains("${"), "{tenant}: {image}");
     }
+    // The control plane, from its own step: each service runs the image the images build
+    // pushed, and every binding in its environment was resolved from the baseline's outputs.
+    for service in ["registration", "tenant-management", "user-management"] {
+        let deployment = &objects[&format!("/apis/apps/v1/namespaces/control-plane/deployments/{service}")];
+        let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+        let image = container["image"].as_str().unwrap();
+        assert!(image.contains(&format!("/saas/{service}@sha256:")) && !image.contains("${"), "{service}: {image}");
+        for var in container["env"].as_array().unwrap() {
+            assert!(!var["value"].as_str().unwrap().contains("${"), "{service}: {var}");
+            if var["name"] == "ADMIN_ISSUER" {
+                let issuer = var["value"].as_str().unwrap();
+                assert!(issuer.starts_with("https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_"), "{issuer}");
+            }
+        }
+    }
     // The baseline objects the add-ons build applied through kubectl with an EKS token.
     assert!(objects.contains_key("/api/v1/namespaces/ingress-nginx"), "{:?}", objects.keys().collect::<Vec<_>>());
     // Every stand-in call succeeded, and eksctl was given the operator's access entry.
@@ -179,5 +194,8 @@ fn the_generated_pipeline_deploys_the_reference_platform_and_a_second_run_change
         .collect();
     assert_eq!(by_tenancy, Vec::<&str>::new(), "no build of the plan starts again");
     let pushes = moto.calls().into_iter().filter(|c| c["tool"] == "docker" && c["args"][0] == "push").count();
-    assert_eq!(pushes, 2, "one push per service, in the first run only");
+    // The blueprint's two services and the control plane's three.
+    let images = tenancy::compile::images::images(&crate::common::reference());
+    assert_eq!(images.len(), 5, "{images:?}");
+    assert_eq!(pushes, images.len(), "one push per image, in the first run only");
 }

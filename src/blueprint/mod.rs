@@ -21,7 +21,34 @@ pub use source_map::{Position, SourceMap};
 use crate::model::{FieldPath, Platform, Problem};
 
 /// The reference platform's blueprint, compiled into the binary so the main job runs anywhere.
+/// Its tenants are files (`tenants: tenants/`): [`REFERENCE_TENANTS`], read by
+/// [`load_reference`].
 pub const REFERENCE: &str = include_str!("../../blueprints/reference.yaml");
+
+/// The reference's tenant files (`blueprints/tenants/<id>.yaml`), compiled in beside it.
+pub const REFERENCE_TENANTS: [(&str, &str); 4] = [
+    ("acme.yaml", include_str!("../../blueprints/tenants/acme.yaml")),
+    ("globex.yaml", include_str!("../../blueprints/tenants/globex.yaml")),
+    ("initech.yaml", include_str!("../../blueprints/tenants/initech.yaml")),
+    ("umbrella.yaml", include_str!("../../blueprints/tenants/umbrella.yaml")),
+];
+
+/// The reference platform as compiled into the binary: [`REFERENCE`] with its tenant files.
+///
+/// ```
+/// let platform = tenancy::blueprint::load_reference().unwrap();
+/// assert_eq!(platform.tenants().len(), 4);
+/// ```
+pub fn load_reference() -> Result<Platform, BlueprintError> {
+    let files = |dir: &str| -> Result<Vec<TenantFile>, Vec<Diagnostic>> {
+        let dir = if dir.ends_with('/') { dir.to_owned() } else { format!("{dir}/") };
+        Ok(REFERENCE_TENANTS
+            .iter()
+            .map(|(name, text)| TenantFile { path: format!("{dir}{name}"), text: (*text).to_owned() })
+            .collect())
+    };
+    load_with("<built-in reference.yaml>", REFERENCE, Some(&files))
+}
 
 /// The largest blueprint read, far above any real fleet (10,000 tenants take about 1.5 MB).
 pub const MAX_BYTES: u64 = 64 * 1024 * 1024;
@@ -260,12 +287,12 @@ fn in_tenant_file(mut problem: Problem, i: usize) -> Problem {
 /// model's own types one `parse(..)?` at a time stops at the first bad value.
 ///
 /// ```
-/// use tenancy::blueprint::doc::{BlueprintDoc, TenantsDoc};
+/// use tenancy::blueprint::doc::{BlueprintDoc, TenantDoc, TenantsDoc};
 /// let mut doc: BlueprintDoc = serde_yaml::from_str(tenancy::blueprint::REFERENCE)?;
 /// doc.platform.name = "Not A Name".into();
-/// if let TenantsDoc::List(tenants) = &mut doc.tenants {
-///     tenants[0].id = "ACME!".into();
-/// }
+/// let mut acme: TenantDoc = serde_yaml::from_str(tenancy::blueprint::REFERENCE_TENANTS[0].1)?;
+/// acme.id = "ACME!".into();
+/// doc.tenants = TenantsDoc::List(vec![acme]);
 /// let problems = tenancy::blueprint::from_doc(&doc).unwrap_err();
 /// let paths: Vec<String> = problems.iter().map(|p| p.path.to_string()).collect();
 /// assert_eq!(paths, ["platform.name", "tenants[0].id"]);

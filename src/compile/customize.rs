@@ -17,7 +17,7 @@
 //!     let queue = format!("arn:aws:sqs:eu-west-1:123456789012:{}-events", cx.names.stack);
 //!     artifacts.grant(Statement::allow("OwnQueue", &["sqs:SendMessage"]).on([Expr::str(queue)]));
 //! });
-//! let platform = tenancy::blueprint::load_str("reference.yaml", tenancy::blueprint::REFERENCE)?;
+//! let platform = tenancy::blueprint::load_reference()?;
 //! let acme = platform.tenants().iter().find(|t| t.id.as_str() == "acme").unwrap();
 //! let typed = tenancy::compile::tenant_artifacts(&platform, acme, &custom)?;
 //! assert!(typed.bundle.objects().iter().all(|o| o.metadata().labels.as_ref().is_some_and(|l| l.contains_key("team"))));

@@ -20,13 +20,31 @@ pub fn root() -> PathBuf {
         .to_path_buf()
 }
 
+/// The reference blueprint as one text, its tenant files (`blueprints/tenants/`) listed inline
+/// in file order: the same platform, for tests that edit it and load it with `load_str`.
 pub fn reference_text() -> String {
-    std::fs::read_to_string(root().join("blueprints/reference.yaml")).expect("reference blueprint")
+    let text = std::fs::read_to_string(root().join("blueprints/reference.yaml")).expect("reference blueprint");
+    let at = text.find("\ntenants: tenants/\n").expect("the reference keeps its tenants as files") + 1;
+    let mut out = text[..at].to_owned();
+    out.push_str("tenants:\n");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("blueprints/tenants"))
+        .expect("blueprints/tenants")
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    for file in files {
+        for (i, line) in std::fs::read_to_string(&file).unwrap().lines().enumerate() {
+            out.push_str(if i == 0 { "  - " } else { "    " });
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
 }
 
+/// The reference platform, read as `tenancy` reads it: the blueprint and its tenant files.
 pub fn reference() -> Platform {
-    tenancy::blueprint::load_str("blueprints/reference.yaml", &reference_text())
-        .expect("the reference blueprint is valid")
+    tenancy::blueprint::load_file(&root().join("blueprints/reference.yaml")).expect("the reference blueprint is valid")
 }
 
 pub fn load(name: &str, text: &str) -> Platform {

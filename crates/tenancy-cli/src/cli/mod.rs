@@ -378,7 +378,7 @@ fn with_platform(
         None if default.exists() => blueprint::load_file(default),
         None => {
             eprintln!("note: no blueprints/reference.yaml here; using the reference blueprint built into tenancy");
-            blueprint::load_str("<built-in reference.yaml>", blueprint::REFERENCE)
+            blueprint::load_reference()
         }
     };
     match loaded {
