@@ -298,7 +298,12 @@ fn record(hash: &str) -> tenancy_apply::StepRecord {
         state: None,
         hash: hash.into(),
         status: tenancy_apply::Status::Applied,
-        action: tenancy::plan::Action::Register { table: "t".into(), tenant: "a".into(), tier: "x".into() },
+        action: tenancy::plan::Action::Register {
+            table: "t".into(),
+            tenant: "a".into(),
+            tier: "x".into(),
+            domain: "d".into(),
+        },
         outputs: BTreeMap::from([("K".to_owned(), "V".to_owned())]),
         error: None,
         inputs: None,

@@ -71,7 +71,7 @@ impl Provider for Fake {
 fn step(id: &str, deps: &[&str], estimate: u32) -> Step {
     Step {
         id: StepId::new(id),
-        action: Action::Register { table: "t".into(), tenant: id.into(), tier: "x".into() },
+        action: Action::Register { table: "t".into(), tenant: id.into(), tier: "x".into(), domain: "d".into() },
         artifacts: vec![],
         depends_on: deps.iter().map(|d| StepId::new(*d)).collect(),
         bindings: vec![],
@@ -486,7 +486,12 @@ async fn a_step_whose_bound_value_changed_runs_again_though_its_artifacts_did_no
     }
     let plan_with = |stack_version: &str| {
         let mut stack = step("stack", &[], 1);
-        stack.action = Action::Register { table: "t".into(), tenant: "acme".into(), tier: stack_version.into() };
+        stack.action = Action::Register {
+            table: "t".into(),
+            tenant: "acme".into(),
+            tier: stack_version.into(),
+            domain: "d".into(),
+        };
         let mut record = step("record", &["stack"], 1);
         record.bindings.push(tenancy::plan::Binding {
             input: tenancy::contract::BindingTarget::Record(tenancy::contract::RecordField::ClientId),

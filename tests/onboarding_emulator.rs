@@ -166,6 +166,9 @@ async fn a_sign_up_is_onboarded_by_the_job_and_offboarded_again() {
     assert!(api.objects.lock().unwrap().contains_key("/api/v1/namespaces/tenant-hooli"));
     let dynamodb = aws_sdk_dynamodb::Client::new(&config);
     assert_eq!(deployed_record(&dynamodb, "Tier").await, "standard");
+    // Where the app sends hooli's users to sign in: the hosted UI of the pool it signs in to.
+    let domain = deployed_record(&dynamodb, "SignInDomain").await;
+    assert!(domain.starts_with("saas-") && domain.ends_with(".auth.eu-west-1.amazoncognito.com"), "{domain}");
     // hooli (standard: pooled identity) is a group of the shared pool, with its admin user in
     // it and in its admin group, as the stack made them in (moto's) Cognito.
     let idp = aws_sdk_cognitoidentityprovider::Client::new(&config);

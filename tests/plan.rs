@@ -309,7 +309,7 @@ fn buildspecs_install_every_tool_they_use_at_a_pinned_version() {
 fn step(n: usize, deps: &[usize]) -> Step {
     Step {
         id: StepId::new(format!("s{n:03}")),
-        action: Action::Register { table: "t".into(), tenant: format!("t{n}"), tier: "x".into() },
+        action: Action::Register { table: "t".into(), tenant: format!("t{n}"), tier: "x".into(), domain: "d".into() },
         artifacts: vec![],
         depends_on: deps.iter().map(|d| StepId::new(format!("s{d:03}"))).collect(),
         bindings: vec![],
@@ -513,4 +513,26 @@ fn quota_warnings_give_the_numbers_and_the_way_out() {
     let crowded = vec![("Big".to_owned(), (0..51).map(|i| format!("a{i}")).collect::<Vec<_>>())];
     let warnings = tenancy::plan::quota_warnings(&plan, 2000, &crowded);
     assert!(warnings[0].contains("stage Big has 51 actions, over CodePipeline's 50"), "{warnings:?}");
+}
+
+/// The hosted UI each tenant's record names (for `/auth-info`) is the domain a template makes
+/// for the pool the tenant signs in to: its own stack's, or the baseline's shared pool's.
+#[test]
+fn each_tenants_record_names_the_hosted_ui_of_the_pool_it_signs_in_to() {
+    let platform = reference();
+    let files = files(&platform);
+    let baseline = template_json(&files["baseline/baseline.cfn.yaml"]);
+    let mut checked = 0;
+    for step in reference_plan().steps() {
+        let Action::Register { tenant, domain, .. } = &step.action else { continue };
+        let prefix = domain.strip_suffix(".auth.eu-west-1.amazoncognito.com").unwrap_or_else(|| panic!("{domain}"));
+        let stack = template_json(&files[&format!("tenants/{tenant}/stack.cfn.yaml")]);
+        let made = match stack["Resources"].get("UserPoolDomain") {
+            Some(own) => &own["Properties"]["Domain"],
+            None => &baseline["Resources"]["TenantsUserPoolDomain"]["Properties"]["Domain"],
+        };
+        assert_eq!(made, prefix, "{tenant}");
+        checked += 1;
+    }
+    assert_eq!(checked, platform.tenants().len());
 }

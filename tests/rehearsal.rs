@@ -8,7 +8,9 @@
 //! platform stacks up to the delivery stack from a workstation (`--select through:...`), then the
 //! pipeline does the rest: Source, Check (tenancy built once), the baseline waves, and the eight
 //! tenant shards at once against the journal and lock in moto's DynamoDB. A second run must
-//! change nothing.
+//! change nothing. Then a sign-up's onboarding build runs as the registration service starts
+//! it: CodeBuild runs `buildspecs/onboarding.yml` from the source bundle, with the git remote
+//! and token from the platform's secret, and the job commits the tenant and applies it.
 //!
 //! What it cannot prove is in the README ("The pipeline rehearsal").
 
@@ -198,4 +200,92 @@ fn the_generated_pipeline_deploys_the_reference_platform_and_a_second_run_change
     let images = tenancy::compile::images::images(&crate::common::reference());
     assert_eq!(images.len(), 5, "{images:?}");
     assert_eq!(pushes, images.len(), "one push per image, in the first run only");
+
+    onboarding_build(&moto, &root, &api);
+}
+
+/// A sign-up onboarded by the generated onboarding project, on moto's CodeBuild: the build the
+/// registration service starts (`CodeBuildJobs`, the registration's environment, its
+/// idempotency token) downloads the source bundle, reads `saas/onboarding-git` (the remote: a
+/// bare clone of this checkout), installs the `tenancy` the check stage built for this plan,
+/// gets the cluster's kubeconfig, and runs the job: a commit of exactly the tenant, pushed, and
+/// the tenant applied; the registry's record ends `active`.
+fn onboarding_build(moto: &Moto, root: &Path, api: &MockApiServer) {
+    // The platform repository: this checkout's commit as `main` of a bare repository.
+    let remote = moto.work.join("platform.git");
+    for args in [
+        vec!["init".to_owned(), "--quiet".to_owned(), "--bare".to_owned(), remote.to_string_lossy().into_owned()],
+        vec![
+            "-C".to_owned(),
+            root.to_string_lossy().into_owned(),
+            "push".to_owned(),
+            "--quiet".to_owned(),
+            remote.to_string_lossy().into_owned(),
+            "HEAD:refs/heads/main".to_owned(),
+        ],
+    ] {
+        let out = Command::new("git").args(&args).output().unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", describe_output(&out));
+    }
+    let secret = serde_json::json!({"remote": remote.to_string_lossy(), "token": "not-needed-for-a-path"});
+    let mut aws = Command::new(crate::emulator::python().parent().unwrap().join("aws"));
+    aws.args(["secretsmanager", "create-secret", "--name", "saas/onboarding-git", "--region", "eu-west-1"])
+        .args(["--secret-string", &secret.to_string()])
+        .envs(moto.env());
+    let created = aws.output().unwrap();
+    assert!(created.status.success(), "{}", describe_output(&created));
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (build, record) = runtime.block_on(async {
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("eu-west-1"))
+            .endpoint_url(&moto.url)
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "test"))
+            .load()
+            .await;
+        let registry =
+            tenancy_registry::DynamoRegistry::new(aws_sdk_dynamodb::Client::new(&config), "saas-registry".into());
+        let registration = tenancy_registry::Registration {
+            tenant_id: "hooli".into(),
+            name: "Hooli".into(),
+            email: "ops@hooli.example".into(),
+            tier: "standard".into(),
+        };
+        let caller = tenancy_registry::Caller::now("registration", "req-signup");
+        use tenancy_registry::{Jobs, Registry};
+        registry.register(&registration, None, &caller).await.unwrap();
+        let codebuild = aws_sdk_codebuild::Client::new(&config);
+        let jobs = tenancy_registry::CodeBuildJobs::new(codebuild.clone(), "saas-onboarding".into());
+        let id = jobs.start(&tenancy_registry::Job::Onboard(registration), 1).await.unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(600);
+        let build = loop {
+            let out = codebuild.batch_get_builds().ids(&id).send().await.unwrap();
+            let build = out.builds()[0].clone();
+            if build.build_complete() || std::time::Instant::now() > deadline {
+                break build;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        };
+        (build, registry.record("hooli").await.unwrap().unwrap())
+    });
+    let status = build.build_status().map(|s| s.as_str().to_owned()).unwrap_or_default();
+    assert_eq!(status, "SUCCEEDED", "the onboarding build:\n{}", moto.build_logs());
+    assert_eq!(record.state, tenancy::contract::lifecycle::State::Active, "{record:?}");
+    let log = Command::new("git").arg("-C").arg(&remote).args(["log", "--format=%s", "-2", "main"]).output().unwrap();
+    let log = String::from_utf8_lossy(&log.stdout).into_owned();
+    assert!(log.starts_with("onboard tenant hooli\n"), "{log}");
+    let changed =
+        Command::new("git").arg("-C").arg(&remote).args(["diff", "--name-only", "main~1", "main"]).output().unwrap();
+    let changed = String::from_utf8_lossy(&changed.stdout).into_owned();
+    for path in changed.lines() {
+        assert!(
+            path == "blueprints/tenants/hooli.yaml"
+                || path.starts_with("generated/tenants/hooli/")
+                || path.starts_with("generated/plan."),
+            "the onboarding commit touched {path}"
+        );
+    }
+    assert!(changed.contains("blueprints/tenants/hooli.yaml"), "{changed}");
+    let objects = api.objects.lock().unwrap().clone();
+    assert!(objects.contains_key("/api/v1/namespaces/tenant-hooli"), "the job applied hooli's bundle");
 }

@@ -31,6 +31,13 @@ pub fn user_management_host() -> String {
     format!("{USER_MANAGEMENT_SERVICE_ACCOUNT}.{CONTROL_PLANE_NAMESPACE}.svc.cluster.local")
 }
 
+/// The hosted UI of a user pool with the domain prefix `prefix` (Amazon Cognito's prefix
+/// domains: `<prefix>.auth.<region>.amazoncognito.com`, Cognito Developer Guide, "Using the
+/// Amazon Cognito prefix domain for managed login").
+pub fn hosted_ui_domain(prefix: &str, region: &Region) -> String {
+    format!("{prefix}.auth.{region}.amazoncognito.com")
+}
+
 /// The host of the platform's container registry (ECR, in its account and region).
 pub fn registry_host(account: &AccountId, region: &Region) -> String {
     format!("{account}.dkr.ecr.{region}.{}", region.dns_suffix())

@@ -150,6 +150,16 @@ impl Platform {
         self.tier(&tenant.tier).expect("a tenant of this platform has one of its tiers")
     }
 
+    /// The hosted UI `tenant` signs in at: its own pool's, or the shared pool's for a tier with
+    /// pooled identity.
+    pub fn sign_in_domain(&self, tenant: &Tenant) -> String {
+        let prefix = match self.tier_of(tenant).identity {
+            super::Identity::Dedicated => self.tenant_names(tenant).domain_prefix,
+            super::Identity::Pooled => self.baseline_names().tenants_domain_prefix,
+        };
+        super::naming::hosted_ui_domain(&prefix, &self.parts.region)
+    }
+
     /// The names of the platform-wide objects (see [`BaselineNames::derive`]).
     pub fn baseline_names(&self) -> BaselineNames {
         BaselineNames::derive(&self.parts.name, &self.parts.account_id, &self.parts.region)

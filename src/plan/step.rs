@@ -59,6 +59,9 @@ pub enum Action {
         tenant: String,
         /// The tenant's tier, written to the record.
         tier: String,
+        /// The hosted UI the tenant's users sign in at (its pool's domain), written to the
+        /// record for the tenant's app (`/auth-info`).
+        domain: String,
     },
 }
 

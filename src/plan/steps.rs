@@ -258,6 +258,7 @@ fn tenant_steps(platform: &Platform, tenant: &Tenant, role: &str, steps: &mut Ve
             table: platform.baseline_names().tenant_table,
             tenant: tenant.id.to_string(),
             tier: tenant.tier.to_string(),
+            domain: platform.sign_in_domain(tenant),
         },
         artifacts: vec![],
         depends_on: vec![bundle],

@@ -10,7 +10,8 @@ and "Environment variables in build environments"; the StartBuild API reference)
   CODEBUILD_SRC_DIR and each other in CODEBUILD_SRC_DIR_<artifact name>.
 - The buildspec is the override, else the project's, a path relative to CODEBUILD_SRC_DIR: a
   missing or invalid one fails the build (YAML_FILE_ERROR) before any phase.
-- Environment, lowest precedence first: the buildspec's `env.variables`, the project's, the
+- Environment, lowest precedence first: the buildspec's `env.variables` and `env.secrets-manager`
+  (read with the project's role; a missing secret or key fails the build), the project's, the
   request's overrides (a pipeline action's EnvironmentVariables are overrides); then the
   built-ins (CODEBUILD_SRC_DIR, CODEBUILD_BUILD_ID, CODEBUILD_BUILD_SUCCEEDING, AWS_REGION, ...).
 - Buildspec 0.2 runs every command of every phase in one shell (`env.shell`), so variables and
@@ -157,6 +158,42 @@ def download_s3_source(project, version, region, credentials, into):
     extract(zip_path, into)
 
 
+def secrets(spec, region, credentials):
+    """The buildspec's `env.secrets-manager` variables, read as the project's role reads them
+    (`secret-id:json-key[:version-stage[:version-id]]`; the secret's whole string without a
+    key). A secret or key that is not there fails the build before any phase, as CodeBuild's
+    does (its message names the secret)."""
+    values = {}
+    wanted = (spec.get("env") or {}).get("secrets-manager") or {}
+    if not wanted:
+        return values
+    manager = client("secretsmanager", region, credentials)
+    for name, reference in wanted.items():
+        secret, _, rest = str(reference).partition(":")
+        key, _, rest = rest.partition(":")
+        stage, _, version = rest.partition(":")
+        args = {"SecretId": secret}
+        if stage:
+            args["VersionStage"] = stage
+        if version:
+            args["VersionId"] = version
+        try:
+            text = manager.get_secret_value(**args)["SecretString"]
+        except Exception as err:  # noqa: BLE001 - reported as the build's failure
+            raise BuildError("PROVISIONING", f"Secrets Manager error: {secret}: {err}")
+        if not key:
+            values[name] = text
+            continue
+        try:
+            document = json.loads(text)
+        except ValueError:
+            raise BuildError("PROVISIONING", f"Secrets Manager error: {secret} is not JSON, so it has no key {key}")
+        if not isinstance(document, dict) or key not in document:
+            raise BuildError("PROVISIONING", f"Secrets Manager error: {secret} has no key {key}")
+        values[name] = str(document[key])
+    return values
+
+
 def load_buildspec(src, path):
     full = os.path.join(src, path)
     if not os.path.isfile(full):
@@ -258,6 +295,7 @@ def run_build(project, request, region, account, build_id, inputs=None):
         spec = load_buildspec(src, buildspec)
         for name, value in ((spec.get("env") or {}).get("variables") or {}).items():
             env[name] = value
+        env.update(secrets(spec, region, credentials))
         for variable in project["environment"].get("environmentVariables", []):
             env[variable["name"]] = variable["value"]
         for variable in request.get("environmentVariablesOverride") or []:

@@ -33,7 +33,7 @@ impl Provider for Sleep {
 fn plan(tenants: usize) -> DeployPlan {
     let step = |id: String, deps: Vec<String>| Step {
         id: StepId::new(id.clone()),
-        action: Action::Register { table: "t".into(), tenant: id, tier: "x".into() },
+        action: Action::Register { table: "t".into(), tenant: id, tier: "x".into(), domain: "d".into() },
         artifacts: vec![],
         depends_on: deps.into_iter().map(StepId::new).collect(),
         bindings: vec![],

@@ -199,7 +199,7 @@ mod tests {
         use tenancy::plan::{Action, Step};
         let step = |id: String| Step {
             id: StepId::new(id),
-            action: Action::Register { table: "t".into(), tenant: "x".into(), tier: "x".into() },
+            action: Action::Register { table: "t".into(), tenant: "x".into(), tier: "x".into(), domain: "d".into() },
             artifacts: vec![],
             depends_on: vec![],
             bindings: vec![],

@@ -557,7 +557,7 @@ mod tests {
             state: None,
             hash: hash.into(),
             status: Status::Applied,
-            action: Action::Register { table: "t".into(), tenant: "a".into(), tier: "x".into() },
+            action: Action::Register { table: "t".into(), tenant: "a".into(), tier: "x".into(), domain: "d".into() },
             outputs: BTreeMap::from([("K".to_owned(), "V".to_owned())]),
             error: None,
             inputs: None,

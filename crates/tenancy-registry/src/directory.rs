@@ -22,6 +22,9 @@ pub struct SignIn {
     pub client_id: String,
     /// The user pool the tenant's users are in: its own, or the pool shared by pooled tenants.
     pub user_pool_id: String,
+    /// The pool's hosted UI (`<prefix>.auth.<region>.amazoncognito.com`), where the tenant's app
+    /// sends its users to sign in; none in a record written before tenancy wrote it.
+    pub domain: Option<String>,
 }
 
 /// Where sign-in settings are read.
@@ -65,7 +68,9 @@ impl Directory for DynamoDirectory {
             return Ok(None);
         }
         Ok(match (text("Issuer"), text("ClientId"), text("UserPoolId")) {
-            (Some(issuer), Some(client_id), Some(user_pool_id)) => Some(SignIn { issuer, client_id, user_pool_id }),
+            (Some(issuer), Some(client_id), Some(user_pool_id)) => {
+                Some(SignIn { issuer, client_id, user_pool_id, domain: text("SignInDomain") })
+            }
             _ => None,
         })
     }

@@ -70,6 +70,9 @@ pub struct AuthInfo {
     pub client_id: String,
     /// Where the hosted UI sends the user back: the tenant's application.
     pub redirect_uri: String,
+    /// The hosted UI the app sends its users to (`https://<domain>/oauth2/authorize`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -139,6 +142,7 @@ async fn auth_info(
         tenant_id: tenant,
         issuer: sign_in.issuer,
         client_id: sign_in.client_id,
+        domain: sign_in.domain,
     }))
 }
 

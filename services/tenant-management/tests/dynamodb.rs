@@ -43,6 +43,7 @@ async fn tenant_management_over_http_reads_lists_and_acts_through_the_job_on_mot
         .item("Issuer", AttributeValue::S("https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Hooli".into()))
         .item("ClientId", AttributeValue::S("hooli-client".into()))
         .item("UserPoolId", AttributeValue::S("eu-west-1_Hooli".into()))
+        .item("SignInDomain", AttributeValue::S("saas-hooli-0123abcd.auth.eu-west-1.amazoncognito.com".into()))
         .send()
         .await
         .unwrap();
@@ -75,6 +76,7 @@ async fn tenant_management_over_http_reads_lists_and_acts_through_the_job_on_mot
 
     let (status, body) = send(get.clone(), "/auth-info?tenantId=hooli", None).await;
     assert_eq!((status, body["clientId"].as_str()), (200, Some("hooli-client")), "{body}");
+    assert_eq!(body["domain"], "saas-hooli-0123abcd.auth.eu-west-1.amazoncognito.com", "{body}");
     let (status, body) = send(get.clone(), "/auth-info?tenantId=raviga", None).await;
     assert_eq!(status, 409, "{body}");
 

@@ -46,6 +46,7 @@ async fn app() -> App {
                 issuer: ISSUER.into(),
                 client_id: format!("client-{id}"),
                 user_pool_id: format!("eu-west-1_{id}"),
+                domain: Some(format!("saas-{id}-0123abcd.auth.eu-west-1.amazoncognito.com")),
             },
         );
     }
@@ -88,6 +89,7 @@ async fn auth_info_answers_an_active_tenant_by_id_or_by_origin_and_nothing_more(
     let expected = json!({
         "tenantId": "hooli", "issuer": ISSUER, "clientId": "client-hooli",
         "redirectUri": "https://hooli.app.saas.example.com/",
+        "domain": "saas-hooli-0123abcd.auth.eu-west-1.amazoncognito.com",
     });
     assert_eq!(call(&app, "GET", "/auth-info?tenantId=hooli", &[]).await, (StatusCode::OK, expected.clone()));
     let origin = [("origin", "https://hooli.app.saas.example.com")];

@@ -34,8 +34,12 @@ impl Register {
 }
 
 /// The record's fields besides its key and version.
-fn fields(tier: &str, status: &str, record: &BTreeMap<RecordField, String>) -> BTreeMap<String, String> {
-    let mut fields = BTreeMap::from([("Tier".to_owned(), tier.to_owned()), ("Status".to_owned(), status.to_owned())]);
+fn fields(tier: &str, domain: &str, status: &str, record: &BTreeMap<RecordField, String>) -> BTreeMap<String, String> {
+    let mut fields = BTreeMap::from([
+        ("Tier".to_owned(), tier.to_owned()),
+        ("SignInDomain".to_owned(), domain.to_owned()),
+        ("Status".to_owned(), status.to_owned()),
+    ]);
     for (field, value) in record {
         fields.insert(attribute(*field).to_owned(), value.clone());
     }
@@ -110,10 +114,10 @@ async fn put(
 #[async_trait]
 impl Provider for Register {
     async fn apply(&self, run: &StepRun) -> Result<StepOutcome, StepError> {
-        let Action::Register { table, tenant, tier } = &run.step.action else {
+        let Action::Register { table, tenant, tier, domain } = &run.step.action else {
             return Err(StepError::fatal("not a registration step"));
         };
-        let wanted = fields(tier, "active", &run.record());
+        let wanted = fields(tier, domain, "active", &run.record());
         if run.dry_run {
             return Ok(StepOutcome {
                 state: None,
