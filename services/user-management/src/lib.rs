@@ -125,8 +125,37 @@ async fn create(users: &dyn Users, scope: &Scope, input: NewUser) -> Result<(Sta
     })
 }
 
-async fn remove(users: &dyn Users, scope: &Scope, value: &str) -> Result<StatusCode, AppError> {
+/// Who counts as an administrator where a user is deleted: the tenant's admin group's members,
+/// or, in the admin pool, everyone.
+#[derive(Clone, Copy)]
+enum Administrators {
+    InAdminGroup,
+    Everyone,
+}
+
+/// Deletes `value`'s user from `scope`, unless it is the scope's last administrator: deleting
+/// that one would leave the tenant (or the provider) no one to manage its users, and only the
+/// platform team could make another. Two deletions at once can both pass this check (Cognito
+/// has no transaction over a group's members); a tenant stack's admin user is made again by its
+/// next apply.
+async fn remove(
+    users: &dyn Users,
+    scope: &Scope,
+    value: &str,
+    administrators: Administrators,
+) -> Result<StatusCode, AppError> {
     let email = email(value)?;
+    let listed = users.list(scope).await?;
+    let admins: Vec<&str> = listed
+        .iter()
+        .filter(|u| matches!(administrators, Administrators::Everyone) || u.admin)
+        .map(|u| u.email.as_str())
+        .collect();
+    if admins == [email.as_str()] {
+        return Err(AppError::Conflict(format!(
+            "email: `{email}` is the last administrator here; make another administrator first"
+        )));
+    }
     if users.delete(scope, &email).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
@@ -163,7 +192,7 @@ async fn delete_tenant_user(
     admin: TenantAdmin,
     PathParams(path): PathParams<UserPath>,
 ) -> Result<StatusCode, AppError> {
-    let done = remove(state.users.as_ref(), &admin.scope, &path.email).await?;
+    let done = remove(state.users.as_ref(), &admin.scope, &path.email, Administrators::InAdminGroup).await?;
     tracing::info!(tenant = admin.context.tenant_id, by = admin.context.subject, "tenant user deleted");
     Ok(done)
 }
@@ -196,7 +225,7 @@ async fn delete_admin_user(
     admin: AdminContext,
     PathParams(path): PathParams<UserPath>,
 ) -> Result<StatusCode, AppError> {
-    let done = remove(state.users.as_ref(), &admin_scope(&state), &path.email).await?;
+    let done = remove(state.users.as_ref(), &admin_scope(&state), &path.email, Administrators::Everyone).await?;
     tracing::info!(by = admin.subject, "provider administrator deleted");
     Ok(done)
 }

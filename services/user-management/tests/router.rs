@@ -119,6 +119,16 @@ async fn a_tenant_admin_manages_the_users_of_its_own_tenant_each_with_the_tenant
     let (status, body) = call(&app, "DELETE", "/acme/users/ann@acme.example", Some(&admin_of("acme")), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     assert!(body["error"].as_str().unwrap().starts_with("email: "), "{body}");
+
+    // bo is acme's only administrator now: deleting bo is refused, and deleting bo once another
+    // administrator exists is not.
+    let (status, body) = call(&app, "DELETE", "/acme/users/bo@acme.example", Some(&admin_of("acme")), None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("last administrator"), "{body}");
+    let second = json!({"email": "cy@acme.example", "admin": true});
+    assert_eq!(call(&app, "POST", "/acme/users", Some(&admin_of("acme")), Some(second)).await.0, StatusCode::CREATED);
+    let (status, _) = call(&app, "DELETE", "/acme/users/bo@acme.example", Some(&admin_of("acme")), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
 }
 
 #[tokio::test]
@@ -275,7 +285,13 @@ async fn provider_administrators_manage_the_admin_pool_and_tenant_users_cannot()
         let (status, _) = call(&app, method, uri, Some(&admin_of("acme")), body).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {uri}");
     }
+    // The admin pool's last user is its last administrator: kept.
+    let (status, body) = call(&app, "DELETE", "/admin-users/ops@provider.example", Some(&root), None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("last administrator"), "{body}");
+    let second = json!({"email": "sre@provider.example"});
+    assert_eq!(call(&app, "POST", "/admin-users", Some(&root), Some(second)).await.0, StatusCode::CREATED);
     let (status, _) = call(&app, "DELETE", "/admin-users/ops@provider.example", Some(&root), None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    assert!(users.all().is_empty());
+    assert_eq!(users.all(), [(ADMIN_POOL.into(), "sre@provider.example".into(), None)]);
 }
