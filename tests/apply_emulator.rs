@@ -14,7 +14,6 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use crate::emulator::{MockApiServer, Moto, bootstrap_and_push, checkout, describe_output, events, tenancy};
-use aws_config::{BehaviorVersion, Region};
 use serde_json::Value;
 
 const TENANCY: &str = env!("CARGO_BIN_EXE_tenancy");
@@ -24,12 +23,7 @@ fn bin() -> PathBuf {
 }
 
 async fn sdk_config(moto: &Moto, region: &str) -> aws_config::SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new(region.to_owned()))
-        .endpoint_url(&moto.url)
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "test"))
-        .load()
-        .await
+    moto.sdk_config(region).await
 }
 
 fn summary(events: &[Value]) -> &Value {
@@ -182,6 +176,18 @@ async fn the_reference_plan_applies_through_the_sdk_resumes_and_offboards() {
     assert!(stderr.contains("--allow-delete") && stderr.contains("delete stack saas-tenant-globex"), "{stderr}");
     assert!(cfn.describe_stacks().stack_name("saas-tenant-globex").send().await.is_ok());
 
+    // globex signs in at a pool of its own, which goes with its stack.
+    let globex = dynamodb
+        .get_item()
+        .table_name("saas-tenant")
+        .key("TenantId", aws_sdk_dynamodb::types::AttributeValue::S("globex".into()))
+        .send()
+        .await
+        .unwrap();
+    let pool = globex.item().unwrap()["UserPoolId"].as_s().unwrap().clone();
+    let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk_config(&moto, "eu-west-1").await);
+    assert!(cognito.describe_user_pool().user_pool_id(&pool).send().await.is_ok(), "{pool} exists before");
+
     let before = api.requests.lock().unwrap().len();
     let output = apply(&moto, &root, &kubeconfig, &["--allow-delete"]);
     let removed = events(&output);
@@ -191,6 +197,7 @@ async fn the_reference_plan_applies_through_the_sdk_resumes_and_offboards() {
     let status =
         gone.ok().and_then(|d| d.stacks().first().and_then(|s| s.stack_status()).map(|s| s.as_str().to_owned()));
     assert!(status.is_none() || status.as_deref() == Some("DELETE_COMPLETE"), "{status:?}");
+    assert!(cognito.describe_user_pool().user_pool_id(&pool).send().await.is_err(), "{pool} is gone with its users");
     let backups = dynamodb.list_backups().table_name("saas-order-globex").send().await.unwrap();
     assert_eq!(backups.backup_summaries().len(), 1, "the backup tier's table was backed up before it went");
     let record = dynamodb

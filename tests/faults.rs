@@ -275,12 +275,7 @@ fn a_stack_left_in_review_in_progress_is_taken_over() {
     let account = Account::new("review");
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
-        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("us-east-1"))
-            .endpoint_url(&account.moto.url)
-            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "test"))
-            .load()
-            .await;
+        let config = account.moto.sdk_config("us-east-1").await;
         let cfn = aws_sdk_cloudformation::Client::new(&config);
         cfn.create_change_set()
             .stack_name("saas-edge")

@@ -14,7 +14,6 @@ use std::sync::Arc;
 
 use crate::emulator::{MockApiServer, Moto, bootstrap_and_push, checkout, describe_output, tenancy};
 use crate::job::{git, seed_remote};
-use aws_config::{BehaviorVersion, Region};
 use serde_json::{Value, json};
 use tenancy::contract::lifecycle::{Event, State};
 use tenancy_registry::{Caller, DynamoRegistry, Registry, transition};
@@ -99,12 +98,7 @@ async fn a_sign_up_is_onboarded_by_the_job_and_offboarded_again() {
     let seeded = git(&remote, &["rev-parse", "main"]);
 
     // The registration service, on the registry table and the topic the baseline stack made.
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("eu-west-1"))
-        .endpoint_url(&moto.url)
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "test"))
-        .load()
-        .await;
+    let config = moto.sdk_config("eu-west-1").await;
     let registry = Arc::new(DynamoRegistry::new(aws_sdk_dynamodb::Client::new(&config), "saas-registry".into()));
     let onboarding = Arc::new(registration::RecordedJobs::default());
     let state = registration::AppState {

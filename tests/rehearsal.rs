@@ -124,12 +124,7 @@ fn the_generated_pipeline_deploys_the_reference_platform_and_a_second_run_change
     // bundle in the cluster with the images the images build pushed, nothing refused.
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let journal = runtime.block_on(async {
-        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("eu-west-1"))
-            .endpoint_url(&moto.url)
-            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "test"))
-            .load()
-            .await;
+        let config = moto.sdk_config("eu-west-1").await;
         let scan = aws_sdk_dynamodb::Client::new(&config).scan().table_name("saas-deploy-state").send().await.unwrap();
         scan.items()
             .iter()
@@ -237,12 +232,7 @@ fn onboarding_build(moto: &Moto, root: &Path, api: &MockApiServer) {
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let (build, record) = runtime.block_on(async {
-        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("eu-west-1"))
-            .endpoint_url(&moto.url)
-            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "test"))
-            .load()
-            .await;
+        let config = moto.sdk_config("eu-west-1").await;
         let registry =
             tenancy_registry::DynamoRegistry::new(aws_sdk_dynamodb::Client::new(&config), "saas-registry".into());
         let registration = tenancy_registry::Registration {

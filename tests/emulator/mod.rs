@@ -129,6 +129,16 @@ impl Moto {
         ]
     }
 
+    /// The SDK's configuration for this moto in `region`, with the operator's credentials.
+    pub async fn sdk_config(&self, region: &str) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(region.to_owned()))
+            .endpoint_url(&self.url)
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "test"))
+            .load()
+            .await
+    }
+
     /// Lines of `builds.jsonl`: every build that ran, with its status and log.
     pub fn builds(&self) -> Vec<Value> {
         jsonl(&self.state.join("builds.jsonl"))
