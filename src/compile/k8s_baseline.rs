@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::api::scheduling::v1::PriorityClass;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
@@ -14,6 +13,7 @@ use crate::k8s::Bundle;
 use crate::model::Platform;
 
 use super::common::stack_binding;
+use super::k8s_workload::labels;
 
 /// Output of the baseline stack holding the API's regional certificate (for the NLB).
 pub use crate::contract::outputs::baseline::API_CERTIFICATE_ARN;
@@ -88,14 +88,9 @@ pub fn releases(platform: &Platform) -> HelmReleases {
     }
 }
 
-fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
-}
-
 /// The cluster-wide objects of the baseline.
 pub fn baseline_bundle(platform: &Platform) -> Bundle {
     let names = platform.baseline_names();
-    let version = format!("v{}", platform.cluster().kubernetes_version);
     let mut bundle = Bundle::new();
     let managed =
         [("app.kubernetes.io/managed-by", "tenancy"), ("app.kubernetes.io/part-of", platform.name().as_str())];
@@ -103,23 +98,13 @@ pub fn baseline_bundle(platform: &Platform) -> Bundle {
     // admits and the restricted one does not; external-dns needs nothing beyond restricted.
     for (namespace, enforce) in [(&names.ingress_namespace, "baseline"), (&names.external_dns_namespace, "restricted")]
     {
-        let mut labels = map(&managed);
-        labels.insert("pod-security.kubernetes.io/enforce".into(), enforce.into());
-        labels.insert("pod-security.kubernetes.io/enforce-version".into(), version.clone());
-        for mode in ["audit", "warn"] {
-            labels.insert(format!("pod-security.kubernetes.io/{mode}"), "restricted".into());
-            labels.insert(format!("pod-security.kubernetes.io/{mode}-version"), version.clone());
-        }
-        bundle.push(Namespace {
-            metadata: ObjectMeta { name: Some(namespace.clone()), labels: Some(labels), ..Default::default() },
-            ..Default::default()
-        });
+        bundle.push(super::k8s_workload::namespace(platform, namespace, labels(&managed), enforce));
     }
     for tier in platform.tiers() {
         bundle.push(PriorityClass {
             metadata: ObjectMeta {
                 name: Some(crate::model::naming::priority_class(platform.name(), &tier.name)),
-                labels: Some(map(&managed)),
+                labels: Some(labels(&managed)),
                 ..Default::default()
             },
             value: i32::try_from(tier.priority).expect("validated at most 1e9"),
@@ -194,7 +179,7 @@ struct SpreadConstraint {
 /// across zones, and 429 for rate-limited requests.
 pub fn ingress_nginx_values(platform: &Platform) -> IngressNginxValues {
     let baseline = platform.baseline_names().stack;
-    let annotations = map(&[
+    let annotations = labels(&[
         ("external-dns.alpha.kubernetes.io/hostname", &crate::model::naming::api_host(platform.domain())),
         ("service.beta.kubernetes.io/aws-load-balancer-backend-protocol", "http"),
         ("service.beta.kubernetes.io/aws-load-balancer-ssl-cert", &stack_binding(&baseline, API_CERTIFICATE_ARN)),
@@ -213,7 +198,7 @@ pub fn ingress_nginx_values(platform: &Platform) -> IngressNginxValues {
                 default: false,
                 controller_value: "k8s.io/ingress-nginx",
             },
-            config: map(&[("limit-req-status-code", "429"), ("server-tokens", "false"), ("ssl-redirect", "false")]),
+            config: labels(&[("limit-req-status-code", "429"), ("server-tokens", "false"), ("ssl-redirect", "false")]),
             // TLS ends at the NLB, whose one listener (443) reaches the controller's plain HTTP
             // port. No `use-forwarded-headers`: an L4 NLB sets no X-Forwarded-For, so nginx
             // would trust whatever the client sent, and a forged header would dodge the rate
@@ -222,16 +207,16 @@ pub fn ingress_nginx_values(platform: &Platform) -> IngressNginxValues {
                 annotations,
                 external_traffic_policy: "Local",
                 enable_http: false,
-                target_ports: map(&[("https", "http")]),
+                target_ports: labels(&[("https", "http")]),
             },
-            resources: [("requests".to_owned(), map(&[("cpu", "100m"), ("memory", "128Mi")]))].into(),
+            resources: [("requests".to_owned(), labels(&[("cpu", "100m"), ("memory", "128Mi")]))].into(),
             metrics: Enabled { enabled: true },
             admission_webhooks: Enabled { enabled: true },
             topology_spread_constraints: vec![SpreadConstraint {
                 max_skew: 1,
                 topology_key: "topology.kubernetes.io/zone",
                 when_unsatisfiable: "ScheduleAnyway",
-                label_selector: [("matchLabels".to_owned(), map(&[("app.kubernetes.io/name", "ingress-nginx")]))]
+                label_selector: [("matchLabels".to_owned(), labels(&[("app.kubernetes.io/name", "ingress-nginx")]))]
                     .into(),
             }],
         },
@@ -303,7 +288,7 @@ pub fn cluster_autoscaler_values(platform: &Platform) -> ClusterAutoscalerValues
         rbac: Rbac {
             service_account: HelmServiceAccount { create: true, name: names.cluster_autoscaler_service_account },
         },
-        extra_args: map(&[("balance-similar-node-groups", "true"), ("expander", "least-waste")]),
+        extra_args: labels(&[("balance-similar-node-groups", "true"), ("expander", "least-waste")]),
     }
 }
 

@@ -14,7 +14,7 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{EnvVar, Namespace, PodSpec, ServiceAccount};
+use k8s_openapi::api::core::v1::{EnvVar, PodSpec, ServiceAccount};
 use k8s_openapi::api::networking::v1::{
     HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule, IngressServiceBackend, IngressSpec,
     ServiceBackendPort,
@@ -187,16 +187,7 @@ fn services(platform: &Platform) -> Vec<ControlService> {
 pub fn control_plane_bundle(platform: &Platform) -> Bundle {
     let cx = Context { platform, namespace: platform.baseline_names().control_plane_namespace };
     let mut bundle = Bundle::new();
-    let mut namespace_labels = cx.labels(None);
-    let version = format!("v{}", platform.cluster().kubernetes_version);
-    for mode in ["enforce", "audit", "warn"] {
-        namespace_labels.insert(format!("pod-security.kubernetes.io/{mode}"), "restricted".into());
-        namespace_labels.insert(format!("pod-security.kubernetes.io/{mode}-version"), version.clone());
-    }
-    bundle.push(Namespace {
-        metadata: ObjectMeta { name: Some(cx.namespace.clone()), labels: Some(namespace_labels), ..Default::default() },
-        ..Default::default()
-    });
+    bundle.push(super::k8s_workload::namespace(platform, &cx.namespace, cx.labels(None), "restricted"));
     let services = services(platform);
     for service in &services {
         // The cluster-access stack's association gives this ServiceAccount's pods the

@@ -10,8 +10,8 @@ use k8s_openapi::api::autoscaling::v2::{
 };
 use k8s_openapi::api::core::v1::{
     Affinity, ConfigMap, ConfigMapKeySelector, EnvVar, EnvVarSource, LimitRange, LimitRangeItem, LimitRangeSpec,
-    Namespace, NodeAffinity, NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, PodSpec, ResourceQuota,
-    ResourceQuotaSpec, Service, ServiceAccount, ServicePort, ServiceSpec, Toleration, TopologySpreadConstraint,
+    NodeAffinity, NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, PodSpec, ResourceQuota, ResourceQuotaSpec,
+    Service, ServiceAccount, ServicePort, ServiceSpec, Toleration, TopologySpreadConstraint,
 };
 use k8s_openapi::api::networking::v1::{
     HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule, IngressServiceBackend, IngressSpec,
@@ -97,16 +97,7 @@ pub fn tenant_bundle(platform: &Platform, tenant: &Tenant) -> Bundle {
 }
 
 fn namespace(cx: &Context, bundle: &mut Bundle) {
-    let mut labels = cx.labels();
-    let version = format!("v{}", cx.platform.cluster().kubernetes_version);
-    for mode in ["enforce", "audit", "warn"] {
-        labels.insert(format!("pod-security.kubernetes.io/{mode}"), "restricted".into());
-        labels.insert(format!("pod-security.kubernetes.io/{mode}-version"), version.clone());
-    }
-    bundle.push(Namespace {
-        metadata: ObjectMeta { name: Some(cx.names.namespace.clone()), labels: Some(labels), ..Default::default() },
-        ..Default::default()
-    });
+    bundle.push(super::k8s_workload::namespace(cx.platform, &cx.names.namespace, cx.labels(), "restricted"));
     // The tenant stack's Pod Identity association gives this ServiceAccount's pods the tenant
     // role; the pod identity webhook projects their token whether or not one is automounted.
     bundle.push(ServiceAccount {

@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment};
 use k8s_openapi::api::core::v1::{
-    Capabilities, Container, ContainerPort, EmptyDirVolumeSource, EnvVar, HTTPGetAction, PodSecurityContext, PodSpec,
-    PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile, SecurityContext, Service, ServicePort, ServiceSpec,
-    Volume, VolumeMount,
+    Capabilities, Container, ContainerPort, EmptyDirVolumeSource, EnvVar, HTTPGetAction, Namespace, PodSecurityContext,
+    PodSpec, PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile, SecurityContext, Service, ServicePort,
+    ServiceSpec, Volume, VolumeMount,
 };
 use k8s_openapi::api::networking::v1::{
     IPBlock, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort,
@@ -21,6 +21,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::pod_identity;
+use crate::model::Platform;
 
 /// The UID and GID every service container runs as; the images are built for it.
 pub const SERVICE_UID: i64 = 10001;
@@ -51,6 +52,26 @@ pub(super) fn quantity(value: impl Into<String>) -> Quantity {
 pub(super) fn cpu_memory(cpu_millis: u64, memory_mib: u64) -> BTreeMap<String, Quantity> {
     [("cpu".to_owned(), quantity(format!("{cpu_millis}m"))), ("memory".to_owned(), quantity(format!("{memory_mib}Mi")))]
         .into()
+}
+
+/// A namespace with `labels`, and Pod Security admission's: `enforce` at that level, `audit`
+/// and `warn` at `restricted` (so what a looser namespace admits is still reported), each
+/// pinned to the cluster's Kubernetes version.
+pub(super) fn namespace(
+    platform: &Platform,
+    name: &str,
+    mut labels: BTreeMap<String, String>,
+    enforce: &str,
+) -> Namespace {
+    let version = format!("v{}", platform.cluster().kubernetes_version);
+    for (mode, level) in [("enforce", enforce), ("audit", "restricted"), ("warn", "restricted")] {
+        labels.insert(format!("pod-security.kubernetes.io/{mode}"), level.to_owned());
+        labels.insert(format!("pod-security.kubernetes.io/{mode}-version"), version.clone());
+    }
+    Namespace {
+        metadata: ObjectMeta { name: Some(name.to_owned()), labels: Some(labels), ..Default::default() },
+        ..Default::default()
+    }
 }
 
 /// A plain environment variable.
