@@ -13,17 +13,15 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use crate::emulator::{MockApiServer, Moto, bootstrap_and_push, checkout, describe_output, events, tenancy};
+use crate::emulator::{
+    MockApiServer, Moto, bootstrap_and_push, checkout, describe_output, events, tenancy, tenant_record,
+};
 use serde_json::Value;
 
 const TENANCY: &str = env!("CARGO_BIN_EXE_tenancy");
 
 fn bin() -> PathBuf {
     PathBuf::from(TENANCY)
-}
-
-async fn sdk_config(moto: &Moto, region: &str) -> aws_config::SdkConfig {
-    moto.sdk_config(region).await
 }
 
 fn summary(events: &[Value]) -> &Value {
@@ -54,7 +52,7 @@ async fn the_reference_plan_applies_through_the_sdk_resumes_and_offboards() {
 
     // Apply refuses a bootstrap stack other than the reviewed one: here, one that was never
     // updated after its template changed (the tag records the digest it was deployed from).
-    let config = sdk_config(&moto, "eu-west-1").await;
+    let config = moto.sdk_config("eu-west-1").await;
     let cfn = aws_sdk_cloudformation::Client::new(&config);
     let bootstrap = cfn.describe_stacks().stack_name("saas-bootstrap").send().await.unwrap();
     let tags: BTreeMap<_, _> =
@@ -79,7 +77,7 @@ async fn the_reference_plan_applies_through_the_sdk_resumes_and_offboards() {
             described.stacks()[0].tags().iter().map(|t| (t.key().unwrap(), t.value().unwrap())).collect();
         assert_eq!(tags.get("tenancy:platform"), Some(&"saas"), "{stack} tags {tags:?}");
     }
-    let edge = aws_sdk_cloudformation::Client::new(&sdk_config(&moto, "us-east-1").await);
+    let edge = aws_sdk_cloudformation::Client::new(&moto.sdk_config("us-east-1").await);
     assert_eq!(edge.describe_stacks().stack_name("saas-edge").send().await.unwrap().stacks().len(), 1);
     let dynamodb = aws_sdk_dynamodb::Client::new(&config);
     let tables = dynamodb.list_tables().send().await.unwrap().table_names().to_vec();
@@ -109,15 +107,8 @@ async fn the_reference_plan_applies_through_the_sdk_resumes_and_offboards() {
     );
 
     // The tenant record, from the stack's outputs.
-    let record = dynamodb
-        .get_item()
-        .table_name("saas-tenant")
-        .key("TenantId", aws_sdk_dynamodb::types::AttributeValue::S("acme".into()))
-        .send()
-        .await
-        .unwrap();
-    let item = record.item().expect("acme's record");
-    let field = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+    let acme = tenant_record(&dynamodb, "acme").await;
+    let field = |k: &str| acme.get(k).cloned().unwrap_or_default();
     assert_eq!(field("Status"), "active");
     assert_eq!(field("Tier"), "platinum");
     assert_eq!(field("RoleArn"), "arn:aws:iam::123456789012:role/saas-tenant-acme");
@@ -177,15 +168,8 @@ async fn the_reference_plan_applies_through_the_sdk_resumes_and_offboards() {
     assert!(cfn.describe_stacks().stack_name("saas-tenant-globex").send().await.is_ok());
 
     // globex signs in at a pool of its own, which goes with its stack.
-    let globex = dynamodb
-        .get_item()
-        .table_name("saas-tenant")
-        .key("TenantId", aws_sdk_dynamodb::types::AttributeValue::S("globex".into()))
-        .send()
-        .await
-        .unwrap();
-    let pool = globex.item().unwrap()["UserPoolId"].as_s().unwrap().clone();
-    let cognito = aws_sdk_cognitoidentityprovider::Client::new(&sdk_config(&moto, "eu-west-1").await);
+    let pool = tenant_record(&dynamodb, "globex").await["UserPoolId"].clone();
+    let cognito = aws_sdk_cognitoidentityprovider::Client::new(&moto.sdk_config("eu-west-1").await);
     assert!(cognito.describe_user_pool().user_pool_id(&pool).send().await.is_ok(), "{pool} exists before");
 
     let before = api.requests.lock().unwrap().len();
@@ -200,14 +184,7 @@ async fn the_reference_plan_applies_through_the_sdk_resumes_and_offboards() {
     assert!(cognito.describe_user_pool().user_pool_id(&pool).send().await.is_err(), "{pool} is gone with its users");
     let backups = dynamodb.list_backups().table_name("saas-order-globex").send().await.unwrap();
     assert_eq!(backups.backup_summaries().len(), 1, "the backup tier's table was backed up before it went");
-    let record = dynamodb
-        .get_item()
-        .table_name("saas-tenant")
-        .key("TenantId", aws_sdk_dynamodb::types::AttributeValue::S("globex".into()))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(record.item().unwrap()["Status"].as_s().unwrap(), "deleted");
+    assert_eq!(tenant_record(&dynamodb, "globex").await["Status"], "deleted");
     let deletes: Vec<String> =
         api.requests.lock().unwrap()[before..].iter().filter(|r| r.0 == "DELETE").map(|r| r.1.clone()).collect();
     assert!(deletes.last().unwrap().starts_with("/api/v1/namespaces/tenant-globex"), "namespace last: {deletes:?}");
@@ -222,7 +199,7 @@ async fn an_image_missing_from_ecr_is_found_before_anything_is_applied() {
     use tenancy_apply::kubernetes::Images;
 
     let moto = Moto::start("ecr", None, &bin());
-    let config = sdk_config(&moto, "eu-west-1").await;
+    let config = moto.sdk_config("eu-west-1").await;
     let ecr = aws_sdk_ecr::Client::new(&config);
     ecr.create_repository().repository_name("saas/order").send().await.unwrap();
     let manifest = r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:1111111111111111111111111111111111111111111111111111111111111111","size":2},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:2222222222222222222222222222222222222222222222222222222222222222","size":3}]}"#;
@@ -265,7 +242,7 @@ async fn an_image_missing_from_ecr_is_found_before_anything_is_applied() {
 /// A fresh journal table in moto, named for this test.
 async fn journal_table(moto: &Moto, region: &str, name: &str) -> String {
     let table = format!("{name}-{}", std::process::id());
-    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk_config(moto, region).await);
+    let dynamodb = aws_sdk_dynamodb::Client::new(&moto.sdk_config(region).await);
     dynamodb
         .create_table()
         .table_name(&table)
@@ -292,7 +269,7 @@ async fn journal_table(moto: &Moto, region: &str, name: &str) -> String {
 
 /// The keys of every item in `table`.
 async fn item_keys(moto: &Moto, region: &str, table: &str) -> Vec<String> {
-    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk_config(moto, region).await);
+    let dynamodb = aws_sdk_dynamodb::Client::new(&moto.sdk_config(region).await);
     let scan = dynamodb.scan().table_name(table).send().await.unwrap();
     let mut keys: Vec<String> =
         scan.items().iter().filter_map(|i| i.get("Key").and_then(|k| k.as_s().ok()).cloned()).collect();

@@ -61,14 +61,7 @@ fn job(moto: &Moto, remote: &Path, kubeconfig: &Path, args: &[&str], env: &[(&st
 
 /// A field of hooli's record in the tenant table (what the plan's register step writes).
 async fn deployed_record(dynamodb: &aws_sdk_dynamodb::Client, field: &str) -> String {
-    let item = dynamodb
-        .get_item()
-        .table_name("saas-tenant")
-        .key("TenantId", aws_sdk_dynamodb::types::AttributeValue::S("hooli".into()))
-        .send()
-        .await
-        .unwrap();
-    item.item().and_then(|i| i.get(field)).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default()
+    crate::emulator::tenant_record(dynamodb, "hooli").await.get(field).cloned().unwrap_or_default()
 }
 
 fn trail(entries: &[tenancy_registry::AuditEntry]) -> Vec<String> {

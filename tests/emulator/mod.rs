@@ -206,6 +206,19 @@ pub fn checkout(into: &Path) -> PathBuf {
     root
 }
 
+/// The string fields of `tenant`'s record in the reference platform's tenant table (what the
+/// plan's register step writes), none when there is no record.
+pub async fn tenant_record(dynamodb: &aws_sdk_dynamodb::Client, tenant: &str) -> BTreeMap<String, String> {
+    let out = dynamodb
+        .get_item()
+        .table_name("saas-tenant")
+        .key("TenantId", aws_sdk_dynamodb::types::AttributeValue::S(tenant.to_owned()))
+        .send()
+        .await
+        .unwrap();
+    out.item().into_iter().flatten().filter_map(|(k, v)| Some((k.clone(), v.as_s().ok()?.clone()))).collect()
+}
+
 /// Runs the real `tenancy` with `args`, against moto, in `dir`.
 pub fn tenancy(bin: &Path, moto: &Moto, dir: &Path, args: &[&str], extra_env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(bin);
