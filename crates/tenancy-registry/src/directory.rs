@@ -1,7 +1,11 @@
 //! Where each tenant's users sign in, from the tenant table (`<platform>-tenant`, one item per
 //! tenant, written by the plan's `register` step with what the tenant's stack made: `Issuer`,
-//! `ClientId`, `UserPoolId`). Tenant management answers `/auth-info` from it; user management
-//! finds the pool a tenant's users live in, and the issuer their tokens must come from.
+//! `ClientId`, `UserPoolId`, and the tenant's `Tier` and `AccessRoleArn`). Tenant management
+//! answers `/auth-info` from it; user management finds the pool a tenant's users live in, and the
+//! issuer their tokens must come from; a pooled product or order service finds whether it serves
+//! the tenant (its tier) and which role to assume for the tenant's data (`AccessRoleArn`).
+//!
+//! It only reads: a record of a deleted (or removed) tenant reads as no record.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -25,6 +29,12 @@ pub struct SignIn {
     /// The pool's hosted UI (`<prefix>.auth.<region>.amazoncognito.com`), where the tenant's app
     /// sends its users to sign in; none in a record written before tenancy wrote it.
     pub domain: Option<String>,
+    /// The tenant's tier (`Tier`): a pooled service serves only the tenants of its own.
+    pub tier: Option<String>,
+    /// The tenant-access role (`AccessRoleArn`) a pooled service assumes, with the session tag
+    /// `TenantId=<tenant>`, to reach this tenant's data; none until the plan's register step has
+    /// written it (a tenant not yet provisioned for pooled compute).
+    pub access_role_arn: Option<String>,
 }
 
 /// Where sign-in settings are read.
@@ -64,13 +74,18 @@ impl Directory for DynamoDirectory {
         let Some(item) = out.item else { return Ok(None) };
         let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
         // A record written before the stack's outputs reached it, or of a deleted tenant.
-        if text("Status").as_deref() == Some("deleted") {
+        if matches!(text("Status").as_deref(), Some("deleted" | "removed")) {
             return Ok(None);
         }
         Ok(match (text("Issuer"), text("ClientId"), text("UserPoolId")) {
-            (Some(issuer), Some(client_id), Some(user_pool_id)) => {
-                Some(SignIn { issuer, client_id, user_pool_id, domain: text("SignInDomain") })
-            }
+            (Some(issuer), Some(client_id), Some(user_pool_id)) => Some(SignIn {
+                issuer,
+                client_id,
+                user_pool_id,
+                domain: text("SignInDomain"),
+                tier: text("Tier"),
+                access_role_arn: text("AccessRoleArn"),
+            }),
             _ => None,
         })
     }
@@ -86,6 +101,11 @@ impl MemoryDirectory {
     /// Sets `tenant`'s settings.
     pub fn insert(&self, tenant: &str, sign_in: SignIn) {
         self.settings.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(tenant.into(), sign_in);
+    }
+
+    /// Forgets `tenant` (as if it had been offboarded).
+    pub fn remove(&self, tenant: &str) {
+        self.settings.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(tenant);
     }
 }
 

@@ -1,5 +1,11 @@
 //! Configuration from the environment, named as the generated Deployments set it, plus
 //! optional settings with defaults (so the generated Deployments need not set them).
+//!
+//! Two modes, chosen by POOL_TIER. Unset: dedicated compute ([`Config`], [`ENVIRONMENT`]), one
+//! tenant per Deployment, named by TENANT_ID with its issuer and client. Set: pooled compute
+//! ([`PooledConfig`], [`POOLED_ENVIRONMENT`]), one Deployment for every tenant of the tier, which
+//! learns each tenant's issuer, client and access role from the tenant table per request, so
+//! neither TENANT_ID, TENANT_ISSUER nor TENANT_CLIENT_ID may be set.
 
 use std::env;
 use std::net::IpAddr;
@@ -19,10 +25,81 @@ pub const OPTIONAL_ENVIRONMENT: [&str; 4] =
 pub const ENVIRONMENT: [&str; 7] =
     ["AWS_REGION", "PORT", "STORAGE_MODEL", "TABLE_NAME", "TENANT_CLIENT_ID", "TENANT_ID", "TENANT_ISSUER"];
 
+/// The environment a pooled service reads (POOL_TIER set), exactly what a generated pooled
+/// Deployment sets; the order service also reads PRODUCT_TABLE_NAME (`order::POOLED_ENVIRONMENT`).
+/// AWS_ENDPOINT_URL and [`OPTIONAL_ENVIRONMENT`] are optional, as in dedicated mode.
+pub const POOLED_ENVIRONMENT: [&str; 6] =
+    ["AWS_REGION", "PORT", "POOL_TIER", "STORAGE_MODEL", "TABLE_NAME", "TENANT_TABLE_NAME"];
+
+/// What selects pooled mode.
+pub const POOL_TIER: &str = "POOL_TIER";
+
+/// What a silo TABLE_NAME holds in pooled mode, for the request's tenant id to fill.
+pub const TENANT_PLACEHOLDER: &str = "{tenant}";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StorageModel {
     Silo,
     Pool,
+}
+
+impl StorageModel {
+    fn parse(name: &'static str, value: &str) -> Result<Self, ConfigError> {
+        match value {
+            "silo" => Ok(StorageModel::Silo),
+            "pool" => Ok(StorageModel::Pool),
+            other => Err(ConfigError { name, problem: format!("`{other}` is not silo or pool") }),
+        }
+    }
+}
+
+/// A service's table: one shared by every tenant (the pool layout, keyed by TenantId), or one
+/// per tenant named by a pattern (the silo layout in pooled mode, `saas-order-{tenant}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TableName {
+    Shared(String),
+    PerTenant(String),
+}
+
+impl TableName {
+    /// The table `tenant`'s items are in.
+    pub fn of(&self, tenant: &str) -> String {
+        match self {
+            TableName::Shared(table) => table.clone(),
+            TableName::PerTenant(pattern) => pattern.replace(TENANT_PLACEHOLDER, tenant),
+        }
+    }
+
+    /// The table itself, if it is one table (not a table per tenant).
+    pub fn shared(&self) -> Option<&str> {
+        match self {
+            TableName::Shared(table) => Some(table),
+            TableName::PerTenant(_) => None,
+        }
+    }
+
+    /// TABLE_NAME of a pooled Deployment for `storage`: a silo pattern must hold `{tenant}`
+    /// (once), a pool table must not.
+    pub fn pooled(name: &'static str, storage: StorageModel, value: &str) -> Result<Self, ConfigError> {
+        let holes = value.matches(TENANT_PLACEHOLDER).count();
+        match (storage, holes) {
+            (StorageModel::Silo, 1) => Ok(TableName::PerTenant(value.to_owned())),
+            (StorageModel::Silo, _) => Err(ConfigError {
+                name,
+                problem: format!(
+                    "`{value}` must hold {TENANT_PLACEHOLDER} exactly once for STORAGE_MODEL silo in pooled mode \
+                     (a table per tenant, e.g. `saas-order-{TENANT_PLACEHOLDER}`)"
+                ),
+            }),
+            (StorageModel::Pool, 0) => Ok(TableName::Shared(value.to_owned())),
+            (StorageModel::Pool, _) => Err(ConfigError {
+                name,
+                problem: format!(
+                    "`{value}` holds {TENANT_PLACEHOLDER}, but STORAGE_MODEL pool is one table shared by the tier's tenants"
+                ),
+            }),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -60,24 +137,82 @@ impl Config {
     /// Reads AWS_REGION, PORT, STORAGE_MODEL, TABLE_NAME, TENANT_ID, TENANT_ISSUER,
     /// TENANT_CLIENT_ID and, optionally, AWS_ENDPOINT_URL.
     pub fn from_env() -> Result<Self, ConfigError> {
-        let port = var("PORT")?;
-        let storage = match var("STORAGE_MODEL")?.as_str() {
-            "silo" => StorageModel::Silo,
-            "pool" => StorageModel::Pool,
-            other => {
-                return Err(ConfigError { name: "STORAGE_MODEL", problem: format!("`{other}` is not silo or pool") });
-            }
-        };
+        let storage = StorageModel::parse("STORAGE_MODEL", &var("STORAGE_MODEL")?)?;
         let issuer = var("TENANT_ISSUER")?;
         check_issuer(&issuer).map_err(|problem| ConfigError { name: "TENANT_ISSUER", problem })?;
         Ok(Self {
             region: var("AWS_REGION")?,
-            port: port.parse().map_err(|_| ConfigError { name: "PORT", problem: format!("`{port}` is not a port") })?,
+            port: port()?,
             storage,
             table: var("TABLE_NAME")?,
             tenant_id: var("TENANT_ID")?,
             issuer,
             client_id: var("TENANT_CLIENT_ID")?,
+            endpoint_url: env::var("AWS_ENDPOINT_URL").ok().filter(|v| !v.is_empty()),
+            limits: limits()?,
+        })
+    }
+}
+
+fn port() -> Result<u16, ConfigError> {
+    let port = var("PORT")?;
+    port.parse().map_err(|_| ConfigError { name: "PORT", problem: format!("`{port}` is not a port") })
+}
+
+/// Whether the environment selects pooled mode (POOL_TIER is set and not blank).
+pub fn pooled() -> bool {
+    env::var(POOL_TIER).is_ok_and(|v| !v.trim().is_empty())
+}
+
+/// A pooled Deployment's configuration ([`POOLED_ENVIRONMENT`]).
+#[derive(Debug, Clone)]
+pub struct PooledConfig {
+    pub region: String,
+    pub port: u16,
+    /// The tier this pool serves: a tenant whose record names another tier is refused.
+    pub tier: String,
+    /// The layout this tier keeps this service's data in.
+    pub storage: StorageModel,
+    /// The shared table (pool), or the per-tenant pattern (silo).
+    pub table: TableName,
+    /// The tenant table (the tenant directory), read with the pod's own credentials.
+    pub tenant_table: String,
+    pub endpoint_url: Option<String>,
+    pub limits: Limits,
+}
+
+impl PooledConfig {
+    /// Reads [`POOLED_ENVIRONMENT`] and, optionally, AWS_ENDPOINT_URL and the limits. Refuses
+    /// the dedicated variables (TENANT_ID, TENANT_ISSUER, TENANT_CLIENT_ID): a pooled Deployment
+    /// that also names one tenant is a mistake in whatever generated it, not a setting to guess.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        for name in ["TENANT_ID", "TENANT_ISSUER", "TENANT_CLIENT_ID"] {
+            if env::var(name).is_ok_and(|v| !v.trim().is_empty()) {
+                return Err(ConfigError {
+                    name,
+                    problem: "is set, but POOL_TIER selects pooled mode, which serves every tenant of its tier".into(),
+                });
+            }
+        }
+        let tier = var(POOL_TIER)?.trim().to_owned();
+        let tier_ok = tier.len() <= 30
+            && tier.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !tier.starts_with('-')
+            && !tier.ends_with('-');
+        if !tier_ok {
+            return Err(ConfigError {
+                name: POOL_TIER,
+                problem: format!("`{tier}` is not a tier name (a DNS label of at most 30 characters)"),
+            });
+        }
+        let storage = StorageModel::parse("STORAGE_MODEL", &var("STORAGE_MODEL")?)?;
+        Ok(Self {
+            region: var("AWS_REGION")?,
+            port: port()?,
+            tier,
+            storage,
+            table: TableName::pooled("TABLE_NAME", storage, &var("TABLE_NAME")?)?,
+            tenant_table: var("TENANT_TABLE_NAME")?,
             endpoint_url: env::var("AWS_ENDPOINT_URL").ok().filter(|v| !v.is_empty()),
             limits: limits()?,
         })
@@ -137,7 +272,32 @@ fn limits() -> Result<Limits, ConfigError> {
 
 #[cfg(test)]
 mod tests {
-    use super::check_issuer;
+    use super::{StorageModel, TableName, check_issuer};
+
+    #[test]
+    fn a_pooled_table_name_is_a_pattern_for_silo_and_a_table_for_pool() {
+        use StorageModel::{Pool, Silo};
+        for (storage, value, expect) in [
+            (Silo, "saas-order-{tenant}", Ok(TableName::PerTenant("saas-order-{tenant}".into()))),
+            (Pool, "saas-order", Ok(TableName::Shared("saas-order".into()))),
+            (Silo, "saas-order", Err("must hold {tenant}")),
+            (Silo, "saas-{tenant}-{tenant}", Err("must hold {tenant}")),
+            (Pool, "saas-order-{tenant}", Err("holds {tenant}")),
+        ] {
+            match (TableName::pooled("TABLE_NAME", storage, value), expect) {
+                (Ok(got), Ok(want)) => assert_eq!(got, want, "{value}"),
+                (Err(err), Err(part)) => {
+                    assert_eq!(err.name, "TABLE_NAME");
+                    assert!(err.to_string().contains(part), "{value}: {err}");
+                }
+                (got, want) => panic!("{storage:?} {value}: got {got:?}, want {want:?}"),
+            }
+        }
+        let silo = TableName::PerTenant("saas-order-{tenant}".into());
+        assert_eq!((silo.of("acme"), silo.shared()), ("saas-order-acme".to_owned(), None));
+        let pool = TableName::Shared("saas-product".into());
+        assert_eq!((pool.of("acme"), pool.shared()), ("saas-product".to_owned(), Some("saas-product")));
+    }
 
     fn check(issuer: &str, expect: Result<(), &str>) {
         match (check_issuer(issuer), expect) {

@@ -383,6 +383,13 @@ pub trait HasVerifier {
     fn verifier(&self) -> &Verifier;
     /// The one tenant a dedicated deployment serves; `None` for a pooled one.
     fn served_tenant(&self) -> Option<&str>;
+    /// The tenants a pooled deployment serves, if it is one: tokens are then verified against
+    /// the issuer and client the tenant directory names for the path's tenant, and only for
+    /// tenants of the pool's tier ([`crate::pooled::Tenants::admit`]).
+    #[cfg(feature = "pooled")]
+    fn pooled(&self) -> Option<&crate::pooled::Tenants> {
+        None
+    }
 }
 
 impl<T: HasVerifier> HasVerifier for Arc<T> {
@@ -392,12 +399,24 @@ impl<T: HasVerifier> HasVerifier for Arc<T> {
     fn served_tenant(&self) -> Option<&str> {
         (**self).served_tenant()
     }
+    #[cfg(feature = "pooled")]
+    fn pooled(&self) -> Option<&crate::pooled::Tenants> {
+        (**self).pooled()
+    }
 }
 
 impl<S: HasVerifier + Send + Sync> FromRequestParts<S> for TenantContext {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        #[cfg(feature = "pooled")]
+        if let Some(tenants) = state.pooled() {
+            let context = tenants.admit(parts, state.verifier()).await?;
+            if state.served_tenant().is_some_and(|served| served != context.tenant_id) {
+                return Err(AppError::Forbidden("this service does not serve this tenant".into()));
+            }
+            return Ok(context);
+        }
         let context = state.verifier().verify(bearer(parts)?).await?;
         if path_tenant(parts.uri.path()) != context.tenant_id {
             return Err(AppError::Forbidden("this token is not for this tenant".into()));

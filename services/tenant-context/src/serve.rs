@@ -450,6 +450,69 @@ pub async fn main(
     }
 }
 
+/// A pooled service's `main` (POOL_TIER set, [`crate::PooledConfig`]): JSON logs, the pooled
+/// configuration (its STORAGE_MODEL one of `storages`), the tenant directory (TENANT_TABLE_NAME)
+/// and STS with the pod's own credentials, a verifier with no fixed issuer (each request's comes
+/// from the directory), then `router` served until SIGTERM. Exits 2 on bad configuration,
+/// naming the variable, 1 if serving fails.
+#[cfg(feature = "pooled")]
+pub async fn pooled_main(
+    service: &str,
+    storages: &[crate::StorageModel],
+    router: impl FnOnce(
+        &crate::PooledConfig,
+        std::sync::Arc<crate::pooled::Tenants>,
+        std::sync::Arc<crate::Verifier>,
+    ) -> Router,
+) {
+    init_logging();
+    let config = match crate::PooledConfig::from_env() {
+        Ok(config) if storages.contains(&config.storage) => config,
+        Ok(config) => {
+            tracing::error!(service, storage = ?config.storage, "bad configuration: environment variable STORAGE_MODEL is not a layout this service keeps its data in");
+            std::process::exit(2);
+        }
+        Err(err) => {
+            tracing::error!(service, error = %err, "bad configuration");
+            std::process::exit(2);
+        }
+    };
+    let sdk = pooled_sdk_config(&config.region, config.endpoint_url.as_deref()).await;
+    let directory = tenancy_registry::DynamoDirectory::new(aws_sdk_dynamodb::Client::new(&sdk), config.tenant_table.clone());
+    let vending = crate::pooled::StsVending::new(aws_sdk_sts::Client::new(&sdk));
+    let tenants = crate::pooled::Tenants::new(
+        &config.tier,
+        std::sync::Arc::new(directory),
+        std::sync::Arc::new(vending),
+        sdk,
+        crate::pooled::Settings::default(),
+    );
+    // No fixed issuers or clients: `verify_for` takes the tenant's from its directory record.
+    let verifier = crate::Verifier::new(verifier_config(Vec::new(), Vec::new()), std::sync::Arc::new(crate::HttpJwks::new()));
+    tracing::info!(service, tier = %config.tier, storage = ?config.storage, "pooled: serving every tenant of the tier");
+    let app = router(&config, std::sync::Arc::new(tenants), std::sync::Arc::new(verifier));
+    if let Err(err) = run(app, config.port, config.limits.clone()).await {
+        tracing::error!(service, error = %err, "server failed");
+        std::process::exit(1);
+    }
+}
+
+/// [`aws_sdk_config`] with one HTTPS client for every client built from it: a pooled service
+/// builds a DynamoDB client per tenant session, and each would otherwise open its own
+/// connection pool (and TLS handshakes) to the same endpoint.
+#[cfg(feature = "pooled")]
+pub async fn pooled_sdk_config(region: &str, endpoint_url: Option<&str>) -> aws_config::SdkConfig {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    let https = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::AwsLc)).build_https();
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(region.to_owned()))
+        .http_client(https);
+    if let Some(url) = endpoint_url.filter(|u| !u.is_empty()) {
+        loader = loader.endpoint_url(url);
+    }
+    loader.load().await
+}
+
 /// The AWS SDK's configuration for a service: its region, and a local emulator's endpoint when
 /// one is given (AWS_ENDPOINT_URL).
 pub async fn aws_sdk_config(region: &str, endpoint_url: Option<&str>) -> aws_config::SdkConfig {

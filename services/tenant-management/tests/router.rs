@@ -47,6 +47,8 @@ async fn app() -> App {
                 client_id: format!("client-{id}"),
                 user_pool_id: format!("eu-west-1_{id}"),
                 domain: Some(format!("saas-{id}-0123abcd.auth.eu-west-1.amazoncognito.com")),
+                tier: None,
+                access_role_arn: None,
             },
         );
     }

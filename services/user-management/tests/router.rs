@@ -24,7 +24,14 @@ fn sign_in(tenant: &str) -> SignIn {
         "acme" | "globex" => format!("eu-west-1_{tenant}"),
         _ => SHARED_POOL.to_owned(),
     };
-    SignIn { issuer: issuer(&pool), client_id: format!("{tenant}-app"), user_pool_id: pool, domain: None }
+    SignIn {
+        issuer: issuer(&pool),
+        client_id: format!("{tenant}-app"),
+        user_pool_id: pool,
+        domain: None,
+        tier: None,
+        access_role_arn: None,
+    }
 }
 
 /// A valid id token of a user of `tenant` (as its pool issues them) in `groups`.
