@@ -24,7 +24,7 @@
 //!
 //! // 3. Compile: pure, typed values out (checked templates, manifest bundles), rendered at the edge.
 //! let typed = tenancy::compile::tenant_artifacts(&platform, acme, &Customizations::new())?;
-//! assert!(typed.stack.resources().contains_key(&tenancy::cfn::LogicalId::fixed("ServiceRole")));
+//! assert!(typed.stack.as_ref().unwrap().resources().contains_key(&tenancy::cfn::LogicalId::fixed("ServiceRole")));
 //!
 //! // 4. Plan and write: `generated/`, with the plan over the artifacts' digests.
 //! let dir = tempfile::tempdir()?;

@@ -33,6 +33,19 @@ fn every_bad_fixture_is_rejected_with_located_diagnostics() {
 /// (fixture, how many problems, facts that must appear in the rendering).
 const EXPECTED: &[(&str, usize, &[&str])] = &[
     ("empty.yaml", 1, &["the blueprint is empty", "empty.yaml:1:1"]),
+    (
+        "pooling.yaml",
+        6,
+        &[
+            "`product` keeps its data in one shared table only",
+            "`order` has a sort key, so its table cannot be pooled by tenant",
+            "no service `invoice`",
+            "0 cells is outside 1..=500",
+            "pooling.yaml:34:23 (tiers[1].storage.order)",
+            "storage overrides are for pooled tiers",
+            "tier `premium` has dedicated compute, which has no cells",
+        ],
+    ),
     ("not-yaml.yaml", 1, &["not valid YAML", "not-yaml.yaml:4:8"]),
     ("not-a-mapping.yaml", 1, &["the blueprint is not a mapping"]),
     ("alias-bomb.yaml", 1, &["repetition limit exceeded"]),
@@ -76,7 +89,7 @@ const EXPECTED: &[(&str, usize, &[&str])] = &[
             "tiers.yaml:19:45 (tiers[0].quotas.pods)",
             "`pods` is -1, which is negative",
             "autoscaling max 2 is below min 4",
-            "pooled compute, which is not yet supported",
+            "has pooled compute and dedicated identity",
             "Kubernetes 1.30 is not supported",
             "the pod quota 2 is below the 5 pods",
             "leaves 20m per container over 5 pods, below the 50m minimum",

@@ -316,8 +316,21 @@ impl Cx {
         let rps = self.count(r.key("requestsPerSecond"), doc.rate_limit.requests_per_second);
         let burst = self.count(r.key("burst"), doc.rate_limit.burst);
         let priority = self.count(at.key("priority"), doc.priority);
+        let cells = self.count(at.key("cells"), doc.cells);
+        let mut overrides = std::collections::BTreeMap::new();
+        for (service, model) in &doc.storage {
+            if let Some(service) = self.parse(at.key("storage").key(service), service, ServiceName::parse) {
+                let model = match model {
+                    StorageModelDoc::Silo => StorageModel::Silo,
+                    StorageModelDoc::Pool => StorageModel::Pool,
+                };
+                overrides.insert(service, model);
+            }
+        }
         Some(Tier {
             name: name?,
+            storage: overrides,
+            cells: cells?,
             compute: match doc.compute {
                 ComputeDoc::Dedicated => Compute::Dedicated,
                 ComputeDoc::Pooled => Compute::Pooled,

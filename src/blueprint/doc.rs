@@ -152,9 +152,18 @@ pub enum StorageModelDoc {
 pub struct TierDoc {
     /// Tier name: a DNS label of at most 30 characters, which tenants give as their `tier`.
     pub name: String,
-    /// `dedicated`: a namespace per tenant. `pooled` is not yet supported.
+    /// `dedicated`: a namespace per tenant. `pooled`: the tier's pool namespace serves all its
+    /// tenants from shared Deployments, with credentials scoped to each request's tenant.
     #[serde(default = "ComputeDoc::default_value")]
     pub compute: ComputeDoc,
+    /// Pooled tiers only: services to keep in another storage model than their own, e.g.
+    /// `{ order: pool }` keeps the tier's orders in one table keyed by tenant.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub storage: std::collections::BTreeMap<String, StorageModelDoc>,
+    /// Pooled tiers only: how many cell stacks hold the tenants' per-tenant AWS resources
+    /// (about one per 40 tenants; fixed for the tier's life). Default 1.
+    #[serde(default = "default_cells")]
+    pub cells: i64,
     /// `dedicated`: a user pool per tenant. `pooled`: a group per tenant in a shared pool.
     pub identity: IdentityDoc,
     /// Namespace-wide limits for each tenant of the tier (a Kubernetes ResourceQuota).
@@ -176,13 +185,17 @@ pub struct TierDoc {
     pub data_retention: RetentionDoc,
 }
 
+fn default_cells() -> i64 {
+    1
+}
+
 /// Where a tier's tenants' workloads run. Default: `dedicated`.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum ComputeDoc {
     /// A namespace and Deployments of its own for each tenant.
     Dedicated,
-    /// A shared pool namespace. Not yet supported: a blueprint asking for it is refused.
+    /// The tier's pool namespace, shared by its tenants.
     Pooled,
 }
 

@@ -355,6 +355,12 @@ impl TemplateBuilder {
         }
     }
 
+    /// Whether nothing has been added: no parameter, condition, resource or output.
+    pub fn is_empty(&self) -> bool {
+        let body = &self.body;
+        body.parameters.is_empty() && body.conditions.is_empty() && body.resources.is_empty() && body.outputs.is_empty()
+    }
+
     fn claim(&mut self, id: &LogicalId) {
         let body = &self.body;
         if body.parameters.contains_key(id) || body.resources.contains_key(id) || body.conditions.contains_key(id) {

@@ -7,7 +7,7 @@ use crate::cfn::resources::{
 use crate::cfn::{
     Expr, LogicalId, Output, Parameter, Policy, PolicyDocument, Statement, Template, TemplateBuilder, TemplateError,
 };
-use crate::model::{BaselineNames, Identity, Platform, Storage};
+use crate::model::{BaselineNames, Identity, Platform, Storage, StorageModel};
 
 use super::common::{BucketRef, baseline_export, exports, platform_tags, regional_arn};
 use super::edge::{CERTIFICATE_ARN, WEB_ACL_ARN, add_edge, separate_stack};
@@ -98,7 +98,10 @@ pub fn baseline_stack(platform: &Platform) -> Result<Template, TemplateError> {
         Output::new("The control plane's registry of tenant lifecycles", Expr::reference(&registry_table)),
     );
     for service in platform.services() {
-        if let Storage::Pool(keys) = &service.storage {
+        // A pooled table for every pool service, and for every silo service a pooled tier pools.
+        let pooled_by_a_tier = platform.pooled_tiers().any(|t| t.storage_model(service) == StorageModel::Pool);
+        let storage = if pooled_by_a_tier { service.storage_as(StorageModel::Pool) } else { service.storage.clone() };
+        if let Storage::Pool(keys) = &storage {
             let id = LogicalId::derive(service.name.as_str(), "Table");
             let name = BaselineNames::pooled_table(p, &service.name);
             let sort_key = keys.sort_key.as_ref().map(|k| k.as_str());
@@ -128,7 +131,13 @@ pub fn baseline_stack(platform: &Platform) -> Result<Template, TemplateError> {
     let domain = platform.domain();
     let sites = [
         Site { name: "admin", aliases: vec![format!("admin.{domain}")], records: vec![format!("admin.{domain}")] },
-        Site { name: "app", aliases: vec![format!("*.app.{domain}")], records: vec![] },
+        // With a pooled tier, one wildcard record answers for all its tenants: a record each
+        // would pass Route 53's 10,000 records per hosted zone long before 10,000 tenants.
+        Site {
+            name: "app",
+            aliases: vec![format!("*.app.{domain}")],
+            records: if platform.pooled_tiers().next().is_some() { vec![format!("*.app.{domain}")] } else { vec![] },
+        },
         Site { name: "landing", aliases: vec![format!("www.{domain}")], records: vec![format!("www.{domain}")] },
     ];
     let mut app_distribution = None;

@@ -34,7 +34,9 @@ use crate::model::{Platform, Tenant, TenantNames, Tier, TierName};
 /// One tenant's artifacts as typed values, while hooks may still change them.
 #[derive(Debug)]
 pub struct TenantArtifacts {
-    /// The tenant's stack, before its references and limits are checked.
+    /// The tenant's stack, before its references and limits are checked. A tenant of a pooled
+    /// tier has none (its AWS resources are its cell's): this one is empty, and a hook that adds
+    /// to it fails compilation.
     pub stack: TemplateBuilder,
     /// The tenant's Kubernetes objects.
     pub bundle: Bundle,
@@ -43,6 +45,11 @@ pub struct TenantArtifacts {
 impl TenantArtifacts {
     /// Adds `statement` to the tenant role's policy (the role its pods run as). The tenant
     /// boundary caps that role: widen it with [`PlatformArtifacts::allow_tenant_roles`].
+    ///
+    /// # Panics
+    ///
+    /// For a tenant of a pooled tier, which has no role of its own (its sessions come from its
+    /// cell's access role): check `cx.tier.is_pooled()` in the hook.
     pub fn grant(&mut self, statement: Statement) {
         inline_statement(&mut self.stack, super::tenant::SERVICE_ROLE, statement);
     }
@@ -52,8 +59,9 @@ impl TenantArtifacts {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TypedTenant {
     /// The tenant's CloudFormation stack, its references and limits checked
-    /// (`tenants/<id>/stack.cfn.yaml`).
-    pub stack: Template,
+    /// (`tenants/<id>/stack.cfn.yaml`); none for a tenant of a pooled tier, whose AWS resources
+    /// are its cell's.
+    pub stack: Option<Template>,
     /// The tenant's Kubernetes objects, as the hooks left them.
     pub bundle: Bundle,
 }
@@ -172,7 +180,7 @@ impl Customizations {
 fn inline_statement(template: &mut TemplateBuilder, role: &'static str, statement: Statement) {
     let id = LogicalId::fixed(role);
     let Some(Properties::Role(role)) = template.resource_mut(&id).map(|r| r.properties_mut()) else {
-        unreachable!("the template holds the role {id}")
+        panic!("the tenant's stack holds no role {id}: a tenant of a pooled tier has no role of its own")
     };
     role.policies[0].policy_document.statement.push(statement);
 }

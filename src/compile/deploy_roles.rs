@@ -24,13 +24,21 @@ fn service_tables(platform: &Platform, with_indexes: bool) -> Vec<Expr> {
     let p = platform.name();
     let mut arns = Vec::new();
     for service in platform.services() {
-        let table = match service.storage {
+        let mut tables = vec![match service.storage {
             Storage::Silo(_) => format!("table/{p}-{}-*", service.name),
             Storage::Pool(_) => format!("table/{}", BaselineNames::pooled_table(p, &service.name)),
-        };
-        arns.push(regional_arn("dynamodb", &table));
-        if with_indexes {
-            arns.push(regional_arn("dynamodb", &format!("{table}/index/*")));
+        }];
+        // A silo service a pooled tier pools also has a pooled table (the cells' access roles).
+        if matches!(service.storage, Storage::Silo(_))
+            && platform.pooled_tiers().any(|t| t.storage_model(service) == crate::model::StorageModel::Pool)
+        {
+            tables.push(format!("table/{}", BaselineNames::pooled_table(p, &service.name)));
+        }
+        for table in tables {
+            arns.push(regional_arn("dynamodb", &table));
+            if with_indexes {
+                arns.push(regional_arn("dynamodb", &format!("{table}/index/*")));
+            }
         }
     }
     arns

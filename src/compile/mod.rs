@@ -24,6 +24,7 @@ mod k8s_workload;
 pub(crate) mod parallel;
 mod pipeline;
 mod pod_identity;
+pub mod pool;
 mod static_site;
 mod tenant;
 
@@ -47,7 +48,7 @@ pub(crate) use k8s_tenant::tenant_bundle;
 pub use pipeline::{MAX_ACTIONS_PER_STAGE, TENANT_SHARDS, baseline_waves, batches, stages as pipeline_stages};
 pub use tenant::{outputs as tenant_outputs, role_arn};
 
-use crate::cfn::{Template, TemplateError};
+use crate::cfn::{Template, TemplateBuilder, TemplateError};
 use crate::model::{Platform, Tenant};
 
 use crate::contract::paths;
@@ -85,6 +86,15 @@ pub enum CompileError {
         /// What the template builder found.
         #[source]
         source: TemplateError,
+    },
+    /// A hook added resources or outputs to the stack of a tenant of a pooled tier, which has
+    /// no stack (its AWS resources are its cell's).
+    #[error(
+        "a hook added to the stack of tenant {tenant}, whose tier is pooled and which has no stack: check `cx.tier.is_pooled()` in the hook"
+    )]
+    PooledTenantStack {
+        /// The tenant.
+        tenant: String,
     },
     /// A buildspec template did not render to a valid buildspec.
     #[error(transparent)]
@@ -142,6 +152,15 @@ pub fn compile_platform_with(platform: &Platform, custom: &Customizations) -> Re
     template(&mut out, CLUSTER_ACCESS_TEMPLATE, cluster_access::cluster_access_stack(platform))?;
     manifests(&mut out, paths::BASELINE_BUNDLE, &baseline_bundle(platform))?;
     manifests(&mut out, paths::CONTROL_PLANE_BUNDLE, &k8s_control_plane::control_plane_bundle(platform))?;
+    for tier in platform.pooled_tiers() {
+        template(&mut out, &paths::pool_stack(&tier.name), pool::pool_stack_builder(platform, tier).build())?;
+        manifests(&mut out, &paths::pool_bundle(&tier.name), &k8s_tenant::pool_bundle(platform, tier))?;
+        for index in 0..tier.cells {
+            let cell = platform.cell_names(tier, index);
+            let tenants = platform.cell_tenants(tier, index);
+            template(&mut out, &paths::cell_stack(&tier.name, index), pool::cell_stack_builder(platform, tier, &cell, &tenants).build())?;
+        }
+    }
     yaml(&mut out, paths::HELM_RELEASES, &releases(platform))?;
     yaml(&mut out, paths::INGRESS_NGINX_VALUES, &ingress_nginx_values(platform))?;
     yaml(&mut out, paths::EXTERNAL_DNS_VALUES, &external_dns_values(platform))?;
@@ -173,14 +192,27 @@ pub fn tenant_artifacts(
     tenant: &Tenant,
     custom: &Customizations,
 ) -> Result<TypedTenant, CompileError> {
+    let pooled = platform.tier_of(tenant).is_pooled();
     let mut typed = TenantArtifacts {
-        stack: tenant::tenant_stack_builder(platform, tenant),
+        stack: if pooled {
+            TemplateBuilder::new(String::new())
+        } else {
+            tenant::tenant_stack_builder(platform, tenant)
+        },
         bundle: tenant_bundle(platform, tenant),
     };
     let cx = TenantCx { platform, tenant, tier: platform.tier_of(tenant), names: platform.tenant_names(tenant) };
     custom.apply_tenant(&cx, &mut typed);
     let path = paths::tenant_stack(&tenant.id);
-    let stack = typed.stack.build().map_err(|source| CompileError::Template { artifact: path, source })?;
+    // A pooled tier's tenant has no stack of its own: its cell holds its AWS resources.
+    let stack = if pooled {
+        if !typed.stack.is_empty() {
+            return Err(CompileError::PooledTenantStack { tenant: tenant.id.to_string() });
+        }
+        None
+    } else {
+        Some(typed.stack.build().map_err(|source| CompileError::Template { artifact: path, source })?)
+    };
     Ok(TypedTenant { stack, bundle: typed.bundle })
 }
 
@@ -188,7 +220,9 @@ impl TypedTenant {
     /// The tenant's files, rendered: the edge where typed values become text.
     pub fn render(self, tenant: &Tenant) -> Result<Artifacts, CompileError> {
         let mut out = Artifacts::default();
-        template(&mut out, &paths::tenant_stack(&tenant.id), Ok(self.stack))?;
+        if let Some(stack) = self.stack {
+            template(&mut out, &paths::tenant_stack(&tenant.id), Ok(stack))?;
+        }
         manifests(&mut out, &paths::tenant_bundle(&tenant.id), &self.bundle)?;
         Ok(out)
     }
@@ -284,7 +318,9 @@ mod yaml_oracle {
             }
             for tenant in platform.tenants() {
                 let typed = tenant_artifacts(&platform, tenant, &Customizations::new()).unwrap();
-                same(&format!("{name}: tenant {} stack", tenant.id), typed.stack.body(), &mut compared);
+                if let Some(stack) = &typed.stack {
+                    same(&format!("{name}: tenant {} stack", tenant.id), stack.body(), &mut compared);
+                }
                 for object in typed.bundle.objects() {
                     let what = format!("{name}: tenant {} {} {}", tenant.id, object.kind(), object.name());
                     same(&what, object, &mut compared);

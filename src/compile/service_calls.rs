@@ -55,6 +55,23 @@ pub fn item_actions(service: &str, services_in_platform: &[&str], fallback: &[&'
     actions
 }
 
+/// Whether `service` reads the pooled product table.
+pub fn reads_product_table(service: &str) -> bool {
+    SERVICES.iter().any(|s| s.service == service && !s.product_table.is_empty())
+}
+
+/// The item actions on `service`'s table when a tier pools it although it is a silo service:
+/// its listing is a Query on the tenant's partition instead of a Scan of its own table.
+pub fn pooled_item_actions(service: &str, services_in_platform: &[&str], fallback: &[&'static str]) -> Vec<&'static str> {
+    let mut actions = item_actions(service, services_in_platform, fallback);
+    if SERVICES.iter().any(|s| s.service == service && s.own_table.contains(&"dynamodb:Scan")) {
+        actions.push("dynamodb:Query");
+        actions.sort_unstable();
+        actions.dedup();
+    }
+    actions
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

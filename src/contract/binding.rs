@@ -28,6 +28,9 @@ pub enum BindingTarget {
 /// The fields of a tenant record that come from the tenant's stack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RecordField {
+    /// `accessRoleArn`: for a tenant of a pooled tier, its cell's tenant-access role, which the
+    /// pool's pods assume with the tenant's session tag, from the cell stack's `AccessRoleArn`.
+    AccessRoleArn,
     /// `clientId`: the tenant's app client, from the stack output `UserPoolClientId`.
     ClientId,
     /// `issuer`: the token issuer URL the services trust for the tenant, from `IssuerUrl`.
@@ -40,11 +43,13 @@ pub enum RecordField {
 
 impl RecordField {
     /// Every field, in the order of their attribute names.
-    pub const ALL: [RecordField; 4] = [Self::ClientId, Self::Issuer, Self::RoleArn, Self::UserPoolId];
+    pub const ALL: [RecordField; 5] =
+        [Self::AccessRoleArn, Self::ClientId, Self::Issuer, Self::RoleArn, Self::UserPoolId];
 
     /// The record's attribute name.
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::AccessRoleArn => "accessRoleArn",
             Self::ClientId => "clientId",
             Self::Issuer => "issuer",
             Self::RoleArn => "roleArn",

@@ -87,3 +87,19 @@ pub mod buildspecs {
     /// its stack, and marks its record deleted.
     pub const TENANT_OFFBOARD: &str = "buildspecs/tenant-offboard.yml";
 }
+
+/// `pools/<tier>/stack.cfn.yaml`: a pooled tier's pool stack.
+pub fn pool_stack(tier: &crate::model::TierName) -> String {
+    format!("pools/{tier}/stack.cfn.yaml")
+}
+
+/// `pools/<tier>/k8s.yaml`: a pooled tier's pool bundle (namespace and shared Deployments).
+pub fn pool_bundle(tier: &crate::model::TierName) -> String {
+    format!("pools/{tier}/k8s.yaml")
+}
+
+/// `pools/<tier>/cell-<nnn>.cfn.yaml`: one cell stack of a pooled tier (numbered from 000, so
+/// that cells sort in order).
+pub fn cell_stack(tier: &crate::model::TierName, cell: u32) -> String {
+    format!("pools/{tier}/cell-{cell:03}.cfn.yaml")
+}

@@ -53,6 +53,29 @@ pub const ADDONS: &str = "baseline/addons";
 /// Applies the control plane's bundle: its namespace, services and routes.
 pub const CONTROL_PLANE: &str = "baseline/control-plane";
 
+/// How the steps of a pooled tier's pool begin: `pool/<tier>/...`.
+pub const POOL_PREFIX: &str = "pool/";
+
+/// The steps of a pooled tier's pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PoolPart {
+    /// The pool stack (the shared pods' role).
+    Stack,
+    /// The pool bundle (namespace and shared Deployments).
+    Bundle,
+    /// A cell stack.
+    Cell(u32),
+}
+
+/// `pool/<tier>/stack`, `pool/<tier>/k8s` or `pool/<tier>/cell-<nnn>`.
+pub fn pool(tier: &crate::model::TierName, part: PoolPart) -> StepId {
+    StepId::new(match part {
+        PoolPart::Stack => format!("{POOL_PREFIX}{tier}/stack"),
+        PoolPart::Bundle => format!("{POOL_PREFIX}{tier}/k8s"),
+        PoolPart::Cell(index) => format!("{POOL_PREFIX}{tier}/cell-{index:03}"),
+    })
+}
+
 /// The steps of one tenant, in the order they run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum TenantPart {

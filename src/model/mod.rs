@@ -20,14 +20,19 @@ pub use names::{
     AccountId, AttributeName, ClusterName, DisplayName, DomainName, EmailAddress, HostedZoneId, InstanceType, Invalid,
     KubernetesVersion, PlatformName, PrincipalArn, Quantity, Region, RoutePath, ServiceName, TenantId, TierName,
 };
-pub use naming::{BaselineNames, DerivedName, NameKind, TENANT_SERVICE_ACCOUNT, TenantNames};
+pub use naming::{
+    BaselineNames, CellNames, DerivedName, NameKind, PoolNames, TENANT_SERVICE_ACCOUNT, TenantNames, cell_of,
+};
 pub use path::{FieldPath, Segment};
 pub use platform::{Platform, PlatformBuilder};
 pub use problem::{Anchor, Problem, Problems};
 pub use service::{Service, Storage, TableKeys};
 pub use tenant::{Serving, Tenant};
-pub use tier::{Autoscaling, Compute, ContainerResources, DataRetention, Identity, Placement, Quotas, RateLimit, Tier};
-pub use validate::{MAX_PRIORITY, SUPPORTED_KUBERNETES_MINORS};
+pub use tier::{
+    Autoscaling, Compute, ContainerResources, DataRetention, Identity, Placement, Quotas, RateLimit, StorageModel, Tier,
+    CELL_FIXED_OUTPUTS, CELL_FIXED_RESOURCES, CELL_TENANT_RESOURCES,
+};
+pub use validate::{MAX_CELLS, MAX_PRIORITY, SUPPORTED_KUBERNETES_MINORS};
 
 /// Builders shared by the model's unit tests.
 #[cfg(test)]

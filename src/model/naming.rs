@@ -5,7 +5,7 @@
 //! tenant's names never depend on other tenants. Validation checks every derived name against
 //! its service's limit and against every other derived name (see `validate`).
 
-use super::{AccountId, DomainName, PlatformName, Region, Service, ServiceName, Storage, TenantId, TierName};
+use super::{AccountId, DomainName, PlatformName, Region, Service, ServiceName, Storage, TenantId, Tier, TierName};
 
 /// The namespace of the control plane's services (registration, ...), where `verify` looks
 /// for their Pod Identity associations.
@@ -423,6 +423,113 @@ pub fn tenant_admin_group(tenant: &TenantId) -> String {
     format!("admins-{tenant}")
 }
 
+/// The ServiceAccount of a pool namespace's shared Deployments.
+pub const POOL_SERVICE_ACCOUNT: &str = "pool-services";
+/// The session tag a pooled service sets when it assumes its cell's tenant-access role, and
+/// that role's policy reads back (`${aws:PrincipalTag/TenantId}`).
+pub const TENANT_SESSION_TAG: &str = "TenantId";
+/// The partition key of a table a tier pools for a silo service (its sort key is the silo
+/// table's partition key).
+pub const POOLED_PARTITION_KEY: &str = "TenantId";
+
+/// Names of a pooled tier's shared objects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolNames {
+    /// `<platform>-pool-<tier>`: the stack holding the pool's role and its association.
+    pub stack: String,
+    /// `pool-<tier>`: the namespace of the shared Deployments and of its tenants' Ingresses.
+    pub namespace: String,
+    /// The ServiceAccount of the shared Deployments: [`POOL_SERVICE_ACCOUNT`].
+    pub service_account: String,
+    /// `<platform>-pool-<tier>`: the pool pods' own role, which reaches no tenant data.
+    pub role: String,
+    /// `<platform>-cell-<tier>-`: how the names of the tier's cell stacks and access roles begin.
+    pub cell_prefix: String,
+}
+
+impl PoolNames {
+    /// The names of `tier`'s pool on `platform`.
+    pub fn derive(platform: &PlatformName, tier: &TierName) -> Self {
+        Self {
+            stack: format!("{platform}-pool-{tier}"),
+            namespace: format!("pool-{tier}"),
+            service_account: POOL_SERVICE_ACCOUNT.to_owned(),
+            role: format!("{platform}-pool-{tier}"),
+            cell_prefix: format!("{platform}-cell-{tier}-"),
+        }
+    }
+
+    /// Every name that must be unique, with its kind.
+    pub fn all(&self) -> Vec<DerivedName> {
+        use NameKind::*;
+        vec![
+            DerivedName::new(CloudFormationStack, self.stack.clone()),
+            DerivedName::new(KubernetesNamespace, self.namespace.clone()),
+            DerivedName::new(IamRole, self.role.clone()),
+        ]
+    }
+}
+
+/// Names of one cell of a pooled tier: the stack holding its tenants' per-tenant resources,
+/// the user pool they sign in to, and the role their sessions are vended from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CellNames {
+    /// The cell's number, from 0.
+    pub index: u32,
+    /// `<platform>-cell-<tier>-<n>`: the cell's stack.
+    pub stack: String,
+    /// `<platform>-cell-<tier>-<n>`: the user pool its tenants' users sign in to.
+    pub user_pool: String,
+    /// `<platform>-<tier>-c<n>-<suffix>`: the pool's hosted-UI domain prefix.
+    pub domain_prefix: String,
+    /// `<platform>-cell-<tier>-<n>`: the tenant-access role the pool's pods assume, tagged with
+    /// the request's tenant, for every data call.
+    pub access_role: String,
+}
+
+impl CellNames {
+    /// The names of cell `index` of `tier`.
+    pub fn derive(platform: &PlatformName, (account, region): (&AccountId, &Region), tier: &TierName, index: u32) -> Self {
+        let stack = format!("{platform}-cell-{tier}-{index}");
+        Self {
+            index,
+            user_pool: stack.clone(),
+            domain_prefix: format!("{platform}-{tier}-c{index}-{}", account_suffix(account, region)),
+            access_role: stack.clone(),
+            stack,
+        }
+    }
+
+    /// Every name that must be unique, with its kind.
+    pub fn all(&self) -> Vec<DerivedName> {
+        use NameKind::*;
+        vec![
+            DerivedName::new(CloudFormationStack, self.stack.clone()),
+            DerivedName::new(CognitoUserPool, self.user_pool.clone()),
+            DerivedName::new(CognitoDomainPrefix, self.domain_prefix.clone()),
+            DerivedName::new(IamRole, self.access_role.clone()),
+        ]
+    }
+}
+
+/// The cell of a pooled tier with `cells` cells that `tenant` belongs to: a jump consistent
+/// hash (Lamping and Veach, "A Fast, Minimal Memory, Consistent Hash Algorithm", 2014) of the
+/// FNV-1a hash of its id. It depends on the tenant and the count alone, so adding a tenant
+/// changes one cell, and growing the count from n to n + 1 moves only the tenants that land in
+/// the new cell (about one in n + 1).
+pub fn cell_of(tenant: &TenantId, cells: u32) -> u32 {
+    const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+    let mut key = tenant.as_str().bytes().fold(FNV_OFFSET, |h, b| (h ^ u64::from(b)).wrapping_mul(FNV_PRIME));
+    let (mut bucket, mut next) = (-1_i64, 0_i64);
+    while next < i64::from(cells.max(1)) {
+        bucket = next;
+        key = key.wrapping_mul(2_862_933_555_777_941_757).wrapping_add(1);
+        next = ((bucket + 1) as f64 * ((1_u64 << 31) as f64 / ((key >> 33) + 1) as f64)) as i64;
+    }
+    u32::try_from(bucket).expect("a bucket below the count")
+}
+
 /// Names of one tenant's objects.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TenantNames {
@@ -482,6 +589,15 @@ impl TenantNames {
         }
     }
 
+    /// These names for a tenant of `tier`: the silo tables of the services the tier pools are
+    /// dropped (their data lives in the pooled table).
+    pub fn for_tier(mut self, tier: &Tier, services: &[Service]) -> Self {
+        self.silo_tables.retain(|(name, _)| {
+            services.iter().find(|s| &s.name == name).is_none_or(|s| tier.storage_model(s) == super::StorageModel::Silo)
+        });
+        self
+    }
+
     /// The silo table of `service`, if it is a silo service.
     pub fn silo_table(&self, service: &ServiceName) -> Option<&str> {
         self.silo_tables.iter().find(|(s, _)| s == service).map(|(_, table)| table.as_str())
@@ -533,6 +649,26 @@ mod tests {
         assert_eq!(names.app_host, "acme.app.example.com");
         assert_eq!(names.silo_table(&ServiceName::parse("order").unwrap()), Some("saas-order-acme"));
         assert_eq!(names.silo_table(&ServiceName::parse("product").unwrap()), None);
+    }
+
+    #[test]
+    fn cells_are_stable_spread_and_move_little_when_they_grow() {
+        let ids: Vec<TenantId> = (0..6000).map(|i| TenantId::parse(&format!("t{i:05}")).unwrap()).collect();
+        // Stable: the same cell on every call, a pure function of the id and the count.
+        assert_eq!(cell_of(&ids[42], 64), cell_of(&ids[42], 64));
+        assert_eq!(cell_of(&ids[42], 1), 0);
+        let mut sizes = [0_u32; 64];
+        for id in &ids {
+            sizes[cell_of(id, 64) as usize] += 1;
+        }
+        // 6000 / 64 is 93.75 on average, with a binomial spread of 9.6: a fair hash keeps every
+        // cell within four of those (55 to 132), and the cell capacity check is sized for it.
+        let (least, most) = (sizes.iter().min().unwrap(), sizes.iter().max().unwrap());
+        assert!(*least >= 55 && *most <= 132, "cells from {least} to {most} tenants");
+        // Growing to 65 moves only tenants into the new cell, about 1 in 65 of them.
+        let moved: Vec<&TenantId> = ids.iter().filter(|id| cell_of(id, 64) != cell_of(id, 65)).collect();
+        assert!(moved.iter().all(|id| cell_of(id, 65) == 64), "a tenant moved between old cells");
+        assert!((50..140).contains(&moved.len()), "{} of 6000 moved", moved.len());
     }
 
     #[test]

@@ -2,8 +2,8 @@
 
 use super::validate::validate;
 use super::{
-    AccountId, BaselineNames, Cluster, DomainName, HostedZoneId, PlatformName, Problems, Region, Service, Tenant,
-    TenantId, TenantNames, Tier, TierName,
+    AccountId, BaselineNames, CellNames, Cluster, DomainName, HostedZoneId, PlatformName, PoolNames, Problems, Region,
+    Service, Storage, Tenant, TenantId, TenantNames, Tier, TierName,
 };
 
 /// A validated platform description. Only [`PlatformBuilder::build`] makes one, so holding a
@@ -153,9 +153,10 @@ impl Platform {
     /// The hosted UI `tenant` signs in at: its own pool's, or the shared pool's for a tier with
     /// pooled identity.
     pub fn sign_in_domain(&self, tenant: &Tenant) -> String {
-        let prefix = match self.tier_of(tenant).identity {
-            super::Identity::Dedicated => self.tenant_names(tenant).domain_prefix,
-            super::Identity::Pooled => self.baseline_names().tenants_domain_prefix,
+        let prefix = match (self.cell_of(tenant), self.tier_of(tenant).identity) {
+            (Some(cell), _) => cell.domain_prefix,
+            (None, super::Identity::Dedicated) => self.tenant_names(tenant).domain_prefix,
+            (None, super::Identity::Pooled) => self.baseline_names().tenants_domain_prefix,
         };
         super::naming::hosted_ui_domain(&prefix, &self.parts.region)
     }
@@ -165,7 +166,8 @@ impl Platform {
         BaselineNames::derive(&self.parts.name, &self.parts.account_id, &self.parts.region)
     }
 
-    /// The names of `tenant`'s objects (see [`TenantNames::derive`]).
+    /// The names of `tenant`'s objects (see [`TenantNames::derive`]), without the silo tables
+    /// of services its tier pools.
     pub fn tenant_names(&self, tenant: &Tenant) -> TenantNames {
         TenantNames::derive(
             &self.parts.name,
@@ -174,6 +176,42 @@ impl Platform {
             &self.parts.services,
             &tenant.id,
         )
+        .for_tier(self.tier_of(tenant), &self.parts.services)
+    }
+
+    /// Where `tier` keeps `service`'s data, with the table's keys.
+    pub fn storage_of(&self, tier: &Tier, service: &Service) -> Storage {
+        service.storage_as(tier.storage_model(service))
+    }
+
+    /// The pooled tiers, in blueprint order.
+    pub fn pooled_tiers(&self) -> impl Iterator<Item = &Tier> {
+        self.parts.tiers.iter().filter(|t| t.is_pooled())
+    }
+
+    /// The names of a pooled tier's pool.
+    pub fn pool_names(&self, tier: &Tier) -> PoolNames {
+        PoolNames::derive(&self.parts.name, &tier.name)
+    }
+
+    /// The names of cell `index` of `tier`.
+    pub fn cell_names(&self, tier: &Tier, index: u32) -> CellNames {
+        CellNames::derive(&self.parts.name, (&self.parts.account_id, &self.parts.region), &tier.name, index)
+    }
+
+    /// The cell of a tenant of a pooled tier; `None` for a tenant with dedicated compute.
+    pub fn cell_of(&self, tenant: &Tenant) -> Option<CellNames> {
+        let tier = self.tier_of(tenant);
+        tier.is_pooled().then(|| self.cell_names(tier, super::cell_of(&tenant.id, tier.cells)))
+    }
+
+    /// The tenants of cell `index` of `tier`, sorted by id.
+    pub fn cell_tenants(&self, tier: &Tier, index: u32) -> Vec<&Tenant> {
+        self.parts
+            .tenants
+            .iter()
+            .filter(|t| t.tier == tier.name && super::cell_of(&t.id, tier.cells) == index)
+            .collect()
     }
 
     /// Every setting of the platform except its tenants, as text: what a tenant's artifacts

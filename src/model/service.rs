@@ -18,6 +18,22 @@ pub struct Service {
 }
 
 impl Service {
+    /// Where the service keeps a tier's data under `model`: its own storage, or, for a silo
+    /// service a tier pools, one table keyed by tenant ([`POOLED_PARTITION_KEY`]) whose sort key
+    /// is the silo table's partition key. Validation refuses a tier that would silo a pooled
+    /// service, so that case keeps the service's own storage.
+    ///
+    /// [`POOLED_PARTITION_KEY`]: super::naming::POOLED_PARTITION_KEY
+    pub fn storage_as(&self, model: super::StorageModel) -> Storage {
+        match (&self.storage, model) {
+            (Storage::Silo(keys), super::StorageModel::Pool) => Storage::Pool(TableKeys {
+                partition_key: AttributeName::parse(super::naming::POOLED_PARTITION_KEY).expect("a valid attribute name"),
+                sort_key: Some(keys.partition_key.clone()),
+            }),
+            (storage, _) => storage.clone(),
+        }
+    }
+
     /// A service whose image the images step builds from `services/<name>/Dockerfile`; the
     /// digest it pushes reaches the Deployments through a binding, never a blueprint constant.
     pub fn new(name: ServiceName, port: u16, path: RoutePath, storage: Storage) -> Self {
@@ -36,6 +52,14 @@ pub enum Storage {
 }
 
 impl Storage {
+    /// The model without its keys.
+    pub fn model(&self) -> super::StorageModel {
+        match self {
+            Storage::Silo(_) => super::StorageModel::Silo,
+            Storage::Pool(_) => super::StorageModel::Pool,
+        }
+    }
+
     /// The key schema of the service's table, whichever the storage model.
     pub fn keys(&self) -> &TableKeys {
         match self {

@@ -1,6 +1,8 @@
 //! Tiers: how isolated a tenant is and how much it may use.
 
-use super::{Quantity, TierName};
+use std::collections::BTreeMap;
+
+use super::{Quantity, ServiceName, TierName};
 
 /// A service tier such as `basic` or `premium`. Tenants pick one; everything about their
 /// isolation and limits follows from it.
@@ -9,8 +11,17 @@ pub struct Tier {
     /// The tier's name (a DNS label of at most 30 characters). Its PriorityClass is
     /// `<platform>-<tier>`, its dedicated node group, if any, `tier-<tier>`.
     pub name: TierName,
-    /// Where the tier's tenants' workloads run; only [`Compute::Dedicated`] compiles so far.
+    /// Where the tier's tenants' workloads run: a namespace each, or the tier's pool namespace.
     pub compute: Compute,
+    /// Services this tier keeps in another storage model than the service's own: `order` (a
+    /// silo service) in one table shared by the tier's tenants, keyed by tenant, for example.
+    /// Only silo services can be pooled this way (see [`Tier::storage_model`]).
+    pub storage: BTreeMap<ServiceName, StorageModel>,
+    /// How many cell stacks hold the per-tenant AWS resources of a pooled tier's tenants (an app
+    /// client, two groups, the admin user, silo tables). A tenant's cell is a stable hash of its
+    /// id ([`crate::model::cell_of`]); the count is fixed for the tier's life, since growing it
+    /// moves about one tenant in `cells + 1` to the new cell. Unused by dedicated tiers.
+    pub cells: u32,
     /// Where the tier's tenants' users sign in: a user pool each, or a group in the shared pool.
     pub identity: Identity,
     /// The ResourceQuota of each tenant's namespace; each container's requests and limits derive from
@@ -37,6 +48,8 @@ impl Tier {
         Self {
             name,
             compute: Compute::Dedicated,
+            storage: BTreeMap::new(),
+            cells: 1,
             identity: Identity::Dedicated,
             quotas: Quotas::default(),
             replicas: 1,
@@ -90,12 +103,64 @@ impl Tier {
     }
 }
 
+impl Tier {
+    /// How this tier keeps `service`'s data: the tier's override, else the service's own model.
+    pub fn storage_model(&self, service: &super::Service) -> StorageModel {
+        self.storage.get(&service.name).copied().unwrap_or_else(|| service.storage.model())
+    }
+
+    /// The tier's pool namespace serves its tenants (one shared Deployment of each service).
+    pub fn is_pooled(&self) -> bool {
+        self.compute == Compute::Pooled
+    }
+}
+
+/// Resources of a cell stack besides its tenants': the user pool, its hosted-UI domain and the
+/// tenant-access role.
+pub const CELL_FIXED_RESOURCES: usize = 3;
+/// Resources of each tenant in its cell, besides its silo tables: the app client, the user and
+/// admin groups, the admin user and its two memberships.
+pub const CELL_TENANT_RESOURCES: usize = 6;
+/// Outputs of a cell stack besides its tenants' (one app client id each): the pool's id and
+/// issuer, the access role's ARN.
+pub const CELL_FIXED_OUTPUTS: usize = 3;
+
+impl Tier {
+    /// The most tenants one cell of this tier holds within CloudFormation's 500 resources and 200
+    /// outputs per stack, with `services`.
+    pub fn cell_capacity(&self, services: &[super::Service]) -> usize {
+        let silo = services.iter().filter(|s| self.storage_model(s) == StorageModel::Silo).count();
+        let by_resources = (500 - CELL_FIXED_RESOURCES) / (CELL_TENANT_RESOURCES + silo);
+        by_resources.min(200 - CELL_FIXED_OUTPUTS)
+    }
+}
+
+/// A storage model without its keys: what a tier may choose per service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum StorageModel {
+    /// A table per tenant.
+    Silo,
+    /// One table shared by tenants, partitioned by tenant id.
+    Pool,
+}
+
+impl StorageModel {
+    /// `silo` or `pool`, as blueprints and the services' `STORAGE_MODEL` spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Silo => "silo",
+            Self::Pool => "pool",
+        }
+    }
+}
+
 /// Where a tenant's workloads run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Compute {
     /// Own namespace and Deployments (the reference architecture's silo).
     Dedicated,
-    /// Served by a shared pool namespace. Designed for; not yet compiled.
+    /// Served by the tier's pool namespace: shared Deployments of every service, which obtain
+    /// credentials scoped to the request's tenant for every data call.
     Pooled,
 }
 

@@ -5,8 +5,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::naming::{COGNITO_RESERVED_WORDS, CONTROL_PLANE_SERVICES, TENANT_USERS_PATH};
 use super::platform::PlatformParts;
+use super::naming::{CellNames, PoolNames};
 use super::{
-    BaselineNames, Compute, ContainerResources, FieldPath, Identity, NameKind, Problem, TenantId, TenantNames, Tier,
+    BaselineNames, ContainerResources, FieldPath, Identity, NameKind, Problem, Service, Storage, StorageModel, TenantId,
+    TenantNames, Tier,
 };
 
 /// The largest value Kubernetes accepts for a user-defined PriorityClass.
@@ -23,6 +25,7 @@ pub(crate) fn validate(parts: &PlatformParts) -> Vec<Problem> {
     check_services(parts, &baseline, &mut problems);
     check_tiers(parts, &mut problems);
     check_tenants(parts, &baseline, &mut problems);
+    check_cells(parts, &mut problems);
     problems
 }
 
@@ -197,18 +200,100 @@ fn check_tiers(parts: &PlatformParts, problems: &mut Vec<Problem>) {
     for (i, tier) in parts.tiers.iter().enumerate() {
         check_tier(tier, &tiers.index(i), problems);
         check_tier_capacity(tier, parts.services.len(), &tiers.index(i), problems);
+        check_tier_pooling(tier, &parts.services, &tiers.index(i), problems);
+    }
+}
+
+/// The most cells a pooled tier may have: each is a stack and an IAM role and a user pool, and
+/// the account's default quotas are 2,000 stacks, 1,000 roles and 1,000 user pools.
+pub const MAX_CELLS: u32 = 500;
+
+/// Each cell of a pooled tier must fit one stack.
+fn check_cells(parts: &PlatformParts, problems: &mut Vec<Problem>) {
+    for (i, tier) in parts.tiers.iter().enumerate() {
+        if !tier.is_pooled() || !(1..=MAX_CELLS).contains(&tier.cells) {
+            continue;
+        }
+        let mut sizes = vec![0_usize; tier.cells as usize];
+        for tenant in parts.tenants.iter().filter(|t| t.tier == tier.name) {
+            sizes[super::cell_of(&tenant.id, tier.cells) as usize] += 1;
+        }
+        let capacity = tier.cell_capacity(&parts.services);
+        let full: Vec<String> =
+            sizes.iter().enumerate().filter(|(_, n)| **n > capacity).map(|(c, n)| format!("cell {c} ({n})")).collect();
+        if !full.is_empty() {
+            let tenants: usize = sizes.iter().sum();
+            problems.push(Problem::new(
+                root("tiers").index(i).key("cells"),
+                format!(
+                    "tier `{}` has {tenants} tenants in {} cells, and {} hold more than the {capacity} tenants a cell stack can (CloudFormation's 500 resources and 200 outputs)",
+                    tier.name,
+                    tier.cells,
+                    full.join(", ")
+                ),
+                format!(
+                    "raise `cells` to about {} (one per 40 tenants); growing moves about one tenant in `cells + 1` to the new cells, and a moved tenant's users must be moved with it (README, \"Cells\")",
+                    tenants.div_ceil(40)
+                ),
+            ));
+        }
+    }
+}
+
+/// A pooled tier's identity, cells and storage overrides.
+fn check_tier_pooling(tier: &Tier, services: &[Service], at: &FieldPath, problems: &mut Vec<Problem>) {
+    let mut problem = |path: FieldPath, message: String, help: String| problems.push(Problem::new(path, message, help));
+    if tier.is_pooled() && tier.identity == Identity::Dedicated {
+        problem(
+            at.key("identity"),
+            format!("tier `{}` has pooled compute and dedicated identity", tier.name),
+            "set `identity: pooled`: a pooled tier's tenants sign in through their cell's user pool, a group each".into(),
+        );
+    }
+    if !(1..=MAX_CELLS).contains(&tier.cells) {
+        problem(
+            at.key("cells"),
+            format!("{} cells is outside 1..={MAX_CELLS}", tier.cells),
+            "give a pooled tier as many cells as its fleet needs: about one per 40 tenants".into(),
+        );
+    } else if !tier.is_pooled() && tier.cells != 1 {
+        problem(
+            at.key("cells"),
+            format!("tier `{}` has dedicated compute, which has no cells", tier.name),
+            "remove `cells`, or set `compute: pooled`".into(),
+        );
+    }
+    for (name, model) in &tier.storage {
+        let here = at.key("storage").key(name.as_str());
+        let Some(service) = services.iter().find(|s| &s.name == name) else {
+            let known: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
+            problem(here, format!("no service `{name}`"), format!("name one of: {}", known.join(", ")));
+            continue;
+        };
+        if !tier.is_pooled() {
+            problem(
+                here,
+                format!("tier `{}` has dedicated compute; storage overrides are for pooled tiers", tier.name),
+                "remove the override, or set `compute: pooled`".into(),
+            );
+        } else if *model == StorageModel::Silo && matches!(service.storage, Storage::Pool(_)) {
+            problem(
+                here,
+                format!("`{name}` keeps its data in one shared table only; a tier cannot give it a table per tenant"),
+                "remove the override".into(),
+            );
+        } else if *model == StorageModel::Pool && service.storage.keys().sort_key.is_some() {
+            problem(
+                here,
+                format!("`{name}` has a sort key, so its table cannot be pooled by tenant (the tenant id takes the partition key and the old partition key the sort key)"),
+                "keep the service's table per tenant (`silo`)".into(),
+            );
+        }
     }
 }
 
 fn check_tier(tier: &Tier, at: &FieldPath, problems: &mut Vec<Problem>) {
     let mut problem = |path: FieldPath, message: String, help: &str| problems.push(Problem::new(path, message, help));
-    if tier.compute == Compute::Pooled {
-        problem(
-            at.key("compute"),
-            format!("tier `{}` asks for pooled compute, which is not yet supported", tier.name),
-            "use `compute: dedicated` (a namespace per tenant) until pooled compute lands",
-        );
-    }
     if tier.replicas < 1 {
         problem(at.key("replicas"), "replicas must be at least 1".into(), "set `replicas` to 1 or more");
     }
@@ -363,11 +448,23 @@ fn check_tenants(parts: &PlatformParts, baseline: &BaselineNames, problems: &mut
     for name in baseline.reserved(&parts.name, &parts.services) {
         owners.insert(name.collision_key(), None);
     }
+    for tier in parts.tiers.iter().filter(|t| t.is_pooled() && (1..=MAX_CELLS).contains(&t.cells)) {
+        let cells = (0..tier.cells)
+            .map(|i| CellNames::derive(&parts.name, (&parts.account_id, &parts.region), &tier.name, i));
+        for name in PoolNames::derive(&parts.name, &tier.name).all().into_iter().chain(cells.flat_map(|c| c.all())) {
+            owners.insert(name.collision_key(), None);
+        }
+    }
     let all_names: Vec<TenantNames> = parts
         .tenants
         .iter()
         .map(|t| {
-            TenantNames::derive(&parts.name, (&parts.account_id, &parts.region), &parts.domain, &parts.services, &t.id)
+            let names =
+                TenantNames::derive(&parts.name, (&parts.account_id, &parts.region), &parts.domain, &parts.services, &t.id);
+            match parts.tiers.iter().find(|tier| tier.name == t.tier) {
+                Some(tier) => names.for_tier(tier, &parts.services),
+                None => names,
+            }
         })
         .collect();
     let id_budget = id_length_budget(parts);
@@ -587,11 +684,9 @@ mod tests {
         tier.autoscaling = Autoscaling { min: 3, max: 2, target_cpu_percent: 0 };
         tier.rate_limit = RateLimit { requests_per_second: 10, burst: 5 };
         tier.priority = MAX_PRIORITY + 1;
-        tier.compute = Compute::Pooled;
         check(
             base().tier(tier),
             &[
-                ("tiers[2].compute", "tier `odd` asks for pooled compute, which is not yet supported"),
                 ("tiers[2].autoscaling.max", "autoscaling max 2 is below min 3"),
                 ("tiers[2].autoscaling.targetCpuPercent", "target CPU 0%"),
                 ("tiers[2].rateLimit.burst", "burst 5 is below the rate limit of 10"),

@@ -59,6 +59,7 @@ pub fn platform_steps(platform: &Platform, files: &BTreeMap<String, ArtifactFact
     baseline_steps(platform, &mut steps);
     // Tenant stacks run as the tenant stack role: never with the deployer's own rights.
     let role = role_arn(platform.region(), platform.account_id(), &platform.baseline_names().cfn_execution_role);
+    pool_steps(platform, &mut steps);
     for tenant in platform.tenants() {
         tenant_steps(platform, tenant, &role, &mut steps);
     }
@@ -211,7 +212,65 @@ fn baseline_steps(platform: &Platform, steps: &mut Vec<Step>) {
     });
 }
 
+/// Each pooled tier's pool stack, pool bundle and cell stacks. They are platform stacks (the
+/// baseline role deploys them: the pool role has no tenant boundary, and the access roles
+/// trust it by name, so the pool stack comes first).
+fn pool_steps(platform: &Platform, steps: &mut Vec<Step>) {
+    let names = platform.baseline_names();
+    let platform_role = Some(role_arn(platform.region(), platform.account_id(), &names.cfn_baseline_role));
+    for tier in platform.pooled_tiers() {
+        let pool = platform.pool_names(tier);
+        let stack_step = steps::pool(&tier.name, steps::PoolPart::Stack);
+        let mut tags = platform_tags(platform);
+        tags.insert("tenancy:tier".into(), tier.name.to_string());
+        steps.push(Step {
+            id: stack_step.clone(),
+            action: Action::Cloudformation {
+                stack: pool.stack.clone(),
+                region: platform.region().to_string(),
+                template: paths::pool_stack(&tier.name),
+                role: platform_role.clone(),
+                tags: tags.clone(),
+            },
+            artifacts: vec![paths::pool_stack(&tier.name)],
+            // The association needs the cluster; the role reads the baseline's tenant table.
+            depends_on: vec![id(BASELINE), id(CLUSTER), id(DELIVERY)],
+            bindings: vec![],
+            estimate_seconds: 120,
+        });
+        steps.push(Step {
+            id: steps::pool(&tier.name, steps::PoolPart::Bundle),
+            action: Action::Kubernetes { bundle: paths::pool_bundle(&tier.name), namespace: Some(pool.namespace.clone()) },
+            artifacts: vec![paths::pool_bundle(&tier.name)],
+            depends_on: vec![stack_step.clone(), id(ADDONS), id(IMAGES)],
+            bindings: vec![],
+            estimate_seconds: 120,
+        });
+        for index in 0..tier.cells {
+            let cell = platform.cell_names(tier, index);
+            steps.push(Step {
+                id: steps::pool(&tier.name, steps::PoolPart::Cell(index)),
+                action: Action::Cloudformation {
+                    stack: cell.stack.clone(),
+                    region: platform.region().to_string(),
+                    template: paths::cell_stack(&tier.name, index),
+                    role: platform_role.clone(),
+                    tags: tags.clone(),
+                },
+                artifacts: vec![paths::cell_stack(&tier.name, index)],
+                // The access role trusts the pool role, which must exist first.
+                depends_on: vec![stack_step.clone(), id(BASELINE), id(DELIVERY)],
+                bindings: vec![],
+                estimate_seconds: 180,
+            });
+        }
+    }
+}
+
 fn tenant_steps(platform: &Platform, tenant: &Tenant, role: &str, steps: &mut Vec<Step>) {
+    if let Some(cell) = platform.cell_of(tenant) {
+        return pooled_tenant_steps(platform, tenant, cell.index, steps);
+    }
     let names = platform.tenant_names(tenant);
     let stack = tenant_step(tenant, TenantPart::Stack);
     let bundle = tenant_step(tenant, TenantPart::Bundle);
@@ -267,6 +326,49 @@ fn tenant_steps(platform: &Platform, tenant: &Tenant, role: &str, steps: &mut Ve
             record(RecordField::Issuer, tenant_outputs::ISSUER_URL),
             record(RecordField::RoleArn, tenant_outputs::ROLE_ARN),
             record(RecordField::UserPoolId, tenant_outputs::USER_POOL_ID),
+        ],
+        estimate_seconds: 2,
+    });
+}
+
+/// A tenant of a pooled tier: its Ingress in the pool namespace, then its record, whose
+/// sign-in settings and access role come from its cell's stack.
+fn pooled_tenant_steps(platform: &Platform, tenant: &Tenant, cell: u32, steps: &mut Vec<Step>) {
+    let tier = platform.tier_of(tenant);
+    let cell_step = steps::pool(&tier.name, steps::PoolPart::Cell(cell));
+    let bundle = tenant_step(tenant, TenantPart::Bundle);
+    steps.push(Step {
+        id: bundle.clone(),
+        action: Action::Kubernetes {
+            bundle: paths::tenant_bundle(&tenant.id),
+            namespace: Some(platform.pool_names(tier).namespace),
+        },
+        artifacts: vec![paths::tenant_bundle(&tenant.id)],
+        depends_on: vec![cell_step.clone(), steps::pool(&tier.name, steps::PoolPart::Bundle), id(ADDONS)],
+        bindings: vec![],
+        estimate_seconds: 30,
+    });
+    let record = |field: RecordField, output: String| Binding {
+        input: BindingTarget::Record(field),
+        from: cell_step.clone(),
+        output,
+    };
+    use crate::compile::pool::outputs as cell_outputs;
+    steps.push(Step {
+        id: tenant_step(tenant, TenantPart::Register),
+        action: Action::Register {
+            table: platform.baseline_names().tenant_table,
+            tenant: tenant.id.to_string(),
+            tier: tenant.tier.to_string(),
+            domain: platform.sign_in_domain(tenant),
+        },
+        artifacts: vec![],
+        depends_on: vec![bundle],
+        bindings: vec![
+            record(RecordField::AccessRoleArn, cell_outputs::ACCESS_ROLE_ARN.into()),
+            record(RecordField::ClientId, cell_outputs::client_id(&tenant.id)),
+            record(RecordField::Issuer, cell_outputs::ISSUER_URL.into()),
+            record(RecordField::UserPoolId, cell_outputs::USER_POOL_ID.into()),
         ],
         estimate_seconds: 2,
     });

@@ -269,6 +269,25 @@ impl Baseline {
                 Err(e) => report.findings.push(unreadable(&e)),
             }
         }
+        // A tenant of a pooled tier has no stack: its register step reads its cell's. What
+        // keeps it apart from the pool's other tenants (the cell's access role, the session
+        // tag, the shared Deployments' per-request checks) is not proven here yet, and verify
+        // says so rather than proving the dedicated shape on files that do not have it.
+        if !self.steps_of(id).any(|s| s["kind"] == "cloudformation") {
+            let file = format!("{}{}", paths::tenant_dir(id), paths::TENANT_BUNDLE_FILE);
+            report.findings.push(Finding {
+                property: Property::CannotProve,
+                principal: format!("sessions tagged {id}"),
+                action: "prove".into(),
+                resource: file.clone(),
+                at: Location { file, line: 1 },
+                message: format!(
+                    "tenant {id} is served by a pool (it has no stack; its cell has its resources): verify does not prove pooled tiers yet"
+                ),
+                accepted: None,
+            });
+            return (report, TenantSummary { id: id.to_owned(), ..TenantSummary::default() });
+        }
         for wanted in [paths::TENANT_STACK_FILE, paths::TENANT_BUNDLE_FILE] {
             let file = format!("{}{wanted}", paths::tenant_dir(id));
             if !docs.contains_key(&file) && !report.findings.iter().any(|f| f.resource == file) {

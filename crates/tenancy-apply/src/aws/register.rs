@@ -49,6 +49,7 @@ fn fields(tier: &str, domain: &str, status: &str, record: &BTreeMap<RecordField,
 /// The table attribute of a record field.
 fn attribute(field: RecordField) -> &'static str {
     match field {
+        RecordField::AccessRoleArn => "AccessRoleArn",
         RecordField::ClientId => "ClientId",
         RecordField::Issuer => "Issuer",
         RecordField::RoleArn => "RoleArn",
