@@ -1,12 +1,19 @@
-//! The order service: a tenant's orders in its own silo table (`<platform>-order-<tenant>`,
-//! from TABLE_NAME). One deployment serves one tenant, so the token's tenant must also be the
-//! deployment's. Line prices come from the tenant's product records, not from the client, and
-//! totals are computed here from the line items, in cents.
+//! The order service: a tenant's orders. Line prices come from the tenant's product records,
+//! not from the client, and totals are computed here from the line items, in cents.
+//!
+//! - Dedicated compute: one deployment serves one tenant (`served`), whose orders are in its own
+//!   silo table (`<platform>-order-<tenant>`, from TABLE_NAME); the token's tenant must also be
+//!   the deployment's.
+//! - Pooled compute (`pooled`, see `tenant_context::pooled`): one deployment serves every tenant
+//!   of a tier, admitted by the tenant directory; orders are in the tenant's silo table (a
+//!   TABLE_NAME pattern with `{tenant}`) or in the tier's shared table (TenantId, OrderId:
+//!   [`store::DynamoPoolOrders`]), and every store call, product reads included, uses
+//!   credentials vended for the request's tenant, never the pod's own.
 //!
 //! The product records live in the pooled product table, written by the product service; this
 //! service reads them through that service's own store (`product::DynamoProducts`, one home
 //! for their schema), by GetItem on the caller's partition only, under the tenant role both
-//! services share (ServiceAccount `tenant-services`).
+//! services share (ServiceAccount `tenant-services`), or, pooled, the tenant's vended session.
 
 pub mod store;
 
@@ -24,9 +31,22 @@ use serde_json::Value;
 use tenant_context::money::{format_cents, parse_cents};
 use tenant_context::{AppError, HasVerifier, JsonBody, PathParams, QueryParams, TenantContext, Verifier};
 
-pub use store::{DynamoOrders, LineItem, MemoryOrders, Orders, StoredOrder};
+pub use store::{DynamoOrders, DynamoPoolOrders, LineItem, MemoryOrders, Orders, StoredOrder};
 
 use product::Products;
+use tenant_context::pooled::Tenants;
+
+/// The environment a pooled order Deployment sets: what every pooled service reads, and the
+/// pooled product table (PRODUCT_TABLE_NAME), which is never derived in pooled mode.
+pub const POOLED_ENVIRONMENT: [&str; 7] = [
+    "AWS_REGION",
+    "PORT",
+    "POOL_TIER",
+    "PRODUCT_TABLE_NAME",
+    "STORAGE_MODEL",
+    "TABLE_NAME",
+    "TENANT_TABLE_NAME",
+];
 
 pub const MAX_LINES: usize = 100;
 pub const MAX_QUANTITY: u64 = 10_000;
@@ -37,8 +57,11 @@ pub struct AppState {
     pub orders: Arc<dyn Orders>,
     /// The product records, for line prices (read only).
     pub catalog: Arc<dyn Products>,
-    /// The tenant whose silo table this deployment holds.
-    pub served: String,
+    /// The tenant whose silo table this deployment holds (dedicated compute).
+    pub served: Option<String>,
+    /// The tenants this deployment serves (pooled compute): admission by the tenant directory
+    /// and the pool's tier. The stores' `TenantData` must be the same `Tenants`.
+    pub pooled: Option<Arc<Tenants>>,
 }
 
 impl HasVerifier for AppState {
@@ -46,7 +69,10 @@ impl HasVerifier for AppState {
         &self.verifier
     }
     fn served_tenant(&self) -> Option<&str> {
-        Some(&self.served)
+        self.served.as_deref()
+    }
+    fn pooled(&self) -> Option<&Tenants> {
+        self.pooled.as_deref()
     }
 }
 
@@ -192,7 +218,7 @@ pub struct OrderPage {
 
 async fn list(
     State(state): State<Arc<AppState>>,
-    _ctx: TenantContext,
+    ctx: TenantContext,
     QueryParams(page): QueryParams<Page>,
 ) -> Result<Json<OrderPage>, AppError> {
     let limit = page.limit.unwrap_or(25);
@@ -208,7 +234,7 @@ async fn list(
         }
         None => None,
     };
-    let (items, last) = state.orders.list(limit, after).await?;
+    let (items, last) = state.orders.list(&ctx.tenant_id, limit, after).await?;
     Ok(Json(OrderPage {
         items: items.into_iter().map(Order::from).collect(),
         next_cursor: last.map(|id| URL_SAFE_NO_PAD.encode(id)),
@@ -221,17 +247,17 @@ async fn create(
     JsonBody(input): JsonBody<OrderInput>,
 ) -> Result<(StatusCode, Json<Order>), AppError> {
     let order = input.price(uuid::Uuid::new_v4().to_string(), &ctx.tenant_id, state.catalog.as_ref()).await?;
-    state.orders.put(&order).await?;
+    state.orders.put(&ctx.tenant_id, &order).await?;
     tracing::info!(tenant = %ctx.tenant_id, order = %order.id, "order created");
     Ok((StatusCode::CREATED, Json(order.into())))
 }
 
 async fn read(
     State(state): State<Arc<AppState>>,
-    _ctx: TenantContext,
+    ctx: TenantContext,
     PathParams((_, id)): PathParams<(String, String)>,
 ) -> Result<Json<Order>, AppError> {
-    let order = state.orders.get(order_id(&id)?).await?;
+    let order = state.orders.get(&ctx.tenant_id, order_id(&id)?).await?;
     order.map(|o| Json(o.into())).ok_or_else(|| AppError::NotFound("no such order".into()))
 }
 
@@ -239,8 +265,13 @@ async fn health() -> &'static str {
     "ok"
 }
 
+/// The store's table (DescribeTable, when there is one table) and, in pooled mode, the tenant
+/// directory, both with the pod's own credentials: readiness vends nothing and reads no items.
 async fn ready(State(state): State<Arc<AppState>>) -> Result<&'static str, AppError> {
     state.orders.ready().await?;
+    if let Some(tenants) = &state.pooled {
+        tenants.ready().await?;
+    }
     Ok("ready")
 }
 

@@ -28,7 +28,8 @@ async fn deployment(client: &aws_sdk_dynamodb::Client, tenant: &str, products: &
         verifier: testing::verifier(),
         orders: Arc::new(DynamoOrders::new(client.clone(), table)),
         catalog: Arc::new(DynamoProducts::new(client.clone(), products.to_owned())),
-        served: tenant.into(),
+        served: Some(tenant.into()),
+        pooled: None,
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

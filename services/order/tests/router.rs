@@ -27,7 +27,8 @@ async fn app() -> axum::Router {
         verifier: testing::verifier(),
         orders: Arc::new(MemoryOrders::default()),
         catalog,
-        served: "acme".into(),
+        served: Some("acme".into()),
+        pooled: None,
     }))
 }
 

@@ -39,7 +39,7 @@ async fn app(issuer: &Arc<StandInIssuer>, min_refresh: Duration) -> axum::Router
         .unwrap();
     let config = tenant_context::VerifierConfig { min_refresh, ..testing::verifier_config() };
     let verifier = Arc::new(Verifier::new(config, issuer.clone()));
-    router(Arc::new(AppState { verifier, products, served: None }))
+    router(Arc::new(AppState { verifier, products, served: None, pooled: None }))
 }
 
 fn get(uri: &str, token: &str) -> Request<Body> {

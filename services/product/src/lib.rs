@@ -1,6 +1,13 @@
 //! The product service: a tenant's products in the pooled table (partition key = tenant id).
 //! Every read is a Query or Get on the caller's own partition, never a Scan, and the tenant
 //! comes from the verified token, checked against the path.
+//!
+//! Two compute modes, one router. Dedicated (a Deployment per tenant, `served`): tokens of the
+//! issuer the environment names, the pod's own role for the data. Pooled (one Deployment per
+//! tier, `pooled`, see `tenant_context::pooled`): the path's tenant must be in the tenant
+//! directory with the pool's tier, its token is verified against the issuer its record names, and
+//! every store call uses credentials vended for that tenant (its access role, session tag
+//! `TenantId`), never the pod's. The handlers and the store are the same in both.
 
 pub mod store;
 
@@ -16,6 +23,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tenant_context::money::{format_cents, parse_cents};
+use tenant_context::pooled::Tenants;
 use tenant_context::{AppError, HasVerifier, JsonBody, PathParams, QueryParams, TenantContext, Verifier};
 
 pub use store::{DynamoProducts, MemoryProducts, Products, StoredProduct};
@@ -28,6 +36,9 @@ pub struct AppState {
     pub products: Arc<dyn Products>,
     /// The tenant this deployment serves (dedicated compute), if it serves one.
     pub served: Option<String>,
+    /// The tenants this deployment serves (pooled compute), if it is pooled: admission by the
+    /// tenant directory and the pool's tier. The store's `TenantData` must be the same `Tenants`.
+    pub pooled: Option<Arc<Tenants>>,
 }
 
 impl HasVerifier for AppState {
@@ -36,6 +47,9 @@ impl HasVerifier for AppState {
     }
     fn served_tenant(&self) -> Option<&str> {
         self.served.as_deref()
+    }
+    fn pooled(&self) -> Option<&Tenants> {
+        self.pooled.as_deref()
     }
 }
 
@@ -201,8 +215,13 @@ async fn health() -> &'static str {
     "ok"
 }
 
+/// The store's table (DescribeTable) and, in pooled mode, the tenant directory, both with the
+/// pod's own credentials: readiness vends nothing and reads no tenant's items.
 async fn ready(State(state): State<Arc<AppState>>) -> Result<&'static str, AppError> {
     state.products.ready().await.map_err(|e| AppError::Unavailable(e.to_string()))?;
+    if let Some(tenants) = &state.pooled {
+        tenants.ready().await?;
+    }
     Ok("ready")
 }
 

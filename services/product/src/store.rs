@@ -1,15 +1,21 @@
 //! Where products live: the pooled DynamoDB table (partition key TenantId, sort key
 //! ProductId), or memory for tests and benchmarks. Every operation names the tenant's
 //! partition; nothing reads across partitions.
+//!
+//! Each operation asks [`TenantData`] for the client of the tenant it names: the pod's own in
+//! dedicated compute, one with that tenant's vended credentials in pooled compute, so that the
+//! access role's `dynamodb:LeadingKeys` condition confines the call as well as the key does.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 use std::sync::Mutex;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
-use tenant_context::AppError;
+use tenant_context::{AppError, PodData, TenantData};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredProduct {
@@ -87,14 +93,31 @@ impl Products for MemoryProducts {
 pub const IAM_ACTIONS: [&str; 5] =
     ["dynamodb:DeleteItem", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"];
 
+/// Pooled compute: what `DynamoProducts` calls with a tenant's vended credentials, on the pooled
+/// table, each with the tenant's id as the only partition key. What the tenant-access role must
+/// grant (keyed by `dynamodb:LeadingKeys` to `${aws:PrincipalTag/TenantId}`): `IAM_ACTIONS`
+/// without DescribeTable, which the pod calls with its own role.
+pub const ACCESS_IAM_ACTIONS: [&str; 4] =
+    ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"];
+
+/// Pooled compute: what `DynamoProducts::ready` calls with the pod's own role, on the pooled
+/// table (its metadata, never its items).
+pub const READY_IAM_ACTIONS: [&str; 1] = ["dynamodb:DescribeTable"];
+
 pub struct DynamoProducts {
-    client: Client,
+    data: Arc<dyn TenantData>,
     table: String,
 }
 
 impl DynamoProducts {
+    /// The pooled table `table` through the pod's own `client` (dedicated compute).
     pub fn new(client: Client, table: String) -> Self {
-        Self { client, table }
+        Self::on(Arc::new(PodData::new(client)), table)
+    }
+
+    /// The pooled table `table`, each tenant's items through the client `data` gives for it.
+    pub fn on(data: Arc<dyn TenantData>, table: String) -> Self {
+        Self { data, table }
     }
 }
 
@@ -128,7 +151,9 @@ impl Products for DynamoProducts {
         after: Option<String>,
     ) -> Result<(Vec<StoredProduct>, Option<String>), AppError> {
         let out = self
-            .client
+            .data
+            .dynamodb(tenant)
+            .await?
             .query()
             .table_name(&self.table)
             .key_condition_expression("TenantId = :tenant")
@@ -145,7 +170,9 @@ impl Products for DynamoProducts {
 
     async fn get(&self, tenant: &str, id: &str) -> Result<Option<StoredProduct>, AppError> {
         let out = self
-            .client
+            .data
+            .dynamodb(tenant)
+            .await?
             .get_item()
             .table_name(&self.table)
             .set_key(Some(key(tenant, id)))
@@ -162,7 +189,9 @@ impl Products for DynamoProducts {
         if let Some(url) = &product.picture_url {
             item.insert("PictureUrl".into(), AttributeValue::S(url.clone()));
         }
-        self.client
+        self.data
+            .dynamodb(tenant)
+            .await?
             .put_item()
             .table_name(&self.table)
             .set_item(Some(item))
@@ -174,7 +203,9 @@ impl Products for DynamoProducts {
 
     async fn delete(&self, tenant: &str, id: &str) -> Result<bool, AppError> {
         let out = self
-            .client
+            .data
+            .dynamodb(tenant)
+            .await?
             .delete_item()
             .table_name(&self.table)
             .set_key(Some(key(tenant, id)))
@@ -186,7 +217,8 @@ impl Products for DynamoProducts {
     }
 
     async fn ready(&self) -> Result<(), AppError> {
-        self.client.describe_table().table_name(&self.table).send().await.map_err(|e| {
+        // The pod's own client: a table's metadata, never a tenant's items.
+        self.data.pod_dynamodb().describe_table().table_name(&self.table).send().await.map_err(|e| {
             AppError::Unavailable(format!("table {}: {}", self.table, aws_sdk_dynamodb::error::DisplayErrorContext(e)))
         })?;
         Ok(())

@@ -19,6 +19,7 @@ async fn products_over_http_in_dynamodb_stay_in_their_tenant() {
         verifier: testing::verifier(),
         products: Arc::new(DynamoProducts::new(client.clone(), table.clone())),
         served: None,
+        pooled: None,
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

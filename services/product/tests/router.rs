@@ -16,6 +16,7 @@ fn app() -> axum::Router {
         verifier: testing::verifier(),
         products: Arc::new(MemoryProducts::default()),
         served: None,
+        pooled: None,
     }))
 }
 

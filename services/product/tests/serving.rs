@@ -18,6 +18,7 @@ async fn one_request_line_and_one_id_per_request() {
         verifier: testing::verifier(),
         products: Arc::new(MemoryProducts::default()),
         served: Some("acme".into()),
+        pooled: None,
     }));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

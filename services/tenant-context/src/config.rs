@@ -53,11 +53,12 @@ impl StorageModel {
     }
 }
 
-/// A service's table: one shared by every tenant (the pool layout, keyed by TenantId), or one
-/// per tenant named by a pattern (the silo layout in pooled mode, `saas-order-{tenant}`).
+/// A service's table: one table whatever the tenant (the pool layout, keyed by TenantId, or a
+/// dedicated Deployment's own silo table), or one per tenant named by a pattern (the silo layout
+/// in pooled mode, `saas-order-{tenant}`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TableName {
-    Shared(String),
+    Fixed(String),
     PerTenant(String),
 }
 
@@ -65,15 +66,15 @@ impl TableName {
     /// The table `tenant`'s items are in.
     pub fn of(&self, tenant: &str) -> String {
         match self {
-            TableName::Shared(table) => table.clone(),
+            TableName::Fixed(table) => table.clone(),
             TableName::PerTenant(pattern) => pattern.replace(TENANT_PLACEHOLDER, tenant),
         }
     }
 
     /// The table itself, if it is one table (not a table per tenant).
-    pub fn shared(&self) -> Option<&str> {
+    pub fn single(&self) -> Option<&str> {
         match self {
-            TableName::Shared(table) => Some(table),
+            TableName::Fixed(table) => Some(table),
             TableName::PerTenant(_) => None,
         }
     }
@@ -91,7 +92,7 @@ impl TableName {
                      (a table per tenant, e.g. `saas-order-{TENANT_PLACEHOLDER}`)"
                 ),
             }),
-            (StorageModel::Pool, 0) => Ok(TableName::Shared(value.to_owned())),
+            (StorageModel::Pool, 0) => Ok(TableName::Fixed(value.to_owned())),
             (StorageModel::Pool, _) => Err(ConfigError {
                 name,
                 problem: format!(
@@ -279,7 +280,7 @@ mod tests {
         use StorageModel::{Pool, Silo};
         for (storage, value, expect) in [
             (Silo, "saas-order-{tenant}", Ok(TableName::PerTenant("saas-order-{tenant}".into()))),
-            (Pool, "saas-order", Ok(TableName::Shared("saas-order".into()))),
+            (Pool, "saas-order", Ok(TableName::Fixed("saas-order".into()))),
             (Silo, "saas-order", Err("must hold {tenant}")),
             (Silo, "saas-{tenant}-{tenant}", Err("must hold {tenant}")),
             (Pool, "saas-order-{tenant}", Err("holds {tenant}")),
@@ -294,9 +295,9 @@ mod tests {
             }
         }
         let silo = TableName::PerTenant("saas-order-{tenant}".into());
-        assert_eq!((silo.of("acme"), silo.shared()), ("saas-order-acme".to_owned(), None));
-        let pool = TableName::Shared("saas-product".into());
-        assert_eq!((pool.of("acme"), pool.shared()), ("saas-product".to_owned(), Some("saas-product")));
+        assert_eq!((silo.of("acme"), silo.single()), ("saas-order-acme".to_owned(), None));
+        let pool = TableName::Fixed("saas-product".into());
+        assert_eq!((pool.of("acme"), pool.single()), ("saas-product".to_owned(), Some("saas-product")));
     }
 
     fn check(issuer: &str, expect: Result<(), &str>) {

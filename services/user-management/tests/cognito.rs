@@ -333,6 +333,7 @@ async fn a_user_created_later_calls_the_product_service_of_its_own_tenant_and_on
             )),
             products: Arc::new(product::MemoryProducts::default()),
             served: Some(id.to_owned()),
+            pooled: None,
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         deployments.push(format!("http://{}", listener.local_addr().unwrap()));
