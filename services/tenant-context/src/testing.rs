@@ -16,6 +16,8 @@ use serde_json::{Value, json};
 use crate::identity::{JwksFetcher, Verifier, VerifierConfig};
 
 pub mod deployment;
+#[cfg(feature = "pooled")]
+pub mod pooled;
 
 pub const ISSUER: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_TEST";
 pub const CLIENT_ID: &str = "test-client";
