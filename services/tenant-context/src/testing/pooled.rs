@@ -269,3 +269,29 @@ impl Recorder {
         self.exchanges.lock().expect("lock").clone()
     }
 }
+
+/// STS vending with `sdk`'s credentials (the pod's), for the tests on moto.
+pub fn sts_vending(sdk: &aws_config::SdkConfig) -> Arc<crate::pooled::StsVending> {
+    Arc::new(crate::pooled::StsVending::new(aws_sdk_sts::Client::new(sdk)))
+}
+
+/// The STS requests among `exchanges`: (the TenantId session tag sent, the role, the session
+/// name, the duration, the access key id STS answered with).
+pub fn assume_roles(exchanges: &[Exchange]) -> Vec<(String, String, String, String, String)> {
+    exchanges
+        .iter()
+        .filter(|e| e.operation == "AssumeRole")
+        .map(|e| {
+            let field = |name: &str| e.form.get(name).cloned().unwrap_or_default();
+            let tag = if field("Tags.member.1.Key") == crate::pooled::TENANT_TAG { field("Tags.member.1.Value") } else { String::new() };
+            let key = e
+                .response
+                .split("<AccessKeyId>")
+                .nth(1)
+                .and_then(|rest| rest.split("</AccessKeyId>").next())
+                .unwrap_or_default()
+                .to_owned();
+            (tag, field("RoleArn"), field("RoleSessionName"), field("DurationSeconds"), key)
+        })
+        .collect()
+}
