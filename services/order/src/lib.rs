@@ -38,15 +38,8 @@ use tenant_context::pooled::Tenants;
 
 /// The environment a pooled order Deployment sets: what every pooled service reads, and the
 /// pooled product table (PRODUCT_TABLE_NAME), which is never derived in pooled mode.
-pub const POOLED_ENVIRONMENT: [&str; 7] = [
-    "AWS_REGION",
-    "PORT",
-    "POOL_TIER",
-    "PRODUCT_TABLE_NAME",
-    "STORAGE_MODEL",
-    "TABLE_NAME",
-    "TENANT_TABLE_NAME",
-];
+pub const POOLED_ENVIRONMENT: [&str; 7] =
+    ["AWS_REGION", "PORT", "POOL_TIER", "PRODUCT_TABLE_NAME", "STORAGE_MODEL", "TABLE_NAME", "TENANT_TABLE_NAME"];
 
 pub const MAX_LINES: usize = 100;
 pub const MAX_QUANTITY: u64 = 10_000;

@@ -143,9 +143,13 @@ mod pooled {
 
     /// The tenant a DynamoDB request names: its key's, item's or query's TenantId.
     fn tenant_of(body: &Value) -> Option<String> {
-        [&body["Key"]["TenantId"]["S"], &body["Item"]["TenantId"]["S"], &body["ExpressionAttributeValues"][":tenant"]["S"]]
-            .into_iter()
-            .find_map(|v| v.as_str().map(str::to_owned))
+        [
+            &body["Key"]["TenantId"]["S"],
+            &body["Item"]["TenantId"]["S"],
+            &body["ExpressionAttributeValues"][":tenant"]["S"],
+        ]
+        .into_iter()
+        .find_map(|v| v.as_str().map(str::to_owned))
     }
 
     #[tokio::test(flavor = "multi_thread")]
@@ -259,10 +263,12 @@ mod pooled {
             }
             // Listings hold one's own only.
             let (_, listed) = send(M::GET, format!("{products}/{caller}/products"), caller, None).await;
-            let ids: Vec<&str> = listed["items"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap()).collect();
+            let ids: Vec<&str> =
+                listed["items"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap()).collect();
             assert_eq!(ids, [product_of[caller].as_str()], "{caller}: {listed}");
             let (_, listed) = send(M::GET, format!("{orders}/{caller}/orders"), caller, None).await;
-            let ids: Vec<&str> = listed["items"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap()).collect();
+            let ids: Vec<&str> =
+                listed["items"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap()).collect();
             assert_eq!(ids, [order_of[caller].as_str()], "{caller}: {listed}");
         }
         // Orders page through the tenant's partition (Query with a cursor).
@@ -304,7 +310,10 @@ mod pooled {
             .await
             .unwrap();
         let drill = drill.item().unwrap();
-        assert_eq!((drill["Name"].as_s().unwrap().as_str(), drill["PriceCents"].as_n().unwrap().as_str()), ("Drill", "100"));
+        assert_eq!(
+            (drill["Name"].as_s().unwrap().as_str(), drill["PriceCents"].as_n().unwrap().as_str()),
+            ("Drill", "100")
+        );
 
         // What STS was sent: each tenant's own role, its TenantId tag, a 900 s session, and
         // only for the two basic tenants (one session per tenant per service, cached after).
@@ -313,7 +322,10 @@ mod pooled {
         let mut session_tenant = BTreeMap::new();
         for (tag, role, session, duration, key) in &vends {
             assert!(["acme", "globex"].contains(&tag.as_str()), "vended for {tag:?}: {vends:?}");
-            assert_eq!((role, session.as_str(), duration.as_str()), (&roles[tag.as_str()], format!("tenant-{tag}").as_str(), "900"));
+            assert_eq!(
+                (role, session.as_str(), duration.as_str()),
+                (&roles[tag.as_str()], format!("tenant-{tag}").as_str(), "900")
+            );
             assert!(!key.is_empty() && key != "test", "{vends:?}");
             session_tenant.insert(key.clone(), tag.clone());
         }

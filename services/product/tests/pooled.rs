@@ -249,7 +249,10 @@ async fn the_session_cache_is_bounded() {
         directory.insert(tenant, record(tenant, "basic"));
     }
     for tenant in ["acme", "globex", "hooli", "pied-piper", "raviga"] {
-        assert_eq!(call(&app, "GET", &format!("/{tenant}/products"), Some(&token(tenant)), None).await.0, StatusCode::OK);
+        assert_eq!(
+            call(&app, "GET", &format!("/{tenant}/products"), Some(&token(tenant)), None).await.0,
+            StatusCode::OK
+        );
         assert!(tenants.cached_sessions() <= 2, "{} sessions cached", tenants.cached_sessions());
     }
     // acme's session was evicted: its next request vends again.

@@ -478,7 +478,8 @@ pub async fn pooled_main(
         }
     };
     let sdk = pooled_sdk_config(&config.region, config.endpoint_url.as_deref()).await;
-    let directory = tenancy_registry::DynamoDirectory::new(aws_sdk_dynamodb::Client::new(&sdk), config.tenant_table.clone());
+    let directory =
+        tenancy_registry::DynamoDirectory::new(aws_sdk_dynamodb::Client::new(&sdk), config.tenant_table.clone());
     let vending = crate::pooled::StsVending::new(aws_sdk_sts::Client::new(&sdk));
     let tenants = crate::pooled::Tenants::new(
         &config.tier,
@@ -488,7 +489,8 @@ pub async fn pooled_main(
         crate::pooled::Settings::default(),
     );
     // No fixed issuers or clients: `verify_for` takes the tenant's from its directory record.
-    let verifier = crate::Verifier::new(verifier_config(Vec::new(), Vec::new()), std::sync::Arc::new(crate::HttpJwks::new()));
+    let verifier =
+        crate::Verifier::new(verifier_config(Vec::new(), Vec::new()), std::sync::Arc::new(crate::HttpJwks::new()));
     tracing::info!(service, tier = %config.tier, storage = ?config.storage, "pooled: serving every tenant of the tier");
     let app = router(&config, std::sync::Arc::new(tenants), std::sync::Arc::new(verifier));
     if let Err(err) = run(app, config.port, config.limits.clone()).await {

@@ -233,7 +233,8 @@ impl Recorder {
                 };
                 let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default();
                 let text = String::from_utf8_lossy(&body).into_owned();
-                let form: BTreeMap<String, String> = url::form_urlencoded::parse(text.as_bytes()).into_owned().collect();
+                let form: BTreeMap<String, String> =
+                    url::form_urlencoded::parse(text.as_bytes()).into_owned().collect();
                 let operation = match header("x-amz-target") {
                     "" => form.get("Action").cloned().unwrap_or_default(),
                     target => target.to_owned(),
@@ -283,7 +284,11 @@ pub fn assume_roles(exchanges: &[Exchange]) -> Vec<(String, String, String, Stri
         .filter(|e| e.operation == "AssumeRole")
         .map(|e| {
             let field = |name: &str| e.form.get(name).cloned().unwrap_or_default();
-            let tag = if field("Tags.member.1.Key") == crate::pooled::TENANT_TAG { field("Tags.member.1.Value") } else { String::new() };
+            let tag = if field("Tags.member.1.Key") == crate::pooled::TENANT_TAG {
+                field("Tags.member.1.Value")
+            } else {
+                String::new()
+            };
             let key = e
                 .response
                 .split("<AccessKeyId>")
