@@ -999,6 +999,17 @@ fn verify_mirrors_the_services_tables() {
         order::store::PRODUCT_IAM_ACTIONS,
         "verify::calls mirrors order::store::PRODUCT_IAM_ACTIONS"
     );
+    // Pooled compute: the vended session's calls per layout, and the pod's own readiness.
+    assert_eq!(of("product").session_pool, product::store::ACCESS_IAM_ACTIONS, "mirrors product's ACCESS_IAM_ACTIONS");
+    assert!(of("product").session_silo.is_empty(), "the product service has no silo layout");
+    assert_eq!(of("product").ready, product::store::READY_IAM_ACTIONS, "mirrors product's READY_IAM_ACTIONS");
+    assert_eq!(of("order").session_pool, order::store::POOL_IAM_ACTIONS, "mirrors order's POOL_IAM_ACTIONS");
+    assert_eq!(
+        of("order").session_silo,
+        order::store::SILO_ACCESS_IAM_ACTIONS,
+        "mirrors order's SILO_ACCESS_IAM_ACTIONS"
+    );
+    assert_eq!(of("order").ready, order::store::READY_IAM_ACTIONS, "mirrors order's READY_IAM_ACTIONS");
 }
 
 #[test]

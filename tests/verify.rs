@@ -91,19 +91,96 @@ fn a_harmless_edit_still_verifies() {
 
 #[test]
 fn the_fixture_platforms_verify_clean() {
-    for fixture in ["no-tenants", "us-east-1"] {
-        let name = format!("tests/fixtures/good/{fixture}.yaml");
-        let platform = load(&name, &std::fs::read_to_string(root().join(&name)).unwrap());
-        let dir = tempfile::tempdir().unwrap();
-        tenancy::synth::synthesize(&platform, dir.path()).expect("synth");
-        let files: BTreeMap<String, String> = tree(dir.path())
-            .into_iter()
-            .filter(|(p, _)| p.ends_with(".yaml") || p.ends_with(".yml") || p.ends_with(".json"))
-            .map(|(p, b)| (p, String::from_utf8(b).unwrap()))
-            .collect();
-        let report = run(&files);
+    for fixture in ["no-tenants", "us-east-1", "pooled"] {
+        let report = run(&fixture_tree(fixture));
         assert!(!report.failed(), "{fixture}:\n{}", report.table());
     }
+}
+
+/// A fixture platform, synthesized, as verify reads it.
+fn fixture_tree(fixture: &str) -> BTreeMap<String, String> {
+    let name = format!("tests/fixtures/good/{fixture}.yaml");
+    let platform = load(&name, &std::fs::read_to_string(root().join(&name)).unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    tenancy::synth::synthesize(&platform, dir.path()).expect("synth");
+    tree(dir.path())
+        .into_iter()
+        .filter(|(p, _)| p.ends_with(".yaml") || p.ends_with(".yml") || p.ends_with(".json"))
+        .map(|(p, b)| (p, String::from_utf8(b).unwrap()))
+        .collect()
+}
+
+// Pooled tiers (tests/fixtures/good/pooled.yaml: basic pools orders, bridge keeps them per
+// tenant) ------------------------------------------------------------------------------------
+
+const BASIC_CELL: &str = "pools/basic/cell-000.cfn.yaml";
+const BRIDGE_CELL: &str = "pools/bridge/cell-000.cfn.yaml";
+const BASIC_POOL: &str = "pools/basic/stack.cfn.yaml";
+
+#[test]
+fn a_cell_role_without_its_tenant_list_serves_any_tenant_the_pool_names() {
+    // The list that keeps a session to the cell's tenants names a dedicated tenant too: a
+    // session the pool tags with it reads that tenant's partition of the pooled tables.
+    let files = edit(
+        fixture_tree("pooled"),
+        BASIC_CELL,
+        "                - alpha\n",
+        "                - alpha\n                - omega\n",
+    );
+    caught(
+        &files,
+        Property::Isolation,
+        "tagged omega, a tenant the cell does not hold",
+        BASIC_CELL,
+        "Sid: ProductPoolItems",
+    );
+}
+
+#[test]
+fn a_cell_grant_on_every_partition_is_caught() {
+    // A compiler bug that names one fixed partition instead of the session's tenant.
+    let files = edit(fixture_tree("pooled"), BASIC_CELL, "- ${aws:PrincipalTag/TenantId}", "- other");
+    caught(&files, Property::Isolation, "on tenant other's partition", BASIC_CELL, "Sid: ProductPoolItems");
+}
+
+#[test]
+fn a_silo_grant_not_named_by_the_session_tag_reaches_other_tenants_tables() {
+    let files = edit(
+        fixture_tree("pooled"),
+        BRIDGE_CELL,
+        "table/fleet-order-${!aws:PrincipalTag/TenantId}",
+        "table/fleet-order-*",
+    );
+    caught(&files, Property::Isolation, "can dynamodb:GetItem on tenant", BRIDGE_CELL, "Sid: OrderSiloItems");
+}
+
+#[test]
+fn a_pool_role_with_data_access_of_its_own_is_caught() {
+    // The pods' own role reaching the pooled product table, without the vended session.
+    let files = edit(
+        fixture_tree("pooled"),
+        BASIC_POOL,
+        "            - dynamodb:DescribeTable\n",
+        "            - dynamodb:DescribeTable\n            - dynamodb:GetItem\n",
+    );
+    caught(&files, Property::Isolation, "on tenant other's partition", BASIC_POOL, "Sid: DescribePooledTables");
+}
+
+#[test]
+fn a_pooled_tenants_ingress_routing_another_tenants_path_is_caught() {
+    let files = edit(fixture_tree("pooled"), "tenants/alpha/k8s.yaml", "path: /alpha/orders", "path: /beta/orders");
+    caught(&files, Property::Network, "which is not under /alpha/", "tenants/alpha/k8s.yaml", "- backend:");
+}
+
+#[test]
+fn a_cell_client_that_calls_back_to_another_tenants_app_is_caught() {
+    let files = edit(
+        fixture_tree("pooled"),
+        BASIC_CELL,
+        "https://alpha.app.fleet.example.net/",
+        "https://beta.app.fleet.example.net/",
+    );
+    caught(&files, Property::Identity, "not only to its own app", BASIC_CELL, "TalphaClientId");
 }
 
 // Isolation -------------------------------------------------------------------------------------

@@ -45,7 +45,7 @@ pub const LABEL_POOL: &str = "tenancy.io/pool";
 
 /// Whose namespace a bundle fills: one tenant's own, or a pooled tier's pool.
 enum Owner<'a> {
-    Tenant(&'a Tenant, TenantNames),
+    Tenant(&'a Tenant, Box<TenantNames>),
     Pool,
 }
 
@@ -67,7 +67,7 @@ impl<'a> Context<'a> {
         } else {
             (names.namespace.clone(), names.service_account.clone())
         };
-        Self { platform, tier, namespace, service_account, owner: Owner::Tenant(tenant, names) }
+        Self { platform, tier, namespace, service_account, owner: Owner::Tenant(tenant, Box::new(names)) }
     }
 
     fn pool(platform: &'a Platform, tier: &'a Tier) -> Self {
@@ -382,10 +382,10 @@ fn workload_env(cx: &Context, service: &crate::model::Service) -> Vec<EnvVar> {
             ]);
             // A service that reads the product records (the order service, to price lines)
             // is told their pooled table by name, as there is no tenant to derive it from.
-            if super::service_calls::reads_product_table(service.name.as_str()) {
-                if let Some(product) = cx.platform.services().iter().find(|s| s.name.as_str() == "product") {
-                    vars.push(env("PRODUCT_TABLE_NAME", &BaselineNames::pooled_table(cx.platform.name(), &product.name)));
-                }
+            if super::service_calls::reads_product_table(service.name.as_str())
+                && let Some(product) = cx.platform.services().iter().find(|s| s.name.as_str() == "product")
+            {
+                vars.push(env("PRODUCT_TABLE_NAME", &BaselineNames::pooled_table(cx.platform.name(), &product.name)));
             }
         }
     }

@@ -158,7 +158,11 @@ pub fn compile_platform_with(platform: &Platform, custom: &Customizations) -> Re
         for index in 0..tier.cells {
             let cell = platform.cell_names(tier, index);
             let tenants = platform.cell_tenants(tier, index);
-            template(&mut out, &paths::cell_stack(&tier.name, index), pool::cell_stack_builder(platform, tier, &cell, &tenants).build())?;
+            template(
+                &mut out,
+                &paths::cell_stack(&tier.name, index),
+                pool::cell_stack_builder(platform, tier, &cell, &tenants).build(),
+            )?;
         }
     }
     yaml(&mut out, paths::HELM_RELEASES, &releases(platform))?;

@@ -19,9 +19,10 @@ use crate::model::naming::{TENANT_SESSION_TAG, role_arn};
 use crate::model::{BaselineNames, CellNames, DataRetention, Platform, Storage, Tenant, Tier};
 
 use super::common::{baseline_export, exports, platform_tags, regional_arn};
-use super::data_access::{DATA_KEY_ACTIONS, boundary_arn, data_key_statement, item_actions};
+use super::data_access::{DATA_KEY_ACTIONS, TABLE_ITEM_ACTIONS, boundary_arn, data_key_statement};
 use super::identity::{user_pool, web_client};
 use super::pod_identity;
+use super::service_calls::{SERVICES, session_actions};
 
 /// Outputs of a cell stack that the register step of each of its tenants reads.
 pub mod outputs {
@@ -45,7 +46,12 @@ pub const VEND_ACTIONS: [&str; 2] = ["sts:AssumeRole", "sts:TagSession"];
 /// an `H`. Ids are lower case, so no two tenants share a prefix (`a-b` is `TaHb`, `ahb` is
 /// `Tahb`), and the prefix depends on the tenant alone, so adding a tenant renames nothing.
 pub fn tenant_key(tenant: &crate::model::TenantId) -> String {
-    format!("T{}", tenant.as_str().replace('-', "H"))
+    tenant_key_of(tenant.as_str())
+}
+
+/// [`tenant_key`] of an id given as text (verify reads ids from the files).
+pub fn tenant_key_of(tenant: &str) -> String {
+    format!("T{}", tenant.replace('-', "H"))
 }
 
 /// The pool stack of `tier`: the role of its shared pods and their Pod Identity association.
@@ -54,10 +60,8 @@ pub fn pool_stack_builder(platform: &Platform, tier: &Tier) -> TemplateBuilder {
     let baseline = platform.baseline_names();
     let tags = pool_tags(platform, tier);
     let mut t = TemplateBuilder::new(format!("tenancy {}: pool of tier {}", platform.name(), tier.name));
-    let cells = crate::cfn::Expr::sub(format!(
-        "arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{}*",
-        names.cell_prefix
-    ));
+    let cells =
+        crate::cfn::Expr::sub(format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{}*", names.cell_prefix));
     let mut statements = vec![
         // Sessions of the tier's cells' access roles only, and only tagged with a tenant.
         Statement::allow("VendTenantSessions", &VEND_ACTIONS).on([cells]).when(
@@ -89,7 +93,10 @@ pub fn pool_stack_builder(platform: &Platform, tier: &Tier) -> TemplateBuilder {
                 tier.name, names.namespace, names.service_account
             ),
             assume_role_policy_document: pod_identity::trust(platform, &names.namespace, &names.service_account),
-            policies: vec![InlinePolicy { policy_name: "pool".into(), policy_document: PolicyDocument::new(statements) }],
+            policies: vec![InlinePolicy {
+                policy_name: "pool".into(),
+                policy_document: PolicyDocument::new(statements),
+            }],
             managed_policy_arns: vec![],
             permissions_boundary: None,
             max_session_duration: 3600,
@@ -215,12 +222,13 @@ fn tenant_identity(t: &mut TemplateBuilder, platform: &Platform, tenant: &Tenant
     t.resource(&client, web_client(&names.app_client, pool.clone(), &format!("https://{}", names.app_host), true));
     for (group, name, description) in [
         (id("Group"), &names.group, format!("Users of tenant {}", tenant.id)),
-        (id("AdminGroup"), &names.admin_group, format!("Administrators of tenant {}: they manage its users", tenant.id)),
+        (
+            id("AdminGroup"),
+            &names.admin_group,
+            format!("Administrators of tenant {}: they manage its users", tenant.id),
+        ),
     ] {
-        t.resource(
-            &group,
-            UserPoolGroup { group_name: Expr::str(name), user_pool_id: pool.clone(), description },
-        );
+        t.resource(&group, UserPoolGroup { group_name: Expr::str(name), user_pool_id: pool.clone(), description });
         t.resource(
             &LogicalId::new(format!("{}Member", group.as_str())).expect("alphanumeric"),
             UserPoolUserToGroupAttachment {
@@ -265,22 +273,13 @@ fn access_statements(platform: &Platform, tier: &Tier, tenants: &[&Tenant], key:
     } else {
         deny.when("StringNotEquals", format!("aws:PrincipalTag/{TENANT_SESSION_TAG}"), Expr::list(ids))
     }];
-    let mut describe = Vec::new();
     for service in platform.services() {
         let label = pascal_case(service.name.as_str());
+        let name = service.name.as_str();
         match platform.storage_of(tier, service) {
             Storage::Pool(_) => {
                 let table = format!("table/{}", BaselineNames::pooled_table(p, &service.name));
-                let actions = if matches!(service.storage, Storage::Silo(_)) {
-                    super::service_calls::pooled_item_actions(
-                        service.name.as_str(),
-                        &services,
-                        &super::data_access::TABLE_ITEM_ACTIONS,
-                    )
-                } else {
-                    item_actions(platform, service)
-                };
-                describe.push(regional_arn("dynamodb", &table));
+                let actions = session_actions(name, true, &services, &TABLE_ITEM_ACTIONS);
                 // Only items of the session's tenant; the Null test refuses requests that carry
                 // no partition key, which ForAllValues alone would allow.
                 statements.push(
@@ -293,18 +292,27 @@ fn access_statements(platform: &Platform, tier: &Tier, tenants: &[&Tenant], key:
             Storage::Silo(_) => {
                 // The tag inside Fn::Sub is escaped (`${!...}`): IAM, not CloudFormation, fills it.
                 let table = format!("table/{p}-{}-${{!aws:PrincipalTag/{TENANT_SESSION_TAG}}}", service.name);
-                describe.push(regional_arn("dynamodb", &table));
                 statements.push(
-                    Statement::allow(&format!("{label}SiloItems"), &item_actions(platform, service))
-                        .on([regional_arn("dynamodb", &table), regional_arn("dynamodb", &format!("{table}/index/*"))]),
+                    Statement::allow(
+                        &format!("{label}SiloItems"),
+                        &session_actions(name, false, &services, &TABLE_ITEM_ACTIONS),
+                    )
+                    .on([regional_arn("dynamodb", &table), regional_arn("dynamodb", &format!("{table}/index/*"))]),
                 );
-                statements.push(
-                    Statement::allow(&format!("{label}SiloScan"), &["dynamodb:Scan"]).on([regional_arn("dynamodb", &table)]),
-                );
+                // The table is the tagged tenant's alone, so a Scan reads only its items.
+                let scans = SERVICES
+                    .iter()
+                    .find(|s| s.service == name)
+                    .is_none_or(|s| s.session_silo.contains(&"dynamodb:Scan"));
+                if scans {
+                    statements.push(
+                        Statement::allow(&format!("{label}SiloScan"), &["dynamodb:Scan"])
+                            .on([regional_arn("dynamodb", &table)]),
+                    );
+                }
             }
         }
     }
-    statements.push(Statement::allow("DescribeTables", &["dynamodb:DescribeTable"]).on(describe));
     statements.push(data_key_statement("DataKeyThroughDynamoDb", &DATA_KEY_ACTIONS, key));
     statements
 }

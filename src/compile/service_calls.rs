@@ -15,9 +15,18 @@ pub struct ServiceCalls {
     /// The DynamoDB actions it calls on the pooled product table; empty for a service that
     /// does not read it.
     pub product_table: &'static [&'static str],
+    /// Pooled compute: what it calls on its own table with a tenant's vended session when the
+    /// tier keeps the table per tenant (silo); empty for a service that has no such layout.
+    pub session_silo: &'static [&'static str],
+    /// Pooled compute: what it calls with a tenant's vended session on its pooled table.
+    pub session_pool: &'static [&'static str],
+    /// Pooled compute: what its readiness calls with the pod's own role on its pooled table.
+    pub ready: &'static [&'static str],
 }
 
-/// Mirrors `product::store::IAM_ACTIONS` and `order::store::{IAM_ACTIONS, PRODUCT_IAM_ACTIONS}`.
+/// Mirrors `product::store::{IAM_ACTIONS, ACCESS_IAM_ACTIONS, READY_IAM_ACTIONS}` and
+/// `order::store::{IAM_ACTIONS, PRODUCT_IAM_ACTIONS, SILO_ACCESS_IAM_ACTIONS, POOL_IAM_ACTIONS,
+/// READY_IAM_ACTIONS}`.
 pub const SERVICES: [ServiceCalls; 2] = [
     ServiceCalls {
         service: "product",
@@ -29,11 +38,17 @@ pub const SERVICES: [ServiceCalls; 2] = [
             "dynamodb:Query",
         ],
         product_table: &[],
+        session_silo: &[],
+        session_pool: &["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
+        ready: &["dynamodb:DescribeTable"],
     },
     ServiceCalls {
         service: "order",
         own_table: &["dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan"],
         product_table: &["dynamodb:GetItem"],
+        session_silo: &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan"],
+        session_pool: &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
+        ready: &["dynamodb:DescribeTable"],
     },
 ];
 
@@ -60,15 +75,26 @@ pub fn reads_product_table(service: &str) -> bool {
     SERVICES.iter().any(|s| s.service == service && !s.product_table.is_empty())
 }
 
-/// The item actions on `service`'s table when a tier pools it although it is a silo service:
-/// its listing is a Query on the tenant's partition instead of a Scan of its own table.
-pub fn pooled_item_actions(service: &str, services_in_platform: &[&str], fallback: &[&'static str]) -> Vec<&'static str> {
-    let mut actions = item_actions(service, services_in_platform, fallback);
-    if SERVICES.iter().any(|s| s.service == service && s.own_table.contains(&"dynamodb:Scan")) {
-        actions.push("dynamodb:Query");
-        actions.sort_unstable();
-        actions.dedup();
+/// The item actions a tenant-access session is granted on `service`'s table in `layout`: what
+/// the service calls with the session, and, on the product table, what the platform's other
+/// services read there; without Scan, which has a statement of its own. A service this
+/// workspace does not declare gets `fallback`.
+pub fn session_actions(
+    service: &str,
+    pooled_layout: bool,
+    services_in_platform: &[&str],
+    fallback: &[&'static str],
+) -> Vec<&'static str> {
+    let Some(own) = SERVICES.iter().find(|s| s.service == service) else { return fallback.to_vec() };
+    let mut actions: Vec<&'static str> = if pooled_layout { own.session_pool } else { own.session_silo }.to_vec();
+    if service == "product" {
+        for reader in SERVICES.iter().filter(|s| services_in_platform.contains(&s.service)) {
+            actions.extend_from_slice(reader.product_table);
+        }
     }
+    actions.retain(|a| *a != "dynamodb:Scan");
+    actions.sort_unstable();
+    actions.dedup();
     actions
 }
 

@@ -88,6 +88,9 @@ pub mod buildspecs {
     pub const TENANT_OFFBOARD: &str = "buildspecs/tenant-offboard.yml";
 }
 
+/// Where the pooled tiers' files are: `pools/<tier>/...`.
+pub const POOLS_DIR: &str = "pools";
+
 /// `pools/<tier>/stack.cfn.yaml`: a pooled tier's pool stack.
 pub fn pool_stack(tier: &crate::model::TierName) -> String {
     format!("pools/{tier}/stack.cfn.yaml")
@@ -95,6 +98,11 @@ pub fn pool_stack(tier: &crate::model::TierName) -> String {
 
 /// `pools/<tier>/k8s.yaml`: a pooled tier's pool bundle (namespace and shared Deployments).
 pub fn pool_bundle(tier: &crate::model::TierName) -> String {
+    pool_bundle_file(tier.as_str())
+}
+
+/// [`pool_bundle`] of a tier named as text (verify reads it from a namespace).
+pub fn pool_bundle_file(tier: &str) -> String {
     format!("pools/{tier}/k8s.yaml")
 }
 

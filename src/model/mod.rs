@@ -29,8 +29,8 @@ pub use problem::{Anchor, Problem, Problems};
 pub use service::{Service, Storage, TableKeys};
 pub use tenant::{Serving, Tenant};
 pub use tier::{
-    Autoscaling, Compute, ContainerResources, DataRetention, Identity, Placement, Quotas, RateLimit, StorageModel, Tier,
-    CELL_FIXED_OUTPUTS, CELL_FIXED_RESOURCES, CELL_TENANT_RESOURCES,
+    Autoscaling, CELL_FIXED_OUTPUTS, CELL_FIXED_RESOURCES, CELL_TENANT_RESOURCES, Compute, ContainerResources,
+    DataRetention, Identity, Placement, Quotas, RateLimit, StorageModel, Tier,
 };
 pub use validate::{MAX_CELLS, MAX_PRIORITY, SUPPORTED_KUBERNETES_MINORS};
 

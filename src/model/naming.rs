@@ -423,6 +423,8 @@ pub fn tenant_admin_group(tenant: &TenantId) -> String {
     format!("admins-{tenant}")
 }
 
+/// How a pool's namespace begins: `pool-<tier>`.
+pub const POOL_NAMESPACE_PREFIX: &str = "pool-";
 /// The ServiceAccount of a pool namespace's shared Deployments.
 pub const POOL_SERVICE_ACCOUNT: &str = "pool-services";
 /// The session tag a pooled service sets when it assumes its cell's tenant-access role, and
@@ -452,7 +454,7 @@ impl PoolNames {
     pub fn derive(platform: &PlatformName, tier: &TierName) -> Self {
         Self {
             stack: format!("{platform}-pool-{tier}"),
-            namespace: format!("pool-{tier}"),
+            namespace: format!("{POOL_NAMESPACE_PREFIX}{tier}"),
             service_account: POOL_SERVICE_ACCOUNT.to_owned(),
             role: format!("{platform}-pool-{tier}"),
             cell_prefix: format!("{platform}-cell-{tier}-"),
@@ -489,7 +491,12 @@ pub struct CellNames {
 
 impl CellNames {
     /// The names of cell `index` of `tier`.
-    pub fn derive(platform: &PlatformName, (account, region): (&AccountId, &Region), tier: &TierName, index: u32) -> Self {
+    pub fn derive(
+        platform: &PlatformName,
+        (account, region): (&AccountId, &Region),
+        tier: &TierName,
+        index: u32,
+    ) -> Self {
         let stack = format!("{platform}-cell-{tier}-{index}");
         Self {
             index,

@@ -27,7 +27,8 @@ impl Service {
     pub fn storage_as(&self, model: super::StorageModel) -> Storage {
         match (&self.storage, model) {
             (Storage::Silo(keys), super::StorageModel::Pool) => Storage::Pool(TableKeys {
-                partition_key: AttributeName::parse(super::naming::POOLED_PARTITION_KEY).expect("a valid attribute name"),
+                partition_key: AttributeName::parse(super::naming::POOLED_PARTITION_KEY)
+                    .expect("a valid attribute name"),
                 sort_key: Some(keys.partition_key.clone()),
             }),
             (storage, _) => storage.clone(),

@@ -4,11 +4,11 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::naming::{COGNITO_RESERVED_WORDS, CONTROL_PLANE_SERVICES, TENANT_USERS_PATH};
-use super::platform::PlatformParts;
 use super::naming::{CellNames, PoolNames};
+use super::platform::PlatformParts;
 use super::{
-    BaselineNames, ContainerResources, FieldPath, Identity, NameKind, Problem, Service, Storage, StorageModel, TenantId,
-    TenantNames, Tier,
+    BaselineNames, ContainerResources, FieldPath, Identity, NameKind, Problem, Service, Storage, StorageModel,
+    TenantId, TenantNames, Tier,
 };
 
 /// The largest value Kubernetes accepts for a user-defined PriorityClass.
@@ -247,7 +247,8 @@ fn check_tier_pooling(tier: &Tier, services: &[Service], at: &FieldPath, problem
         problem(
             at.key("identity"),
             format!("tier `{}` has pooled compute and dedicated identity", tier.name),
-            "set `identity: pooled`: a pooled tier's tenants sign in through their cell's user pool, a group each".into(),
+            "set `identity: pooled`: a pooled tier's tenants sign in through their cell's user pool, a group each"
+                .into(),
         );
     }
     if !(1..=MAX_CELLS).contains(&tier.cells) {
@@ -285,7 +286,9 @@ fn check_tier_pooling(tier: &Tier, services: &[Service], at: &FieldPath, problem
         } else if *model == StorageModel::Pool && service.storage.keys().sort_key.is_some() {
             problem(
                 here,
-                format!("`{name}` has a sort key, so its table cannot be pooled by tenant (the tenant id takes the partition key and the old partition key the sort key)"),
+                format!(
+                    "`{name}` has a sort key, so its table cannot be pooled by tenant (the tenant id takes the partition key and the old partition key the sort key)"
+                ),
                 "keep the service's table per tenant (`silo`)".into(),
             );
         }
@@ -449,8 +452,8 @@ fn check_tenants(parts: &PlatformParts, baseline: &BaselineNames, problems: &mut
         owners.insert(name.collision_key(), None);
     }
     for tier in parts.tiers.iter().filter(|t| t.is_pooled() && (1..=MAX_CELLS).contains(&t.cells)) {
-        let cells = (0..tier.cells)
-            .map(|i| CellNames::derive(&parts.name, (&parts.account_id, &parts.region), &tier.name, i));
+        let cells =
+            (0..tier.cells).map(|i| CellNames::derive(&parts.name, (&parts.account_id, &parts.region), &tier.name, i));
         for name in PoolNames::derive(&parts.name, &tier.name).all().into_iter().chain(cells.flat_map(|c| c.all())) {
             owners.insert(name.collision_key(), None);
         }
@@ -459,8 +462,13 @@ fn check_tenants(parts: &PlatformParts, baseline: &BaselineNames, problems: &mut
         .tenants
         .iter()
         .map(|t| {
-            let names =
-                TenantNames::derive(&parts.name, (&parts.account_id, &parts.region), &parts.domain, &parts.services, &t.id);
+            let names = TenantNames::derive(
+                &parts.name,
+                (&parts.account_id, &parts.region),
+                &parts.domain,
+                &parts.services,
+                &t.id,
+            );
             match parts.tiers.iter().find(|tier| tier.name == t.tier) {
                 Some(tier) => names.for_tier(tier, &parts.services),
                 None => names,

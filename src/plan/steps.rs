@@ -240,7 +240,10 @@ fn pool_steps(platform: &Platform, steps: &mut Vec<Step>) {
         });
         steps.push(Step {
             id: steps::pool(&tier.name, steps::PoolPart::Bundle),
-            action: Action::Kubernetes { bundle: paths::pool_bundle(&tier.name), namespace: Some(pool.namespace.clone()) },
+            action: Action::Kubernetes {
+                bundle: paths::pool_bundle(&tier.name),
+                namespace: Some(pool.namespace.clone()),
+            },
             artifacts: vec![paths::pool_bundle(&tier.name)],
             depends_on: vec![stack_step.clone(), id(ADDONS), id(IMAGES)],
             bindings: vec![],

@@ -112,10 +112,17 @@ pub fn check(baseline: &Baseline, tenant: &Tenant, report: &mut Report) {
             }
         }
     }
-    if let Some((file, t)) = tenant.template(baseline) {
-        issuer_matches_client(baseline, tenant, &file, &t, report);
+    if let Some((file, t)) = tenant.template(baseline).or_else(|| tenant.resources_template(baseline)) {
+        let pooled = tenant.stack_file.is_none();
+        if pooled {
+            cell_client(baseline, tenant, &file, &t, report);
+        } else {
+            issuer_matches_client(baseline, tenant, &file, &t, report);
+        }
         pools_and_clients(&t, &|path| tenant.at(&file, 0, path), report);
-        for (logical, user) in t.of_type("AWS::Cognito::UserPoolUser") {
+        // A cell holds its other tenants' users too: this tenant's is `<key>AdminUser`.
+        let own_user = format!("{}AdminUser", crate::compile::pool::tenant_key_of(&tenant.id));
+        for (logical, user) in t.of_type("AWS::Cognito::UserPoolUser").filter(|(l, _)| !pooled || *l == own_user) {
             report.count(Property::Identity, 1);
             let attrs = user["Properties"]["UserAttributes"].as_array().map(Vec::as_slice).unwrap_or_default();
             let claim = attrs.iter().find(|a| a["Name"] == TENANT_ATTRIBUTE).and_then(|a| a["Value"].as_str());
@@ -134,6 +141,60 @@ pub fn check(baseline: &Baseline, tenant: &Tenant, report: &mut Report) {
                 ));
             }
         }
+    }
+}
+
+/// In a tenant's cell: its app client (the output `<key>ClientId`) is a client of the cell's
+/// pool, the one `IssuerUrl` names, and calls back to the tenant's own app only.
+fn cell_client(baseline: &Baseline, tenant: &Tenant, file: &str, t: &Template, report: &mut Report) {
+    let (scope, exports) = (&baseline.scope, &baseline.exports);
+    let outputs = &t.root["Outputs"];
+    let key = format!("{}ClientId", crate::compile::pool::tenant_key_of(&tenant.id));
+    let at = tenant.locate(baseline, file, &FieldPath::root().key("Outputs").key(&key));
+    report.count(Property::Identity, 2);
+    let issuer = t.string(&outputs["IssuerUrl"]["Value"], scope, exports);
+    let pool_of_issuer =
+        issuer.strip_prefix(&format!("https://cognito-idp.{}.amazonaws.com/", t.region)).unwrap_or_default();
+    let client = outputs[&key]["Value"]["Ref"].as_str().map(|c| &t.root["Resources"][c]);
+    let Some(client) = client.filter(|c| c["Type"] == "AWS::Cognito::UserPoolClient") else {
+        report.findings.push(finding(
+            &tenant.id,
+            "trust",
+            &key,
+            at,
+            format!("tenant {}'s {key} is not a client of its cell", tenant.id),
+        ));
+        return;
+    };
+    let pool = t.string(&client["Properties"]["UserPoolId"], scope, exports);
+    if pool != pool_of_issuer {
+        report.findings.push(finding(
+            &tenant.id,
+            "trust",
+            "IssuerUrl",
+            at.clone(),
+            format!("tenant {}'s client is in pool {pool}, not the cell's issuer {issuer}", tenant.id),
+        ));
+    }
+    let app = format!("https://{}.app.", tenant.id);
+    let callbacks: Vec<String> = client["Properties"]["CallbackURLs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| t.string(c, scope, exports))
+        .collect();
+    if callbacks.is_empty() || callbacks.iter().any(|c| !c.starts_with(&app)) {
+        report.findings.push(finding(
+            &tenant.id,
+            "sign in",
+            "CallbackURLs",
+            at,
+            format!(
+                "tenant {}'s client calls back to {}, not only to its own app ({app}...)",
+                tenant.id,
+                callbacks.join(", ")
+            ),
+        ));
     }
 }
 

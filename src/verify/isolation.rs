@@ -21,6 +21,12 @@ use super::principals::Role;
 use super::{Baseline, Finding, Location, Property, Report, Tenant};
 use crate::contract::paths;
 use crate::model::FieldPath;
+use crate::model::naming::TENANT_SESSION_TAG;
+
+/// Whether `file` is a cell stack of a pooled tier (`pools/<tier>/cell-<n>.cfn.yaml`).
+pub(crate) fn is_cell(file: &str) -> bool {
+    file.starts_with(paths::POOLS_DIR) && file.rsplit('/').next().is_some_and(|f| f.starts_with("cell-"))
+}
 
 /// The data actions checked on a table.
 pub const TABLE_ACTIONS: [&str; 19] = [
@@ -131,28 +137,44 @@ pub fn obtained<'r>(baseline: &'r Baseline, tenant: &'r Tenant) -> Vec<Obtained<
         }
     }
     // Role chaining: a role whose trust admits an obtained role, which may call AssumeRole on it.
+    // A role that admits only sessions tagged with a tenant (a cell's tenant-access role) is
+    // obtained by a request of this tenant with this tenant's tag: the pool's services tag each
+    // session with the request's tenant (services/tenant-context, tested there). Of those roles
+    // only the tenant's own cell's is followed: every other cell's denies a session tagged with
+    // a tenant it does not hold, which `cells` proves once for the platform.
     let mut seen: BTreeSet<String> = out.iter().map(|o| o.role.arn.clone()).collect();
     let mut next = 0;
+    let tag = format!("aws:RequestTag/{TENANT_SESSION_TAG}");
     while next < out.len() && out.len() < 64 {
         let from = out[next].role;
-        let context = Context::new().with("aws:PrincipalArn", &[&from.arn]);
+        let plain = Context::new().with("aws:PrincipalArn", &[&from.arn]);
+        let tagged = plain.clone().with(&tag, &[&tenant.id]).with("aws:TagKeys", &[TENANT_SESSION_TAG]);
         for role in &all {
             if seen.contains(&role.arn) {
                 continue;
             }
-            let request = Request { action: "sts:AssumeRole", resource: &role.arn, context: &context };
-            let trusted = decide_resource(&role.trust, &Principal::Aws(from.arn.clone()), &request).is_allowed();
-            if trusted && from.decide("sts:AssumeRole", &role.arn, &context).decision.is_allowed() {
-                seen.insert(role.arn.clone());
-                let how =
-                    tenant.locate(baseline, &role.file, &role.path.key("Properties").key("AssumeRolePolicyDocument"));
-                out.push(Obtained {
-                    role,
-                    context: Context::new().with("aws:PrincipalArn", &[&role.arn]),
-                    how,
-                    account: None,
-                });
-            }
+            let may = |context: &Context, actions: &[&str]| {
+                actions.iter().all(|action| {
+                    let request = Request { action, resource: &role.arn, context };
+                    decide_resource(&role.trust, &Principal::Aws(from.arn.clone()), &request).is_allowed()
+                        && from.decide(action, &role.arn, context).decision.is_allowed()
+                })
+            };
+            let context = if may(&plain, &["sts:AssumeRole"]) {
+                Context::new().with("aws:PrincipalArn", &[&role.arn])
+            } else if may(&tagged, &["sts:AssumeRole", "sts:TagSession"]) {
+                if is_cell(&role.file) && tenant.cell.as_ref().is_none_or(|(file, _)| *file != role.file) {
+                    continue;
+                }
+                Context::new()
+                    .with("aws:PrincipalArn", &[&role.arn])
+                    .with(&format!("aws:PrincipalTag/{TENANT_SESSION_TAG}"), &[&tenant.id])
+            } else {
+                continue;
+            };
+            seen.insert(role.arn.clone());
+            let how = tenant.locate(baseline, &role.file, &role.path.key("Properties").key("AssumeRolePolicyDocument"));
+            out.push(Obtained { role, context, how, account: None });
         }
         next += 1;
     }
@@ -187,8 +209,14 @@ fn associations_of(
 pub(crate) fn baseline_associations(baseline: &Baseline) -> &Vec<Association> {
     baseline.cache.associations.get_or_init(|| {
         let none = BTreeMap::new();
-        let nobody =
-            Tenant { id: String::new(), docs: &none, stack_file: None, roles: Vec::new(), objects: Vec::new() };
+        let nobody = Tenant {
+            id: String::new(),
+            docs: &none,
+            stack_file: None,
+            roles: Vec::new(),
+            objects: Vec::new(),
+            cell: None,
+        };
         baseline.templates().iter().flat_map(|(file, t)| associations_of(baseline, &nobody, file, t)).collect()
     })
 }
@@ -259,7 +287,7 @@ fn granted_actions(role: &Role) -> BTreeSet<String> {
 /// bindings; adds findings of [`Property::Isolation`] (and `CannotProve`) to `report`.
 pub fn check(baseline: &Baseline, tenant: &Tenant, report: &mut Report) {
     let obtained = obtained(baseline, tenant);
-    let Some((_, t)) = tenant.template(baseline) else { return };
+    let Some((_, t)) = tenant.resources_template(baseline) else { return };
     let (scope, exports) = (&baseline.scope, &baseline.exports);
     // The tenant's own resources, as templates for another tenant's.
     let mut named = Vec::new();
@@ -429,8 +457,9 @@ pub(crate) fn shared_resources(baseline: &Baseline) -> &SharedResources {
     baseline.cache.shared.get_or_init(|| {
         let (scope, exports) = (&baseline.scope, &baseline.exports);
         let (mut tables, mut pools) = (Vec::new(), Vec::new());
-        for (_, t) in baseline.templates() {
-            for (logical, _) in t.of_type("AWS::DynamoDB::Table") {
+        for (file, t) in baseline.templates() {
+            // A cell's tables are its tenants' silo tables, each checked as its tenant's own.
+            for (logical, _) in t.of_type("AWS::DynamoDB::Table").filter(|_| !is_cell(&file)) {
                 tables.push(t.string(&serde_json::json!({"Fn::GetAtt": [logical, "Arn"]}), scope, exports));
             }
             for (logical, pool) in t.of_type("AWS::Cognito::UserPool") {
@@ -566,6 +595,64 @@ fn rbac(baseline: &Baseline, tenant: &Tenant, report: &mut Report) {
                     message: format!("tenant {}'s ServiceAccount is bound beyond its namespace", tenant.id),
                     accepted: None,
                 });
+            }
+        }
+    }
+}
+
+/// Each cell's tenant-access role gives a session tagged with a tenant it does not hold nothing:
+/// the pool's pods choose the tag, so this is what keeps a pool from another tier's tenants,
+/// from dedicated tenants, and from other cells'. Checked once per cell for the platform, on
+/// every resource the role's Allow statements name, with the tag (and the partition key) set
+/// to ids that are not the cell's: near-misses of each member's id and an unrelated one.
+pub fn cells(baseline: &Baseline, report: &mut Report) {
+    let mut members: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    if let Some(map) = baseline.cache.cells.get() {
+        for (tenant, file) in map {
+            members.entry(file.as_str()).or_default().push(tenant.as_str());
+        }
+    }
+    let tag = format!("aws:PrincipalTag/{TENANT_SESSION_TAG}");
+    for role in baseline.roles.iter().filter(|r| is_cell(&r.file)) {
+        let held = members.get(role.file.as_str()).cloned().unwrap_or_default();
+        let mut outsiders: BTreeSet<String> = held.iter().flat_map(|t| [format!("{t}0"), format!("0{t}")]).collect();
+        outsiders.insert("other".into());
+        // And every id the role's conditions name that the cell does not hold (a list that
+        // names a tenant of another cell lets the pool reach it).
+        for policy in &role.identity {
+            for statement in statements(&policy.document) {
+                collect_strings(&statement["Condition"], &mut outsiders);
+            }
+        }
+        outsiders.retain(|v| !v.contains(':') && !v.contains('/') && !v.contains('$') && v.len() <= other::MAX_ID);
+        outsiders.retain(|o| !held.contains(&o.as_str()));
+        let o = Obtained { role, context: Context::new(), how: baseline.at(&role.file, &role.path), account: None };
+        let nobody = BTreeMap::new();
+        let platform = Tenant {
+            id: String::new(),
+            docs: &nobody,
+            stack_file: None,
+            roles: Vec::new(),
+            objects: Vec::new(),
+            cell: None,
+        };
+        for outsider in &outsiders {
+            let context = Context::new()
+                .with("aws:PrincipalArn", &[&role.arn])
+                .with(&tag, &[outsider])
+                .with("dynamodb:LeadingKeys", &[outsider]);
+            for pattern in patterns(role) {
+                let Some(resource) = super::iam::with_variables(&pattern, &context) else { continue };
+                let resource = resource.replace('*', "x");
+                for action in TABLE_ACTIONS {
+                    report.count(Property::Isolation, 1);
+                    let verdict = role.decide(action, &resource, &context);
+                    let message = format!(
+                        "a session of cell role {} tagged {outsider}, a tenant the cell does not hold, can {action}",
+                        role.name
+                    );
+                    flag((baseline, &platform), report, &o, (action, &resource), &verdict, &message);
+                }
             }
         }
     }

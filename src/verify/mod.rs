@@ -40,6 +40,7 @@ use template::{Exports, Scope, Template};
 
 use crate::contract::paths;
 use crate::model::FieldPath;
+use crate::model::naming::POOL_NAMESPACE_PREFIX;
 
 /// The platform's files other than the tenants': plan.json, the baseline templates and
 /// manifests, the buildspecs. Read once; every tenant is checked against it.
@@ -90,6 +91,8 @@ pub(crate) struct Cache {
     pub resource_policies: std::sync::OnceLock<Vec<ResourcePolicy>>,
     /// The control plane's resources, found once (`control_plane`).
     pub control_plane: std::sync::OnceLock<Option<control_plane::Resources>>,
+    /// The cell stack file of every tenant of a pooled tier, by tenant id.
+    pub cells: std::sync::OnceLock<HashMap<String, String>>,
     /// The baseline's NetworkPolicies, parsed.
     pub policies: std::sync::OnceLock<Vec<(k8s_openapi::api::networking::v1::NetworkPolicy, Location)>>,
 }
@@ -183,11 +186,15 @@ impl Baseline {
         baseline
     }
 
-    /// The baseline's templates (files under `baseline/` ending `.cfn.yaml`).
+    /// The platform's templates (files under `baseline/` and `pools/` ending `.cfn.yaml`): the
+    /// baseline's and the pooled tiers' pool and cell stacks.
     pub fn templates(&self) -> Vec<(String, Template<'_>)> {
         self.docs
             .iter()
-            .filter(|(path, _)| path.starts_with(paths::BASELINE_DIR) && paths::is_template(path))
+            .filter(|(path, _)| {
+                (path.starts_with(paths::BASELINE_DIR) || path.starts_with(paths::POOLS_DIR))
+                    && paths::is_template(path)
+            })
             .filter_map(|(path, doc)| Some((path.clone(), self.template(path, &doc.documents.first()?.value))))
             .collect()
     }
@@ -235,7 +242,10 @@ impl Baseline {
                 s.to_string()
             })
             .collect();
-        let normalized = shapes::normalize(id, files, &steps);
+        // A pooled tenant's proof also reads its cell, which names the cell's other tenants:
+        // no two tenants' inputs are alike once their ids are swapped, so each is proven alone.
+        let pooled = self.cell_of(id).is_some();
+        let normalized = if pooled { None } else { shapes::normalize(id, files, &steps) };
         if let Some(known) = normalized.as_ref().and_then(|n| self.shapes.reuse(id, n)) {
             return known;
         }
@@ -250,6 +260,32 @@ impl Baseline {
     pub fn steps_of<'a>(&'a self, id: &str) -> impl Iterator<Item = &'a Value> + 'a {
         let steps = self.plan["steps"].as_array().map(Vec::as_slice).unwrap_or_default();
         self.steps_of.get(id).into_iter().flatten().filter_map(move |i| steps.get(*i))
+    }
+
+    /// The cell stack file holding `tenant`'s resources, if it is a tenant of a pooled tier: the
+    /// cell whose outputs carry its app client (`crate::compile::pool::outputs::client_id`).
+    pub fn cell_of(&self, tenant: &str) -> Option<&String> {
+        let cells = self.cache.cells.get_or_init(|| {
+            let mut out = HashMap::new();
+            for (path, doc) in self.docs.range(paths::POOLS_DIR.to_owned()..) {
+                if !path.starts_with(paths::POOLS_DIR) {
+                    break;
+                }
+                if !paths::is_template(path) {
+                    continue;
+                }
+                let Some(outputs) = doc.documents.first().and_then(|d| d.value["Outputs"].as_object()) else {
+                    continue;
+                };
+                for key in outputs.keys() {
+                    if let Some(id) = key.strip_prefix('T').and_then(|k| k.strip_suffix("ClientId")) {
+                        out.insert(id.replace('H', "-"), path.clone());
+                    }
+                }
+            }
+            out
+        });
+        cells.get(tenant)
     }
 
     /// The findings that will be accepted: known before the tenants are checked, so that a
@@ -269,26 +305,12 @@ impl Baseline {
                 Err(e) => report.findings.push(unreadable(&e)),
             }
         }
-        // A tenant of a pooled tier has no stack: its register step reads its cell's. What
-        // keeps it apart from the pool's other tenants (the cell's access role, the session
-        // tag, the shared Deployments' per-request checks) is not proven here yet, and verify
-        // says so rather than proving the dedicated shape on files that do not have it.
-        if !self.steps_of(id).any(|s| s["kind"] == "cloudformation") {
-            let file = format!("{}{}", paths::tenant_dir(id), paths::TENANT_BUNDLE_FILE);
-            report.findings.push(Finding {
-                property: Property::CannotProve,
-                principal: format!("sessions tagged {id}"),
-                action: "prove".into(),
-                resource: file.clone(),
-                at: Location { file, line: 1 },
-                message: format!(
-                    "tenant {id} is served by a pool (it has no stack; its cell has its resources): verify does not prove pooled tiers yet"
-                ),
-                accepted: None,
-            });
-            return (report, TenantSummary { id: id.to_owned(), ..TenantSummary::default() });
-        }
-        for wanted in [paths::TENANT_STACK_FILE, paths::TENANT_BUNDLE_FILE] {
+        // A tenant of a pooled tier has no stack: its AWS resources are its cell's, and its
+        // workloads are its pool's (both checked with the platform's files).
+        let pooled = self.steps_of(id).all(|s| s["kind"] != "cloudformation");
+        let wanted: &[&str] =
+            if pooled { &[paths::TENANT_BUNDLE_FILE] } else { &[paths::TENANT_STACK_FILE, paths::TENANT_BUNDLE_FILE] };
+        for wanted in wanted {
             let file = format!("{}{wanted}", paths::tenant_dir(id));
             if !docs.contains_key(&file) && !report.findings.iter().any(|f| f.resource == file) {
                 report.findings.push(unreadable(&Unreadable {
@@ -311,6 +333,7 @@ impl Baseline {
         let mut report = self.report.clone();
         sufficiency::platform(self, &mut report);
         identity::platform(self, &mut report);
+        isolation::cells(self, &mut report);
         let mut summaries = Vec::with_capacity(tenants.len());
         for (r, s) in tenants {
             report.merge(r);
@@ -356,12 +379,15 @@ pub struct Tenant<'a> {
     /// The IAM roles the tenant's stack defines, resolved against the baseline's exports and
     /// policy attachments.
     pub roles: Vec<Role>,
-    /// Kubernetes objects of the tenant's bundle: (file, document index, value).
+    /// Kubernetes objects of the tenant's bundle: (file, document index, value). For a tenant of
+    /// a pooled tier, its pool's objects too.
     pub objects: Vec<(&'a str, usize, &'a Value)>,
+    /// For a tenant of a pooled tier, its cell's stack: (file, template root).
+    pub cell: Option<(String, &'a Value)>,
 }
 
 impl<'a> Tenant<'a> {
-    fn new(baseline: &Baseline, id: &str, docs: &'a BTreeMap<String, Doc>) -> Self {
+    fn new(baseline: &'a Baseline, id: &str, docs: &'a BTreeMap<String, Doc>) -> Self {
         let stack_file = docs.keys().find(|p| paths::is_template(p)).cloned();
         let roles = match stack_file.as_ref().and_then(|f| Some((f, &docs[f].documents.first()?.value))) {
             Some((file, root)) => {
@@ -376,12 +402,30 @@ impl<'a> Tenant<'a> {
             }
             None => Vec::new(),
         };
-        let objects = docs
+        let mut objects: Vec<(&'a str, usize, &'a Value)> = docs
             .iter()
             .filter(|(p, _)| !paths::is_template(p))
             .flat_map(|(p, d)| d.documents.iter().enumerate().map(move |(i, doc)| (p.as_str(), i, &doc.value)))
             .collect();
-        Self { id: id.to_owned(), docs, stack_file, roles, objects }
+        // A tenant of a pooled tier is served by its pool: the pool's namespace, fence and
+        // shared Deployments are its workloads, checked as a dedicated tenant's are.
+        let pools: Vec<String> = objects
+            .iter()
+            .filter(|(_, _, o)| o["kind"] == "Ingress")
+            .filter_map(|(_, _, o)| o["metadata"]["namespace"].as_str()?.strip_prefix(POOL_NAMESPACE_PREFIX))
+            .map(str::to_owned)
+            .collect();
+        for tier in pools {
+            let file = paths::pool_bundle_file(&tier);
+            if let Some((path, doc)) = baseline.docs.get_key_value(&file) {
+                objects.extend(doc.documents.iter().enumerate().map(|(i, d)| (path.as_str(), i, &d.value)));
+            }
+        }
+        let cell = baseline.cell_of(id).and_then(|file| {
+            let (path, doc) = baseline.docs.get_key_value(file)?;
+            Some((path.clone(), &doc.documents.first()?.value))
+        });
+        Self { id: id.to_owned(), docs, stack_file, roles, objects, cell }
     }
 
     /// The tenant's stack template, resolved through `baseline`.
@@ -389,6 +433,12 @@ impl<'a> Tenant<'a> {
         let file = self.stack_file.clone()?;
         let root = &self.docs[&file].documents.first()?.value;
         Some((file.clone(), baseline.template(&file, root)))
+    }
+
+    /// The stack holding the tenant's AWS resources: its own, or, for a tenant of a pooled
+    /// tier, its cell's (shared with the cell's other tenants).
+    pub fn resources_template(&self, baseline: &Baseline) -> Option<(String, Template<'a>)> {
+        self.template(baseline).or_else(|| self.cell.as_ref().map(|(f, root)| (f.clone(), baseline.template(f, root))))
     }
 
     /// Where `path` of document `index` of `file` is.

@@ -116,6 +116,9 @@ fn string_map(value: &Value) -> BTreeMap<String, String> {
 
 /// A pod like `pod` of another tenant: A's id swapped for another in its namespace and labels.
 fn other_pod(pod: &Pod, id: &str) -> Pod {
+    // A pool's pod serves every tenant of its tier, so the pods to keep it from are another
+    // pool's (or another tenant's namespace): the pool's tier stands where the tenant id would.
+    let id = pod.namespace.strip_prefix(crate::model::naming::POOL_NAMESPACE_PREFIX).unwrap_or(id);
     let other = format!("{id}-other");
     let swap = |s: &String| s.replace(id, &other);
     Pod {

@@ -456,23 +456,6 @@ fn services(baseline: &Baseline, tenant: &Tenant, report: &mut Report) {
         let spec = &d["spec"]["template"]["spec"];
         let account = spec["serviceAccountName"].as_str().unwrap_or("default");
         let at = tenant.at(file, index, &FieldPath::root().key("metadata").key("name"));
-        let role = obtained.iter().find(|o| o.account.as_ref().is_some_and(|(n, a)| n == ns && a == account));
-        let Some(role) = role else {
-            report.count(Property::Sufficiency, 1);
-            report.findings.push(Finding {
-                property: Property::Sufficiency,
-                principal: format!("system:serviceaccount:{ns}:{account}"),
-                action: service.own_table.join(","),
-                resource: "-".into(),
-                at,
-                message: format!(
-                    "tenant {}'s {name} runs as {ns}/{account}, which no Pod Identity association gives a role",
-                    tenant.id
-                ),
-                accepted: None,
-            });
-            continue;
-        };
         let env: BTreeMap<&str, &str> = spec["containers"]
             .as_array()
             .into_iter()
@@ -480,13 +463,66 @@ fn services(baseline: &Baseline, tenant: &Tenant, report: &mut Report) {
             .flat_map(|c| c["env"].as_array().into_iter().flatten())
             .filter_map(|e| Some((e["name"].as_str()?, e["value"].as_str()?)))
             .collect();
-        let table = env.get("TABLE_NAME").copied().unwrap_or_default();
+        let pod = obtained.iter().find(|o| o.account.as_ref().is_some_and(|(n, a)| n == ns && a == account));
+        // A pool's pods call on tenant data with the session they vend for the request's
+        // tenant (its cell's access role, tagged with it), never with their own role.
+        let pooled_compute = env.contains_key("POOL_TIER");
+        let vended = obtained.iter().find(|o| o.account.is_none() && super::isolation::is_cell(&o.role.file));
+        let role = if pooled_compute { pod.and(vended) } else { pod };
+        let Some(role) = role else {
+            report.count(Property::Sufficiency, 1);
+            let message = match (pod, pooled_compute) {
+                (Some(_), true) => format!(
+                    "tenant {}'s {name} runs in pool {ns}, whose role can vend no session for the tenant (no cell's access role admits it)",
+                    tenant.id
+                ),
+                _ => format!(
+                    "tenant {}'s {name} runs as {ns}/{account}, which no Pod Identity association gives a role",
+                    tenant.id
+                ),
+            };
+            report.findings.push(Finding {
+                property: Property::Sufficiency,
+                principal: format!("system:serviceaccount:{ns}:{account}"),
+                action: service.own_table.join(","),
+                resource: "-".into(),
+                at,
+                message,
+                accepted: None,
+            });
+            continue;
+        };
+        if let (true, Some(pod)) = (pooled_compute, pod) {
+            pool_calls(baseline, tenant, (pod, role), &env, &at, report, &mut used);
+        }
+        // A pool's silo tables are named per request: `<platform>-<service>-{tenant}`.
+        let table = env.get("TABLE_NAME").copied().unwrap_or_default().replace("{tenant}", &tenant.id);
+        let table = table.as_str();
         let tenant_id = env.get("TENANT_ID").copied().unwrap_or(&tenant.id);
         let pooled = env.get("STORAGE_MODEL") == Some(&"pool");
         let arn = |table: &str| format!("arn:{}:dynamodb:{}:{}:table/{table}", s.partition, s.region, s.account);
         let keyed = role.context.clone().with("dynamodb:LeadingKeys", &[tenant_id]);
         let caller = Call { baseline, role: role.role, at: &at };
-        for action in service.own_table {
+        // Pooled compute: the session's calls for the tier's layout, and the pod's readiness
+        // (its own role, metadata of the pooled table only).
+        let own = match (pooled_compute, pooled) {
+            (false, _) => service.own_table,
+            (true, true) => service.session_pool,
+            (true, false) => service.session_silo,
+        };
+        if let (true, true, Some(pod)) = (pooled_compute, pooled, pod) {
+            for action in service.ready {
+                Call { baseline, role: pod.role, at: &at }.check(
+                    report,
+                    action,
+                    &arn(table),
+                    &pod.context,
+                    &format!("the pool's {name} checks its table is there"),
+                );
+                used.entry(pod.role.arn.clone()).or_default().insert(action);
+            }
+        }
+        for action in own {
             let context = if pooled && !calls::WITHOUT_KEYS.contains(action) { &keyed } else { &role.context };
             caller.check(
                 report,
@@ -517,6 +553,41 @@ fn services(baseline: &Baseline, tenant: &Tenant, report: &mut Report) {
         }
     }
     unused(tenant, &obtained, &used, report);
+}
+
+/// What a pool's pod calls with its own role for a request of `tenant`: the tenant's record in
+/// the tenant directory, then the session it vends (AssumeRole, tagged with the tenant) on the
+/// tenant's cell's access role.
+fn pool_calls(
+    baseline: &Baseline,
+    tenant: &Tenant,
+    (pod, vended): (&super::isolation::Obtained, &super::isolation::Obtained),
+    env: &BTreeMap<&str, &str>,
+    at: &Location,
+    report: &mut Report,
+    used: &mut BTreeMap<String, BTreeSet<&str>>,
+) {
+    let s = &baseline.scope;
+    let caller = Call { baseline, role: pod.role, at };
+    let tag = crate::model::naming::TENANT_SESSION_TAG;
+    let tagged = pod.context.clone().with(&format!("aws:RequestTag/{tag}"), &[&tenant.id]).with("aws:TagKeys", &[tag]);
+    for action in crate::compile::pool::VEND_ACTIONS {
+        caller.check(
+            report,
+            action,
+            &vended.role.arn,
+            &tagged,
+            &format!("tenant {}'s requests vend a session", tenant.id),
+        );
+        used.entry(pod.role.arn.clone()).or_default().insert(action);
+    }
+    let directory = env.get("TENANT_TABLE_NAME").copied().unwrap_or("?");
+    let arn = format!("arn:{}:dynamodb:{}:{}:table/{directory}", s.partition, s.region, s.account);
+    let keyed = pod.context.clone().with("dynamodb:LeadingKeys", &[&tenant.id]);
+    for action in crate::contract::calls::DIRECTORY_IAM_ACTIONS {
+        caller.check(report, action, &arn, &keyed, &format!("the pool reads tenant {}'s sign-in settings", tenant.id));
+        used.entry(pod.role.arn.clone()).or_default().insert(action);
+    }
 }
 
 /// Least privilege: actions a tenant role's statements grant that no declared call uses.

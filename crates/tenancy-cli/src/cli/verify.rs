@@ -47,7 +47,7 @@ fn platform_files(dir: &Path) -> anyhow::Result<BTreeMap<String, String>> {
         std::fs::read_to_string(&plan)
             .with_context(|| format!("while reading {} (synthesize first)", plan.display()))?,
     );
-    for sub in ["baseline", "buildspecs"] {
+    for sub in ["baseline", "buildspecs", paths::POOLS_DIR] {
         read_tree(dir, &dir.join(sub), &mut out)?;
     }
     Ok(out)
