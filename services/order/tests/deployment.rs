@@ -75,3 +75,35 @@ fn the_product_table_is_derived_only_from_a_silo_table_name_of_the_tenant() {
         }
     }
 }
+
+/// A pooled Deployment's environment that does not fit is refused at start: exit 2, naming the
+/// variable (before any AWS call: AWS_ENDPOINT_URL is a closed port).
+#[test]
+fn a_pooled_environment_that_does_not_fit_exits_2_naming_the_variable() {
+    let pooled = |table: &str, storage: &str| {
+        vec![
+            ("AWS_REGION", "eu-west-1".to_owned()),
+            ("PORT", "8080".to_owned()),
+            ("POOL_TIER", "basic".to_owned()),
+            ("STORAGE_MODEL", storage.to_owned()),
+            ("TABLE_NAME", table.to_owned()),
+            ("TENANT_TABLE_NAME", "saas-tenant".to_owned()),
+            ("PRODUCT_TABLE_NAME", "saas-product".to_owned()),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:9".to_owned()),
+        ]
+    };
+    let mut with_tenant = pooled("saas-order-{tenant}", "silo");
+    with_tenant.push(("TENANT_ID", "acme".to_owned()));
+    for (binary, env, names) in [
+        (env!("CARGO_BIN_EXE_order"), pooled("saas-order", "silo"), "TABLE_NAME"),
+        (env!("CARGO_BIN_EXE_order"), pooled("saas-order-{tenant}", "pool"), "TABLE_NAME"),
+        (env!("CARGO_BIN_EXE_order"), with_tenant, "TENANT_ID"),
+        (env!("CARGO_BIN_EXE_order"), pooled("saas-order-{tenant}", "stripes"), "STORAGE_MODEL"),
+    ] {
+        let output =
+            std::process::Command::new(binary).env_clear().envs(env.iter().map(|(k, v)| (k, v))).output().unwrap();
+        let log = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(output.status.code(), Some(2), "{env:?}: {log}");
+        assert!(log.contains(names), "{env:?}: {log}");
+    }
+}

@@ -36,3 +36,29 @@ fn generated_deployments_set_what_the_services_read() {
     }
     assert_eq!(checked, 2, "product and order");
 }
+
+/// Products have one layout: a pooled product Deployment with a per-tenant pattern, or with
+/// STORAGE_MODEL silo, is refused at start (exit 2, naming the variable).
+#[test]
+fn a_pooled_product_environment_that_does_not_fit_exits_2_naming_the_variable() {
+    for (storage, table, names) in
+        [("pool", "saas-product-{tenant}", "TABLE_NAME"), ("silo", "saas-product-{tenant}", "STORAGE_MODEL")]
+    {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_product"))
+            .env_clear()
+            .envs([
+                ("AWS_REGION", "eu-west-1"),
+                ("PORT", "8080"),
+                ("POOL_TIER", "basic"),
+                ("STORAGE_MODEL", storage),
+                ("TABLE_NAME", table),
+                ("TENANT_TABLE_NAME", "saas-tenant"),
+                ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
+            ])
+            .output()
+            .unwrap();
+        let log = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(output.status.code(), Some(2), "{storage} {table}: {log}");
+        assert!(log.contains(names), "{storage} {table}: {log}");
+    }
+}
