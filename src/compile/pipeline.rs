@@ -22,6 +22,8 @@ use super::edge::{CLOUDFRONT_REGION, separate_stack};
 
 /// CodePipeline's limit of actions in one stage.
 pub const MAX_ACTIONS_PER_STAGE: usize = 50;
+/// The selection of the pipeline's pools stage: every pool and cell step.
+pub const POOLS_SELECTION: &str = "pools";
 /// The tenant steps run in this many parallel shards (`shard:<i>/<n>`).
 pub const TENANT_SHARDS: usize = 8;
 /// Where CodePipeline keeps the artifacts it passes between stages: under the first 20
@@ -449,6 +451,11 @@ pub fn stages(platform: &Platform) -> Vec<(String, Vec<String>)> {
                 batch,
             ));
         }
+    }
+    // The pooled tiers' pools and cells, in one action: its apply runs them in parallel, in the
+    // plan's order, and the shards after it find every tenant's cell deployed.
+    if platform.pooled_tiers().next().is_some() {
+        stages.push(("Pools".to_owned(), vec![POOLS_SELECTION.to_owned()]));
     }
     let shards: Vec<String> = (1..=TENANT_SHARDS).map(|i| format!("shard:{i}/{TENANT_SHARDS}")).collect();
     for (j, batch) in batches(&shards).into_iter().enumerate() {

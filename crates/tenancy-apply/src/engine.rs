@@ -254,7 +254,7 @@ impl Engine {
         let interrupt = &self.options.interrupt;
         // An interrupt while waiting for the lock gives up the wait (a lock half taken is a
         // lease that ends by itself).
-        let scope = LockScope::of(selection);
+        let scope = LockScope::of_steps(selection, &selected);
         let lock = tokio::select! {
             lock = store.lock(&scope, self.options.lock_wait) => lock?,
             () = interrupt.reached(Level::Drain) => return Err(ApplyError::Interrupted),

@@ -39,6 +39,7 @@ impl LockScope {
         let parts = match selection {
             // Everything upstream of a step: the whole platform, by all accounts.
             Selection::All | Selection::Through(_) => return LockScope::Platform,
+            Selection::Pools => BTreeSet::from(["pools".to_owned()]),
             Selection::Tenant(tenant) => BTreeSet::from([shard(tenant)]),
             Selection::Step(step) => match step.tenant() {
                 Some(tenant) => BTreeSet::from([shard(tenant)]),
@@ -50,6 +51,21 @@ impl LockScope {
             Selection::Shard { .. } => (1..=TENANT_SHARDS).map(|i| format!("shard:{i}/{TENANT_SHARDS}")).collect(),
         };
         LockScope::Parts(parts)
+    }
+
+    /// What applying `selection`, which runs `steps`, must hold: [`Self::of`], and the pools'
+    /// part when it runs a pool step (a pooled tenant's onboarding updates its cell), so that
+    /// two applies never update one cell stack at once.
+    pub fn of_steps(selection: &Selection, steps: &BTreeSet<tenancy::plan::StepId>) -> Self {
+        match Self::of(selection) {
+            LockScope::Parts(mut parts)
+                if steps.iter().any(|s| s.as_str().starts_with(tenancy::contract::steps::POOL_PREFIX)) =>
+            {
+                parts.insert("pools".to_owned());
+                LockScope::Parts(parts)
+            }
+            scope => scope,
+        }
     }
 
     /// Whether this scope holds the platform exclusively.

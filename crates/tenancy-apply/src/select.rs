@@ -7,6 +7,7 @@ use std::str::FromStr;
 
 use sha2::{Digest, Sha256};
 
+use tenancy::contract::steps::POOL_PREFIX;
 use tenancy::plan::{DeployPlan, StepId};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +18,9 @@ pub enum Selection {
     /// A step and every step it depends on, directly or not: `through:baseline/delivery` is the
     /// first deploy's local part (the pipeline the delivery stack creates does the rest).
     Through(StepId),
+    /// Every pooled tier's pool and cell steps (`pool/...`): the pipeline's stage between the
+    /// baseline and the tenant shards.
+    Pools,
     /// Tenants whose id hashes to shard `index` of `count` (1-based), with their steps.
     Shard {
         index: usize,
@@ -28,9 +32,10 @@ impl FromStr for Selection {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, String> {
-        let help = "use all, tenant:<id>, step:<id>, through:<step id> or shard:<i>/<n>";
+        let help = "use all, pools, tenant:<id>, step:<id>, through:<step id> or shard:<i>/<n>";
         match text.split_once(':') {
             None if text == "all" => Ok(Selection::All),
+            None if text == "pools" => Ok(Selection::Pools),
             Some(("tenant", id)) if tenancy::model::TenantId::parse(id).is_ok() => Ok(Selection::Tenant(id.to_owned())),
             Some(("step", id)) if !id.is_empty() => Ok(Selection::Step(StepId::new(id))),
             Some(("through", id)) if !id.is_empty() => Ok(Selection::Through(StepId::new(id))),
@@ -53,12 +58,20 @@ impl fmt::Display for Selection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Selection::All => f.write_str("all"),
+            Selection::Pools => f.write_str("pools"),
             Selection::Tenant(id) => write!(f, "tenant:{id}"),
             Selection::Step(id) => write!(f, "step:{id}"),
             Selection::Through(id) => write!(f, "through:{id}"),
             Selection::Shard { index, count } => write!(f, "shard:{index}/{count}"),
         }
     }
+}
+
+/// Whether `step` is a pooled tier's cell stack (`pool/<tier>/cell-<n>`).
+pub fn is_cell_step(step: &StepId) -> bool {
+    step.as_str()
+        .strip_prefix(POOL_PREFIX)
+        .is_some_and(|rest| rest.split('/').nth(1).is_some_and(|p| p.starts_with("cell-")))
 }
 
 /// The shard (1-based) of `count` a tenant belongs to: by a hash of its id, so adding tenants
@@ -75,7 +88,7 @@ impl Selection {
         match self {
             Selection::All => true,
             Selection::Tenant(id) => id == tenant,
-            Selection::Step(_) | Selection::Through(_) => false,
+            Selection::Step(_) | Selection::Through(_) | Selection::Pools => false,
             Selection::Shard { index, count } => shard_of(tenant, *count) == *index,
         }
     }
@@ -99,6 +112,9 @@ impl Selection {
         let all = plan.steps();
         let chosen: BTreeSet<StepId> = match self {
             Selection::All => all.iter().map(|s| s.id.clone()).collect(),
+            Selection::Pools => {
+                all.iter().filter(|s| s.id.as_str().starts_with(POOL_PREFIX)).map(|s| s.id.clone()).collect()
+            }
             Selection::Step(id) => {
                 if plan.step(id).is_none() {
                     return Err(format!("step {id} is not in the plan; `tenancy plan` lists the steps"));
@@ -116,11 +132,20 @@ impl Selection {
                 return Err(not_a_tenant(tenant, &tenants));
             }
             // A shard may be empty: the pipeline applies every shard, however few tenants.
-            Selection::Tenant(_) | Selection::Shard { .. } => all
+            Selection::Shard { .. } => all
                 .iter()
                 .filter(|s| s.id.tenant().is_some_and(|t| self.covers_tenant(t)))
                 .map(|s| s.id.clone())
                 .collect(),
+            // One tenant, and, for a tenant of a pooled tier, its cell: onboarding adds the
+            // tenant's client to it, which its record then reads. (The pipeline applies every
+            // cell in its pools stage, before the shards.)
+            Selection::Tenant(_) => {
+                let own: Vec<&&tenancy::plan::PlannedStep> =
+                    all.iter().filter(|s| s.id.tenant().is_some_and(|t| self.covers_tenant(t))).collect();
+                let cells = own.iter().flat_map(|s| s.depends_on.iter()).filter(|d| is_cell_step(d)).cloned();
+                own.iter().map(|s| s.id.clone()).chain(cells).collect()
+            }
         };
         Ok(chosen)
     }
@@ -176,7 +201,7 @@ mod tests {
 
     #[test]
     fn parses_and_prints_selections() {
-        for text in ["all", "tenant:acme", "step:baseline/stack", "through:baseline/delivery", "shard:3/8"] {
+        for text in ["all", "pools", "tenant:acme", "step:baseline/stack", "through:baseline/delivery", "shard:3/8"] {
             assert_eq!(text.parse::<Selection>().unwrap().to_string(), text);
         }
         for bad in [
@@ -208,6 +233,44 @@ mod tests {
         let mut steps = vec![step("baseline/stack".into())];
         steps.extend(tenants.iter().map(|t| step(format!("tenant/{t}/register"))));
         DeployPlan::build(steps, &std::collections::BTreeMap::new(), &[]).unwrap()
+    }
+
+    /// A pooled tenant's onboarding updates its cell, so its selection holds its cell's step
+    /// (not the other cells', nor the pool's); `pools` is every pool step; and an apply that
+    /// runs a pool step takes the pools' lock, so two never update one cell at once.
+    #[test]
+    fn a_pooled_tenants_selection_holds_its_cell_and_locks_the_pools() {
+        use tenancy::plan::{Action, Step};
+        let step = |id: &str, depends: &[&str]| Step {
+            id: StepId::new(id),
+            action: Action::Register { table: "t".into(), tenant: "x".into(), tier: "x".into(), domain: "d".into() },
+            artifacts: vec![],
+            depends_on: depends.iter().map(|d| StepId::new(*d)).collect(),
+            bindings: vec![],
+            estimate_seconds: 1,
+        };
+        let steps = vec![
+            step("pool/basic/stack", &[]),
+            step("pool/basic/k8s", &["pool/basic/stack"]),
+            step("pool/basic/cell-000", &["pool/basic/stack"]),
+            step("pool/basic/cell-001", &["pool/basic/stack"]),
+            step("tenant/alpha/k8s", &["pool/basic/cell-001", "pool/basic/k8s"]),
+            step("tenant/alpha/register", &["tenant/alpha/k8s"]),
+            step("tenant/omega/register", &[]),
+        ];
+        let plan = DeployPlan::build(steps, &std::collections::BTreeMap::new(), &[]).unwrap();
+        let ids = |select: &str| -> Vec<String> {
+            let selection: Selection = select.parse().unwrap();
+            selection.steps(&plan).unwrap().into_iter().map(|s| s.as_str().to_owned()).collect()
+        };
+        assert_eq!(ids("tenant:alpha"), ["pool/basic/cell-001", "tenant/alpha/k8s", "tenant/alpha/register"]);
+        assert_eq!(ids("tenant:omega"), ["tenant/omega/register"]);
+        assert_eq!(ids("pools"), ["pool/basic/cell-000", "pool/basic/cell-001", "pool/basic/k8s", "pool/basic/stack"]);
+        let alpha: Selection = "tenant:alpha".parse().unwrap();
+        let scope = crate::lock::LockScope::of_steps(&alpha, &alpha.steps(&plan).unwrap());
+        assert!(scope.to_string().contains("pools"), "{scope}");
+        let omega: Selection = "tenant:omega".parse().unwrap();
+        assert!(!crate::lock::LockScope::of_steps(&omega, &omega.steps(&plan).unwrap()).to_string().contains("pools"));
     }
 
     /// Fault 6b: `--select tenant:nosuch` applied nothing and exited 0.
