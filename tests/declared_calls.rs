@@ -1010,6 +1010,22 @@ fn verify_mirrors_the_services_tables() {
         "mirrors order's SILO_ACCESS_IAM_ACTIONS"
     );
     assert_eq!(of("order").ready, order::store::READY_IAM_ACTIONS, "mirrors order's READY_IAM_ACTIONS");
+    // What a pool's pod calls with its own role, which the pool stack grants and verify checks.
+    assert_eq!(
+        tenancy::compile::pool::VEND_ACTIONS,
+        tenant_context::pooled::VENDING_IAM_ACTIONS,
+        "the pool role's grant mirrors tenant_context::pooled::VENDING_IAM_ACTIONS"
+    );
+    assert_eq!(
+        tenancy::contract::calls::DIRECTORY_IAM_ACTIONS,
+        tenant_context::pooled::DIRECTORY_IAM_ACTIONS,
+        "the pool role's directory read mirrors tenant_context::pooled::DIRECTORY_IAM_ACTIONS"
+    );
+    assert_eq!(
+        tenancy::model::naming::TENANT_SESSION_TAG,
+        tenant_context::pooled::TENANT_TAG,
+        "the access roles read the session tag the pool sets"
+    );
 }
 
 #[test]

@@ -107,3 +107,36 @@ fn a_pooled_environment_that_does_not_fit_exits_2_naming_the_variable() {
         assert!(log.contains(names), "{env:?}: {log}");
     }
 }
+
+/// The pool Deployment a pooled tier generates (tests/fixtures/good/pooled.yaml: `basic` pools
+/// orders, `bridge` keeps a table per tenant) runs this binary: exactly the environment the
+/// pool bundle gives its container starts it, in each tier's layout, and its image is this one.
+#[tokio::test]
+async fn the_generated_pool_deployments_start_this_binary() {
+    let fixture = workspace().join("tests/fixtures/good/pooled.yaml");
+    let platform = tenancy::blueprint::load_file(&fixture).expect("the pooled fixture loads");
+    let artifacts = tenancy::compile::compile(&platform).expect("it compiles");
+    let dir = tempfile_dir();
+    let mut started = 0;
+    for tier in ["basic", "bridge"] {
+        let path = format!("pools/{tier}/k8s.yaml");
+        let bundle = artifacts.files.iter().find(|a| a.path == path).unwrap_or_else(|| panic!("no {path}"));
+        let file = dir.join(format!("{tier}.k8s.yaml"));
+        std::fs::write(&file, &bundle.contents).unwrap();
+        let container = tenant_context::testing::deployment::container(&file, "order");
+        let names: std::collections::BTreeSet<&str> = container.env.iter().map(|(n, _)| n.as_str()).collect();
+        assert!(names.contains("POOL_TIER") && !names.contains("TENANT_ID"), "{tier}: {names:?}");
+        tenant_context::testing::deployment::image_matches("order", &container);
+        tenant_context::testing::deployment::starts_and_answers_health(env!("CARGO_BIN_EXE_order"), &container).await;
+        started += 1;
+    }
+    assert_eq!(started, 2);
+}
+
+/// A scratch folder under the target directory, fresh for this test.
+fn tempfile_dir() -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("pool-deployments-order");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
