@@ -8,6 +8,7 @@ mod diagnostics;
 mod incremental;
 mod kubernetes;
 mod plan;
+mod quotas;
 mod reference;
 mod schema;
 mod tenant_files;

@@ -11,7 +11,7 @@ use tenancy::model::Platform;
 use tenancy::synth::{self, Synthesis, racy_window};
 
 fn fleet(n: usize) -> Platform {
-    load("fleet.yaml", &tenancy::blueprint::sample(n, &[]).unwrap())
+    load("fleet.yaml", &tenancy::blueprint::sample(n, &reference_tiers()).unwrap())
 }
 
 /// The path of file `name` of the fleet's tenant number `i`.
@@ -129,7 +129,7 @@ fn a_changed_platform_setting_compiles_every_tenant_again() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("generated");
     synthesize(&fleet(3), &out);
-    let text = tenancy::blueprint::sample(3, &[]).unwrap();
+    let text = tenancy::blueprint::sample(3, &reference_tiers()).unwrap();
     assert!(text.contains("example.com"), "the sample's domain moved; update this test");
     let moved = load("fleet.yaml", &text.replace("example.com", "example.org"));
     let again = synthesize(&moved, &out);

@@ -501,7 +501,7 @@ fn garbage_and_missing_files_are_reported_not_skipped() {
 
 /// A synthesized sample fleet, in memory.
 fn fleet(tenants: usize) -> BTreeMap<String, String> {
-    let text = tenancy::blueprint::sample(tenants, &[]).expect("sample");
+    let text = tenancy::blueprint::sample(tenants, &reference_tiers()).expect("sample");
     let platform = load("fleet.yaml", &text);
     let dir = tempfile::tempdir().unwrap();
     tenancy::synth::synthesize(&platform, dir.path()).expect("synth");

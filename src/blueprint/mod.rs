@@ -15,7 +15,7 @@ use std::path::Path;
 
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use doc::schema_json;
-pub use sample::sample;
+pub use sample::{REFERENCE_TIERS, sample};
 pub use source_map::{Position, SourceMap};
 
 use crate::model::{FieldPath, Platform, Problem};

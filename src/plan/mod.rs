@@ -5,6 +5,7 @@
 mod facts;
 mod graph;
 mod load;
+pub mod quotas;
 mod render;
 mod step;
 mod steps;

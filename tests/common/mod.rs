@@ -47,6 +47,12 @@ pub fn reference() -> Platform {
     tenancy::blueprint::load_file(&root().join("blueprints/reference.yaml")).expect("the reference blueprint is valid")
 }
 
+/// The reference's four tiers, as `tenancy blueprint sample --tiers` names them: a sample over
+/// them keeps the reference's (dedicated) tiers, where the default sample pools two of them.
+pub fn reference_tiers() -> Vec<String> {
+    tenancy::blueprint::REFERENCE_TIERS.iter().map(|t| (*t).to_owned()).collect()
+}
+
 pub fn load(name: &str, text: &str) -> Platform {
     tenancy::blueprint::load_str(name, text).unwrap_or_else(|err| panic!("{err}"))
 }
