@@ -85,6 +85,19 @@ fn set_tier_changes_the_tier_and_keeps_comments_and_remove_deletes_the_file() {
         edited,
         format!("# Globex, signed up by the sales team\n{}", commented.replace("tier: premium", "tier: platinum"))
     );
+    // premium and platinum keep the same tables and a pool each: nothing is left behind.
+    assert!(!stderr(&out).contains("note:"), "{}", stderr(&out));
+    // umbrella (basic) signs in to the shared pool; premium gives it a pool of its own, and
+    // set-tier says its users stay behind (its tables are the same in both tiers).
+    let out = tenancy(&blueprint, &["set-tier", "umbrella", "premium"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let notes: Vec<String> = stderr(&out).lines().filter(|l| l.starts_with("note: ")).map(str::to_owned).collect();
+    assert_eq!(notes.len(), 1, "{notes:#?}");
+    assert!(
+        notes[0].contains("users are in user pool saas-tenants") && notes[0].contains("saas-tenant-umbrella"),
+        "{}",
+        notes[0]
+    );
     let out = tenancy(&blueprint, &["remove", "globex"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(!globex.exists());

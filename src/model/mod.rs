@@ -13,6 +13,7 @@ mod problem;
 mod service;
 mod tenant;
 mod tier;
+mod tier_move;
 mod validate;
 
 pub use cluster::{Cluster, NodeGroup};
@@ -32,6 +33,7 @@ pub use tier::{
     Autoscaling, CELL_FIXED_OUTPUTS, CELL_FIXED_RESOURCES, CELL_TENANT_RESOURCES, Compute, ContainerResources,
     DataRetention, Identity, Placement, Quotas, RateLimit, StorageModel, Tier,
 };
+pub use tier_move::tier_move;
 pub use validate::{MAX_CELLS, MAX_PRIORITY, SUPPORTED_KUBERNETES_MINORS};
 
 /// Builders shared by the model's unit tests.

@@ -123,10 +123,16 @@ pub fn run(command: TenantCommand) -> anyhow::Result<ExitCode> {
             }
         },
     };
-    let change = match command {
+    let change = match &command {
         TenantCommand::Add(a) => {
             let path = own(&a.id);
-            let doc = TenantDoc { id: a.id, name: a.name, tier: a.tier, admin_email: a.admin_email, suspended: false };
+            let doc = TenantDoc {
+                id: a.id.clone(),
+                name: a.name.clone(),
+                tier: a.tier.clone(),
+                admin_email: a.admin_email.clone(),
+                suspended: false,
+            };
             let text = tenancy::yaml::to_string(&doc).context("while writing the tenant's file")?;
             match files.iter().find(|f| f.path == path) {
                 None => Change::Write(TenantFile { path, text }),
@@ -173,6 +179,7 @@ pub fn run(command: TenantCommand) -> anyhow::Result<ExitCode> {
         eprintln!("{already}; nothing to change");
         return Ok(ExitCode::SUCCESS);
     }
+    let before = files.clone();
     // The edit as the blueprint will read it, validated whole before anything is written.
     match &change {
         Change::Write(new) => match files.iter_mut().find(|f| f.path == new.path) {
@@ -187,7 +194,23 @@ pub fn run(command: TenantCommand) -> anyhow::Result<ExitCode> {
     }
     let edited = files.clone();
     match blueprint::load_with(&file, &text, Some(&move |_: &str| Ok(edited.clone()))) {
-        Ok(_) => {}
+        Ok(after) => {
+            // What the new tier keeps elsewhere: said before anything moves (README, "Moving a
+            // tenant between tiers").
+            if let TenantCommand::SetTier(a) = &command {
+                let old = blueprint::load_with(&file, &text, Some(&move |_: &str| Ok(before.clone())));
+                let tenant = old
+                    .as_ref()
+                    .ok()
+                    .and_then(|p| Some((p.tenants().iter().find(|t| t.id.as_str() == a.id)?.clone(), p)));
+                let tier = after.tiers().iter().find(|t| t.name.as_str() == a.tier);
+                if let (Some((tenant, platform)), Some(tier)) = (tenant, tier) {
+                    for note in tenancy::model::tier_move(platform, &tenant, tier) {
+                        eprintln!("note: {note}");
+                    }
+                }
+            }
+        }
         Err(BlueprintError::Invalid(diagnostics)) => return invalid(vec![diagnostics.to_string()]),
         Err(err) => return Err(err.into()),
     }
