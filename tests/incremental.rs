@@ -89,6 +89,37 @@ fn adding_a_tenant_writes_its_files_and_the_plan_and_nothing_else() {
     assert!(tree(&out) == tree(&cold), "incremental and cold synth differ");
 }
 
+/// A pooled tenant's resources are in its cell: adding one writes its Ingress, its one cell's
+/// stack and the plan, and recompiles no other cell (each is cached like a tenant).
+#[test]
+fn adding_a_pooled_tenant_writes_its_bundle_its_cell_and_the_plan_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("generated");
+    let mix = |n| load("mix.yaml", &tenancy::blueprint::sample(n, &[]).unwrap());
+    // 200 tenants: basic (pooled, 5 cells) holds tenants 0..89 and 100..189.
+    synthesize(&mix(200), &out);
+    let before = stamps(&out);
+    let grown = mix(201);
+    let added = synthesize(&grown, &out);
+    let tenant = &grown.tenants()[200];
+    assert_eq!(tenant.tier.as_str(), "basic");
+    let cell = grown.cell_of(tenant).unwrap();
+    let cell_file = format!("pools/basic/cell-{:03}.cfn.yaml", cell.index);
+    assert_eq!(
+        added.report.written,
+        ["plan.json".to_owned(), "plan.mmd".into(), cell_file.clone(), format!("tenants/{}/k8s.yaml", tenant.id)]
+    );
+    let after = stamps(&out);
+    for (path, stamp) in &before {
+        if !path.starts_with("plan.") && *path != cell_file {
+            assert_eq!(after.get(path), Some(stamp), "{path} was rewritten");
+        }
+    }
+    let cold = dir.path().join("cold");
+    synthesize(&grown, &cold);
+    assert!(tree(&out) == tree(&cold), "incremental and cold synth differ");
+}
+
 #[test]
 fn removing_a_tenant_removes_its_files_and_its_directory() {
     let dir = tempfile::tempdir().unwrap();

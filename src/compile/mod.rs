@@ -139,6 +139,36 @@ pub fn compile_platform(platform: &Platform) -> Result<Artifacts, CompileError> 
 
 /// [`compile_platform`], with the platform hooks of `custom` run over the delivery stack.
 pub fn compile_platform_with(platform: &Platform, custom: &Customizations) -> Result<Artifacts, CompileError> {
+    let mut out = compile_shared_with(platform, custom)?;
+    for (tier, index) in cells(platform) {
+        let cell = compile_cell(platform, tier, index)?;
+        out.files.extend(cell.files);
+        out.notes.extend(cell.notes);
+    }
+    Ok(out)
+}
+
+/// Every cell of the platform's pooled tiers: (tier, index).
+pub fn cells(platform: &Platform) -> Vec<(&crate::model::Tier, u32)> {
+    platform.pooled_tiers().flat_map(|tier| (0..tier.cells).map(move |i| (tier, i))).collect()
+}
+
+/// Cell `index` of `tier`: its stack, which depends on the platform and the cell's tenants
+/// alone (synth caches it as it caches a tenant).
+pub fn compile_cell(platform: &Platform, tier: &crate::model::Tier, index: u32) -> Result<Artifacts, CompileError> {
+    let mut out = Artifacts::default();
+    let cell = platform.cell_names(tier, index);
+    let tenants = platform.cell_tenants(tier, index);
+    template(
+        &mut out,
+        &paths::cell_stack(&tier.name, index),
+        pool::cell_stack_builder(platform, tier, &cell, &tenants).build(),
+    )?;
+    Ok(out)
+}
+
+/// The platform's artifacts but its cells (see [`compile_platform_with`]).
+pub fn compile_shared_with(platform: &Platform, custom: &Customizations) -> Result<Artifacts, CompileError> {
     let mut out = Artifacts::default();
     template(&mut out, BOOTSTRAP_TEMPLATE, bootstrap_stack(platform))?;
     template(&mut out, paths::BASELINE_TEMPLATE, baseline_stack(platform))?;
@@ -155,15 +185,6 @@ pub fn compile_platform_with(platform: &Platform, custom: &Customizations) -> Re
     for tier in platform.pooled_tiers() {
         template(&mut out, &paths::pool_stack(&tier.name), pool::pool_stack_builder(platform, tier).build())?;
         manifests(&mut out, &paths::pool_bundle(&tier.name), &k8s_tenant::pool_bundle(platform, tier))?;
-        for index in 0..tier.cells {
-            let cell = platform.cell_names(tier, index);
-            let tenants = platform.cell_tenants(tier, index);
-            template(
-                &mut out,
-                &paths::cell_stack(&tier.name, index),
-                pool::cell_stack_builder(platform, tier, &cell, &tenants).build(),
-            )?;
-        }
     }
     yaml(&mut out, paths::HELM_RELEASES, &releases(platform))?;
     yaml(&mut out, paths::INGRESS_NGINX_VALUES, &ingress_nginx_values(platform))?;

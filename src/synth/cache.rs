@@ -229,6 +229,17 @@ impl Fingerprints {
         Self { settings }
     }
 
+    /// The fingerprint of a cell's inputs: the platform's settings, the cell, and its tenants.
+    pub fn cell(&self, tenants: &[&Tenant], key: &str) -> String {
+        let mut hasher = self.settings.clone();
+        hasher.update(key.as_bytes());
+        for tenant in tenants {
+            hasher.update([0]);
+            hasher.update(format!("{tenant:?}").as_bytes());
+        }
+        crate::plan::to_hex(&hasher.finalize())
+    }
+
     /// The fingerprint of `tenant`'s inputs: the platform's settings and the tenant itself.
     pub fn tenant(&self, tenant: &Tenant) -> String {
         let mut hasher = self.settings.clone();

@@ -186,13 +186,36 @@ struct Run<'a> {
 fn stream<'a>(platform: &Platform, custom: &Customizations, out: &'a Path, mode: Mode) -> Result<Run<'a>, SynthError> {
     let output = Output::open(out, mode)?;
     let mut produced = Vec::new();
-    let base = compile::compile_platform_with(platform, custom)?;
+    let base = compile::compile_shared_with(platform, custom)?;
     for artifact in &base.files {
         produced.push(output.put(&artifact.path, &artifact.contents)?);
     }
     let mut notes = base.notes;
 
     let fingerprints = Fingerprints::new(platform);
+    // Cells, like tenants: each depends on the platform and its own tenants alone, so a cell
+    // whose tenants did not change is reused from the cache (adding a tenant recompiles one).
+    let cells = compile::cells(platform);
+    let compiled_cells = compile::parallel::map(&cells, |(tier, index)| {
+        let key = format!("{}{}/cell-{index:03}", crate::contract::steps::POOL_PREFIX, tier.name);
+        let inputs = fingerprints.cell(&platform.cell_tenants(tier, *index), &key);
+        if let Some((files, notes)) = output.reuse(&key, &inputs) {
+            return Ok((key, files, notes, inputs));
+        }
+        let compiled = compile::compile_cell(platform, tier, *index)?;
+        let files = compiled.files.iter().map(|a| output.put(&a.path, &a.contents)).collect::<Result<Vec<_>, _>>()?;
+        Ok::<_, SynthError>((key, files, compiled.notes, inputs))
+    });
+    let mut cell_records = BTreeMap::new();
+    for result in compiled_cells {
+        let (key, files, cell_notes, inputs) = result?;
+        cell_records.insert(
+            key,
+            TenantRecord { inputs, files: files.iter().map(|f| f.path.clone()).collect(), notes: cell_notes.clone() },
+        );
+        notes.extend(cell_notes);
+        produced.extend(files);
+    }
     let tenants = compile::parallel::map(platform.tenants(), |tenant| {
         let inputs = fingerprints.tenant(tenant);
         let id = tenant.id.as_str();
@@ -221,6 +244,7 @@ fn stream<'a>(platform: &Platform, custom: &Customizations, out: &'a Path, mode:
         produced.extend(files);
     }
 
+    records.extend(cell_records);
     if !custom.is_empty() {
         // Nothing a later synth could trust: the files came from hooks the cache cannot see.
         records.clear();
