@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use crate::cfn::Expr;
 use crate::cfn::resources::{
-    AccountRecoverySetting, AdminCreateUserConfig, PasswordPolicy, RecoveryOption, SchemaAttribute,
-    StringAttributeConstraints, Tag, UserPool, UserPoolClient, UserPoolPolicies,
+    AccountRecoverySetting, AdminCreateUserConfig, AttributeType, PasswordPolicy, RecoveryOption, SchemaAttribute,
+    StringAttributeConstraints, Tag, UserPool, UserPoolClient, UserPoolPolicies, UserPoolUser,
 };
 
 /// The custom attribute carrying the tenant id in every token (`custom:tenant-id`); immutable.
@@ -76,5 +76,21 @@ pub fn web_client(name: &str, user_pool_id: Expr, url: &str, with_tenant_attribu
         enable_token_revocation: true,
         read_attributes,
         write_attributes: vec!["email", "name"],
+    }
+}
+
+/// A tenant's first administrator in `user_pool_id`: signed in by email, verified, and carrying
+/// the tenant's id in the immutable `custom:tenant-id`.
+pub fn admin_user(user_pool_id: Expr, tenant: &crate::model::Tenant) -> UserPoolUser {
+    let email = tenant.admin_email.as_str();
+    UserPoolUser {
+        user_pool_id,
+        username: Expr::str(email),
+        user_attributes: vec![
+            AttributeType { name: "email", value: Expr::str(email) },
+            AttributeType { name: "email_verified", value: Expr::str("true") },
+            AttributeType { name: "custom:tenant-id", value: Expr::str(tenant.id.as_str()) },
+        ],
+        desired_delivery_mediums: vec!["EMAIL"],
     }
 }

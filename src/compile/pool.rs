@@ -10,17 +10,14 @@
 //! tenant, or a tenant of another tier, even though they choose the tag. One role serves a
 //! cell, not one per tenant: a 10,000-tenant fleet fits IAM's default 1,000 roles.
 
-use crate::cfn::resources::{
-    AttributeType, InlinePolicy, Role, Table, UserPoolDomain, UserPoolGroup, UserPoolUser,
-    UserPoolUserToGroupAttachment,
-};
+use crate::cfn::resources::{InlinePolicy, Role, Table, UserPoolDomain, UserPoolGroup, UserPoolUserToGroupAttachment};
 use crate::cfn::{Expr, LogicalId, Output, Policy, PolicyDocument, Statement, TemplateBuilder, pascal_case};
 use crate::model::naming::{TENANT_SESSION_TAG, role_arn};
 use crate::model::{BaselineNames, CellNames, DataRetention, Platform, Storage, Tenant, Tier};
 
 use super::common::{baseline_export, exports, platform_tags, regional_arn};
 use super::data_access::{DATA_KEY_ACTIONS, TABLE_ITEM_ACTIONS, boundary_arn, data_key_statement};
-use super::identity::{user_pool, web_client};
+use super::identity::{admin_user, user_pool, web_client};
 use super::pod_identity;
 use super::service_calls::{SERVICES, session_actions};
 
@@ -238,19 +235,7 @@ fn tenant_identity(t: &mut TemplateBuilder, platform: &Platform, tenant: &Tenant
             },
         );
     }
-    t.resource(
-        &admin,
-        UserPoolUser {
-            user_pool_id: pool.clone(),
-            username: Expr::str(tenant.admin_email.as_str()),
-            user_attributes: vec![
-                AttributeType { name: "email", value: Expr::str(tenant.admin_email.as_str()) },
-                AttributeType { name: "email_verified", value: Expr::str("true") },
-                AttributeType { name: "custom:tenant-id", value: Expr::str(tenant.id.as_str()) },
-            ],
-            desired_delivery_mediums: vec!["EMAIL"],
-        },
-    );
+    t.resource(&admin, admin_user(pool.clone(), tenant));
     t.output(
         &LogicalId::new(outputs::client_id(&tenant.id)).expect("alphanumeric"),
         Output::new(format!("App client of tenant {}", tenant.id), Expr::reference(&client)),

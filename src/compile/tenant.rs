@@ -2,16 +2,13 @@
 //! It depends only on the platform, its tier and the tenant itself, so adding a tenant changes
 //! no other tenant's stack.
 
-use crate::cfn::resources::{
-    AttributeType, InlinePolicy, Role, Table, UserPoolDomain, UserPoolGroup, UserPoolUser,
-    UserPoolUserToGroupAttachment,
-};
+use crate::cfn::resources::{InlinePolicy, Role, Table, UserPoolDomain, UserPoolGroup, UserPoolUserToGroupAttachment};
 use crate::cfn::{Expr, LogicalId, Output, Parameter, Policy, PolicyDocument, Statement, TemplateBuilder, pascal_case};
 use crate::model::{BaselineNames, DataRetention, Identity, Platform, Storage, Tenant, TenantNames};
 
 use super::common::{baseline_export, exports, regional_arn, tenant_tags};
 use super::data_access::{DATA_KEY_ACTIONS, boundary_arn, data_key_statement, item_actions};
-use super::identity::{user_pool, web_client};
+use super::identity::{admin_user, user_pool, web_client};
 use super::pod_identity;
 use super::static_site::alias_records;
 
@@ -111,19 +108,7 @@ pub fn tenant_stack_builder(platform: &Platform, tenant: &Tenant) -> TemplateBui
             user_pool_id: pool_id.clone(),
         },
     );
-    t.resource(
-        &admin,
-        UserPoolUser {
-            user_pool_id: pool_id.clone(),
-            username: Expr::str(tenant.admin_email.as_str()),
-            user_attributes: vec![
-                AttributeType { name: "email", value: Expr::str(tenant.admin_email.as_str()) },
-                AttributeType { name: "email_verified", value: Expr::str("true") },
-                AttributeType { name: "custom:tenant-id", value: Expr::str(tenant.id.as_str()) },
-            ],
-            desired_delivery_mediums: vec!["EMAIL"],
-        },
-    );
+    t.resource(&admin, admin_user(pool_id.clone(), tenant));
 
     // Silo tables, kept or backed up per the tier, encrypted with the platform's data key.
     let key = Expr::import(baseline_export(platform, exports::DATA_KEY_ARN));

@@ -71,27 +71,21 @@ async fn the_generated_pool_deployments_start_this_binary() {
     let fixture = workspace().join("tests/fixtures/good/pooled.yaml");
     let platform = tenancy::blueprint::load_file(&fixture).expect("the pooled fixture loads");
     let artifacts = tenancy::compile::compile(&platform).expect("it compiles");
-    let dir = tempfile_dir();
-    let mut started = 0;
-    for tier in ["basic", "bridge"] {
-        let path = format!("pools/{tier}/k8s.yaml");
-        let bundle = artifacts.files.iter().find(|a| a.path == path).unwrap_or_else(|| panic!("no {path}"));
-        let file = dir.join(format!("{tier}.k8s.yaml"));
-        std::fs::write(&file, &bundle.contents).unwrap();
-        let container = tenant_context::testing::deployment::container(&file, "product");
-        let names: std::collections::BTreeSet<&str> = container.env.iter().map(|(n, _)| n.as_str()).collect();
-        assert!(names.contains("POOL_TIER") && !names.contains("TENANT_ID"), "{tier}: {names:?}");
-        tenant_context::testing::deployment::image_matches("product", &container);
-        tenant_context::testing::deployment::starts_and_answers_health(env!("CARGO_BIN_EXE_product"), &container).await;
-        started += 1;
-    }
+    let bundles: Vec<(String, String)> = ["basic", "bridge"]
+        .iter()
+        .map(|tier| {
+            let path = format!("pools/{tier}/k8s.yaml");
+            let bundle = artifacts.files.iter().find(|a| a.path == path).unwrap_or_else(|| panic!("no {path}"));
+            ((*tier).to_owned(), bundle.contents.clone())
+        })
+        .collect();
+    let scratch = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("pool-deployments-product");
+    let started = tenant_context::testing::deployment::pool_deployments_start(
+        "product",
+        env!("CARGO_BIN_EXE_product"),
+        &bundles,
+        &scratch,
+    )
+    .await;
     assert_eq!(started, 2);
-}
-
-/// A scratch folder under the target directory, fresh for this test.
-fn tempfile_dir() -> std::path::PathBuf {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("pool-deployments-product");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }

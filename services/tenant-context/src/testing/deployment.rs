@@ -150,3 +150,29 @@ pub async fn starts_and_answers_health(binary: &str, container: &GeneratedContai
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// Each pool bundle of `bundles` (its name, its YAML) runs `binary` for `service`: its
+/// Deployment's container is pooled (`POOL_TIER`, no `TENANT_ID`), the image builds this binary,
+/// and with exactly that environment the binary starts and answers `/health`. `scratch` is a
+/// directory the bundles are written to. Returns how many started.
+pub async fn pool_deployments_start(
+    service: &str,
+    binary: &str,
+    bundles: &[(String, String)],
+    scratch: &Path,
+) -> usize {
+    let _ = std::fs::remove_dir_all(scratch);
+    std::fs::create_dir_all(scratch).expect("a scratch directory");
+    let mut started = 0;
+    for (name, text) in bundles {
+        let file = scratch.join(format!("{name}.k8s.yaml"));
+        std::fs::write(&file, text).expect("the bundle written");
+        let container = container(&file, service);
+        let names: std::collections::BTreeSet<&str> = container.env.iter().map(|(n, _)| n.as_str()).collect();
+        assert!(names.contains("POOL_TIER") && !names.contains("TENANT_ID"), "{name}: {names:?}");
+        image_matches(service, &container);
+        starts_and_answers_health(binary, &container).await;
+        started += 1;
+    }
+    started
+}
