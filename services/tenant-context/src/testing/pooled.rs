@@ -17,12 +17,11 @@ use crate::error::AppError;
 use crate::pooled::{Settings, Tenants, Vended, Vending};
 use crate::testing::{CLIENT_ID, ISSUER};
 
-/// The access role the fake directory records name for `tenant`.
-
 /// What the stand-ins here call (tests only): `SessionLog::note` signs one GetItem with each
 /// tenant's client, to see whose session signed it.
 pub const IAM_ACTIONS: [&str; 1] = ["dynamodb:GetItem"];
 
+/// The access role the fake directory records name for `tenant`.
 pub fn access_role(tenant: &str) -> String {
     format!("arn:aws:iam::123456789012:role/saas-access-{tenant}")
 }
