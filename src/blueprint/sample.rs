@@ -35,7 +35,11 @@ pub fn sample(n: usize, tiers: &[String]) -> Result<String, String> {
     };
     let head = &REFERENCE[..REFERENCE.find("\ntenants:").expect("the reference has tenants") + 1];
     let head = if mix {
-        let count = |tier: &str| (0..n).filter(|i| tier_of(*i) == tier).count();
+        // Cells are sized for the fleet the tiers are planned for, as a platform team would:
+        // here the next power of two, so that a sample one tenant larger has the same cells
+        // (`cells` is fixed for a tier's life; growing it moves tenants).
+        let planned = n.max(1).next_power_of_two();
+        let count = |tier: &str| (0..planned).filter(|i| tier_of(*i) == tier).count();
         pooled_tiers(head, count("basic"), count("standard"))
     } else {
         head.to_owned()
@@ -115,7 +119,10 @@ mod tests {
         let basic = platform.tiers().iter().find(|t| t.name.as_str() == "basic").unwrap();
         let standard = platform.tiers().iter().find(|t| t.name.as_str() == "standard").unwrap();
         assert!(basic.is_pooled() && standard.is_pooled());
-        assert_eq!((basic.cells, standard.cells), (23, 3));
+        // Planned for 1,024 tenants: 922 basic and 92 standard.
+        assert_eq!((basic.cells, standard.cells), (24, 3));
+        let one_more = crate::blueprint::load_str("mix.yaml", &sample(1001, &[]).unwrap()).unwrap();
+        assert_eq!(one_more.tiers(), platform.tiers(), "one tenant more, the same tiers and cells");
         let order = &platform.services()[1];
         assert_eq!(basic.storage_model(order), crate::model::StorageModel::Pool);
         assert_eq!(standard.storage_model(order), crate::model::StorageModel::Silo);

@@ -140,29 +140,48 @@ pub fn compile_platform(platform: &Platform) -> Result<Artifacts, CompileError> 
 /// [`compile_platform`], with the platform hooks of `custom` run over the delivery stack.
 pub fn compile_platform_with(platform: &Platform, custom: &Customizations) -> Result<Artifacts, CompileError> {
     let mut out = compile_shared_with(platform, custom)?;
-    for (tier, index) in cells(platform) {
-        let cell = compile_cell(platform, tier, index)?;
-        out.files.extend(cell.files);
-        out.notes.extend(cell.notes);
+    for cell in cells(platform) {
+        let compiled = compile_cell(platform, &cell)?;
+        out.files.extend(compiled.files);
+        out.notes.extend(compiled.notes);
     }
     Ok(out)
 }
 
-/// Every cell of the platform's pooled tiers: (tier, index).
-pub fn cells(platform: &Platform) -> Vec<(&crate::model::Tier, u32)> {
-    platform.pooled_tiers().flat_map(|tier| (0..tier.cells).map(move |i| (tier, i))).collect()
+/// One cell of a pooled tier, with its tenants.
+pub struct Cell<'a> {
+    /// The tier.
+    pub tier: &'a crate::model::Tier,
+    /// The cell's number, from 0.
+    pub index: u32,
+    /// Its tenants, sorted by id.
+    pub tenants: Vec<&'a Tenant>,
 }
 
-/// Cell `index` of `tier`: its stack, which depends on the platform and the cell's tenants
-/// alone (synth caches it as it caches a tenant).
-pub fn compile_cell(platform: &Platform, tier: &crate::model::Tier, index: u32) -> Result<Artifacts, CompileError> {
+/// Every cell of the platform's pooled tiers, with its tenants (one pass over the fleet per tier).
+pub fn cells(platform: &Platform) -> Vec<Cell<'_>> {
+    platform
+        .pooled_tiers()
+        .flat_map(|tier| {
+            platform.tenants_by_cell(tier).into_iter().enumerate().map(move |(index, tenants)| Cell {
+                tier,
+                index: u32::try_from(index).expect("fewer cells than u32::MAX"),
+                tenants,
+            })
+        })
+        .collect()
+}
+
+/// A cell's stack, which depends on the platform and the cell's tenants alone (synth caches
+/// it as it caches a tenant).
+pub fn compile_cell(platform: &Platform, cell: &Cell<'_>) -> Result<Artifacts, CompileError> {
     let mut out = Artifacts::default();
+    let (tier, index, tenants) = (cell.tier, cell.index, &cell.tenants);
     let cell = platform.cell_names(tier, index);
-    let tenants = platform.cell_tenants(tier, index);
     template(
         &mut out,
         &paths::cell_stack(&tier.name, index),
-        pool::cell_stack_builder(platform, tier, &cell, &tenants).build(),
+        pool::cell_stack_builder(platform, tier, &cell, tenants).build(),
     )?;
     Ok(out)
 }

@@ -205,6 +205,17 @@ impl Platform {
         tier.is_pooled().then(|| self.cell_names(tier, super::cell_of(&tenant.id, tier.cells)))
     }
 
+    /// The tenants of each cell of `tier`, by cell, each sorted by id: one pass over the fleet.
+    pub fn tenants_by_cell(&self, tier: &Tier) -> Vec<Vec<&Tenant>> {
+        let mut cells = vec![Vec::new(); tier.cells as usize];
+        for tenant in self.parts.tenants.iter().filter(|t| t.tier == tier.name) {
+            if let Some(cell) = cells.get_mut(super::cell_of(&tenant.id, tier.cells) as usize) {
+                cell.push(tenant);
+            }
+        }
+        cells
+    }
+
     /// The tenants of cell `index` of `tier`, sorted by id.
     pub fn cell_tenants(&self, tier: &Tier, index: u32) -> Vec<&Tenant> {
         self.parts
@@ -259,6 +270,12 @@ impl PlatformBuilder {
         self.parts.tenants.push(tenant);
         self
     }
+    /// Removes every tenant: the platform's own settings alone.
+    pub fn without_tenants(mut self) -> Self {
+        self.parts.tenants.clear();
+        self
+    }
+
     /// Removes the tenant with `id`, if present.
     pub fn without_tenant(mut self, id: &TenantId) -> Self {
         self.parts.tenants.retain(|t| &t.id != id);

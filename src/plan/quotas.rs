@@ -2,10 +2,11 @@
 //! resource, against the default quota, with the way out when it would not fit.
 //!
 //! The counts are read from what the compiler emits, not estimated: the platform's own
-//! templates (baseline, delivery, cluster access, pools, cells) are compiled without their
-//! tenants and counted by resource type, and each tenant adds what its tier gives it (a
-//! dedicated tenant's stack, role, tables, pool and records; a pooled tenant's tables, client
-//! and groups in its cell). `tests/quotas.rs` holds the counts equal to the compiled files.
+//! templates (baseline, delivery, cluster access, pools) are compiled without their tenants and
+//! counted by resource type; each cell adds a stack, a role and a user pool; and each tenant
+//! adds what its tier gives it (a dedicated tenant's stack, role, tables, pool and records; a
+//! pooled tenant's tables, client and groups in its cell). `tests/quotas.rs` holds the counts
+//! equal to the compiled files.
 //!
 //! Defaults and sources (read 2026-12; each is per account, and per region where it says so):
 //!
@@ -149,12 +150,14 @@ fn resources_of(files: &[Artifact], kind: &str) -> usize {
 pub fn usage(platform: &Platform, pipeline_actions: usize) -> Vec<Use> {
     // The platform's own templates, compiled without tenants: what any fleet has. Cells are
     // compiled empty (their count is the tier's, not the fleet's).
-    let mut bare = platform.to_builder();
-    for tenant in platform.tenants() {
-        bare = bare.without_tenant(&tenant.id);
-    }
-    let bare = bare.build().expect("a valid platform without its tenants is valid");
-    let files = crate::compile::compile_platform(&bare).expect("the platform compiles").files;
+    let bare = platform.to_builder().without_tenants().build().expect("a valid platform without its tenants is valid");
+    // Cells are counted, not compiled: each is a stack with a role and a user pool (the rest of
+    // a cell is its tenants', counted below), and compiling hundreds of them on every synth
+    // would cost more than the rest of this count.
+    let files = crate::compile::compile_shared_with(&bare, &crate::compile::Customizations::new())
+        .expect("the platform compiles")
+        .files;
+    let cells = crate::compile::cells(platform).len();
     let baseline = platform.baseline_names();
 
     let mut stacks: BTreeMap<String, usize> = BTreeMap::new();
@@ -168,27 +171,29 @@ pub fn usage(platform: &Platform, pipeline_actions: usize) -> Vec<Use> {
         };
         *stacks.entry(region).or_default() += 1;
     }
-    // The bootstrap stack, which `tenancy bootstrap` deploys in the platform's region.
-    *stacks.entry(platform.region().to_string()).or_default() += 1;
+    // The bootstrap stack, which `tenancy bootstrap` deploys in the platform's region, and the
+    // cells.
+    *stacks.entry(platform.region().to_string()).or_default() += 1 + cells;
     // eksctl's own stacks: the cluster's and one per node group.
     let node_groups = 1 + platform.tiers().iter().filter(|t| t.placement == crate::model::Placement::Dedicated).count();
     *stacks.entry(platform.region().to_string()).or_default() += 1 + node_groups;
 
-    let mut roles = resources_of(&files, "AWS::IAM::Role") + 1 + node_groups; // eksctl: the cluster's, each node group's
+    // eksctl's: the cluster's role, and each node group's.
+    let mut roles = resources_of(&files, "AWS::IAM::Role") + cells + 1 + node_groups;
     let mut tables = resources_of(&files, "AWS::DynamoDB::Table");
-    let mut pools = resources_of(&files, "AWS::Cognito::UserPool");
+    let mut pools = resources_of(&files, "AWS::Cognito::UserPool") + cells;
     let mut associations = resources_of(&files, "AWS::EKS::PodIdentityAssociation");
     let mut records = resources_of(&files, "AWS::Route53::RecordSet");
     // App clients and groups of the shared tenant pool, and of each cell's pool.
     let mut shared_clients = 0;
-    let mut cells: BTreeMap<String, usize> = BTreeMap::new();
+    let mut per_cell: BTreeMap<String, usize> = BTreeMap::new();
     for tenant in platform.tenants() {
         let tier = platform.tier_of(tenant);
         let silo =
             platform.services().iter().filter(|s| matches!(platform.storage_of(tier, s), Storage::Silo(_))).count();
         tables += silo;
         match platform.cell_of(tenant) {
-            Some(cell) => *cells.entry(cell.user_pool).or_default() += 1,
+            Some(cell) => *per_cell.entry(cell.user_pool).or_default() += 1,
             None => {
                 *stacks.entry(platform.region().to_string()).or_default() += 1;
                 roles += 1;
@@ -202,7 +207,7 @@ pub fn usage(platform: &Platform, pipeline_actions: usize) -> Vec<Use> {
         }
     }
     let (cell_pool, cell_tenants) =
-        cells.iter().max_by_key(|(_, n)| **n).map(|(p, n)| (p.clone(), *n)).unwrap_or_default();
+        per_cell.iter().max_by_key(|(_, n)| **n).map(|(p, n)| (p.clone(), *n)).unwrap_or_default();
     let (clients, groups, largest) = if shared_clients >= cell_tenants {
         (shared_clients, 2 * shared_clients, baseline.tenants_user_pool.clone())
     } else {

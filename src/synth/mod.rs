@@ -196,13 +196,13 @@ fn stream<'a>(platform: &Platform, custom: &Customizations, out: &'a Path, mode:
     // Cells, like tenants: each depends on the platform and its own tenants alone, so a cell
     // whose tenants did not change is reused from the cache (adding a tenant recompiles one).
     let cells = compile::cells(platform);
-    let compiled_cells = compile::parallel::map(&cells, |(tier, index)| {
-        let key = format!("{}{}/cell-{index:03}", crate::contract::steps::POOL_PREFIX, tier.name);
-        let inputs = fingerprints.cell(&platform.cell_tenants(tier, *index), &key);
+    let compiled_cells = compile::parallel::map(&cells, |cell| {
+        let key = format!("{}{}/cell-{:03}", crate::contract::steps::POOL_PREFIX, cell.tier.name, cell.index);
+        let inputs = fingerprints.cell(&cell.tenants, &key);
         if let Some((files, notes)) = output.reuse(&key, &inputs) {
             return Ok((key, files, notes, inputs));
         }
-        let compiled = compile::compile_cell(platform, tier, *index)?;
+        let compiled = compile::compile_cell(platform, cell)?;
         let files = compiled.files.iter().map(|a| output.put(&a.path, &a.contents)).collect::<Result<Vec<_>, _>>()?;
         Ok::<_, SynthError>((key, files, compiled.notes, inputs))
     });
