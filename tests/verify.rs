@@ -137,6 +137,23 @@ fn a_cell_role_without_its_tenant_list_serves_any_tenant_the_pool_names() {
 }
 
 #[test]
+fn a_cell_role_that_trusts_a_dedicated_tenants_role_is_caught() {
+    let files = edit(
+        fixture_tree("pooled"),
+        BASIC_CELL,
+        "AWS: arn:aws:iam::000000000002:role/fleet-pool-basic",
+        "AWS: arn:aws:iam::000000000002:role/fleet-tenant-omega",
+    );
+    caught(
+        &files,
+        Property::Isolation,
+        "trusts AWS arn:aws:iam::000000000002:role/fleet-tenant-omega",
+        BASIC_CELL,
+        "AssumeRolePolicyDocument",
+    );
+}
+
+#[test]
 fn a_cell_grant_on_every_partition_is_caught() {
     // A compiler bug that names one fixed partition instead of the session's tenant.
     let files = edit(fixture_tree("pooled"), BASIC_CELL, "- ${aws:PrincipalTag/TenantId}", "- other");

@@ -150,7 +150,10 @@ pub fn obtained<'r>(baseline: &'r Baseline, tenant: &'r Tenant) -> Vec<Obtained<
         let plain = Context::new().with("aws:PrincipalArn", &[&from.arn]);
         let tagged = plain.clone().with(&tag, &[&tenant.id]).with("aws:TagKeys", &[TENANT_SESSION_TAG]);
         for role in &all {
-            if seen.contains(&role.arn) {
+            // Another cell's role: `cells` proves once that its trust admits its pool's role
+            // alone and that it serves no session tagged with a tenant it does not hold.
+            let foreign_cell = is_cell(&role.file) && tenant.cell.as_ref().is_none_or(|(file, _)| *file != role.file);
+            if seen.contains(&role.arn) || foreign_cell {
                 continue;
             }
             let may = |context: &Context, actions: &[&str]| {
@@ -163,9 +166,6 @@ pub fn obtained<'r>(baseline: &'r Baseline, tenant: &'r Tenant) -> Vec<Obtained<
             let context = if may(&plain, &["sts:AssumeRole"]) {
                 Context::new().with("aws:PrincipalArn", &[&role.arn])
             } else if may(&tagged, &["sts:AssumeRole", "sts:TagSession"]) {
-                if is_cell(&role.file) && tenant.cell.as_ref().is_none_or(|(file, _)| *file != role.file) {
-                    continue;
-                }
                 Context::new()
                     .with("aws:PrincipalArn", &[&role.arn])
                     .with(&format!("aws:PrincipalTag/{TENANT_SESSION_TAG}"), &[&tenant.id])
@@ -613,6 +613,43 @@ pub fn cells(baseline: &Baseline, report: &mut Report) {
         }
     }
     let tag = format!("aws:PrincipalTag/{TENANT_SESSION_TAG}");
+    // Who may assume a cell's role: its pool's pods' role only. Read off the trust policy: every
+    // principal an Allow statement names must be that role (a wildcard, a service, another role
+    // or account all fail).
+    for role in baseline.roles.iter().filter(|r| is_cell(&r.file)) {
+        let pool_file = role.file.rsplit_once('/').map_or(String::new(), |(dir, _)| format!("{dir}/stack.cfn.yaml"));
+        let pool_role = baseline.roles.iter().find(|r| r.file == pool_file).map(|r| r.arn.clone()).unwrap_or_default();
+        for statement in statements(&role.trust).filter(|s| s["Effect"] == "Allow") {
+            report.count(Property::Isolation, 1);
+            let mut named = Vec::new();
+            match &statement["Principal"] {
+                Value::Object(kinds) => {
+                    for (kind, value) in kinds {
+                        named.extend(strings(value).map(|p| (kind.clone(), p)));
+                    }
+                }
+                Value::Null => {}
+                other => named.push(("*".into(), other.as_str().unwrap_or("*").to_owned())),
+            }
+            if !statement["NotPrincipal"].is_null() {
+                named.push(("NotPrincipal".into(), "*".into()));
+            }
+            for (kind, principal) in named.into_iter().filter(|(k, p)| !(k == "AWS" && *p == pool_role)) {
+                report.findings.push(Finding {
+                    property: Property::Isolation,
+                    principal: principal.clone(),
+                    action: "sts:AssumeRole".into(),
+                    resource: role.arn.clone(),
+                    at: baseline.at(&role.file, &role.path.key("Properties").key("AssumeRolePolicyDocument")),
+                    message: format!(
+                        "cell role {} trusts {kind} {principal}, not only its pool's pods' role {pool_role}",
+                        role.name
+                    ),
+                    accepted: None,
+                });
+            }
+        }
+    }
     for role in baseline.roles.iter().filter(|r| is_cell(&r.file)) {
         let held = members.get(role.file.as_str()).cloned().unwrap_or_default();
         let mut outsiders: BTreeSet<String> = held.iter().flat_map(|t| [format!("{t}0"), format!("0{t}")]).collect();
