@@ -82,7 +82,11 @@ impl FromRequestParts<Arc<AppState>> for TenantAdmin {
                 "only the tenant's administrators (group {admins}) manage its users"
             )));
         }
-        let shared = state.shared_pool_id.as_deref() == Some(sign_in.user_pool_id.as_str());
+        // A pool shared by tenants: the platform's tenant pool, or a pooled tier's cell's (its
+        // tenants' records name the cell's access role). Its users join their tenant's group,
+        // which offboarding's purge empties.
+        let shared =
+            state.shared_pool_id.as_deref() == Some(sign_in.user_pool_id.as_str()) || sign_in.access_role_arn.is_some();
         Ok(TenantAdmin { context, scope: Scope::of_tenant(&tenant, sign_in.user_pool_id, shared) })
     }
 }

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 use tenancy_registry::{MemoryDirectory, SignIn};
 use tenant_context::testing::{self, CLIENT_ID, ISSUER, call, sign};
-use user_management::{AppState, MemoryUsers, router};
+use user_management::{AppState, MemoryUsers, Users, router};
 
 const SHARED_POOL: &str = "eu-west-1_SHARED";
 const ADMIN_POOL: &str = "eu-west-1_ADMINS";
@@ -22,6 +22,8 @@ fn issuer(pool: &str) -> String {
 fn sign_in(tenant: &str) -> SignIn {
     let pool = match tenant {
         "acme" | "globex" => format!("eu-west-1_{tenant}"),
+        // A tenant of a pooled tier, in its cell's pool (shared with the cell's other tenants).
+        "cello" => CELL_POOL.to_owned(),
         _ => SHARED_POOL.to_owned(),
     };
     SignIn {
@@ -30,9 +32,11 @@ fn sign_in(tenant: &str) -> SignIn {
         user_pool_id: pool,
         domain: None,
         tier: None,
-        access_role_arn: None,
+        access_role_arn: (tenant == "cello").then(|| "arn:aws:iam::123456789012:role/saas-cell-basic-0".to_owned()),
     }
 }
+
+const CELL_POOL: &str = "eu-west-1_cell0";
 
 /// A valid id token of a user of `tenant` (as its pool issues them) in `groups`.
 fn user_token(tenant: &str, subject: &str, groups: &[&str]) -> String {
@@ -56,7 +60,7 @@ struct Fixture {
 
 fn fixture() -> Fixture {
     let directory = Arc::new(MemoryDirectory::default());
-    for tenant in ["acme", "globex", "initech", "hooli"] {
+    for tenant in ["acme", "globex", "initech", "hooli", "cello"] {
         directory.insert(tenant, sign_in(tenant));
     }
     let users = Arc::new(MemoryUsers::default());
@@ -301,4 +305,18 @@ async fn provider_administrators_manage_the_admin_pool_and_tenant_users_cannot()
     let (status, _) = call(&app, "DELETE", "/admin-users/ops@provider.example", Some(&root), None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert_eq!(users.all(), [(ADMIN_POOL.into(), "sre@provider.example".into(), None)]);
+}
+
+/// A cell's pool is shared by the cell's tenants: a user made there joins its tenant's group,
+/// so offboarding's purge (which empties the group) finds it.
+#[tokio::test]
+async fn a_user_of_a_pooled_tenant_joins_its_group_in_the_cells_pool_so_offboarding_purges_it() {
+    let Fixture { app, users } = fixture();
+    let (status, body) =
+        call(&app, "POST", "/cello/users", Some(&admin_of("cello")), Some(json!({"email": "ann@cello.example"}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let cello = tenancy::model::TenantId::parse("cello").unwrap();
+    let scope = user_management::Scope::of_tenant(&cello, CELL_POOL.into(), true);
+    let purged = users.purge(&scope, &[]).await.unwrap();
+    assert!(purged.iter().any(|u| u == "ann@cello.example"), "{purged:?}");
 }
