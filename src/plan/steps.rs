@@ -309,12 +309,25 @@ fn tenant_steps(platform: &Platform, tenant: &Tenant, role: &str, steps: &mut Ve
         bindings: vec![],
         estimate_seconds: 120,
     });
-    let record = |field: RecordField, output: &str| Binding {
-        input: BindingTarget::Record(field),
-        from: stack.clone(),
-        output: output.to_owned(),
-    };
-    steps.push(Step {
+    let fields = [
+        (RecordField::ClientId, tenant_outputs::USER_POOL_CLIENT_ID.to_owned()),
+        (RecordField::Issuer, tenant_outputs::ISSUER_URL.to_owned()),
+        (RecordField::RoleArn, tenant_outputs::ROLE_ARN.to_owned()),
+        (RecordField::UserPoolId, tenant_outputs::USER_POOL_ID.to_owned()),
+    ];
+    steps.push(register_step(platform, tenant, bundle, &stack, fields));
+}
+
+/// `tenant`'s register step, after its bundle: its record, each field bound to an output of
+/// the stack `from` deploys (its own stack, or its cell's).
+fn register_step<const N: usize>(
+    platform: &Platform,
+    tenant: &Tenant,
+    bundle: StepId,
+    from: &StepId,
+    fields: [(RecordField, String); N],
+) -> Step {
+    Step {
         id: tenant_step(tenant, TenantPart::Register),
         action: Action::Register {
             table: platform.baseline_names().tenant_table,
@@ -324,14 +337,12 @@ fn tenant_steps(platform: &Platform, tenant: &Tenant, role: &str, steps: &mut Ve
         },
         artifacts: vec![],
         depends_on: vec![bundle],
-        bindings: vec![
-            record(RecordField::ClientId, tenant_outputs::USER_POOL_CLIENT_ID),
-            record(RecordField::Issuer, tenant_outputs::ISSUER_URL),
-            record(RecordField::RoleArn, tenant_outputs::ROLE_ARN),
-            record(RecordField::UserPoolId, tenant_outputs::USER_POOL_ID),
-        ],
+        bindings: fields
+            .into_iter()
+            .map(|(field, output)| Binding { input: BindingTarget::Record(field), from: from.clone(), output })
+            .collect(),
         estimate_seconds: 2,
-    });
+    }
 }
 
 /// A tenant of a pooled tier: its Ingress in the pool namespace, then its record, whose
@@ -351,30 +362,14 @@ fn pooled_tenant_steps(platform: &Platform, tenant: &Tenant, cell: u32, steps: &
         bindings: vec![],
         estimate_seconds: 30,
     });
-    let record = |field: RecordField, output: String| Binding {
-        input: BindingTarget::Record(field),
-        from: cell_step.clone(),
-        output,
-    };
     use crate::compile::pool::outputs as cell_outputs;
-    steps.push(Step {
-        id: tenant_step(tenant, TenantPart::Register),
-        action: Action::Register {
-            table: platform.baseline_names().tenant_table,
-            tenant: tenant.id.to_string(),
-            tier: tenant.tier.to_string(),
-            domain: platform.sign_in_domain(tenant),
-        },
-        artifacts: vec![],
-        depends_on: vec![bundle],
-        bindings: vec![
-            record(RecordField::AccessRoleArn, cell_outputs::ACCESS_ROLE_ARN.into()),
-            record(RecordField::ClientId, cell_outputs::client_id(&tenant.id)),
-            record(RecordField::Issuer, cell_outputs::ISSUER_URL.into()),
-            record(RecordField::UserPoolId, cell_outputs::USER_POOL_ID.into()),
-        ],
-        estimate_seconds: 2,
-    });
+    let fields = [
+        (RecordField::AccessRoleArn, cell_outputs::ACCESS_ROLE_ARN.to_owned()),
+        (RecordField::ClientId, cell_outputs::client_id(&tenant.id)),
+        (RecordField::Issuer, cell_outputs::ISSUER_URL.to_owned()),
+        (RecordField::UserPoolId, cell_outputs::USER_POOL_ID.to_owned()),
+    ];
+    steps.push(register_step(platform, tenant, bundle, &cell_step, fields));
 }
 
 /// Finds every placeholder in a step's artifacts and binds it to the step that produces it:
