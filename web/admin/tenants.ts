@@ -3,7 +3,7 @@
 // select the administrator has changed keeps their choice until they apply it.
 
 import { segment, type Api } from "../shared/api";
-import { h, uniqueId } from "../shared/dom";
+import { actionButton, h, uniqueId } from "../shared/dom";
 import { guarded, type Notices } from "../shared/notices";
 import { dataTable, row, type DataTable } from "../shared/table";
 import { confirm } from "./confirm";
@@ -173,12 +173,12 @@ class TenantRow {
   ) {
     const id = tenant.tenantId;
     const path = `/tenants/${segment(id)}`;
-    const button = (label: string, name: string, run: () => Promise<void>, kind = "secondary") => {
-      const b = h("button", { type: "button", class: kind, "aria-label": `${label} ${name}` }, label);
+    const button = (action: string, subject: string, run: () => Promise<void>, kind = "secondary") => {
+      const b = actionButton(action, subject, kind);
       b.addEventListener("click", guarded(notices, run));
       return b;
     };
-    this.select = h("select", { "aria-label": `Tier of ${id}` });
+    this.select = h("select", { id: uniqueId("tier") });
     this.select.addEventListener("change", () => {
       this.edited = true;
     });
@@ -206,6 +206,7 @@ class TenantRow {
       h(
         "span",
         { class: "tier-change" },
+        h("label", { for: this.select.id, class: "visually-hidden" }, `Tier of ${id}`),
         this.select,
         button("Change tier", `of ${id}`, async () => {
           const started = await act(`${path}/tier`, { tier: this.select.value });

@@ -3,7 +3,7 @@
 // floating point, and shown as the service formats them.
 
 import { segment, type Api } from "../shared/api";
-import { field, h, uniqueId } from "../shared/dom";
+import { actionButton, field, h, uniqueId } from "../shared/dom";
 import { guarded, type Notices } from "../shared/notices";
 import { dataTable, row } from "../shared/table";
 
@@ -79,7 +79,7 @@ export class ProductsView {
   }
 
   private row(product: Product): HTMLTableRowElement {
-    const remove = h("button", { type: "button", class: "secondary", "aria-label": `Delete ${product.name}` }, "Delete");
+    const remove = actionButton("Delete", product.name);
     remove.addEventListener(
       "click",
       guarded(this.notices, async () => {

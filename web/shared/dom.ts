@@ -47,3 +47,12 @@ export function byId(id: string): HTMLElement {
   if (element === null) throw new Error(`the page has no element #${id}`);
   return element;
 }
+
+/**
+ * A button that shows `action` and is named "<action> <subject>", for the buttons of a list's
+ * rows: each says what it acts on. The subject is visually hidden text rather than aria-label,
+ * so the name is the button's own text, and no label lookup takes a button for a form field.
+ */
+export function actionButton(action: string, subject: string, kind = "secondary"): HTMLButtonElement {
+  return h("button", { type: "button", class: kind }, action, h("span", { class: "visually-hidden" }, ` ${subject}`));
+}

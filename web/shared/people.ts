@@ -2,7 +2,7 @@
 // administrators and a tenant's users are the same view over different routes.
 
 import { segment, type Api } from "./api";
-import { field, h, uniqueId } from "./dom";
+import { actionButton, field, h, uniqueId } from "./dom";
 import { guarded, type Notices } from "./notices";
 
 /** A user as the user-management service lists it. */
@@ -75,7 +75,7 @@ export class PeopleView {
   }
 
   private item(user: User): HTMLLIElement {
-    const remove = h("button", { type: "button", class: "secondary", "aria-label": `Remove ${user.email}` }, "Remove");
+    const remove = actionButton("Remove", user.email);
     remove.addEventListener(
       "click",
       guarded(this.notices, async () => {

@@ -9,7 +9,8 @@ import { claims, type Claims } from "./jwt";
 import { completeSignIn, discover, isCallback, redirectToSignIn, type Client, type Endpoints } from "./oidc";
 
 const TOKEN_KEY = "tenancy.idToken";
-const SIGN_IN_STARTED_KEY = "tenancy.signInStartedAt";
+/** When a sign-in last started or finished (ms since the epoch). */
+const LAST_SIGN_IN_KEY = "tenancy.lastSignInAt";
 const SIGNED_OUT_KEY = "tenancy.signedOut";
 const EXPIRY_MARGIN_S = 30;
 const SIGN_IN_INTERVAL_MS = 60_000;
@@ -29,6 +30,8 @@ export class Session {
       history.replaceState(null, "", location.pathname);
       sessionStorage.setItem(TOKEN_KEY, await completeSignIn(client, session.endpoints, params));
       sessionStorage.removeItem(SIGNED_OUT_KEY);
+      // Counted from here too: the user may have spent minutes on the issuer's page.
+      sessionStorage.setItem(LAST_SIGN_IN_KEY, String(Date.now()));
     }
     return session;
   }
@@ -52,17 +55,17 @@ export class Session {
     return sessionStorage.getItem(SIGNED_OUT_KEY) !== null;
   }
 
-  /** Whether a sign-in was started within the last 60 s. */
+  /** Whether a sign-in started or finished within the last 60 s. */
   recentlySignedIn(): boolean {
-    const started = Number(sessionStorage.getItem(SIGN_IN_STARTED_KEY) ?? 0);
-    return Date.now() - started < SIGN_IN_INTERVAL_MS;
+    const last = Number(sessionStorage.getItem(LAST_SIGN_IN_KEY) ?? 0);
+    return Date.now() - last < SIGN_IN_INTERVAL_MS;
   }
 
   /** Sends the user to sign in; the promise never settles, since the page is going away. */
   async signIn(): Promise<never> {
     sessionStorage.removeItem(TOKEN_KEY);
     sessionStorage.removeItem(SIGNED_OUT_KEY);
-    sessionStorage.setItem(SIGN_IN_STARTED_KEY, String(Date.now()));
+    sessionStorage.setItem(LAST_SIGN_IN_KEY, String(Date.now()));
     await redirectToSignIn(this.client, this.endpoints);
     return new Promise<never>(() => {});
   }
