@@ -48,7 +48,7 @@ function parseArgs(argv) {
   return { sites, out: path.resolve(out), config };
 }
 
-/** `${NAME}` in every string of `value` (nested in lists too), from `env`; unset names are problems. */
+/** `${NAME}` in every string of `value` (nested in lists too), from `env`; unset names are problems of `key`. */
 function substitute(value, key, env, problems) {
   if (typeof value === "string") {
     return value.replace(/\$\{([^}]*)\}/g, (whole, name) => {
@@ -75,14 +75,20 @@ async function siteConfig(site, file) {
     throw new BuildError(`${file}: cannot read it as JSON: ${err.message}`);
   }
   const problems = [];
+  const unfilled = new Set();
   const filled =
     typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)
-      ? Object.fromEntries(Object.entries(parsed).map(([key, v]) => [key, substitute(v, key, process.env, problems)]))
+      ? Object.fromEntries(
+          Object.entries(parsed).map(([key, v]) => {
+            const before = problems.length;
+            const value = substitute(v, key, process.env, problems);
+            if (problems.length > before) unfilled.add(key);
+            return [key, value];
+          }),
+        )
       : parsed;
-  if (problems.length === 0) {
-    const schema = JSON.parse(await readFile(path.join(ROOT, site, "config.schema.json"), "utf8"));
-    problems.push(...configProblems(schema, filled));
-  }
+  const schema = JSON.parse(await readFile(path.join(ROOT, site, "config.schema.json"), "utf8"));
+  problems.push(...configProblems(schema, filled, unfilled));
   if (problems.length > 0) {
     throw new BuildError(`${file} (config of site "${site}"):\n${problems.map((p) => `  - ${p}`).join("\n")}`);
   }

@@ -12,12 +12,14 @@
  */
 
 /**
- * Every problem of `value` against `schema`, each naming its key; empty when it fits.
+ * Every problem of `value` against `schema`, each naming its key; empty when it fits. The values
+ * of `unchecked` keys are not checked (their problem is known already), only their presence.
  * @param {Schema} schema
  * @param {unknown} value
+ * @param {Set<string>} [unchecked]
  * @returns {string[]}
  */
-export function configProblems(schema, value) {
+export function configProblems(schema, value, unchecked = new Set()) {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return ["the config must be a JSON object"];
   }
@@ -29,7 +31,7 @@ export function configProblems(schema, value) {
       if (!spec.optional) problems.push(`key "${key}" is missing`);
       continue;
     }
-    const problem = kindProblem(spec.kind, config[key]);
+    const problem = unchecked.has(key) ? null : kindProblem(spec.kind, config[key]);
     if (problem) problems.push(`key "${key}" ${problem}`);
   }
   for (const key of Object.keys(config)) {
