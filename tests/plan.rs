@@ -48,7 +48,11 @@ fn reference_edges_come_in_the_required_order() {
     assert_eq!(waves[0], ["baseline/edge"]);
     assert_eq!(waves[1], ["baseline/stack"]);
     assert_eq!(waves[2], ["baseline/delivery"]);
-    assert_eq!(waves[3], ["baseline/cluster", "baseline/images"]);
+    // The sites build beside the cluster and the images: they need only their buckets and project.
+    assert_eq!(
+        waves[3],
+        ["baseline/cluster", "baseline/images", "baseline/site-admin", "baseline/site-app", "baseline/site-landing"]
+    );
     assert!(waves[4].contains(&"baseline/access") && waves[4].contains(&"tenant/acme/stack"));
     assert_eq!(waves[5], ["baseline/addons"]);
     // The bundles: the control plane's beside the tenants'.
@@ -191,7 +195,8 @@ fn the_pipeline_runs_check_then_the_plan_in_order_within_stage_limits() {
     }
     let baseline_steps: BTreeSet<&str> =
         plan.steps().into_iter().map(|s| s.id.as_str()).filter(|s| s.starts_with("baseline/")).collect();
-    let in_pipeline: BTreeSet<&str> = baseline_waves(&platform).into_iter().flatten().collect();
+    let waves = baseline_waves(&platform);
+    let in_pipeline: BTreeSet<&str> = waves.iter().flatten().map(String::as_str).collect();
     assert_eq!(in_pipeline, baseline_steps);
     let shards: Vec<&String> = stages.last().unwrap().1.iter().collect();
     assert_eq!(shards.len(), TENANT_SHARDS);

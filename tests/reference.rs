@@ -130,11 +130,11 @@ fn platform_roles_are_outside_the_tenant_role_prefix() {
     let mut roles = resources_of_type(&delivery, "AWS::IAM::Role");
     assert_eq!(
         roles.len(),
-        15,
-        "seven projects', the tenant stacks' CloudFormation role, the pipeline's and its trigger's, two add-ons', the three control-plane services'"
+        18,
+        "ten projects' (three of them the sites'), the tenant stacks' CloudFormation role, the pipeline's and its trigger's, two add-ons', the three control-plane services'"
     );
     roles.extend(resources_of_type(&bootstrap, "AWS::IAM::Role"));
-    assert_eq!(roles.len(), 16, "and the platform stacks' CloudFormation role");
+    assert_eq!(roles.len(), 19, "and the platform stacks' CloudFormation role");
     for (id, role) in roles {
         let name = role["Properties"]["RoleName"].as_str().unwrap();
         assert!(!name.starts_with("saas-tenant-"), "{id} is named {name}");

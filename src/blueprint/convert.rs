@@ -11,7 +11,8 @@ use super::doc::*;
 use crate::model::*;
 
 /// Converts `value` into a platform, or returns every problem with its field path.
-pub(crate) fn convert(value: &Value) -> Result<Platform, Vec<Problem>> {
+/// `sites` is what the loader read of the directory the document's `sites` names.
+pub(crate) fn convert(value: &Value, sites: Option<WebSources>) -> Result<Platform, Vec<Problem>> {
     let mut cx = Cx::default();
     let Some(mapping) = value.as_mapping() else {
         cx.problem(
@@ -47,6 +48,13 @@ pub(crate) fn convert(value: &Value) -> Result<Platform, Vec<Problem>> {
     let services = cx.read_list::<ServiceDoc>(section("services"), "services");
     let tiers = cx.read_list::<TierDoc>(section("tiers"), "tiers");
     let tenants = cx.read_list::<TenantDoc>(section("tenants"), "tenants");
+    if section("sites").is_some_and(|v| !v.is_string()) {
+        cx.problem(
+            FieldPath::root().key("sites"),
+            "`sites` is not a directory path",
+            "write the web apps' directory relative to the blueprint, such as `sites: ../web`",
+        );
+    }
 
     let platform = platform.and_then(|doc| cx.platform(&doc));
     let cluster = cluster.and_then(|doc| cx.cluster(&doc));
@@ -62,6 +70,9 @@ pub(crate) fn convert(value: &Value) -> Result<Platform, Vec<Problem>> {
     let mut builder = Platform::builder(name, account, region, domain, cluster);
     if let Some(zone) = zone {
         builder = builder.hosted_zone_id(zone);
+    }
+    if let Some(sites) = sites {
+        builder = builder.sites(sites);
     }
     let mut index = IndexMap::default();
     for (i, service) in services {

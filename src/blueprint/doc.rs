@@ -26,6 +26,13 @@ pub struct BlueprintDoc {
     /// does not matter: output is sorted by id.
     #[serde(default)]
     pub tenants: TenantsDoc,
+    /// The directory of the web apps the three static sites serve (admin console, tenant
+    /// application, landing page), relative to the blueprint: `../web`. It must be the
+    /// repository's `web/`, where the pipeline's builds find it; synth records the digest of
+    /// every source file, so that a change to an app reruns its site's build. Without it the
+    /// plan builds no site and the buckets stay empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sites: Option<String>,
 }
 
 /// Where a blueprint's tenants are.
@@ -47,8 +54,8 @@ impl Default for TenantsDoc {
 
 /// The top-level keys of [`BlueprintDoc`], in order, with whether each is required.
 /// `convert` reads the document section by section; a test keeps this list equal to the schema.
-pub const SECTIONS: [(&str, bool); 5] =
-    [("platform", true), ("cluster", true), ("services", true), ("tiers", true), ("tenants", false)];
+pub const SECTIONS: [(&str, bool); 6] =
+    [("platform", true), ("cluster", true), ("services", true), ("tiers", true), ("tenants", false), ("sites", false)];
 
 /// The platform's identity and where it lives.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

@@ -18,7 +18,10 @@ pub use doc::schema_json;
 pub use sample::{REFERENCE_TIERS, sample};
 pub use source_map::{Position, SourceMap};
 
-use crate::model::{FieldPath, Platform, Problem};
+use crate::model::{FieldPath, Platform, Problem, WebSources};
+
+mod web_dir;
+pub use web_dir::read_web_dir;
 
 /// The reference platform's blueprint, compiled into the binary so the main job runs anywhere.
 /// Its tenants are files (`tenants: tenants/`): [`REFERENCE_TENANTS`], read by
@@ -47,7 +50,8 @@ pub fn load_reference() -> Result<Platform, BlueprintError> {
             .map(|(name, text)| TenantFile { path: format!("{dir}{name}"), text: (*text).to_owned() })
             .collect())
     };
-    load_with("<built-in reference.yaml>", REFERENCE, Some(&files))
+    // The web apps' sources are not in the binary: the built-in reference builds no site.
+    load_with_sites("<built-in reference.yaml>", REFERENCE, Some(&files), Some(&|_: &str| Ok(None)))
 }
 
 /// The largest blueprint read, far above any real fleet (10,000 tenants take about 1.5 MB).
@@ -76,7 +80,12 @@ pub fn load_file(path: &Path) -> Result<Platform, BlueprintError> {
     let file = path.display().to_string();
     let text = read_text(path, &file)?;
     let base = path.parent().unwrap_or(Path::new("")).to_path_buf();
-    load_with(&file, &text, Some(&|dir: &str| read_tenant_dir(&base.join(dir))))
+    load_with_sites(
+        &file,
+        &text,
+        Some(&|dir: &str| read_tenant_dir(&base.join(dir))),
+        Some(&|dir: &str| read_web_dir(&base.join(dir)).map(Some)),
+    )
 }
 
 /// Validates blueprint `text`; `file` names it in diagnostics. A blueprint whose tenants are in
@@ -176,6 +185,22 @@ pub type TenantDirReader<'a> = &'a dyn Fn(&str) -> Result<Vec<TenantFile>, Vec<D
 /// place in it. IO stays with the caller: [`load_file`] reads from disk, `tenancy tenant`
 /// validates an edit before it writes it.
 pub fn load_with(file: &str, text: &str, tenant_dir: Option<TenantDirReader<'_>>) -> Result<Platform, BlueprintError> {
+    load_with_sites(file, text, tenant_dir, None)
+}
+
+/// How [`load_with_sites`] reads the web apps' directory the blueprint's `sites` names: their
+/// sources, `None` when they cannot be had here (the platform then builds no site), or the
+/// problems reading them.
+pub type WebDirReader<'a> = &'a dyn Fn(&str) -> Result<Option<WebSources>, Vec<Diagnostic>>;
+
+/// [`load_with`], with a reader for the directory of web apps the blueprint's `sites` names
+/// (without one, a blueprint naming it is a problem).
+pub fn load_with_sites(
+    file: &str,
+    text: &str,
+    tenant_dir: Option<TenantDirReader<'_>>,
+    web_dir: Option<WebDirReader<'_>>,
+) -> Result<Platform, BlueprintError> {
     let invalid = |diagnostics: Vec<Diagnostic>| BlueprintError::Invalid(Diagnostics::new(diagnostics));
     let mut value = parse_document(
         file,
@@ -222,7 +247,21 @@ pub fn load_with(file: &str, text: &str, tenant_dir: Option<TenantDirReader<'_>>
         value["tenants"] = serde_yaml::Value::Sequence(items);
         tenant_files = Some(kept);
     }
-    match convert::convert(&value) {
+    let sites_at = FieldPath::root().key("sites");
+    let mut sites = None;
+    if let Some(dir) = value.get("sites").and_then(serde_yaml::Value::as_str) {
+        let Some(read) = web_dir else {
+            let message = format!("`sites` names a directory (`{dir}`), which a blueprint given as text cannot read");
+            let help = "load the blueprint from its file (`blueprint::load_file`, or `--blueprint FILE`)";
+            let position = SourceMap::build(text).value(&sites_at);
+            return Err(invalid(vec![Diagnostic::new(file, position, message, help).at_field(sites_at)]));
+        };
+        match read(dir) {
+            Ok(found) => sites = found,
+            Err(problems) => problems_in_files.extend(problems),
+        }
+    }
+    match convert::convert(&value, sites) {
         Ok(platform) if problems_in_files.is_empty() => Ok(platform),
         Ok(_) => Err(invalid(problems_in_files)),
         Err(problems) => {
@@ -282,7 +321,8 @@ fn in_tenant_file(mut problem: Problem, i: usize) -> Problem {
     problem
 }
 
-/// A platform from the blueprint's wire types built in Rust ([`doc::BlueprintDoc`]): every
+/// A platform from the blueprint's wire types built in Rust ([`doc::BlueprintDoc`]), which
+/// reads no files (a `sites` directory is not read, so the platform builds no site): every
 /// problem at once, each at its field path, as the YAML path reports them, where building the
 /// model's own types one `parse(..)?` at a time stops at the first bad value.
 ///
@@ -300,7 +340,7 @@ fn in_tenant_file(mut problem: Problem, i: usize) -> Problem {
 /// ```
 pub fn from_doc(doc: &doc::BlueprintDoc) -> Result<Platform, crate::model::Problems> {
     let value = serde_yaml::to_value(doc).expect("the wire types serialize");
-    convert::convert(&value)
+    convert::convert(&value, None)
         .map_err(|problems| crate::model::Problems::check(problems).expect_err("a conversion that fails has problems"))
 }
 

@@ -14,6 +14,13 @@
 /// An AWS CLI command, `"<service> <command>"` (or `"<service> wait <waiter>"`), and the IAM
 /// actions it calls. Sorted by command.
 pub const AWS_CLI_ACTIONS: &[(&str, &[&str])] = &[
+    // CreateInvalidation (Amazon CloudFront API Reference; Service Authorization Reference,
+    // "Actions defined by Amazon CloudFront": resource type distribution).
+    ("cloudfront create-invalidation", &["cloudfront:CreateInvalidation"]),
+    // AWS CLI reference, `aws cloudfront wait invalidation-completed`: polls
+    // `aws cloudfront get-invalidation` every 20 seconds until the status is Completed
+    // (30 checks at most); GetInvalidation takes resource type distribution.
+    ("cloudfront wait invalidation-completed", &["cloudfront:GetInvalidation"]),
     // DescribeImageScanFindings (Service Authorization Reference, "Actions defined by Amazon
     // Elastic Container Registry").
     ("ecr describe-image-scan-findings", &["ecr:DescribeImageScanFindings"]),
@@ -185,6 +192,8 @@ pub const NO_AWS_PROGRAMS: &[(&str, &str)] = &[
     ("git", "reaches the platform repository (HTTPS or SSH), not AWS"),
     ("grep", "text"),
     ("install", "local files"),
+    ("node", "runs the web apps' build script (web/build.mjs): local files only"),
+    ("npm ci", "installs the web apps' packages from their lockfile (registry.npmjs.org), not AWS"),
     ("printf", "a shell builtin"),
     ("rustup-init", "installs the pinned toolchain from static.rust-lang.org"),
     ("sha256sum", "local files"),

@@ -10,4 +10,4 @@ mod templates;
 
 pub use render::{RenderError, is_shell_word, render, render_with};
 pub use spec::{Artifacts, Buildspec, Env, OnFailure, Phase, Phases};
-pub use templates::{PARTIALS, TEMPLATES};
+pub use templates::{PARTIALS, SITE_TEMPLATE, TEMPLATES};

@@ -13,6 +13,10 @@ pub const TEMPLATES: [(&str, &str); 8] = [
     ("tenant-offboard.yml.hbs", include_str!("../../buildspecs/tenant-offboard.yml.hbs")),
 ];
 
+/// The template of every static site's buildspec, rendered once per site
+/// (`compile::buildspec_data::render_sites`) when the platform builds its sites.
+pub const SITE_TEMPLATE: (&str, &str) = ("site.yml.hbs", include_str!("../../buildspecs/site.yml.hbs"));
+
 /// Partials the templates include with `{{> name}}`.
 pub const PARTIALS: [(&str, &str); 4] = [
     ("install-kubectl", include_str!("../../buildspecs/partials/install-kubectl.hbs")),

@@ -7,7 +7,7 @@ use crate::cfn::resources::{
 use crate::cfn::{
     Expr, LogicalId, Output, Parameter, Policy, PolicyDocument, Statement, Template, TemplateBuilder, TemplateError,
 };
-use crate::model::{BaselineNames, Identity, Platform, Storage, StorageModel};
+use crate::model::{self, BaselineNames, Identity, Platform, Storage, StorageModel};
 
 use super::common::{BucketRef, baseline_export, exports, platform_tags, regional_arn};
 use super::edge::{CERTIFICATE_ARN, WEB_ACL_ARN, add_edge, separate_stack};
@@ -130,21 +130,36 @@ pub fn baseline_stack(platform: &Platform) -> Result<Template, TemplateError> {
     // onboarding a tenant never changes the baseline; tenant stacks add their own DNS record.
     let domain = platform.domain();
     let sites = [
-        Site { name: "admin", aliases: vec![format!("admin.{domain}")], records: vec![format!("admin.{domain}")] },
+        Site {
+            kind: model::Site::Admin,
+            aliases: vec![format!("admin.{domain}")],
+            records: vec![format!("admin.{domain}")],
+        },
         // With a pooled tier, one wildcard record answers for all its tenants: a record each
         // would pass Route 53's 10,000 records per hosted zone long before 10,000 tenants.
         Site {
-            name: "app",
+            kind: model::Site::App,
             aliases: vec![format!("*.app.{domain}")],
             records: if platform.pooled_tiers().next().is_some() { vec![format!("*.app.{domain}")] } else { vec![] },
         },
-        Site { name: "landing", aliases: vec![format!("www.{domain}")], records: vec![format!("www.{domain}")] },
+        Site {
+            kind: model::Site::Landing,
+            aliases: vec![format!("www.{domain}")],
+            records: vec![format!("www.{domain}")],
+        },
     ];
     let mut app_distribution = None;
     let shared = SiteShared { certificate_arn, web_acl_arn, logs_bucket: logs_bucket.clone() };
     for site in &sites {
         let distribution = add_site(&mut t, platform, site, &shared);
-        if site.name == "app" {
+        // Its site step invalidates it after an upload, under a role granted exactly it.
+        let id_output = exports::site_distribution_id(site.kind);
+        t.output(
+            &LogicalId::new(id_output.clone()).expect("a site's output id is alphanumeric"),
+            Output::new(format!("Id of the {} site's distribution", site.kind), Expr::reference(&distribution))
+                .exported_as(baseline_export(platform, &id_output)),
+        );
+        if site.kind == model::Site::App {
             app_distribution = Some(distribution);
         }
     }

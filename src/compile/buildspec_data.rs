@@ -4,8 +4,9 @@
 
 use serde::Serialize;
 
-use crate::buildspec::{Buildspec, PARTIALS, RenderError, TEMPLATES, render_with};
-use crate::model::{BaselineNames, Platform};
+use crate::buildspec::{Buildspec, PARTIALS, RenderError, SITE_TEMPLATE, TEMPLATES, render_with};
+use crate::contract::paths;
+use crate::model::{BaselineNames, Platform, Site};
 
 /// Pinned versions of every tool a buildspec installs. Each download is checked against the
 /// checksum its publisher ships, where one is published.
@@ -127,6 +128,52 @@ pub fn render_all(platform: &Platform) -> Result<Vec<(String, String, Buildspec)
         .map(|(name, template)| {
             let (text, spec) = render_with(name, template, &PARTIALS, &data)?;
             Ok((name.trim_end_matches(".hbs").to_owned(), text, spec))
+        })
+        .collect()
+}
+
+/// The Node.js major version the site builds run on: a `runtime-versions` value of the
+/// CodeBuild image the projects use (`amazonlinux-x86_64-standard:5.0` offers 18, 20 and 22),
+/// and the version `web/package.json` declares in `engines`.
+pub const SITE_NODE_VERSION: &str = "20";
+
+/// What one site's buildspec is rendered with.
+#[derive(Debug, Clone, Serialize)]
+pub struct SiteBuildData {
+    /// The site's short name: the app's directory under `web/` and `build.mjs --site`.
+    pub site: &'static str,
+    /// The site's bucket.
+    pub bucket: String,
+    pub node: &'static str,
+    /// The site's `sources.sha256` and `config.json`, as paths in the source bundle.
+    pub sources: String,
+    pub config: String,
+}
+
+/// Renders the buildspec of every site (`buildspecs/site-<site>.yml`): (output file name, text,
+/// parsed buildspec). A platform without sites has none.
+pub fn render_sites(platform: &Platform) -> Result<Vec<(String, String, Buildspec)>, RenderError> {
+    if platform.sites().is_none() {
+        return Ok(Vec::new());
+    }
+    Site::ALL
+        .into_iter()
+        .map(|site| {
+            let data = SiteBuildData {
+                site: site.name(),
+                bucket: BaselineNames::site_bucket(
+                    platform.name(),
+                    platform.account_id(),
+                    platform.region(),
+                    site.name(),
+                ),
+                node: SITE_NODE_VERSION,
+                sources: super::common::in_source(&paths::site_sources(site)),
+                config: super::common::in_source(&paths::site_config(site)),
+            };
+            let (text, spec) = render_with(SITE_TEMPLATE.0, SITE_TEMPLATE.1, &PARTIALS, &data)?;
+            let name = paths::buildspecs::site(site).trim_start_matches("buildspecs/").to_owned();
+            Ok((name, text, spec))
         })
         .collect()
 }

@@ -25,6 +25,7 @@ pub(crate) mod parallel;
 mod pipeline;
 mod pod_identity;
 pub mod pool;
+pub mod sites;
 mod static_site;
 mod tenant;
 
@@ -209,8 +210,16 @@ pub fn compile_shared_with(platform: &Platform, custom: &Customizations) -> Resu
     yaml(&mut out, paths::INGRESS_NGINX_VALUES, &ingress_nginx_values(platform))?;
     yaml(&mut out, paths::EXTERNAL_DNS_VALUES, &external_dns_values(platform))?;
     yaml(&mut out, paths::CLUSTER_AUTOSCALER_VALUES, &cluster_autoscaler_values(platform))?;
-    for (name, text, _) in buildspec_data::render_all(platform)? {
+    let site_buildspecs = buildspec_data::render_sites(platform)?;
+    for (name, text, _) in buildspec_data::render_all(platform)?.into_iter().chain(site_buildspecs) {
         out.files.push(Artifact { path: format!("buildspecs/{name}"), contents: format!("{GENERATED_HEADER}{text}") });
+    }
+    if let Some(web) = platform.sites() {
+        for site in crate::model::Site::ALL {
+            let config = serde_json::to_string_pretty(&sites::config(platform, site)).expect("JSON values serialize");
+            out.files.push(Artifact { path: paths::site_config(site), contents: format!("{config}\n") });
+            out.files.push(Artifact { path: paths::site_sources(site), contents: sites::sources(web, site) });
+        }
     }
     Ok(out)
 }

@@ -13,7 +13,7 @@ use crate::cfn::resources::{
 };
 use crate::cfn::{Expr, LogicalId, Statement, TemplateBuilder};
 use crate::contract::steps;
-use crate::model::Platform;
+use crate::model::{BaselineNames, Platform, Site};
 
 use super::common::{
     BucketRef, CODEBUILD_IMAGE, SOURCE_KEY, buildspecs, global_arn, in_source, platform_tags, regional_arn,
@@ -33,17 +33,23 @@ pub fn pipeline_prefix(pipeline: &str) -> &str {
 }
 
 /// The baseline steps, wave by wave, as the plan orders them (`plan` tests that it agrees).
-pub fn baseline_waves(platform: &Platform) -> Vec<Vec<&'static str>> {
+pub fn baseline_waves(platform: &Platform) -> Vec<Vec<String>> {
+    let wave = |ids: &[&str]| ids.iter().map(|id| (*id).to_owned()).collect::<Vec<_>>();
     let mut waves = Vec::new();
     if separate_stack(platform) {
-        waves.push(vec![steps::EDGE]);
+        waves.push(wave(&[steps::EDGE]));
     }
-    waves.push(vec![steps::BASELINE]);
-    waves.push(vec![steps::DELIVERY]);
-    waves.push(vec![steps::CLUSTER, steps::IMAGES]);
-    waves.push(vec![steps::ACCESS]);
-    waves.push(vec![steps::ADDONS]);
-    waves.push(vec![steps::CONTROL_PLANE]);
+    waves.push(wave(&[steps::BASELINE]));
+    waves.push(wave(&[steps::DELIVERY]));
+    // The sites need their buckets (baseline) and their project (delivery), nothing else.
+    let mut builds = wave(&[steps::CLUSTER, steps::IMAGES]);
+    if platform.sites().is_some() {
+        builds.extend(Site::ALL.into_iter().map(|site| steps::site(site).as_str().to_owned()));
+    }
+    waves.push(builds);
+    waves.push(wave(&[steps::ACCESS]));
+    waves.push(wave(&[steps::ADDONS]));
+    waves.push(wave(&[steps::CONTROL_PLANE]));
     waves
 }
 
@@ -135,7 +141,7 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, artifacts: &BucketRef, 
             ),
         ]
     };
-    let specs = vec![
+    let mut specs = vec![
         ProjectSpec {
             logical: "Deployer",
             name: names.deploy_project.clone(),
@@ -312,7 +318,14 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, artifacts: &BucketRef, 
                         projects(&names.addons_project),
                         projects(&names.cluster_project),
                         projects(&names.images_project),
-                    ]),
+                    ]
+                    .into_iter()
+                    .chain(
+                        Site::ALL
+                            .into_iter()
+                            .filter(|_| platform.sites().is_some())
+                            .map(|site| projects(names.site_project(site))),
+                    )),
                 );
                 statements
             },
@@ -320,10 +333,58 @@ pub fn add(t: &mut TemplateBuilder, platform: &Platform, artifacts: &BucketRef, 
             variables: vec![("SELECTION", Expr::str(""))],
         },
     ];
+    if platform.sites().is_some() {
+        specs.extend(Site::ALL.map(|site| site_project(platform, site, read_source())));
+    }
     for spec in &specs {
         add_project(t, platform, artifacts, key, spec);
     }
     add_pipeline(t, platform, artifacts, key);
+}
+
+/// The project that builds and publishes one static site: it reads the source bundle, writes
+/// its site's bucket's objects and invalidates its site's distribution (by the id the baseline
+/// exports), nothing else: no listing, no delete (a visitor mid-load still fetches the previous
+/// build's assets), no other site. One project per site, so the landing page's build cannot
+/// touch the admin console.
+fn site_project(platform: &Platform, site: Site, read_source: Statement) -> ProjectSpec {
+    let names = platform.baseline_names();
+    let bucket = BaselineNames::site_bucket(platform.name(), platform.account_id(), platform.region(), site.name());
+    // CloudFront's ARNs have no region (Service Authorization Reference, "Resource types defined
+    // by Amazon CloudFront": `arn:${Partition}:cloudfront::${Account}:distribution/${DistributionId}`).
+    let export = super::common::baseline_export(platform, &super::common::exports::site_distribution_id(site));
+    let distribution = Expr::Join(
+        String::new(),
+        vec![Expr::sub("arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/"), Expr::import(export)],
+    );
+    ProjectSpec {
+        logical: match site {
+            Site::Admin => "AdminSite",
+            Site::App => "AppSite",
+            Site::Landing => "LandingSite",
+        },
+        name: names.site_project(site).to_owned(),
+        buildspec: site_buildspec(site),
+        description: format!("Builds {}'s {site} app and publishes it to the {site} site", platform.name()),
+        privileged: false,
+        statements: vec![
+            read_source,
+            Statement::allow("PublishSite", &["s3:PutObject"]).on([BucketRef { name: bucket }.objects("*")]),
+            Statement::allow("InvalidateSite", &["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"])
+                .on([distribution]),
+        ],
+        managed_policies: vec![],
+        variables: vec![],
+    }
+}
+
+/// The site's buildspec path, as the project spec's `&'static str` (`paths::buildspecs::site`).
+fn site_buildspec(site: Site) -> &'static str {
+    match site {
+        Site::Admin => "buildspecs/site-admin.yml",
+        Site::App => "buildspecs/site-app.yml",
+        Site::Landing => "buildspecs/site-landing.yml",
+    }
 }
 
 /// A project, its log group, and its role (least privilege: the spec's statements, its logs).

@@ -13,8 +13,8 @@ use super::common::{BucketRef, platform_tags};
 
 /// One static site of the baseline.
 pub struct Site {
-    /// Short name: `admin`, `app` or `landing`.
-    pub name: &'static str,
+    /// Which site: its short name names the bucket, the distribution and the build step.
+    pub kind: crate::model::Site,
     /// Host names CloudFront answers for (wildcards allowed).
     pub aliases: Vec<String>,
     /// Host names that get Route 53 alias records in the baseline.
@@ -59,18 +59,19 @@ pub struct SiteShared {
 
 /// Adds the site's resources; returns the distribution's logical id.
 pub fn add_site(t: &mut TemplateBuilder, platform: &Platform, site: &Site, shared: &SiteShared) -> LogicalId {
-    let prefix = format!("{}Site", pascal_case(site.name));
+    let name = site.kind.name();
+    let prefix = format!("{}Site", pascal_case(name));
     let id = |suffix: &str| LogicalId::derive(&prefix, suffix);
     let (bucket, oac, distribution, policy) =
         (id("Bucket"), id("OriginAccess"), id("Distribution"), id("BucketPolicy"));
-    let bucket_name = BaselineNames::site_bucket(platform.name(), platform.account_id(), platform.region(), site.name);
+    let bucket_name = BaselineNames::site_bucket(platform.name(), platform.account_id(), platform.region(), name);
 
     t.resource(
         &bucket,
         Bucket::private_logged(
             Expr::str(&bucket_name),
             shared.logs_bucket.name(),
-            format!("s3/{}/", site.name),
+            format!("s3/{}/", name),
             platform_tags(platform),
         ),
     );
@@ -79,14 +80,14 @@ pub fn add_site(t: &mut TemplateBuilder, platform: &Platform, site: &Site, share
         OriginAccessControl {
             origin_access_control_config: OriginAccessControlConfig {
                 name: Expr::str(&bucket_name),
-                description: format!("CloudFront access to the {} site bucket", site.name),
+                description: format!("CloudFront access to the {} site bucket", name),
                 origin_access_control_origin_type: "s3",
                 signing_behavior: "always",
                 signing_protocol: "sigv4",
             },
         },
     );
-    let origin_id = format!("{}-s3", site.name);
+    let origin_id = format!("{}-s3", name);
     // Single-page apps: unknown paths and forbidden keys serve index.html with 200.
     let spa_fallback = |code| CustomErrorResponse {
         error_code: code,
@@ -99,7 +100,7 @@ pub fn add_site(t: &mut TemplateBuilder, platform: &Platform, site: &Site, share
         Distribution {
             distribution_config: DistributionConfig {
                 enabled: true,
-                comment: format!("{} {} site", platform.name(), site.name),
+                comment: format!("{} {} site", platform.name(), name),
                 aliases: site.aliases.iter().map(Expr::str).collect(),
                 default_root_object: "index.html",
                 http_version: "http2and3",
@@ -128,7 +129,7 @@ pub fn add_site(t: &mut TemplateBuilder, platform: &Platform, site: &Site, share
                 },
                 logging: DistributionLogging {
                     bucket: shared.logs_bucket.domain_name(),
-                    prefix: format!("cloudfront/{}/", site.name),
+                    prefix: format!("cloudfront/{}/", name),
                     include_cookies: false,
                 },
                 web_acl_id: shared.web_acl_arn.clone(),

@@ -34,6 +34,13 @@ pub mod baseline {
     pub const ADMIN_CLIENT_ID: &str = "AdminUserPoolClientId";
     /// The admin pool's issuer URL, which the control plane verifies administrators' tokens by.
     pub const ADMIN_ISSUER_URL: &str = "AdminIssuerUrl";
+
+    /// A static site's CloudFront distribution id (`AdminSiteDistributionId`, ...), which its
+    /// site step invalidates after an upload; exported, so the delivery stack's sites role is
+    /// granted the invalidation of exactly these distributions.
+    pub fn site_distribution_id(site: crate::model::Site) -> String {
+        format!("{}SiteDistributionId", crate::cfn::pascal_case(site.name()))
+    }
 }
 
 /// Outputs of a tenant's stack (the tenant record, the Kubernetes bundle, offboarding).

@@ -86,6 +86,27 @@ pub mod buildspecs {
     /// Offboards one tenant, `TENANT_ID`, that the blueprint no longer lists: removes its bundle, then
     /// its stack, and marks its record deleted.
     pub const TENANT_OFFBOARD: &str = "buildspecs/tenant-offboard.yml";
+
+    /// The sites project's, one per site: checks the web apps' sources against the plan's
+    /// digests, builds the site once, uploads it and invalidates its distribution.
+    pub fn site(site: crate::model::Site) -> String {
+        format!("buildspecs/site-{site}.yml")
+    }
+}
+
+/// Where the static sites' files are: `sites/<site>/...`.
+pub const SITES_DIR: &str = "sites";
+
+/// `sites/<site>/config.json`: what the site's app reads at start (`/config.json`): the API's
+/// address and, for the admin console, its sign-in settings, some bound at deploy time.
+pub fn site_config(site: crate::model::Site) -> String {
+    format!("{SITES_DIR}/{site}/config.json")
+}
+
+/// `sites/<site>/sources.sha256`: the digest of every source file the site's build reads, in
+/// `sha256sum`'s format (paths relative to the web apps' directory), which the build checks.
+pub fn site_sources(site: crate::model::Site) -> String {
+    format!("{SITES_DIR}/{site}/sources.sha256")
 }
 
 /// Where the pooled tiers' files are: `pools/<tier>/...`.

@@ -53,6 +53,11 @@ pub const ADDONS: &str = "baseline/addons";
 /// Applies the control plane's bundle: its namespace, services and routes.
 pub const CONTROL_PLANE: &str = "baseline/control-plane";
 
+/// `baseline/site-<site>`: builds one static site's app and publishes it to its bucket.
+pub fn site(site: crate::model::Site) -> StepId {
+    StepId::new(format!("{PLATFORM_PREFIX}site-{site}"))
+}
+
 /// How the steps of a pooled tier's pool begin: `pool/<tier>/...`.
 pub const POOL_PREFIX: &str = "pool/";
 

@@ -11,6 +11,7 @@ mod path;
 mod platform;
 mod problem;
 mod service;
+mod sites;
 mod tenant;
 mod tier;
 mod tier_move;
@@ -28,6 +29,7 @@ pub use path::{FieldPath, Segment};
 pub use platform::{Platform, PlatformBuilder};
 pub use problem::{Anchor, Problem, Problems};
 pub use service::{Service, Storage, TableKeys};
+pub use sites::{SHARED_DIR, Site, WEB_DIR, WebSources};
 pub use tenant::{Serving, Tenant};
 pub use tier::{
     Autoscaling, CELL_FIXED_OUTPUTS, CELL_FIXED_RESOURCES, CELL_TENANT_RESOURCES, Compute, ContainerResources,

@@ -207,6 +207,10 @@ pub struct BaselineNames {
     /// `<platform>-images`: the CodeBuild project, and its IAM role, that builds the service images
     /// and pushes them to ECR.
     pub images_project: String,
+    /// `<platform>-site-<site>`, in [`Site::ALL`](super::Site::ALL)'s order: the CodeBuild
+    /// project, and its IAM role, that builds one static site's app and publishes it to that
+    /// site's bucket alone ([`site_project`](Self::site_project)).
+    pub site_projects: [String; 3],
     /// `<platform>-apply`: the CodeBuild project, and its IAM role, that runs one selection of the plan
     /// for the pipeline.
     pub apply_project: String,
@@ -306,6 +310,7 @@ impl BaselineNames {
             cluster_project: format!("{p}-cluster"),
             addons_project: format!("{p}-addons"),
             images_project: format!("{p}-images"),
+            site_projects: super::Site::ALL.map(|site| format!("{p}-site-{site}")),
             apply_project: format!("{p}-apply"),
             check_project: format!("{p}-check"),
             pipeline: format!("{p}-platform"),
@@ -338,6 +343,12 @@ impl BaselineNames {
             cluster_autoscaler_service_account: "cluster-autoscaler".to_owned(),
             cluster_autoscaler_role: format!("{p}-cluster-autoscaler"),
         }
+    }
+
+    /// The project that builds and publishes `site` (see [`site_projects`](Self::site_projects)).
+    pub fn site_project(&self, site: super::Site) -> &str {
+        let index = super::Site::ALL.iter().position(|s| *s == site).expect("every site is in Site::ALL");
+        &self.site_projects[index]
     }
 
     /// The bucket holding one static site; globally unique through account and region.
@@ -383,6 +394,9 @@ impl BaselineNames {
             DerivedName::new(IamRole, self.cluster_project.clone()),
             DerivedName::new(IamRole, self.addons_project.clone()),
             DerivedName::new(IamRole, self.images_project.clone()),
+            DerivedName::new(IamRole, self.site_projects[0].clone()),
+            DerivedName::new(IamRole, self.site_projects[1].clone()),
+            DerivedName::new(IamRole, self.site_projects[2].clone()),
             DerivedName::new(IamRole, self.apply_project.clone()),
             DerivedName::new(IamRole, self.onboarding_project.clone()),
             DerivedName::new(IamRole, self.check_project.clone()),

@@ -3,7 +3,7 @@
 use super::validate::validate;
 use super::{
     AccountId, BaselineNames, CellNames, Cluster, DomainName, HostedZoneId, PlatformName, PoolNames, Problems, Region,
-    Service, Storage, Tenant, TenantId, TenantNames, Tier, TierName,
+    Service, Storage, Tenant, TenantId, TenantNames, Tier, TierName, WebSources,
 };
 
 /// A validated platform description. Only [`PlatformBuilder::build`] makes one, so holding a
@@ -27,6 +27,8 @@ pub(crate) struct PlatformParts {
     pub services: Vec<Service>,
     pub tiers: Vec<Tier>,
     pub tenants: Vec<Tenant>,
+    /// The web apps the static sites serve, when the platform builds them.
+    pub sites: Option<WebSources>,
 }
 
 impl Platform {
@@ -92,6 +94,7 @@ impl Platform {
                 services: Vec::new(),
                 tiers: Vec::new(),
                 tenants: Vec::new(),
+                sites: None,
             },
         }
     }
@@ -229,11 +232,28 @@ impl Platform {
     /// depend on besides the tenant itself. Synth hashes it to know when cached tenant output
     /// is still valid. The destructuring is exhaustive, so a new field cannot be left out.
     pub fn settings_text(&self) -> String {
-        let PlatformParts { name, account_id, region, domain, hosted_zone_id, cluster, services, tiers, tenants: _ } =
-            &self.parts;
+        // The web apps are inputs of the baseline's site steps only: no tenant artifact reads them,
+        // so a change to a page must not recompile the fleet.
+        let PlatformParts {
+            name,
+            account_id,
+            region,
+            domain,
+            hosted_zone_id,
+            cluster,
+            services,
+            tiers,
+            tenants: _,
+            sites: _,
+        } = &self.parts;
         format!(
             "{name:?}\n{account_id:?}\n{region:?}\n{domain:?}\n{hosted_zone_id:?}\n{cluster:?}\n{services:?}\n{tiers:?}"
         )
+    }
+
+    /// The web apps' sources, when the platform builds its sites (the blueprint's `sites`).
+    pub fn sites(&self) -> Option<&WebSources> {
+        self.parts.sites.as_ref()
     }
 
     /// The builder this platform was made from, to derive a changed platform.
@@ -268,6 +288,11 @@ impl PlatformBuilder {
     /// Adds a tenant; [`build`](Self::build) sorts the tenants by id.
     pub fn tenant(mut self, tenant: Tenant) -> Self {
         self.parts.tenants.push(tenant);
+        self
+    }
+    /// Sets the web apps the static sites serve; without them the plan builds no site.
+    pub fn sites(mut self, sources: WebSources) -> Self {
+        self.parts.sites = Some(sources);
         self
     }
     /// Removes every tenant: the platform's own settings alone.

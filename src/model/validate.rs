@@ -26,7 +26,20 @@ pub(crate) fn validate(parts: &PlatformParts) -> Vec<Problem> {
     check_tiers(parts, &mut problems);
     check_tenants(parts, &baseline, &mut problems);
     check_cells(parts, &mut problems);
+    check_sites(parts, &mut problems);
     problems
+}
+
+/// Every site has a page: a site step would otherwise upload an empty site.
+fn check_sites(parts: &PlatformParts, problems: &mut Vec<Problem>) {
+    let Some(sources) = &parts.sites else { return };
+    for site in sources.missing_pages() {
+        problems.push(Problem::new(
+            root("sites"),
+            format!("the web apps have no `{site}/index.html`: the {site} site would be empty"),
+            format!("add the {site} app under `{}/{site}/`, or remove `sites` from the blueprint", super::WEB_DIR),
+        ));
+    }
 }
 
 fn root(key: &str) -> FieldPath {

@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 
 use super::facts::ArtifactFacts;
 use super::step::{Action, Binding, Step, StepId};
+use crate::compile::sites;
 use crate::compile::{CLOUDFRONT_REGION, in_source, separate_stack};
 use crate::contract::outputs::{self, tenant as tenant_outputs};
 use crate::contract::paths::{self, buildspecs};
@@ -24,7 +25,7 @@ use crate::contract::steps::{self, TenantPart};
 pub use crate::contract::steps::{ACCESS, ADDONS, BASELINE, CLUSTER, CONTROL_PLANE, DELIVERY, EDGE, IMAGES};
 use crate::contract::{BindingTarget, RecordField};
 use crate::model::naming::role_arn;
-use crate::model::{Platform, Tenant};
+use crate::model::{Platform, Site, Tenant};
 
 /// The buildspecs the delivery stack's projects run and that no plan step runs itself.
 const PIPELINE_BUILDSPECS: [&str; 5] = [
@@ -160,6 +161,7 @@ fn baseline_steps(platform: &Platform, steps: &mut Vec<Step>) {
         &[BASELINE, DELIVERY],
         900,
     ));
+    site_steps(platform, steps);
     steps.push(Step {
         id: id(ACCESS),
         action: Action::Cloudformation {
@@ -210,6 +212,42 @@ fn baseline_steps(platform: &Platform, steps: &mut Vec<Step>) {
         bindings: vec![],
         estimate_seconds: 120,
     });
+}
+
+/// Each static site's build, once the baseline made its bucket and distribution and the
+/// delivery stack its project. Its artifacts are its buildspec, its configuration and the
+/// digests of its sources, so the step's hash changes with the app's sources and with nothing
+/// else's. A platform without sites has none.
+fn site_steps(platform: &Platform, steps: &mut Vec<Step>) {
+    if platform.sites().is_none() {
+        return;
+    }
+    let names = platform.baseline_names();
+    for site in Site::ALL {
+        let buildspec = buildspecs::site(site);
+        let mut bindings = vec![Binding {
+            input: BindingTarget::Env(sites::DISTRIBUTION_VARIABLE.into()),
+            from: id(BASELINE),
+            output: outputs::baseline::site_distribution_id(site),
+        }];
+        bindings.extend(sites::bound_variables(site).iter().map(|(variable, output)| Binding {
+            input: BindingTarget::Env((*variable).into()),
+            from: id(BASELINE),
+            output: (*output).into(),
+        }));
+        steps.push(Step {
+            id: steps::site(site),
+            action: Action::Codebuild {
+                project: names.site_project(site).to_owned(),
+                buildspec: in_source(&buildspec),
+                rerun: false,
+            },
+            artifacts: vec![buildspec, paths::site_config(site), paths::site_sources(site)],
+            depends_on: vec![id(BASELINE), id(DELIVERY)],
+            bindings,
+            estimate_seconds: 240,
+        });
+    }
 }
 
 /// Each pooled tier's pool stack, pool bundle and cell stacks. They are platform stacks (the

@@ -660,35 +660,63 @@ pub fn platform(baseline: &Baseline, report: &mut Report) {
     super::control_plane::sufficiency(baseline, report);
 }
 
-/// Each project's buildspec commands, as the project's role.
+/// The buildspecs the plan's build steps run with `project` (a step names its buildspec, which
+/// apply sends as the build's override: the sites project runs one per site).
+fn plan_buildspecs<'a>(baseline: &'a Baseline, project: &str) -> impl Iterator<Item = &'a str> {
+    let steps = baseline.plan["steps"].as_array().into_iter().flatten();
+    steps
+        .filter(move |step| step["kind"] == "codebuild" && step["project"] == project)
+        .filter_map(|step| step["buildspec"].as_str())
+}
+
+/// Each project's buildspec commands, as the project's role: the project's own buildspec and
+/// every one the plan's steps run with it.
 fn buildspecs(baseline: &Baseline, report: &mut Report) {
     for (file, t) in baseline.templates() {
         for (logical, project) in t.of_type("AWS::CodeBuild::Project") {
             let props = &project["Properties"];
-            let spec = props["Source"]["BuildSpec"].as_str().unwrap_or_default();
-            let Some(commands) = buildspec_commands(baseline, spec) else { continue };
+            let name = t.string(&props["Name"], &baseline.scope, &baseline.exports);
+            let own = props["Source"]["BuildSpec"].as_str().unwrap_or_default();
+            let mut specs: Vec<&str> = std::iter::once(own).chain(plan_buildspecs(baseline, &name)).collect();
+            specs.sort_unstable();
+            specs.dedup();
             let role_arn = t.string(&props["ServiceRole"], &baseline.scope, &baseline.exports);
             let Some(role) = baseline.roles.iter().find(|r| r.arn == role_arn || r.name == role_arn) else { continue };
             let at = baseline.at(&file, &FieldPath::root().key("Resources").key(logical));
-            let caller = Call { baseline, role, at: &at };
-            for command in &commands {
-                match crate::buildspec::aws_cli::actions_of(command) {
-                    Ok(actions) => {
-                        for action in actions {
-                            caller.check_somewhere(report, action, &format!("{spec} calls (`{}`)", short(command)));
-                        }
-                    }
-                    Err(e) => report.findings.push(Finding {
-                        property: Property::CannotProve,
-                        principal: role.arn.clone(),
-                        action: "aws".into(),
-                        resource: spec.to_owned(),
-                        at: at.clone(),
-                        message: format!("{spec}: {e}"),
-                        accepted: None,
-                    }),
+            for spec in specs {
+                let Some(commands) = buildspec_commands(baseline, spec) else { continue };
+                project_commands(baseline, role, &at, spec, &commands, report);
+            }
+        }
+    }
+}
+
+/// One buildspec's `aws` commands, as its project's role.
+fn project_commands(
+    baseline: &Baseline,
+    role: &Role,
+    at: &Location,
+    spec: &str,
+    commands: &[String],
+    report: &mut Report,
+) {
+    let caller = Call { baseline, role, at };
+    for command in commands {
+        match crate::buildspec::aws_cli::actions_of(command) {
+            Ok(actions) => {
+                for action in actions {
+                    caller.check_somewhere(report, action, &format!("{spec} calls (`{}`)", short(command)));
                 }
             }
+            Err(e) => report.findings.push(Finding {
+                property: Property::CannotProve,
+                principal: role.arn.clone(),
+                action: "aws".into(),
+                resource: spec.to_owned(),
+                at: at.clone(),
+                message: format!("{spec}: {e}"),
+                accepted: None,
+            }),
         }
     }
 }

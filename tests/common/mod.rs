@@ -21,11 +21,14 @@ pub fn root() -> PathBuf {
 }
 
 /// The reference blueprint as one text, its tenant files (`blueprints/tenants/`) listed inline
-/// in file order: the same platform, for tests that edit it and load it with `load_str`.
+/// in file order, last, and its `sites` as the absolute path of the web apps: the same
+/// platform, for tests that edit it and load it with [`load`].
 pub fn reference_text() -> String {
     let text = std::fs::read_to_string(root().join("blueprints/reference.yaml")).expect("reference blueprint");
     let at = text.find("\ntenants: tenants/\n").expect("the reference keeps its tenants as files") + 1;
+    assert!(text.ends_with("\nsites: ../web\n"), "the reference names its web apps last");
     let mut out = text[..at].to_owned();
+    out.push_str(&format!("sites: {}\n", root().join("web").display()));
     out.push_str("tenants:\n");
     let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("blueprints/tenants"))
         .expect("blueprints/tenants")
@@ -53,8 +56,10 @@ pub fn reference_tiers() -> Vec<String> {
     tenancy::blueprint::REFERENCE_TIERS.iter().map(|t| (*t).to_owned()).collect()
 }
 
+/// A blueprint given as text, whose `sites` (if any) is read from disk as the CLI would.
 pub fn load(name: &str, text: &str) -> Platform {
-    tenancy::blueprint::load_str(name, text).unwrap_or_else(|err| panic!("{err}"))
+    let web = |dir: &str| tenancy::blueprint::read_web_dir(&root().join(dir)).map(Some);
+    tenancy::blueprint::load_with_sites(name, text, None, Some(&web)).unwrap_or_else(|err| panic!("{err}"))
 }
 
 /// Compiled artifacts as path -> contents.
