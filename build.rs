@@ -39,8 +39,12 @@ fn main() {
     std::fs::write(dest, out).expect("OUT_DIR is writable");
 }
 
+/// Not a site's input: hidden entries, installed packages, build output, documentation
+/// (`model::sites::is_documentation`).
 fn hidden(path: &Path) -> bool {
-    path.file_name().and_then(|n| n.to_str()).is_none_or(|n| n.starts_with('.') || n == "node_modules" || n == "dist")
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_none_or(|n| n.starts_with('.') || n == "node_modules" || n == "dist" || n.ends_with(".md"))
 }
 
 fn sorted(dir: &Path) -> Vec<std::path::PathBuf> {

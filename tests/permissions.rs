@@ -7,7 +7,7 @@
 use crate::common::iam::{Context, role_allows, role_named};
 use crate::common::*;
 use serde_json::Value;
-use tenancy::model::Platform;
+use tenancy::model::{Platform, Site};
 
 const REGION: &str = "eu-west-1";
 const ACCOUNT: &str = "123456789012";
@@ -579,4 +579,43 @@ fn the_cluster_project_holds_eksctls_documented_minimum_for_its_own_roles() {
         )
         .is_err()
     );
+}
+
+/// Each site's build (`buildspecs/site-<site>.yml`): it writes its own site's bucket and
+/// invalidates its own site's distribution (the id the baseline exports), and nothing of
+/// another site's: the landing page's build cannot replace the admin console.
+#[test]
+fn each_site_role_publishes_its_own_site_only() {
+    let g = generated();
+    let names = g.platform.baseline_names();
+    let bucket = |site: Site| format!("arn:aws:s3:::saas-{site}-{ACCOUNT}-{REGION}");
+    let distribution = |site: Site| {
+        format!(
+            "arn:aws:cloudfront::{ACCOUNT}:distribution/import:saas-baseline-{}",
+            tenancy::contract::outputs::baseline::site_distribution_id(site)
+        )
+    };
+    for site in Site::ALL {
+        let mut refused = vec![
+            ("s3:DeleteObject", format!("{}/index.html", bucket(site))),
+            ("s3:ListBucket", bucket(site)),
+            ("s3:PutObject", format!("arn:aws:s3:::saas-artifacts-{ACCOUNT}-{REGION}/source/tenancy.zip")),
+            ("cloudfront:UpdateDistribution", distribution(site)),
+        ];
+        for other in Site::ALL.into_iter().filter(|other| *other != site) {
+            refused.push(("s3:PutObject", format!("{}/index.html", bucket(other))));
+            refused.push(("cloudfront:CreateInvalidation", distribution(other)));
+        }
+        let refused: Vec<(&str, String)> = refused;
+        grants_exactly(
+            &g,
+            names.site_project(site),
+            &[
+                (&["s3:PutObject"], format!("{}/index.html", bucket(site))),
+                (&["s3:PutObject"], format!("{}/assets/app-0123abcd.js", bucket(site))),
+                (&["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"], distribution(site)),
+            ],
+            &refused,
+        );
+    }
 }

@@ -27,6 +27,64 @@ fn bin() -> PathBuf {
     PathBuf::from(TENANCY)
 }
 
+/// The AWS CLI against this moto, as the operator: its JSON answer.
+fn aws(moto: &Moto, args: &[&str]) -> Value {
+    let cli = crate::emulator::python().parent().unwrap().join("aws");
+    let out = Command::new(cli)
+        .args(args)
+        .args(["--region", "eu-west-1", "--output", "json"])
+        .envs(moto.env())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "aws {args:?}: {}", describe_output(&out));
+    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+}
+
+/// What one site's build left in its bucket and at its distribution.
+fn site_published(moto: &Moto, site: &str) {
+    let bucket = format!("saas-{site}-123456789012-eu-west-1");
+    let head = |key: &str| aws(moto, &["s3api", "head-object", "--bucket", &bucket, "--key", key]);
+    let page = head("index.html");
+    assert_eq!(page["ContentType"], "text/html; charset=utf-8", "{site}: {page}");
+    assert_eq!(page["CacheControl"], "no-cache", "{site}: {page}");
+    assert_eq!(head("config.json")["CacheControl"], "no-cache", "{site}");
+    let listing = aws(moto, &["s3api", "list-objects-v2", "--bucket", &bucket, "--prefix", "assets/"]);
+    let assets: Vec<&str> =
+        listing["Contents"].as_array().unwrap().iter().map(|o| o["Key"].as_str().unwrap()).collect();
+    assert!(
+        assets.iter().any(|k| k.ends_with(".js")) && assets.iter().any(|k| k.ends_with(".css")),
+        "{site}: {assets:?}"
+    );
+    for key in &assets {
+        let asset = head(key);
+        assert_eq!(asset["CacheControl"], "public, max-age=31536000, immutable", "{site}: {key}");
+        let expected = if key.ends_with(".js") { "text/javascript; charset=utf-8" } else { "text/css; charset=utf-8" };
+        assert_eq!(asset["ContentType"], expected, "{site}: {key}");
+    }
+    let config_path = moto.work.join(format!("{site}-config.json"));
+    aws(moto, &["s3api", "get-object", "--bucket", &bucket, "--key", "config.json", config_path.to_str().unwrap()]);
+    let config: Value = serde_json::from_str(&std::fs::read_to_string(&config_path).unwrap()).unwrap();
+    assert_eq!(config["apiUrl"], "https://api.saas.example.com", "{site}: {config}");
+    assert!(!config.to_string().contains("${"), "{site}: {config}");
+    if site == "admin" {
+        let issuer = config["issuer"].as_str().unwrap();
+        assert!(issuer.starts_with("https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_"), "{issuer}");
+    }
+    let distributions = aws(moto, &["cloudfront", "list-distributions"]);
+    let comment = format!("saas {site} site");
+    let id = distributions["DistributionList"]["Items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["Comment"] == comment.as_str())
+        .unwrap_or_else(|| panic!("no distribution {comment}: {distributions}"))["Id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let invalidations = aws(moto, &["cloudfront", "list-invalidations", "--distribution-id", &id]);
+    assert_eq!(invalidations["InvalidationList"]["Quantity"], 1, "{site}: {invalidations}");
+}
+
 /// Runs the pipeline once (`tests/emulator/pipeline.py`); returns its report.
 fn run_pipeline(moto: &Moto, root: &Path, run: &str) -> Value {
     let report = moto.work.join(format!("pipeline-{run}.json"));
@@ -163,6 +221,12 @@ fn the_generated_pipeline_deploys_the_reference_platform_and_a_second_run_change
             }
         }
     }
+    // Each site's build published its app: the page and its configuration revalidated at every
+    // load, the hashed assets cached for a year, the admin console's sign-in settings resolved
+    // from the baseline's outputs, and its distribution's page invalidated.
+    for site in ["admin", "app", "landing"] {
+        site_published(&moto, site);
+    }
     // The baseline objects the add-ons build applied through kubectl with an EKS token.
     assert!(objects.contains_key("/api/v1/namespaces/ingress-nginx"), "{:?}", objects.keys().collect::<Vec<_>>());
     // Every stand-in call succeeded, and eksctl was given the operator's access entry.
@@ -187,7 +251,10 @@ fn the_generated_pipeline_deploys_the_reference_platform_and_a_second_run_change
     let by_tenancy: Vec<&str> = started
         .iter()
         .filter_map(|b| b["project"].as_str())
-        .filter(|p| ["saas-cluster", "saas-addons", "saas-images"].contains(p))
+        .filter(|p| {
+            ["saas-cluster", "saas-addons", "saas-images", "saas-site-admin", "saas-site-app", "saas-site-landing"]
+                .contains(p)
+        })
         .collect();
     assert_eq!(by_tenancy, Vec::<&str>::new(), "no build of the plan starts again");
     let pushes = moto.calls().into_iter().filter(|c| c["tool"] == "docker" && c["args"][0] == "push").count();

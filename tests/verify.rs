@@ -661,3 +661,20 @@ fn a_tenant_that_can_manage_users_of_the_platforms_pools_is_caught() {
     );
     caught(&files, Property::Isolation, "cognito-idp:AdminCreateUser on the shared user pool", ACME, "Sid: Users");
 }
+
+#[test]
+fn a_site_role_that_cannot_invalidate_its_distribution_is_caught() {
+    let files = edit(
+        committed(),
+        DELIVERY,
+        "          - Sid: InvalidateSite\n            Effect: Allow\n            Action:\n            - cloudfront:CreateInvalidation\n            - cloudfront:GetInvalidation\n",
+        "          - Sid: InvalidateSite\n            Effect: Allow\n            Action:\n            - cloudfront:GetInvalidation\n",
+    );
+    caught(
+        &files,
+        Property::Sufficiency,
+        "granted cloudfront:CreateInvalidation on no resource",
+        DELIVERY,
+        "SiteProject:",
+    );
+}

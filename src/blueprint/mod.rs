@@ -50,8 +50,20 @@ pub fn load_reference() -> Result<Platform, BlueprintError> {
             .map(|(name, text)| TenantFile { path: format!("{dir}{name}"), text: (*text).to_owned() })
             .collect())
     };
-    // The web apps' sources are not in the binary: the built-in reference builds no site.
-    load_with_sites("<built-in reference.yaml>", REFERENCE, Some(&files), Some(&|_: &str| Ok(None)))
+    let web = |_: &str| Ok(Some(reference_web()));
+    load_with_sites("<built-in reference.yaml>", REFERENCE, Some(&files), Some(&web))
+}
+
+mod reference_web {
+    include!(concat!(env!("OUT_DIR"), "/reference_web.rs"));
+}
+
+/// The reference's web apps as compiled into the binary (`build.rs`): the files its sites'
+/// builds read, so that the built-in reference plans the same site steps as the repository's.
+fn reference_web() -> WebSources {
+    WebSources::new(
+        reference_web::REFERENCE_WEB.iter().map(|(path, bytes)| ((*path).to_owned(), crate::plan::hex_digest(bytes))),
+    )
 }
 
 /// The largest blueprint read, far above any real fleet (10,000 tenants take about 1.5 MB).

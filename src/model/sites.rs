@@ -51,8 +51,8 @@ pub const SHARED_DIR: &str = "shared";
 ///
 /// Which files a site's build reads: the files at the top of the directory (the build script,
 /// the package manifest and lockfile, the compiler settings), everything under [`SHARED_DIR`],
-/// and everything under the site's own directory. Any other directory (the browser tests',
-/// say) is no input of a site.
+/// and everything under the site's own directory, but documentation (`*.md`, which nothing
+/// bundles). Any other directory (the browser tests', say) is no input of a site.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WebSources {
     files: BTreeMap<String, String>,
@@ -75,6 +75,7 @@ impl WebSources {
         let shared = format!("{SHARED_DIR}/");
         self.files
             .iter()
+            .filter(|(path, _)| !is_documentation(path))
             .filter(move |(path, _)| !path.contains('/') || path.starts_with(&own) || path.starts_with(&shared))
             .map(|(path, digest)| (path.as_str(), digest.as_str()))
     }
@@ -84,6 +85,11 @@ impl WebSources {
     pub fn missing_pages(&self) -> Vec<Site> {
         Site::ALL.into_iter().filter(|site| !self.files.contains_key(&format!("{}/index.html", site.name()))).collect()
     }
+}
+
+/// Whether `path` is documentation, which no site's build reads.
+fn is_documentation(path: &str) -> bool {
+    path.ends_with(".md")
 }
 
 #[cfg(test)]
@@ -98,6 +104,7 @@ mod tests {
     fn a_site_reads_the_top_level_files_the_shared_code_and_its_own_directory_only() {
         let web = sources(&[
             "build.mjs",
+            "README.md",
             "package-lock.json",
             "shared/oidc.ts",
             "admin/index.html",

@@ -28,6 +28,11 @@ pub fn resolve(template: &Value, expr: &Value, region: &str, account: &str) -> O
                     .replace("${AWS::URLSuffix}", "amazonaws.com"),
             )
         }
+        Value::Object(map) if map.contains_key("Fn::Join") => {
+            let delimiter = map["Fn::Join"][0].as_str()?;
+            let parts = map["Fn::Join"][1].as_array()?.iter().map(|part| resolve(template, part, region, account));
+            Some(parts.collect::<Option<Vec<String>>>()?.join(delimiter))
+        }
         // Another stack's export: named, since its value is known only there.
         Value::Object(map) if map.contains_key("Fn::ImportValue") => {
             Some(format!("import:{}", map["Fn::ImportValue"].as_str()?))

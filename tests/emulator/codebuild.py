@@ -46,6 +46,10 @@ BUILDSPEC_KEYS = {"version", "env", "phases", "artifacts", "run-as", "proxy", "b
 ENV_KEYS = {"shell", "variables", "parameter-store", "secrets-manager", "exported-variables", "git-credential-helper"}
 PHASE_KEYS = {"run-as", "on-failure", "runtime-versions", "commands", "finally"}
 ARTIFACT_KEYS = {"files", "name", "discard-paths", "base-directory", "exclude-paths", "enable-symlinks", "s3-prefix", "secondary-artifacts"}
+# What `runtime-versions` may ask of the image every generated project uses,
+# aws/codebuild/amazonlinux-x86_64-standard:5.0 (CodeBuild User Guide, "Runtimes of the
+# available images"); only in the install phase (CodeBuild fails a build that asks elsewhere).
+IMAGE_RUNTIMES = {"nodejs": {"18", "20", "22"}, "python": {"3.9", "3.10", "3.11", "3.12", "3.13"}}
 BUILD_TIMEOUT_SECONDS = int(os.environ.get("TENANCY_EMULATOR_BUILD_TIMEOUT", "900"))
 
 
@@ -213,6 +217,11 @@ def load_buildspec(src, path):
             problems.append(f"unknown phase `{name}`")
             continue
         problems += [f"unknown key `phases.{name}.{k}`" for k in (phase or {}) if k not in PHASE_KEYS]
+        for runtime, version in ((phase or {}).get("runtime-versions") or {}).items():
+            if name != "install":
+                problems.append(f"phases.{name}.runtime-versions: runtimes are chosen in the install phase only")
+            elif str(version) not in IMAGE_RUNTIMES.get(runtime, set()):
+                problems.append(f"phases.install.runtime-versions: {runtime} {version} is not a runtime of the image")
     problems += [f"unknown key `artifacts.{k}`" for k in (spec.get("artifacts") or {}) if k not in ARTIFACT_KEYS]
     for name, value in (env.get("variables") or {}).items():
         if not isinstance(value, str):

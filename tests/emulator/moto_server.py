@@ -11,11 +11,14 @@ with AWS runs through them. moto runs unchanged otherwise.
    `eu-west-1_AbC123xyZ`), and a CodeBuild project is also created in moto's CodeBuild, so
    builds start on the project the template declares. User pools, their clients, groups, users
    and group memberships are also made in moto's Cognito (with the ids it gives), and deleted
-   with their stacks, so that what the services and the job do to them is done to real ones. The generated templates deploy as they
-   are: no emulator view of them.
+   with their stacks, so that what the services and the job do to them is done to real ones. A
+   distribution also exists in moto's CloudFront under the stand-in's id, so that a site build's
+   invalidation of it is answered (and an invalidation of any other id refused). The generated
+   templates deploy as they are: no emulator view of them.
 3. KMS keys: moto reads a key's CloudFormation `Tags` in the KMS API's shape; they are
    translated. Buckets: moto ignores `VersioningConfiguration`; it is applied. ECR repositories:
    moto keeps `ImageScanningConfiguration` in CloudFormation's casing; it gets the API's.
+   CloudFront invalidations: moto's status `COMPLETED` is CloudFront's `Completed`.
 4. CodeBuild: moto's builds "succeed" without running. With TENANCY_EMULATOR_BUILDS set, a build
    runs its buildspec on this machine (`codebuild.py`): source downloaded from moto's S3 at the
    requested version, phases in order, the project's and the request's environment, exported
@@ -240,6 +243,8 @@ class StandIn(CloudFormationModel):
     def delete(self, account_id, region_name):
         self.delete_from_cloudformation_json(self.id, {"Type": self.resource_type}, account_id, region_name)
         self.cognito_deleted()
+        if self.resource_type == "AWS::CloudFront::Distribution":
+            self.cloudfront().distributions.pop(self.id, None)
 
     def cognito(self):
         from moto.cognitoidp.models import cognitoidp_backends
@@ -281,11 +286,45 @@ class StandIn(CloudFormationModel):
         except (ResourceNotFoundError, UserNotFoundError):
             pass
 
+    def cloudfront(self):
+        from moto.cloudfront.models import cloudfront_backends
+
+        return cloudfront_backends[self.account_id]["global"]
+
+    def distribution_created(self):
+        """The distribution in moto's CloudFront, keyed by the stand-in's id: its origins and
+        default behaviour as the template gives them (what moto's model needs of them)."""
+        backend = self.cloudfront()
+        if self.id in backend.distributions:
+            return
+        p = self.properties["DistributionConfig"]
+        origins = [
+            {"Id": o["Id"], "DomainName": o["DomainName"], "S3OriginConfig": {"OriginAccessIdentity": ""}}
+            for o in p["Origins"]
+        ]
+        behaviour = p["DefaultCacheBehavior"]
+        config = {
+            "CallerReference": self.id,
+            "Comment": p.get("Comment", ""),
+            "Enabled": bool(p.get("Enabled", True)),
+            "Origins": {"Quantity": len(origins), "Items": origins},
+            "DefaultCacheBehavior": {
+                "TargetOriginId": behaviour["TargetOriginId"],
+                "ViewerProtocolPolicy": behaviour["ViewerProtocolPolicy"],
+            },
+        }
+        distribution, _, _ = backend.create_distribution(config, [])
+        backend.distributions[self.id] = backend.distributions.pop(distribution.distribution_id)
+        distribution.distribution_id = distribution.id = self.id
+        distribution.arn = f"arn:aws:cloudfront::{self.account_id}:distribution/{self.id}"
+
     def created(self):
-        """Side effects of the stand-in: a CodeBuild project also exists in moto's CodeBuild, and
-        the Cognito objects in moto's Cognito."""
+        """Side effects of the stand-in: a CodeBuild project also exists in moto's CodeBuild, a
+        distribution in moto's CloudFront, and the Cognito objects in moto's Cognito."""
         if self.resource_type.startswith("AWS::Cognito::") and self.resource_type != "AWS::Cognito::UserPoolDomain":
             self.cognito_created()
+        if self.resource_type == "AWS::CloudFront::Distribution":
+            self.distribution_created()
         if self.resource_type == "AWS::CodeBuild::Project":
             from moto.codebuild.models import codebuild_backends
 
@@ -391,6 +430,23 @@ def repository_create(cls, resource_name, cloudformation_json, account_id, regio
 
 
 ecr_models.Repository.create_from_cloudformation_json = classmethod(repository_create)
+
+# 3d. CloudFront invalidations: moto reports a finished one as `COMPLETED`; CloudFront says
+# `Completed` (API Reference, Invalidation: "Status: InProgress or Completed"), which is what the
+# AWS CLI's `wait invalidation-completed` waits for. Without this, every site build waits out
+# the waiter's 30 polls of 20 s and fails.
+
+from moto.cloudfront import models as cloudfront_models  # noqa: E402
+
+original_invalidation_init = cloudfront_models.Invalidation.__init__
+
+
+def invalidation_init(self, *args, **kwargs):
+    original_invalidation_init(self, *args, **kwargs)
+    self.status = "Completed"
+
+
+cloudfront_models.Invalidation.__init__ = invalidation_init
 
 # 4. CodeBuild builds that run ------------------------------------------------------------------
 

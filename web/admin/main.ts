@@ -17,8 +17,8 @@ interface AdminConfig {
   issuer: string;
   clientId: string;
   redirectUri: string;
-  /** The platform's tiers for the tier select; without it, the tiers the tenants are on. */
-  tiers?: string[];
+  /** The platform's tiers, which a tenant can be moved to. */
+  tiers: string[];
 }
 
 async function main(notices: Notices): Promise<void> {

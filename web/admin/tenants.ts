@@ -42,18 +42,16 @@ export class TenantsView {
   private readonly pager = h("div", { class: "actions" });
   /** The `after` cursor of each page visited; the last is the page shown. */
   private readonly cursors: (string | undefined)[] = [undefined];
-  /** The tiers a tenant can be moved to: the config's, else every tier seen so far. */
-  private readonly tiers: Set<string>;
-  private readonly tiersFixed: boolean;
+  /** The tiers a tenant can be moved to (the platform's, from the config), sorted. */
+  private readonly tiers: string[];
   private loading: Promise<void> | null = null;
 
   constructor(
     private readonly api: Api,
     private readonly notices: Notices,
-    tiers: string[] | undefined,
+    tiers: string[],
   ) {
-    this.tiers = new Set(tiers);
-    this.tiersFixed = tiers !== undefined;
+    this.tiers = [...tiers].sort();
     const refresh = h("button", { type: "button", class: "secondary" }, "Refresh");
     refresh.addEventListener("click", guarded(notices, () => this.refresh()));
     this.element = h(
@@ -99,8 +97,7 @@ export class TenantsView {
   }
 
   private show(page: TenantPage): void {
-    if (!this.tiersFixed) for (const tenant of page.tenants) this.tiers.add(tenant.tier);
-    const tiers = [...this.tiers].sort();
+    const tiers = this.tiers;
     const shown = new Set(page.tenants.map((t) => t.tenantId));
     for (const [id, existing] of this.rows) {
       if (shown.has(id)) continue;

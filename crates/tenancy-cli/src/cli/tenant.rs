@@ -193,12 +193,16 @@ pub fn run(command: TenantCommand) -> anyhow::Result<ExitCode> {
         Change::None(_) => {}
     }
     let edited = files.clone();
-    match blueprint::load_with(&file, &text, Some(&move |_: &str| Ok(edited.clone()))) {
+    // The web apps are read as `load_file` reads them: the edit is validated whole.
+    let base = Path::new(&file).parent().unwrap_or(Path::new("")).to_path_buf();
+    let web = move |dir: &str| blueprint::read_web_dir(&base.join(dir)).map(Some);
+    match blueprint::load_with_sites(&file, &text, Some(&move |_: &str| Ok(edited.clone())), Some(&web)) {
         Ok(after) => {
             // What the new tier keeps elsewhere: said before anything moves (README, "Moving a
             // tenant between tiers").
             if let TenantCommand::SetTier(a) = &command {
-                let old = blueprint::load_with(&file, &text, Some(&move |_: &str| Ok(before.clone())));
+                let old =
+                    blueprint::load_with_sites(&file, &text, Some(&move |_: &str| Ok(before.clone())), Some(&web));
                 let tenant = old
                     .as_ref()
                     .ok()
