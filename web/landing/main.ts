@@ -71,7 +71,7 @@ function form(config: LandingConfig, api: Api, notices: Notices): HTMLFormElemen
       try {
         const registered = await api.post<Registered>("/register", signUp, { "Idempotency-Key": keys.keyFor(contents) });
         notices.success(
-          `Tenant ${registered.tenantId} requested (now ${registered.state}). Its administrator gets an email when it is ready.`,
+          `Tenant ${registered.tenantId} is ${registered.state}. Its administrator gets an email when it is ready.`,
         );
       } catch (err) {
         if (err instanceof HttpError && err.status === 400) showFieldErrors(controls, fieldErrors(err.detail));
