@@ -82,7 +82,9 @@ fn site_published(moto: &Moto, site: &str) {
         .unwrap()
         .to_owned();
     let invalidations = aws(moto, &["cloudfront", "list-invalidations", "--distribution-id", &id]);
-    assert_eq!(invalidations["InvalidationList"]["Quantity"], 1, "{site}: {invalidations}");
+    let done: Vec<&Value> = invalidations["InvalidationList"]["Items"].as_array().unwrap().iter().collect();
+    assert_eq!(done.len(), 1, "{site}: one invalidation: {invalidations}");
+    assert_eq!(done[0]["Status"], "Completed", "{site}: {invalidations}");
 }
 
 /// Runs the pipeline once (`tests/emulator/pipeline.py`); returns its report.
