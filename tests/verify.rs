@@ -678,3 +678,33 @@ fn a_site_role_that_cannot_invalidate_its_distribution_is_caught() {
         "SiteProject:",
     );
 }
+
+#[test]
+fn a_site_role_granted_another_sites_bucket_and_distribution_is_caught() {
+    let files = edit(
+        committed(),
+        DELIVERY,
+        "- Fn::Sub: arn:${AWS::Partition}:s3:::saas-admin-123456789012-eu-west-1/*",
+        "- Fn::Sub: arn:${AWS::Partition}:s3:::saas-app-123456789012-eu-west-1/*",
+    );
+    caught(
+        &files,
+        Property::Sufficiency,
+        "saas-site-admin cannot s3:PutObject on arn:aws:s3:::saas-admin-123456789012-eu-west-1/index.html",
+        DELIVERY,
+        "AdminSiteProject:",
+    );
+    let files = edit(
+        committed(),
+        DELIVERY,
+        "Fn::ImportValue: saas-baseline-AdminSiteDistributionId",
+        "Fn::ImportValue: saas-baseline-AppSiteDistributionId",
+    );
+    caught(
+        &files,
+        Property::Sufficiency,
+        "saas-site-admin cannot cloudfront:CreateInvalidation",
+        DELIVERY,
+        "AdminSiteProject:",
+    );
+}

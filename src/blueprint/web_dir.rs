@@ -14,7 +14,7 @@ const NOT_SOURCES: [&str; 2] = ["node_modules", "dist"];
 const MAX_FILES: usize = 5_000;
 
 /// Every source file under `dir`, by `/`-separated path, with its digest. Hidden entries
-/// (`.gitignore`) and [`NOT_SOURCES`] are skipped; a symbolic link is a problem, since the
+/// (`.gitignore`), `node_modules` and `dist` are skipped; a symbolic link is a problem, since the
 /// pipeline's source bundle would hold what it points to, or nothing.
 pub fn read_web_dir(dir: &Path) -> Result<WebSources, Vec<Diagnostic>> {
     let mut files = Vec::new();

@@ -5,7 +5,7 @@
 //! one build serves every tenant and a new admin client id needs no rebuild. Values known only
 //! after deploy (the admin pool's issuer and client) are `${NAME}` placeholders that the build
 //! fills from the environment the plan binds from the baseline stack's outputs
-//! ([`BOUND_VARIABLES`]); the reviewed file says which.
+//! ([`bound_variables`]); the reviewed file says which.
 
 use serde_json::{Value, json};
 

@@ -38,6 +38,8 @@ struct Step {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     project: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    buildspec: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     table: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     tenant: Option<String>,

@@ -656,6 +656,7 @@ pub fn platform(baseline: &Baseline, report: &mut Report) {
         }
     }
     buildspecs(baseline, report);
+    site_builds(baseline, report);
     pipeline(baseline, report);
     super::control_plane::sufficiency(baseline, report);
 }
@@ -689,6 +690,87 @@ fn buildspecs(baseline: &Baseline, report: &mut Report) {
             }
         }
     }
+}
+
+/// Each site step's build, as its project's role, on exactly what it publishes: the objects of
+/// the bucket its buildspec names (`SITE_BUCKET`) and the distribution its `DISTRIBUTION_ID`
+/// names, the baseline stack's output the plan binds it to (resolved in the baseline template,
+/// as the role's own grant resolves that output's export).
+fn site_builds(baseline: &Baseline, report: &mut Report) {
+    let steps = baseline.plan["steps"].as_array().into_iter().flatten();
+    for site in crate::model::Site::ALL {
+        let id = crate::contract::steps::site(site);
+        let id = id.as_str();
+        let Some(step) = steps.clone().find(|step| step["id"] == id) else { continue };
+        let cannot = |report: &mut Report, what: String| {
+            report.findings.push(Finding {
+                property: Property::CannotProve,
+                principal: step["project"].as_str().unwrap_or_default().to_owned(),
+                action: "s3:PutObject".into(),
+                resource: id.to_owned(),
+                at: Location { file: "plan.json".into(), line: 1 },
+                message: format!("site step {id}: {what}"),
+                accepted: None,
+            })
+        };
+        let Some((role, at)) = project_role(baseline, step["project"].as_str().unwrap_or_default()) else {
+            cannot(report, "no template creates its project, or its project's role".into());
+            continue;
+        };
+        let spec = step["buildspec"].as_str().unwrap_or_default();
+        let bucket = baseline
+            .docs
+            .get(spec.strip_prefix("generated/").unwrap_or(spec))
+            .and_then(|doc| doc.documents.first())
+            .and_then(|doc| doc.value["env"]["variables"]["SITE_BUCKET"].as_str().map(str::to_owned));
+        let Some(bucket) = bucket else {
+            cannot(report, format!("its buildspec {spec} names no SITE_BUCKET"));
+            continue;
+        };
+        let output = crate::contract::outputs::baseline::site_distribution_id(site);
+        let Some(distribution) = baseline_output(baseline, &output) else {
+            cannot(report, format!("the baseline stack has no output {output} for its DISTRIBUTION_ID"));
+            continue;
+        };
+        let caller = Call { baseline, role, at: &at };
+        let (partition, account) = (&baseline.scope.partition, &baseline.scope.account);
+        let why = format!("the build of {id} publishes to");
+        caller.check(
+            report,
+            "s3:PutObject",
+            &format!("arn:{partition}:s3:::{bucket}/index.html"),
+            &Context::new(),
+            &why,
+        );
+        let distribution = format!("arn:{partition}:cloudfront::{account}:distribution/{distribution}");
+        for action in ["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"] {
+            caller.check(report, action, &distribution, &Context::new(), &why);
+        }
+    }
+}
+
+/// The role of the CodeBuild project named `project`, and where the project is declared.
+fn project_role<'a>(baseline: &'a Baseline, project: &str) -> Option<(&'a Role, Location)> {
+    for (file, t) in baseline.templates() {
+        for (logical, resource) in t.of_type("AWS::CodeBuild::Project") {
+            let props = &resource["Properties"];
+            if t.string(&props["Name"], &baseline.scope, &baseline.exports) != project {
+                continue;
+            }
+            let role_arn = t.string(&props["ServiceRole"], &baseline.scope, &baseline.exports);
+            let role = baseline.roles.iter().find(|r| r.arn == role_arn || r.name == role_arn)?;
+            return Some((role, baseline.at(&file, &FieldPath::root().key("Resources").key(logical))));
+        }
+    }
+    None
+}
+
+/// The baseline stack's output `output`, resolved in its template.
+fn baseline_output(baseline: &Baseline, output: &str) -> Option<String> {
+    let file = crate::contract::paths::BASELINE_TEMPLATE;
+    let root = &baseline.docs.get(file)?.documents.first()?.value;
+    let value = &root["Outputs"][output]["Value"];
+    (!value.is_null()).then(|| baseline.template(file, root).string(value, &baseline.scope, &baseline.exports))
 }
 
 /// One buildspec's `aws` commands, as its project's role.
