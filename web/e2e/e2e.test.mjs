@@ -12,11 +12,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 import { codebuild } from './lib/cognito.mjs';
 import { DOMAIN, PASSWORD, startPlatform } from './lib/platform.mjs';
 
 const CHROMIUM = '/usr/bin/chromium';
+// axe-core, the accessibility rules engine, injected into each page as it ships (pinned).
+const AXE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const out = process.env.TENANCY_E2E_OUT ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tenancy-e2e-'));
 const shots = process.env.TENANCY_E2E_SCREENSHOTS ?? path.join(out, 'screenshots');
 fs.mkdirSync(shots, { recursive: true });
@@ -405,4 +408,78 @@ test('budgets: bytes on first load and time to interactive, per app', { timeout:
     assert.ok(b.bytes > 0 && b.bytes < 100_000, `${name}: ${b.bytes} bytes`);
     assert.ok(b.ms < 5_000, `${name}: ${b.ms} ms`);
   }
+});
+
+/** The WCAG 2 A and AA rules axe-core finds broken on `page`, as readable lines. */
+async function axeViolations(page) {
+  await page.evaluate(AXE);
+  const violations = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return result.violations.map((v) => `${v.id} (${v.impact}): ${v.help}; at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  });
+  return violations;
+}
+
+test('accessible: no WCAG 2.1 A/AA violation found by axe-core in any app, on a desktop and a 375x667 phone, and no horizontal scrolling on the phone', { timeout: 90_000 }, async () => {
+  for (const viewport of [{ width: 1280, height: 900 }, { width: 375, height: 667 }]) {
+    const ctx = await context({ viewport });
+    const pages = [
+      ['landing', LANDING + '/', null, 'Create my tenant'],
+      ['admin', ADMIN + '/', platform.seed.admin.email, 'Refresh'],
+      ['app', app('acme') + '/', platform.seed.tenants.acme.adminEmail, 'Add product'],
+    ];
+    for (const [name, url, user, ready] of pages) {
+      const page = await ctx.newPage();
+      await page.goto(url);
+      if (user) {
+        await signIn(page, user);
+        await page.waitForURL(url);
+      }
+      await page.getByRole('button', { name: ready }).waitFor();
+      const where = `${name} at ${viewport.width}x${viewport.height}`;
+      assert.deepEqual(await axeViolations(page), [], `axe-core on ${where}`);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `${where} scrolls sideways by ${overflow} px`);
+      if (viewport.width === 375) await shot(page, `${name}-phone`);
+      await page.close();
+    }
+  }
+});
+
+test('keyboard only: the sign-up form is filled and sent with Tab, typing and Enter, with a visible focus on each control', { timeout: 60_000 }, async () => {
+  const ctx = await context();
+  const page = await ctx.newPage();
+  await page.goto(LANDING + '/');
+  await page.getByRole('button', { name: 'Create my tenant' }).waitFor();
+  /** Tabs (at most 20 times) until the focused control is the one labelled `label`. */
+  const tabTo = async (label) => {
+    for (let i = 0; i < 20; i++) {
+      await page.keyboard.press('Tab');
+      const focused = await page.evaluate(() => {
+        const el = document.activeElement;
+        const name = el?.labels?.[0]?.textContent ?? el?.textContent ?? '';
+        return { name: name.trim(), outline: el ? getComputedStyle(el).outlineStyle : 'none' };
+      });
+      if (focused.name.startsWith(label)) {
+        assert.notEqual(focused.outline, 'none', `${label} shows no focus outline`);
+        return;
+      }
+    }
+    assert.fail(`Tab never reached ${label}`);
+  };
+  await tabTo('Company name');
+  await page.keyboard.type('Keyboard Co');
+  await tabTo('Tenant id');
+  await page.keyboard.type('keyboard-co');
+  await tabTo('Admin email');
+  await page.keyboard.type('ops@keyboard.example');
+  await tabTo('Tier');
+  await page.keyboard.press('ArrowDown');
+  await tabTo('Create my tenant');
+  const registered = page.waitForResponse((r) => r.url() === `${API}/register` && r.request().method() === 'POST');
+  await page.keyboard.press('Enter');
+  assert.equal((await registered).status(), 202);
+  await page.getByRole('status').filter({ hasText: 'keyboard-co' }).waitFor();
+  assert.deepEqual(await alerts(page), []);
 });
