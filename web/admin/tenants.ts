@@ -152,6 +152,9 @@ export class TenantsView {
   }
 }
 
+/** The states of a tenant that serves, which can be offboarded or moved to another tier. */
+const SERVING: readonly string[] = ["active", "suspended"];
+
 /** One tenant's row; its controls live as long as the tenant is on the page. */
 class TenantRow {
   readonly element: HTMLTableRowElement;
@@ -159,6 +162,8 @@ class TenantRow {
   private readonly tier = h("span");
   private readonly state = h("span");
   private readonly select: HTMLSelectElement;
+  /** The buttons of the actions, each offered only in the states the lifecycle allows it. */
+  private readonly actions: { button: HTMLButtonElement; states: readonly string[] }[] = [];
   /** The administrator picked a tier in the select and has not applied it yet. */
   private edited = false;
 
@@ -170,9 +175,18 @@ class TenantRow {
   ) {
     const id = tenant.tenantId;
     const path = `/tenants/${segment(id)}`;
-    const button = (action: string, subject: string, run: () => Promise<void>, kind = "secondary") => {
+    // The lifecycle (`contract::lifecycle`): suspend an active tenant, activate a suspended one,
+    // offboard or move either. The service refuses the rest with a 409 in words anyway.
+    const button = (
+      action: string,
+      subject: string,
+      states: readonly string[],
+      run: () => Promise<void>,
+      kind = "secondary",
+    ) => {
       const b = actionButton(action, subject, kind);
       b.addEventListener("click", guarded(notices, run));
+      this.actions.push({ button: b, states });
       return b;
     };
     this.select = h("select", { id: uniqueId("tier") });
@@ -188,11 +202,12 @@ class TenantRow {
     const actions = h(
       "div",
       { class: "actions" },
-      button("Suspend", id, async () => say(await act(`${path}/suspend`), "suspension")),
-      button("Activate", id, async () => say(await act(`${path}/activate`), "activation")),
+      button("Suspend", id, ["active"], async () => say(await act(`${path}/suspend`), "suspension")),
+      button("Activate", id, ["suspended"], async () => say(await act(`${path}/activate`), "activation")),
       button(
         "Offboard",
         id,
+        SERVING,
         async () => {
           if (await confirm(`Offboard ${id}? Its stack, data and users are removed.`, "Offboard")) {
             say(await act(`${path}/offboard`), "offboarding");
@@ -205,7 +220,7 @@ class TenantRow {
         { class: "tier-change" },
         h("label", { for: this.select.id, class: "visually-hidden" }, `Tier of ${id}`),
         this.select,
-        button("Change tier", `of ${id}`, async () => {
+        button("Change tier", `of ${id}`, SERVING, async () => {
           const started = await act(`${path}/tier`, { tier: this.select.value });
           this.edited = false;
           say(started, "tier change");
@@ -224,6 +239,8 @@ class TenantRow {
     for (const tier of new Set([...tiers, tenant.tier])) {
       if (!present.has(tier)) this.select.append(h("option", { value: tier }, tier));
     }
+    for (const { button, states } of this.actions) button.disabled = !states.includes(tenant.state);
+    this.select.disabled = !SERVING.includes(tenant.state);
     if (this.select.value === tenant.tier) this.edited = false;
     if (!this.edited && document.activeElement !== this.select) this.select.value = tenant.tier;
   }

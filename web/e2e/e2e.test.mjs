@@ -218,6 +218,13 @@ test('admin: suspend and activate from the console reach tenant management, whic
   admin.on('response', async (r) => {
     if (r.request().method() === 'POST' && r.url().startsWith(`${API}/tenants/`)) jobs.push(`${r.status()} ${(await r.json()).job} ${r.url().split('/')[4]}`);
   });
+  // The console offers what the lifecycle allows: an active tenant can be suspended, not
+  // activated; a suspended one the reverse.
+  const offered = (id, action) => tenantRow(admin, id).getByRole('button', { name: `${action} ${id}` }).isEnabled();
+  assert.deepEqual(
+    [await offered('acme', 'Suspend'), await offered('acme', 'Activate'), await offered('initech', 'Suspend'), await offered('initech', 'Activate')],
+    [true, false, false, true],
+  );
   await tenantRow(admin, 'acme').getByRole('button', { name: 'Suspend acme' }).click();
   await admin.getByRole('status').filter({ hasText: /acme/ }).waitFor();
   await tenantRow(admin, 'initech').getByRole('button', { name: 'Activate initech' }).click();
