@@ -364,7 +364,7 @@ fn site_project(platform: &Platform, site: Site, read_source: Statement) -> Proj
             Site::Landing => "LandingSite",
         },
         name: names.site_project(site).to_owned(),
-        buildspec: site_buildspec(site),
+        buildspec: buildspecs::site(site),
         description: format!("Builds {}'s {site} app and publishes it to the {site} site", platform.name()),
         privileged: false,
         statements: vec![
@@ -375,15 +375,6 @@ fn site_project(platform: &Platform, site: Site, read_source: Statement) -> Proj
         ],
         managed_policies: vec![],
         variables: vec![],
-    }
-}
-
-/// The site's buildspec path, as the project spec's `&'static str` (`paths::buildspecs::site`).
-fn site_buildspec(site: Site) -> &'static str {
-    match site {
-        Site::Admin => "buildspecs/site-admin.yml",
-        Site::App => "buildspecs/site-app.yml",
-        Site::Landing => "buildspecs/site-landing.yml",
     }
 }
 

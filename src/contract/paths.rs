@@ -89,8 +89,12 @@ pub mod buildspecs {
 
     /// The sites project's, one per site: checks the web apps' sources against the plan's
     /// digests, builds the site once, uploads it and invalidates its distribution.
-    pub fn site(site: crate::model::Site) -> String {
-        format!("buildspecs/site-{site}.yml")
+    pub fn site(site: crate::model::Site) -> &'static str {
+        match site {
+            crate::model::Site::Admin => "buildspecs/site-admin.yml",
+            crate::model::Site::App => "buildspecs/site-app.yml",
+            crate::model::Site::Landing => "buildspecs/site-landing.yml",
+        }
     }
 }
 

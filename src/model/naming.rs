@@ -394,9 +394,6 @@ impl BaselineNames {
             DerivedName::new(IamRole, self.cluster_project.clone()),
             DerivedName::new(IamRole, self.addons_project.clone()),
             DerivedName::new(IamRole, self.images_project.clone()),
-            DerivedName::new(IamRole, self.site_projects[0].clone()),
-            DerivedName::new(IamRole, self.site_projects[1].clone()),
-            DerivedName::new(IamRole, self.site_projects[2].clone()),
             DerivedName::new(IamRole, self.apply_project.clone()),
             DerivedName::new(IamRole, self.onboarding_project.clone()),
             DerivedName::new(IamRole, self.check_project.clone()),
@@ -404,6 +401,7 @@ impl BaselineNames {
             DerivedName::new(IamRole, self.pipeline_trigger_role.clone()),
             DerivedName::new(EventBridgeRule, self.pipeline_trigger_rule.clone()),
         ];
+        names.extend(self.site_projects.iter().map(|project| DerivedName::new(IamRole, project.clone())));
         for namespace in [
             "default",
             "kube-system",

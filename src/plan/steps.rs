@@ -239,10 +239,10 @@ fn site_steps(platform: &Platform, steps: &mut Vec<Step>) {
             id: steps::site(site),
             action: Action::Codebuild {
                 project: names.site_project(site).to_owned(),
-                buildspec: in_source(&buildspec),
+                buildspec: in_source(buildspec),
                 rerun: false,
             },
-            artifacts: vec![buildspec, paths::site_config(site), paths::site_sources(site)],
+            artifacts: vec![buildspec.to_owned(), paths::site_config(site), paths::site_sources(site)],
             depends_on: vec![id(BASELINE), id(DELIVERY)],
             bindings,
             estimate_seconds: 240,

@@ -26,6 +26,7 @@ use serde_json::Value;
 use super::calls;
 use super::iam::{Context, Decision, Principal, Request, decide_resource, wildcard};
 use super::principals::Role;
+use super::template::Template;
 use super::{Baseline, Finding, Location, Property, Report, Tenant};
 use crate::model::FieldPath;
 
@@ -159,8 +160,7 @@ fn find_appliers(baseline: &Baseline) -> Vec<(usize, bool, Location)> {
             let spec = props["Source"]["BuildSpec"].as_str().unwrap_or_default();
             let Some(commands) = buildspec_commands(baseline, spec) else { continue };
             let Some(apply) = commands.iter().find(|c| c.contains("tenancy apply")) else { continue };
-            let role_arn = t.string(&props["ServiceRole"], &baseline.scope, &baseline.exports);
-            if let Some(role) = baseline.roles.iter().position(|r| r.arn == role_arn || r.name == role_arn) {
+            if let Some(role) = service_role(baseline, &t, props) {
                 let tenant_scoped =
                     apply.contains("--select") && (apply.contains("tenant:") || apply.contains("tenant/"));
                 out.push((role, tenant_scoped, baseline.at(&file, &FieldPath::root().key("Resources").key(logical))));
@@ -170,11 +170,22 @@ fn find_appliers(baseline: &Baseline) -> Vec<(usize, bool, Location)> {
     out
 }
 
+/// The index in `baseline.roles` of the role a CodeBuild project (its `props`) runs as.
+fn service_role(baseline: &Baseline, t: &Template<'_>, props: &Value) -> Option<usize> {
+    let role_arn = t.string(&props["ServiceRole"], &baseline.scope, &baseline.exports);
+    baseline.roles.iter().position(|r| r.arn == role_arn || r.name == role_arn)
+}
+
+/// A buildspec's document (`generated/buildspecs/x.yml` as a project or a step names it).
+fn buildspec_doc<'a>(baseline: &'a Baseline, spec: &str) -> Option<&'a Value> {
+    Some(&baseline.docs.get(spec.strip_prefix("generated/").unwrap_or(spec))?.documents.first()?.value)
+}
+
 /// Every shell command of a buildspec (`generated/buildspecs/x.yml` as a project names it).
 fn buildspec_commands(baseline: &Baseline, spec: &str) -> Option<Vec<String>> {
-    let doc = baseline.docs.get(spec.strip_prefix("generated/").unwrap_or(spec))?.documents.first()?;
+    let doc = buildspec_doc(baseline, spec)?;
     let mut out = Vec::new();
-    for (_, phase) in doc.value["phases"].as_object().into_iter().flatten() {
+    for (_, phase) in doc["phases"].as_object().into_iter().flatten() {
         for key in ["commands", "finally"] {
             out.extend(phase[key].as_array().into_iter().flatten().filter_map(|c| c.as_str().map(str::to_owned)));
         }
@@ -681,8 +692,7 @@ fn buildspecs(baseline: &Baseline, report: &mut Report) {
             let mut specs: Vec<&str> = std::iter::once(own).chain(plan_buildspecs(baseline, &name)).collect();
             specs.sort_unstable();
             specs.dedup();
-            let role_arn = t.string(&props["ServiceRole"], &baseline.scope, &baseline.exports);
-            let Some(role) = baseline.roles.iter().find(|r| r.arn == role_arn || r.name == role_arn) else { continue };
+            let Some(role) = service_role(baseline, &t, props).map(|i| &baseline.roles[i]) else { continue };
             let at = baseline.at(&file, &FieldPath::root().key("Resources").key(logical));
             for spec in specs {
                 let Some(commands) = buildspec_commands(baseline, spec) else { continue };
@@ -718,11 +728,7 @@ fn site_builds(baseline: &Baseline, report: &mut Report) {
             continue;
         };
         let spec = step["buildspec"].as_str().unwrap_or_default();
-        let bucket = baseline
-            .docs
-            .get(spec.strip_prefix("generated/").unwrap_or(spec))
-            .and_then(|doc| doc.documents.first())
-            .and_then(|doc| doc.value["env"]["variables"]["SITE_BUCKET"].as_str().map(str::to_owned));
+        let bucket = buildspec_doc(baseline, spec).and_then(|doc| doc["env"]["variables"]["SITE_BUCKET"].as_str());
         let Some(bucket) = bucket else {
             cannot(report, format!("its buildspec {spec} names no SITE_BUCKET"));
             continue;
@@ -757,8 +763,7 @@ fn project_role<'a>(baseline: &'a Baseline, project: &str) -> Option<(&'a Role, 
             if t.string(&props["Name"], &baseline.scope, &baseline.exports) != project {
                 continue;
             }
-            let role_arn = t.string(&props["ServiceRole"], &baseline.scope, &baseline.exports);
-            let role = baseline.roles.iter().find(|r| r.arn == role_arn || r.name == role_arn)?;
+            let role = &baseline.roles[service_role(baseline, &t, props)?];
             return Some((role, baseline.at(&file, &FieldPath::root().key("Resources").key(logical))));
         }
     }
