@@ -130,21 +130,15 @@ async function start({ workDir, log = () => {} }, stops, stop) {
   );
   mark('services', t);
 
-  // The sites, each with its config.json, by the build the pipeline runs.
+  // The sites, each with the config.json synth wrote for it, built as the site steps build them:
+  // the placeholders filled from the environment the plan binds (the admin pool's issuer and
+  // console client: here, the seed's).
   t = Date.now();
   const sitesDir = path.join(workDir, 'sites');
-  const api = `https://api.${DOMAIN}`;
-  const configs = {
-    landing: { apiUrl: '${API_URL}', tiers: ['basic', 'standard', 'premium', 'platinum'] },
-    // `tiers` is not in the contract's admin config (web/admin/config.schema.json asks for it).
-    admin: { apiUrl: '${API_URL}', tiers: ['basic', 'standard', 'premium', 'platinum'], issuer: '${ADMIN_ISSUER}', clientId: '${ADMIN_CLIENT_ID}', redirectUri: `https://admin.${DOMAIN}/` },
-    app: { apiUrl: '${API_URL}', appDomain: `app.${DOMAIN}` },
-  };
-  for (const [site, config] of Object.entries(configs)) {
-    const file = path.join(workDir, `${site}.config.json`);
-    fs.writeFileSync(file, JSON.stringify(config));
-    run(process.execPath, [path.join(repo, 'web/build.mjs'), '--site', site, '--out', sitesDir, '--config', file], {
-      env: { ...process.env, API_URL: api, ADMIN_ISSUER: seed.admin.issuer, ADMIN_CLIENT_ID: seed.admin.clientId },
+  for (const site of ['landing', 'admin', 'app']) {
+    const config = path.join(generated, 'sites', site, 'config.json');
+    run(process.execPath, [path.join(repo, 'web/build.mjs'), '--site', site, '--out', sitesDir, '--config', config], {
+      env: { ...process.env, ADMIN_ISSUER: seed.admin.issuer, ADMIN_CLIENT_ID: seed.admin.clientId },
     });
   }
   mark('build', t);
