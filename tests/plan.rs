@@ -541,3 +541,28 @@ fn each_tenants_record_names_the_hosted_ui_of_the_pool_it_signs_in_to() {
     }
     assert_eq!(checked, platform.tenants().len());
 }
+
+/// Issue 17: a site step's hash covers its own site's sources: editing the admin console
+/// changes `baseline/site-admin`'s hash and no other step's; editing the shared code changes
+/// every site's; editing the browser tests changes none.
+#[test]
+fn a_site_steps_hash_follows_its_own_sources_only() {
+    let platform = reference();
+    let hashes = |platform: &tenancy::model::Platform| -> BTreeMap<String, String> {
+        let mut artifacts = tenancy::compile::compile(platform).unwrap();
+        let plan = attach(platform, &mut artifacts).unwrap();
+        plan.steps().into_iter().map(|s| (s.id.as_str().to_owned(), s.hash.clone())).collect()
+    };
+    let before = hashes(&platform);
+    let edited = |path: &str| {
+        let mut files = platform.sites().expect("the reference builds its sites").files().clone();
+        let digest = files.get_mut(path).unwrap_or_else(|| panic!("no web/{path}"));
+        *digest = "0".repeat(64);
+        let changed = platform.to_builder().sites(tenancy::model::WebSources::new(files)).build().unwrap();
+        let after = hashes(&changed);
+        before.iter().filter(|(id, hash)| after[*id] != **hash).map(|(id, _)| id.clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(edited("admin/main.ts"), ["baseline/site-admin"]);
+    assert_eq!(edited("shared/oidc.ts"), ["baseline/site-admin", "baseline/site-app", "baseline/site-landing"]);
+    assert_eq!(edited("e2e/e2e.test.mjs"), Vec::<String>::new());
+}
